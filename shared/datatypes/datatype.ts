@@ -1,0 +1,39 @@
+/**
+ * The contract every data type meets. Pure: no I/O, no clock, no randomness.
+ *
+ * An operation is decided once against some state (`decide`: the origin replica's tentative state,
+ * or the certified state in the BFT order), which yields an *effect*; effects are what replicas
+ * exchange and `apply`. For the CRDT types `apply` commutes, so replicas that applied the same set
+ * of effects hold the same state whatever the order. Duplicate effects are filtered by op id before
+ * `apply` (see `materializer.ts`), not by the types themselves.
+ */
+import type { z } from "zod";
+import type { Json } from "../canonical.js";
+
+export type OpStatus = "ok" | "rejected";
+
+export interface OpContext {
+  readonly opId: string;
+  readonly client: string;
+  readonly seq: number;
+  readonly ts: number;
+}
+
+export interface Decision<E> {
+  readonly status: OpStatus;
+  /** Why an op was rejected, e.g. `insufficient_funds`. */
+  readonly reason?: string;
+  /** What to apply everywhere; null when the op changes nothing. */
+  readonly effect: E | null;
+}
+
+export interface DataType<S, E, A extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+  readonly name: string;
+  /** Argument schema per op name. */
+  readonly args: A;
+  initial(): S;
+  decide(state: S, op: string, args: unknown, ctx: OpContext): Decision<E>;
+  apply(state: S, effect: E): S;
+  /** The user-visible value (what reads return and the state root commits to). */
+  value(state: S): Json;
+}

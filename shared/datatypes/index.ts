@@ -1,0 +1,18 @@
+/** The registry of data types, by the `type` name carried in an operation. */
+import type { DataType } from "./datatype.js";
+import { account } from "./account.js";
+import { counter } from "./counter.js";
+import { orset } from "./orset.js";
+import { register } from "./register.js";
+
+export const DATA_TYPES = { counter, register, set: orset, account } as const;
+export type TypeName = keyof typeof DATA_TYPES;
+export const TYPE_NAMES = Object.keys(DATA_TYPES) as TypeName[];
+
+// Erased view used by code that handles every type alike (replicas, the certified state machine).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDataType = DataType<any, any>;
+export const dataType = (t: TypeName): AnyDataType => DATA_TYPES[t] as AnyDataType;
+export const isTypeName = (t: unknown): t is TypeName => typeof t === "string" && t in DATA_TYPES;
+
+export type { DataType, Decision, OpContext, OpStatus } from "./datatype.js";

@@ -1,0 +1,59 @@
+/**
+ * The one error shape of the HTTP API: `{ error: { code, message } }` with a stable `code`.
+ * Thrown anywhere as `AspecError`, rendered once by the edge Worker's `onError`.
+ */
+export const ERROR_STATUS = {
+  malformed_json: 400,
+  invalid_request: 400,
+  unknown_type: 400,
+  unknown_op: 400,
+  invalid_args: 400,
+  bad_signature: 401,
+  not_found: 404,
+  unknown_replica: 404,
+  unknown_op_id: 404,
+  seq_replayed: 409,
+  type_mismatch: 409,
+  payload_too_large: 413,
+  ts_out_of_range: 422,
+  seq_out_of_range: 422,
+  invalid_evidence: 422,
+  replica_quarantined: 503,
+  not_configured: 503,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export class AspecError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "AspecError";
+  }
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
+  }
+  /** Rebuild from a JSON error body (the SDK does this with replies); null if it isn't one. */
+  static fromBody(body: unknown): AspecError | null {
+    const e = (body as ErrorBody | null)?.error;
+    if (!e || typeof e.code !== "string" || !(e.code in ERROR_STATUS)) return null;
+    return new AspecError(e.code, String(e.message), e.details);
+  }
+}
+
+export const isAspecError = (e: unknown): e is AspecError =>
+  e instanceof AspecError || (e as { name?: string } | null)?.name === "AspecError";

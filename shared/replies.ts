@@ -1,0 +1,69 @@
+/**
+ * What an edge replica says over HTTP. Every reply is signed by the replica's own Ed25519 key over
+ * `canonicalBytes(DOMAIN.replicaReply, reply without sig)`, so a lie is attributable to its replica.
+ */
+import type { Json } from "./canonical.js";
+import { DOMAIN } from "./canonical.js";
+import type { Certificate } from "./certified/types.js";
+import { signCanonical, verifyCanonical } from "./crypto/keys.js";
+import type { OpStatus, TypeName } from "./datatypes/index.js";
+
+/** Public description of one edge replica (`GET /v1/replicas`). */
+export interface ReplicaInfo {
+  name: string;
+  /** The Durable Object locationHint it is created with. */
+  region: string;
+  publicKey: string;
+}
+
+export interface TentativeResult {
+  status: OpStatus;
+  reason?: string;
+  /** The key's value at this replica right after the op. */
+  value: Json;
+}
+
+/** Reply to `POST /v1/ops`. */
+export interface OpReply {
+  kind: "op";
+  opId: string;
+  key: string;
+  type: TypeName;
+  tentative: TentativeResult;
+  replica: string;
+  /** The newest certificate this replica holds (null before the first). */
+  certificate: Certificate | null;
+  /** This client's ops at this replica not yet certified. */
+  uncertified: number;
+  /** True when this op id had been accepted before: the stored outcome, nothing applied again. */
+  duplicate: boolean;
+  /** The replica's clock (ms) when it replied. */
+  time: number;
+  sig: string;
+}
+
+/** Reply to `GET /v1/kv/:key`. */
+export interface ReadReply {
+  kind: "read";
+  key: string;
+  /** null when the key has never been written at this replica. */
+  type: TypeName | null;
+  /** The tentative value: every op this replica has applied. */
+  value: Json;
+  replica: string;
+  certificate: Certificate | null;
+  time: number;
+  sig: string;
+}
+
+export type ReplicaReply = OpReply | ReadReply;
+export type Unsigned<T extends { sig: string }> = Omit<T, "sig">;
+
+export async function signReply<T extends ReplicaReply>(secret: string, body: Unsigned<T>): Promise<T> {
+  return { ...body, sig: await signCanonical(secret, DOMAIN.replicaReply, body) } as T;
+}
+
+export function verifyReply(publicKey: string, reply: ReplicaReply): Promise<boolean> {
+  const { sig, ...body } = reply;
+  return verifyCanonical(publicKey, DOMAIN.replicaReply, body, sig);
+}

@@ -1,7 +1,7 @@
 /** Byte helpers shared by every runtime (Workers, Node, browsers). */
 
 const te = new TextEncoder();
-const td = new TextDecoder("utf-8", { fatal: true });
+const td = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 export const utf8 = (s: string): Uint8Array => te.encode(s);
 export const fromUtf8 = (b: Uint8Array): string => td.decode(b);

@@ -103,7 +103,7 @@ let selected: Promise<Ed25519Engine> | undefined;
 /** Probe once whether this runtime's WebCrypto does Ed25519 end to end; fall back to noble. */
 export function ed25519(): Promise<Ed25519Engine> {
   selected ??= (async () => {
-    const subtle = globalThis.crypto?.subtle;
+    const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
     if (!subtle) return nobleEngine;
     try {
       const eng = webCryptoEngine(subtle);

@@ -1,0 +1,207 @@
+/**
+ * EdgeReplica: one eventually-consistent replica (DESIGN §4). A thin shell: validation and data
+ * type decisions are pure code in shared/; this class verifies signatures, runs each write as one
+ * SQLite transaction (op + state + outbox row), replies signed, and drains the outbox by alarm.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { admitOp } from "../shared/admission.js";
+import { resolveKey, secretName } from "../shared/config.js";
+import type { KeyPair } from "../shared/crypto/keys.js";
+import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
+import { applyEffect, decideOp, valueOf } from "../shared/materialize.js";
+import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
+import { signReply, type OpReply, type ReadReply } from "../shared/replies.js";
+import { packMessages, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
+import type { Env } from "../workers/env.js";
+import { ReplicaStore } from "./replica-store.js";
+
+/** RPC results carry errors as data: an exception's code would not survive the RPC boundary. */
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody["error"] };
+
+/** Ops drained per alarm run; the rest go in the next run, scheduled at once. */
+const OUTBOX_DRAIN_MAX = 2000;
+/** Cloudflare Queues: at most 100 messages per sendBatch. */
+const SEND_BATCH_MESSAGES_MAX = 100;
+
+export interface ApplyReport {
+  applied: number;
+  duplicates: number;
+  badSignature: number;
+  typeConflicts: number;
+}
+
+/** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
+export interface ReplicaRpc {
+  submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>>;
+  read(name: string, key: string): Promise<RpcResult<ReadReply>>;
+  applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport>;
+  stats(): Promise<{ outbox: number; ops: number; keys: number }>;
+}
+
+export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
+  private readonly store: ReplicaStore;
+  private key: Promise<KeyPair> | undefined;
+  private alarmSet = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ReplicaStore(ctx.storage.sql);
+  }
+
+  /** POST /v1/ops: accept a client's op at once (the critical path). */
+  async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
+    return this.guard(async () => {
+      const key = await this.identity(name);
+      if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
+      const opId = opIdOf(op);
+      const now = Date.now();
+      const outcome = this.ctx.storage.transactionSync(() => {
+        const stored = this.store.getOp(opId);
+        const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
+        if (admission.kind === "duplicate") return { ...stored!, duplicate: true };
+        const rec = this.store.getRecord(op.key);
+        const d = decideOp(rec, op);
+        if (d.reason === "type_mismatch")
+          throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
+        const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
+        if (d.reason) entry.reason = d.reason;
+        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
+        this.store.insertOp(opId, name, entry, d.value);
+        this.store.noteClientSeq(op.client, op.seq, 1);
+        this.store.enqueue(entry);
+        return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
+      });
+      this.scheduleDrain();
+      const reply: Omit<OpReply, "sig"> = {
+        kind: "op",
+        opId,
+        key: op.key,
+        type: op.type,
+        tentative: outcome.reason
+          ? { status: outcome.status, reason: outcome.reason, value: outcome.value }
+          : { status: outcome.status, value: outcome.value },
+        replica: name,
+        certificate: null,
+        uncertified: this.store.clientPending(op.client),
+        duplicate: outcome.duplicate,
+        time: now,
+      };
+      return signReply<OpReply>(key.secret, reply);
+    });
+  }
+
+  /** GET /v1/kv/:key: the tentative value. */
+  async read(name: string, key: string): Promise<RpcResult<ReadReply>> {
+    return this.guard(async () => {
+      const id = await this.identity(name);
+      const rec = this.store.getRecord(key);
+      return signReply<ReadReply>(id.secret, {
+        kind: "read",
+        key,
+        type: rec?.type ?? null,
+        value: valueOf(rec),
+        replica: name,
+        certificate: null,
+        time: Date.now(),
+      });
+    });
+  }
+
+  /**
+   * Ops from another replica, via the replicate queue. Idempotent by op id: a duplicated or
+   * redelivered batch changes nothing. Client signatures are checked again: a faulty origin can't
+   * inject ops nobody signed.
+   */
+  async applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport> {
+    await this.identity(name);
+    const report: ApplyReport = { applied: 0, duplicates: 0, badSignature: 0, typeConflicts: 0 };
+    const fresh = msg.entries.filter((e) => !this.store.hasOp(opIdOf(e.op)));
+    report.duplicates = msg.entries.length - fresh.length;
+    const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
+    this.ctx.storage.transactionSync(() => {
+      fresh.forEach((e, i) => {
+        const opId = opIdOf(e.op);
+        if (!verified[i]) {
+          report.badSignature++;
+          console.log({ event: "remote_bad_signature", replica: name, origin: msg.origin, opId });
+          return;
+        }
+        if (this.store.hasOp(opId)) return void report.duplicates++; // arrived meanwhile
+        let rec = this.store.getRecord(e.op.key);
+        if (e.effect !== null) {
+          const next = applyEffect(rec, e.op.type, e.effect);
+          if (next) {
+            this.store.putRecord(e.op.key, next);
+            rec = next;
+          } else {
+            report.typeConflicts++;
+            console.log({ event: "type_conflict", replica: name, origin: msg.origin, opId, key: e.op.key });
+          }
+        }
+        this.store.insertOp(opId, msg.origin, e, valueOf(rec));
+        this.store.noteClientSeq(e.op.client, e.op.seq, 0);
+        report.applied++;
+      });
+    });
+    return report;
+  }
+
+  /** Transactional outbox → replicate queue. At least once: a crash after send re-sends, receivers dedupe. */
+  override async alarm(): Promise<void> {
+    this.alarmSet = false;
+    const name = this.store.getMeta("name");
+    const rows = this.store.peekOutbox(OUTBOX_DRAIN_MAX);
+    if (!name || rows.length === 0) return;
+    const messages = packMessages(
+      name,
+      rows.map((r) => r.entry),
+    );
+    for (let i = 0; i < messages.length; i += SEND_BATCH_MESSAGES_MAX)
+      await this.env.REPLICATE.sendBatch(
+        messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
+      );
+    this.store.deleteOutboxThrough(rows[rows.length - 1]!.id);
+    if (rows.length === OUTBOX_DRAIN_MAX) this.scheduleDrain();
+  }
+
+  /** For tests and operators: sizes of the durable tables. */
+  async stats(): Promise<{ outbox: number; ops: number; keys: number }> {
+    const count = (t: string) =>
+      this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n;
+    return { outbox: this.store.outboxSize(), ops: count("ops"), keys: count("kv") };
+  }
+
+  private scheduleDrain(): void {
+    if (this.alarmSet) return;
+    this.alarmSet = true;
+    void this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */
+  private identity(name: string): Promise<KeyPair> {
+    const known = this.store.getMeta("name");
+    if (known === undefined) this.store.setMeta("name", name);
+    else if (known !== name) throw new Error(`replica '${known}' addressed as '${name}'`);
+    this.key ??= resolveKey(
+      {
+        environment: this.env.ENVIRONMENT,
+        devSeed: this.env.DEV_SEED,
+        secret: this.env[secretName("REPLICA", name) as `REPLICA_KEY_${string}`],
+      },
+      name,
+    ).catch((e) => {
+      this.key = undefined;
+      throw e;
+    });
+    return this.key;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (e) {
+      if (isAspecError(e)) return { ok: false, error: (e as AspecError).toBody().error };
+      throw e;
+    }
+  }
+}

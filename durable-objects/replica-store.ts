@@ -1,0 +1,135 @@
+/**
+ * The EdgeReplica's SQLite schema and statements. All state lives here, not in memory: a replica
+ * holds any number of keys and ops in bounded memory, and survives eviction and restart as is.
+ */
+import type { Json } from "../shared/canonical.js";
+import type { OpStatus, TypeName } from "../shared/datatypes/index.js";
+import type { KeyRecord } from "../shared/materialize.js";
+import type { SignedOp } from "../shared/ops.js";
+import type { ReplicatedOp } from "../shared/replication.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+-- tentative state: every op this replica has applied, in any order
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL);
+-- the op log: one row per op id ever seen (dedupe, idempotent retries, replay protection)
+CREATE TABLE IF NOT EXISTS ops (
+  op_id TEXT PRIMARY KEY, origin TEXT NOT NULL, op TEXT NOT NULL, status TEXT NOT NULL,
+  reason TEXT, value TEXT NOT NULL, effect TEXT, certified INTEGER NOT NULL DEFAULT 0
+);
+-- per client: highest seq seen (seq window), ops accepted here and not yet certified
+CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, max_seq INTEGER NOT NULL, pending INTEGER NOT NULL);
+-- transactional outbox: written with the op, drained to the replicate queue by the alarm
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+`;
+
+export interface StoredOp {
+  opId: string;
+  origin: string;
+  op: SignedOp;
+  status: OpStatus;
+  reason?: string;
+  value: Json;
+}
+
+export class ReplicaStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  getMeta(k: string): string | undefined {
+    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v;
+  }
+  setMeta(k: string, v: string): void {
+    this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v);
+  }
+
+  getRecord(key: string): KeyRecord | undefined {
+    const row = this.sql
+      .exec<{ type: string; state: string }>("SELECT type, state FROM kv WHERE key = ?", key)
+      .toArray()[0];
+    return row ? { type: row.type as TypeName, state: JSON.parse(row.state) } : undefined;
+  }
+  putRecord(key: string, rec: KeyRecord): void {
+    this.sql.exec(
+      "INSERT INTO kv (key, type, state) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state",
+      key,
+      rec.type,
+      JSON.stringify(rec.state),
+    );
+  }
+
+  getOp(opId: string): StoredOp | undefined {
+    const row = this.sql
+      .exec<{ origin: string; op: string; status: string; reason: string | null; value: string }>(
+        "SELECT origin, op, status, reason, value FROM ops WHERE op_id = ?",
+        opId,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    const out: StoredOp = {
+      opId,
+      origin: row.origin,
+      op: JSON.parse(row.op),
+      status: row.status as OpStatus,
+      value: JSON.parse(row.value),
+    };
+    if (row.reason) out.reason = row.reason;
+    return out;
+  }
+  hasOp(opId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
+  }
+  insertOp(opId: string, origin: string, e: ReplicatedOp, value: Json): void {
+    this.sql.exec(
+      "INSERT INTO ops (op_id, origin, op, status, reason, value, effect) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      opId,
+      origin,
+      JSON.stringify(e.op),
+      e.status,
+      e.reason ?? null,
+      JSON.stringify(value),
+      e.effect === null ? null : JSON.stringify(e.effect),
+    );
+  }
+
+  clientMaxSeq(client: string): number {
+    return (
+      this.sql.exec<{ max_seq: number }>("SELECT max_seq FROM clients WHERE client = ?", client).toArray()[0]
+        ?.max_seq ?? 0
+    );
+  }
+  clientPending(client: string): number {
+    return (
+      this.sql.exec<{ pending: number }>("SELECT pending FROM clients WHERE client = ?", client).toArray()[0]
+        ?.pending ?? 0
+    );
+  }
+  /** Record that `client` used `seq`; `pendingDelta` counts ops accepted here awaiting certification. */
+  noteClientSeq(client: string, seq: number, pendingDelta: number): void {
+    this.sql.exec(
+      `INSERT INTO clients (client, max_seq, pending) VALUES (?, ?, ?)
+       ON CONFLICT (client) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), pending = pending + ?`,
+      client,
+      seq,
+      pendingDelta,
+      pendingDelta,
+    );
+  }
+
+  enqueue(entry: ReplicatedOp): void {
+    this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", JSON.stringify(entry));
+  }
+  peekOutbox(limit: number): { id: number; entry: ReplicatedOp }[] {
+    return this.sql
+      .exec<{ id: number; entry: string }>("SELECT id, entry FROM outbox ORDER BY id LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ id: r.id, entry: JSON.parse(r.entry) }));
+  }
+  deleteOutboxThrough(id: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE id <= ?", id);
+  }
+  outboxSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+  }
+}

@@ -1,0 +1,44 @@
+/** Deployment configuration: which replicas exist and where their signing keys come from. */
+import { z } from "zod";
+import { fromB64u } from "./bytes.js";
+import { devKeyPair, keyPairFromSeed, type KeyPair } from "./crypto/keys.js";
+import { AspecError } from "./errors.js";
+
+export interface ReplicaConfig {
+  name: string;
+  /** Durable Object locationHint, e.g. `weur`. */
+  region: string;
+}
+
+const replicasSchema = z
+  .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), region: z.string().min(1) }))
+  .min(1);
+
+export function parseReplicas(json: string): ReplicaConfig[] {
+  const parsed = replicasSchema.parse(JSON.parse(json));
+  if (new Set(parsed.map((r) => r.name)).size !== parsed.length) throw new Error("duplicate replica name");
+  return parsed;
+}
+
+export interface KeySource {
+  environment: string;
+  devSeed: string | undefined;
+  /** base64url 32-byte seed from a secret, if one is set. */
+  secret: string | undefined;
+}
+
+export const isDev = (environment: string | undefined): boolean => environment === "dev";
+
+/**
+ * A secret, when set, always wins. Otherwise only a dev environment may derive a key from the dev
+ * seed; anything else refuses (503 not_configured) rather than sign with a publicly known key.
+ */
+export async function resolveKey(src: KeySource, name: string): Promise<KeyPair> {
+  if (src.secret) return keyPairFromSeed(fromB64u(src.secret));
+  if (isDev(src.environment) && src.devSeed) return devKeyPair(src.devSeed, name);
+  throw new AspecError("not_configured", `no signing key for '${name}': set the secret or run in dev`);
+}
+
+/** Name of the Wrangler secret that holds a replica's (or node's) key seed. */
+export const secretName = (kind: "REPLICA" | "NODE", name: string): string =>
+  `${kind}_KEY_${name.toUpperCase().replace(/-/g, "_")}`;

@@ -1,0 +1,95 @@
+/** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
+import { Hono, type Context } from "hono";
+import { resolveKey, secretName } from "../shared/config.js";
+import { AspecError, isAspecError } from "../shared/errors.js";
+import { OP_BYTES_MAX, parseOp } from "../shared/ops.js";
+import type { ReplicaInfo } from "../shared/replies.js";
+import type { RpcResult } from "../durable-objects/edge-replica.js";
+import type { Env } from "./env.js";
+import { replicaStub } from "./replica-stub.js";
+import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
+
+/** A request body larger than this is refused before it is parsed. */
+export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
+
+type AppContext = Context<{ Bindings: Env }>;
+
+function homeReplica(c: AppContext) {
+  const replicas = replicasOf(c.env.REPLICAS);
+  const explicit = c.req.query("replica") ?? c.req.header(REPLICA_HEADER);
+  const continent = (c.req.raw.cf as { continent?: string } | undefined)?.continent;
+  const r = chooseReplica(replicas, explicit, continent);
+  return { replica: r, stub: replicaStub(c.env, r) };
+}
+
+function unwrap<T>(r: RpcResult<T>): T {
+  if (r.ok) return r.value;
+  throw new AspecError(r.error.code, r.error.message, r.error.details);
+}
+
+async function readJsonBody(c: AppContext): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > BODY_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > BODY_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf));
+  } catch {
+    throw new AspecError("malformed_json", "the body is not valid UTF-8 JSON");
+  }
+}
+
+export function createApp() {
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.get("/", (c) =>
+    c.json({
+      name: "aspec-edge",
+      docs: "see README.md",
+      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key"],
+    }),
+  );
+
+  app.get("/v1/replicas", async (c) => {
+    const replicas: ReplicaInfo[] = await Promise.all(
+      replicasOf(c.env.REPLICAS).map(async (r) => {
+        const key = await resolveKey(
+          {
+            environment: c.env.ENVIRONMENT,
+            devSeed: c.env.DEV_SEED,
+            secret: c.env[secretName("REPLICA", r.name) as `REPLICA_KEY_${string}`],
+          },
+          r.name,
+        );
+        return { name: r.name, region: r.region, publicKey: key.publicKey };
+      }),
+    );
+    return c.json({ replicas });
+  });
+
+  app.post("/v1/ops", async (c) => {
+    const op = parseOp(await readJsonBody(c));
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.submit(replica.name, op)));
+  });
+
+  app.get("/v1/kv/:key{.+}", async (c) => {
+    const key = c.req.param("key");
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.read(replica.name, key)));
+  });
+
+  app.notFound((c) =>
+    c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404),
+  );
+
+  app.onError((err, c) => {
+    if (isAspecError(err)) return c.json(err.toBody(), err.status as 400);
+    console.log({ event: "internal_error", message: String(err), stack: (err as Error).stack });
+    return c.json(new AspecError("internal", "internal error").toBody(), 500);
+  });
+
+  return app;
+}

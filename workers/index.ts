@@ -1,0 +1,22 @@
+/** The Worker script: HTTP edge, queue consumers, and the Durable Object classes it hosts. */
+import { createApp } from "./app.js";
+import type { Env } from "./env.js";
+import { consumeReplicate } from "./replicate-consumer.js";
+import type { ReplicateMessage } from "../shared/replication.js";
+
+export { EdgeReplica } from "../durable-objects/edge-replica.js";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    switch (batch.queue) {
+      case "aspec-replicate":
+        return consumeReplicate(batch as MessageBatch<ReplicateMessage>, env);
+      default:
+        console.log({ event: "unknown_queue", queue: batch.queue, messages: batch.messages.length });
+        batch.retryAll();
+    }
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,110 @@
+/**
+ * `aspec`: the command-line client, a thin layer over the SDK. `client/bin/aspec.js` loads this file
+ * through tsx; `npm run aspec -- …` runs it directly. See `USAGE` in `cli/args.ts`.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { isAspecError } from "../shared/errors.js";
+import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
+import { opLine, readLine, replicaLines } from "./cli/output.js";
+import { AspecClient } from "./client.js";
+import { isAspecClientError } from "./errors.js";
+import { createKeyFile, loadOrCreateKeyFile, newKeyFile, updateKeyFile } from "./node/keyfile.js";
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const processIo: CliIo = {
+  out: (l) => process.stdout.write(l + "\n"),
+  err: (l) => process.stderr.write(l + "\n"),
+  env: process.env,
+};
+
+async function run(inv: Invocation, io: CliIo): Promise<void> {
+  const print = (value: unknown, human: () => string | string[]) => {
+    if (inv.json) return io.out(JSON.stringify(value));
+    const h = human();
+    for (const l of Array.isArray(h) ? h : [h]) io.out(l);
+  };
+  const cmd = inv.command;
+  switch (cmd.kind) {
+    case "help":
+      return io.out(USAGE);
+    case "keygen": {
+      const key = await newKeyFile();
+      if (cmd.out === undefined) return print(key, () => JSON.stringify(key, null, 2));
+      await createKeyFile(cmd.out, key);
+      return print(
+        { publicKey: key.publicKey, file: cmd.out },
+        () => `wrote ${cmd.out} (public key ${key.publicKey})`,
+      );
+    }
+    case "replicas": {
+      const c = await AspecClient.connect({ endpoint: inv.endpoint });
+      return print({ replicas: c.replicas }, () => replicaLines(c.replicas));
+    }
+    case "get": {
+      const c = await AspecClient.connect({ endpoint: inv.endpoint, replica: inv.replica });
+      const r = await c.get(cmd.key);
+      return print(r, () => readLine(r));
+    }
+    case "op": {
+      const { key } = await loadOrCreateKeyFile(inv.keyFile);
+      const c = await AspecClient.connect({
+        endpoint: inv.endpoint,
+        replica: inv.replica,
+        key,
+        seq: key.nextSeq,
+      });
+      // Reserve the seq before sending: a crash after the send then skips a seq rather than reusing it.
+      await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + 1 });
+      try {
+        const r = await c.submit(cmd.key, cmd.type, cmd.op, cmd.args);
+        return print(r, () => opLine(r));
+      } finally {
+        await updateKeyFile(inv.keyFile, { ...key, nextSeq: Math.max(c.nextSeq, key.nextSeq + 1) });
+      }
+    }
+  }
+}
+
+/** Run the CLI; resolves to the exit code (0 ok, 1 server/verification error, 2 usage error). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let inv: Invocation;
+  try {
+    inv = parseCli(argv, io.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`aspec: ${e.message}`);
+    io.err("try 'aspec --help'");
+    return 2;
+  }
+  try {
+    await run(inv, io);
+    return 0;
+  } catch (e) {
+    if (isAspecError(e) || isAspecClientError(e)) {
+      const details = isAspecError(e) && e.details !== undefined ? e.details : undefined;
+      if (inv.json) io.out(JSON.stringify({ error: { code: e.code, message: e.message, details } }));
+      else
+        io.err(`aspec: ${e.code}: ${e.message}${details === undefined ? "" : ` ${JSON.stringify(details)}`}`);
+      return 1;
+    }
+    io.err(`aspec: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return (
+      !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));

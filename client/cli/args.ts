@@ -1,0 +1,137 @@
+/** Command-line parsing for `aspec`: argv → a typed command, or a `UsageError` (exit code 2). */
+import { parseArgs } from "node:util";
+import type { Json } from "../../shared/canonical.js";
+import type { TypeName } from "../../shared/datatypes/index.js";
+import { defaultKeyFilePath } from "../node/keyfile.js";
+
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:8787";
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "keygen"; out: string | undefined }
+  | { kind: "replicas" }
+  | { kind: "get"; key: string }
+  | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } };
+
+export interface Invocation {
+  command: Command;
+  endpoint: string;
+  replica: string | undefined;
+  keyFile: string;
+  json: boolean;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const USAGE = `usage: aspec <command> [options]
+
+commands:
+  keygen [--out FILE]              new key; printed, or written to FILE (mode 0600)
+  counter add KEY N                add integer N (may be negative)
+  register set KEY JSON            set the register to a JSON value, e.g. '"hi"' or '{"a":1}'
+  set add|remove KEY X             add / remove string X
+  account deposit|withdraw KEY N   N a positive integer
+  get KEY                          read KEY at the home replica
+  replicas                         list replicas and their public keys
+
+options:
+  --endpoint URL     edge Worker URL (env ASPEC_ENDPOINT, default ${DEFAULT_ENDPOINT})
+  --replica NAME     home replica (default: chosen by the server)
+  --key-file FILE    key file (env ASPEC_KEY_FILE, default ~/.config/aspec/key.json);
+                     created on first use, holds {secret, publicKey, nextSeq}
+  --json             machine-readable output
+  -h, --help         this text
+
+exit codes: 0 ok (a rejected withdraw is an answer, not an error), 1 server or verification error, 2 usage error`;
+
+const OPTIONS = {
+  endpoint: { type: "string" },
+  replica: { type: "string" },
+  "key-file": { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+// parseArgs takes any "-…" for an option; a negative number is a value here, so hide it from it.
+const NEG = "\u0000neg:";
+const hideNegatives = (argv: string[]) => argv.map((a) => (/^-\d/.test(a) ? NEG + a : a));
+const unhide = (s: string) => (s.startsWith(NEG) ? s.slice(NEG.length) : s);
+
+function integer(s: string, what: string): number {
+  const n = Number(s);
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(n))
+    throw new UsageError(`${what} must be an integer, got '${s}'`);
+  return n;
+}
+
+function jsonValue(s: string): Json {
+  try {
+    return JSON.parse(s) as Json;
+  } catch {
+    throw new UsageError(`not JSON: '${s}' (a string needs quotes: '"hi"')`);
+  }
+}
+
+function arity(pos: string[], n: number, form: string): void {
+  if (pos.length !== n) throw new UsageError(`usage: aspec ${form}`);
+}
+
+function command(pos: string[], out: string | undefined): Command {
+  const [name, sub] = pos;
+  if (out !== undefined && name !== "keygen") throw new UsageError("--out is only for keygen");
+  switch (name) {
+    case undefined:
+      throw new UsageError("no command");
+    case "keygen":
+      arity(pos, 1, "keygen [--out FILE]");
+      return { kind: "keygen", out };
+    case "replicas":
+      arity(pos, 1, "replicas");
+      return { kind: "replicas" };
+    case "get":
+      arity(pos, 2, "get KEY");
+      return { kind: "get", key: pos[1]! };
+    case "counter":
+      arity(pos, 4, "counter add KEY N");
+      if (sub !== "add") throw new UsageError(`counter has no op '${sub}' (add)`);
+      return { kind: "op", key: pos[2]!, type: "counter", op: "add", args: { n: integer(pos[3]!, "N") } };
+    case "register":
+      arity(pos, 4, "register set KEY JSON");
+      if (sub !== "set") throw new UsageError(`register has no op '${sub}' (set)`);
+      return { kind: "op", key: pos[2]!, type: "register", op: "set", args: { v: jsonValue(pos[3]!) } };
+    case "set":
+      arity(pos, 4, "set add|remove KEY X");
+      if (sub !== "add" && sub !== "remove") throw new UsageError(`set has no op '${sub}' (add, remove)`);
+      return { kind: "op", key: pos[2]!, type: "set", op: sub, args: { x: pos[3]! } };
+    case "account":
+      arity(pos, 4, "account deposit|withdraw KEY N");
+      if (sub !== "deposit" && sub !== "withdraw")
+        throw new UsageError(`account has no op '${sub}' (deposit, withdraw)`);
+      return { kind: "op", key: pos[2]!, type: "account", op: sub, args: { n: integer(pos[3]!, "N") } };
+    default:
+      throw new UsageError(`unknown command '${name}'`);
+  }
+}
+
+/** Parse argv (without `node` and the script). Throws `UsageError`. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: hideNegatives(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  const opt = (s: string | undefined) => (s === undefined ? undefined : unhide(s));
+  const base = {
+    endpoint: opt(v.endpoint) ?? (env.ASPEC_ENDPOINT || DEFAULT_ENDPOINT),
+    replica: opt(v.replica),
+    keyFile: opt(v["key-file"]) ?? defaultKeyFilePath(env),
+    json: v.json ?? false,
+  };
+  if (v.help) return { ...base, command: { kind: "help" } };
+  return { ...base, command: command(parsed.positionals.map(unhide), opt(v.out)) };
+}

@@ -1,0 +1,67 @@
+/**
+ * Typed handles on one key: `client.counter("hits").add(1)`. Each method is one signed op; the
+ * handle holds nothing but the key, so handles are free to create and to throw away.
+ */
+import type { Json } from "../shared/canonical.js";
+import type { TypeName } from "../shared/datatypes/index.js";
+import type { OpReply, ReadReply } from "../shared/replies.js";
+
+/** What a handle needs from the client. */
+export interface OpSink {
+  submit(key: string, type: TypeName, op: string, args: { [k: string]: Json }): Promise<OpReply>;
+  get(key: string): Promise<ReadReply>;
+}
+
+interface Handle {
+  readonly key: string;
+  /** Read this key at the home replica. */
+  get(): Promise<ReadReply>;
+}
+
+/** A PN-counter: `add(n)` with any integer n (negative to subtract). */
+export interface CounterHandle extends Handle {
+  add(n: number): Promise<OpReply>;
+}
+/** A last-writer-wins register holding any JSON value. */
+export interface RegisterHandle extends Handle {
+  set(value: Json): Promise<OpReply>;
+}
+/** An observed-remove set of strings. */
+export interface SetHandle extends Handle {
+  add(x: string): Promise<OpReply>;
+  remove(x: string): Promise<OpReply>;
+}
+/**
+ * A balance that never goes below 0. A withdraw is decided against the home replica's state: its
+ * reply may say `tentative.status === "rejected"` (reason `insufficient_funds`).
+ */
+export interface AccountHandle extends Handle {
+  deposit(n: number): Promise<OpReply>;
+  withdraw(n: number): Promise<OpReply>;
+}
+
+export const counterHandle = (c: OpSink, key: string): CounterHandle => ({
+  key,
+  get: () => c.get(key),
+  add: (n) => c.submit(key, "counter", "add", { n }),
+});
+
+export const registerHandle = (c: OpSink, key: string): RegisterHandle => ({
+  key,
+  get: () => c.get(key),
+  set: (v) => c.submit(key, "register", "set", { v }),
+});
+
+export const setHandle = (c: OpSink, key: string): SetHandle => ({
+  key,
+  get: () => c.get(key),
+  add: (x) => c.submit(key, "set", "add", { x }),
+  remove: (x) => c.submit(key, "set", "remove", { x }),
+});
+
+export const accountHandle = (c: OpSink, key: string): AccountHandle => ({
+  key,
+  get: () => c.get(key),
+  deposit: (n) => c.submit(key, "account", "deposit", { n }),
+  withdraw: (n) => c.submit(key, "account", "withdraw", { n }),
+});

@@ -1,0 +1,82 @@
+/**
+ * JSON over HTTP with the SDK's retry rule: network failures and 5xx are retried with jittered,
+ * bounded backoff, re-sending the very same bytes (a signed op keeps its op id, and the server
+ * dedupes by op id, so a retry can never apply an op twice); 4xx are the caller's problem and are
+ * returned at once. An error body becomes `AspecError`; anything else unexpected `BadResponseError`.
+ */
+import { AspecError } from "../shared/errors.js";
+import { backoffDelayMs, sleep as realSleep, type RetryPolicy } from "./backoff.js";
+import { BadResponseError, NetworkError } from "./errors.js";
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface HttpOptions {
+  fetch: FetchFn;
+  retry: RetryPolicy;
+  /** Per attempt. */
+  timeoutMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface JsonRequest {
+  method: "GET" | "POST";
+  url: string;
+  body?: string;
+}
+
+const isRetryableStatus = (status: number) => status >= 500;
+
+async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: number; text: string }> {
+  const init: RequestInit = {
+    method: req.method,
+    headers: req.body === undefined ? { accept: "application/json" } : { "content-type": "application/json" },
+    signal: AbortSignal.timeout(o.timeoutMs),
+  };
+  if (req.body !== undefined) init.body = req.body;
+  const res = await o.fetch(req.url, init);
+  return { status: res.status, text: await res.text() };
+}
+
+function parseBody(status: number, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadResponseError(`HTTP ${status} with a body that is not JSON`, status);
+  }
+}
+
+/** Send a request and return the parsed JSON of a 2xx reply; throw for everything else. */
+export async function requestJson(req: JsonRequest, o: HttpOptions): Promise<unknown> {
+  const wait = o.sleep ?? realSleep;
+  let lastError: unknown;
+  let last: { status: number; text: string } | undefined;
+  for (let i = 0; i < o.retry.attempts; i++) {
+    if (i > 0) await wait(backoffDelayMs(i - 1, o.retry, o.random));
+    try {
+      last = await attempt(req, o);
+      lastError = undefined;
+    } catch (e) {
+      last = undefined;
+      lastError = e;
+      continue;
+    }
+    if (!isRetryableStatus(last.status)) break;
+  }
+  if (!last) {
+    const why = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new NetworkError(
+      `${req.method} ${req.url} failed after ${o.retry.attempts} attempts: ${why}`,
+      o.retry.attempts,
+      {
+        cause: lastError,
+      },
+    );
+  }
+  const body = parseBody(last.status, last.text);
+  if (last.status >= 200 && last.status < 300) return body;
+  throw (
+    AspecError.fromBody(body) ??
+    new BadResponseError(`HTTP ${last.status} without the API's error shape`, last.status)
+  );
+}

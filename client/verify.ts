@@ -1,0 +1,81 @@
+/**
+ * Reply verification. Every replica reply is signed by the replica it names; the SDK checks the
+ * signature against the key pinned at connect time, that the replica is the one asked, and that the
+ * reply is about the op / key that was sent. A replica cannot then pass off one op's outcome as
+ * another's, nor speak for another replica.
+ */
+import type { TypeName } from "../shared/datatypes/index.js";
+import { verifyReply, type OpReply, type ReadReply, type ReplicaReply } from "../shared/replies.js";
+import { ReplyVerificationError } from "./errors.js";
+
+/** Replica name → pinned base64url public key. */
+export type PinnedKeys = ReadonlyMap<string, string>;
+
+export interface OpExpectation {
+  /** The replica asked; undefined when the server chose (the reply must then name a known replica). */
+  replica: string | undefined;
+  opId: string;
+  key: string;
+  type: TypeName;
+}
+
+export interface ReadExpectation {
+  replica: string | undefined;
+  key: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+async function checkSigned(
+  body: unknown,
+  kind: ReplicaReply["kind"],
+  pinned: PinnedKeys,
+  asked: string | undefined,
+) {
+  const fail = (why: string): never => {
+    throw new ReplyVerificationError(why, body);
+  };
+  if (
+    !isObject(body) ||
+    body.kind !== kind ||
+    typeof body.sig !== "string" ||
+    typeof body.replica !== "string"
+  )
+    fail(`not a signed ${kind} reply`);
+  const reply = body as unknown as ReplicaReply;
+  const publicKey = pinned.get(reply.replica);
+  if (publicKey === undefined) fail(`reply names replica '${reply.replica}', which is not pinned`);
+  if (!(await verifyReply(publicKey!, reply)))
+    fail(`bad signature on a reply from replica '${reply.replica}'`);
+  if (asked !== undefined && reply.replica !== asked)
+    fail(`asked replica '${asked}' but the reply is from '${reply.replica}'`);
+  return { reply, fail };
+}
+
+/** Check an `OpReply`; returns it typed, or throws `ReplyVerificationError`. */
+export async function verifyOpReply(
+  body: unknown,
+  expect: OpExpectation,
+  pinned: PinnedKeys,
+): Promise<OpReply> {
+  const { reply, fail } = await checkSigned(body, "op", pinned, expect.replica);
+  const r = reply as OpReply;
+  if (r.opId !== expect.opId) fail(`reply is for op '${r.opId}', not '${expect.opId}'`);
+  if (r.key !== expect.key) fail(`reply is for key '${r.key}', not '${expect.key}'`);
+  if (r.type !== expect.type) fail(`reply is for type '${r.type}', not '${expect.type}'`);
+  const t = r.tentative as unknown;
+  if (!isObject(t) || (t.status !== "ok" && t.status !== "rejected")) fail("reply has no tentative status");
+  return r;
+}
+
+/** Check a `ReadReply`; returns it typed, or throws `ReplyVerificationError`. */
+export async function verifyReadReply(
+  body: unknown,
+  expect: ReadExpectation,
+  pinned: PinnedKeys,
+): Promise<ReadReply> {
+  const { reply, fail } = await checkSigned(body, "read", pinned, expect.replica);
+  const r = reply as ReadReply;
+  if (r.key !== expect.key) fail(`reply is for key '${r.key}', not '${expect.key}'`);
+  return r;
+}

@@ -1,0 +1,170 @@
+/**
+ * Certificates (DESIGN §5, §6): each PBFT node signs a share over the canonical bytes of a
+ * `CertificateBody` after executing a sequence number; 2f+1 matching shares from distinct configured
+ * nodes form a certificate that anyone holding the cluster config can check.
+ *
+ * `combineShares` is pure and synchronous (the PBFT core calls it inside `step`); it trusts that the
+ * shell verified each share with `verifyShare` before handing it in, as it does for every message.
+ * `verifyCertificate` trusts nothing.
+ */
+import { toHex } from "../bytes.js";
+import { DOMAIN, canonicalBytes } from "../canonical.js";
+import { signCanonical, verifyCanonical } from "../crypto/keys.js";
+import { sha256 } from "../hash.js";
+import { isDigestHex } from "./hashing.js";
+import type { Certificate, CertificateBody, CertificateShare, ClusterConfig, Digest } from "./types.js";
+
+export { BATCH_DOMAIN, GENESIS_LOG_ROOT, batchDigest, logRootOf, nextLogRoot } from "./log-chain.js";
+
+const BODY_FIELDS = [
+  "cluster",
+  "view",
+  "seq",
+  "logRoot",
+  "stateRoot",
+  "resultsRoot",
+  "opCount",
+  "time",
+] as const;
+
+/** Exactly the signed fields, so a stray property on an object at hand is never signed. */
+function bodyOnly(b: CertificateBody): CertificateBody {
+  const { cluster, view, seq, logRoot, stateRoot, resultsRoot, opCount, time } = b;
+  return { cluster, view, seq, logRoot, stateRoot, resultsRoot, opCount, time };
+}
+
+/** The bytes a share signs: `canonicalBytes(DOMAIN.certificate, body)`. */
+export const certificateBytes = (body: CertificateBody): Uint8Array =>
+  canonicalBytes(DOMAIN.certificate, bodyOnly(body));
+
+/** Hex SHA-256 of `certificateBytes(body)`: identifies a body (matching shares have equal digests). */
+export const certificateDigest = (body: CertificateBody): Digest => toHex(sha256(certificateBytes(body)));
+
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** Shape check for a body from the wire: exactly the known fields, each well-typed. */
+export function isCertificateBody(x: unknown): x is CertificateBody {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const b = x as Record<string, unknown>;
+  if (Object.keys(b).length !== BODY_FIELDS.length || !BODY_FIELDS.every((f) => Object.hasOwn(b, f)))
+    return false;
+  return (
+    typeof b.cluster === "string" &&
+    b.cluster.length > 0 &&
+    isCount(b.view) &&
+    isCount(b.seq) &&
+    isCount(b.opCount) &&
+    isCount(b.time) &&
+    isDigestHex(b.logRoot) &&
+    isDigestHex(b.stateRoot) &&
+    isDigestHex(b.resultsRoot)
+  );
+}
+
+/** 2f+1. */
+export const quorumOf = (config: ClusterConfig): number => 2 * config.f + 1;
+
+/** Why a cluster config is unusable, or null if it is fine (f ≥ 1 integer, n = 3f+1). */
+export function clusterConfigProblem(config: ClusterConfig): string | null {
+  if (typeof config !== "object" || config === null) return "not an object";
+  if (typeof config.cluster !== "string" || config.cluster === "") return "no cluster name";
+  if (!Number.isSafeInteger(config.f) || config.f < 1) return "f must be an integer ≥ 1";
+  if (!Array.isArray(config.nodes) || config.nodes.length !== 3 * config.f + 1) return "n must be 3f+1";
+  if (!config.nodes.every((n) => typeof n?.publicKey === "string")) return "a node has no public key";
+  return null;
+}
+
+/** Sign a share as node `nodeIndex` (its index in `ClusterConfig.nodes`). */
+export async function signShare(
+  secret: string,
+  nodeIndex: number,
+  body: CertificateBody,
+): Promise<CertificateShare> {
+  const b = bodyOnly(body);
+  return { node: nodeIndex, body: b, sig: await signCanonical(secret, DOMAIN.certificate, b) };
+}
+
+const isNodeIndex = (i: unknown, config: ClusterConfig): i is number =>
+  Number.isInteger(i) && (i as number) >= 0 && (i as number) < config.nodes.length;
+
+/** Check one share from the wire: a well-formed body for this cluster, signed by the node it names. */
+export async function verifyShare(share: CertificateShare, config: ClusterConfig): Promise<boolean> {
+  if (typeof share !== "object" || share === null || typeof share.sig !== "string") return false;
+  if (!isNodeIndex(share.node, config) || !isCertificateBody(share.body)) return false;
+  if (share.body.cluster !== config.cluster) return false;
+  return verifyCanonical(config.nodes[share.node]!.publicKey, DOMAIN.certificate, share.body, share.sig);
+}
+
+/**
+ * A certificate from verified shares: the first body (in input order) that 2f+1 distinct configured
+ * nodes signed, with exactly 2f+1 signatures (lowest node indexes), or null if no body has a quorum.
+ * Shares of other bodies, of unknown nodes or repeated by a node are ignored.
+ */
+export function combineShares(
+  shares: readonly CertificateShare[],
+  config: ClusterConfig,
+): Certificate | null {
+  const quorum = quorumOf(config);
+  const groups = new Map<Digest, { body: CertificateBody; sigs: Map<number, string> }>();
+  for (const s of shares) {
+    if (!isNodeIndex(s.node, config) || !isCertificateBody(s.body) || s.body.cluster !== config.cluster)
+      continue;
+    const d = certificateDigest(s.body);
+    let g = groups.get(d);
+    if (!g) groups.set(d, (g = { body: s.body, sigs: new Map() }));
+    if (!g.sigs.has(s.node)) g.sigs.set(s.node, s.sig);
+  }
+  for (const g of groups.values()) {
+    if (g.sigs.size < quorum) continue;
+    const sigs = [...g.sigs]
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, quorum)
+      .map(([node, sig]) => ({ node, sig }));
+    return { body: bodyOnly(g.body), sigs };
+  }
+  return null;
+}
+
+export type CertificateRejection =
+  | "malformed"
+  | "bad_config"
+  | "wrong_cluster"
+  | "too_few_signatures"
+  | "duplicate_node"
+  | "unknown_node"
+  | "bad_signature";
+
+export type CertificateVerdict = { ok: true } | { ok: false; reason: CertificateRejection; detail?: string };
+
+/**
+ * Is `cert` a valid certificate of `config`'s cluster: a well-formed body for this cluster signed by
+ * at least 2f+1 distinct configured nodes, and every signature it carries valid? (One bad signature
+ * rejects it: honest combiners never include one, so it is evidence of tampering.)
+ */
+export async function verifyCertificate(
+  cert: Certificate,
+  config: ClusterConfig,
+): Promise<CertificateVerdict> {
+  const problem = clusterConfigProblem(config);
+  if (problem) return { ok: false, reason: "bad_config", detail: problem };
+  if (typeof cert !== "object" || cert === null || !isCertificateBody(cert.body) || !Array.isArray(cert.sigs))
+    return { ok: false, reason: "malformed" };
+  if (cert.body.cluster !== config.cluster) return { ok: false, reason: "wrong_cluster" };
+  const seen = new Set<number>();
+  for (const s of cert.sigs) {
+    if (typeof s !== "object" || s === null || typeof s.sig !== "string")
+      return { ok: false, reason: "malformed" };
+    if (!isNodeIndex(s.node, config)) return { ok: false, reason: "unknown_node", detail: String(s.node) };
+    if (seen.has(s.node)) return { ok: false, reason: "duplicate_node", detail: String(s.node) };
+    seen.add(s.node);
+  }
+  if (seen.size < quorumOf(config))
+    return { ok: false, reason: "too_few_signatures", detail: `${seen.size} < ${quorumOf(config)}` };
+  const body = cert.body;
+  const valid = await Promise.all(
+    cert.sigs.map((s) => verifyCanonical(config.nodes[s.node]!.publicKey, DOMAIN.certificate, body, s.sig)),
+  );
+  const bad = valid.indexOf(false);
+  if (bad >= 0) return { ok: false, reason: "bad_signature", detail: `node ${cert.sigs[bad]!.node}` };
+  return { ok: true };
+}

@@ -1,0 +1,49 @@
+/**
+ * Executing ops in the certified order, as one pure function over a record store, so the PBFT
+ * state machine (an in-memory Map) and an edge replica's certified state (SQLite rows) run exactly
+ * the same code and so reach the same values and the same state root.
+ */
+import { decideOp, valueOf, type KeyRecord } from "../materialize.js";
+import { opBody, opIdOf, type SignedOp } from "../ops.js";
+import { stateValueBytes, type StateValue } from "./hashing.js";
+import type { OpResult } from "./types.js";
+
+/** Per-key records of the certified state. Synchronous: DO SQLite and Maps both are. */
+export interface RecordStore {
+  get(key: string): KeyRecord | undefined;
+  set(key: string, rec: KeyRecord): void;
+}
+
+export interface OpsExecution {
+  /** One result per op, in op order. */
+  results: OpResult[];
+  /** The keys whose record changed, with their final record: what the state tree must update. */
+  changed: Map<string, KeyRecord>;
+}
+
+/**
+ * Decide and apply each op in order against `store`. An `account.withdraw` is decided against the
+ * balance this order has produced; an op on a key of another type is rejected (`type_mismatch`).
+ * The caller must already have dropped ops executed in earlier batches (dedupe by op id).
+ */
+export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExecution {
+  const results: OpResult[] = [];
+  const changed = new Map<string, KeyRecord>();
+  for (const op of ops) {
+    const out = decideOp(store.get(op.key), opBody(op));
+    if (out.effect !== null && out.record) {
+      store.set(op.key, out.record);
+      changed.set(op.key, out.record);
+    }
+    const r: OpResult = { opId: opIdOf(op), status: out.status, value: out.value };
+    if (out.reason !== undefined) r.reason = out.reason;
+    results.push(r);
+  }
+  return { results, changed };
+}
+
+/** What the state tree commits to for a record: its type and user-visible value. */
+export const stateValueOf = (rec: KeyRecord): StateValue => ({ type: rec.type, value: valueOf(rec) });
+
+/** The canonical bytes the state tree hashes for a record. */
+export const recordValueBytes = (rec: KeyRecord): Uint8Array => stateValueBytes(stateValueOf(rec));

@@ -1,0 +1,211 @@
+/**
+ * An authenticated key → value map: a sparse Merkle tree over SHA-256(key), with every subtree
+ * that holds one key collapsed into that key's leaf (as in Diem's Jellyfish Merkle tree, binary).
+ *
+ * The tree is canonical — its shape depends only on the set of key hashes — so the root is the
+ * same whatever the order of insertions and deletions, and equals a from-scratch build. A key sits
+ * at the shallowest depth where its hash prefix is unique, about log2(n) for n keys, so an update
+ * costs ~log2(n) + 1 hashes and a proof carries ~log2(n) sibling hashes.
+ *
+ * The map commits to values but does not keep them (the certified state machine holds the
+ * records): it stores only each key's hash and value hash.
+ */
+import { bytesEqual, toHex } from "../bytes.js";
+import { EMPTY_HASH, TREE_DEPTH, bitAt, innerHash, keyHashOf, leafHash } from "./hashing.js";
+import { EMPTY_NODE, MemoryNodeStore, type MerkleNode, type NodeId, type NodeStore } from "./node-store.js";
+import type { StateProof } from "./proofs.js";
+import type { Digest } from "./types.js";
+import { sha256 } from "../hash.js";
+
+/** One entry for a bulk build: the key's hash and its value's hash. */
+export interface HashedEntry {
+  keyHash: Uint8Array;
+  valueHash: Uint8Array;
+}
+
+export class AuthMap {
+  /** Tree hashes (leaf + inner) computed so far: instrumentation for benchmarks and tests. */
+  hashCount = 0;
+
+  constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
+
+  /**
+   * Build a map from scratch in O(n log n) bit tests and 2n−1 hashes, without any sort: each level
+   * partitions its range by the next key-hash bit. `entries` is reordered in place.
+   */
+  static build(entries: HashedEntry[], store: NodeStore = new MemoryNodeStore()): AuthMap {
+    const map = new AuthMap(store);
+    if (store.getRoot() !== EMPTY_NODE) throw new Error("AuthMap.build: store is not empty");
+    store.setRoot(map.buildRange(entries, 0, entries.length, 0));
+    return map;
+  }
+
+  /** Build from keys and canonical value bytes. */
+  static fromEntries(entries: Iterable<readonly [string, Uint8Array]>, store?: NodeStore): AuthMap {
+    const hashed: HashedEntry[] = [];
+    for (const [k, v] of entries) hashed.push({ keyHash: keyHashOf(k), valueHash: sha256(v) });
+    return AuthMap.build(hashed, store);
+  }
+
+  /** The root hash (32 zero bytes for the empty map). */
+  rootHash(): Uint8Array {
+    return this.hashOf(this.store.getRoot());
+  }
+
+  /** The root as lowercase hex. */
+  root(): Digest {
+    return toHex(this.rootHash());
+  }
+
+  /** Set `key` to the value whose canonical bytes are `value`. */
+  set(key: string, value: Uint8Array): void {
+    this.setHashed(keyHashOf(key), sha256(value));
+  }
+
+  /** Remove `key` (no-op if absent). */
+  delete(key: string): void {
+    this.deleteHashed(keyHashOf(key));
+  }
+
+  setHashed(keyHash: Uint8Array, valueHash: Uint8Array): void {
+    const root = this.store.getRoot();
+    const next = this.upsert(root, 0, keyHash, valueHash);
+    if (next !== root) this.store.setRoot(next);
+  }
+
+  deleteHashed(keyHash: Uint8Array): void {
+    const root = this.store.getRoot();
+    const next = this.remove(root, 0, keyHash);
+    if (next !== root) this.store.setRoot(next);
+  }
+
+  /** The value hash stored for a key, or undefined if absent. */
+  valueHashOf(key: string): Uint8Array | undefined {
+    const kh = keyHashOf(key);
+    let id = this.store.getRoot();
+    for (let depth = 0; id !== EMPTY_NODE; depth++) {
+      const n = this.node(id);
+      if (n.kind === "leaf") return bytesEqual(n.keyHash, kh) ? n.valueHash : undefined;
+      id = bitAt(kh, depth) === 0 ? n.left : n.right;
+    }
+    return undefined;
+  }
+
+  /** An inclusion proof if `key` is present, a non-inclusion proof otherwise (see `StateProof`). */
+  prove(key: string): StateProof {
+    const kh = keyHashOf(key);
+    const siblings: (Digest | null)[] = [];
+    let id = this.store.getRoot();
+    for (let depth = 0; id !== EMPTY_NODE; depth++) {
+      const n = this.node(id);
+      if (n.kind === "leaf") {
+        if (bytesEqual(n.keyHash, kh)) return { siblings };
+        return { siblings, leaf: { keyHash: toHex(n.keyHash), valueHash: toHex(n.valueHash) } };
+      }
+      const [next, sib] = bitAt(kh, depth) === 0 ? [n.left, n.right] : [n.right, n.left];
+      siblings.push(sib === EMPTY_NODE ? null : toHex(this.hashOf(sib)));
+      id = next;
+    }
+    return { siblings };
+  }
+
+  private node(id: NodeId): MerkleNode {
+    const n = this.store.get(id);
+    if (!n) throw new Error(`merkle map: missing node ${id} (corrupt store)`);
+    return n;
+  }
+
+  private hashOf(id: NodeId): Uint8Array {
+    return id === EMPTY_NODE ? EMPTY_HASH : this.node(id).hash;
+  }
+
+  private addLeaf(keyHash: Uint8Array, valueHash: Uint8Array): NodeId {
+    this.hashCount++;
+    return this.store.add({ kind: "leaf", keyHash, valueHash, hash: leafHash(keyHash, valueHash) });
+  }
+
+  private addInner(left: NodeId, right: NodeId): NodeId {
+    this.hashCount++;
+    return this.store.add({
+      kind: "inner",
+      left,
+      right,
+      hash: innerHash(this.hashOf(left), this.hashOf(right)),
+    });
+  }
+
+  /** Insert or replace under subtree `id` at `depth`; returns the subtree's new id (same id: unchanged). */
+  private upsert(id: NodeId, depth: number, kh: Uint8Array, vh: Uint8Array): NodeId {
+    if (id === EMPTY_NODE) return this.addLeaf(kh, vh);
+    const n = this.node(id);
+    if (n.kind === "leaf") {
+      if (bytesEqual(n.keyHash, kh)) {
+        if (bytesEqual(n.valueHash, vh)) return id;
+        this.store.remove(id);
+        return this.addLeaf(kh, vh);
+      }
+      // Two keys now share this position: push both down until their bits differ.
+      return this.split(depth, id, n.keyHash, this.addLeaf(kh, vh), kh);
+    }
+    const goRight = bitAt(kh, depth) === 1;
+    const child = goRight ? n.right : n.left;
+    const next = this.upsert(child, depth + 1, kh, vh);
+    if (next === child) return id;
+    this.store.remove(id);
+    return goRight ? this.addInner(n.left, next) : this.addInner(next, n.right);
+  }
+
+  private split(depth: number, a: NodeId, akh: Uint8Array, b: NodeId, bkh: Uint8Array): NodeId {
+    if (depth >= TREE_DEPTH) throw new Error("merkle map: two keys with one SHA-256 (impossible)");
+    const abit = bitAt(akh, depth);
+    if (abit !== bitAt(bkh, depth)) return abit === 0 ? this.addInner(a, b) : this.addInner(b, a);
+    const below = this.split(depth + 1, a, akh, b, bkh);
+    return abit === 0 ? this.addInner(below, EMPTY_NODE) : this.addInner(EMPTY_NODE, below);
+  }
+
+  /** Remove under subtree `id`; keeps the tree canonical by lifting a lone leaf into its parent's place. */
+  private remove(id: NodeId, depth: number, kh: Uint8Array): NodeId {
+    if (id === EMPTY_NODE) return id;
+    const n = this.node(id);
+    if (n.kind === "leaf") {
+      if (!bytesEqual(n.keyHash, kh)) return id;
+      this.store.remove(id);
+      return EMPTY_NODE;
+    }
+    const goRight = bitAt(kh, depth) === 1;
+    const child = goRight ? n.right : n.left;
+    const sibling = goRight ? n.left : n.right;
+    const next = this.remove(child, depth + 1, kh);
+    if (next === child) return id;
+    this.store.remove(id);
+    // A subtree holding a single leaf is that leaf: lift it (an inner node always holds ≥ 2 keys).
+    if (next === EMPTY_NODE && this.isLeaf(sibling)) return sibling;
+    if (sibling === EMPTY_NODE && this.isLeaf(next)) return next;
+    return goRight ? this.addInner(sibling, next) : this.addInner(next, sibling);
+  }
+
+  private isLeaf(id: NodeId): boolean {
+    return id !== EMPTY_NODE && this.node(id).kind === "leaf";
+  }
+
+  private buildRange(e: HashedEntry[], lo: number, hi: number, depth: number): NodeId {
+    if (hi === lo) return EMPTY_NODE;
+    if (hi - lo === 1) return this.addLeaf(e[lo]!.keyHash, e[lo]!.valueHash);
+    if (depth >= TREE_DEPTH) throw new Error("AuthMap.build: duplicate key");
+    // In-place partition: entries whose bit is 0 first.
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      if (bitAt(e[i]!.keyHash, depth) === 0) i++;
+      else {
+        const t = e[i]!;
+        e[i] = e[j]!;
+        e[j] = t;
+        j--;
+      }
+    }
+    const left = this.buildRange(e, lo, i, depth + 1);
+    const right = this.buildRange(e, i, hi, depth + 1);
+    return this.addInner(left, right);
+  }
+}

@@ -41,7 +41,6 @@ export interface ReplicaRpc {
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
   private key: Promise<KeyPair> | undefined;
-  private alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,7 +70,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         this.store.enqueue(entry);
         return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
       });
-      this.scheduleDrain();
+      await this.scheduleDrain();
       const reply: Omit<OpReply, "sig"> = {
         kind: "op",
         opId,
@@ -148,7 +147,6 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /** Transactional outbox → replicate queue. At least once: a crash after send re-sends, receivers dedupe. */
   override async alarm(): Promise<void> {
-    this.alarmSet = false;
     const name = this.store.getMeta("name");
     const rows = this.store.peekOutbox(OUTBOX_DRAIN_MAX);
     if (!name || rows.length === 0) return;
@@ -161,7 +159,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
       );
     this.store.deleteOutboxThrough(rows[rows.length - 1]!.id);
-    if (rows.length === OUTBOX_DRAIN_MAX) this.scheduleDrain();
+    if (rows.length === OUTBOX_DRAIN_MAX) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** For tests and operators: sizes of the durable tables. */
@@ -171,10 +169,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return { outbox: this.store.outboxSize(), ops: count("ops"), keys: count("kv") };
   }
 
-  private scheduleDrain(): void {
-    if (this.alarmSet) return;
-    this.alarmSet = true;
-    void this.ctx.storage.setAlarm(Date.now());
+  /**
+   * Ask for a drain unless one is already due. The alarm is persisted under the same output gate as
+   * the outbox row, so a replica evicted right after replying still drains when it comes back.
+   */
+  private async scheduleDrain(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */

@@ -1,0 +1,191 @@
+/**
+ * Bad input: each case gets the one error shape with a stable code and a fitting status, and leaves
+ * no trace — checked by comparing every replica's table sizes and the key's value before and after.
+ */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { TS_SKEW_MAX_MS, SEQ_WINDOW } from "../../shared/admission.js";
+import { signOp } from "../../shared/ops.js";
+import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
+
+async function snapshot() {
+  return Promise.all(REPLICAS.map((r) => stub(r).stats()));
+}
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+}
+
+describe("bad input is refused and changes nothing", async () => {
+  const c = await TestClient.create();
+  const KEY = "bad/k";
+
+  it("setup: a counter with one op, replicated everywhere", async () => {
+    expect((await post(await c.sign(KEY, "counter", "add", { n: 1 }))).status).toBe(200);
+    // Settle propagation first, so the before/after comparisons below see only the refused request.
+    await eventually(async () => {
+      for (const r of REPLICAS) expect(await read(KEY, r)).toMatchObject({ value: 1 });
+      expect((await stub("weur").stats()).outbox).toBe(0);
+    });
+  });
+
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ["malformed JSON", () => post("{not json"), 400, "malformed_json"],
+    ["a non-object body", () => post("[1,2]"), 400, "invalid_request"],
+    [
+      "a missing field",
+      async () => {
+        const { ts: _ts, ...op } = await c.sign(KEY, "counter", "add", { n: 1 });
+        return post(op);
+      },
+      400,
+      "invalid_request",
+    ],
+    [
+      "an extra field",
+      async () => post({ ...(await c.sign(KEY, "counter", "add", { n: 1 })), extra: 1 }),
+      400,
+      "invalid_request",
+    ],
+    [
+      "an unknown type",
+      async () => post({ ...(await c.sign(KEY, "counter", "add", { n: 1 })), type: "queue" }),
+      400,
+      "unknown_type",
+    ],
+    ["an unknown op", async () => post(await c.sign(KEY, "counter", "mul", { n: 2 })), 400, "unknown_op"],
+    [
+      "an inherited op name",
+      async () => post(await c.sign(KEY, "counter", "toString", {})),
+      400,
+      "unknown_op",
+    ],
+    [
+      "wrong argument types",
+      async () => post(await c.sign(KEY, "counter", "add", { n: "1" })),
+      400,
+      "invalid_args",
+    ],
+    [
+      "a non-integer amount",
+      async () => post(await c.sign(KEY, "counter", "add", { n: 1.5 })),
+      400,
+      "invalid_args",
+    ],
+    [
+      "an op on a key of another type",
+      async () => post(await c.sign(KEY, "register", "set", { v: 1 })),
+      409,
+      "type_mismatch",
+    ],
+    [
+      "a missing signature",
+      async () => {
+        const { sig: _s, ...op } = await c.sign(KEY, "counter", "add", { n: 1 });
+        return post(op);
+      },
+      400,
+      "invalid_request",
+    ],
+    [
+      "a wrong signature",
+      async () => {
+        const a = await c.sign(KEY, "counter", "add", { n: 1 });
+        return post({ ...a, args: { n: 100 } });
+      },
+      401,
+      "bad_signature",
+    ],
+    [
+      "another key's signature",
+      async () => {
+        const other = await TestClient.create();
+        const op = await other.sign(KEY, "counter", "add", { n: 1 });
+        return post({ ...op, client: c.key.publicKey });
+      },
+      401,
+      "bad_signature",
+    ],
+    [
+      "a replayed seq with other content",
+      async () =>
+        post(
+          await signOp(c.key.secret, {
+            client: c.key.publicKey,
+            seq: 1,
+            key: KEY,
+            type: "counter",
+            op: "add",
+            args: { n: 50 },
+            ts: Date.now(),
+          }),
+        ),
+      409,
+      "seq_replayed",
+    ],
+    [
+      "a seq far beyond the window",
+      async () => post(await c.sign(KEY, "counter", "add", { n: 1 }, { seq: SEQ_WINDOW + 10 })),
+      422,
+      "seq_out_of_range",
+    ],
+    [
+      "a ts far in the future",
+      async () =>
+        post(await c.sign(KEY, "counter", "add", { n: 1 }, { ts: Date.now() + TS_SKEW_MAX_MS + 60_000 })),
+      422,
+      "ts_out_of_range",
+    ],
+    [
+      "a ts far in the past",
+      async () =>
+        post(await c.sign(KEY, "counter", "add", { n: 1 }, { ts: Date.now() - TS_SKEW_MAX_MS - 60_000 })),
+      422,
+      "ts_out_of_range",
+    ],
+    [
+      "an oversized body",
+      async () => post(JSON.stringify({ pad: "x".repeat(64 * 1024) })),
+      413,
+      "payload_too_large",
+    ],
+    [
+      "an oversized key",
+      async () => post(await c.sign("k".repeat(300), "counter", "add", { n: 1 })),
+      413,
+      "payload_too_large",
+    ],
+    [
+      "an oversized register value",
+      async () => post(await c.sign("bad/reg", "register", "set", { v: "x".repeat(5000) })),
+      400,
+      "invalid_args",
+    ],
+    [
+      "an unknown replica",
+      async () => post(await c.sign(KEY, "counter", "add", { n: 1 }), "mars"),
+      404,
+      "unknown_replica",
+    ],
+    ["an unknown route", () => SELF.fetch("https://edge.test/v2/ops", { method: "POST" }), 404, "not_found"],
+  ];
+
+  for (const [name, send, status, code] of cases) {
+    it(`${name} → ${status} ${code}`, async () => {
+      const before = await snapshot();
+      const valueBefore = await read(KEY);
+      await expectError(await send(), status, code);
+      expect(await snapshot()).toEqual(before);
+      expect(await read(KEY)).toMatchObject({ type: valueBefore.type, value: valueBefore.value });
+    });
+  }
+
+  it("the client can go on after all that (seqs burned by refused ops are not reserved)", async () => {
+    const res = await post(await c.sign(KEY, "counter", "add", { n: 1 }));
+    expect(res.status).toBe(200);
+    expect(await read(KEY)).toMatchObject({ value: 2 });
+  });
+});

@@ -36,7 +36,9 @@ async function run(inv: Invocation, io: CliIo): Promise<void> {
     case "keygen": {
       const key = await newKeyFile();
       if (cmd.out === undefined) return print(key, () => JSON.stringify(key, null, 2));
-      await createKeyFile(cmd.out, key);
+      await createKeyFile(cmd.out, key).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === "EEXIST" ? new Error(`${cmd.out} exists; not overwriting a key`) : e;
+      });
       return print(
         { publicKey: key.publicKey, file: cmd.out },
         () => `wrote ${cmd.out} (public key ${key.publicKey})`,

@@ -1,11 +1,10 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
 import { Hono, type Context } from "hono";
-import { resolveKey, secretName } from "../shared/config.js";
 import { AspecError, isAspecError } from "../shared/errors.js";
 import { OP_BYTES_MAX, parseOp } from "../shared/ops.js";
-import type { ReplicaInfo } from "../shared/replies.js";
 import type { RpcResult } from "../durable-objects/edge-replica.js";
 import type { Env } from "./env.js";
+import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
 
@@ -52,25 +51,11 @@ export function createApp() {
     }),
   );
 
-  app.get("/v1/replicas", async (c) => {
-    const replicas: ReplicaInfo[] = await Promise.all(
-      replicasOf(c.env.REPLICAS).map(async (r) => {
-        const key = await resolveKey(
-          {
-            environment: c.env.ENVIRONMENT,
-            devSeed: c.env.DEV_SEED,
-            secret: c.env[secretName("REPLICA", r.name) as `REPLICA_KEY_${string}`],
-          },
-          r.name,
-        );
-        return { name: r.name, region: r.region, publicKey: key.publicKey };
-      }),
-    );
-    return c.json({ replicas });
-  });
+  app.get("/v1/replicas", async (c) => c.json({ replicas: await replicaInfos(c.env) }));
 
   app.post("/v1/ops", async (c) => {
     const op = parseOp(await readJsonBody(c));
+    await replicaInfos(c.env); // refuse writes early when keys are not configured
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.submit(replica.name, op)));
   });

@@ -141,8 +141,7 @@ export class AuthMap {
     if (n.kind === "leaf") {
       if (bytesEqual(n.keyHash, kh)) {
         if (bytesEqual(n.valueHash, vh)) return id;
-        this.store.remove(id);
-        return this.addLeaf(kh, vh);
+        return this.replace(id, this.addLeaf(kh, vh));
       }
       // Two keys now share this position: push both down until their bits differ.
       return this.split(depth, id, n.keyHash, this.addLeaf(kh, vh), kh);
@@ -151,8 +150,7 @@ export class AuthMap {
     const child = goRight ? n.right : n.left;
     const next = this.upsert(child, depth + 1, kh, vh);
     if (next === child) return id;
-    this.store.remove(id);
-    return goRight ? this.addInner(n.left, next) : this.addInner(next, n.right);
+    return this.replace(id, goRight ? this.addInner(n.left, next) : this.addInner(next, n.right));
   }
 
   private split(depth: number, a: NodeId, akh: Uint8Array, b: NodeId, bkh: Uint8Array): NodeId {
@@ -169,19 +167,26 @@ export class AuthMap {
     const n = this.node(id);
     if (n.kind === "leaf") {
       if (!bytesEqual(n.keyHash, kh)) return id;
-      this.store.remove(id);
-      return EMPTY_NODE;
+      return this.replace(id, EMPTY_NODE);
     }
     const goRight = bitAt(kh, depth) === 1;
     const child = goRight ? n.right : n.left;
     const sibling = goRight ? n.left : n.right;
     const next = this.remove(child, depth + 1, kh);
     if (next === child) return id;
-    this.store.remove(id);
     // A subtree holding a single leaf is that leaf: lift it (an inner node always holds ≥ 2 keys).
-    if (next === EMPTY_NODE && this.isLeaf(sibling)) return sibling;
-    if (sibling === EMPTY_NODE && this.isLeaf(next)) return next;
-    return goRight ? this.addInner(sibling, next) : this.addInner(next, sibling);
+    if (next === EMPTY_NODE && this.isLeaf(sibling)) return this.replace(id, sibling);
+    if (sibling === EMPTY_NODE && this.isLeaf(next)) return this.replace(id, next);
+    return this.replace(id, goRight ? this.addInner(sibling, next) : this.addInner(next, sibling));
+  }
+
+  /**
+   * Drop `old` now that `next` stands in its place. Callers add `next` first: a store may reuse a
+   * freed id, and "same id" is how a parent learns its child did not change.
+   */
+  private replace(old: NodeId, next: NodeId): NodeId {
+    this.store.remove(old);
+    return next;
   }
 
   private isLeaf(id: NodeId): boolean {

@@ -1,0 +1,153 @@
+/**
+ * The one place signatures are made and checked, between the shell and the core. Outgoing
+ * messages are signed as this node (`seal`); incoming ones are parsed and every signature in them
+ * checked, nested ones and client ops included (`open`), before the core sees them. Each client op
+ * is verified once per node (a bounded cache), whether it arrives submitted or inside a batch.
+ */
+import { canonicalBytes, DOMAIN } from "../canonical.js";
+import type { Certificate, CertificateBody, ClusterConfig } from "../certified/types.js";
+import { parseOp, type SignedOp } from "../ops.js";
+import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
+import type { Outgoing } from "./effects.js";
+import { SELF_CERTIFYING, type Envelope, type Message, type Proposal, type ViewChange } from "./messages.js";
+import type { SignatureScheme } from "./signature-scheme.js";
+import { count, type Stats } from "./stats.js";
+import { parseEnvelope, type ParseLimits } from "./validate.js";
+
+const OP_CACHE_MAX = 200_000;
+
+/** The bytes an envelope's signature covers. A share is signed exactly as a certificate signature. */
+export function signedBytes(from: number, msg: Message): Uint8Array {
+  if (msg.type === "share") return certificateBytes(msg.body);
+  return canonicalBytes(DOMAIN.pbft, { from, msg });
+}
+
+export const certificateBytes = (body: CertificateBody): Uint8Array =>
+  canonicalBytes(DOMAIN.certificate, body);
+
+export class PbftBoundary {
+  readonly stats: Stats = {};
+  private readonly limits: ParseLimits;
+  private readonly verifiedOps = new Map<string, true>();
+
+  constructor(
+    readonly cluster: ClusterConfig,
+    readonly me: number,
+    readonly scheme: SignatureScheme,
+    config?: Partial<PbftConfig>,
+  ) {
+    this.limits = { n: cluster.nodes.length, f: cluster.f, cfg: { ...DEFAULT_PBFT_CONFIG, ...config } };
+  }
+
+  /** Turn an outgoing effect into the envelope to deliver (signed as this node unless forwarded). */
+  async seal(out: Outgoing): Promise<Envelope> {
+    if (out.forward) return out.forward;
+    const msg = out.msg!;
+    const sig = SELF_CERTIFYING.has(msg.type) ? "" : await this.scheme.sign(signedBytes(this.me, msg));
+    const env: Envelope = { from: this.me, msg, sig };
+    if (out.proposal) env.proposal = out.proposal;
+    return env;
+  }
+
+  /**
+   * Parse and verify an envelope from the network. Null (counted in `stats`) for anything malformed,
+   * from an unknown sender, or carrying a bad signature anywhere inside.
+   */
+  async open(raw: unknown, sizeBytes?: number): Promise<Envelope | null> {
+    const env = parseEnvelope(raw, this.limits, sizeBytes);
+    if (!env) return (count(this.stats, "drop.malformed"), null);
+    if (!(await this.verifyEnvelope(env))) return (count(this.stats, "drop.bad_signature"), null);
+    return env;
+  }
+
+  /** Validate and verify a client op (shape, arguments, signature); null if any check fails. */
+  async admitOp(raw: unknown): Promise<SignedOp | null> {
+    let op: SignedOp;
+    try {
+      op = parseOp(raw);
+    } catch {
+      return (count(this.stats, "drop.malformed_op"), null);
+    }
+    if (!(await this.checkOp(op))) return (count(this.stats, "drop.bad_op_signature"), null);
+    return op;
+  }
+
+  private async checkOp(op: SignedOp): Promise<boolean> {
+    const key = JSON.stringify([op.sig, op.client, op.seq, op.key, op.type, op.op, op.args, op.ts]);
+    if (this.verifiedOps.has(key)) return true;
+    let parsed: SignedOp;
+    try {
+      parsed = parseOp(op);
+    } catch {
+      return false;
+    }
+    if (!(await this.scheme.verifyOp(parsed))) return false;
+    count(this.stats, "op_verified");
+    if (this.verifiedOps.size >= OP_CACHE_MAX)
+      this.verifiedOps.delete(this.verifiedOps.keys().next().value as string);
+    this.verifiedOps.set(key, true);
+    return true;
+  }
+
+  private async checkProposal(p: Proposal | undefined): Promise<boolean> {
+    if (!p) return true;
+    for (const op of p.ops) if (!(await this.checkOp(op))) return false;
+    return true;
+  }
+
+  private async checkSig(env: Envelope): Promise<boolean> {
+    try {
+      return await this.scheme.verify(env.from, signedBytes(env.from, env.msg), env.sig);
+    } catch {
+      return false;
+    }
+  }
+
+  private async checkViewChange(env: Envelope<ViewChange>): Promise<boolean> {
+    if (!(await this.checkSig(env))) return false;
+    for (const e of env.msg.checkpoint.proof) if (!(await this.checkSig(e))) return false;
+    for (const c of env.msg.prepared) {
+      for (const e of c.prepares) if (!(await this.checkSig(e))) return false;
+      if (!(await this.checkProposal(c.proposal))) return false;
+    }
+    return true;
+  }
+
+  /** Every signature the core will rely on. */
+  async verifyEnvelope(env: Envelope): Promise<boolean> {
+    const m = env.msg;
+    switch (m.type) {
+      case "view-change":
+        return this.checkViewChange(env as Envelope<ViewChange>);
+      case "new-view":
+        if (!(await this.checkSig(env))) return false;
+        for (const vc of m.viewChanges) if (!(await this.checkViewChange(vc))) return false;
+        return true;
+      case "committed":
+        for (const e of m.commits) if (!(await this.checkSig(e))) return false;
+        return this.checkProposal(env.proposal);
+      case "state":
+        for (const e of m.checkpoint.proof) if (!(await this.checkSig(e))) return false;
+        return true;
+      case "certificate":
+        return this.checkCertificate(m.certificate);
+      case "ops":
+        for (const op of m.ops) if (!(await this.checkOp(op))) return false;
+        return true;
+      default:
+        if (!(await this.checkSig(env))) return false;
+        return this.checkProposal(env.proposal);
+    }
+  }
+
+  /** 2f+1 valid signatures of distinct configured nodes over the body. */
+  async checkCertificate(cert: Certificate): Promise<boolean> {
+    const bytes = certificateBytes(cert.body);
+    const seen = new Set<number>();
+    for (const s of cert.sigs) {
+      if (seen.has(s.node) || !(await this.scheme.verify(s.node, bytes, s.sig))) return false;
+      seen.add(s.node);
+    }
+    return seen.size >= quorum(this.cluster.f);
+  }
+}

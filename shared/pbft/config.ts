@@ -1,0 +1,90 @@
+/**
+ * Tunables and limits of the PBFT core. Every count the core keeps is bounded by one of these.
+ * Time is ticks: the shell turns wall-clock time into ticks (`tickMs`), the core never reads a clock.
+ */
+import type { ClusterConfig } from "../certified/types.js";
+
+export interface PbftConfig {
+  /** Length of one tick in ms: `tick = floor(nowMs / tickMs)`. */
+  tickMs: number;
+  /** Most ops in one batch (the bench uses 1, 10, 100). */
+  batchSizeMax: number;
+  /** Most ops waiting in the request pool; more are dropped (and counted). */
+  poolSizeMax: number;
+  /** A checkpoint every this many sequence numbers. */
+  checkpointIntervalSeqs: number;
+  /** High watermark = low watermark + this (a multiple of the checkpoint interval). */
+  logWindowSeqs: number;
+  /** A pooled op not executed within this many ticks of arriving (or of the view starting) starts a view change. */
+  requestTimeoutTicks: number;
+  /** First wait for NEW-VIEW after 2f+1 VIEW-CHANGEs; doubles on every failed attempt. */
+  viewChangeTimeoutTicks: number;
+  /** Cap of the doubling. */
+  viewChangeTimeoutTicksMax: number;
+  /** A backup forwards ops the primary has not proposed after this many ticks. */
+  relayAfterTicks: number;
+  /** Every node broadcasts STATUS this often; peers answer with what it is missing. */
+  statusIntervalTicks: number;
+  /** Own messages for a slot are re-sent only once it is this old (ticks). */
+  retransmitAfterTicks: number;
+  /** Most slots answered per STATUS (committed proofs, votes, shares, certificates). */
+  retransmitSlotsMax: number;
+  /** Most ops relayed to the primary in one message. */
+  relayOpsMax: number;
+  /** The primary's proposed time must be within this of a backup's own clock. */
+  timeSkewMaxMs: number;
+  /** Most executed-but-uncertified batches kept for their certificate. */
+  uncertifiedMax: number;
+  /** Most certificates kept to answer peers that missed them. */
+  certificatesKeptMax: number;
+  /** Most bytes of a protocol message (canonical JSON); STATE and VIEW-CHANGE use the larger bound. */
+  messageBytesMax: number;
+  /** Most bytes of a STATE (state transfer) or VIEW-CHANGE / NEW-VIEW message. */
+  bulkMessageBytesMax: number;
+  /** A node sends one STATE to a given peer at most this often (ticks). */
+  stateTransferIntervalTicks: number;
+}
+
+export const DEFAULT_PBFT_CONFIG: PbftConfig = {
+  tickMs: 10,
+  batchSizeMax: 100,
+  poolSizeMax: 10_000,
+  checkpointIntervalSeqs: 16,
+  logWindowSeqs: 64,
+  requestTimeoutTicks: 200,
+  viewChangeTimeoutTicks: 100,
+  viewChangeTimeoutTicksMax: 6_400,
+  relayAfterTicks: 50,
+  statusIntervalTicks: 10,
+  retransmitAfterTicks: 10,
+  retransmitSlotsMax: 32,
+  relayOpsMax: 500,
+  timeSkewMaxMs: 30_000,
+  uncertifiedMax: 1_024,
+  certificatesKeptMax: 256,
+  messageBytesMax: 2 * 1024 * 1024,
+  bulkMessageBytesMax: 32 * 1024 * 1024,
+  stateTransferIntervalTicks: 50,
+};
+
+/** Throws on a configuration no cluster can run with (a bug in the caller, not hostile input). */
+export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
+  const n = cluster.nodes.length;
+  const ok =
+    Number.isInteger(cluster.f) &&
+    cluster.f >= 1 &&
+    n === 3 * cluster.f + 1 &&
+    cfg.batchSizeMax >= 1 &&
+    cfg.checkpointIntervalSeqs >= 1 &&
+    cfg.logWindowSeqs >= 2 * cfg.checkpointIntervalSeqs &&
+    cfg.logWindowSeqs % cfg.checkpointIntervalSeqs === 0 &&
+    cfg.tickMs > 0 &&
+    cfg.poolSizeMax >= cfg.batchSizeMax;
+  if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);
+}
+
+/** 2f+1: the quorum for prepared, committed, stable checkpoints, view changes and certificates. */
+export const quorum = (f: number): number => 2 * f + 1;
+
+/** The primary of a view. */
+export const primaryOf = (view: number, n: number): number => view % n;

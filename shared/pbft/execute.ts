@@ -1,0 +1,176 @@
+/**
+ * Execution strictly in sequence order, certificate shares, and combining 2f+1 matching shares
+ * into a certificate.
+ */
+import { canonicalJson } from "../canonical.js";
+import type { Certificate, CertificateBody } from "../certified/types.js";
+import { opIdOf, type SignedOp } from "../ops.js";
+import { batchDigest, nextLogRoot } from "./chain.js";
+import { takeCheckpoint } from "./checkpoint.js";
+import { quorum } from "./config.js";
+import { assert, broadcast, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
+import type { CertificateMsg, Envelope, Share } from "./messages.js";
+import { count } from "./stats.js";
+
+/** Execute every committed slot that follows the last executed one. */
+export function executeReady(ctx: Ctx): void {
+  const s = ctx.s;
+  for (;;) {
+    const slot = s.slots.get(s.lastExecuted + 1);
+    if (!slot?.commitProof || !slot.committedProposal) return;
+    executeSlot(
+      ctx,
+      slot.seq,
+      slot.committedProposal.ops,
+      slot.committedProposal.time,
+      slot.committedProposal.view,
+    );
+  }
+}
+
+function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time: number, view: number): void {
+  const s = ctx.s;
+  assert(seq === s.lastExecuted + 1, "execution out of order");
+  // Dedupe by op id: ops executed in earlier batches (any view, before any restart) and repeats within the batch.
+  const ops: SignedOp[] = [];
+  for (const op of proposed) {
+    if (s.executed.has(op)) continue;
+    s.executed.add(op);
+    ops.push(op);
+  }
+  const exec = s.sm.execute(ops);
+  s.logRoot = nextLogRoot(s.logRoot, batchDigest(ops));
+  s.opCount += ops.length;
+  s.lastTime = Math.max(s.lastTime, time);
+  s.lastExecuted = seq;
+  for (const op of proposed) {
+    const id = opIdOf(op);
+    s.inFlight.delete(id);
+    s.unproposed.delete(id);
+    if (s.pool.delete(id)) markDirty(s, poolKey(id));
+  }
+  if (!s.executedInView && s.normal && view === s.view) {
+    s.executedInView = true;
+    s.viewChangeTimeoutTicks = s.cfg.viewChangeTimeoutTicks; // progress: the backoff starts over
+  }
+  const body: CertificateBody = {
+    cluster: s.cluster.cluster,
+    view,
+    seq,
+    logRoot: s.logRoot,
+    stateRoot: exec.stateRoot,
+    resultsRoot: exec.resultsRoot,
+    opCount: s.opCount,
+    time: s.lastTime,
+  };
+  const rec = { body, ops, results: exec.results };
+  ctx.fx.executed.push(rec);
+  s.uncertified.set(seq, { ...rec, share: null, sinceTick: s.tick });
+  evictUncertified(ctx);
+  count(s.stats, "batch.executed");
+  broadcast(ctx, { type: "share", body });
+  if (seq % s.cfg.checkpointIntervalSeqs === 0) takeCheckpoint(ctx);
+  tryCertify(ctx, seq);
+}
+
+function evictUncertified(ctx: Ctx): void {
+  const s = ctx.s;
+  while (s.uncertified.size > s.cfg.uncertifiedMax) {
+    const oldest = s.uncertified.keys().next().value as number;
+    s.uncertified.delete(oldest);
+    s.shares.delete(oldest);
+    markDirty(s, execKey(oldest));
+    count(s.stats, "uncertified_evicted");
+  }
+  advanceUncertifiedFrom(s);
+}
+
+function advanceUncertifiedFrom(s: Ctx["s"]): void {
+  while (s.uncertifiedFrom <= s.lastExecuted && !s.uncertified.has(s.uncertifiedFrom)) s.uncertifiedFrom++;
+}
+
+const sameBody = (a: CertificateBody, b: CertificateBody): boolean =>
+  a.seq === b.seq &&
+  a.view === b.view &&
+  a.logRoot === b.logRoot &&
+  a.stateRoot === b.stateRoot &&
+  a.resultsRoot === b.resultsRoot &&
+  a.opCount === b.opCount &&
+  a.time === b.time &&
+  a.cluster === b.cluster;
+
+/** A certificate share (the boundary checked its signature over the body). */
+export function onShare(ctx: Ctx, env: Envelope<Share>): void {
+  const s = ctx.s;
+  const seq = env.msg.body.seq;
+  if (env.msg.body.cluster !== s.cluster.cluster) return drop(ctx, "wrong_cluster");
+  if (s.certificates.has(seq)) return drop(ctx, "share_already_certified");
+  if (seq < s.uncertifiedFrom || seq > s.lastExecuted + s.cfg.logWindowSeqs)
+    return drop(ctx, "share_out_of_window");
+  if (seq <= s.lastExecuted && !s.uncertified.has(seq)) return drop(ctx, "share_not_kept");
+  let bySender = s.shares.get(seq);
+  if (!bySender) s.shares.set(seq, (bySender = new Map()));
+  if (bySender.has(env.from)) return drop(ctx, "duplicate");
+  bySender.set(env.from, env);
+  if (env.from === s.me) {
+    const rec = s.uncertified.get(seq);
+    if (rec) rec.share = env;
+  }
+  tryCertify(ctx, seq);
+}
+
+function tryCertify(ctx: Ctx, seq: number): void {
+  const s = ctx.s;
+  const rec = s.uncertified.get(seq);
+  const bySender = s.shares.get(seq);
+  if (!rec || !bySender) return;
+  const sigs: { node: number; sig: string }[] = [];
+  let mismatched = 0;
+  for (const e of bySender.values()) {
+    if (sameBody(e.msg.body, rec.body)) sigs.push({ node: e.from, sig: e.sig });
+    else mismatched++;
+  }
+  if (mismatched > 0) checkNotOutvoted(ctx, seq, rec.body);
+  if (sigs.length < quorum(s.f)) return;
+  sigs.sort((a, b) => a.node - b.node);
+  finishCertificate(ctx, seq, { body: rec.body, sigs: sigs.slice(0, quorum(s.f)) });
+}
+
+/** 2f+1 nodes signing a body other than ours means this node diverged: a bug, not an attack. */
+function checkNotOutvoted(ctx: Ctx, seq: number, mine: CertificateBody): void {
+  const groups = new Map<string, number>();
+  for (const e of ctx.s.shares.get(seq)!.values()) {
+    if (sameBody(e.msg.body, mine)) continue;
+    const k = canonicalJson(e.msg.body);
+    groups.set(k, (groups.get(k) ?? 0) + 1);
+  }
+  count(ctx.s.stats, "share_mismatch");
+  for (const c of groups.values())
+    assert(c < quorum(ctx.s.f), `a quorum certified another result at seq ${seq}`);
+}
+
+function finishCertificate(ctx: Ctx, seq: number, certificate: Certificate): void {
+  const s = ctx.s;
+  const rec = s.uncertified.get(seq)!;
+  s.uncertified.delete(seq);
+  s.shares.delete(seq);
+  s.certificates.set(seq, certificate);
+  while (s.certificates.size > s.cfg.certificatesKeptMax)
+    s.certificates.delete(s.certificates.keys().next().value as number);
+  markDirty(s, execKey(seq));
+  advanceUncertifiedFrom(s);
+  ctx.fx.certificates.push({ body: rec.body, ops: rec.ops, results: rec.results, certificate });
+  count(s.stats, "batch.certified");
+}
+
+/** A whole certificate from a peer (the boundary checked its 2f+1 signatures). */
+export function onCertificate(ctx: Ctx, env: Envelope<CertificateMsg>): void {
+  const s = ctx.s;
+  const cert = env.msg.certificate;
+  const seq = cert.body.seq;
+  if (cert.body.cluster !== s.cluster.cluster) return drop(ctx, "wrong_cluster");
+  const rec = s.uncertified.get(seq);
+  if (!rec) return drop(ctx, "certificate_not_needed");
+  assert(sameBody(rec.body, cert.body), `a certificate for seq ${seq} disagrees with this node's execution`);
+  finishCertificate(ctx, seq, cert);
+}

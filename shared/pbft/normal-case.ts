@@ -1,0 +1,215 @@
+/** The normal case: the request pool, proposing batches, PRE-PREPARE, PREPARE, COMMIT. */
+import type { SignedOp } from "../ops.js";
+import { opIdOf } from "../ops.js";
+import { primaryOf, quorum } from "./config.js";
+import {
+  broadcast,
+  drop,
+  inWindow,
+  isPrimary,
+  highWatermark,
+  markDirty,
+  poolKey,
+  resetSlotView,
+  slotFor,
+  slotKey,
+  type Ctx,
+} from "./context.js";
+import { proposalDigest } from "./digest.js";
+import { executeReady } from "./execute.js";
+import type { Commit, Committed, Envelope, Ops, PrePrepare, Prepare, Proposal } from "./messages.js";
+import type { Slot } from "./state.js";
+import { count } from "./stats.js";
+
+/** A client op, already verified by the shell. Deduplicated by op id against the pool and the executed set. */
+export function onSubmit(ctx: Ctx, op: SignedOp): void {
+  const s = ctx.s;
+  const id = opIdOf(op);
+  if (s.executed.has(op)) return drop(ctx, "op_already_executed");
+  if (s.pool.has(id)) return drop(ctx, "op_duplicate");
+  if (s.pool.size >= s.cfg.poolSizeMax) return drop(ctx, "pool_full");
+  s.pool.set(id, { op, sinceTick: s.tick, relayedView: -1 });
+  if (!s.inFlight.has(id)) s.unproposed.add(id);
+  markDirty(s, poolKey(id));
+  count(s.stats, "op.accepted");
+  maybePropose(ctx, false);
+}
+
+/** Relayed ops from a backup: the same as submitted ones. */
+export function onOps(ctx: Ctx, env: Envelope<Ops>): void {
+  for (const op of env.msg.ops) onSubmit(ctx, op);
+}
+
+/**
+ * The primary proposes while the window has room: full batches at once, a partial batch only when
+ * `partial` (on a tick), so that load forms batches of `batchSizeMax`.
+ */
+export function maybePropose(ctx: Ctx, partial: boolean): void {
+  const s = ctx.s;
+  if (!s.normal || !isPrimary(s)) return;
+  while (s.nextSeq <= highWatermark(s) && s.unproposed.size > 0) {
+    if (!partial && s.unproposed.size < s.cfg.batchSizeMax) return;
+    const ops: SignedOp[] = [];
+    for (const id of s.unproposed) {
+      s.unproposed.delete(id);
+      const e = s.pool.get(id);
+      if (!e || s.inFlight.has(id)) continue;
+      ops.push(e.op);
+      if (ops.length >= s.cfg.batchSizeMax) break;
+    }
+    if (ops.length === 0) return;
+    propose(ctx, { ops, time: Math.max(s.clockMs, s.lastTime), view: s.view });
+  }
+}
+
+function propose(ctx: Ctx, proposal: Proposal): void {
+  const s = ctx.s;
+  const seq = s.nextSeq++;
+  const slot = slotFor(s, seq);
+  if (slot.view !== s.view) resetSlotView(s, slot, s.view);
+  const digest = proposalDigest(proposal);
+  acceptProposal(ctx, slot, digest, proposal);
+  broadcast(ctx, { type: "pre-prepare", view: s.view, seq, digest }, proposal);
+  count(s.stats, "batch.proposed");
+}
+
+/** Take a proposal into a slot and vote for it (the primary votes too: a prepared certificate is 2f+1 PREPAREs). */
+export function acceptProposal(ctx: Ctx, slot: Slot, digest: string, proposal: Proposal): void {
+  const s = ctx.s;
+  slot.digest = digest;
+  slot.proposal = proposal;
+  slot.sinceTick = s.tick;
+  if (slot.seq > s.lastExecuted) {
+    for (const op of proposal.ops) {
+      const id = opIdOf(op);
+      s.inFlight.add(id);
+      s.unproposed.delete(id);
+    }
+  }
+  markDirty(s, slotKey(slot.seq));
+  broadcast(ctx, { type: "prepare", view: slot.view, seq: slot.seq, digest });
+  tryPrepared(ctx, slot);
+}
+
+/** Common checks of a vote-like message in the current view. Returns the slot, or null (dropped). */
+function voteSlot(ctx: Ctx, m: { view: number; seq: number }): Slot | null {
+  const s = ctx.s;
+  if (m.view < s.view) return (drop(ctx, "stale_view"), null);
+  if (m.view > s.view) return (drop(ctx, "future_view"), null);
+  if (!inWindow(s, m.seq)) return (drop(ctx, "out_of_window"), null);
+  const slot = slotFor(s, m.seq);
+  if (slot.view < s.view) resetSlotView(s, slot, s.view);
+  return slot;
+}
+
+export function onPrePrepare(ctx: Ctx, env: Envelope<PrePrepare>): void {
+  const s = ctx.s;
+  const m = env.msg;
+  if (!s.normal) return drop(ctx, "not_normal");
+  if (env.from !== primaryOf(m.view, s.n)) return drop(ctx, "pre_prepare_not_from_primary");
+  const proposal = env.proposal;
+  if (!proposal) return drop(ctx, "missing_proposal");
+  const slot = voteSlot(ctx, m);
+  if (!slot) return;
+  if (slot.digest !== null) {
+    if (slot.digest !== m.digest) return drop(ctx, "equivocation");
+    if (!slot.prePrepare) slot.prePrepare = env; // our own, looped back
+    return;
+  }
+  if (proposal.view !== m.view) return drop(ctx, "bad_proposal_view");
+  if (Math.abs(proposal.time - s.clockMs) > s.cfg.timeSkewMaxMs) return drop(ctx, "time_out_of_bound");
+  if (proposalDigest(proposal) !== m.digest) return drop(ctx, "bad_digest");
+  slot.prePrepare = env;
+  acceptProposal(ctx, slot, m.digest, proposal);
+}
+
+export function onPrepare(ctx: Ctx, env: Envelope<Prepare>): void {
+  const slot = voteSlot(ctx, env.msg);
+  if (!slot) return;
+  const prev = slot.prepares.get(env.from);
+  if (prev) return drop(ctx, prev.msg.digest === env.msg.digest ? "duplicate" : "equivocation");
+  slot.prepares.set(env.from, env);
+  tryPrepared(ctx, slot);
+}
+
+export function onCommit(ctx: Ctx, env: Envelope<Commit>): void {
+  const slot = voteSlot(ctx, env.msg);
+  if (!slot) return;
+  const prev = slot.commits.get(env.from);
+  if (prev) return drop(ctx, prev.msg.digest === env.msg.digest ? "duplicate" : "equivocation");
+  slot.commits.set(env.from, env);
+  tryCommitted(ctx, slot);
+}
+
+function matching<M extends Prepare | Commit>(
+  votes: Map<number, Envelope<M>>,
+  digest: string,
+): Envelope<M>[] {
+  const out: Envelope<M>[] = [];
+  for (const e of votes.values()) if (e.msg.digest === digest) out.push(e);
+  return out.sort((a, b) => a.from - b.from);
+}
+
+/** Prepared: the proposal plus 2f+1 matching PREPAREs. Then COMMIT. */
+export function tryPrepared(ctx: Ctx, slot: Slot): void {
+  const s = ctx.s;
+  if (!s.normal || slot.digest === null || !slot.proposal || slot.sentCommit) return;
+  const votes = matching(slot.prepares, slot.digest);
+  if (votes.length < quorum(s.f)) return;
+  slot.preparedCert = {
+    seq: slot.seq,
+    view: slot.view,
+    digest: slot.digest,
+    proposal: slot.proposal,
+    prepares: votes.slice(0, quorum(s.f)),
+  };
+  slot.sentCommit = true;
+  slot.sinceTick = s.tick;
+  markDirty(s, slotKey(slot.seq));
+  broadcast(ctx, { type: "commit", view: slot.view, seq: slot.seq, digest: slot.digest });
+  tryCommitted(ctx, slot);
+}
+
+/** Committed: 2f+1 matching COMMITs for the proposal held (so f+1 correct nodes prepared it). */
+export function tryCommitted(ctx: Ctx, slot: Slot): void {
+  const s = ctx.s;
+  if (slot.commitProof || slot.digest === null || !slot.proposal) return;
+  const votes = matching(slot.commits, slot.digest);
+  if (votes.length < quorum(s.f)) return;
+  slot.commitProof = votes.slice(0, quorum(s.f));
+  slot.committedProposal = slot.proposal;
+  slot.sinceTick = s.tick;
+  markDirty(s, slotKey(slot.seq));
+  count(s.stats, "batch.committed");
+  executeReady(ctx);
+}
+
+/** A committed batch sent to a node that fell behind; self-certifying (2f+1 COMMITs). */
+export function onCommitted(ctx: Ctx, env: Envelope<Committed>): void {
+  const s = ctx.s;
+  const m = env.msg;
+  const proposal = env.proposal;
+  if (!proposal) return drop(ctx, "missing_proposal");
+  if (m.seq <= s.lastExecuted) return drop(ctx, "stale_committed");
+  if (!inWindow(s, m.seq)) return drop(ctx, "out_of_window");
+  const existing = s.slots.get(m.seq);
+  if (existing?.commitProof) return drop(ctx, "duplicate");
+  const first = m.commits[0];
+  if (!first) return drop(ctx, "bad_committed");
+  const { view, digest } = first.msg;
+  const from = new Set<number>();
+  for (const c of m.commits) {
+    if (c.msg.seq !== m.seq || c.msg.view !== view || c.msg.digest !== digest)
+      return drop(ctx, "bad_committed");
+    from.add(c.from);
+  }
+  if (from.size < quorum(s.f) || from.size !== m.commits.length) return drop(ctx, "bad_committed");
+  if (proposalDigest(proposal) !== digest) return drop(ctx, "bad_digest");
+  const slot = slotFor(s, m.seq);
+  slot.commitProof = m.commits;
+  slot.committedProposal = proposal;
+  slot.sinceTick = s.tick;
+  markDirty(s, slotKey(m.seq));
+  count(s.stats, "batch.caught_up");
+  executeReady(ctx);
+}

@@ -1,0 +1,101 @@
+/**
+ * The durable rows of a node, one per key: `meta`, `stable` (the stable checkpoint, proof and
+ * state), `slot/<seq>` (accepted proposal, prepared certificate, commit proof), `pool/<opId>`,
+ * `exec/<seq>` (executed batches below the log still waiting for a certificate).
+ *
+ * Written at the points that matter for safety: a node never votes twice differently in a view
+ * after a restart, never forgets a view it promised to leave, and a committed batch is never lost.
+ * Votes short of a quorum are not persisted: peers re-send them.
+ */
+import type { Json } from "../canonical.js";
+import type { CheckpointState } from "./digest.js";
+import { execKey, META_KEY, STABLE_KEY } from "./context.js";
+import type { PersistOp } from "./effects.js";
+import type {
+  CheckpointProof,
+  Commit,
+  Envelope,
+  NewView,
+  PrePrepare,
+  PreparedCert,
+  Proposal,
+} from "./messages.js";
+import type { ExecRecord, ReplicaState } from "./state.js";
+
+export interface MetaRow {
+  view: number;
+  normal: boolean;
+  viewChangeTimeoutTicks: number;
+  newView: Envelope<NewView> | null;
+}
+export interface StableRow {
+  checkpoint: CheckpointProof;
+  state: CheckpointState;
+}
+export interface SlotRow {
+  seq: number;
+  view: number;
+  digest: string | null;
+  proposal: Proposal | null;
+  prePrepare: Envelope<PrePrepare> | null;
+  preparedCert: PreparedCert | null;
+  commitProof: Envelope<Commit>[] | null;
+  committedProposal: Proposal | null;
+}
+export type ExecRow = Omit<ExecRecord, "sinceTick">;
+
+const asJson = (v: unknown): Json => v as Json;
+
+/** The rows changed in this step, from the current state (so several changes make one write). */
+export function persistOps(s: ReplicaState): PersistOp[] {
+  const out: PersistOp[] = [];
+  for (const key of [...s.dirty].sort()) {
+    const value = rowValue(s, key);
+    out.push(value === undefined ? { op: "delete", key } : { op: "put", key, value });
+  }
+  s.dirty.clear();
+  return out;
+}
+
+function rowValue(s: ReplicaState, key: string): Json | undefined {
+  if (key === META_KEY) {
+    const row: MetaRow = {
+      view: s.view,
+      normal: s.normal,
+      viewChangeTimeoutTicks: s.viewChangeTimeoutTicks,
+      newView: s.newView,
+    };
+    return asJson(row);
+  }
+  if (key === STABLE_KEY) return asJson({ checkpoint: s.stable, state: s.stableState } satisfies StableRow);
+  const slash = key.indexOf("/");
+  const kind = key.slice(0, slash);
+  const rest = key.slice(slash + 1);
+  if (kind === "slot") {
+    const slot = s.slots.get(Number(rest));
+    if (!slot || (!slot.proposal && !slot.preparedCert && !slot.commitProof)) return undefined;
+    const row: SlotRow = {
+      seq: slot.seq,
+      view: slot.view,
+      digest: slot.digest,
+      proposal: slot.proposal,
+      prePrepare: slot.prePrepare,
+      preparedCert: slot.preparedCert,
+      commitProof: slot.commitProof,
+      committedProposal: slot.committedProposal,
+    };
+    return asJson(row);
+  }
+  if (kind === "pool") {
+    const e = s.pool.get(rest);
+    return e ? asJson(e.op) : undefined;
+  }
+  if (kind === "exec") {
+    const seq = Number(rest);
+    const rec = s.uncertified.get(seq);
+    if (!rec || seq > s.stable.seq || key !== execKey(seq)) return undefined;
+    const row: ExecRow = { body: rec.body, ops: rec.ops, results: rec.results, share: rec.share };
+    return asJson(row);
+  }
+  throw new Error(`pbft: unknown persist key ${key}`);
+}

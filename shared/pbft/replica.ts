@@ -1,0 +1,236 @@
+/**
+ * The PBFT replica: a pure, deterministic state machine. `step(input)` takes a verified message, a
+ * submitted op or a tick, changes the explicit state and returns the effects for the shell.
+ * No clock, randomness, `await` or I/O inside.
+ *
+ * @example
+ *   const node = new PbftReplica({ cluster, me: 0, machines: merkleStateMachines });
+ *   const fx = node.step({ kind: "tick", nowMs: Date.now() });
+ *   // persist fx.persist, then sign + send fx.send, then publish fx.certificates, alarm at fx.wakeAtMs
+ */
+import type { Json } from "../canonical.js";
+import type { ClusterConfig, StateMachineFactory } from "../certified/types.js";
+import type { SignedOp } from "../ops.js";
+import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
+import { execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import { GENESIS_LOG_ROOT } from "./chain.js";
+import { checkpointDigest, type CheckpointState } from "./digest.js";
+import { emptyEffects, type Effects } from "./effects.js";
+import { onCertificate, onShare, executeReady } from "./execute.js";
+import { ExecutedIds } from "./executed-ids.js";
+import { onCheckpoint } from "./checkpoint.js";
+import { invariants } from "./invariants.js";
+import type { Envelope } from "./messages.js";
+import { onCommit, onCommitted, onOps, onPrePrepare, onPrepare, onSubmit } from "./normal-case.js";
+import type { ExecRow, MetaRow, SlotRow, StableRow } from "./persist.js";
+import { persistOps } from "./persist.js";
+import type { ReplicaState } from "./state.js";
+import { onState, onStatus } from "./state-transfer.js";
+import { count } from "./stats.js";
+import { nextWakeMs, onTick } from "./timers.js";
+import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
+
+export interface ReplicaOptions {
+  cluster: ClusterConfig;
+  /** This node's index in `cluster.nodes`. */
+  me: number;
+  config?: Partial<PbftConfig>;
+  machines: StateMachineFactory;
+}
+
+/** What the shell hands to `step`. Messages must have passed `parseEnvelope` and the boundary's signature checks. */
+export type Input =
+  | { kind: "message"; envelope: Envelope }
+  | { kind: "submit"; op: SignedOp }
+  | { kind: "tick"; nowMs: number };
+
+export class PbftReplica {
+  readonly state: ReplicaState;
+  private readonly machines: StateMachineFactory;
+
+  /** A fresh node (empty state, view 0). Use `restore` to come back from persisted rows. */
+  constructor(opts: ReplicaOptions, stable?: StableRow) {
+    const cfg = { ...DEFAULT_PBFT_CONFIG, ...opts.config };
+    checkConfig(opts.cluster, cfg);
+    if (!Number.isInteger(opts.me) || opts.me < 0 || opts.me >= opts.cluster.nodes.length)
+      throw new Error("pbft: `me` is not a node of the cluster");
+    this.machines = opts.machines;
+    const genesis: CheckpointState = {
+      seq: 0,
+      logRoot: GENESIS_LOG_ROOT,
+      opCount: 0,
+      time: 0,
+      executed: [],
+      sm: null,
+    };
+    const empty = opts.machines.create();
+    genesis.sm = empty.snapshot();
+    const genesisDigest = checkpointDigest(genesis, empty.stateRoot());
+    const base = stable?.state ?? genesis;
+    this.state = {
+      cluster: opts.cluster,
+      cfg,
+      me: opts.me,
+      n: opts.cluster.nodes.length,
+      f: opts.cluster.f,
+      genesisDigest,
+      started: false,
+      tick: 0,
+      clockMs: 0,
+      lastStatusTick: 0,
+      view: 0,
+      normal: true,
+      viewStartTick: 0,
+      viewChangeTimeoutTicks: cfg.viewChangeTimeoutTicks,
+      viewChangeDeadlineTick: null,
+      viewChanges: new Map(),
+      newView: null,
+      nextSeq: base.seq + 1,
+      executedInView: false,
+      slots: new Map(),
+      pool: new Map(),
+      inFlight: new Set(),
+      unproposed: new Set(),
+      sm: stable ? opts.machines.create(base.sm) : empty,
+      lastExecuted: base.seq,
+      logRoot: base.logRoot,
+      opCount: base.opCount,
+      lastTime: base.time,
+      executed: ExecutedIds.fromJson(base.executed),
+      stable: stable?.checkpoint ?? { seq: 0, digest: genesisDigest, proof: [] },
+      stableState: base,
+      checkpoints: new Map(),
+      uncertified: new Map(),
+      shares: new Map(),
+      certificates: new Map(),
+      uncertifiedFrom: base.seq + 1,
+      lastStateSentTick: new Map(),
+      stats: {},
+      dirty: new Set(),
+    };
+  }
+
+  /**
+   * Rebuild a node from its persisted rows (`key → value`, as written from `Effects.persist`):
+   * the stable checkpoint's state, then the committed slots after it are executed again. The
+   * returned effects (shares to re-send) must be handled like any step's.
+   */
+  static restore(
+    opts: ReplicaOptions,
+    rows: Iterable<readonly [string, Json]>,
+  ): { replica: PbftReplica; effects: Effects } {
+    const byKey = new Map(rows);
+    const replica = new PbftReplica(opts, byKey.get(STABLE_KEY) as StableRow | undefined);
+    const s = replica.state;
+    const meta = byKey.get(META_KEY) as MetaRow | undefined;
+    if (meta) {
+      s.view = meta.view;
+      s.normal = meta.normal;
+      s.viewChangeTimeoutTicks = meta.viewChangeTimeoutTicks;
+      s.newView = meta.newView;
+    }
+    const fx = emptyEffects();
+    const ctx: Ctx = { s, fx };
+    for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (key.startsWith("slot/")) {
+        const r = value as unknown as SlotRow;
+        if (r.seq <= s.stable.seq) continue;
+        s.slots.set(r.seq, {
+          seq: r.seq,
+          view: r.view,
+          digest: r.digest,
+          proposal: r.proposal,
+          prePrepare: r.prePrepare,
+          prepares: new Map(),
+          commits: new Map(),
+          preparedCert: r.preparedCert,
+          commitProof: r.commitProof,
+          committedProposal: r.committedProposal,
+          sentCommit: r.preparedCert !== null && r.preparedCert.view === r.view,
+          sinceTick: 0,
+        });
+        if (r.view === s.view && r.proposal && s.nextSeq <= r.seq) s.nextSeq = r.seq + 1;
+      } else if (key.startsWith("pool/")) {
+        const op = value as unknown as SignedOp;
+        s.pool.set(key.slice(5), { op, sinceTick: 0, relayedView: -1 });
+      } else if (key.startsWith("exec/")) {
+        const r = value as unknown as ExecRow;
+        s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
+        s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
+      }
+    }
+    for (const slot of s.slots.values())
+      if (slot.view === s.view && slot.proposal && slot.seq > s.lastExecuted)
+        for (const op of slot.proposal.ops) s.inFlight.add(`${op.client}:${op.seq}`);
+    for (const [id, e] of s.pool) if (s.executed.has(e.op)) s.pool.delete(id);
+    for (const id of s.pool.keys()) if (!s.inFlight.has(id)) s.unproposed.add(id);
+    count(s.stats, "restored");
+    executeReady(ctx);
+    if (!s.normal) announceViewChange(ctx);
+    fx.persist = persistOps(s);
+    fx.wakeAtMs = nextWakeMs(ctx);
+    return { replica, effects: fx };
+  }
+
+  /** Advance the state machine by one input. Throws only on a broken invariant (a bug). */
+  step(input: Input): Effects {
+    const fx = emptyEffects();
+    const ctx: Ctx = { s: this.state, fx };
+    switch (input.kind) {
+      case "tick":
+        onTick(ctx, input.nowMs);
+        break;
+      case "submit":
+        onSubmit(ctx, input.op);
+        break;
+      case "message":
+        this.onMessage(ctx, input.envelope);
+        break;
+    }
+    fx.persist = persistOps(this.state);
+    fx.wakeAtMs = nextWakeMs(ctx);
+    return fx;
+  }
+
+  private onMessage(ctx: Ctx, env: Envelope): void {
+    count(ctx.s.stats, `recv.${env.msg.type}`);
+    switch (env.msg.type) {
+      case "pre-prepare":
+        return onPrePrepare(ctx, env as Envelope<typeof env.msg>);
+      case "prepare":
+        return onPrepare(ctx, env as Envelope<typeof env.msg>);
+      case "commit":
+        return onCommit(ctx, env as Envelope<typeof env.msg>);
+      case "checkpoint":
+        return onCheckpoint(ctx, env as Envelope<typeof env.msg>);
+      case "view-change":
+        return onViewChange(ctx, env as Envelope<typeof env.msg>);
+      case "new-view":
+        return onNewView(ctx, env as Envelope<typeof env.msg>);
+      case "status":
+        return onStatus(ctx, env as Envelope<typeof env.msg>);
+      case "committed":
+        return onCommitted(ctx, env as Envelope<typeof env.msg>);
+      case "state":
+        return onState(ctx, env as Envelope<typeof env.msg>, this.machines);
+      case "share":
+        return onShare(ctx, env as Envelope<typeof env.msg>);
+      case "certificate":
+        return onCertificate(ctx, env as Envelope<typeof env.msg>);
+      case "ops":
+        return onOps(ctx, env as Envelope<typeof env.msg>);
+    }
+  }
+
+  /** Counters of dropped input and protocol events. */
+  get stats(): Readonly<Record<string, number>> {
+    return this.state.stats;
+  }
+
+  /** Throws if the state is inconsistent (a bug). */
+  checkInvariants(): void {
+    invariants(this.state);
+  }
+}
+
+export { slotKey, execKey };

@@ -1,0 +1,137 @@
+/**
+ * The replica's explicit state. Everything the protocol decides on lives here; the certified state
+ * machine (`sm`) is derived (rebuilt from the stable checkpoint plus committed slots on restore).
+ */
+import type { Certificate, CertifiedStateMachine, ClusterConfig, Digest } from "../certified/types.js";
+import type { SignedOp } from "../ops.js";
+import type { PbftConfig } from "./config.js";
+import type { CheckpointState } from "./digest.js";
+import type { ExecutedBatch } from "./effects.js";
+import type { ExecutedIds } from "./executed-ids.js";
+import type {
+  CheckpointMsg,
+  CheckpointProof,
+  Commit,
+  Envelope,
+  NewView,
+  PrePrepare,
+  Prepare,
+  PreparedCert,
+  Proposal,
+  Share,
+  ViewChange,
+} from "./messages.js";
+import type { Stats } from "./stats.js";
+
+/** One sequence number's agreement state, within the log window. */
+export interface Slot {
+  seq: number;
+  /** The view whose votes `prepares`/`commits` hold. */
+  view: number;
+  /** The accepted proposal at `view` (null: none yet). */
+  digest: Digest | null;
+  proposal: Proposal | null;
+  /** The primary's signed PRE-PREPARE (kept to re-send). */
+  prePrepare: Envelope<PrePrepare> | null;
+  /** Votes at `view`, one per sender, any digest. */
+  prepares: Map<number, Envelope<Prepare>>;
+  commits: Map<number, Envelope<Commit>>;
+  /** The highest-view prepared certificate this node holds for the seq (survives view changes). */
+  preparedCert: PreparedCert | null;
+  /** 2f+1 matching COMMITs: the batch is committed (digest = commitProof[0].msg.digest). */
+  commitProof: Envelope<Commit>[] | null;
+  /** Proposal of the committed digest (may come from an older view than `proposal`). */
+  committedProposal: Proposal | null;
+  sentCommit: boolean;
+  /** Tick of the last change (retransmission waits for slots to age). */
+  sinceTick: number;
+}
+
+export interface PoolEntry {
+  op: SignedOp;
+  sinceTick: number;
+  /** The view in which a backup last relayed it to the primary (-1: never). */
+  relayedView: number;
+}
+
+export interface CheckpointEntry {
+  /** This node's own checkpoint at the seq, once executed. */
+  mine: { digest: Digest; state: CheckpointState } | null;
+  votes: Map<number, Envelope<CheckpointMsg>>;
+}
+
+export interface ExecRecord extends ExecutedBatch {
+  /** This node's signed share, once it came back from the shell. */
+  share: Envelope<Share> | null;
+  sinceTick: number;
+}
+
+export interface ReplicaState {
+  readonly cluster: ClusterConfig;
+  readonly cfg: PbftConfig;
+  readonly me: number;
+  readonly n: number;
+  readonly f: number;
+  /** The digest of the empty state at seq 0 (the genesis checkpoint). */
+  readonly genesisDigest: Digest;
+
+  // --- clock
+  /** false until the first tick after construction or restore. */
+  started: boolean;
+  tick: number;
+  clockMs: number;
+  lastStatusTick: number;
+
+  // --- view
+  view: number;
+  /** false while changing view (waiting for NEW-VIEW for `view`). */
+  normal: boolean;
+  viewStartTick: number;
+  viewChangeTimeoutTicks: number;
+  /** When waiting for NEW-VIEW gives up (set once 2f+1 VIEW-CHANGEs for `view` are in). */
+  viewChangeDeadlineTick: number | null;
+  /** Each sender's highest-view VIEW-CHANGE. */
+  viewChanges: Map<number, Envelope<ViewChange>>;
+  /** The NEW-VIEW that installed `view` (null for view 0). */
+  newView: Envelope<NewView> | null;
+  /** Primary only: next seq to propose. */
+  nextSeq: number;
+  /** Something executed in this view (resets the view-change backoff). */
+  executedInView: boolean;
+
+  // --- log
+  slots: Map<number, Slot>;
+  pool: Map<string, PoolEntry>;
+  /** Op ids in accepted, not yet executed proposals of this view. */
+  inFlight: Set<string>;
+  /** Pool op ids not in flight, oldest first: what the primary proposes next. */
+  unproposed: Set<string>;
+
+  // --- execution
+  sm: CertifiedStateMachine;
+  lastExecuted: number;
+  logRoot: Digest;
+  opCount: number;
+  lastTime: number;
+  executed: ExecutedIds;
+
+  // --- checkpoints
+  stable: CheckpointProof;
+  stableState: CheckpointState;
+  checkpoints: Map<number, CheckpointEntry>;
+
+  // --- certificates
+  uncertified: Map<number, ExecRecord>;
+  /** Shares from everyone for seqs not yet certified here, by seq then sender. */
+  shares: Map<number, Map<number, Envelope<Share>>>;
+  certificates: Map<number, Certificate>;
+  /** Lowest executed seq without a certificate here. */
+  uncertifiedFrom: number;
+
+  // --- peers
+  lastStateSentTick: Map<number, number>;
+
+  stats: Stats;
+  /** Keys of `persist` rows changed during the current step. */
+  dirty: Set<string>;
+}

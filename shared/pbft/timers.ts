@@ -1,0 +1,75 @@
+/**
+ * The one tick input. The shell's alarm delivers wall-clock time; the core turns it into a tick
+ * number and fires whatever is due. Idempotent: a tick that does not advance the tick number only
+ * updates the clock.
+ */
+import { primaryOf } from "./config.js";
+import { isPrimary, sendTo, type Ctx } from "./context.js";
+import { maybePropose } from "./normal-case.js";
+import { sendStatus } from "./state-transfer.js";
+import { count } from "./stats.js";
+import { onViewChangeTimeout, startViewChange } from "./view-change.js";
+import type { SignedOp } from "../ops.js";
+
+export function onTick(ctx: Ctx, nowMs: number): void {
+  const s = ctx.s;
+  const tick = Math.floor(nowMs / s.cfg.tickMs);
+  s.clockMs = Math.max(s.clockMs, nowMs);
+  if (!s.started) {
+    // First tick since construction or restore: everything waiting starts its clock now.
+    s.started = true;
+    s.tick = tick;
+    s.viewStartTick = tick;
+    s.lastStatusTick = tick - s.cfg.statusIntervalTicks;
+    for (const e of s.pool.values()) e.sinceTick = tick;
+    for (const slot of s.slots.values()) slot.sinceTick = tick;
+  }
+  if (tick <= s.tick && s.lastStatusTick !== -Infinity) return;
+  s.tick = Math.max(s.tick, tick);
+
+  if (s.tick - s.lastStatusTick >= s.cfg.statusIntervalTicks) sendStatus(ctx);
+  if (s.normal) {
+    onRequestTimeout(ctx);
+    if (s.normal) {
+      relayToPrimary(ctx);
+      maybePropose(ctx, true);
+    }
+  } else if (s.viewChangeDeadlineTick !== null && s.tick >= s.viewChangeDeadlineTick) {
+    onViewChangeTimeout(ctx);
+  }
+}
+
+/** The oldest pooled op has waited too long in this view: suspect the primary. */
+function onRequestTimeout(ctx: Ctx): void {
+  const s = ctx.s;
+  const oldest = s.pool.values().next().value;
+  if (!oldest) return;
+  if (s.tick - Math.max(oldest.sinceTick, s.viewStartTick) < s.cfg.requestTimeoutTicks) return;
+  count(s.stats, "request_timeout");
+  startViewChange(ctx, s.view + 1);
+}
+
+/** A backup forwards ops the primary may never have received (so it cannot be starved by loss). */
+function relayToPrimary(ctx: Ctx): void {
+  const s = ctx.s;
+  if (isPrimary(s)) return;
+  const ops: SignedOp[] = [];
+  for (const e of s.pool.values()) {
+    if (s.tick - Math.max(e.sinceTick, s.viewStartTick) < s.cfg.relayAfterTicks) break; // pool is oldest first
+    if (e.relayedView === s.view || s.inFlight.has(`${e.op.client}:${e.op.seq}`)) continue;
+    e.relayedView = s.view;
+    ops.push(e.op);
+    if (ops.length >= s.cfg.relayOpsMax) break;
+  }
+  if (ops.length === 0) return;
+  count(s.stats, "op.relayed", ops.length);
+  sendTo(ctx, [primaryOf(s.view, s.n)], { type: "ops", ops });
+}
+
+/** When the shell should tick next. */
+export function nextWakeMs(ctx: Ctx): number {
+  const s = ctx.s;
+  const busy = s.pool.size > 0 || !s.normal || s.uncertified.size > 0 || s.slots.size > 0;
+  const nextTick = busy ? s.tick + 1 : s.lastStatusTick + s.cfg.statusIntervalTicks;
+  return Math.max(nextTick, s.tick + 1) * s.cfg.tickMs;
+}

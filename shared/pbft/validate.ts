@@ -1,0 +1,245 @@
+/**
+ * Structural validation of envelopes arriving from the network: hostile input is expected, so
+ * every field is checked for type and bound before anything else looks at it. Signatures are the
+ * boundary's job (`boundary.ts`); protocol rules (view, window, digest) the core's.
+ */
+import type { Certificate, CertificateBody } from "../certified/types.js";
+import type { SignedOp } from "../ops.js";
+import type { PbftConfig } from "./config.js";
+import type {
+  CheckpointMsg,
+  CheckpointProof,
+  Commit,
+  Envelope,
+  Message,
+  Prepare,
+  PreparedCert,
+  Proposal,
+  ViewChange,
+} from "./messages.js";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isStr = (v: unknown, max = 4096): v is string => typeof v === "string" && v.length <= max;
+const DIGEST_RE = /^[0-9a-f]{64}$/;
+const isDigest = (v: unknown): v is string => typeof v === "string" && DIGEST_RE.test(v);
+const hasOnly = (o: Obj, keys: readonly string[]) => Object.keys(o).every((k) => keys.includes(k));
+
+/** Limits the parser needs: the cluster size and the configured bounds. */
+export interface ParseLimits {
+  n: number;
+  f: number;
+  cfg: PbftConfig;
+}
+
+const OP_KEYS = ["client", "seq", "key", "type", "op", "args", "ts", "sig"] as const;
+/** Shape only; the boundary parses and verifies each op fully (and caches it). */
+export function isSignedOpShape(v: unknown): v is SignedOp {
+  return (
+    isObj(v) &&
+    hasOnly(v, OP_KEYS) &&
+    isStr(v.client, 128) &&
+    isNat(v.seq) &&
+    isStr(v.key, 1024) &&
+    isStr(v.type, 64) &&
+    isStr(v.op, 64) &&
+    isObj(v.args) &&
+    isNat(v.ts) &&
+    isStr(v.sig, 256)
+  );
+}
+
+function isProposal(v: unknown, lim: ParseLimits): v is Proposal {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["ops", "time", "view"]) &&
+    Array.isArray(v.ops) &&
+    v.ops.length <= lim.cfg.batchSizeMax &&
+    v.ops.every(isSignedOpShape) &&
+    isNat(v.time) &&
+    isNat(v.view)
+  );
+}
+
+const isNode = (v: unknown, lim: ParseLimits): v is number => isNat(v) && v < lim.n;
+
+function isEnvelopeOf<M extends Message>(
+  v: unknown,
+  lim: ParseLimits,
+  type: M["type"],
+  msgOk: (m: Obj) => boolean,
+): v is Envelope<M> {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["from", "msg", "sig"]) &&
+    isNode(v.from, lim) &&
+    isStr(v.sig, 256) &&
+    isObj(v.msg) &&
+    v.msg.type === type &&
+    msgOk(v.msg)
+  );
+}
+
+const isVote = (m: Obj) =>
+  hasOnly(m, ["type", "view", "seq", "digest"]) && isNat(m.view) && isNat(m.seq) && isDigest(m.digest);
+const isCheckpoint = (m: Obj) => hasOnly(m, ["type", "seq", "digest"]) && isNat(m.seq) && isDigest(m.digest);
+
+function isCheckpointProof(v: unknown, lim: ParseLimits): v is CheckpointProof {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["seq", "digest", "proof"]) &&
+    isNat(v.seq) &&
+    isDigest(v.digest) &&
+    Array.isArray(v.proof) &&
+    v.proof.length <= lim.n &&
+    v.proof.every((e) => isEnvelopeOf<CheckpointMsg>(e, lim, "checkpoint", isCheckpoint))
+  );
+}
+
+function isPreparedCert(v: unknown, lim: ParseLimits): v is PreparedCert {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["seq", "view", "digest", "proposal", "prepares"]) &&
+    isNat(v.seq) &&
+    isNat(v.view) &&
+    isDigest(v.digest) &&
+    isProposal(v.proposal, lim) &&
+    Array.isArray(v.prepares) &&
+    v.prepares.length <= lim.n &&
+    v.prepares.every((e) => isEnvelopeOf<Prepare>(e, lim, "prepare", isVote))
+  );
+}
+
+function isViewChangeMsg(m: Obj, lim: ParseLimits): boolean {
+  return (
+    hasOnly(m, ["type", "view", "checkpoint", "prepared"]) &&
+    isNat(m.view) &&
+    isCheckpointProof(m.checkpoint, lim) &&
+    Array.isArray(m.prepared) &&
+    m.prepared.length <= lim.cfg.logWindowSeqs &&
+    m.prepared.every((c) => isPreparedCert(c, lim))
+  );
+}
+
+function isBody(v: unknown): v is CertificateBody {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["cluster", "view", "seq", "logRoot", "stateRoot", "resultsRoot", "opCount", "time"]) &&
+    isStr(v.cluster, 256) &&
+    isNat(v.view) &&
+    isNat(v.seq) &&
+    isDigest(v.logRoot) &&
+    isDigest(v.stateRoot) &&
+    isDigest(v.resultsRoot) &&
+    isNat(v.opCount) &&
+    isNat(v.time)
+  );
+}
+
+function isCertificate(v: unknown, lim: ParseLimits): v is Certificate {
+  return (
+    isObj(v) &&
+    hasOnly(v, ["body", "sigs"]) &&
+    isBody(v.body) &&
+    Array.isArray(v.sigs) &&
+    v.sigs.length <= lim.n &&
+    v.sigs.every((s) => isObj(s) && hasOnly(s, ["node", "sig"]) && isNode(s.node, lim) && isStr(s.sig, 256))
+  );
+}
+
+function isMessage(m: Obj, lim: ParseLimits): boolean {
+  switch (m.type) {
+    case "pre-prepare":
+    case "prepare":
+    case "commit":
+      return isVote(m);
+    case "checkpoint":
+      return isCheckpoint(m);
+    case "view-change":
+      return isViewChangeMsg(m, lim);
+    case "new-view":
+      return (
+        hasOnly(m, ["type", "view", "viewChanges"]) &&
+        isNat(m.view) &&
+        Array.isArray(m.viewChanges) &&
+        m.viewChanges.length <= lim.n &&
+        m.viewChanges.every((e) =>
+          isEnvelopeOf<ViewChange>(e, lim, "view-change", (x) => isViewChangeMsg(x, lim)),
+        )
+      );
+    case "status":
+      return (
+        hasOnly(m, ["type", "view", "normal", "lastExecuted", "stableSeq", "uncertifiedFrom"]) &&
+        isNat(m.view) &&
+        typeof m.normal === "boolean" &&
+        isNat(m.lastExecuted) &&
+        isNat(m.stableSeq) &&
+        isNat(m.uncertifiedFrom)
+      );
+    case "committed":
+      return (
+        hasOnly(m, ["type", "seq", "commits"]) &&
+        isNat(m.seq) &&
+        Array.isArray(m.commits) &&
+        m.commits.length <= lim.n &&
+        m.commits.every((e) => isEnvelopeOf<Commit>(e, lim, "commit", isVote))
+      );
+    case "state":
+      return (
+        hasOnly(m, ["type", "checkpoint", "state"]) &&
+        isCheckpointProof(m.checkpoint, lim) &&
+        isObj(m.state) &&
+        hasOnly(m.state, ["seq", "logRoot", "opCount", "time", "executed", "sm"]) &&
+        isNat(m.state.seq) &&
+        isDigest(m.state.logRoot) &&
+        isNat(m.state.opCount) &&
+        isNat(m.state.time) &&
+        Array.isArray(m.state.executed) &&
+        m.state.executed.every(
+          (e) =>
+            Array.isArray(e) &&
+            e.length === 3 &&
+            isStr(e[0], 128) &&
+            isNat(e[1]) &&
+            Array.isArray(e[2]) &&
+            (e[2] as unknown[]).every(isNat),
+        ) &&
+        "sm" in m.state
+      );
+    case "share":
+      return hasOnly(m, ["type", "body"]) && isBody(m.body);
+    case "certificate":
+      return hasOnly(m, ["type", "certificate"]) && isCertificate(m.certificate, lim);
+    case "ops":
+      return (
+        hasOnly(m, ["type", "ops"]) &&
+        Array.isArray(m.ops) &&
+        m.ops.length <= lim.cfg.relayOpsMax &&
+        m.ops.every(isSignedOpShape)
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * Check an envelope's shape and bounds. Returns null for anything malformed (the caller counts and
+ * drops it). `sizeBytes`, when the transport knows it, is checked against the message limits.
+ */
+export function parseEnvelope(raw: unknown, lim: ParseLimits, sizeBytes?: number): Envelope | null {
+  try {
+    if (!isObj(raw) || !hasOnly(raw, ["from", "msg", "sig", "proposal"])) return null;
+    if (!isNode(raw.from, lim) || !isStr(raw.sig, 256) || !isObj(raw.msg)) return null;
+    const m = raw.msg;
+    const bulk = m.type === "state" || m.type === "view-change" || m.type === "new-view";
+    if (sizeBytes !== undefined && sizeBytes > (bulk ? lim.cfg.bulkMessageBytesMax : lim.cfg.messageBytesMax))
+      return null;
+    if (!isMessage(m, lim)) return null;
+    const wantsProposal = m.type === "pre-prepare" || m.type === "committed";
+    if (wantsProposal ? !isProposal(raw.proposal, lim) : raw.proposal !== undefined) return null;
+    return raw as unknown as Envelope;
+  } catch {
+    return null; // e.g. a getter or a proxy: hostile, never a crash
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * `npm run bench`: the EC write path under `wrangler dev` against a minimal Worker + SQLite DO
+ * baseline, in the same run, interleaved (baseline, system, baseline, system, ...) because the
+ * machine is shared and noisy; medians of the rounds are reported. Then propagation (time for a
+ * write to be visible at every other replica, under the same load) and workerd memory over
+ * `--memory-ops` writes. Prints a Markdown summary and writes it to bench/results/ec-latest.md.
+ *
+ * Memory: workerd RSS is read after warm-up and again after `--memory-ops` system writes (the
+ * measured rounds' system writes count towards them; a final phase under the same load makes up the
+ * rest and carries the propagation probes), once replication has settled.
+ *
+ * Flags: --ops N (per measured round, default 8000), --rounds N (default 3 per system),
+ * --warmup N (1000), --memory-ops N (50000), --prop-ops N (minimum size of the propagation phase,
+ * 2500), --connections N (10), --sample-every N (50), --keys N (1000),
+ * --wrangler-log LEVEL (warn; "info" logs every request with its ms).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { makeAgent, post, runLoad, type LoadResult } from "./load.js";
+import { PropagationProbe, waitVisible } from "./propagation.js";
+import { fmt, median, summarize } from "./stats.js";
+import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./workload.js";
+import {
+  REPO_ROOT,
+  cpuMs,
+  installCleanup,
+  rssKiB,
+  startWrangler,
+  stopAll,
+  workerdPids,
+  type WranglerProc,
+} from "./wrangler-proc.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    ops: { type: "string", default: "8000" },
+    rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1000" },
+    "memory-ops": { type: "string", default: "50000" },
+    "prop-ops": { type: "string", default: "2500" },
+    connections: { type: "string", default: "10" },
+    "sample-every": { type: "string", default: "50" },
+    keys: { type: "string", default: "1000" },
+    "wrangler-log": { type: "string", default: "warn" },
+  },
+  strict: true,
+});
+const int = (name: keyof typeof flags, min: number): number => {
+  const v = Number(flags[name]);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+  return v;
+};
+const OPS = int("ops", 1);
+const ROUNDS = int("rounds", 1);
+const WARMUP = int("warmup", 0);
+const MEMORY_OPS = int("memory-ops", 0);
+const PROP_OPS = int("prop-ops", 1);
+const CONNECTIONS = int("connections", 1);
+const SAMPLE_EVERY = int("sample-every", 1);
+const KEYS = int("keys", 1);
+const LOG_LEVEL = flags["wrangler-log"] as "warn";
+
+const HOME = "weur";
+const OTHERS = ["enam", "apac"];
+const WRITE_PATH = `/v1/ops?replica=${HOME}`;
+const TARGET_THROUGHPUT = 0.7;
+const TARGET_P50 = 1.5;
+
+const log = (s: string) => console.log(s);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function describe(label: string, p: Phase): string {
+  const r = p.load;
+  const s = summarize(r.latenciesMs);
+  const err = r.errors ? `  ERRORS ${r.errors}: ${r.errorSamples[0] ?? ""}` : "";
+  return (
+    `  ${label.padEnd(22)} ${String(r.requests).padStart(6)} ops in ${fmt(r.elapsedMs / 1000, 2)} s: ` +
+    `${fmt(r.opsPerSec, 0).padStart(6)} ops/s  p50 ${fmt(s.p50, 2)} ms  p99 ${fmt(s.p99, 2)} ms  max ${fmt(s.max, 1)} ms  workerd CPU ${fmt(p.cpuPerOp, 2)} ms/op${err}`
+  );
+}
+
+let markerN = 0;
+/** Write one op on a fresh key and wait until every other replica shows it: replication caught up. */
+async function settle(sys: WranglerProc, client: BenchClient, prefix: string): Promise<number> {
+  const agent = makeAgent(2);
+  try {
+    const key = `${prefix}/settle${markerN++}`;
+    const res = await post(agent, sys.port, WRITE_PATH, await signedMarker(client, key), true);
+    if (res.status !== 200) throw new Error(`marker write failed: ${res.status} ${res.body}`);
+    return await waitVisible(agent, sys.port, OTHERS, key, 1, 180_000);
+  } finally {
+    agent.destroy();
+  }
+}
+
+function workerdRss(sys: WranglerProc): { pids: number[]; perPid: number[]; kib: number } {
+  const pids = workerdPids(sys.pid).sort((a, b) => a - b);
+  const perPid = pids.map(rssKiB);
+  return { pids, perPid, kib: perPid.reduce((n, k) => n + k, 0) };
+}
+
+function machineFacts(): string[] {
+  const wranglerVersion = (() => {
+    try {
+      return (
+        JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/wrangler/package.json"), "utf8")) as {
+          version: string;
+        }
+      ).version;
+    } catch {
+      return "?";
+    }
+  })();
+  let nproc = String(cpus().length);
+  try {
+    nproc = execFileSync("nproc", { encoding: "utf8" }).trim();
+  } catch {
+    /* keep os.cpus() */
+  }
+  return [
+    `nproc ${nproc}`,
+    `CPU ${cpus()[0]?.model ?? "?"}`,
+    `RAM ${fmt(totalmem() / 2 ** 30, 1)} GiB`,
+    `Node ${process.version}`,
+    `wrangler ${wranglerVersion}`,
+    `${new Date().toISOString()}`,
+  ];
+}
+
+interface Phase {
+  load: LoadResult;
+  /** workerd CPU time (all processes under the wrangler) per request, ms. */
+  cpuPerOp: number;
+}
+
+/** CPU time of the workerd processes under a wrangler (proxy + runtime). */
+const workerdCpu = (p: WranglerProc) => workerdPids(p.pid).reduce((n, pid) => n + cpuMs(pid), 0);
+
+async function main(): Promise<void> {
+  installCleanup();
+  const started = Date.now();
+  const logDir = mkdtempSync(join(tmpdir(), "aspec-bench-logs-"));
+  const command = `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`;
+  log(`# Aspec Edge EC bench: ${command}`);
+  log(
+    `  ${OPS} ops/round × ${ROUNDS} rounds per system, ${CONNECTIONS} connections, warm-up ${WARMUP}, ` +
+      `memory over ${Math.max(MEMORY_OPS, ROUNDS * OPS + PROP_OPS)} system ops`,
+  );
+
+  log("Starting wrangler dev (system, then baseline)...");
+  const sys = await startWrangler({
+    name: "system",
+    config: join(REPO_ROOT, "wrangler.toml"),
+    vars: { ENVIRONMENT: "dev" },
+    logLevel: LOG_LEVEL,
+    readyPath: "/v1/replicas",
+    logFile: join(logDir, "system.log"),
+  });
+  const base = await startWrangler({
+    name: "baseline",
+    config: join(REPO_ROOT, "bench/baseline/wrangler.toml"),
+    logLevel: LOG_LEVEL,
+    readyPath: "/",
+    logFile: join(logDir, "baseline.log"),
+  });
+  log(`  system   ${sys.url} (wrangler pid ${sys.pid}, workerd ${workerdPids(sys.pid).join(",")})`);
+  log(`  baseline ${base.url} (wrangler pid ${base.pid}, workerd ${workerdPids(base.pid).join(",")})`);
+  log(`  wrangler logs in ${logDir}`);
+
+  const agent = makeAgent(CONNECTIONS);
+  const probeAgent = makeAgent(4);
+  const sysClients = await makeClients(CONNECTIONS);
+  const baseClients = await makeClients(CONNECTIONS);
+  const marker = (await makeClients(1))[0]!;
+  const run = `b${Date.now().toString(36)}`;
+  let systemOps = 0;
+
+  const measure = async (p: WranglerProc, go: () => Promise<LoadResult>): Promise<Phase> => {
+    const c0 = workerdCpu(p);
+    const load = await go();
+    return { load, cpuPerOp: (workerdCpu(p) - c0) / load.requests };
+  };
+  /** Sign (just before the phase: ts must be fresh), then run the signed writes against the system. */
+  const systemPhase = async (label: string, ops: number, sampleEvery = 0, probe?: PropagationProbe) => {
+    const w = await buildWorkload({
+      ops,
+      clients: sysClients,
+      prefix: `${run}/${label}`,
+      keys: KEYS,
+      sampleEvery,
+    });
+    systemOps += ops;
+    return measure(sys, () =>
+      runLoad(agent, {
+        port: sys.port,
+        path: WRITE_PATH,
+        bodies: w.bodies,
+        readBody: false,
+        ...(probe && {
+          onReply: (conn: number, i: number, status: number, _body: string, t: number) => {
+            const p = w.probes[conn]![i];
+            if (p && status === 200) probe.track(p.key, p.expect, t);
+          },
+        }),
+      }),
+    );
+  };
+  /** The same kind of JSON bodies (signed ops), POSTed to the baseline. */
+  const baselinePhase = async (label: string, ops: number) => {
+    const w = await buildWorkload({
+      ops,
+      clients: baseClients,
+      prefix: `${run}/${label}`,
+      keys: KEYS,
+      sampleEvery: 0,
+    });
+    return measure(base, () =>
+      runLoad(agent, { port: base.port, path: "/", bodies: w.bodies, readBody: false }),
+    );
+  };
+  const settleSystem = async () => {
+    systemOps++;
+    return settle(sys, marker, run);
+  };
+
+  // Warm-up: JIT, SQLite pages, DO instances, queue consumer.
+  if (WARMUP > 0) {
+    log(`Warm-up (${WARMUP} each)...`);
+    log(describe("baseline warm-up", await baselinePhase("warm", WARMUP)));
+    log(describe("system warm-up", await systemPhase("warm", WARMUP)));
+    log(`  replication settled ${fmt(await settleSystem(), 0)} ms later`);
+  }
+  await sleep(1000);
+  const rssBefore = workerdRss(sys);
+  const opsAtBefore = systemOps;
+
+  // Interleaved rounds.
+  const baseRounds: Phase[] = [];
+  const sysRounds: Phase[] = [];
+  const settleMs: number[] = [];
+  for (let i = 1; i <= ROUNDS; i++) {
+    log(`Round ${i}/${ROUNDS}`);
+    const b = await baselinePhase(`r${i}`, OPS);
+    log(describe("baseline", b));
+    baseRounds.push(b);
+    const s = await systemPhase(`r${i}`, OPS);
+    log(describe("system", s));
+    sysRounds.push(s);
+    const st = await settleSystem();
+    settleMs.push(st);
+    log(`  replication backlog drained ${fmt(st, 0)} ms after the round`);
+  }
+
+  // Propagation under the same load; it also makes up the memory phase's op count.
+  const propOps = Math.max(PROP_OPS, MEMORY_OPS - (systemOps - opsAtBefore));
+  log(
+    `Propagation phase: ${propOps} ops, every ${SAMPLE_EVERY}th on a fresh key followed to ${OTHERS.join(", ")}`,
+  );
+  const probe = new PropagationProbe({
+    port: sys.port,
+    agent: probeAgent,
+    replicas: OTHERS,
+    maxInFlight: 8,
+    timeoutMs: 60_000,
+  });
+  const propPhase = await systemPhase("prop", propOps, SAMPLE_EVERY, probe);
+  log(describe("system (+probes)", propPhase));
+  await probe.drain();
+  const lastSettle = await settleSystem();
+  log(`  replication backlog drained ${fmt(lastSettle, 0)} ms after the phase`);
+  await sleep(1000);
+  const rssAfter = workerdRss(sys);
+  const memOps = systemOps - opsAtBefore;
+
+  // Report.
+  const med = (rs: Phase[], f: (p: Phase) => number) => median(rs.map(f));
+  const tput = (p: Phase) => p.load.opsPerSec;
+  const p50 = (p: Phase) => summarize(p.load.latenciesMs).p50;
+  const p99 = (p: Phase) => summarize(p.load.latenciesMs).p99;
+  const cpu = (p: Phase) => p.cpuPerOp;
+  const B = {
+    tput: med(baseRounds, tput),
+    p50: med(baseRounds, p50),
+    p99: med(baseRounds, p99),
+    cpu: med(baseRounds, cpu),
+  };
+  const S = {
+    tput: med(sysRounds, tput),
+    p50: med(sysRounds, p50),
+    p99: med(sysRounds, p99),
+    cpu: med(sysRounds, cpu),
+  };
+  const ratio = { tput: S.tput / B.tput, p50: S.p50 / B.p50, p99: S.p99 / B.p99, cpu: S.cpu / B.cpu };
+  const tputOk = ratio.tput >= TARGET_THROUGHPUT;
+  const p50Ok = ratio.p50 <= TARGET_P50;
+  const errs = (rs: Phase[]) => rs.reduce((n, r) => n + r.load.errors, 0);
+  const sysErrors = errs(sysRounds) + propPhase.load.errors;
+  const baseErrors = errs(baseRounds);
+  const prop = summarize(probe.samplesMs);
+  const mib = (kib: number) => fmt(kib / 1024, 1);
+  const signed = (kib: number) => (kib >= 0 ? "+" : "−") + mib(Math.abs(kib));
+  const pass = (ok: boolean) => (ok ? "PASS" : "MISS");
+  const facts = machineFacts();
+
+  const lines: string[] = [];
+  lines.push(`### EC write path vs. baseline (\`wrangler dev\`, local)`);
+  lines.push("");
+  lines.push(
+    `Signed \`counter.add\` ops, \`POST /v1/ops?replica=${HOME}\`, ${CONNECTIONS} keep-alive connections, ` +
+      `${OPS} ops per round, median of ${ROUNDS} interleaved rounds per system. ` +
+      `Baseline: a Worker → one SQLite-backed DO that inserts the same JSON body into a table (bench/baseline/).`,
+  );
+  lines.push("");
+  lines.push("| | baseline | Aspec Edge | system / baseline | target |");
+  lines.push("|---|---:|---:|---:|---|");
+  lines.push(
+    `| throughput (ops/s) | ${fmt(B.tput, 0)} | ${fmt(S.tput, 0)} | ${fmt(ratio.tput, 2)}× | ≥ ${TARGET_THROUGHPUT}× **${pass(tputOk)}** |`,
+  );
+  lines.push(
+    `| p50 latency (ms) | ${fmt(B.p50, 2)} | ${fmt(S.p50, 2)} | ${fmt(ratio.p50, 2)}× | ≤ ${TARGET_P50}× **${pass(p50Ok)}** |`,
+  );
+  lines.push(`| p99 latency (ms) | ${fmt(B.p99, 2)} | ${fmt(S.p99, 2)} | ${fmt(ratio.p99, 2)}× | |`);
+  lines.push(`| workerd CPU per op (ms) | ${fmt(B.cpu, 2)} | ${fmt(S.cpu, 2)} | ${fmt(ratio.cpu, 2)}× | |`);
+  lines.push(
+    `| propagation ${HOME} → ${OTHERS.join(" + ")} (ms) | | p50 ${fmt(prop.p50, 0)} / p99 ${fmt(prop.p99, 0)} | | |`,
+  );
+  lines.push(
+    `| workerd RSS over ${memOps} ops (MiB) | | ${mib(rssBefore.kib)} → ${mib(rssAfter.kib)} (${signed(rssAfter.kib - rssBefore.kib)}) | | |`,
+  );
+  lines.push("");
+  lines.push("Rounds (ops/s · p50 ms · p99 ms · workerd CPU ms/op):");
+  lines.push("");
+  const row = (p: Phase) => `${fmt(tput(p), 0)} · ${fmt(p50(p), 2)} · ${fmt(p99(p), 2)} · ${fmt(cpu(p), 2)}`;
+  for (let i = 0; i < ROUNDS; i++)
+    lines.push(
+      `- round ${i + 1}: baseline ${row(baseRounds[i]!)}; system ${row(sysRounds[i]!)}; ` +
+        `replication backlog drained ${fmt(settleMs[i]!, 0)} ms after the round`,
+    );
+  if (sysErrors || baseErrors) lines.push(`- non-2xx replies: system ${sysErrors}, baseline ${baseErrors}`);
+  lines.push(
+    `- propagation: ${prop.count} samples (every ${SAMPLE_EVERY}th write of a ${propOps}-op phase under the same load; ` +
+      `${probe.skipped} skipped at the in-flight cap, ${probe.timedOut} timed out): p50 ${fmt(prop.p50, 1)}, ` +
+      `p90 ${fmt(prop.p90, 1)}, p99 ${fmt(prop.p99, 1)}, max ${fmt(prop.max, 1)} ms, from the write's reply to the ` +
+      `poll reply showing it at both (${probe.polls} polls; the phase ran at ${row(propPhase)})`,
+  );
+  lines.push(
+    `- memory: VmRSS of the workerd processes (pids ${rssAfter.pids.join(", ")}: ${rssBefore.perPid.map(mib).join(" + ")} → ` +
+      `${rssAfter.perPid.map(mib).join(" + ")} MiB) after warm-up, then after ${memOps} more system writes ` +
+      `(the rounds' + the propagation phase's) once replication had settled`,
+  );
+  lines.push("");
+  lines.push(
+    `Command: \`${command}\` · ${facts.join(" · ")} · run took ${fmt((Date.now() - started) / 1000, 0)} s`,
+  );
+  const md = lines.join("\n") + "\n";
+
+  log("");
+  log("Side by side (median of rounds):");
+  log(`                      baseline     system    ratio   target`);
+  log(
+    `  throughput ops/s  ${fmt(B.tput, 0).padStart(10)} ${fmt(S.tput, 0).padStart(10)} ${fmt(ratio.tput, 2).padStart(7)}x  >= ${TARGET_THROUGHPUT}x ${pass(tputOk)}`,
+  );
+  log(
+    `  p50 ms            ${fmt(B.p50, 2).padStart(10)} ${fmt(S.p50, 2).padStart(10)} ${fmt(ratio.p50, 2).padStart(7)}x  <= ${TARGET_P50}x ${pass(p50Ok)}`,
+  );
+  log(
+    `  p99 ms            ${fmt(B.p99, 2).padStart(10)} ${fmt(S.p99, 2).padStart(10)} ${fmt(ratio.p99, 2).padStart(7)}x`,
+  );
+  log(
+    `  workerd CPU ms/op ${fmt(B.cpu, 2).padStart(10)} ${fmt(S.cpu, 2).padStart(10)} ${fmt(ratio.cpu, 2).padStart(7)}x`,
+  );
+  log(`  propagation ms    p50 ${fmt(prop.p50, 1)}  p99 ${fmt(prop.p99, 1)}  (n=${prop.count})`);
+  log(
+    `  workerd RSS       before ${mib(rssBefore.kib)} MiB  after ${mib(rssAfter.kib)} MiB  delta ${signed(rssAfter.kib - rssBefore.kib)} MiB over ${memOps} ops`,
+  );
+  log("");
+  log(md);
+  const outDir = join(REPO_ROOT, "bench/results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "ec-latest.md"), md);
+  log(`Written to bench/results/ec-latest.md; wrangler logs in ${logDir}`);
+  agent.destroy();
+  probeAgent.destroy();
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+  });

@@ -74,3 +74,18 @@ export function samePrefix(a: Uint8Array, b: Uint8Array, depth: number): boolean
 const DIGEST_RE = /^[0-9a-f]{64}$/;
 /** A lowercase 64-character hex SHA-256 digest (the wire form of every root and proof hash). */
 export const isDigestHex = (s: unknown): s is string => typeof s === "string" && DIGEST_RE.test(s);
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  throw new Error("invalid hex digit");
+}
+
+/** Decode a lowercase hex digest to 32 bytes (verifiers decode ~log2(n) of them per proof). */
+export function digestBytes(hex: string): Uint8Array {
+  if (hex.length !== 64) throw new Error("digest: not 64 hex characters");
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++)
+    out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  return out;
+}

@@ -30,21 +30,53 @@ export class AuthMap {
   constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
 
   /**
-   * Build a map from scratch in O(n log n) bit tests and 2n−1 hashes, without any sort: each level
-   * partitions its range by the next key-hash bit. `entries` is reordered in place.
+   * Build a map from scratch in O(n log n) bit tests and 2n−1 tree hashes, without sorting: each
+   * level partitions its range by the next key-hash bit. Keys must be distinct.
    */
-  static build(entries: HashedEntry[], store: NodeStore = new MemoryNodeStore()): AuthMap {
-    const map = new AuthMap(store);
+  static build(entries: readonly HashedEntry[], store?: NodeStore): AuthMap {
+    const keyHashes = new Uint8Array(entries.length * 32);
+    const valueHashes = new Uint8Array(entries.length * 32);
+    entries.forEach((e, i) => {
+      keyHashes.set(e.keyHash, i * 32);
+      valueHashes.set(e.valueHash, i * 32);
+    });
+    return AuthMap.buildPacked(keyHashes, valueHashes, store);
+  }
+
+  /**
+   * `build` over packed hashes — entry i is bytes [32i, 32i+32) of each array — so that a million
+   * entries cost two buffers rather than two million small objects.
+   */
+  static buildPacked(
+    keyHashes: Uint8Array,
+    valueHashes: Uint8Array,
+    store: NodeStore = new MemoryNodeStore(),
+  ): AuthMap {
+    if (keyHashes.length !== valueHashes.length || keyHashes.length % 32 !== 0)
+      throw new Error("AuthMap.build: packed hashes of unequal or partial length");
     if (store.getRoot() !== EMPTY_NODE) throw new Error("AuthMap.build: store is not empty");
-    store.setRoot(map.buildRange(entries, 0, entries.length, 0));
+    const map = new AuthMap(store);
+    const order = new Int32Array(keyHashes.length / 32);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    store.setRoot(map.buildRange({ keyHashes, valueHashes, order }, 0, order.length, 0));
     return map;
   }
 
   /** Build from keys and canonical value bytes. */
   static fromEntries(entries: Iterable<readonly [string, Uint8Array]>, store?: NodeStore): AuthMap {
-    const hashed: HashedEntry[] = [];
-    for (const [k, v] of entries) hashed.push({ keyHash: keyHashOf(k), valueHash: sha256(v) });
-    return AuthMap.build(hashed, store);
+    let keyHashes: Uint8Array = new Uint8Array(32 * 1024);
+    let valueHashes: Uint8Array = new Uint8Array(32 * 1024);
+    let n = 0;
+    for (const [k, v] of entries) {
+      if ((n + 1) * 32 > keyHashes.length) {
+        keyHashes = growBytes(keyHashes);
+        valueHashes = growBytes(valueHashes);
+      }
+      keyHashes.set(keyHashOf(k), n * 32);
+      valueHashes.set(sha256(v), n * 32);
+      n++;
+    }
+    return AuthMap.buildPacked(keyHashes.subarray(0, n * 32), valueHashes.subarray(0, n * 32), store);
   }
 
   /** The root hash (32 zero bytes for the empty map). */
@@ -85,7 +117,7 @@ export class AuthMap {
     let id = this.store.getRoot();
     for (let depth = 0; id !== EMPTY_NODE; depth++) {
       const n = this.node(id);
-      if (n.kind === "leaf") return bytesEqual(n.keyHash, kh) ? n.valueHash : undefined;
+      if (n.kind === "leaf") return bytesEqual(n.keyHash, kh) ? n.valueHash.slice() : undefined;
       id = bitAt(kh, depth) === 0 ? n.left : n.right;
     }
     return undefined;
@@ -193,24 +225,43 @@ export class AuthMap {
     return id !== EMPTY_NODE && this.node(id).kind === "leaf";
   }
 
-  private buildRange(e: HashedEntry[], lo: number, hi: number, depth: number): NodeId {
+  private buildRange(p: Packed, lo: number, hi: number, depth: number): NodeId {
     if (hi === lo) return EMPTY_NODE;
-    if (hi - lo === 1) return this.addLeaf(e[lo]!.keyHash, e[lo]!.valueHash);
+    const { keyHashes, valueHashes, order } = p;
+    if (hi - lo === 1) {
+      const at = order[lo]! * 32;
+      return this.addLeaf(keyHashes.subarray(at, at + 32), valueHashes.subarray(at, at + 32));
+    }
     if (depth >= TREE_DEPTH) throw new Error("AuthMap.build: duplicate key");
-    // In-place partition: entries whose bit is 0 first.
+    // In-place partition of the index range: entries whose bit is 0 first.
+    const byte = depth >> 3;
+    const shift = 7 - (depth & 7);
     let i = lo;
     let j = hi - 1;
     while (i <= j) {
-      if (bitAt(e[i]!.keyHash, depth) === 0) i++;
+      if (((keyHashes[order[i]! * 32 + byte]! >> shift) & 1) === 0) i++;
       else {
-        const t = e[i]!;
-        e[i] = e[j]!;
-        e[j] = t;
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
         j--;
       }
     }
-    const left = this.buildRange(e, lo, i, depth + 1);
-    const right = this.buildRange(e, i, hi, depth + 1);
+    const left = this.buildRange(p, lo, i, depth + 1);
+    const right = this.buildRange(p, i, hi, depth + 1);
     return this.addInner(left, right);
   }
+}
+
+interface Packed {
+  keyHashes: Uint8Array;
+  valueHashes: Uint8Array;
+  /** Entry indexes, permuted by the partitioning. */
+  order: Int32Array;
+}
+
+function growBytes(b: Uint8Array): Uint8Array {
+  const next = new Uint8Array(b.length * 2);
+  next.set(b);
+  return next;
 }

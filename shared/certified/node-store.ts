@@ -32,9 +32,13 @@ export interface LeafNode {
 export type MerkleNode = InnerNode | LeafNode;
 
 export interface NodeStore {
-  /** The node with this id; undefined only if the store is corrupt (callers treat it as a bug). */
+  /**
+   * The node with this id; undefined only if the store is corrupt (callers treat it as a bug).
+   * The returned node's byte arrays may alias the store's memory: they stay valid until that node
+   * is removed. Copy them to keep them longer.
+   */
   get(id: NodeId): MerkleNode | undefined;
-  /** Store a new node and return its id (never 0). */
+  /** Store a new node (its bytes are copied or kept unchanged) and return its id (never 0). */
   add(node: MerkleNode): NodeId;
   /** Forget a node that is no longer referenced. */
   remove(id: NodeId): void;
@@ -45,33 +49,77 @@ export interface NodeStore {
   readonly size: number;
 }
 
-/** A store in a JS array, with a free list so ids stay dense under churn. */
+const FREE = 0;
+const INNER = 1;
+const LEAF = 2;
+
+/**
+ * An in-memory store packed into typed arrays: ~41 bytes per inner node and ~105 per leaf, and a
+ * handful of objects for the garbage collector instead of millions. (Millions of small objects and
+ * Uint8Arrays cost over 1 GB and multi-second GC pauses at 10^6 keys.) Ids are slots, reused
+ * through a free list.
+ */
 export class MemoryNodeStore implements NodeStore {
-  // Slot 0 is the empty subtree and stays unused.
-  private readonly nodes: (MerkleNode | undefined)[] = [undefined];
+  private kinds = new Uint8Array(1024);
+  /** inner: left child; leaf: slot in `leafBytes`. */
+  private a = new Int32Array(1024);
+  /** inner: right child. */
+  private b = new Int32Array(1024);
+  private hashes = new Uint8Array(1024 * 32);
+  private next: NodeId = 1; // slot 0 is the empty subtree
   private readonly free: NodeId[] = [];
+  private leafBytes = new Uint8Array(1024 * 64); // keyHash ‖ valueHash per leaf slot
+  private leafNext = 0;
+  private readonly leafFree: number[] = [];
   private root: NodeId = EMPTY_NODE;
   private count = 0;
 
   get(id: NodeId): MerkleNode | undefined {
-    return this.nodes[id];
+    if (id <= 0 || id >= this.next) return undefined;
+    const kind = this.kinds[id];
+    const hash = this.hashes.subarray(id * 32, id * 32 + 32);
+    if (kind === INNER) return { kind: "inner", left: this.a[id]!, right: this.b[id]!, hash };
+    if (kind !== LEAF) return undefined;
+    const at = this.a[id]! * 64;
+    return {
+      kind: "leaf",
+      keyHash: this.leafBytes.subarray(at, at + 32),
+      valueHash: this.leafBytes.subarray(at + 32, at + 64),
+      hash,
+    };
   }
 
   add(node: MerkleNode): NodeId {
-    this.count++;
-    const id = this.free.pop();
-    if (id !== undefined) {
-      this.nodes[id] = node;
-      return id;
+    let id = this.free.pop();
+    if (id === undefined) {
+      if (this.next === this.kinds.length) this.growNodes();
+      id = this.next++;
     }
-    this.nodes.push(node);
-    return this.nodes.length - 1;
+    this.hashes.set(node.hash, id * 32);
+    if (node.kind === "inner") {
+      this.kinds[id] = INNER;
+      this.a[id] = node.left;
+      this.b[id] = node.right;
+    } else {
+      let slot = this.leafFree.pop();
+      if (slot === undefined) {
+        if ((this.leafNext + 1) * 64 > this.leafBytes.length) this.leafBytes = grow(this.leafBytes);
+        slot = this.leafNext++;
+      }
+      this.leafBytes.set(node.keyHash, slot * 64);
+      this.leafBytes.set(node.valueHash, slot * 64 + 32);
+      this.kinds[id] = LEAF;
+      this.a[id] = slot;
+    }
+    this.count++;
+    return id;
   }
 
   remove(id: NodeId): void {
-    if (id === EMPTY_NODE || this.nodes[id] === undefined)
-      throw new Error(`merkle store: remove of absent node ${id}`);
-    this.nodes[id] = undefined;
+    const kind = id > 0 && id < this.next ? this.kinds[id] : FREE;
+    if (kind === FREE) throw new Error(`merkle store: remove of absent node ${id}`);
+    if (kind === LEAF) this.leafFree.push(this.a[id]!);
+    this.kinds[id] = FREE;
     this.free.push(id);
     this.count--;
   }
@@ -87,4 +135,17 @@ export class MemoryNodeStore implements NodeStore {
   get size(): number {
     return this.count;
   }
+
+  private growNodes(): void {
+    this.kinds = grow(this.kinds);
+    this.a = grow(this.a);
+    this.b = grow(this.b);
+    this.hashes = grow(this.hashes);
+  }
+}
+
+function grow<T extends Uint8Array | Int32Array>(arr: T): T {
+  const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
+  next.set(arr);
+  return next;
 }

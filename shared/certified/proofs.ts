@@ -4,11 +4,12 @@
  * hash and canonical-encoding helpers, so it runs anywhere. Proofs are plain JSON with hex digests
  * and are hostile input: any malformed proof verifies as false, never throws.
  */
-import { bytesEqual, fromHex } from "../bytes.js";
+import { bytesEqual } from "../bytes.js";
 import {
   EMPTY_HASH,
   TREE_DEPTH,
   bitAt,
+  digestBytes,
   innerHash,
   isDigestHex,
   keyHashOf,
@@ -42,7 +43,7 @@ function foldUp(node: Uint8Array, keyHash: Uint8Array, siblings: readonly (strin
   let h = node;
   for (let depth = siblings.length - 1; depth >= 0; depth--) {
     const s = siblings[depth];
-    const sib = s === null || s === undefined ? EMPTY_HASH : fromHex(s);
+    const sib = s === null || s === undefined ? EMPTY_HASH : digestBytes(s);
     h = bitAt(keyHash, depth) === 0 ? innerHash(h, sib) : innerHash(sib, h);
   }
   return h;
@@ -74,10 +75,10 @@ export function stateRootFromProof(
     return foldUp(leafHash(kh, stateValueHash(expected)), kh, proof.siblings);
   }
   if (proof.leaf === undefined) return foldUp(EMPTY_HASH, kh, proof.siblings);
-  const otherKh = fromHex(proof.leaf.keyHash);
+  const otherKh = digestBytes(proof.leaf.keyHash);
   // The other leaf must sit on this key's path and be a different key.
   if (bytesEqual(otherKh, kh) || !samePrefix(otherKh, kh, depth)) return null;
-  return foldUp(leafHash(otherKh, fromHex(proof.leaf.valueHash)), kh, proof.siblings);
+  return foldUp(leafHash(otherKh, digestBytes(proof.leaf.valueHash)), kh, proof.siblings);
 }
 
 /**
@@ -96,7 +97,7 @@ export function verifyStateProof(
   try {
     if (!isDigestHex(stateRoot) || typeof key !== "string") return false;
     const root = stateRootFromProof(key, expected, proof);
-    return root !== null && bytesEqual(root, fromHex(stateRoot));
+    return root !== null && bytesEqual(root, digestBytes(stateRoot));
   } catch {
     return false; // e.g. a value canonicalJson refuses: hostile input, not a crash
   }
@@ -110,7 +111,7 @@ export function verifyResultProof(resultsRoot: Digest, result: OpResult, proof: 
     if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || count < 1) return false;
     if (!Array.isArray(path) || path.length > 64 || !path.every(isDigestHex)) return false;
     const root = rootFromResultPath(resultLeafHash(result), index, count, path);
-    return root !== null && bytesEqual(root, fromHex(resultsRoot));
+    return root !== null && bytesEqual(root, digestBytes(resultsRoot));
   } catch {
     return false;
   }

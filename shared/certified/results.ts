@@ -9,7 +9,8 @@
  *   inner = SHA-256(0x01 ‖ left ‖ right)
  *   empty batch = SHA-256("")
  */
-import { concatBytes, fromHex, toHex } from "../bytes.js";
+import { concatBytes, toHex } from "../bytes.js";
+import { digestBytes } from "./hashing.js";
 import { canonicalBytes } from "../canonical.js";
 import { sha256 } from "../hash.js";
 import type { Digest, OpResult } from "./types.js";
@@ -118,7 +119,7 @@ export function rootFromResultPath(
   let r = leaf;
   for (const hex of path) {
     if (sn === 0) return null;
-    const p = fromHex(hex);
+    const p = digestBytes(hex);
     if (fn % 2 === 1 || fn === sn) {
       r = resultInnerHash(p, r);
       if (fn % 2 === 0) {

@@ -210,6 +210,28 @@ describe("AuthMap", () => {
     expect(verifyStateProof(root, "a", null, own)).toBe(false);
   });
 
+  it("stays equal to a from-scratch build under heavy churn (store growth and slot reuse)", () => {
+    const map = new AuthMap();
+    const model = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      map.set(`k${i}`, stateValueBytes(sv(i)));
+      model.set(`k${i}`, i);
+    }
+    for (let i = 0; i < 3000; i += 2) {
+      map.delete(`k${i}`);
+      model.delete(`k${i}`);
+    }
+    for (let i = 1; i < 5000; i += 3) {
+      map.set(`k${i}`, stateValueBytes(sv(-i)));
+      model.set(`k${i}`, -i);
+    }
+    const scratch = fromScratch(model);
+    expect(map.root()).toBe(scratch.root());
+    expect(map.store.size).toBe(scratch.store.size);
+    for (const [k, v] of model) expect(verifyStateProof(map.root(), k, sv(v), map.prove(k))).toBe(true);
+    expect(verifyStateProof(map.root(), "k0", null, map.prove("k0"))).toBe(true);
+  });
+
   it("keeps working on a store that is reused after a from-scratch build", () => {
     const store = new MemoryNodeStore();
     const map = AuthMap.fromEntries([["x", stateValueBytes(sv(1))] as const], store);

@@ -3,8 +3,9 @@
  * state machine (an in-memory Map) and an edge replica's certified state (SQLite rows) run exactly
  * the same code and so reach the same values and the same state root.
  */
+import type { Json } from "../canonical.js";
 import { decideOp, valueOf, type KeyRecord } from "../materialize.js";
-import { opBody, opIdOf, type SignedOp } from "../ops.js";
+import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
 
@@ -29,7 +30,22 @@ export interface OpsExecution {
 export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExecution {
   const results: OpResult[] = [];
   const changed = new Map<string, KeyRecord>();
-  for (const op of ops) {
+  for (const raw of ops) {
+    // Ordering checked signatures, but the certified order must never crash or corrupt state on an
+    // op that slipped past shape checks (e.g. a signed op with out-of-range args from a Byzantine
+    // client via a careless node): such an op is rejected, deterministically, everywhere.
+    let op: SignedOp;
+    try {
+      op = parseOp(raw);
+    } catch {
+      results.push({
+        opId: opIdOf(raw),
+        status: "rejected",
+        reason: INVALID_OP,
+        value: valueOfKey(store, raw),
+      });
+      continue;
+    }
     const out = decideOp(store.get(op.key), opBody(op));
     if (out.effect !== null && out.record) {
       store.set(op.key, out.record);
@@ -40,6 +56,14 @@ export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExe
     results.push(r);
   }
   return { results, changed };
+}
+
+/** The rejection reason of an op that fails `parseOp` in the certified order. */
+export const INVALID_OP = "invalid_op";
+
+function valueOfKey(store: RecordStore, op: SignedOp): Json {
+  if (typeof op?.key !== "string") return null;
+  return valueOf(store.get(op.key));
 }
 
 /** What the state tree commits to for a record: its type and user-visible value. */

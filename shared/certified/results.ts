@@ -17,7 +17,12 @@ import type { Digest, OpResult } from "./types.js";
 
 export const RESULT_DOMAIN = "aspec/result/v1";
 
-/** A proof that `result` is leaf `index` of a results tree of `count` leaves (RFC 9162 audit path). */
+/**
+ * A proof that `result` is leaf `index` of a results tree of `count` leaves (RFC 9162 audit path).
+ * What it proves is membership: the root does not commit to `count` separately (as in Certificate
+ * Transparency, where the signed tree head carries the size), so a proof may also fold for another
+ * (index, count) shape; `opId` inside the result is what identifies the op.
+ */
 export interface ResultProof {
   index: number;
   count: number;

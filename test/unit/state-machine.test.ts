@@ -154,6 +154,23 @@ describe("MerkleStateMachine", () => {
     );
   });
 
+  it("rejects a malformed op deterministically instead of crashing or corrupting state", () => {
+    const sm = new MerkleStateMachine();
+    sm.execute([op("c", "counter", "add", { n: 2 })]);
+    const root = sm.stateRoot();
+    const bad = [
+      op("c", "counter", "add", { n: 1e300 }),
+      op("c", "counter", "add", { n: "x" }),
+      op("c", "counter", "explode", {}),
+      { ...op("c", "counter", "add", { n: 1 }), type: "nosuchtype" } as unknown as SignedOp,
+      { ...op("c", "counter", "add", { n: 1 }), key: "" },
+    ];
+    const ex = sm.execute(bad);
+    expect(ex.results.map((r) => [r.status, r.reason])).toEqual(bad.map(() => ["rejected", "invalid_op"]));
+    expect(ex.results[0]!.value).toBe(2);
+    expect(ex.stateRoot).toBe(root);
+  });
+
   it("an empty batch changes nothing and has the empty results root", () => {
     const sm = new MerkleStateMachine();
     sm.execute([op("c", "counter", "add", { n: 1 })]);

@@ -11,11 +11,11 @@
  * records): it stores only each key's hash and value hash.
  */
 import { bytesEqual, toHex } from "../bytes.js";
+import { sha256 } from "../hash.js";
 import { EMPTY_HASH, TREE_DEPTH, bitAt, innerHash, keyHashOf, leafHash } from "./hashing.js";
 import { EMPTY_NODE, MemoryNodeStore, type MerkleNode, type NodeId, type NodeStore } from "./node-store.js";
 import type { StateProof } from "./proofs.js";
 import type { Digest } from "./types.js";
-import { sha256 } from "../hash.js";
 
 /** One entry for a bulk build: the key's hash and its value's hash. */
 export interface HashedEntry {

@@ -35,6 +35,11 @@ export interface PbftConfig {
   timeSkewMaxMs: number;
   /** Most executed-but-uncertified batches kept for their certificate. */
   uncertifiedMax: number;
+  /**
+   * An executed batch at or below the stable checkpoint still without a certificate after this many
+   * ticks is given up here (peers that lost their shares in a restart cannot help; others certified it).
+   */
+  uncertifiedGiveUpTicks: number;
   /** Most certificates kept to answer peers that missed them. */
   certificatesKeptMax: number;
   /** Most bytes of a protocol message (canonical JSON); STATE and VIEW-CHANGE use the larger bound. */
@@ -61,6 +66,7 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   relayOpsMax: 500,
   timeSkewMaxMs: 30_000,
   uncertifiedMax: 1_024,
+  uncertifiedGiveUpTicks: 3_000,
   certificatesKeptMax: 256,
   messageBytesMax: 2 * 1024 * 1024,
   bulkMessageBytesMax: 32 * 1024 * 1024,

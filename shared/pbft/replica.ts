@@ -78,6 +78,7 @@ export class PbftReplica {
       tick: 0,
       clockMs: 0,
       lastStatusTick: 0,
+      lastOpsBroadcastTick: 0,
       view: 0,
       normal: true,
       viewStartTick: 0,
@@ -227,9 +228,9 @@ export class PbftReplica {
     return this.state.stats;
   }
 
-  /** Throws if the state is inconsistent (a bug). */
-  checkInvariants(): void {
-    invariants(this.state);
+  /** Throws if the state is inconsistent (a bug). `deep` also walks the pool and uncertified batches. */
+  checkInvariants(deep = true): void {
+    invariants(this.state, deep);
   }
 }
 

@@ -81,6 +81,8 @@ export interface ReplicaState {
   tick: number;
   clockMs: number;
   lastStatusTick: number;
+  /** Last time waiting ops were sent to every peer during a view change. */
+  lastOpsBroadcastTick: number;
 
   // --- view
   view: number;

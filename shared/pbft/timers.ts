@@ -4,7 +4,7 @@
  * updates the clock.
  */
 import { primaryOf } from "./config.js";
-import { isPrimary, sendTo, type Ctx } from "./context.js";
+import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./context.js";
 import { maybePropose } from "./normal-case.js";
 import { sendStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
@@ -27,16 +27,51 @@ export function onTick(ctx: Ctx, nowMs: number): void {
   if (tick <= s.tick && s.lastStatusTick !== -Infinity) return;
   s.tick = Math.max(s.tick, tick);
 
-  if (s.tick - s.lastStatusTick >= s.cfg.statusIntervalTicks) sendStatus(ctx);
+  if (s.tick - s.lastStatusTick >= s.cfg.statusIntervalTicks) {
+    sendStatus(ctx);
+    abandonOldUncertified(ctx);
+  }
   if (s.normal) {
     onRequestTimeout(ctx);
     if (s.normal) {
       relayToPrimary(ctx);
       maybePropose(ctx, true);
     }
-  } else if (s.viewChangeDeadlineTick !== null && s.tick >= s.viewChangeDeadlineTick) {
-    onViewChangeTimeout(ctx);
+  } else {
+    shareWaitingOps(ctx);
+    if (s.viewChangeDeadlineTick !== null && s.tick >= s.viewChangeDeadlineTick) onViewChangeTimeout(ctx);
   }
+}
+
+/**
+ * While changing view, send our oldest waiting ops to every peer now and then: a peer that has them
+ * times out too, so an op only this node saw cannot leave it alone in a view change forever.
+ */
+function shareWaitingOps(ctx: Ctx): void {
+  const s = ctx.s;
+  if (s.pool.size === 0 || s.tick - s.lastOpsBroadcastTick < s.cfg.relayAfterTicks) return;
+  s.lastOpsBroadcastTick = s.tick;
+  const ops: SignedOp[] = [];
+  for (const e of s.pool.values()) {
+    ops.push(e.op);
+    if (ops.length >= s.cfg.relayOpsMax) break;
+  }
+  count(s.stats, "op.shared", ops.length);
+  sendTo(ctx, others(s), { type: "ops", ops });
+}
+
+/** Batches below the stable checkpoint whose certificate cannot form here any more (see config). */
+function abandonOldUncertified(ctx: Ctx): void {
+  const s = ctx.s;
+  for (const [seq, rec] of s.uncertified) {
+    if (seq > s.stable.seq) break;
+    if (s.tick - rec.sinceTick < s.cfg.uncertifiedGiveUpTicks) continue;
+    s.uncertified.delete(seq);
+    s.shares.delete(seq);
+    markDirty(s, execKey(seq));
+    count(s.stats, "uncertified_abandoned");
+  }
+  while (s.uncertifiedFrom <= s.lastExecuted && !s.uncertified.has(s.uncertifiedFrom)) s.uncertifiedFrom++;
 }
 
 /** The oldest pooled op has waited too long in this view: suspect the primary. */

@@ -111,9 +111,14 @@ function viewChangesFor(s: ReplicaState, view: number): Envelope<ViewChange>[] {
 /** With 2f+1 VIEW-CHANGEs for our target: start waiting for NEW-VIEW; the new primary sends it. */
 function onViewChangeQuorum(ctx: Ctx): void {
   const s = ctx.s;
+  // The timer counts VIEW-CHANGEs for this view or later ones (a node that moved on gave up on this
+  // one too); otherwise nodes that restarted mid view change could wait forever for a quorum that left.
+  let atLeast = 0;
+  for (const e of s.viewChanges.values()) if (e.msg.view >= s.view) atLeast++;
+  if (atLeast >= quorum(s.f) && s.viewChangeDeadlineTick === null)
+    s.viewChangeDeadlineTick = s.tick + s.viewChangeTimeoutTicks;
   const vcs = viewChangesFor(s, s.view);
   if (vcs.length < quorum(s.f)) return;
-  if (s.viewChangeDeadlineTick === null) s.viewChangeDeadlineTick = s.tick + s.viewChangeTimeoutTicks;
   if (primaryOf(s.view, s.n) === s.me && vcs.some((e) => e.from === s.me)) {
     const nv: NewView = { type: "new-view", view: s.view, viewChanges: vcs.slice(0, quorum(s.f)) };
     broadcast(ctx, nv);
@@ -192,8 +197,15 @@ function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
   const maxSeq = r.entries.length ? r.entries[r.entries.length - 1]!.seq : r.checkpoint.seq;
   // Old-view proposals not re-proposed are void; their prepared certificates stay for later view changes.
   for (const slot of s.slots.values()) {
+    // Committed in an older view means prepared at f+1 correct nodes, so some VIEW-CHANGE carried it.
+    // (A commit proof from this view itself is a new proposal that overtook the NEW-VIEW.)
     assert(
-      !(slot.commitProof && slot.seq > maxSeq && slot.seq > r.checkpoint.seq),
+      !(
+        slot.commitProof &&
+        slot.commitProof[0]!.msg.view < view &&
+        slot.seq > maxSeq &&
+        slot.seq > r.checkpoint.seq
+      ),
       `committed seq ${slot.seq} missing from NEW-VIEW ${view}`,
     );
     if (slot.view < view) {

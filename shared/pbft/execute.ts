@@ -8,7 +8,7 @@ import { opIdOf, type SignedOp } from "../ops.js";
 import { batchDigest, nextLogRoot } from "./chain.js";
 import { takeCheckpoint } from "./checkpoint.js";
 import { quorum } from "./config.js";
-import { assert, broadcast, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
+import { assert, broadcast, certKey, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
 import type { CertificateMsg, Envelope, Share } from "./messages.js";
 import { count } from "./stats.js";
 
@@ -114,7 +114,10 @@ export function onShare(ctx: Ctx, env: Envelope<Share>): void {
   bySender.set(env.from, env);
   if (env.from === s.me) {
     const rec = s.uncertified.get(seq);
-    if (rec) rec.share = env;
+    if (rec) {
+      rec.share = env;
+      markDirty(s, execKey(seq));
+    }
   }
   tryCertify(ctx, seq);
 }
@@ -155,8 +158,12 @@ function finishCertificate(ctx: Ctx, seq: number, certificate: Certificate): voi
   s.uncertified.delete(seq);
   s.shares.delete(seq);
   s.certificates.set(seq, certificate);
-  while (s.certificates.size > s.cfg.certificatesKeptMax)
-    s.certificates.delete(s.certificates.keys().next().value as number);
+  markDirty(s, certKey(seq));
+  while (s.certificates.size > s.cfg.certificatesKeptMax) {
+    const oldest = s.certificates.keys().next().value as number;
+    s.certificates.delete(oldest);
+    markDirty(s, certKey(oldest));
+  }
   markDirty(s, execKey(seq));
   advanceUncertifiedFrom(s);
   ctx.fx.certificates.push({ body: rec.body, ops: rec.ops, results: rec.results, certificate });

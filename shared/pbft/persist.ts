@@ -1,7 +1,8 @@
 /**
  * The durable rows of a node, one per key: `meta`, `stable` (the stable checkpoint, proof and
  * state), `slot/<seq>` (accepted proposal, prepared certificate, commit proof), `pool/<opId>`,
- * `exec/<seq>` (executed batches below the log still waiting for a certificate).
+ * `exec/<seq>` (executed batches below the log still waiting for a certificate), `cert/<seq>` (the
+ * last `certificatesKeptMax` certificates, to answer peers that lost theirs in a restart).
  *
  * Written at the points that matter for safety: a node never votes twice differently in a view
  * after a restart, never forgets a view it promised to leave, and a committed batch is never lost.
@@ -96,6 +97,10 @@ function rowValue(s: ReplicaState, key: string): Json | undefined {
     if (!rec || seq > s.stable.seq || key !== execKey(seq)) return undefined;
     const row: ExecRow = { body: rec.body, ops: rec.ops, results: rec.results, share: rec.share };
     return asJson(row);
+  }
+  if (kind === "cert") {
+    const cert = s.certificates.get(Number(rest));
+    return cert ? asJson(cert) : undefined;
   }
   throw new Error(`pbft: unknown persist key ${key}`);
 }

@@ -9,10 +9,10 @@
  *   // persist fx.persist, then sign + send fx.send, then publish fx.certificates, alarm at fx.wakeAtMs
  */
 import type { Json } from "../canonical.js";
-import type { ClusterConfig, StateMachineFactory } from "../certified/types.js";
+import type { Certificate, ClusterConfig, StateMachineFactory } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
-import { execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import { broadcast, execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
 import { GENESIS_LOG_ROOT } from "./chain.js";
 import { checkpointDigest, type CheckpointState } from "./digest.js";
 import { emptyEffects, type Effects } from "./effects.js";
@@ -154,6 +154,9 @@ export class PbftReplica {
       } else if (key.startsWith("pool/")) {
         const op = value as unknown as SignedOp;
         s.pool.set(key.slice(5), { op, sinceTick: 0, relayedView: -1 });
+      } else if (key.startsWith("cert/")) {
+        const cert = value as unknown as Certificate;
+        s.certificates.set(cert.body.seq, cert);
       } else if (key.startsWith("exec/")) {
         const r = value as unknown as ExecRow;
         s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
@@ -166,6 +169,11 @@ export class PbftReplica {
     for (const [id, e] of s.pool) if (s.executed.has(e.op)) s.pool.delete(id);
     for (const id of s.pool.keys()) if (!s.inFlight.has(id)) s.unproposed.add(id);
     count(s.stats, "restored");
+    // Shares that never came back from the shell before the crash: sign them again.
+    for (const rec of s.uncertified.values()) {
+      if (rec.share) s.shares.set(rec.body.seq, new Map([[s.me, rec.share]]));
+      else broadcast(ctx, { type: "share", body: rec.body });
+    }
     executeReady(ctx);
     if (!s.normal) announceViewChange(ctx);
     fx.persist = persistOps(s);

@@ -235,6 +235,7 @@ async function main(): Promise<void> {
   }
   await sleep(1000);
   const rssBefore = workerdRss(sys);
+  const baseRssBefore = workerdRss(base);
   const opsAtBefore = systemOps;
 
   // Interleaved rounds.
@@ -253,6 +254,8 @@ async function main(): Promise<void> {
     settleMs.push(st);
     log(`  replication backlog drained ${fmt(st, 0)} ms after the round`);
   }
+
+  const baseRssAfter = workerdRss(base);
 
   // Propagation under the same load; it also makes up the memory phase's op count.
   const propOps = Math.max(PROP_OPS, MEMORY_OPS - (systemOps - opsAtBefore));
@@ -349,7 +352,8 @@ async function main(): Promise<void> {
   lines.push(
     `- memory: VmRSS of the workerd processes (pids ${rssAfter.pids.join(", ")}: ${rssBefore.perPid.map(mib).join(" + ")} → ` +
       `${rssAfter.perPid.map(mib).join(" + ")} MiB) after warm-up, then after ${memOps} more system writes ` +
-      `(the rounds' + the propagation phase's) once replication had settled`,
+      `(the rounds' + the propagation phase's) once replication had settled; for scale, the baseline's workerd ` +
+      `went ${mib(baseRssBefore.kib)} → ${mib(baseRssAfter.kib)} MiB over its ${ROUNDS * OPS} rounds' writes`,
   );
   lines.push("");
   lines.push(

@@ -4,7 +4,9 @@
  * checked, nested ones and client ops included (`open`), before the core sees them. Each client op
  * is verified once per node (a bounded cache), whether it arrives submitted or inside a batch.
  */
+import { toHex, utf8 } from "../bytes.js";
 import { canonicalBytes, DOMAIN } from "../canonical.js";
+import { sha256 } from "../hash.js";
 import type { Certificate, CertificateBody, ClusterConfig } from "../certified/types.js";
 import { parseOp, type SignedOp } from "../ops.js";
 import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
@@ -15,6 +17,7 @@ import { count, type Stats } from "./stats.js";
 import { parseEnvelope, type ParseLimits } from "./validate.js";
 
 const OP_CACHE_MAX = 200_000;
+const SIG_CACHE_MAX = 20_000;
 
 /** The bytes an envelope's signature covers. A share is signed exactly as a certificate signature. */
 export function signedBytes(from: number, msg: Message): Uint8Array {
@@ -95,12 +98,28 @@ export class PbftBoundary {
     return true;
   }
 
+  /**
+   * Signatures already verified, keyed by sender, signature and the message's JSON text (hashed when
+   * long): the same vote arrives again and again nested in VIEW-CHANGEs and NEW-VIEWs. Sound because
+   * equal JSON text is an equal message, so equal canonical bytes.
+   */
+  private readonly verifiedSigs = new Map<string, true>();
+
   private async checkSig(env: Envelope): Promise<boolean> {
+    const text = JSON.stringify(env.msg);
+    const key = `${env.from}|${env.sig}|${text.length > 256 ? toHex(sha256(utf8(text))) : text}`;
+    if (this.verifiedSigs.has(key)) return true;
+    let ok: boolean;
     try {
-      return await this.scheme.verify(env.from, signedBytes(env.from, env.msg), env.sig);
+      ok = await this.scheme.verify(env.from, signedBytes(env.from, env.msg), env.sig);
     } catch {
       return false;
     }
+    if (!ok) return false;
+    if (this.verifiedSigs.size >= SIG_CACHE_MAX)
+      this.verifiedSigs.delete(this.verifiedSigs.keys().next().value as string);
+    this.verifiedSigs.set(key, true);
+    return true;
   }
 
   private async checkViewChange(env: Envelope<ViewChange>): Promise<boolean> {

@@ -2,6 +2,7 @@
  * The simulator's command line.
  *   npm run sim -- --seeds 1000          run seeds 1..1000 (or --from N --seeds M)
  *   npm run sim -- --seed 42 [--trace]   replay one seed exactly (--trace prints every event)
+ *   add --quick for the shorter plans the vitest seed sweep uses (replay its failures with it)
  */
 import { formatFailure, runSeed, type SeedResult } from "./run.js";
 
@@ -10,10 +11,12 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+const profile = () => (process.argv.includes("--quick") ? "quick" : "full");
+
 async function main(): Promise<void> {
   const one = arg("seed");
   if (one !== undefined) {
-    const r = await runSeed(Number(one), { traceAll: process.argv.includes("--trace") });
+    const r = await runSeed(Number(one), { traceAll: process.argv.includes("--trace"), profile: profile() });
     report([r]);
     process.exit(r.ok ? 0 : 1);
   }
@@ -22,7 +25,7 @@ async function main(): Promise<void> {
   const results: SeedResult[] = [];
   const t0 = Date.now();
   for (let seed = from; seed < from + count; seed++) {
-    const r = await runSeed(seed);
+    const r = await runSeed(seed, { profile: profile() });
     results.push(r);
     if (!r.ok) console.log(formatFailure(r));
     if ((seed - from + 1) % 50 === 0)

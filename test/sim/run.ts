@@ -49,7 +49,18 @@ export interface SeedResult {
 }
 
 /** Everything about a run is decided from the seed here, first, so a plan prints and replays. */
-export function planFor(seed: number, overrides: Partial<SeedPlan> = {}): SeedPlan {
+/**
+ * `full` (the CLI) runs longer fault phases; `quick` (the vitest seed sweep) shorter ones with the
+ * same kinds of faults, to keep 200+ seeds within the test budget.
+ */
+export type PlanProfile = "full" | "quick";
+
+export function planFor(
+  seed: number,
+  overrides: Partial<SeedPlan> = {},
+  profile: PlanProfile = "full",
+): SeedPlan {
+  const quick = profile === "quick";
   const rng = new Prng(seed ^ 0x5eed);
   const byzMode: ByzantineMode | null = rng.chance(0.75) ? rng.pick(BYZANTINE_MODES) : null;
   const batchSizeMax = rng.pick([1, 3, 10]);
@@ -74,13 +85,13 @@ export function planFor(seed: number, overrides: Partial<SeedPlan> = {}): SeedPl
       uncertifiedGiveUpTicks: 200,
       timeSkewMaxMs: 2_000,
     },
-    faultTicks: rng.int(150, 350),
+    faultTicks: quick ? rng.int(80, 160) : rng.int(150, 350),
     loss: rng.pick([0, 0.02, 0.1, 0.25]),
     dup: rng.pick([0, 0.05, 0.2]),
     delayMax: rng.pick([1, 3, 8]),
     partitionRate: rng.pick([0, 0.005, 0.02]),
     crashRate: rng.pick([0, 0.003, 0.01]),
-    deployAt: rng.chance(0.3) ? rng.int(20, 180) : null,
+    deployAt: rng.chance(0.3) ? rng.int(20, quick ? 70 : 180) : null,
     opRate: rng.pick([0.1, 0.3, 0.6]),
     ...overrides,
   };
@@ -88,9 +99,9 @@ export function planFor(seed: number, overrides: Partial<SeedPlan> = {}): SeedPl
 
 export async function runSeed(
   seed: number,
-  opts: { traceAll?: boolean; plan?: Partial<SeedPlan> } = {},
+  opts: { traceAll?: boolean; plan?: Partial<SeedPlan>; profile?: PlanProfile } = {},
 ): Promise<SeedResult> {
-  const plan = planFor(seed, opts.plan);
+  const plan = planFor(seed, opts.plan, opts.profile);
   const world = await World.create({
     seed,
     crypto: plan.crypto,

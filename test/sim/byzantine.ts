@@ -37,6 +37,15 @@ export function rewrite(mode: ByzantineMode, me: number, out: Outgoing, rng: Prn
         { to: b, msg: { type: "prepare", view: msg.view, seq: msg.seq, digest: d2 } },
       ];
     }
+    // View changes: half the nodes hear that nothing was prepared.
+    if (msg.type === "view-change" && msg.prepared.length > 0) {
+      const b = out.to.filter((t) => t !== me && t % 2 === 1);
+      const a = out.to.filter((t) => !b.includes(t));
+      return [
+        { to: a, msg },
+        { to: b, msg: { ...msg, prepared: [] } },
+      ];
+    }
     // Votes: different digests to different nodes.
     if ((msg.type === "prepare" || msg.type === "commit") && rng.chance(0.5)) {
       const b = out.to.filter((t) => t !== me && t % 2 === 1);

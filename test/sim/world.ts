@@ -315,7 +315,11 @@ export class World {
     }
   }
 
+  /** Scenario hook: return true to drop a message on the wire. */
+  dropIf: ((from: number, to: number, env: Envelope) => boolean) | null = null;
+
   private send(from: number, to: number, env: Envelope): void {
+    if (this.dropIf?.(from, to, env)) return;
     this.sendRaw(from, to, JSON.stringify(env));
   }
 

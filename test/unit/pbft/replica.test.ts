@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { merkleStateMachines } from "../../../shared/certified/state-machine.js";
+import { opIdOf } from "../../../shared/ops.js";
+import { proposalDigest } from "../../../shared/pbft/digest.js";
+import type { Envelope, PrePrepare } from "../../../shared/pbft/messages.js";
+import { PbftReplica } from "../../../shared/pbft/replica.js";
+import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
+
+describe("PBFT replica: normal case", () => {
+  it("orders, executes and certifies a submitted op on every node", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    const op = makeOp(1);
+    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op });
+    h.run();
+    for (let i = 0; i < 4; i++) {
+      const s = h.nodes[i]!.state;
+      expect(s.lastExecuted).toBe(1);
+      expect(s.pool.size).toBe(0);
+      expect(h.certified[i]).toHaveLength(1);
+      const c = h.certified[i]![0]!;
+      expect(c.certificate.sigs).toHaveLength(3);
+      expect(c.body).toMatchObject({ cluster: "unit", seq: 1, view: 0, opCount: 1, time: 1_000 });
+      expect(c.ops.map(opIdOf)).toEqual([opIdOf(op)]);
+    }
+  });
+
+  it("deduplicates an op by id across batches, submissions and the executed set", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    const op = makeOp(1);
+    h.step(0, { kind: "submit", op });
+    h.step(0, { kind: "submit", op });
+    expect(h.nodes[0]!.stats["drop.op_duplicate"]).toBe(1);
+    h.run();
+    h.step(0, { kind: "submit", op });
+    expect(h.nodes[0]!.stats["drop.op_already_executed"]).toBe(1);
+    expect(h.nodes[0]!.state.opCount).toBe(1);
+  });
+
+  it("batches up to batchSizeMax and proposes partial batches on a tick", () => {
+    const h = new Harness({ ...UNIT_CONFIG, batchSizeMax: 3 });
+    h.tickAll(1_000);
+    for (let s = 1; s <= 4; s++) h.step(0, { kind: "submit", op: makeOp(s) });
+    h.run();
+    expect(h.nodes[1]!.state.lastExecuted).toBe(1); // one full batch of 3
+    h.tickAll(1_010);
+    h.run();
+    expect(h.nodes[1]!.state.lastExecuted).toBe(2);
+    expect(h.nodes[1]!.state.opCount).toBe(4);
+  });
+
+  it("a tick is idempotent", () => {
+    const h = new Harness();
+    h.step(0, { kind: "tick", nowMs: 5_000 });
+    h.step(0, { kind: "tick", nowMs: 5_000 + 100 });
+    const again = h.nodes[0]!.step({ kind: "tick", nowMs: 5_100 });
+    expect(again.send).toEqual([]);
+    expect(again.persist).toEqual([]);
+  });
+});
+
+describe("PBFT replica: hostile input is counted and dropped", () => {
+  function backupWithPrePrepare(mutate: (env: Envelope<PrePrepare>) => void): PbftReplica {
+    const node = new PbftReplica({
+      cluster: CLUSTER,
+      me: 1,
+      config: UNIT_CONFIG,
+      machines: merkleStateMachines,
+    });
+    node.step({ kind: "tick", nowMs: 1_000 });
+    const proposal = { ops: [makeOp(1)], time: 1_000, view: 0 };
+    const env: Envelope<PrePrepare> = {
+      from: 0,
+      msg: { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(proposal) },
+      sig: "",
+      proposal,
+    };
+    mutate(env);
+    node.step({ kind: "message", envelope: env });
+    node.checkInvariants();
+    return node;
+  }
+
+  it.each([
+    ["pre_prepare_not_from_primary", (e: Envelope<PrePrepare>) => void (e.from = 2)],
+    ["future_view", (e: Envelope<PrePrepare>) => void (e.msg.view = 4)],
+    ["out_of_window", (e: Envelope<PrePrepare>) => void (e.msg.seq = 99)],
+    ["bad_digest", (e: Envelope<PrePrepare>) => void (e.msg.digest = "0".repeat(64))],
+    ["time_out_of_bound", (e: Envelope<PrePrepare>) => void (e.proposal!.time = 10_000_000)],
+  ])("%s", (reason, mutate) => {
+    const node = backupWithPrePrepare(mutate);
+    expect(node.stats[`drop.${reason}`]).toBe(1);
+    expect(node.state.slots.get(1)?.digest ?? null).toBeNull();
+  });
+
+  it("a second, different PRE-PREPARE for the same view and seq is equivocation", () => {
+    const node = backupWithPrePrepare(() => {});
+    const other = { ops: [makeOp(2)], time: 1_000, view: 0 };
+    node.step({
+      kind: "message",
+      envelope: {
+        from: 0,
+        msg: { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(other) },
+        sig: "",
+        proposal: other,
+      },
+    });
+    expect(node.stats["drop.equivocation"]).toBe(1);
+  });
+
+  it("the pool is bounded", () => {
+    const node = new PbftReplica({
+      cluster: CLUSTER,
+      me: 1,
+      config: { ...UNIT_CONFIG, poolSizeMax: 2 },
+      machines: merkleStateMachines,
+    });
+    for (let s = 1; s <= 3; s++) node.step({ kind: "submit", op: makeOp(s) });
+    expect(node.state.pool.size).toBe(2);
+    expect(node.stats["drop.pool_full"]).toBe(1);
+  });
+});
+
+describe("PBFT replica: checkpoints, restart", () => {
+  it("checkpoints become stable and collect the log", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    for (let s = 1; s <= 5; s++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(s) });
+      h.run();
+    }
+    for (const n of h.nodes) {
+      expect(n.state.lastExecuted).toBe(5);
+      expect(n.state.stable.seq).toBe(4);
+      expect([...n.state.slots.keys()]).toEqual([5]);
+    }
+  });
+
+  it("restores from its persisted rows to the same state", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    for (let s = 1; s <= 3; s++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(s) });
+      h.run();
+    }
+    h.step(2, { kind: "submit", op: makeOp(9) });
+    const before = h.nodes[2]!.state;
+    const { replica } = PbftReplica.restore(
+      { cluster: CLUSTER, me: 2, config: UNIT_CONFIG, machines: merkleStateMachines },
+      [...h.storage[2]!] as [string, never][],
+    );
+    replica.checkInvariants();
+    expect(replica.state.lastExecuted).toBe(before.lastExecuted);
+    expect(replica.state.sm.stateRoot()).toBe(before.sm.stateRoot());
+    expect(replica.state.logRoot).toBe(before.logRoot);
+    expect([...replica.state.pool.keys()]).toEqual([opIdOf(makeOp(9))]);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { nullProposal, proposalDigest } from "../../../shared/pbft/digest.js";
+import type { Envelope, Prepare, PreparedCert, ViewChange } from "../../../shared/pbft/messages.js";
+import { computeReproposals } from "../../../shared/pbft/view-change.js";
+import { Harness, makeOp } from "./harness.js";
+
+function cert(seq: number, view: number, opSeq: number): PreparedCert {
+  const proposal = { ops: [makeOp(opSeq)], time: 5, view };
+  const digest = proposalDigest(proposal);
+  const prepares: Envelope<Prepare>[] = [0, 1, 2].map((from) => ({
+    from,
+    msg: { type: "prepare", view, seq, digest },
+    sig: "",
+  }));
+  return { seq, view, digest, proposal, prepares };
+}
+const genesis = { seq: 0, digest: "0".repeat(64), proof: [] };
+const vc = (prepared: PreparedCert[]): ViewChange => ({
+  type: "view-change",
+  view: 3,
+  checkpoint: genesis,
+  prepared,
+});
+
+describe("NEW-VIEW re-proposals", () => {
+  it("take the highest-view prepared certificate per seq and fill gaps with null proposals", () => {
+    const r = computeReproposals(3, [vc([cert(1, 0, 1), cert(3, 1, 3)]), vc([cert(1, 2, 7)]), vc([])]);
+    expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(r.entries[0]!.proposal.ops[0]!.seq).toBe(7);
+    expect(r.entries[1]!.proposal).toEqual(nullProposal(3));
+    expect(r.entries[2]!.digest).toBe(cert(3, 1, 3).digest);
+  });
+});
+
+describe("view change", () => {
+  it("a silent primary is replaced and pending ops are ordered in the new view", () => {
+    const h = new Harness({
+      batchSizeMax: 1,
+      checkpointIntervalSeqs: 2,
+      logWindowSeqs: 4,
+      tickMs: 10,
+      requestTimeoutTicks: 5,
+      viewChangeTimeoutTicks: 5,
+    });
+    h.drop = (to, env) => env.from === 0 || to === 0;
+    h.tickAll(1_000);
+    for (let i = 1; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(1) });
+    for (let t = 1; t <= 20; t++) {
+      h.tickAll(1_000 + t * 10);
+      h.run();
+    }
+    for (let i = 1; i < 4; i++) {
+      expect(h.nodes[i]!.state.view).toBe(1);
+      expect(h.nodes[i]!.state.normal).toBe(true);
+      expect(h.nodes[i]!.state.lastExecuted).toBe(1);
+    }
+  });
+});

@@ -5,14 +5,85 @@
  *   POST /parse        + the edge's parseOp (zod schema, per-type args, canonical size check)
  *   POST /verify       + the DO's Ed25519 verification of the client signature
  *   POST /verify-sign  + the DO signing its reply with a replica key
+ *   POST /sys-sql      EdgeReplica.submit's steps re-enacted with its own ReplicaStore (same SQL,
+ *                      admission, decideOp, signed OpReply), but no alarm / outbox drain
+ *   POST /sys-alarm    + scheduleDrain per write (getAlarm/setAlarm) and an alarm that drains the
+ *                      outbox to a queue nobody consumes, as EdgeReplica.alarm does
  */
 import { DurableObject } from "cloudflare:workers";
 import { DOMAIN } from "../../shared/canonical.js";
 import { devKeyPair, signCanonical, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, parseOp, verifyOp, type SignedOp } from "../../shared/ops.js";
+import { admitOp } from "../../shared/admission.js";
+import { decideOp } from "../../shared/materialize.js";
+import { signReply, type OpReply } from "../../shared/replies.js";
+import { packMessages, type ReplicateMessage, type ReplicatedOp } from "../../shared/replication.js";
+import { ReplicaStore } from "../../durable-objects/replica-store.js";
 
 interface Env {
   STORE: DurableObjectNamespace<ProfileStore>;
+  SYS: DurableObjectNamespace<SysLike>;
+  Q: Queue<ReplicateMessage>;
+}
+
+/** EdgeReplica.submit's steps, copied for profiling: which part of the write path costs what. */
+export class SysLike extends DurableObject<Env> {
+  private readonly store: ReplicaStore;
+  private key: Promise<KeyPair> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ReplicaStore(ctx.storage.sql);
+  }
+
+  async submit(op: SignedOp, drain: boolean): Promise<OpReply> {
+    if (this.store.getMeta("name") === undefined) this.store.setMeta("name", "weur");
+    this.key ??= devKeyPair("bench-profile", "weur");
+    const key = await this.key;
+    if (!(await verifyOp(op))) throw new Error("bad signature");
+    const opId = opIdOf(op);
+    const now = Date.now();
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const stored = this.store.getOp(opId);
+      const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
+      if (admission.kind === "duplicate") return { ...stored!, duplicate: true };
+      const rec = this.store.getRecord(op.key);
+      const d = decideOp(rec, op);
+      const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
+      if (d.reason) entry.reason = d.reason;
+      if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
+      this.store.insertOp(opId, "weur", entry, d.value);
+      this.store.noteClientSeq(op.client, op.seq, 1);
+      this.store.enqueue(entry);
+      return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
+    });
+    if (drain && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    return signReply<OpReply>(key.secret, {
+      kind: "op",
+      opId,
+      key: op.key,
+      type: op.type,
+      tentative: { status: outcome.status, value: outcome.value },
+      replica: "weur",
+      certificate: null,
+      uncertified: this.store.clientPending(op.client),
+      duplicate: outcome.duplicate,
+      time: now,
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    const rows = this.store.peekOutbox(2000);
+    if (rows.length === 0) return;
+    const messages = packMessages(
+      "weur",
+      rows.map((r) => r.entry),
+    );
+    for (let i = 0; i < messages.length; i += 100)
+      await this.env.Q.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+    this.store.deleteOutboxThrough(rows[rows.length - 1]!.id);
+    if (rows.length === 2000) await this.ctx.storage.setAlarm(Date.now());
+  }
 }
 
 export class ProfileStore extends DurableObject<Env> {
@@ -53,6 +124,13 @@ export default {
     if (path === "/parse") return Response.json(await stub.storeOp(op, false, false));
     if (path === "/verify") return Response.json(await stub.storeOp(op, true, false));
     if (path === "/verify-sign") return Response.json(await stub.storeOp(op, true, true));
+    if (path === "/sys-sql" || path === "/sys-alarm") {
+      // one DO per variant, so the sql-only variant's outbox never drains into the other's queue
+      const sys = env.SYS.get(env.SYS.idFromName(path)) as unknown as {
+        submit(op: SignedOp, drain: boolean): Promise<OpReply>;
+      };
+      return Response.json(await sys.submit(op, path === "/sys-alarm"));
+    }
     return new Response("not found", { status: 404 });
   },
 } satisfies ExportedHandler<Env>;

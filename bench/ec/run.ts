@@ -9,7 +9,7 @@
  * measured rounds' system writes count towards them; a final phase under the same load makes up the
  * rest and carries the propagation probes), once replication has settled.
  *
- * Flags: --ops N (per measured round, default 8000), --rounds N (default 3 per system),
+ * Flags: --ops N (per measured round, default 5000), --rounds N (default 3 per system),
  * --warmup N (1000), --memory-ops N (50000), --prop-ops N (minimum size of the propagation phase,
  * 2500), --connections N (10), --sample-every N (50), --keys N (1000),
  * --wrangler-log LEVEL (warn; "info" logs every request with its ms).
@@ -27,7 +27,7 @@ import {
   REPO_ROOT,
   cpuMs,
   installCleanup,
-  rssKiB,
+  memKiB,
   startWrangler,
   stopAll,
   workerdPids,
@@ -36,7 +36,7 @@ import {
 
 const { values: flags } = parseArgs({
   options: {
-    ops: { type: "string", default: "8000" },
+    ops: { type: "string", default: "5000" },
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1000" },
     "memory-ops": { type: "string", default: "50000" },
@@ -96,10 +96,27 @@ async function settle(sys: WranglerProc, client: BenchClient, prefix: string): P
   }
 }
 
-function workerdRss(sys: WranglerProc): { pids: number[]; perPid: number[]; kib: number } {
-  const pids = workerdPids(sys.pid).sort((a, b) => a - b);
-  const perPid = pids.map(rssKiB);
-  return { pids, perPid, kib: perPid.reduce((n, k) => n + k, 0) };
+interface RssSample {
+  pids: number[];
+  /** Per pid: "proxy" (serves the dev port) or "runtime" (runs the Worker and its DOs). */
+  roles: string[];
+  perPid: { rss: number; anon: number; file: number; shmem: number }[];
+  kib: number;
+}
+
+function workerdRss(p: WranglerProc): RssSample {
+  const pids = workerdPids(p.pid).sort((a, b) => a - b);
+  const roles = pids.map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${p.port}\0`)
+        ? "proxy"
+        : "runtime";
+    } catch {
+      return "?";
+    }
+  });
+  const perPid = pids.map(memKiB);
+  return { pids, roles, perPid, kib: perPid.reduce((n, m) => n + m.rss, 0) };
 }
 
 function machineFacts(): string[] {
@@ -242,6 +259,7 @@ async function main(): Promise<void> {
   const baseRounds: Phase[] = [];
   const sysRounds: Phase[] = [];
   const settleMs: number[] = [];
+  const rssTrail: number[] = [];
   for (let i = 1; i <= ROUNDS; i++) {
     log(`Round ${i}/${ROUNDS}`);
     const b = await baselinePhase(`r${i}`, OPS);
@@ -252,6 +270,7 @@ async function main(): Promise<void> {
     sysRounds.push(s);
     const st = await settleSystem();
     settleMs.push(st);
+    rssTrail.push(workerdRss(sys).kib);
     log(`  replication backlog drained ${fmt(st, 0)} ms after the round`);
   }
 
@@ -349,11 +368,22 @@ async function main(): Promise<void> {
       `p90 ${fmt(prop.p90, 1)}, p99 ${fmt(prop.p99, 1)}, max ${fmt(prop.max, 1)} ms, from the write's reply to the ` +
       `poll reply showing it at both (${probe.polls} polls; the phase ran at ${row(propPhase)})`,
   );
+  const perRole = (b: RssSample, a: RssSample) =>
+    a.pids
+      .map((pid, k) => {
+        const x = b.perPid[b.pids.indexOf(pid)] ?? { rss: 0, anon: 0, file: 0, shmem: 0 };
+        const y = a.perPid[k]!;
+        return (
+          `${a.roles[k]} (pid ${pid}) ${mib(x.rss)} → ${mib(y.rss)} ` +
+          `(anon ${mib(x.anon)} → ${mib(y.anon)}, file ${mib(x.file)} → ${mib(y.file)}, shmem ${mib(x.shmem)} → ${mib(y.shmem)})`
+        );
+      })
+      .join("; ");
   lines.push(
-    `- memory: VmRSS of the workerd processes (pids ${rssAfter.pids.join(", ")}: ${rssBefore.perPid.map(mib).join(" + ")} → ` +
-      `${rssAfter.perPid.map(mib).join(" + ")} MiB) after warm-up, then after ${memOps} more system writes ` +
-      `(the rounds' + the propagation phase's) once replication had settled; for scale, the baseline's workerd ` +
-      `went ${mib(baseRssBefore.kib)} → ${mib(baseRssAfter.kib)} MiB over its ${ROUNDS * OPS} rounds' writes`,
+    `- memory (MiB, VmRSS of the workerd processes under wrangler) after warm-up, then after ${memOps} more system ` +
+      `writes (the rounds' + the propagation phase's) once replication had settled: ${perRole(rssBefore, rssAfter)}. ` +
+      `Total after each system round: ${rssTrail.map(mib).join(", ")}. For scale, the baseline's workerd went ` +
+      `${mib(baseRssBefore.kib)} → ${mib(baseRssAfter.kib)} over its ${ROUNDS * OPS} rounds' writes: ${perRole(baseRssBefore, baseRssAfter)}`,
   );
   lines.push("");
   lines.push(

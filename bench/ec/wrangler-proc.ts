@@ -110,13 +110,18 @@ export const workerdPids = (wranglerPid: number): number[] =>
   descendants(wranglerPid).filter((p) => commOf(p) === "workerd");
 
 /** VmRSS in KiB of a process (0 if gone). */
-export function rssKiB(pid: number): number {
+export const rssKiB = (pid: number): number => memKiB(pid).rss;
+
+/** VmRSS and its split (RssAnon: heap etc.; RssFile: mapped files; RssShmem) in KiB; zeros if gone. */
+export function memKiB(pid: number): { rss: number; anon: number; file: number; shmem: number } {
+  let status = "";
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
-    return 0;
+    /* gone */
   }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? 0);
+  return { rss: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile"), shmem: field("RssShmem") };
 }
 
 /** CPU time (user + system) of a process in ms, from /proc/<pid>/stat (0 if gone). */

@@ -7,7 +7,8 @@
 import { toHex, utf8 } from "../bytes.js";
 import { canonicalBytes, DOMAIN } from "../canonical.js";
 import { sha256 } from "../hash.js";
-import type { Certificate, CertificateBody, ClusterConfig } from "../certified/types.js";
+import { certificateBytes } from "../certified/certificate.js";
+import type { Certificate, ClusterConfig } from "../certified/types.js";
 import { parseOp, type SignedOp } from "../ops.js";
 import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
 import type { Outgoing } from "./effects.js";
@@ -25,8 +26,7 @@ export function signedBytes(from: number, msg: Message): Uint8Array {
   return canonicalBytes(DOMAIN.pbft, { from, msg });
 }
 
-export const certificateBytes = (body: CertificateBody): Uint8Array =>
-  canonicalBytes(DOMAIN.certificate, body);
+export { certificateBytes };
 
 export class PbftBoundary {
   readonly stats: Stats = {};
@@ -71,19 +71,20 @@ export class PbftBoundary {
     } catch {
       return (count(this.stats, "drop.malformed_op"), null);
     }
-    if (!(await this.checkOp(op))) return (count(this.stats, "drop.bad_op_signature"), null);
+    if (!(await this.checkOp(op, true))) return (count(this.stats, "drop.bad_op_signature"), null);
     return op;
   }
 
-  private async checkOp(op: SignedOp): Promise<boolean> {
+  private async checkOp(op: SignedOp, alreadyParsed = false): Promise<boolean> {
     const key = JSON.stringify([op.sig, op.client, op.seq, op.key, op.type, op.op, op.args, op.ts]);
     if (this.verifiedOps.has(key)) return true;
-    let parsed: SignedOp;
-    try {
-      parsed = parseOp(op);
-    } catch {
-      return false;
-    }
+    let parsed = op;
+    if (!alreadyParsed)
+      try {
+        parsed = parseOp(op);
+      } catch {
+        return false;
+      }
     if (!(await this.scheme.verifyOp(parsed))) return false;
     count(this.stats, "op_verified");
     if (this.verifiedOps.size >= OP_CACHE_MAX)

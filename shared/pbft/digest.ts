@@ -6,13 +6,23 @@ import { sha256 } from "../hash.js";
 import { batchDigest } from "./chain.js";
 import type { ExecutedIdsJson } from "./executed-ids.js";
 import type { Proposal } from "./messages.js";
+import type { SignedOp } from "../ops.js";
 
 /** Binds the ops, the proposed time and the view of first proposal. */
+// Each node hashes a batch's ops when it accepts the proposal and again, as executed, for the log
+// chain; the ops array is the same object both times, so the digest is remembered by identity.
+const opsDigests = new WeakMap<readonly SignedOp[], Digest>();
+
+/** `batchDigest`, remembered per ops array (an ops array is never mutated once built). */
+export function opsDigest(ops: readonly SignedOp[]): Digest {
+  let d = opsDigests.get(ops);
+  if (d === undefined) opsDigests.set(ops, (d = batchDigest(ops)));
+  return d;
+}
+
 export const proposalDigest = (p: Proposal): Digest =>
   toHex(
-    sha256(
-      canonicalBytes("aspec/pbft-proposal/v1", { batch: batchDigest(p.ops), time: p.time, view: p.view }),
-    ),
+    sha256(canonicalBytes("aspec/pbft-proposal/v1", { batch: opsDigest(p.ops), time: p.time, view: p.view })),
   );
 
 /** The proposal a new primary puts where no prepared certificate says otherwise. */

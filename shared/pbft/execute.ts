@@ -6,6 +6,7 @@ import { canonicalJson } from "../canonical.js";
 import type { Certificate, CertificateBody } from "../certified/types.js";
 import { opIdOf, type SignedOp } from "../ops.js";
 import { batchDigest, nextLogRoot } from "./chain.js";
+import { opsDigest } from "./digest.js";
 import { takeCheckpoint } from "./checkpoint.js";
 import { quorum } from "./config.js";
 import { assert, broadcast, certKey, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
@@ -39,7 +40,7 @@ function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time:
     ops.push(op);
   }
   const exec = s.sm.execute(ops);
-  s.logRoot = nextLogRoot(s.logRoot, batchDigest(ops));
+  s.logRoot = nextLogRoot(s.logRoot, ops.length === proposed.length ? opsDigest(proposed) : batchDigest(ops));
   s.opCount += ops.length;
   s.lastTime = Math.max(s.lastTime, time);
   s.lastExecuted = seq;

@@ -4,6 +4,7 @@
  * Byzantine nodes. Deterministic in its seed: every random choice comes from one PRNG and every
  * async call is awaited in order.
  */
+import { verifyCertificate } from "../../shared/certified/certificate.js";
 import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, signOp, type OpBody, type SignedOp } from "../../shared/ops.js";
@@ -310,6 +311,9 @@ export class World {
     for (const c of fx.certificates) {
       if (!(await node.boundary.checkCertificate(c.certificate)))
         throw new Error(`n${node.id} emitted an invalid certificate`);
+      // With real keys, the verifier clients and replicas run must accept it too.
+      if (this.opts.crypto === "ed25519" && !(await verifyCertificate(c.certificate, this.cluster)).ok)
+        throw new Error(`n${node.id} emitted a certificate verifyCertificate rejects`);
       this.checker.onCertified(node.id, c);
       if (c.body.seq % 8 === 0) this.log(`n${node.id} certified seq ${c.body.seq} (ops ${c.body.opCount})`);
     }

@@ -16,6 +16,7 @@ import {
   REPO_ROOT,
   cpuMs,
   installCleanup,
+  isInterrupted,
   startWrangler,
   stopAll,
   workerdPids,
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((e: unknown) => {
+    if (isInterrupted()) return;
     console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     process.exitCode = 1;
   })

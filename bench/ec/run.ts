@@ -27,6 +27,7 @@ import {
   REPO_ROOT,
   cpuMs,
   installCleanup,
+  isInterrupted,
   memKiB,
   startWrangler,
   stopAll,
@@ -422,6 +423,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((e: unknown) => {
+    if (isInterrupted()) return;
     console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     process.exitCode = 1;
   })

@@ -280,11 +280,16 @@ function killAllSync(): void {
 }
 
 let installed = false;
+let interrupted = false;
+/** True once Ctrl-C / SIGTERM started the shutdown (errors from the cut-off load are expected then). */
+export const isInterrupted = (): boolean => interrupted;
 /** Stop all children on Ctrl-C, SIGTERM, uncaught errors and exit. */
 export function installCleanup(): void {
   if (installed) return;
   installed = true;
   const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\n${sig}: stopping wrangler...`);
     void stopAll().finally(() => process.exit(130));
   };

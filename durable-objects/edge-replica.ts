@@ -20,6 +20,11 @@ export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBod
 
 /** Ops drained per alarm run; the rest go in the next run, scheduled at once. */
 const OUTBOX_DRAIN_MAX = 2000;
+/**
+ * A drain waits this long after the first undrained write, so one alarm and one queue message
+ * carry every op written meanwhile (batching), at the price of this much propagation latency.
+ */
+const DRAIN_DELAY_MS = 10;
 /** Cloudflare Queues: at most 100 messages per sendBatch. */
 const SEND_BATCH_MESSAGES_MAX = 100;
 
@@ -41,6 +46,7 @@ export interface ReplicaRpc {
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
   private key: Promise<KeyPair> | undefined;
+  private name: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,7 +63,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const outcome = this.ctx.storage.transactionSync(() => {
         const stored = this.store.getOp(opId);
         const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
-        if (admission.kind === "duplicate") return { ...stored!, duplicate: true };
+        if (admission.kind === "duplicate")
+          return { ...stored!, duplicate: true, pending: this.store.clientPending(op.client) };
         const rec = this.store.getRecord(op.key);
         const d = decideOp(rec, op);
         if (d.reason === "type_mismatch")
@@ -66,9 +73,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         if (d.reason) entry.reason = d.reason;
         if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value);
-        this.store.noteClientSeq(op.client, op.seq, 1);
+        const pending = this.store.noteClientSeq(op.client, op.seq, 1);
         this.store.enqueue(entry);
-        return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
+        return { status: d.status, reason: d.reason, value: d.value, duplicate: false, pending };
       });
       await this.scheduleDrain();
       const reply: Omit<OpReply, "sig"> = {
@@ -81,7 +88,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           : { status: outcome.status, value: outcome.value },
         replica: name,
         certificate: null,
-        uncertified: this.store.clientPending(op.client),
+        uncertified: outcome.pending,
         duplicate: outcome.duplicate,
         time: now,
       };
@@ -125,7 +132,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           console.log({ event: "remote_bad_signature", replica: name, origin: msg.origin, opId });
           return;
         }
-        if (this.store.hasOp(opId)) return void report.duplicates++; // arrived meanwhile
+        if (this.store.hasOp(opId)) return void report.duplicates++; // arrived during verification
         let rec = this.store.getRecord(e.op.key);
         if (e.effect !== null) {
           const next = applyEffect(rec, e.op.type, e.effect);
@@ -174,14 +181,17 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    * the outbox row, so a replica evicted right after replying still drains when it comes back.
    */
   private async scheduleDrain(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DRAIN_DELAY_MS);
   }
 
   /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */
   private identity(name: string): Promise<KeyPair> {
-    const known = this.store.getMeta("name");
-    if (known === undefined) this.store.setMeta("name", name);
-    else if (known !== name) throw new Error(`replica '${known}' addressed as '${name}'`);
+    if (this.name !== name) {
+      const known = this.store.getMeta("name");
+      if (known === undefined) this.store.setMeta("name", name);
+      else if (known !== name) throw new Error(`replica '${known}' addressed as '${name}'`);
+      this.name = name;
+    }
     this.key ??= resolveKey(
       {
         environment: this.env.ENVIRONMENT,

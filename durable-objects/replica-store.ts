@@ -106,15 +106,19 @@ export class ReplicaStore {
     );
   }
   /** Record that `client` used `seq`; `pendingDelta` counts ops accepted here awaiting certification. */
-  noteClientSeq(client: string, seq: number, pendingDelta: number): void {
-    this.sql.exec(
-      `INSERT INTO clients (client, max_seq, pending) VALUES (?, ?, ?)
-       ON CONFLICT (client) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), pending = pending + ?`,
-      client,
-      seq,
-      pendingDelta,
-      pendingDelta,
-    );
+  /** Returns the client's pending count after the update. */
+  noteClientSeq(client: string, seq: number, pendingDelta: number): number {
+    return this.sql
+      .exec<{ pending: number }>(
+        `INSERT INTO clients (client, max_seq, pending) VALUES (?, ?, ?)
+         ON CONFLICT (client) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), pending = pending + ?
+         RETURNING pending`,
+        client,
+        seq,
+        pendingDelta,
+        pendingDelta,
+      )
+      .one().pending;
   }
 
   enqueue(entry: ReplicatedOp): void {

@@ -11,7 +11,12 @@ import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { applyEffect, decideOp, valueOf } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import { signReply, type OpReply, type ReadReply } from "../shared/replies.js";
-import { packMessages, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
+import {
+  packMessages,
+  parseEntries,
+  type ReplicateMessage,
+  type ReplicatedOp,
+} from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
 import { ReplicaStore } from "./replica-store.js";
 
@@ -20,17 +25,13 @@ export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBod
 
 /** Ops drained per alarm run; the rest go in the next run, scheduled at once. */
 const OUTBOX_DRAIN_MAX = 2000;
-/**
- * A drain waits this long after the first undrained write, so one alarm and one queue message
- * carry every op written meanwhile (batching), at the price of this much propagation latency.
- */
-const DRAIN_DELAY_MS = 10;
 /** Cloudflare Queues: at most 100 messages per sendBatch. */
 const SEND_BATCH_MESSAGES_MAX = 100;
 
 export interface ApplyReport {
   applied: number;
   duplicates: number;
+  malformed: number;
   badSignature: number;
   typeConflicts: number;
 }
@@ -42,6 +43,15 @@ export interface ReplicaRpc {
   applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport>;
   stats(): Promise<{ outbox: number; ops: number; keys: number }>;
 }
+
+/**
+ * A drain waits this long after the first undrained write, so one alarm and one queue message carry
+ * every op written meanwhile: batching, at the price of this much propagation latency.
+ */
+const drainDelayMs = (env: Env): number => {
+  const ms = Number(env.DRAIN_DELAY_MS);
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 10_000) : 20;
+};
 
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
@@ -74,7 +84,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value);
         const pending = this.store.noteClientSeq(op.client, op.seq, 1);
-        this.store.enqueue(entry);
+        this.store.enqueue(JSON.stringify(entry));
         return { status: d.status, reason: d.reason, value: d.value, duplicate: false, pending };
       });
       await this.scheduleDrain();
@@ -120,9 +130,22 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    */
   async applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport> {
     await this.identity(name);
-    const report: ApplyReport = { applied: 0, duplicates: 0, badSignature: 0, typeConflicts: 0 };
-    const fresh = msg.entries.filter((e) => !this.store.hasOp(opIdOf(e.op)));
-    report.duplicates = msg.entries.length - fresh.length;
+    const report: ApplyReport = {
+      applied: 0,
+      duplicates: 0,
+      malformed: 0,
+      badSignature: 0,
+      typeConflicts: 0,
+    };
+    const entries = parseEntries(msg.entries);
+    const fresh: ReplicatedOp[] = [];
+    for (const e of entries) {
+      if (e === null) report.malformed++;
+      else if (this.store.hasOp(opIdOf(e.op))) report.duplicates++;
+      else fresh.push(e);
+    }
+    if (report.malformed > 0)
+      console.log({ event: "remote_malformed", replica: name, origin: msg.origin, count: report.malformed });
     const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
     this.ctx.storage.transactionSync(() => {
       fresh.forEach((e, i) => {
@@ -181,7 +204,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    * the outbox row, so a replica evicted right after replying still drains when it comes back.
    */
   private async scheduleDrain(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DRAIN_DELAY_MS);
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + drainDelayMs(this.env));
   }
 
   /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */

@@ -121,14 +121,14 @@ export class ReplicaStore {
       .one().pending;
   }
 
-  enqueue(entry: ReplicatedOp): void {
-    this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", JSON.stringify(entry));
+  /** `entryJson`: a `ReplicatedOp` as JSON text, sent on as is. */
+  enqueue(entryJson: string): void {
+    this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", entryJson);
   }
-  peekOutbox(limit: number): { id: number; entry: ReplicatedOp }[] {
+  peekOutbox(limit: number): { id: number; entry: string }[] {
     return this.sql
       .exec<{ id: number; entry: string }>("SELECT id, entry FROM outbox ORDER BY id LIMIT ?", limit)
-      .toArray()
-      .map((r) => ({ id: r.id, entry: JSON.parse(r.entry) }));
+      .toArray();
   }
   deleteOutboxThrough(id: number): void {
     this.sql.exec("DELETE FROM outbox WHERE id <= ?", id);

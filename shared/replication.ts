@@ -1,11 +1,13 @@
 /**
  * What replicas exchange through the `replicate` queue: ops with the effect their origin decided.
- * Receivers re-verify each client signature (a faulty origin can't inject ops) and apply the effect
- * once per op id.
+ * Entries travel as one JSON text per message (stored that way in the outbox), so the alarm, the
+ * queue and the consumer pass them through without parsing; the receiver parses and checks them
+ * once: the op's shape and client signature, the effect's shape for the op's type.
  */
-import type { OpStatus } from "./datatypes/index.js";
-import { canonicalSize } from "./canonical.js";
-import type { SignedOp } from "./ops.js";
+import { z } from "zod";
+import { utf8Length } from "./bytes.js";
+import { dataType, type OpStatus } from "./datatypes/index.js";
+import { parseOp, type SignedOp } from "./ops.js";
 
 export interface ReplicatedOp {
   op: SignedOp;
@@ -17,27 +19,61 @@ export interface ReplicatedOp {
 
 export interface ReplicateMessage {
   origin: string;
-  entries: ReplicatedOp[];
+  /** JSON text of `ReplicatedOp[]`. */
+  entries: string;
 }
 
 /** Queue messages are capped at 128 KB; stay well below it. */
 export const REPLICATE_MESSAGE_BYTES_MAX = 96 * 1024;
 
-/** Split entries into messages under the byte cap, keeping order. */
-export function packMessages(origin: string, entries: ReplicatedOp[]): ReplicateMessage[] {
+/** Pack JSON-encoded entries into messages under the byte cap, keeping order. */
+export function packMessages(origin: string, entriesJson: string[]): ReplicateMessage[] {
   const out: ReplicateMessage[] = [];
-  let cur: ReplicatedOp[] = [];
+  let cur: string[] = [];
   let size = 0;
-  for (const e of entries) {
-    const n = canonicalSize(e) + 1;
+  for (const e of entriesJson) {
+    const n = utf8Length(e) + 1;
     if (cur.length > 0 && size + n > REPLICATE_MESSAGE_BYTES_MAX) {
-      out.push({ origin, entries: cur });
+      out.push({ origin, entries: "[" + cur.join(",") + "]" });
       cur = [];
       size = 0;
     }
     cur.push(e);
     size += n;
   }
-  if (cur.length > 0) out.push({ origin, entries: cur });
+  if (cur.length > 0) out.push({ origin, entries: "[" + cur.join(",") + "]" });
   return out;
+}
+
+const entryShape = z.object({
+  op: z.unknown(),
+  status: z.enum(["ok", "rejected"]),
+  reason: z.string().max(64).optional(),
+  effect: z.unknown(),
+});
+
+/**
+ * Parse one message's entries. A malformed entry (hostile or buggy origin) is returned as null in
+ * its place, so the receiver can count and skip it without losing the rest of the batch.
+ */
+export function parseEntries(json: string): (ReplicatedOp | null)[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return [null];
+  }
+  if (!Array.isArray(raw)) return [null];
+  return raw.map((x) => {
+    try {
+      const e = entryShape.parse(x);
+      const op = parseOp(e.op);
+      if (e.effect !== null && !dataType(op.type).effect.safeParse(e.effect).success) return null;
+      const out: ReplicatedOp = { op, status: e.status, effect: e.effect };
+      if (e.reason !== undefined) out.reason = e.reason;
+      return out;
+    } catch {
+      return null;
+    }
+  });
 }

@@ -16,7 +16,8 @@ type AppContext = Context<{ Bindings: Env }>;
 function homeReplica(c: AppContext) {
   const replicas = replicasOf(c.env.REPLICAS);
   const explicit = c.req.query("replica") ?? c.req.header(REPLICA_HEADER);
-  const continent = (c.req.raw.cf as { continent?: string } | undefined)?.continent;
+  // request.cf is materialised on first access: read it only when it decides something
+  const continent = explicit ? undefined : (c.req.raw.cf as { continent?: string } | undefined)?.continent;
   const r = chooseReplica(replicas, explicit, continent);
   return { replica: r, stub: replicaStub(c.env, r) };
 }

@@ -6,6 +6,8 @@ export interface Env {
   REPLICATE: Queue<ReplicateMessage>;
   ENVIRONMENT: string;
   DEV_SEED: string;
+  /** How long a replica batches writes before draining its outbox to the queue (ms, default 20). */
+  DRAIN_DELAY_MS?: string;
   /** JSON list of `{name, region}`. */
   REPLICAS: string;
   /** Secrets `REPLICA_KEY_<NAME>` (base64url 32-byte seeds) when deployed. */

@@ -54,7 +54,7 @@ export class SysLike extends DurableObject<Env> {
       if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
       this.store.insertOp(opId, "weur", entry, d.value);
       this.store.noteClientSeq(op.client, op.seq, 1);
-      this.store.enqueue(entry);
+      this.store.enqueue(JSON.stringify(entry));
       return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
     });
     if (drain && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());

@@ -18,6 +18,7 @@ const amount = z.strictObject({ n: z.int().min(1).max(ACCOUNT_AMOUNT_MAX) });
 export const account: DataType<number, AccountEffect> = {
   name: "account",
   args: { deposit: amount, withdraw: amount },
+  effect: z.strictObject({ delta: z.int().min(-ACCOUNT_AMOUNT_MAX).max(ACCOUNT_AMOUNT_MAX) }),
   initial: () => 0,
   decide(balance, op, args) {
     const n = (args as { n: number }).n;

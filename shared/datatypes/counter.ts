@@ -13,6 +13,7 @@ export const counter: DataType<number, CounterEffect> = {
   args: {
     add: z.strictObject({ n: z.int().min(-COUNTER_STEP_MAX).max(COUNTER_STEP_MAX) }),
   },
+  effect: z.strictObject({ n: z.int().min(-COUNTER_STEP_MAX).max(COUNTER_STEP_MAX) }),
   initial: () => 0,
   decide: (_s, _op, args) => ({ status: "ok", effect: { n: (args as CounterEffect).n } }),
   apply: (s, e) => s + e.n,

@@ -31,6 +31,8 @@ export interface DataType<S, E, A extends Record<string, z.ZodType> = Record<str
   readonly name: string;
   /** Argument schema per op name. */
   readonly args: A;
+  /** Shape of an effect, checked before applying one that another replica decided. */
+  readonly effect: z.ZodType<E>;
   initial(): S;
   decide(state: S, op: string, args: unknown, ctx: OpContext): Decision<E>;
   apply(state: S, effect: E): S;

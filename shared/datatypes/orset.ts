@@ -42,6 +42,10 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
     add: z.strictObject({ x: element }),
     remove: z.strictObject({ x: element }),
   },
+  effect: z.union([
+    z.strictObject({ add: element, tag: z.string() }),
+    z.strictObject({ remove: element, tags: z.array(z.string()) }),
+  ]),
   initial: () => ({ adds: {}, removed: [] }),
   decide(s, op, args, ctx) {
     const x = (args as { x: string }).x;

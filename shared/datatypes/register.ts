@@ -37,6 +37,7 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
       }),
     }),
   },
+  effect: z.strictObject({ v: json, ts: z.int().min(0), client: z.string(), seq: z.int().min(1) }),
   initial: () => null,
   decide: (_s, _op, args, ctx) => ({
     status: "ok",

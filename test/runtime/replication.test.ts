@@ -37,7 +37,7 @@ describe("replication", () => {
     const c = await TestClient.create();
     const msg: ReplicateMessage = {
       origin: "weur",
-      entries: [await entry(c, "r/dup", 5), await entry(c, "r/dup", 2)],
+      entries: JSON.stringify([await entry(c, "r/dup", 5), await entry(c, "r/dup", 2)]),
     };
     const first = await deliver([msg, msg]);
     expect(first.explicitAcks.length).toBe(2);
@@ -49,18 +49,45 @@ describe("replication", () => {
     // the origin is never a target of its own batch
     expect(await read("r/dup", "weur")).toMatchObject({ type: null });
     const report = await stub("enam").applyRemote("enam", msg);
-    expect(report).toEqual({ applied: 0, duplicates: 2, badSignature: 0, typeConflicts: 0 });
+    expect(report).toEqual({ applied: 0, duplicates: 2, malformed: 0, badSignature: 0, typeConflicts: 0 });
   });
 
   it("an op whose client signature does not verify is dropped by every receiver", async () => {
     const c = await TestClient.create();
     const good = await entry(c, "r/forged", 1);
     const forged = { ...good, op: { ...good.op, args: { n: 1000 } }, effect: { n: 1000 } };
-    const report = await stub("apac").applyRemote("apac", { origin: "weur", entries: [forged] });
+    const report = await stub("apac").applyRemote("apac", {
+      origin: "weur",
+      entries: JSON.stringify([forged]),
+    });
     expect(report.badSignature).toBe(1);
     expect(await read("r/forged", "apac")).toMatchObject({ type: null, value: null });
-    expect(await stub("apac").applyRemote("apac", { origin: "weur", entries: [good] })).toMatchObject({
+    expect(
+      await stub("apac").applyRemote("apac", { origin: "weur", entries: JSON.stringify([good]) }),
+    ).toMatchObject({
       applied: 1,
+    });
+  });
+
+  it("malformed entries from a faulty origin are counted and skipped; the rest of the batch applies", async () => {
+    const c = await TestClient.create();
+    const good = await entry(c, "r/malformed", 2);
+    const badEffect = await entry(c, "r/malformed", 3);
+    const entries = [
+      { ...badEffect, effect: { n: "3" } }, // a string would corrupt a counter
+      { ...good, op: { ...good.op, type: "nope" } },
+      { junk: true },
+      good,
+    ];
+    const report = await stub("enam").applyRemote("enam", {
+      origin: "weur",
+      entries: JSON.stringify(entries),
+    });
+    expect(report).toMatchObject({ applied: 1, malformed: 3 });
+    expect(await read("r/malformed", "enam")).toMatchObject({ type: "counter", value: 2 });
+    expect(await stub("enam").applyRemote("enam", { origin: "weur", entries: "{not json" })).toMatchObject({
+      applied: 0,
+      malformed: 1,
     });
   });
 

@@ -84,7 +84,6 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value);
         const pending = this.store.noteClientSeq(op.client, op.seq, 1);
-        this.store.enqueue(JSON.stringify(entry));
         return { status: d.status, reason: d.reason, value: d.value, duplicate: false, pending };
       });
       await this.scheduleDrain();
@@ -178,7 +177,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   /** Transactional outbox → replicate queue. At least once: a crash after send re-sends, receivers dedupe. */
   override async alarm(): Promise<void> {
     const name = this.store.getMeta("name");
-    const rows = this.store.peekOutbox(OUTBOX_DRAIN_MAX);
+    const rows = name ? this.store.peekOutbox(name, OUTBOX_DRAIN_MAX) : [];
     if (!name || rows.length === 0) return;
     const messages = packMessages(
       name,
@@ -188,7 +187,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       await this.env.REPLICATE.sendBatch(
         messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
       );
-    this.store.deleteOutboxThrough(rows[rows.length - 1]!.id);
+    this.store.markDrained(rows[rows.length - 1]!.seq);
     if (rows.length === OUTBOX_DRAIN_MAX) await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -196,7 +195,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   async stats(): Promise<{ outbox: number; ops: number; keys: number }> {
     const count = (t: string) =>
       this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n;
-    return { outbox: this.store.outboxSize(), ops: count("ops"), keys: count("kv") };
+    const name = this.store.getMeta("name");
+    return { outbox: name ? this.store.outboxSize(name) : 0, ops: count("ops"), keys: count("kv") };
   }
 
   /**

@@ -54,7 +54,6 @@ export class SysLike extends DurableObject<Env> {
       if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
       this.store.insertOp(opId, "weur", entry, d.value);
       this.store.noteClientSeq(op.client, op.seq, 1);
-      this.store.enqueue(JSON.stringify(entry));
       return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
     });
     if (drain && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
@@ -73,7 +72,7 @@ export class SysLike extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const rows = this.store.peekOutbox(2000);
+    const rows = this.store.peekOutbox("weur", 2000);
     if (rows.length === 0) return;
     const messages = packMessages(
       "weur",
@@ -81,7 +80,7 @@ export class SysLike extends DurableObject<Env> {
     );
     for (let i = 0; i < messages.length; i += 100)
       await this.env.Q.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
-    this.store.deleteOutboxThrough(rows[rows.length - 1]!.id);
+    this.store.markDrained(rows[rows.length - 1]!.seq);
     if (rows.length === 2000) await this.ctx.storage.setAlarm(Date.now());
   }
 }

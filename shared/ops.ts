@@ -71,8 +71,30 @@ function zodMessage(e: z.ZodError): string {
 /**
  * Parse and check the shape of an operation (not its signature: `verifyOp`).
  * Throws `AspecError` with the code a client can act on.
+ *
+ * Every node runs this on every op, so the common case takes a fast path (plain checks, no
+ * envelope schema, no canonical encoding for the size limit) that accepts only what the schema
+ * path accepts and returns the same op; anything it is unsure of, including every invalid op, goes
+ * the schema path, which alone produces errors. `parseOpReference` is that path (tests compare them).
  */
 export function parseOp(input: unknown): SignedOp {
+  const op = parseOpFast(input) ?? parseOpReference(input);
+  parsedOps.add(op);
+  return op;
+}
+
+/**
+ * Ops returned by `parseOp` (ops are never mutated once built). Lets a later stage that must
+ * re-check an op (the certified state machine) skip one it knows was parsed.
+ */
+const parsedOps = new WeakSet<object>();
+
+/** True iff `v` is an object `parseOp` returned (so it is a valid op). */
+export const isParsedOp = (v: unknown): v is SignedOp =>
+  typeof v === "object" && v !== null && parsedOps.has(v);
+
+/** The schema path of `parseOp`: the reference behaviour, errors included. */
+export function parseOpReference(input: unknown): SignedOp {
   if (typeof input === "object" && input !== null && "key" in input) {
     const k = (input as { key: unknown }).key;
     if (typeof k === "string" && utf8(k).length > KEY_BYTES_MAX)
@@ -91,6 +113,98 @@ export function parseOp(input: unknown): SignedOp {
   if (utf8(canonicalJson(op)).length > OP_BYTES_MAX)
     throw new AspecError("payload_too_large", `operation larger than ${OP_BYTES_MAX} bytes`);
   return op;
+}
+
+const B64U_RE = /^[A-Za-z0-9_-]+$/;
+const CONTROL_RE = /[\u0000-\u001f]/;
+const OP_FIELDS = ["client", "seq", "key", "type", "op", "args", "ts", "sig"] as const;
+/** A key of at most this many UTF-16 units is within KEY_BYTES_MAX (≤ 3 UTF-8 bytes per unit). */
+const KEY_UNITS_SURE = Math.floor(KEY_BYTES_MAX / 3);
+/** `{"args":,"client":,"key":,"op":,"seq":,"sig":,"ts":,"type":}`: the canonical op minus its values. */
+const OP_FRAME_BYTES = 8 * 3 + 2 + 7 + OP_FIELDS.join("").length;
+/** Digits of a safe integer, at most. */
+const SAFE_INT_DIGITS_MAX = 16;
+
+const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" &&
+  v !== null &&
+  Object.getPrototypeOf(v) === Object.prototype &&
+  !Object.hasOwn(v, "__proto__") &&
+  !Object.hasOwn(v, "constructor") &&
+  Object.getOwnPropertySymbols(v).length === 0 &&
+  Object.getOwnPropertyNames(v).length === Object.keys(v).length; // no hidden (non-enumerable) fields
+
+/**
+ * The fast path of `parseOp`: the op it would return, or null to take the schema path. Accepts a
+ * subset of what the schema accepts (a plain object with exactly the eight fields, each clearly
+ * valid, small enough that the size limit can be shown without encoding it).
+ */
+function parseOpFast(input: unknown): SignedOp | null {
+  try {
+    if (!isPlainRecord(input) || Object.keys(input).length !== OP_FIELDS.length) return null;
+    for (const f of OP_FIELDS) if (!Object.hasOwn(input, f)) return null;
+    const { client, seq, key, type, op, args, ts, sig } = input;
+    if (typeof client !== "string" || client.length !== 43 || !B64U_RE.test(client)) return null;
+    if (typeof sig !== "string" || sig.length !== 86 || !B64U_RE.test(sig)) return null;
+    if (!Number.isSafeInteger(seq) || (seq as number) < 1) return null;
+    if (!Number.isSafeInteger(ts) || (ts as number) < 0) return null;
+    if (typeof key !== "string" || key.length === 0 || key.length > KEY_UNITS_SURE || CONTROL_RE.test(key))
+      return null;
+    if (typeof type !== "string" || !Object.hasOwn(DATA_TYPES, type) || !isTypeName(type)) return null;
+    if (typeof op !== "string" || !isPlainRecord(args)) return null;
+    const schemas = DATA_TYPES[type].args as Record<string, z.ZodType>;
+    if (!Object.hasOwn(schemas, op)) return null;
+    const parsed = schemas[op]!.safeParse(args);
+    if (!parsed.success) return null;
+    const argsOut = parsed.data as { [k: string]: Json };
+    // An upper bound on the canonical size: a string's JSON is at most 6 bytes per UTF-16 unit
+    // (\u001f) plus quotes, the arguments' UTF-8 at most 3 bytes per unit of their JSON.
+    const sizeMax =
+      OP_FRAME_BYTES +
+      6 * (client.length + key.length + type.length + op.length + sig.length) +
+      2 * 5 +
+      2 * SAFE_INT_DIGITS_MAX +
+      3 * canonicalJson(argsOut).length;
+    if (sizeMax > OP_BYTES_MAX) return null;
+    return { client, seq: seq as number, key, type, op, args: argsOut, ts: ts as number, sig };
+  } catch {
+    return null; // e.g. a getter that throws: the schema path decides
+  }
+}
+
+/**
+ * Do two ops have the same content, every field and argument? (Both assumed parsed or
+ * shape-checked.) Arguments are compared shallowly when their values are scalars, as JSON text
+ * otherwise; arguments in another key order compare unequal (callers treat that as "not known",
+ * never as a match).
+ */
+export function sameOp(a: SignedOp, b: SignedOp): boolean {
+  return (
+    a.sig === b.sig &&
+    a.client === b.client &&
+    a.seq === b.seq &&
+    a.key === b.key &&
+    a.type === b.type &&
+    a.op === b.op &&
+    a.ts === b.ts &&
+    sameArgs(a.args, b.args)
+  );
+}
+
+function sameArgs(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i]) return false;
+    const x = a[k];
+    const y = b[k];
+    if (typeof x === "object" && x !== null) return JSON.stringify(a) === JSON.stringify(b);
+    if (x !== y || typeof y === "object") return false; // scalars: equal values (NaN never occurs)
+  }
+  return true;
 }
 
 export const verifyOp = (op: SignedOp): Promise<boolean> =>

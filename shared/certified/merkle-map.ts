@@ -94,6 +94,28 @@ export class AuthMap {
     this.setHashed(keyHashOf(key), sha256(value));
   }
 
+  /**
+   * Set many keys at once: the same tree as setting them one by one, but each node on the paths
+   * is rehashed once for the whole batch rather than once per key below it (a batch of k keys
+   * shares the top ~log2(k) levels). Keys must be distinct.
+   */
+  setMany(entries: Iterable<readonly [string, Uint8Array]>): void {
+    const hashed: HashedEntry[] = [];
+    for (const [k, v] of entries) hashed.push({ keyHash: keyHashOf(k), valueHash: sha256(v) });
+    this.setManyHashed(hashed);
+  }
+
+  /** `setMany` over key and value hashes (reorders `entries`). */
+  setManyHashed(entries: HashedEntry[]): void {
+    if (entries.length === 0) return;
+    entries.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+    for (let i = 1; i < entries.length; i++)
+      if (bytesEqual(entries[i - 1]!.keyHash, entries[i]!.keyHash))
+        throw new Error("AuthMap.setMany: duplicate key");
+    const next = this.upsertMany(this.store.getRoot(), 0, entries, 0, entries.length);
+    if (next !== null) this.store.setRoot(next);
+  }
+
   /** Remove `key` (no-op if absent). */
   delete(key: string): void {
     this.deleteHashed(keyHashOf(key));
@@ -185,6 +207,40 @@ export class AuthMap {
     return this.replace(id, goRight ? this.addInner(n.left, next) : this.addInner(next, n.right));
   }
 
+  /**
+   * `upsert` of entries [lo, hi) (sorted by key hash, all sharing the subtree's `depth`-bit prefix)
+   * under subtree `id`: the subtree's new id, or null if unchanged. (Not "the same id": over several
+   * updates a freed id can be reused, so the new subtree may get the old one's id.) An inner node
+   * splits the range at the next bit and is rehashed once; a leaf or an empty subtree takes the
+   * entries one by one (new keys only: rare once the tree is built).
+   */
+  private upsertMany(
+    id: NodeId,
+    depth: number,
+    es: readonly HashedEntry[],
+    lo: number,
+    hi: number,
+  ): NodeId | null {
+    const n = id === EMPTY_NODE ? undefined : this.node(id);
+    if (n === undefined || n.kind === "leaf" || hi - lo === 1) {
+      let cur = id;
+      let changed = false;
+      for (let i = lo; i < hi; i++) {
+        const next = this.upsert(cur, depth, es[i]!.keyHash, es[i]!.valueHash);
+        if (next !== cur) changed = true; // one upsert adds before it removes: "same id" holds here
+        cur = next;
+      }
+      return changed ? cur : null;
+    }
+    let mid = lo;
+    while (mid < hi && bitAt(es[mid]!.keyHash, depth) === 0) mid++;
+    const { left, right } = n;
+    const nextLeft = mid > lo ? this.upsertMany(left, depth + 1, es, lo, mid) : null;
+    const nextRight = hi > mid ? this.upsertMany(right, depth + 1, es, mid, hi) : null;
+    if (nextLeft === null && nextRight === null) return null;
+    return this.replace(id, this.addInner(nextLeft ?? left, nextRight ?? right));
+  }
+
   private split(depth: number, a: NodeId, akh: Uint8Array, b: NodeId, bkh: Uint8Array): NodeId {
     if (depth >= TREE_DEPTH) throw new Error("merkle map: two keys with one SHA-256 (impossible)");
     const abit = bitAt(akh, depth);
@@ -258,6 +314,12 @@ interface Packed {
   valueHashes: Uint8Array;
   /** Entry indexes, permuted by the partitioning. */
   order: Int32Array;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 function growBytes(b: Uint8Array): Uint8Array {

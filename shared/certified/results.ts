@@ -9,9 +9,9 @@
  *   inner = SHA-256(0x01 ‖ left ‖ right)
  *   empty batch = SHA-256("")
  */
-import { concatBytes, toHex } from "../bytes.js";
+import { concatBytes, toHex, utf8 } from "../bytes.js";
 import { digestBytes } from "./hashing.js";
-import { canonicalBytes } from "../canonical.js";
+import { canonicalJson } from "../canonical.js";
 import { sha256 } from "../hash.js";
 import type { Digest, OpResult } from "./types.js";
 
@@ -30,7 +30,6 @@ export interface ResultProof {
   path: Digest[];
 }
 
-const LEAF = new Uint8Array([0x00]);
 const INNER = new Uint8Array([0x01]);
 
 /** Only the committed fields, so stray properties on a wire object can't change the hash. */
@@ -40,8 +39,9 @@ function committed(r: OpResult): OpResult {
   return out;
 }
 
+// "\u0000" is the single byte 0x00 in UTF-8: the leaf prefix, without a second buffer.
 export const resultLeafHash = (r: OpResult): Uint8Array =>
-  sha256(concatBytes(LEAF, canonicalBytes(RESULT_DOMAIN, committed(r))));
+  sha256(utf8("\u0000" + RESULT_DOMAIN + "\n" + canonicalJson(committed(r))));
 
 export const resultInnerHash = (left: Uint8Array, right: Uint8Array): Uint8Array =>
   sha256(concatBytes(INNER, left, right));
@@ -63,11 +63,11 @@ export interface ResultsTree {
 /** Build the tree once (n leaf hashes + n−1 inner hashes), then prove any leaf cheaply. */
 export function buildResultsTree(results: readonly OpResult[]): ResultsTree {
   const leaves = results.map(resultLeafHash);
-  // Subtree hashes by "lo:hi": the recursion visits each of the 2n−1 subtrees exactly once.
-  const memo = new Map<string, Uint8Array>();
+  // Subtree hashes by (lo, hi): the recursion visits each of the 2n−1 subtrees exactly once.
+  const memo = new Map<number, Uint8Array>();
   const mth = (lo: number, hi: number): Uint8Array => {
     if (hi - lo === 1) return leaves[lo]!;
-    const id = `${lo}:${hi}`;
+    const id = lo * (leaves.length + 1) + hi;
     let h = memo.get(id);
     if (!h) {
       const k = splitPoint(hi - lo);

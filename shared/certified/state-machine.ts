@@ -42,8 +42,11 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     const records = this.records;
     const store: RecordStore = { get: (k) => records.get(k), set: (k, r) => void records.set(k, r) };
     const { results, changed } = executeOps(store, ops);
-    // One tree update per changed key, not per op: cost is changed keys × log n.
-    for (const [key, rec] of changed) this.map.set(key, recordValueBytes(rec));
+    // One tree update per batch over the changed keys (not per op): each node on their paths is
+    // rehashed once.
+    const entries: [string, Uint8Array][] = [];
+    for (const [key, rec] of changed) entries.push([key, recordValueBytes(rec)]);
+    this.map.setMany(entries);
     return { results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
   }
 

@@ -9,7 +9,7 @@ import { canonicalBytes, DOMAIN } from "../canonical.js";
 import { sha256 } from "../hash.js";
 import { certificateBytes } from "../certified/certificate.js";
 import type { Certificate, ClusterConfig } from "../certified/types.js";
-import { parseOp, type SignedOp } from "../ops.js";
+import { opIdOf, parseOp, sameOp, type SignedOp } from "../ops.js";
 import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
 import type { Outgoing } from "./effects.js";
 import { SELF_CERTIFYING, type Envelope, type Message, type Proposal, type ViewChange } from "./messages.js";
@@ -31,7 +31,8 @@ export { certificateBytes };
 export class PbftBoundary {
   readonly stats: Stats = {};
   private readonly limits: ParseLimits;
-  private readonly verifiedOps = new Map<string, true>();
+  /** Ops verified here, by op id: an op arriving again (relayed, inside a PRE-PREPARE) is not re-checked. */
+  private readonly verifiedOps = new Map<string, SignedOp>();
 
   constructor(
     readonly cluster: ClusterConfig,
@@ -71,25 +72,37 @@ export class PbftBoundary {
     } catch {
       return (count(this.stats, "drop.malformed_op"), null);
     }
-    if (!(await this.checkOp(op, true))) return (count(this.stats, "drop.bad_op_signature"), null);
+    if (this.isVerified(op)) return op;
+    if (!(await this.verifyOp(op))) return (count(this.stats, "drop.bad_op_signature"), null);
     return op;
   }
 
-  private async checkOp(op: SignedOp, alreadyParsed = false): Promise<boolean> {
-    const key = JSON.stringify([op.sig, op.client, op.seq, op.key, op.type, op.op, op.args, op.ts]);
-    if (this.verifiedOps.has(key)) return true;
-    let parsed = op;
-    if (!alreadyParsed)
-      try {
-        parsed = parseOp(op);
-      } catch {
-        return false;
-      }
-    if (!(await this.scheme.verifyOp(parsed))) return false;
+  /** Was this op (every field of it) verified here before? */
+  private isVerified(op: SignedOp): boolean {
+    const known = this.verifiedOps.get(opIdOf(op));
+    return known !== undefined && (known === op || sameOp(known, op));
+  }
+
+  private async checkOp(op: SignedOp): Promise<boolean> {
+    if (this.isVerified(op)) return true;
+    let parsed: SignedOp;
+    try {
+      parsed = parseOp(op);
+    } catch {
+      return false;
+    }
+    return this.verifyOp(parsed);
+  }
+
+  /** Verify a parsed op's signature and remember it (bounded: the oldest is forgotten first). */
+  private async verifyOp(op: SignedOp): Promise<boolean> {
+    if (!(await this.scheme.verifyOp(op))) return false;
     count(this.stats, "op_verified");
-    if (this.verifiedOps.size >= OP_CACHE_MAX)
+    const id = opIdOf(op);
+    if (this.verifiedOps.has(id)) this.verifiedOps.delete(id);
+    else if (this.verifiedOps.size >= OP_CACHE_MAX)
       this.verifiedOps.delete(this.verifiedOps.keys().next().value as string);
-    this.verifiedOps.set(key, true);
+    this.verifiedOps.set(id, op);
     return true;
   }
 

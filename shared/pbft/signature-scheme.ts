@@ -4,11 +4,11 @@
  * the core benchmark. The core never sees either.
  */
 import { concatBytes, fromB64u, toB64u, utf8 } from "../bytes.js";
-import { canonicalBytes, DOMAIN } from "../canonical.js";
+import { canonicalJson, DOMAIN } from "../canonical.js";
 import type { ClusterConfig } from "../certified/types.js";
 import { ed25519 } from "../crypto/ed25519.js";
 import { sha256 } from "../hash.js";
-import { opBody, verifyOp, type OpBody, type SignedOp } from "../ops.js";
+import { sameOp, verifyOp, type OpBody, type SignedOp } from "../ops.js";
 
 export interface SignatureScheme {
   readonly name: string;
@@ -65,13 +65,48 @@ export function standInScheme(secrets: readonly string[], me: number): Signature
       const secret = secrets[node];
       return secret !== undefined && sig === tag(secret, bytes);
     },
-    verifyOp: async (op) => op.sig === standInOpSig(op),
+    verifyOp: async (op) => checkStandInOpSig(op),
   };
 }
 
-/** Stand-in client signature (64 bytes, the shape of an Ed25519 one). Anyone can make it: a stand-in. */
+/** Ops whose stand-in signature this process has computed, by signature (bounded, oldest out). */
+const standInOpsSeen = new Map<string, SignedOp>();
+const STAND_IN_OPS_SEEN_MAX = 100_000;
+
+/**
+ * `op.sig === standInOpSig(op)`, with the SHA-256 of an op computed once per process rather than
+ * once per node: a node still compares every field of its op with the op that was hashed
+ * (`sameOp`), so a changed op is never taken for a signed one. Only the hash is shared, which is
+ * what a stand-in for signatures is for: the simulator and the core benchmark measure the rest.
+ */
+function checkStandInOpSig(op: SignedOp): boolean {
+  const seen = standInOpsSeen.get(op.sig);
+  if (seen !== undefined && (seen === op || sameOp(seen, op))) return true;
+  if (op.sig !== standInOpSig(op)) return false;
+  if (standInOpsSeen.size >= STAND_IN_OPS_SEEN_MAX)
+    standInOpsSeen.delete(standInOpsSeen.keys().next().value as string);
+  standInOpsSeen.set(op.sig, op);
+  return true;
+}
+
+/**
+ * Stand-in client signature (64 bytes, the shape of an Ed25519 one). Anyone can make it: a stand-in.
+ * It covers every field of the body, as a JSON array of the scalar fields with the arguments'
+ * canonical JSON inside (unambiguous, and cheaper than the canonical encoding of the whole body:
+ * every node computes it for every op).
+ */
 export function standInOpSig(body: OpBody): string {
-  const h = sha256(canonicalBytes(DOMAIN.op, opBody({ ...body, sig: "" })));
+  const text = JSON.stringify([
+    DOMAIN.op,
+    body.client,
+    body.seq,
+    body.key,
+    body.type,
+    body.op,
+    canonicalJson(body.args),
+    body.ts,
+  ]);
+  const h = sha256(utf8(text));
   return toB64u(concatBytes(h, h));
 }
 

@@ -232,6 +232,70 @@ describe("AuthMap", () => {
     expect(verifyStateProof(map.root(), "k0", null, map.prove("k0"))).toBe(true);
   });
 
+  it("setMany (one pass per batch) == the same sets one by one, across batches, deletes and id reuse", () => {
+    const batchArb = fc.uniqueArray(
+      fc.tuple(fc.constantFrom(...["a", "b", "c", "d", "e", "f", "g", "h"]), fc.integer({ min: -3, max: 3 })),
+      {
+        selector: (e) => e[0],
+        maxLength: 8,
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            batchArb,
+            fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"), { maxLength: 2 }),
+          ),
+          {
+            maxLength: 8,
+          },
+        ),
+        (rounds) => {
+          const batched = new AuthMap();
+          const oneByOne = new AuthMap();
+          const model = new Map<string, number>();
+          for (const [batch, deletes] of rounds) {
+            batched.setMany(batch.map(([k, v]) => [k, stateValueBytes(sv(v))] as const));
+            for (const [k, v] of batch) {
+              oneByOne.set(k, stateValueBytes(sv(v)));
+              model.set(k, v);
+            }
+            for (const k of deletes) {
+              batched.delete(k);
+              oneByOne.delete(k);
+              model.delete(k);
+            }
+            expect(batched.root()).toBe(oneByOne.root());
+            expect(batched.store.size).toBe(oneByOne.store.size);
+          }
+          expect(batched.root()).toBe(fromScratch(model).root());
+          for (const [k, v] of model)
+            expect(verifyStateProof(batched.root(), k, sv(v), batched.prove(k))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(() =>
+      new AuthMap().setMany([
+        ["x", stateValueBytes(sv(1))],
+        ["x", stateValueBytes(sv(2))],
+      ]),
+    ).toThrow(/duplicate/);
+  });
+
+  it("setMany over a large batch costs fewer hashes than the same sets one by one", () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `k${i}`);
+    const a = AuthMap.fromEntries(keys.map((k) => [k, stateValueBytes(sv(0))] as const));
+    const b = AuthMap.fromEntries(keys.map((k) => [k, stateValueBytes(sv(0))] as const));
+    const batch = keys.filter((_, i) => i % 20 === 0).map((k) => [k, stateValueBytes(sv(1))] as const);
+    const [ha, hb] = [a.hashCount, b.hashCount];
+    a.setMany(batch);
+    for (const [k, v] of batch) b.set(k, v);
+    expect(a.root()).toBe(b.root());
+    expect(a.hashCount - ha).toBeLessThan(0.7 * (b.hashCount - hb));
+  });
+
   it("keeps working on a store that is reused after a from-scratch build", () => {
     const store = new MemoryNodeStore();
     const map = AuthMap.fromEntries([["x", stateValueBytes(sv(1))] as const], store);

@@ -78,20 +78,8 @@ function zodMessage(e: z.ZodError): string {
  * the schema path, which alone produces errors. `parseOpReference` is that path (tests compare them).
  */
 export function parseOp(input: unknown): SignedOp {
-  const op = parseOpFast(input) ?? parseOpReference(input);
-  parsedOps.add(op);
-  return op;
+  return parseOpFast(input) ?? parseOpReference(input);
 }
-
-/**
- * Ops returned by `parseOp` (ops are never mutated once built). Lets a later stage that must
- * re-check an op (the certified state machine) skip one it knows was parsed.
- */
-const parsedOps = new WeakSet<object>();
-
-/** True iff `v` is an object `parseOp` returned (so it is a valid op). */
-export const isParsedOp = (v: unknown): v is SignedOp =>
-  typeof v === "object" && v !== null && parsedOps.has(v);
 
 /** The schema path of `parseOp`: the reference behaviour, errors included. */
 export function parseOpReference(input: unknown): SignedOp {
@@ -134,6 +122,17 @@ const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
   Object.getOwnPropertySymbols(v).length === 0 &&
   Object.getOwnPropertyNames(v).length === Object.keys(v).length; // no hidden (non-enumerable) fields
 
+const OP_FIELD_SET: ReadonlySet<string> = new Set(OP_FIELDS);
+
+/** A plain object whose own properties are exactly the eight op fields (distinct names: all there). */
+function hasExactlyOpFields(v: unknown): v is Record<(typeof OP_FIELDS)[number], unknown> {
+  if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const names = Object.getOwnPropertyNames(v);
+  if (names.length !== OP_FIELDS.length) return false;
+  for (let i = 0; i < names.length; i++) if (!OP_FIELD_SET.has(names[i]!)) return false;
+  return Object.getOwnPropertySymbols(v).length === 0;
+}
+
 /**
  * The fast path of `parseOp`: the op it would return, or null to take the schema path. Accepts a
  * subset of what the schema accepts (a plain object with exactly the eight fields, each clearly
@@ -141,8 +140,7 @@ const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
  */
 function parseOpFast(input: unknown): SignedOp | null {
   try {
-    if (!isPlainRecord(input) || Object.keys(input).length !== OP_FIELDS.length) return null;
-    for (const f of OP_FIELDS) if (!Object.hasOwn(input, f)) return null;
+    if (!hasExactlyOpFields(input)) return null;
     const { client, seq, key, type, op, args, ts, sig } = input;
     if (typeof client !== "string" || client.length !== 43 || !B64U_RE.test(client)) return null;
     if (typeof sig !== "string" || sig.length !== 86 || !B64U_RE.test(sig)) return null;

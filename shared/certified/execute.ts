@@ -5,7 +5,7 @@
  */
 import type { Json } from "../canonical.js";
 import { decideOp, valueOf, type KeyRecord } from "../materialize.js";
-import { isParsedOp, opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
+import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
 
@@ -36,7 +36,7 @@ export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExe
     // client via a careless node): such an op is rejected, deterministically, everywhere.
     let op: SignedOp;
     try {
-      op = isParsedOp(raw) ? raw : parseOp(raw);
+      op = parseOp(raw);
     } catch {
       results.push({
         opId: opIdOf(raw),

@@ -7,7 +7,9 @@
 import type { KeyRecord } from "../materialize.js";
 import type { SignedOp } from "../ops.js";
 import { executeOps, recordValueBytes, stateValueOf, type RecordStore } from "./execute.js";
-import { AuthMap } from "./merkle-map.js";
+import { sha256 } from "../hash.js";
+import { keyHashOf } from "./hashing.js";
+import { AuthMap, type HashedEntry } from "./merkle-map.js";
 import type { NodeStore } from "./node-store.js";
 import type { StateProof, StateValue } from "./proofs.js";
 import { buildResultsTree } from "./results.js";
@@ -28,6 +30,8 @@ export interface KeyProof {
   proof: StateProof;
 }
 
+const KEY_HASH_CACHE_MAX = 65_536;
+
 export class MerkleStateMachine implements CertifiedStateMachine {
   private readonly records: Map<string, KeyRecord>;
   private readonly map: AuthMap;
@@ -44,10 +48,24 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     const { results, changed } = executeOps(store, ops);
     // One tree update per batch over the changed keys (not per op): each node on their paths is
     // rehashed once.
-    const entries: [string, Uint8Array][] = [];
-    for (const [key, rec] of changed) entries.push([key, recordValueBytes(rec)]);
-    this.map.setMany(entries);
+    const entries: HashedEntry[] = [];
+    for (const [key, rec] of changed)
+      entries.push({ keyHash: this.keyHashOf(key), valueHash: sha256(recordValueBytes(rec)) });
+    this.map.setManyHashed(entries);
     return { results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
+  }
+
+  /** Key hashes of recently changed keys (bounded, oldest out): a hot key is hashed once. */
+  private readonly keyHashes = new Map<string, Uint8Array>();
+
+  private keyHashOf(key: string): Uint8Array {
+    let h = this.keyHashes.get(key);
+    if (h === undefined) {
+      if (this.keyHashes.size >= KEY_HASH_CACHE_MAX)
+        this.keyHashes.delete(this.keyHashes.keys().next().value as string);
+      this.keyHashes.set(key, (h = keyHashOf(key)));
+    }
+    return h;
   }
 
   stateRoot(): Digest {

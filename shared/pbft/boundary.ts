@@ -55,11 +55,19 @@ export class PbftBoundary {
 
   /**
    * Parse and verify an envelope from the network. Null (counted in `stats`) for anything malformed,
-   * from an unknown sender, or carrying a bad signature anywhere inside.
+   * from an unknown sender, or carrying a bad signature anywhere inside — or, when the shell passes
+   * `redundant` (the replica's `isRedundant`), for a well-formed message the core no longer needs,
+   * dropped before its signature is checked.
    */
-  async open(raw: unknown, sizeBytes?: number): Promise<Envelope | null> {
+  async open(
+    raw: unknown,
+    sizeBytes?: number,
+    redundant?: (env: Envelope) => boolean,
+  ): Promise<Envelope | null> {
     const env = parseEnvelope(raw, this.limits, sizeBytes);
     if (!env) return (count(this.stats, "drop.malformed"), null);
+    // What the core would ignore anyway (`PbftReplica.isRedundant`) is not worth a verification.
+    if (redundant?.(env)) return (count(this.stats, "drop.redundant"), null);
     if (!(await this.verifyEnvelope(env))) return (count(this.stats, "drop.bad_signature"), null);
     return env;
   }

@@ -11,6 +11,7 @@ import { takeCheckpoint } from "./checkpoint.js";
 import { quorum } from "./config.js";
 import { assert, broadcast, certKey, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
 import type { CertificateMsg, Envelope, Share } from "./messages.js";
+import type { ReplicaState } from "./state.js";
 import { count } from "./stats.js";
 
 /** Execute every committed slot that follows the last executed one. */
@@ -181,4 +182,13 @@ export function onCertificate(ctx: Ctx, env: Envelope<CertificateMsg>): void {
   if (!rec) return drop(ctx, "certificate_not_needed");
   assert(sameBody(rec.body, cert.body), `a certificate for seq ${seq} disagrees with this node's execution`);
   finishCertificate(ctx, seq, cert);
+}
+
+/**
+ * Would the core drop this peer's share without looking further? True once the seq is certified
+ * here or below what this node still certifies (`onShare` drops both before any state change).
+ */
+export function isRedundantShare(s: ReplicaState, env: Envelope<Share>): boolean {
+  const seq = env.msg.body.seq;
+  return env.from !== s.me && (s.certificates.has(seq) || seq < s.uncertifiedFrom);
 }

@@ -18,26 +18,41 @@ import {
 import { proposalDigest } from "./digest.js";
 import { executeReady } from "./execute.js";
 import type { Commit, Committed, Envelope, Ops, PrePrepare, Prepare, Proposal } from "./messages.js";
-import type { Slot } from "./state.js";
+import type { ReplicaState, Slot } from "./state.js";
 import { count } from "./stats.js";
 
 /** A client op, already verified by the shell. Deduplicated by op id against the pool and the executed set. */
 export function onSubmit(ctx: Ctx, op: SignedOp): void {
+  if (pool(ctx, op)) maybePropose(ctx, false);
+}
+
+/**
+ * Several client ops in one step (one request, one persist transaction): pooled in order, then
+ * proposed as onSubmit one by one would (full batches, in arrival order).
+ */
+export function onSubmitMany(ctx: Ctx, ops: readonly SignedOp[]): void {
+  let pooled = false;
+  for (const op of ops) if (pool(ctx, op)) pooled = true;
+  if (pooled) maybePropose(ctx, false);
+}
+
+/** Add a verified op to the pool; false if dropped (executed, duplicate, pool full). */
+function pool(ctx: Ctx, op: SignedOp): boolean {
   const s = ctx.s;
   const id = opIdOf(op);
-  if (s.executed.has(op)) return drop(ctx, "op_already_executed");
-  if (s.pool.has(id)) return drop(ctx, "op_duplicate");
-  if (s.pool.size >= s.cfg.poolSizeMax) return drop(ctx, "pool_full");
+  if (s.executed.has(op)) return (drop(ctx, "op_already_executed"), false);
+  if (s.pool.has(id)) return (drop(ctx, "op_duplicate"), false);
+  if (s.pool.size >= s.cfg.poolSizeMax) return (drop(ctx, "pool_full"), false);
   s.pool.set(id, { op, sinceTick: s.tick, relayedView: -1 });
   if (!s.inFlight.has(id)) s.unproposed.add(id);
   markDirty(s, poolKey(id));
   count(s.stats, "op.accepted");
-  maybePropose(ctx, false);
+  return true;
 }
 
 /** Relayed ops from a backup: the same as submitted ones. */
 export function onOps(ctx: Ctx, env: Envelope<Ops>): void {
-  for (const op of env.msg.ops) onSubmit(ctx, op);
+  onSubmitMany(ctx, env.msg.ops);
 }
 
 /**
@@ -212,4 +227,18 @@ export function onCommitted(ctx: Ctx, env: Envelope<Committed>): void {
   markDirty(s, slotKey(m.seq));
   count(s.stats, "batch.caught_up");
   executeReady(ctx);
+}
+
+/**
+ * Would the core ignore this peer's vote without a change that matters? A PREPARE for a slot this
+ * node already prepared (and sent COMMIT for) in the current view, or a COMMIT for a slot already
+ * committed in it: both would only be stored beside a quorum that is complete. The shell may drop
+ * such a message before verifying its signature (as if it were lost, which PBFT tolerates).
+ */
+export function isRedundantVote(s: ReplicaState, env: Envelope<Prepare | Commit>): boolean {
+  const m = env.msg;
+  if (env.from === s.me || m.view !== s.view || !inWindow(s, m.seq)) return false;
+  const slot = s.slots.get(m.seq);
+  if (!slot || slot.view !== s.view) return false;
+  return m.type === "prepare" ? slot.sentCommit : slot.commitProof !== null;
 }

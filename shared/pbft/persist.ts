@@ -50,7 +50,9 @@ const asJson = (v: unknown): Json => v as Json;
 /** The rows changed in this step, from the current state (so several changes make one write). */
 export function persistOps(s: ReplicaState): PersistOp[] {
   const out: PersistOp[] = [];
-  for (const key of [...s.dirty].sort()) {
+  const keys = [...s.dirty];
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
     const value = rowValue(s, key);
     out.push(value === undefined ? { op: "delete", key } : { op: "put", key, value });
   }

@@ -16,12 +16,21 @@ import { broadcast, execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./c
 import { GENESIS_LOG_ROOT } from "./chain.js";
 import { checkpointDigest, type CheckpointState } from "./digest.js";
 import { emptyEffects, type Effects } from "./effects.js";
-import { onCertificate, onShare, executeReady } from "./execute.js";
+import { executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
 import { ExecutedIds } from "./executed-ids.js";
 import { onCheckpoint } from "./checkpoint.js";
 import { invariants } from "./invariants.js";
 import type { Envelope } from "./messages.js";
-import { onCommit, onCommitted, onOps, onPrePrepare, onPrepare, onSubmit } from "./normal-case.js";
+import {
+  isRedundantVote,
+  onCommit,
+  onCommitted,
+  onOps,
+  onPrePrepare,
+  onPrepare,
+  onSubmit,
+  onSubmitMany,
+} from "./normal-case.js";
 import type { ExecRow, MetaRow, SlotRow, StableRow } from "./persist.js";
 import { persistOps } from "./persist.js";
 import type { ReplicaState } from "./state.js";
@@ -42,6 +51,8 @@ export interface ReplicaOptions {
 export type Input =
   | { kind: "message"; envelope: Envelope }
   | { kind: "submit"; op: SignedOp }
+  /** Several verified ops in one step (e.g. one request's): one persist write for all of them. */
+  | { kind: "submit-many"; ops: readonly SignedOp[] }
   | { kind: "tick"; nowMs: number };
 
 export class PbftReplica {
@@ -192,6 +203,9 @@ export class PbftReplica {
       case "submit":
         onSubmit(ctx, input.op);
         break;
+      case "submit-many":
+        onSubmitMany(ctx, input.ops);
+        break;
       case "message":
         this.onMessage(ctx, input.envelope);
         break;
@@ -228,6 +242,25 @@ export class PbftReplica {
         return onCertificate(ctx, env as Envelope<typeof env.msg>);
       case "ops":
         return onOps(ctx, env as Envelope<typeof env.msg>);
+    }
+  }
+
+  /**
+   * True if `step` would ignore this (parsed) peer message without a change that matters: a vote for
+   * a slot already prepared/committed here, a share for a seq already certified. A shell may drop
+   * it before verifying its signature (`PbftBoundary.open`'s `redundant`); ignoring this is safe too.
+   * Pure: no state changes.
+   */
+  isRedundant(env: Envelope): boolean {
+    const s = this.state;
+    switch (env.msg.type) {
+      case "prepare":
+      case "commit":
+        return isRedundantVote(s, env as Envelope<typeof env.msg>);
+      case "share":
+        return isRedundantShare(s, env as Envelope<typeof env.msg>);
+      default:
+        return false;
     }
   }
 

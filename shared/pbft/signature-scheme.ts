@@ -65,27 +65,35 @@ export function standInScheme(secrets: readonly string[], me: number): Signature
       const secret = secrets[node];
       return secret !== undefined && sig === tag(secret, bytes);
     },
-    verifyOp: async (op) => checkStandInOpSig(op),
+    verifyOp: async (op) => checkStandInOpSig(opsSeenBy(secrets), op),
   };
 }
 
-/** Ops whose stand-in signature this process has computed, by signature (bounded, oldest out). */
-const standInOpsSeen = new Map<string, SignedOp>();
+/**
+ * Ops whose stand-in signature a cluster has computed, by signature (bounded, oldest out), shared
+ * by the nodes of one in-process cluster: the ones built from the same `secrets` array.
+ */
+const standInOpsSeen = new WeakMap<readonly string[], Map<string, SignedOp>>();
 const STAND_IN_OPS_SEEN_MAX = 100_000;
 
+function opsSeenBy(secrets: readonly string[]): Map<string, SignedOp> {
+  let seen = standInOpsSeen.get(secrets);
+  if (!seen) standInOpsSeen.set(secrets, (seen = new Map()));
+  return seen;
+}
+
 /**
- * `op.sig === standInOpSig(op)`, with the SHA-256 of an op computed once per process rather than
+ * `op.sig === standInOpSig(op)`, with the SHA-256 of an op computed once per cluster rather than
  * once per node: a node still compares every field of its op with the op that was hashed
  * (`sameOp`), so a changed op is never taken for a signed one. Only the hash is shared, which is
  * what a stand-in for signatures is for: the simulator and the core benchmark measure the rest.
  */
-function checkStandInOpSig(op: SignedOp): boolean {
-  const seen = standInOpsSeen.get(op.sig);
-  if (seen !== undefined && (seen === op || sameOp(seen, op))) return true;
+function checkStandInOpSig(seen: Map<string, SignedOp>, op: SignedOp): boolean {
+  const known = seen.get(op.sig);
+  if (known !== undefined && (known === op || sameOp(known, op))) return true;
   if (op.sig !== standInOpSig(op)) return false;
-  if (standInOpsSeen.size >= STAND_IN_OPS_SEEN_MAX)
-    standInOpsSeen.delete(standInOpsSeen.keys().next().value as string);
-  standInOpsSeen.set(op.sig, op);
+  if (seen.size >= STAND_IN_OPS_SEEN_MAX) seen.delete(seen.keys().next().value as string);
+  seen.set(op.sig, op);
   return true;
 }
 

@@ -245,8 +245,12 @@ export class World {
   private async deliver(p: Packet): Promise<void> {
     const node = this.nodes[p.to]!;
     if (!node.replica) return;
-    const env = await node.boundary.open(JSON.parse(p.data), p.data.length);
+    // As a shell should: votes and shares the core no longer needs are dropped unverified.
+    const replica = node.replica;
+    const redundantBefore = node.boundary.stats["drop.redundant"] ?? 0;
+    const env = await node.boundary.open(JSON.parse(p.data), p.data.length, (e) => replica.isRedundant(e));
     if (!env) {
+      if ((node.boundary.stats["drop.redundant"] ?? 0) > redundantBefore) return;
       this.log(`n${p.to} <- n${p.from} REJECTED ${p.data.slice(0, 120)}`);
       return;
     }
@@ -356,6 +360,7 @@ export class World {
 function describeInput(input: Parameters<PbftReplica["step"]>[0]): string {
   if (input.kind === "tick") return `tick ${input.nowMs}`;
   if (input.kind === "submit") return `submit ${input.op.seq}`;
+  if (input.kind === "submit-many") return `submit ${input.ops.map((o) => o.seq).join(",")}`;
   const m = input.envelope.msg as { type: string; view?: number; seq?: number };
   return `${m.type} from n${input.envelope.from} v${m.view ?? "-"} s${m.seq ?? "-"}`;
 }

@@ -180,12 +180,17 @@ export class AuthMap {
 
   private addInner(left: NodeId, right: NodeId): NodeId {
     this.hashCount++;
-    return this.store.add({
-      kind: "inner",
-      left,
-      right,
-      hash: innerHash(this.hashOf(left), this.hashOf(right)),
-    });
+    return this.store.add({ kind: "inner", left, right, hash: this.innerHashOf(left, right) });
+  }
+
+  /** innerHash of two subtrees, their hashes copied straight from the store when it can. */
+  private innerHashOf(left: NodeId, right: NodeId): Uint8Array {
+    const store = this.store;
+    if (!store.copyHash) return innerHash(this.hashOf(left), this.hashOf(right));
+    innerInput[0] = INNER_PREFIX;
+    store.copyHash(left, innerInput, 1);
+    store.copyHash(right, innerInput, 33);
+    return sha256(innerInput);
   }
 
   /** Insert or replace under subtree `id` at `depth`; returns the subtree's new id (same id: unchanged). */
@@ -308,6 +313,11 @@ export class AuthMap {
     return this.addInner(left, right);
   }
 }
+
+// The 0x01 ‖ left ‖ right input of an inner hash (hashing.ts), filled in place. Safe to share:
+// sha256 is synchronous and keeps no reference to its input.
+const INNER_PREFIX = 0x01;
+const innerInput = new Uint8Array(65);
 
 interface Packed {
   keyHashes: Uint8Array;

@@ -47,6 +47,11 @@ export interface NodeStore {
   setRoot(id: NodeId): void;
   /** Number of stored nodes. */
   readonly size: number;
+  /**
+   * Optional: copy node `id`'s hash (32 zero bytes for the empty subtree) into `out` at `offset`,
+   * without building the node (the tree's hot path: two per inner hash).
+   */
+  copyHash?(id: NodeId, out: Uint8Array, offset: number): void;
 }
 
 const FREE = 0;
@@ -122,6 +127,18 @@ export class MemoryNodeStore implements NodeStore {
     this.kinds[id] = FREE;
     this.free.push(id);
     this.count--;
+  }
+
+  copyHash(id: NodeId, out: Uint8Array, offset: number): void {
+    if (id === EMPTY_NODE) {
+      out.fill(0, offset, offset + 32);
+      return;
+    }
+    if (id < 0 || id >= this.next || this.kinds[id] === FREE)
+      throw new Error(`merkle store: missing node ${id} (corrupt store)`);
+    const h = this.hashes;
+    const at = id * 32;
+    for (let i = 0; i < 32; i++) out[offset + i] = h[at + i]!;
   }
 
   getRoot(): NodeId {

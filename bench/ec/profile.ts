@@ -12,16 +12,15 @@ import { parseArgs } from "node:util";
 import { makeAgent, runLoad } from "./load.js";
 import { fmt, median, summarize } from "./stats.js";
 import { buildWorkload, makeClients } from "./workload.js";
+import { cpuMs, workerdPids } from "./proc-stats.js";
 import {
   REPO_ROOT,
-  cpuMs,
   installCleanup,
   isInterrupted,
-  startWrangler,
+  startWranglerDev,
   stopAll,
-  workerdPids,
-  type WranglerProc,
-} from "./wrangler-proc.js";
+  type DevServer,
+} from "../../test/support/wrangler-dev.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -53,19 +52,19 @@ function labelOf(pid: number, port: number): string {
 async function main(): Promise<void> {
   installCleanup();
   const logDir = mkdtempSync(join(tmpdir(), "aspec-bench-profile-"));
-  const prof = await startWrangler({
+  const prof = await startWranglerDev({
     name: "profile",
     config: join(REPO_ROOT, "bench/baseline/wrangler.profile.toml"),
     readyPath: "/",
     logFile: join(logDir, "profile.log"),
   });
-  const noFanout = await startWrangler({
+  const noFanout = await startWranglerDev({
     name: "nofanout",
     config: join(REPO_ROOT, "bench/baseline/wrangler.no-fanout.toml"),
     readyPath: "/v1/replicas",
     logFile: join(logDir, "nofanout.log"),
   });
-  const sys = await startWrangler({
+  const sys = await startWranglerDev({
     name: "system",
     config: join(REPO_ROOT, "wrangler.toml"),
     vars: { ENVIRONMENT: "dev" },
@@ -73,7 +72,7 @@ async function main(): Promise<void> {
     logFile: join(logDir, "system.log"),
   });
 
-  const variants: { label: string; proc: WranglerProc; path: string }[] = [
+  const variants: { label: string; proc: DevServer; path: string }[] = [
     { label: "baseline: Worker → DO insert", proc: prof, path: "/store" },
     { label: "+ parseOp at the edge", proc: prof, path: "/parse" },
     { label: "+ verify client sig in DO", proc: prof, path: "/verify" },

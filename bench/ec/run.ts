@@ -23,17 +23,15 @@ import { makeAgent, post, runLoad, type LoadResult } from "./load.js";
 import { PropagationProbe, waitVisible } from "./propagation.js";
 import { fmt, median, summarize } from "./stats.js";
 import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./workload.js";
+import { cpuMs, memKiB, workerdPids } from "./proc-stats.js";
 import {
   REPO_ROOT,
-  cpuMs,
   installCleanup,
   isInterrupted,
-  memKiB,
-  startWrangler,
+  startWranglerDev,
   stopAll,
-  workerdPids,
-  type WranglerProc,
-} from "./wrangler-proc.js";
+  type DevServer,
+} from "../../test/support/wrangler-dev.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -85,7 +83,7 @@ function describe(label: string, p: Phase): string {
 
 let markerN = 0;
 /** Write one op on a fresh key and wait until every other replica shows it: replication caught up. */
-async function settle(sys: WranglerProc, client: BenchClient, prefix: string): Promise<number> {
+async function settle(sys: DevServer, client: BenchClient, prefix: string): Promise<number> {
   const agent = makeAgent(2);
   try {
     const key = `${prefix}/settle${markerN++}`;
@@ -105,7 +103,7 @@ interface RssSample {
   kib: number;
 }
 
-function workerdRss(p: WranglerProc): RssSample {
+function workerdRss(p: DevServer): RssSample {
   const pids = workerdPids(p.pid).sort((a, b) => a - b);
   const roles = pids.map((pid) => {
     try {
@@ -155,7 +153,7 @@ interface Phase {
 }
 
 /** CPU time of the workerd processes under a wrangler (proxy + runtime). */
-const workerdCpu = (p: WranglerProc) => workerdPids(p.pid).reduce((n, pid) => n + cpuMs(pid), 0);
+const workerdCpu = (p: DevServer) => workerdPids(p.pid).reduce((n, pid) => n + cpuMs(pid), 0);
 
 async function main(): Promise<void> {
   installCleanup();
@@ -169,7 +167,7 @@ async function main(): Promise<void> {
   );
 
   log("Starting wrangler dev (system, then baseline)...");
-  const sys = await startWrangler({
+  const sys = await startWranglerDev({
     name: "system",
     config: join(REPO_ROOT, "wrangler.toml"),
     vars: { ENVIRONMENT: "dev" },
@@ -177,7 +175,7 @@ async function main(): Promise<void> {
     readyPath: "/v1/replicas",
     logFile: join(logDir, "system.log"),
   });
-  const base = await startWrangler({
+  const base = await startWranglerDev({
     name: "baseline",
     config: join(REPO_ROOT, "bench/baseline/wrangler.toml"),
     logLevel: LOG_LEVEL,
@@ -196,7 +194,7 @@ async function main(): Promise<void> {
   const run = `b${Date.now().toString(36)}`;
   let systemOps = 0;
 
-  const measure = async (p: WranglerProc, go: () => Promise<LoadResult>): Promise<Phase> => {
+  const measure = async (p: DevServer, go: () => Promise<LoadResult>): Promise<Phase> => {
     const c0 = workerdCpu(p);
     const load = await go();
     return { load, cpuPerOp: (workerdCpu(p) - c0) / load.requests };

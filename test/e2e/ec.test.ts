@@ -10,14 +10,15 @@ import { readKeyFile } from "../../client/node/keyfile.js";
 import { generateKeyPair } from "../../shared/crypto/keys.js";
 import { ERROR_STATUS, type ErrorCode } from "../../shared/errors.js";
 import { signOp } from "../../shared/ops.js";
-import { REPO_ROOT, startWranglerDev, type DevServer } from "./wrangler.js";
+import { REPO_ROOT, startWranglerDev, type DevServer } from "../support/wrangler-dev.js";
 
 const CONVERGE_MS = 20_000;
 let server: DevServer;
 let tmp: string;
 
 beforeAll(async () => {
-  server = await startWranglerDev();
+  // wrangler.toml says production; dev keys (from DEV_SEED) need this, as in `npm run dev`.
+  server = await startWranglerDev({ name: "e2e", readyPath: "/v1/replicas", vars: { ENVIRONMENT: "dev" } });
   tmp = await mkdtemp(join(tmpdir(), "aspec-e2e-cli-"));
 });
 afterAll(async () => {

@@ -1,0 +1,251 @@
+/**
+ * Start and stop `wrangler dev` as a child process: for the end-to-end tests (test/e2e) and the
+ * benchmarks (bench/ec).
+ *
+ * `node_modules/.bin/wrangler` is spawned directly (never through npx, whose death would orphan
+ * wrangler and workerd), detached into its own process group so that stopping it reaches workerd
+ * too. Ports are found by binding port 0 on 127.0.0.1; state goes to a fresh `--persist-to` temp
+ * dir; wrangler makes no outbound connection (no metrics, no cf fetch). Every started server is
+ * tracked until stopped: `stopAll()` stops them, `installCleanup()` does so on Ctrl-C, SIGTERM and
+ * exit, so that no workerd is left behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT = join(import.meta.dirname, "..", "..");
+const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+const OUTPUT_CHARS_MAX = 20_000;
+const STOP_WAIT_MS = 5_000;
+
+export interface DevServerOptions {
+  /** A label for logs and the temp dir name ("e2e", "system", "baseline"). */
+  name: string;
+  /** Path polled with GET until it answers 2xx, e.g. "/v1/replicas". */
+  readyPath: string;
+  /** Path to the wrangler.toml; wrangler's own lookup from the repo root (./wrangler.toml) if unset. */
+  config?: string;
+  /** `--var NAME:value` pairs. */
+  vars?: Record<string, string>;
+  /** wrangler's --log-level (request log lines are "info"); default "warn". */
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** A file that receives wrangler's stdout and stderr (a tail is always kept for `output()`). */
+  logFile?: string;
+  /** How long to wait for `readyPath`; default 60 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  name: string;
+  /** PID of wrangler, also the process group id of wrangler and its workerd. */
+  pid: number;
+  /** e.g. http://127.0.0.1:53124 */
+  url: string;
+  port: number;
+  /** The fresh `--persist-to` dir (removed by `stop()`). */
+  persistDir: string;
+  logFile: string | undefined;
+  /** What wrangler printed so far (tail), for failure messages. */
+  output(): string;
+  /** SIGTERM the process group, SIGKILL it after 5 s if still alive, remove the state dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function listen(s: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => resolve((s.address() as { port: number }).port));
+  });
+}
+
+/** `n` distinct free 127.0.0.1 ports (all held open until every one is picked). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    return await Promise.all(servers.map(listen));
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether any process of the group led by `pid` is still alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function waitGroupExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!groupAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !groupAlive(pid);
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number, describe: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `wrangler dev exited (${child.exitCode ?? child.signalCode}) before it was ready${describe()}`,
+      );
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = String(e); // not listening yet
+    }
+    await sleep(150);
+  }
+  throw new Error(`wrangler dev not ready at ${url} after ${timeoutMs} ms (${last})${describe()}`);
+}
+
+const running = new Set<DevServer>();
+
+/** Start `wrangler dev` on free ports with fresh state and wait until `readyPath` answers 2xx. */
+export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
+  const [port, inspectorPort] = (await freePorts(2)) as [number, number];
+  const persistDir = mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const args = [
+    "dev",
+    ...(o.config === undefined ? [] : ["--config", o.config]),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistDir,
+    "--log-level",
+    o.logLevel ?? "warn",
+    "--show-interactive-dev-session=false",
+  ];
+  for (const [k, v] of Object.entries(o.vars ?? {})) args.push("--var", `${k}:${v}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+      CI: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    rmSync(persistDir, { recursive: true, force: true });
+    throw new Error(`could not spawn ${WRANGLER}`);
+  }
+  let out = "";
+  const collect = (b: Buffer) => {
+    out = (out + b.toString()).slice(-OUTPUT_CHARS_MAX);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile);
+  if (log) {
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
+  const url = `http://127.0.0.1:${port}`;
+
+  let stopped: Promise<void> | undefined;
+  const server: DevServer = {
+    name: o.name,
+    pid,
+    url,
+    port,
+    persistDir,
+    logFile: o.logFile,
+    output: () => out,
+    stop: () =>
+      (stopped ??= (async () => {
+        if (groupAlive(pid)) {
+          killGroup(pid, "SIGTERM");
+          if (!(await waitGroupExit(pid, STOP_WAIT_MS))) {
+            killGroup(pid, "SIGKILL");
+            await waitGroupExit(pid, STOP_WAIT_MS);
+          }
+        }
+        running.delete(server);
+        log?.end();
+        rmSync(persistDir, { recursive: true, force: true });
+      })()),
+  };
+  running.add(server);
+  const describe = () => (o.logFile === undefined ? "" : `; see ${o.logFile}`) + `:\n${out}`;
+  try {
+    await waitReady(url + o.readyPath, child, o.readyTimeoutMs ?? 60_000, describe);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+/** Stop every wrangler dev this process started and has not stopped yet. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
+/** Synchronous last resort on process exit: SIGKILL each process group, remove its state dir. */
+function killAllSync(): void {
+  for (const s of running) {
+    killGroup(s.pid, "SIGKILL");
+    try {
+      rmSync(s.persistDir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+  running.clear();
+}
+
+let installed = false;
+let interrupted = false;
+
+/** True once Ctrl-C / SIGTERM started the shutdown (errors from the cut-off work are expected then). */
+export const isInterrupted = (): boolean => interrupted;
+
+/**
+ * For scripts (not test runners, which handle signals themselves): stop all servers on Ctrl-C or
+ * SIGTERM (then exit 130), and SIGKILL whatever is left on process exit. Idempotent.
+ */
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${sig}: stopping wrangler...`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", killAllSync);
+}

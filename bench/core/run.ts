@@ -308,14 +308,14 @@ async function main(): Promise<void> {
   };
 
   if (signers.includes("stand-in")) {
-    const count = QUICK ? 20_000 : 60_000;
+    const count = QUICK ? 10_000 : 30_000;
     const spread = await makeOps("stand-in", "spread", count, "spread");
     const hot = await makeOps("stand-in", "hot", count, "hot");
     await runOne("stand-in", 100, spread.slice(0, 5_000), "none"); // warm up (JIT)
     for (const batch of batches) {
       // Repeated and interleaved (core only, Merkle, core only, …): the machine is shared and noisy.
-      const reps = batch === 1 ? 1 : 3;
-      const n = batch === 1 ? Math.min(5_000, count) : count;
+      const reps = batch === 100 ? 3 : 1;
+      const n = batch === 1 ? Math.min(3_000, count) : count;
       const runs = new Map<Machine, RunResult[]>(machinesToRun.map((m) => [m, []]));
       for (let rep = 0; rep < reps; rep++)
         for (const m of machinesToRun)
@@ -359,13 +359,13 @@ async function main(): Promise<void> {
   }
 
   if (signers.includes("ed25519")) {
-    const count = QUICK ? 3_000 : 6_000;
+    const count = QUICK ? 2_000 : 4_000;
     const ops = await makeOps("ed25519", "spread", count, "spread");
     const fresh = await makeOps("ed25519", "spread", 1_500, "fresh"); // never seen by any node
     await verifyRate(fresh.slice(0, 300)); // warm up (JIT, key import)
     for (const batch of batches)
       for (const m of machinesToRun) {
-        const n = batch === 1 ? Math.min(1_500, count) : count;
+        const n = batch === 1 ? Math.min(1_000, count) : count;
         const before = await verifyRate(fresh.slice(300, 900));
         const r = await runOne("ed25519", batch, ops.slice(0, n), m);
         const after = await verifyRate(fresh.slice(900, 1_500));

@@ -5,7 +5,6 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { admitOp } from "../shared/admission.js";
-import { resolveKey, secretName } from "../shared/config.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { applyEffect, decideOp, valueOf } from "../shared/materialize.js";
@@ -18,6 +17,7 @@ import {
   type ReplicatedOp,
 } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
+import { replicaKey } from "../workers/keys.js";
 import { ReplicaStore } from "./replica-store.js";
 
 /** RPC results carry errors as data: an exception's code would not survive the RPC boundary. */
@@ -216,14 +216,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       else if (known !== name) throw new Error(`replica '${known}' addressed as '${name}'`);
       this.name = name;
     }
-    this.key ??= resolveKey(
-      {
-        environment: this.env.ENVIRONMENT,
-        devSeed: this.env.DEV_SEED,
-        secret: this.env[secretName("REPLICA", name) as `REPLICA_KEY_${string}`],
-      },
-      name,
-    ).catch((e) => {
+    this.key ??= replicaKey(this.env, name).catch((e) => {
       this.key = undefined;
       throw e;
     });

@@ -1,8 +1,20 @@
 /** The replicas' public identities, resolved once per isolate from secrets or (dev only) the dev seed. */
 import { resolveKey, secretName } from "../shared/config.js";
+import type { KeyPair } from "../shared/crypto/keys.js";
 import type { ReplicaInfo } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicasOf } from "./routing.js";
+
+/** A replica's signing key, from its `REPLICA_KEY_<NAME>` secret or (dev only) the dev seed. */
+export const replicaKey = (env: Env, name: string): Promise<KeyPair> =>
+  resolveKey(
+    {
+      environment: env.ENVIRONMENT,
+      devSeed: env.DEV_SEED,
+      secret: env[secretName("REPLICA", name) as `REPLICA_KEY_${string}`],
+    },
+    name,
+  );
 
 let cached: { env: Env; infos: Promise<ReplicaInfo[]> } | undefined;
 
@@ -11,14 +23,7 @@ export function replicaInfos(env: Env): Promise<ReplicaInfo[]> {
   if (cached?.env !== env) {
     const infos = Promise.all(
       replicasOf(env.REPLICAS).map(async (r) => {
-        const key = await resolveKey(
-          {
-            environment: env.ENVIRONMENT,
-            devSeed: env.DEV_SEED,
-            secret: env[secretName("REPLICA", r.name) as `REPLICA_KEY_${string}`],
-          },
-          r.name,
-        );
+        const key = await replicaKey(env, r.name);
         return { name: r.name, region: r.region, publicKey: key.publicKey };
       }),
     );

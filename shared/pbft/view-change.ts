@@ -27,16 +27,21 @@ import { acceptProposal, maybePropose, tryCommitted } from "./normal-case.js";
 import type { ReplicaState } from "./state.js";
 import { count } from "./stats.js";
 
-/** Leave the current view for `view`: stop the normal case, announce VIEW-CHANGE. */
-export function startViewChange(ctx: Ctx, view: number): void {
-  const s = ctx.s;
-  assert(view > s.view || (view === s.view && s.normal), "view change to an older view");
+/** Move to `view`: in its normal case (`normal`) or still changing views; restarts the view's clocks. */
+function enterView(s: Ctx["s"], view: number, normal: boolean): void {
   s.view = view;
-  s.normal = false;
+  s.normal = normal;
   s.viewStartTick = s.tick;
   s.viewChangeDeadlineTick = null;
   s.executedInView = false;
   markDirty(s, META_KEY);
+}
+
+/** Leave the current view for `view`: stop the normal case, announce VIEW-CHANGE. */
+export function startViewChange(ctx: Ctx, view: number): void {
+  const s = ctx.s;
+  assert(view > s.view || (view === s.view && s.normal), "view change to an older view");
+  enterView(s, view, false);
   announceViewChange(ctx);
   count(s.stats, "view_change.started");
 }
@@ -184,13 +189,8 @@ export function onNewView(ctx: Ctx, env: Envelope<NewView>): void {
 function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
   const s = ctx.s;
   const view = env.msg.view;
-  s.view = view;
-  s.normal = true;
   s.newView = env;
-  s.viewStartTick = s.tick;
-  s.viewChangeDeadlineTick = null;
-  s.executedInView = false;
-  markDirty(s, META_KEY);
+  enterView(s, view, true);
   count(s.stats, "view_change.installed");
   learnCheckpointProof(ctx, r.checkpoint.proof);
 

@@ -4,14 +4,14 @@
  *
  * `node_modules/.bin/wrangler` is spawned directly (never through npx, whose death would orphan
  * wrangler and workerd), detached into its own process group so that stopping it reaches workerd
- * too. Ports are found by binding port 0 on 127.0.0.1; state goes to a fresh `--persist-to` temp
- * dir; wrangler makes no outbound connection (no metrics, no cf fetch). Every started server is
+ * too. wrangler binds port 0 itself (HTTP and inspector) and the harness reads the port from its
+ * "Ready on" line, so no port is picked and released for another process to take in between; state
+ * goes to a fresh `--persist-to` temp dir; wrangler makes no outbound connection (no metrics, no cf fetch). Every started server is
  * tracked until stopped: `stopAll()` stops them, `installCleanup()` does so on Ctrl-C, SIGTERM and
  * exit, so that no workerd is left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -30,7 +30,10 @@ export interface DevServerOptions {
   config?: string;
   /** `--var NAME:value` pairs. */
   vars?: Record<string, string>;
-  /** wrangler's --log-level (request log lines are "info"); default "warn". */
+  /**
+   * What to keep of wrangler's output; default "warn". wrangler itself always runs at "info", the
+   * level of its "Ready on" line, and below "info" the request lines it prints are dropped here.
+   */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /** A file that receives wrangler's stdout and stderr (a tail is always kept for `output()`). */
   logFile?: string;
@@ -52,23 +55,6 @@ export interface DevServer {
   output(): string;
   /** SIGTERM the process group, SIGKILL it after 5 s if still alive, remove the state dir. Idempotent. */
   stop(): Promise<void>;
-}
-
-function listen(s: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => resolve((s.address() as { port: number }).port));
-  });
-}
-
-/** `n` distinct free 127.0.0.1 ports (all held open until every one is picked). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer());
-  try {
-    return await Promise.all(servers.map(listen));
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,32 +86,47 @@ async function waitGroupExit(pid: number, ms: number): Promise<boolean> {
   return !groupAlive(pid);
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number, describe: () => string) {
+/** wrangler's line once it listens, e.g. `[wrangler:info] Ready on http://127.0.0.1:46567`. */
+const READY_LINE = /Ready on (http:\/\/127\.0\.0\.1:(\d+))/;
+
+/** Wait for wrangler to say which port it bound, then until `readyPath` answers 2xx; returns the base URL. */
+async function waitReady(
+  child: ChildProcess,
+  output: () => string,
+  readyPath: string,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<{ url: string; port: number }> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last = "no 'Ready on' line yet";
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(
         `wrangler dev exited (${child.exitCode ?? child.signalCode}) before it was ready${describe()}`,
       );
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = String(e); // not listening yet
+    const m = READY_LINE.exec(output());
+    if (m) {
+      try {
+        const res = await fetch(m[1] + readyPath, { signal: AbortSignal.timeout(2_000) });
+        await res.body?.cancel();
+        if (res.ok) return { url: m[1]!, port: Number(m[2]) };
+        last = `HTTP ${res.status}`;
+      } catch (e) {
+        last = String(e); // not serving yet
+      }
     }
     await sleep(150);
   }
-  throw new Error(`wrangler dev not ready at ${url} after ${timeoutMs} ms (${last})${describe()}`);
+  throw new Error(`wrangler dev not ready after ${timeoutMs} ms (${last})${describe()}`);
 }
+
+/** The line wrangler prints per request at "info", e.g. `[wrangler:info] GET /v1/kv/x 200 OK (5ms)`. */
+const REQUEST_LINES = /^\[wrangler:info\] [A-Z]+ \/.*\n?/gm;
 
 const running = new Set<DevServer>();
 
-/** Start `wrangler dev` on free ports with fresh state and wait until `readyPath` answers 2xx. */
+/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
-  const [port, inspectorPort] = (await freePorts(2)) as [number, number];
   const persistDir = mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
   const args = [
     "dev",
@@ -133,13 +134,13 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
     "--ip",
     "127.0.0.1",
     "--port",
-    String(port),
+    "0",
     "--inspector-port",
-    String(inspectorPort),
+    "0",
     "--persist-to",
     persistDir,
     "--log-level",
-    o.logLevel ?? "warn",
+    o.logLevel === "debug" ? "debug" : "info",
     "--show-interactive-dev-session=false",
   ];
   for (const [k, v] of Object.entries(o.vars ?? {})) args.push("--var", `${k}:${v}`);
@@ -161,25 +162,23 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
     rmSync(persistDir, { recursive: true, force: true });
     throw new Error(`could not spawn ${WRANGLER}`);
   }
+  const keepRequests = o.logLevel === "debug" || o.logLevel === "info";
+  const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile);
   let out = "";
   const collect = (b: Buffer) => {
-    out = (out + b.toString()).slice(-OUTPUT_CHARS_MAX);
+    const text = keepRequests ? b.toString() : b.toString().replace(REQUEST_LINES, "");
+    if (text === "") return;
+    out = (out + text).slice(-OUTPUT_CHARS_MAX);
+    log?.write(text);
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile);
-  if (log) {
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-  }
-  const url = `http://127.0.0.1:${port}`;
-
   let stopped: Promise<void> | undefined;
   const server: DevServer = {
     name: o.name,
     pid,
-    url,
-    port,
+    url: "", // set once wrangler says where it listens
+    port: 0,
     persistDir,
     logFile: o.logFile,
     output: () => out,
@@ -200,7 +199,10 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
   running.add(server);
   const describe = () => (o.logFile === undefined ? "" : `; see ${o.logFile}`) + `:\n${out}`;
   try {
-    await waitReady(url + o.readyPath, child, o.readyTimeoutMs ?? 60_000, describe);
+    Object.assign(
+      server,
+      await waitReady(child, () => out, o.readyPath, o.readyTimeoutMs ?? 60_000, describe),
+    );
   } catch (e) {
     await server.stop();
     throw e;

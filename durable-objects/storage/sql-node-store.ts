@@ -1,0 +1,145 @@
+/**
+ * The sparse Merkle tree's `NodeStore` over a Durable Object's SQLite (`ctx.storage.sql`): one row
+ * per node, the root id in a one-row table. Nodes are immutable, so the store only inserts and
+ * deletes; the caller wraps each tree update (one batch) in `ctx.storage.transactionSync`, so a
+ * crash in the middle of a batch leaves the previous root and every node it references intact.
+ *
+ * Memory does not grow with the number of keys: the only cache is a bounded one of node hashes
+ * (the tree's hot path reads two child hashes per inner hash, mostly of nodes it just wrote or of
+ * the top levels). Ids come from a counter kept here (loaded from `max(id)` at open), so an insert
+ * needs no `RETURNING`; ids of a rolled-back batch are never handed out again by this instance, so
+ * the cache can't confuse an old node with a new one. One instance per table per object: two
+ * writers over one table would hand out the same ids. Several trees can share one database under
+ * different `name`s (table prefixes).
+ */
+import {
+  EMPTY_NODE,
+  type MerkleNode,
+  type NodeId,
+  type NodeStore,
+} from "../../shared/certified/node-store.js";
+
+const INNER = 1;
+const LEAF = 2;
+const NAME_RE = /^[a-z][a-z0-9_]{0,30}$/;
+/** Node hashes kept in memory, at most (32 bytes + a map entry each: under 1 MB). */
+const HASH_CACHE_MAX = 8192;
+
+interface NodeRow extends Record<string, SqlStorageValue> {
+  kind: number;
+  left: number | null;
+  right: number | null;
+  hash: ArrayBuffer;
+  key_hash: ArrayBuffer | null;
+  value_hash: ArrayBuffer | null;
+}
+
+export class SqlNodeStore implements NodeStore {
+  private readonly nodes: string;
+  private readonly roots: string;
+  private nextId: NodeId;
+  private readonly hashes = new Map<NodeId, Uint8Array>();
+
+  /** `name` prefixes the two tables (lowercase letters, digits, `_`): one tree per name. */
+  constructor(
+    private readonly sql: SqlStorage,
+    name = "merkle",
+  ) {
+    if (!NAME_RE.test(name)) throw new Error(`SqlNodeStore: bad table name '${name}'`);
+    this.nodes = `${name}_nodes`;
+    this.roots = `${name}_root`;
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${this.nodes} (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,` +
+        ` left INTEGER, right INTEGER, hash BLOB NOT NULL, key_hash BLOB, value_hash BLOB);` +
+        `CREATE TABLE IF NOT EXISTS ${this.roots} (one INTEGER PRIMARY KEY CHECK (one = 1), id INTEGER NOT NULL);`,
+    );
+    this.nextId = sql.exec<{ m: number | null }>(`SELECT max(id) AS m FROM ${this.nodes}`).one().m ?? 0;
+  }
+
+  private remember(id: NodeId, hash: Uint8Array): void {
+    if (this.hashes.size >= HASH_CACHE_MAX) this.hashes.delete(this.hashes.keys().next().value as NodeId);
+    this.hashes.set(id, hash);
+  }
+
+  get(id: NodeId): MerkleNode | undefined {
+    if (id <= 0) return undefined;
+    const row = this.sql
+      .exec<NodeRow>(
+        `SELECT kind, left, right, hash, key_hash, value_hash FROM ${this.nodes} WHERE id = ?`,
+        id,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    const hash = new Uint8Array(row.hash);
+    if (row.kind === INNER && row.left !== null && row.right !== null)
+      return { kind: "inner", left: row.left, right: row.right, hash };
+    if (row.kind === LEAF && row.key_hash !== null && row.value_hash !== null)
+      return {
+        kind: "leaf",
+        keyHash: new Uint8Array(row.key_hash),
+        valueHash: new Uint8Array(row.value_hash),
+        hash,
+      };
+    return undefined;
+  }
+
+  add(node: MerkleNode): NodeId {
+    const id = ++this.nextId;
+    if (node.kind === "inner")
+      this.sql.exec(
+        `INSERT INTO ${this.nodes} (id, kind, left, right, hash) VALUES (?, ?, ?, ?, ?)`,
+        id,
+        INNER,
+        node.left,
+        node.right,
+        node.hash,
+      );
+    else
+      this.sql.exec(
+        `INSERT INTO ${this.nodes} (id, kind, hash, key_hash, value_hash) VALUES (?, ?, ?, ?, ?)`,
+        id,
+        LEAF,
+        node.hash,
+        node.keyHash,
+        node.valueHash,
+      );
+    this.remember(id, node.hash.slice());
+    return id;
+  }
+
+  remove(id: NodeId): void {
+    this.hashes.delete(id);
+    const cur = this.sql.exec(`DELETE FROM ${this.nodes} WHERE id = ?`, id);
+    if (cur.rowsWritten !== 1) throw new Error(`merkle store: remove of absent node ${id}`);
+  }
+
+  copyHash(id: NodeId, out: Uint8Array, offset: number): void {
+    if (id === EMPTY_NODE) {
+      out.fill(0, offset, offset + 32);
+      return;
+    }
+    const row = this.sql
+      .exec<{ hash: ArrayBuffer }>(`SELECT hash FROM ${this.nodes} WHERE id = ?`, id)
+      .toArray()[0];
+    if (!row) throw new Error(`merkle store: missing node ${id} (corrupt store)`);
+    out.set(new Uint8Array(row.hash), offset);
+  }
+
+  getRoot(): NodeId {
+    return (
+      this.sql.exec<{ id: number }>(`SELECT id FROM ${this.roots} WHERE one = 1`).toArray()[0]?.id ??
+      EMPTY_NODE
+    );
+  }
+
+  setRoot(id: NodeId): void {
+    this.sql.exec(
+      `INSERT INTO ${this.roots} (one, id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET id = excluded.id`,
+      id,
+    );
+  }
+
+  get size(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.nodes}`).one().n;
+  }
+}

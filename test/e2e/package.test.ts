@@ -1,0 +1,134 @@
+// The SDK as a user gets it: built with tsconfig.build.json, packed by `npm pack` (so `files`, `exports` and
+// `bin` are the published ones), unpacked into a project outside the repository, then imported from plain
+// Node, type-checked as a consumer would, and its CLI run. No tsx is reachable from that project: the
+// dependencies are linked one by one from the repository's node_modules, the dev tools are not.
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+const ROOT = join(import.meta.dirname, "..", "..");
+const tsc = createRequire(import.meta.url).resolve("typescript/lib/tsc.js");
+const onWindows = process.platform === "win32";
+
+interface PackageJson {
+  name: string;
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+}
+
+let dir: string;
+let app: string;
+let packedFiles: string[];
+let pkg: PackageJson;
+
+const node = (args: string[]) => exec(process.execPath, args, { cwd: app });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "aspec-package-"));
+  const src = join(dir, "src");
+  app = join(dir, "app");
+  await mkdir(src);
+  await mkdir(join(app, "node_modules"), { recursive: true });
+
+  // The build's tsc step, into the temporary tree instead of the repository's dist/.
+  await exec(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(src, "dist")], {
+    cwd: ROOT,
+  });
+  for (const f of ["package.json", "README.md"]) await copyFile(join(ROOT, f), join(src, f));
+  const { stdout } = await exec("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], {
+    cwd: src,
+    shell: onWindows,
+  });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed!.files.map((f) => f.path);
+
+  await exec("tar", ["-xzf", join(dir, packed!.filename), "-C", join(app, "node_modules")]);
+  await rename(join(app, "node_modules", "package"), join(app, "node_modules", "aspec-edge"));
+  pkg = JSON.parse(await readFile(join(app, "node_modules", "aspec-edge", "package.json"), "utf8"));
+  for (const dep of [...Object.keys(pkg.dependencies), "@types/node"]) {
+    const link = join(app, "node_modules", dep);
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(join(ROOT, "node_modules", dep), link, "junction");
+  }
+  await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the built SDK package", () => {
+  it("ships the built files and no TypeScript sources", () => {
+    expect(packedFiles).toContain("dist/client/index.js");
+    expect(packedFiles).toContain("dist/client/index.d.ts");
+    expect(packedFiles).toContain("dist/client/index.js.map");
+    expect(packedFiles).toContain(pkg.bin.aspec!.replace(/^\.\//, ""));
+    expect(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("imports from a plain Node script, with no tsx to be found", async () => {
+    const script = `
+      import { createRequire } from "node:module";
+      import { AspecClient, AspecError, generateKeyPair } from "aspec-edge/client";
+      import * as root from "aspec-edge";
+      let tsx = "found";
+      try { createRequire(import.meta.url).resolve("tsx"); } catch { tsx = "absent"; }
+      const replica = await generateKeyPair();
+      const replicas = [{ name: "weur", region: "Western Europe", publicKey: replica.publicKey }];
+      const requests = [];
+      const fetch = async (url) => {
+        requests.push(String(url));
+        return new Response(JSON.stringify({ replicas }), { headers: { "content-type": "application/json" } });
+      };
+      const c = await AspecClient.connect({ endpoint: "http://aspec.invalid", replica: "weur", fetch });
+      // Checked on the client, by the same op parser the server runs, before anything is sent.
+      const refused = await c.counter("hits").add(1.5).catch((e) => e);
+      console.log(JSON.stringify({
+        tsx,
+        sameAsRoot: root.AspecClient === AspecClient,
+        publicKeyLength: c.publicKey.length,
+        replicas: c.replicas.map((r) => r.name),
+        refused: refused instanceof AspecError ? refused.code : String(refused),
+        requests,
+      }));
+    `;
+    const { stdout } = await node(["--input-type=module", "-e", script]);
+    expect(JSON.parse(stdout)).toEqual({
+      tsx: "absent",
+      sameAsRoot: true,
+      publicKeyLength: 43,
+      replicas: ["weur"],
+      refused: "invalid_args",
+      requests: ["http://aspec.invalid/v1/replicas"],
+    });
+  });
+
+  it("type-checks in a consumer project (NodeNext resolution, strict)", async () => {
+    await writeFile(
+      join(app, "consumer.ts"),
+      [
+        `import { AspecClient, isAspecError, type OpReply, type ReadReply } from "aspec-edge/client";`,
+        `const c: AspecClient = await AspecClient.connect({ endpoint: "http://127.0.0.1:8787" });`,
+        `const w: OpReply = await c.counter("hits").add(1);`,
+        `const r: ReadReply = await c.get("hits");`,
+        `// @ts-expect-error: add takes a number`,
+        `await c.counter("hits").add("1");`,
+        `console.log(w.opId, r.value, isAspecError(null));`,
+      ].join("\n"),
+    );
+    const args = ["--noEmit", "--strict", "--skipLibCheck", "--target", "es2022", "--lib", "es2022"];
+    args.push("--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node", "consumer.ts");
+    const r = await node([tsc, ...args]).catch((e: { stdout: string }) => e);
+    expect(r.stdout).toBe("");
+  });
+
+  it("runs the CLI from its bin with plain node", async () => {
+    const { stdout } = await node([join("node_modules", "aspec-edge", pkg.bin.aspec!), "--help"]);
+    expect(stdout).toMatch(/^usage: aspec/);
+  });
+});

@@ -1,4 +1,4 @@
-// The SDK as a user gets it: built with tsconfig.build.json, packed by `npm pack` (so `files`, `exports` and
+// The SDK as a user gets it: built by scripts/build.ts, packed by `npm pack` (so `files`, `exports` and
 // `bin` are the published ones), unpacked into a project outside the repository, then imported from plain
 // Node, type-checked as a consumer would, and its CLI run. No tsx is reachable from that project: the
 // dependencies are linked one by one from the repository's node_modules, the dev tools are not.
@@ -7,6 +7,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } fr
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -35,8 +36,8 @@ beforeAll(async () => {
   await mkdir(src);
   await mkdir(join(app, "node_modules"), { recursive: true });
 
-  // The build's tsc step, into the temporary tree instead of the repository's dist/.
-  await exec(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(src, "dist")], {
+  // The build (`npm run build`), into the temporary tree instead of the repository's dist/.
+  await exec(process.execPath, ["--import", "tsx", "scripts/build.ts", "--out", join(src, "dist")], {
     cwd: ROOT,
   });
   for (const f of ["package.json", "README.md"]) await copyFile(join(ROOT, f), join(src, f));
@@ -67,6 +68,7 @@ describe("the built SDK package", () => {
     expect(packedFiles).toContain("dist/client/index.js");
     expect(packedFiles).toContain("dist/client/index.d.ts");
     expect(packedFiles).toContain("dist/client/index.js.map");
+    expect(packedFiles).toContain("dist/browser/aspec-client.js");
     expect(packedFiles).toContain(pkg.bin.aspec!.replace(/^\.\//, ""));
     expect(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
   });
@@ -106,6 +108,20 @@ describe("the built SDK package", () => {
       refused: "invalid_args",
       requests: ["http://aspec.invalid/v1/replicas"],
     });
+  });
+
+  it("has a browser bundle that loads on its own, with no node_modules around it", async () => {
+    const bare = join(dir, "bare");
+    await mkdir(bare);
+    const bundle = join(bare, "aspec-client.js");
+    await copyFile(join(app, "node_modules", "aspec-edge", "dist", "browser", "aspec-client.js"), bundle);
+    const script = `
+      import { AspecClient, generateKeyPair } from ${JSON.stringify(pathToFileURL(bundle).href)};
+      const key = await generateKeyPair();
+      console.log(JSON.stringify({ connect: typeof AspecClient.connect, publicKeyLength: key.publicKey.length }));
+    `;
+    const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script], { cwd: bare });
+    expect(JSON.parse(stdout)).toEqual({ connect: "function", publicKeyLength: 43 });
   });
 
   it("type-checks in a consumer project (NodeNext resolution, strict)", async () => {

@@ -22,7 +22,7 @@ export const ERROR_STATUS = {
   not_configured: 503,
   unavailable: 503,
   internal: 500,
-  // Input the API cannot keep faithfully or reads differently than it writes (docs/architecture.md).
+  // Input the API cannot keep faithfully, or would read back differently than it was written.
   invalid_key: 400,
   duplicate_field: 400,
   reserved_name: 400,

@@ -10,6 +10,7 @@ import { fromB64u } from "../shared/bytes.js";
 import { generateKeyPair, keyPairFromSeed, type KeyPair } from "../shared/crypto/keys.js";
 import type { TypeName } from "../shared/datatypes/index.js";
 import { isAspecError } from "../shared/errors.js";
+import { kvPath } from "../shared/kv-key.js";
 import { opIdOf, type SignedOp } from "../shared/ops.js";
 import type { OpReply, ReadReply, ReplicaInfo } from "../shared/replies.js";
 import { retryPolicy, type RetryPolicy } from "./backoff.js";
@@ -198,7 +199,8 @@ export class AspecClient implements OpSink {
   async get(key: string): Promise<ReadReply> {
     const asked = this.#home;
     const body = await requestJson(
-      { method: "GET", url: this.#url(`/v1/kv/${encodeURIComponent(key)}`, asked) },
+      // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
+      { method: "GET", url: this.#url(kvPath(key), asked) },
       this.#http,
     );
     const reply = await verifyReadReply(body, { replica: asked, key }, this.#pinned);

@@ -22,6 +22,11 @@ export const ERROR_STATUS = {
   not_configured: 503,
   unavailable: 503,
   internal: 500,
+  // Input the API cannot keep faithfully, or would read back differently than it was written.
+  invalid_key: 400,
+  duplicate_field: 400,
+  reserved_name: 400,
+  unsupported_media_type: 415,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -50,7 +55,7 @@ export class AspecError extends Error {
   /** Rebuild from a JSON error body (the SDK does this with replies); null if it isn't one. */
   static fromBody(body: unknown): AspecError | null {
     const e = (body as ErrorBody | null)?.error;
-    if (!e || typeof e.code !== "string" || !(e.code in ERROR_STATUS)) return null;
+    if (!e || typeof e.code !== "string" || !Object.hasOwn(ERROR_STATUS, e.code)) return null;
     return new AspecError(e.code, String(e.message), e.details);
   }
 }

@@ -13,10 +13,14 @@ import { DOMAIN, canonicalJson, type Json } from "./canonical.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import { DATA_TYPES, isTypeName, type TypeName } from "./datatypes/index.js";
 import { AspecError } from "./errors.js";
+import { JSON_DEPTH_MAX, jsonProblem } from "./json-value.js";
+import { checkKey, keyProblem } from "./kv-key.js";
 
-export const KEY_BYTES_MAX = 256;
+export { KEY_BYTES_MAX } from "./kv-key.js";
 export const OP_BYTES_MAX = 8 * 1024;
 export const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+/** `args` is an object holding values of up to `JSON_DEPTH_MAX` levels (a register's `v`). */
+export const ARGS_DEPTH_MAX = JSON_DEPTH_MAX + 1;
 
 export type OpId = string & { readonly __brand: "OpId" };
 
@@ -42,20 +46,18 @@ const b64u = (bytes: number) =>
 export const publicKeySchema = b64u(32);
 export const signatureSchema = b64u(64);
 
-export const keySchema = z
-  .string()
-  .min(1, "key is empty")
-  .refine((k) => utf8(k).length <= KEY_BYTES_MAX, { message: `key longer than ${KEY_BYTES_MAX} bytes` })
-  .refine((k) => !/[\u0000-\u001f]/.test(k), { message: "key contains control characters" });
+const isObjectRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The envelope, before the per-type argument check. */
 const envelopeSchema = z.strictObject({
   client: publicKeySchema,
   seq: z.int().min(1).max(SEQ_MAX),
-  key: keySchema,
+  key: z.string(), // its grammar is checked apart, for its own error code (kv-key.ts)
   type: z.string(),
   op: z.string(),
-  args: z.record(z.string(), z.unknown()),
+  // not z.record: it would drop a `__proto__` member the signature may cover (json-value.ts checks)
+  args: z.custom<Record<string, unknown>>(isObjectRecord, { message: "expected an object" }),
   ts: z.int().min(0).max(SEQ_MAX),
   sig: signatureSchema,
 });
@@ -83,14 +85,18 @@ export function parseOp(input: unknown): SignedOp {
 
 /** The schema path of `parseOp`: the reference behaviour, errors included. */
 export function parseOpReference(input: unknown): SignedOp {
-  if (typeof input === "object" && input !== null && "key" in input) {
-    const k = (input as { key: unknown }).key;
-    if (typeof k === "string" && utf8(k).length > KEY_BYTES_MAX)
-      throw new AspecError("payload_too_large", `key longer than ${KEY_BYTES_MAX} bytes`);
-  }
+  if (typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__"))
+    throw new AspecError("reserved_name", "the op has a member named '__proto__'");
   const env = envelopeSchema.safeParse(input);
   if (!env.success) throw new AspecError("invalid_request", zodMessage(env.error));
   const o = env.data;
+  checkKey(o.key);
+  const problem = jsonProblem(o.args, ARGS_DEPTH_MAX);
+  if (problem)
+    throw new AspecError(
+      problem.kind === "reserved_name" ? "reserved_name" : "invalid_args",
+      `args: ${problem.message}`,
+    );
   if (!isTypeName(o.type)) throw new AspecError("unknown_type", `unknown type '${o.type}'`);
   const schemas = DATA_TYPES[o.type].args as Record<string, z.ZodType>;
   const argSchema = Object.hasOwn(schemas, o.op) ? schemas[o.op] : undefined;
@@ -104,10 +110,7 @@ export function parseOpReference(input: unknown): SignedOp {
 }
 
 const B64U_RE = /^[A-Za-z0-9_-]+$/;
-const CONTROL_RE = /[\u0000-\u001f]/;
 const OP_FIELDS = ["client", "seq", "key", "type", "op", "args", "ts", "sig"] as const;
-/** A key of at most this many UTF-16 units is within KEY_BYTES_MAX (≤ 3 UTF-8 bytes per unit). */
-const KEY_UNITS_SURE = Math.floor(KEY_BYTES_MAX / 3);
 /** `{"args":,"client":,"key":,"op":,"seq":,"sig":,"ts":,"type":}`: the canonical op minus its values. */
 const OP_FRAME_BYTES = 8 * 3 + 2 + 7 + OP_FIELDS.join("").length;
 /** Digits of a safe integer, at most. */
@@ -146,10 +149,10 @@ function parseOpFast(input: unknown): SignedOp | null {
     if (typeof sig !== "string" || sig.length !== 86 || !B64U_RE.test(sig)) return null;
     if (!Number.isSafeInteger(seq) || (seq as number) < 1) return null;
     if (!Number.isSafeInteger(ts) || (ts as number) < 0) return null;
-    if (typeof key !== "string" || key.length === 0 || key.length > KEY_UNITS_SURE || CONTROL_RE.test(key))
-      return null;
+    if (typeof key !== "string" || keyProblem(key) !== null) return null;
     if (typeof type !== "string" || !Object.hasOwn(DATA_TYPES, type) || !isTypeName(type)) return null;
-    if (typeof op !== "string" || !isPlainRecord(args)) return null;
+    if (typeof op !== "string" || !isPlainRecord(args) || jsonProblem(args, ARGS_DEPTH_MAX) !== null)
+      return null;
     const schemas = DATA_TYPES[type].args as Record<string, z.ZodType>;
     if (!Object.hasOwn(schemas, op)) return null;
     const parsed = schemas[op]!.safeParse(args);

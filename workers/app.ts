@@ -1,15 +1,29 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
 import { Hono, type Context } from "hono";
-import { AspecError, isAspecError } from "../shared/errors.js";
-import { OP_BYTES_MAX, parseOp } from "../shared/ops.js";
+import { AspecError, isAspecError, type ErrorCode } from "../shared/errors.js";
+import { keyFromPath } from "../shared/kv-key.js";
+import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
+import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
 import type { RpcResult } from "../durable-objects/edge-replica.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
+import { isJsonUtf8 } from "./media-type.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
+/** The op object around its `args`: deeper nesting can only be inside args, so it is their error. */
+export const BODY_DEPTH_MAX = ARGS_DEPTH_MAX + 1;
+
+const KV_PREFIX = "/v1/kv/";
+
+const BODY_ERROR: Record<StrictJsonErrorKind, ErrorCode> = {
+  syntax: "malformed_json",
+  duplicate: "duplicate_field",
+  reserved_name: "reserved_name",
+  too_deep: "invalid_args",
+};
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -28,16 +42,25 @@ function unwrap<T>(r: RpcResult<T>): T {
 }
 
 async function readJsonBody(c: AppContext): Promise<unknown> {
+  if (!isJsonUtf8(c.req.header("content-type")))
+    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > BODY_BYTES_MAX)
     throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > BODY_BYTES_MAX)
     throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  let text: string;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
   } catch {
-    throw new AspecError("malformed_json", "the body is not valid UTF-8 JSON");
+    throw new AspecError("malformed_json", "the body is not valid UTF-8");
+  }
+  try {
+    return parseStrictJson(text, BODY_DEPTH_MAX);
+  } catch (e) {
+    if (!(e instanceof StrictJsonError)) throw e;
+    throw new AspecError(BODY_ERROR[e.kind], `the body is not accepted JSON: ${e.message} (at ${e.at})`);
   }
 }
 
@@ -61,8 +84,13 @@ export function createApp() {
     return c.json(unwrap(await stub.submit(replica.name, op)));
   });
 
-  app.get("/v1/kv/:key{.+}", async (c) => {
-    const key = c.req.param("key");
+  // Everything after the prefix, raw, percent-decoded once (not Hono's param, whose pattern misses
+  // keys with a newline and whose decoding is not this API's): one key grammar with the writes.
+  app.get(`${KV_PREFIX}*`, async (c) => {
+    const path = new URL(c.req.url).pathname;
+    // the router matched a decoded path; a prefix that was itself percent-encoded is no kv path
+    if (!path.startsWith(KV_PREFIX)) throw new AspecError("not_found", `no route for GET ${path}`);
+    const key = keyFromPath(path.slice(KV_PREFIX.length));
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.read(replica.name, key)));
   });

@@ -34,7 +34,9 @@ export function chooseReplica(
       });
     return r;
   }
-  for (const region of (continent && CONTINENT_REGION[continent]) || []) {
+  const preferred =
+    continent && Object.hasOwn(CONTINENT_REGION, continent) ? CONTINENT_REGION[continent]! : [];
+  for (const region of preferred) {
     const r = replicas.find((x) => x.region === region);
     if (r) return r;
   }

@@ -2,12 +2,21 @@
  * Ed25519 with one interface over two engines: WebCrypto (workerd, Node ≥ 20, current browsers;
  * ~16× faster inside workerd) and @noble/ed25519 (runtimes whose WebCrypto lacks Ed25519).
  * Both produce byte-identical signatures (RFC 8032 is deterministic); the interop test checks it.
+ * Both verify under the one policy of `ed25519-policy.ts` (refused keys and signature encodings,
+ * then the cofactorless equation), so they accept exactly the same signatures.
  *
  * Keys travel as base64url: a 32-byte secret seed, a 32-byte public key, a 64-byte signature.
  */
 import * as noble from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { concatBytes, fromHex } from "../bytes.js";
+import { bytesEqual, concatBytes, fromHex } from "../bytes.js";
+import {
+  ED25519_L,
+  acceptedPublicKey,
+  bytesToBigIntLE,
+  isAcceptableSignatureShape,
+  passesPolicy,
+} from "./ed25519-policy.js";
 
 noble.hashes.sha512 = sha512;
 
@@ -22,13 +31,16 @@ export const nobleEngine: Ed25519Engine = {
   name: "noble",
   publicKey: (seed) => noble.getPublicKeyAsync(seed),
   sign: (seed, msg) => noble.signAsync(msg, seed),
+  // noble's own verify is cofactored (it accepts a mixed-order R that WebCrypto refuses), so the
+  // policy's cofactorless equation is computed here with its point arithmetic.
   async verify(pub, msg, sig) {
-    if (pub.length !== 32 || sig.length !== 64) return false;
-    try {
-      return await noble.verifyAsync(sig, msg, pub);
-    } catch {
-      return false;
-    }
+    const a = acceptedPublicKey(pub);
+    if (a === null || !isAcceptableSignatureShape(sig)) return false;
+    const r = sig.subarray(0, 32);
+    const s = bytesToBigIntLE(sig.subarray(32));
+    const k = bytesToBigIntLE(sha512(concatBytes(r, pub, msg))) % ED25519_L;
+    const expected = noble.Point.BASE.multiply(s, false).subtract(a.multiply(k, false));
+    return bytesEqual(expected.toBytes(), r);
   },
 };
 
@@ -83,7 +95,7 @@ function webCryptoEngine(subtle: SubtleCrypto): Ed25519Engine {
       return new Uint8Array(await subtle.sign(ALG, await privKey(seed), buf(msg)));
     },
     async verify(pub, msg, sig) {
-      if (pub.length !== 32 || sig.length !== 64) return false;
+      if (!passesPolicy(pub, sig)) return false;
       try {
         return await subtle.verify(ALG, await pubKey(pub), buf(sig), buf(msg));
       } catch {
@@ -100,7 +112,25 @@ function base64UrlToBytes(s: string): Uint8Array {
 
 let selected: Promise<Ed25519Engine> | undefined;
 
-/** Probe once whether this runtime's WebCrypto does Ed25519 end to end; fall back to noble. */
+/**
+ * A signature that only a cofactored verifier accepts: R = [r]B + T (T of order 8), S = r + k·a,
+ * under the key of seed 0x2a×32 (made with @noble/ed25519 point arithmetic). It passes every
+ * policy check before the equation, so it tells which equation an engine uses (the tests use it too).
+ */
+export const COFACTORED_ONLY = {
+  pub: fromHex("197f6b23e16c8532c6abc838facd5ea789be0c76b2920334039bfa8b3d368d61"),
+  msg: fromHex("6173706563206564323535313920706f6c6963792070726f62653a206d697865642d6f726465722052"),
+  sig: fromHex(
+    "01bfd6e8f2bd0b0a3714561679d110aa51f339cc2f7b444d6e40fd5958fdb721" +
+      "683c9bc29d659265eb29df87e30d117dffb5a6977c93356d90b1547410143109",
+  ),
+};
+
+/**
+ * Probe once whether this runtime's WebCrypto does Ed25519 end to end and verifies cofactorless,
+ * as the policy does; otherwise fall back to noble (a cofactored WebCrypto would accept signatures
+ * the other verifiers refuse).
+ */
 export function ed25519(): Promise<Ed25519Engine> {
   selected ??= (async () => {
     const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
@@ -110,7 +140,9 @@ export function ed25519(): Promise<Ed25519Engine> {
       const seed = new Uint8Array(32).fill(7);
       const msg = new Uint8Array([1, 2, 3]);
       const sig = await eng.sign(seed, msg);
-      if (await eng.verify(await eng.publicKey(seed), msg, sig)) return eng;
+      const honest = await eng.verify(await eng.publicKey(seed), msg, sig);
+      const cofactored = await eng.verify(COFACTORED_ONLY.pub, COFACTORED_ONLY.msg, COFACTORED_ONLY.sig);
+      if (honest && !cofactored) return eng;
     } catch {
       /* fall through */
     }

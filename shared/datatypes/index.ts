@@ -13,6 +13,8 @@ export const TYPE_NAMES = Object.keys(DATA_TYPES) as TypeName[];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDataType = DataType<any, any>;
 export const dataType = (t: TypeName): AnyDataType => DATA_TYPES[t] as AnyDataType;
-export const isTypeName = (t: unknown): t is TypeName => typeof t === "string" && t in DATA_TYPES;
+/** Own names only: `in` would also accept `toString`, `__proto__`, … from Object.prototype. */
+export const isTypeName = (t: unknown): t is TypeName =>
+  typeof t === "string" && Object.hasOwn(DATA_TYPES, t);
 
 export type { DataType, Decision, OpContext, OpStatus } from "./datatype.js";

@@ -22,8 +22,12 @@ function insertSorted(arr: string[], items: string[]): string[] {
   return changed ? [...set].sort() : arr;
 }
 
+/** Own entries only: an element may be named `__proto__` or `toString`. */
+const tagsOf = (s: OrSetState, x: string): string[] | undefined =>
+  Object.hasOwn(s.adds, x) ? s.adds[x] : undefined;
+
 function liveTags(s: OrSetState, x: string): string[] {
-  const tags = s.adds[x];
+  const tags = tagsOf(s, x);
   if (!tags) return [];
   const removed = new Set(s.removed);
   return tags.filter((t) => !removed.has(t));
@@ -54,7 +58,7 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
   },
   apply(s, e) {
     if ("add" in e) {
-      const prev = s.adds[e.add] ?? [];
+      const prev = tagsOf(s, e.add) ?? [];
       const next = insertSorted(prev, [e.tag]);
       return next === prev ? s : { adds: { ...s.adds, [e.add]: next }, removed: s.removed };
     }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Json } from "../canonical.js";
 import { canonicalSize } from "../canonical.js";
+import { jsonValue } from "../json-value.js";
 import type { DataType } from "./datatype.js";
 
 export const REGISTER_VALUE_BYTES_MAX = 4096;
@@ -17,9 +18,8 @@ export interface RegisterState {
 }
 export type RegisterEffect = RegisterState;
 
-const json: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
-);
+/** Bounded depth, no `__proto__`, nothing JSON can't carry: see json-value.ts. */
+const json: z.ZodType<Json> = jsonValue;
 
 function wins(a: RegisterState, b: RegisterState | null): boolean {
   if (!b) return true;

@@ -27,6 +27,7 @@ describe("replica keys", () => {
     const r2 = await call(prod, "/v1/ops?replica=weur", {
       method: "POST",
       body: JSON.stringify(await c.sign("k/prod", "counter", "add", { n: 1 })),
+      headers: { "content-type": "application/json" }, // else 415 comes first
     });
     expect(r2.status).toBe(503);
     expect(await r2.json()).toMatchObject({ error: { code: "not_configured" } });

@@ -60,8 +60,8 @@ describe("parseOp", () => {
     expect(code(() => parseOp({ ...o, type: "nope" }))).toBe("unknown_type");
     expect(code(() => parseOp({ ...o, op: "__proto__" }))).toBe("unknown_op");
     expect(code(() => parseOp({ ...o, args: { n: 1, m: 2 } }))).toBe("invalid_args");
-    expect(code(() => parseOp({ ...o, key: "" }))).toBe("invalid_request");
-    expect(code(() => parseOp({ ...o, key: "é".repeat(200) }))).toBe("payload_too_large");
+    expect(code(() => parseOp({ ...o, key: "" }))).toBe("invalid_key");
+    expect(code(() => parseOp({ ...o, key: "é".repeat(200) }))).toBe("invalid_key"); // one key grammar
     expect(code(() => parseOp({ ...o, seq: 0 }))).toBe("invalid_request");
     expect(code(() => parseOp({ ...o, sig: o.sig.slice(1) }))).toBe("invalid_request");
   });

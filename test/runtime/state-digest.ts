@@ -1,0 +1,35 @@
+/**
+ * A digest of everything a replica holds: every row of every table of its SQLite storage, plus
+ * whether an alarm is set. Refused requests must leave it unchanged — row counts alone would miss
+ * a changed value or a swapped row.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { toHex, utf8 } from "../../shared/bytes.js";
+import { sha256 } from "../../shared/hash.js";
+import { REPLICAS, stub } from "./helpers.js";
+
+/** Every table (not the platform's own `_cf_` ones), every row in primary-key order, as one text. */
+export async function dumpReplica(name: string): Promise<string> {
+  return runInDurableObject(stub(name) as unknown as DurableObjectStub, async (_instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
+      )
+      .toArray()
+      .map((t) => t.name);
+    const parts = tables.map((t) => {
+      const rows = sql.exec(`SELECT * FROM "${t}" ORDER BY 1`).toArray();
+      return `${t}\n${rows.map((r) => JSON.stringify(r)).join("\n")}`;
+    });
+    parts.push(`alarm ${(await state.storage.getAlarm()) === null ? "none" : "set"}`);
+    return parts.join("\n\n");
+  });
+}
+
+/** SHA-256 of each replica's dump, by replica name. */
+export async function digestAll(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const r of REPLICAS) out[r] = toHex(sha256(utf8(await dumpReplica(r))));
+  return out;
+}

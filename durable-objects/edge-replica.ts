@@ -7,7 +7,8 @@ import { DurableObject } from "cloudflare:workers";
 import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
-import { applyEffect, decideOp, valueOf } from "../shared/materialize.js";
+import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
+import { applyEffect, decideOp, effectLoses, effectStamp, valueOf } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import { signReply, type OpReply, type ReadReply } from "../shared/replies.js";
 import {
@@ -34,6 +35,8 @@ export interface ApplyReport {
   malformed: number;
   badSignature: number;
   typeConflicts: number;
+  /** Register stamps more than HLC_AHEAD_MAX_MS ahead of this replica's clock: refused, not recorded. */
+  stampAhead: number;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -57,6 +60,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
   private key: Promise<KeyPair> | undefined;
   private name: string | undefined;
+  private clock: Hlc | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,17 +78,30 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         const stored = this.store.getOp(opId);
         const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
         if (admission.kind === "duplicate")
-          return { ...stored!, duplicate: true, pending: this.store.clientPending(op.client) };
+          return {
+            ...stored!,
+            superseded: this.store.isSuperseded(opId),
+            duplicate: true,
+            pending: this.store.clientPending(op.client),
+          };
         const rec = this.store.getRecord(op.key);
-        const d = decideOp(rec, op);
+        const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
         if (d.reason === "type_mismatch")
           throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
+        this.absorbStamp(op.type, d.effect);
         const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
         if (d.reason) entry.reason = d.reason;
         if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value);
         const pending = this.store.noteClientSeq(op.client, op.seq, 1);
-        return { status: d.status, reason: d.reason, value: d.value, duplicate: false, pending };
+        return {
+          status: d.status,
+          reason: d.reason,
+          value: d.value,
+          superseded: d.superseded === true,
+          duplicate: false,
+          pending,
+        };
       });
       await this.scheduleDrain();
       const reply: Omit<OpReply, "sig"> = {
@@ -92,9 +109,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         opId,
         key: op.key,
         type: op.type,
-        tentative: outcome.reason
-          ? { status: outcome.status, reason: outcome.reason, value: outcome.value }
-          : { status: outcome.status, value: outcome.value },
+        tentative: {
+          status: outcome.status,
+          ...(outcome.reason ? { reason: outcome.reason } : {}),
+          value: outcome.value,
+          ...(outcome.superseded ? { superseded: true as const } : {}),
+        },
         replica: name,
         certificate: null,
         uncertified: outcome.pending,
@@ -135,7 +155,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       malformed: 0,
       badSignature: 0,
       typeConflicts: 0,
+      stampAhead: 0,
     };
+    const now = Date.now();
     const entries = parseEntries(msg.entries);
     const fresh: ReplicatedOp[] = [];
     for (const e of entries) {
@@ -155,12 +177,16 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           return;
         }
         if (this.store.hasOp(opId)) return void report.duplicates++; // arrived during verification
+        if (this.refuseStampAhead(e, now, msg.origin)) return void report.stampAhead++;
         let rec = this.store.getRecord(e.op.key);
         if (e.effect !== null) {
+          const lost = effectLoses(rec, e.op.type, e.effect);
           const next = applyEffect(rec, e.op.type, e.effect);
           if (next) {
             this.store.putRecord(e.op.key, next);
             rec = next;
+            this.absorbStamp(e.op.type, e.effect);
+            if (lost) this.store.markSuperseded(opId);
           } else {
             report.typeConflicts++;
             console.log({ event: "type_conflict", replica: name, origin: msg.origin, opId, key: e.op.key });
@@ -221,6 +247,35 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       throw e;
     });
     return this.key;
+  }
+
+  /** This replica's hybrid logical clock (meta `hlc`: survives restarts), cached in memory. */
+  private hlc(): Hlc {
+    return (this.clock ??= parseHlc(this.store.getMeta("hlc")));
+  }
+
+  /**
+   * Absorb the stamp an applied effect carries (this replica's own or another's), inside the write's
+   * transaction, so every later local write is stamped after it. A rolled-back transaction may leave
+   * the cached clock ahead of the stored one: harmless, stamps only need to grow.
+   */
+  private absorbStamp(type: ReplicatedOp["op"]["type"], effect: unknown): void {
+    const s = effectStamp(type, effect);
+    if (s === undefined || compareHlc(s, this.hlc()) <= 0) return;
+    this.store.setMeta("hlc", formatHlc(s));
+    this.clock = s;
+  }
+
+  /**
+   * A remote stamp too far ahead of this replica's clock would pin the register here (and drag this
+   * clock ahead): refuse the op, unrecorded, so a later re-delivery can still apply it.
+   */
+  private refuseStampAhead(e: ReplicatedOp, nowMs: number, origin: string): boolean {
+    const stamp = effectStamp(e.op.type, e.effect);
+    const v = stamp ? remoteStampVerdict(stamp, nowMs) : undefined;
+    if (!v || v.ok) return false;
+    console.log({ event: "remote_stamp_ahead", origin, opId: opIdOf(e.op), aheadMs: v.aheadMs });
+    return true;
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {

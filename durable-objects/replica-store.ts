@@ -25,6 +25,19 @@ CREATE TABLE IF NOT EXISTS ops (
 CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, max_seq INTEGER NOT NULL, pending INTEGER NOT NULL);
 `;
 
+/** Tables added beside the first schema (additive). */
+const LWW_AND_EVIDENCE = `
+-- register writes that arrived here already older than the key's winner (replies say so)
+CREATE TABLE IF NOT EXISTS superseded_ops (op_id TEXT PRIMARY KEY);
+-- evidence against a client: two ops it signed under one op id (kept: the version this replica holds).
+-- refused = 1: replicas accepted both versions, so this replica refuses the client's new ops.
+CREATE TABLE IF NOT EXISTS client_evidence (
+  op_id TEXT PRIMARY KEY, client TEXT NOT NULL, kept TEXT NOT NULL, other TEXT NOT NULL,
+  refused INTEGER NOT NULL, at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS client_evidence_client ON client_evidence (client, refused);
+`;
+
 export interface StoredOp {
   opId: string;
   origin: string;
@@ -37,6 +50,7 @@ export interface StoredOp {
 export class ReplicaStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    sql.exec(LWW_AND_EVIDENCE);
   }
 
   getMeta(k: string): string | undefined {
@@ -157,5 +171,12 @@ export class ReplicaStore {
         origin,
       )
       .one().n;
+  }
+
+  markSuperseded(opId: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO superseded_ops (op_id) VALUES (?)", opId);
+  }
+  isSuperseded(opId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM superseded_ops WHERE op_id = ?", opId).toArray().length > 0;
   }
 }

@@ -21,6 +21,12 @@ export interface TentativeResult {
   reason?: string;
   /** The key's value at this replica right after the op. */
   value: Json;
+  /**
+   * A register write that lost: when it was applied here the register already held a write with a
+   * later stamp, so `value` is that write's. (At its origin a write is stamped after everything the
+   * origin had seen and so wins there; it can lose only to a concurrent write at another replica.)
+   */
+  superseded?: true;
 }
 
 /** Reply to `POST /v1/ops`. */

@@ -48,7 +48,7 @@ export class SysLike extends DurableObject<Env> {
       const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
       if (admission.kind === "duplicate") return { ...stored!, duplicate: true };
       const rec = this.store.getRecord(op.key);
-      const d = decideOp(rec, op);
+      const d = decideOp(rec, op, { kind: "origin", stamp: { wall: now, logical: 0 } });
       const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
       if (d.reason) entry.reason = d.reason;
       if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);

@@ -15,4 +15,4 @@ export type AnyDataType = DataType<any, any>;
 export const dataType = (t: TypeName): AnyDataType => DATA_TYPES[t] as AnyDataType;
 export const isTypeName = (t: unknown): t is TypeName => typeof t === "string" && t in DATA_TYPES;
 
-export type { DataType, Decision, OpContext, OpStatus } from "./datatype.js";
+export type { DataType, Decision, DecideOrder, OpContext, OpStatus } from "./datatype.js";

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   unknown_replica: 404,
   unknown_op_id: 404,
   seq_replayed: 409,
+  op_expired: 409,
   type_mismatch: 409,
   payload_too_large: 413,
   ts_out_of_range: 422,

@@ -10,7 +10,7 @@
  * exit, so that no workerd is left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** How long to wait for `readyPath`; default 60 s. */
   readyTimeoutMs?: number;
+  /** Reuse this `--persist-to` dir (a restart after `crash()`); a fresh temp dir if unset. */
+  persistDir?: string;
 }
 
 export interface DevServer {
@@ -52,6 +54,11 @@ export interface DevServer {
   output(): string;
   /** SIGTERM the process group, SIGKILL it after 5 s if still alive, remove the state dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL wrangler and every process under it (workerd too, so its ports free) at once, as a
+   * machine crash would; the state dir is kept for a restart with `persistDir`.
+   */
+  crash(): Promise<void>;
 }
 
 function listen(s: Server): Promise<number> {
@@ -91,6 +98,42 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Every live descendant of `root`, from /proc (Linux; empty elsewhere). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const d of entries) {
+    try {
+      const m = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, "utf8"));
+      if (m) children.set(Number(m[1]), [...(children.get(Number(m[1])) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 async function waitGroupExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -126,7 +169,7 @@ const running = new Set<DevServer>();
 /** Start `wrangler dev` on free ports with fresh state and wait until `readyPath` answers 2xx. */
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
   const [port, inspectorPort] = (await freePorts(2)) as [number, number];
-  const persistDir = mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
   const args = [
     "dev",
     ...(o.config === undefined ? [] : ["--config", o.config]),
@@ -196,6 +239,27 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
         log?.end();
         rmSync(persistDir, { recursive: true, force: true });
       })()),
+    crash: async () => {
+      if (stopped) return stopped;
+      stopped = (async () => {
+        // the whole group, and each descendant by pid in case one left the group
+        const tree = descendants(pid);
+        killGroup(pid, "SIGKILL");
+        for (const p of tree) {
+          try {
+            process.kill(p, "SIGKILL");
+          } catch {
+            /* gone */
+          }
+        }
+        await waitGroupExit(pid, STOP_WAIT_MS);
+        const deadline = Date.now() + STOP_WAIT_MS;
+        while (tree.some(alive) && Date.now() < deadline) await sleep(50);
+        running.delete(server);
+        log?.end();
+      })();
+      return stopped;
+    },
   };
   running.add(server);
   const describe = () => (o.logFile === undefined ? "" : `; see ${o.logFile}`) + `:\n${out}`;

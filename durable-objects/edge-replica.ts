@@ -11,7 +11,13 @@ import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
 import { applyEffect, decideOp, effectLoses, effectStamp, valueOf } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
-import { signReply, type OpReply, type ReadReply } from "../shared/replies.js";
+import {
+  signErrorReply,
+  signReply,
+  type ErrorReply,
+  type OpReply,
+  type ReadReply,
+} from "../shared/replies.js";
 import { isDev } from "../shared/config.js";
 import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
@@ -20,8 +26,11 @@ import type { Faults } from "./delivery-store.js";
 import { Delivery, type LogPage } from "./delivery.js";
 import { ReplicaStore } from "./replica-store.js";
 
-/** RPC results carry errors as data: an exception's code would not survive the RPC boundary. */
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody["error"] };
+/**
+ * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
+ * error is the HTTP body to answer with: signed by the replica (`ErrorReply`) whenever it has its key.
+ */
+export type RpcResult<T> = { ok: true; value: T } | ({ ok: false } & (ErrorReply | ErrorBody));
 
 export interface ApplyReport {
   applied: number;
@@ -83,7 +92,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
   async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
-    return this.guard(async () => {
+    return this.guard({ opId: opIdOf(op) }, async () => {
       const key = await this.identity(name);
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
       const opId = opIdOf(op);
@@ -150,7 +159,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /** GET /v1/kv/:key: the tentative value. */
   async read(name: string, key: string): Promise<RpcResult<ReadReply>> {
-    return this.guard(async () => {
+    return this.guard({ key }, async () => {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       const rec = this.store.getRecord(key);
@@ -366,12 +375,29 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return true;
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
+  /**
+   * Run an RPC; a refusal (`AspecError`) becomes data, signed with this replica's key and naming what
+   * was refused (`about`). Unsigned only when the replica has no key (e.g. `not_configured`).
+   */
+  private async guard<T>(
+    about: { opId?: string; key?: string },
+    fn: () => Promise<T>,
+  ): Promise<RpcResult<T>> {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
-      if (isAspecError(e)) return { ok: false, error: (e as AspecError).toBody().error };
-      throw e;
+      if (!isAspecError(e)) throw e;
+      const error = (e as AspecError).toBody().error;
+      const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
+      if (!key) return { ok: false, error };
+      const signed = await signErrorReply(key.secret, {
+        error,
+        kind: "error",
+        replica: this.name!,
+        ...about,
+        time: Date.now(),
+      });
+      return { ok: false, ...signed };
     }
   }
 }

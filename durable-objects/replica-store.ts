@@ -237,6 +237,8 @@ export class ReplicaStore {
     }
     for (const [client, seq] of maxSeq)
       this.sql.exec("UPDATE clients SET collected_seq = max(collected_seq, ?) WHERE client = ?", seq, client);
+    // a collected op's marks go with it (its retry is refused before they would be read)
+    for (const { op_id } of ids) this.sql.exec("DELETE FROM superseded_ops WHERE op_id = ?", op_id);
     return ids.length;
   }
 

@@ -7,6 +7,7 @@ import { DOMAIN } from "./canonical.js";
 import type { Certificate } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
+import type { ErrorBody } from "./errors.js";
 
 /** Public description of one edge replica (`GET /v1/replicas`). */
 export interface ReplicaInfo {
@@ -63,6 +64,33 @@ export interface ReadReply {
 }
 
 export type ReplicaReply = OpReply | ReadReply;
+
+/**
+ * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with
+ * signed fields beside it, signed by the replica over `canonicalBytes(DOMAIN.replicaError, reply
+ * without sig)`, so a refusal (e.g. a false `seq_replayed`) is as attributable as an answer. Errors
+ * the edge Worker gives before any replica saw the request (malformed JSON, bad shape) are unsigned.
+ */
+export interface ErrorReply {
+  error: ErrorBody["error"];
+  kind: "error";
+  replica: string;
+  /** The refused op (`POST /v1/ops`). */
+  opId?: string;
+  /** The key read (`GET /v1/kv/:key`). */
+  key?: string;
+  time: number;
+  sig: string;
+}
+
+export async function signErrorReply(secret: string, body: Unsigned<ErrorReply>): Promise<ErrorReply> {
+  return { ...body, sig: await signCanonical(secret, DOMAIN.replicaError, body) };
+}
+
+export function verifyErrorReply(publicKey: string, reply: ErrorReply): Promise<boolean> {
+  const { sig, ...body } = reply;
+  return verifyCanonical(publicKey, DOMAIN.replicaError, body, sig);
+}
 export type Unsigned<T extends { sig: string }> = Omit<T, "sig">;
 
 export async function signReply<T extends ReplicaReply>(secret: string, body: Unsigned<T>): Promise<T> {

@@ -1,8 +1,9 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
 import { Hono, type Context } from "hono";
-import { AspecError, isAspecError } from "../shared/errors.js";
+import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import type { RpcResult } from "../durable-objects/edge-replica.js";
+import type { ErrorReply } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
@@ -22,9 +23,18 @@ function homeReplica(c: AppContext) {
   return { replica: r, stub: replicaStub(c.env, r) };
 }
 
+/** A replica's refusal on its way to `onError`, which answers with the body as the replica signed it. */
+class ReplicaRefusal extends Error {
+  constructor(readonly body: ErrorReply | ErrorBody) {
+    super(body.error.message);
+    this.name = "ReplicaRefusal";
+  }
+}
+
 function unwrap<T>(r: RpcResult<T>): T {
   if (r.ok) return r.value;
-  throw new AspecError(r.error.code, r.error.message, r.error.details);
+  const { ok: _ok, ...body } = r;
+  throw new ReplicaRefusal(body);
 }
 
 async function readJsonBody(c: AppContext): Promise<unknown> {
@@ -72,6 +82,8 @@ export function createApp() {
   );
 
   app.onError((err, c) => {
+    if (err instanceof ReplicaRefusal)
+      return c.json(err.body, (ERROR_STATUS[err.body.error.code] ?? 500) as 400);
     if (isAspecError(err)) return c.json(err.toBody(), err.status as 400);
     console.log({ event: "internal_error", message: String(err), stack: (err as Error).stack });
     return c.json(new AspecError("internal", "internal error").toBody(), 500);

@@ -66,7 +66,10 @@ export const horizonMs = (env: Env): number =>
   envMs(env.DEDUPE_HORIZON_MS, DEDUPE_HORIZON_MS_DEFAULT, 365 * 24 * 3600_000);
 
 /** Applies parsed entries from `origin` (the replica's own apply path) and reports each position. */
-export type ApplyEntries = (origin: string, entriesJson: string) => Promise<{ cursor: number }>;
+export type ApplyEntries = (
+  origin: string,
+  entriesJson: string,
+) => Promise<{ cursor: number; applied: number }>;
 
 export class Delivery {
   readonly book: DeliveryStore;
@@ -249,7 +252,19 @@ export class Delivery {
               cursor,
               ANTI_ENTROPY_PAGE_MAX,
             );
-            const after = got.entries === "[]" ? cursor : (await apply(peer.name, got.entries)).cursor;
+            let after = cursor;
+            if (got.entries !== "[]") {
+              const r = await apply(peer.name, got.entries);
+              after = r.cursor;
+              // ops the queue had not brought: what anti-entropy repaired
+              if (r.applied > 0)
+                console.log({
+                  event: "anti_entropy_applied",
+                  replica: me,
+                  origin: peer.name,
+                  applied: r.applied,
+                });
+            }
             if (after >= got.head) {
               const c = this.book.cursor(peer.name);
               this.book.putCursor(peer.name, { ...c, syncedAt: Math.max(c.syncedAt, started) });

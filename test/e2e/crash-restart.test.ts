@@ -99,6 +99,7 @@ describe("crash and restart of wrangler dev under load", () => {
       readyPath: "/v1/replicas",
       vars: { ENVIRONMENT: "dev" },
       persistDir: first.persistDir,
+      logLevel: "log", // the replicas' structured logs: what anti-entropy and re-send repaired
     });
     const restarted = Date.now();
     const missing = async () => {
@@ -116,8 +117,12 @@ describe("crash and restart of wrangler dev under load", () => {
       await sleep(250);
       left = await missing();
     }
+    const out = second.output();
+    const sum = (re: RegExp) => [...out.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
     console.log({
       event: "crash_restart",
+      appliedByAntiEntropy: sum(/anti_entropy_applied[^}]*applied: (\d+)/g),
+      resendTicks: [...out.matchAll(/event: '?resend/g)].length,
       acknowledged: acked,
       missingAtFirstRead: firstRead,
       missingAtEnd: left,

@@ -97,9 +97,10 @@ export class Delivery {
 
   // --- receiver side -----------------------------------------------------------------------
 
-  /** Whether `origin`'s position `pos` was handled here already (a re-sent or pulled copy). */
-  seen(origin: string, pos: number | undefined): boolean {
-    return pos !== undefined && isHandled(this.book.cursor(origin), pos);
+  /** Whether a position of `origin` was handled here already (a re-sent or pulled copy), as of now. */
+  seenIn(origin: string): (pos: number | undefined) => boolean {
+    const c = this.book.cursor(origin);
+    return (pos) => pos !== undefined && isHandled(c, pos);
   }
   /** Record positions handled (inside the apply transaction); returns the new cursor. */
   handled(me: string, origin: string, positions: number[]): number {

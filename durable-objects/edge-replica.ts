@@ -207,8 +207,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const entries = parseEntries(entriesJson);
     const fresh: ReplicatedOp[] = [];
     const handled: number[] = [];
+    let seen = this.delivery.seenIn(origin); // a snapshot of the cursor, taken again after the await
     const isOld = (e: ReplicatedOp) =>
-      this.delivery.seen(origin, e.pos) ||
+      seen(e.pos) ||
       this.store.hasOp(opIdOf(e.op)) ||
       e.op.seq <= this.store.collectedSeq(e.op.client);
     for (const e of entries) {
@@ -227,6 +228,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       });
     const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
     this.ctx.storage.transactionSync(() => {
+      seen = this.delivery.seenIn(origin);
       fresh.forEach((e, i) => {
         const opId = opIdOf(e.op);
         if (!verified[i]) {

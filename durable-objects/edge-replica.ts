@@ -15,6 +15,7 @@ import {
   signErrorReply,
   signReply,
   type ErrorReply,
+  type EvidenceReply,
   type OpReply,
   type ReadReply,
 } from "../shared/replies.js";
@@ -24,6 +25,13 @@ import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import { Delivery, type LogPage } from "./delivery.js";
+import {
+  knownOtherVersion,
+  noteReplay,
+  refuseEquivocator,
+  replaces,
+  resolveEquivocation,
+} from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 
 /**
@@ -40,6 +48,8 @@ export interface ApplyReport {
   typeConflicts: number;
   /** Register stamps more than HLC_AHEAD_MAX_MS ahead of this replica's clock: refused, not recorded. */
   stampAhead: number;
+  /** Ops whose id this replica held with other content, both signed by the client: evidence kept. */
+  equivocations: number;
   /** This receiver's cursor for the message's origin afterwards (what it confirms to the origin). */
   cursor: number;
 }
@@ -65,6 +75,7 @@ export interface ReplicaStats {
 export interface ReplicaRpc {
   submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>>;
   read(name: string, key: string): Promise<RpcResult<ReadReply>>;
+  evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>>;
   applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport>;
   /** Anti-entropy: this replica's own ops after `after` (the requester's cursor, thereby confirmed). */
   opsSince(name: string, requester: string, after: number, limit: number): Promise<LogPage>;
@@ -92,68 +103,87 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
   async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
-    return this.guard({ opId: opIdOf(op) }, async () => {
-      const key = await this.identity(name);
-      if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
-      const opId = opIdOf(op);
-      const now = Date.now();
-      const outcome = this.ctx.storage.transactionSync(() => {
-        const stored = this.store.getOp(opId);
-        // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
-        if (!stored && op.seq <= this.store.collectedSeq(op.client))
-          throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
-            lastSeq: this.store.clientMaxSeq(op.client),
-          });
-        const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
-        if (admission.kind === "duplicate")
+    return this.guard(
+      { opId: opIdOf(op) },
+      async () => {
+        const key = await this.identity(name);
+        if (!(await verifyOp(op)))
+          throw new AspecError("bad_signature", "the op's signature does not verify");
+        refuseEquivocator(this.store, op.client);
+        const opId = opIdOf(op);
+        const now = Date.now();
+        const outcome = this.ctx.storage.transactionSync(() => {
+          const stored = this.store.getOp(opId);
+          // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
+          if (!stored && op.seq <= this.store.collectedSeq(op.client))
+            throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
+              lastSeq: this.store.clientMaxSeq(op.client),
+            });
+          const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
+          if (admission.kind === "duplicate")
+            return {
+              ...stored!,
+              superseded: this.store.isSuperseded(opId),
+              duplicate: true,
+              pending: this.store.clientPending(op.client),
+            };
+          const rec = this.store.getRecord(op.key);
+          const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
+          if (d.reason === "type_mismatch")
+            throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
+          this.absorbStamp(op.type, d.effect);
+          const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
+          if (d.reason) entry.reason = d.reason;
+          if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
+          this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
+          const pending = this.store.noteClientSeq(op.client, op.seq, 1);
           return {
-            ...stored!,
-            superseded: this.store.isSuperseded(opId),
-            duplicate: true,
-            pending: this.store.clientPending(op.client),
+            status: d.status,
+            reason: d.reason,
+            value: d.value,
+            superseded: d.superseded === true,
+            duplicate: false,
+            pending,
           };
-        const rec = this.store.getRecord(op.key);
-        const d = decideOp(rec, op, {
-          kind: "origin",
-          stamp: tick(this.hlc(), now),
         });
-        if (d.reason === "type_mismatch")
-          throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
-        this.absorbStamp(op.type, d.effect);
-        const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
-        if (d.reason) entry.reason = d.reason;
-        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
-        const pending = this.store.noteClientSeq(op.client, op.seq, 1);
-        return {
-          status: d.status,
-          reason: d.reason,
-          value: d.value,
-          superseded: d.superseded === true,
-          duplicate: false,
-          pending,
+        await this.delivery.scheduleDrain();
+        await this.delivery.ensureTimers();
+        const reply: Omit<OpReply, "sig"> = {
+          kind: "op",
+          opId,
+          key: op.key,
+          type: op.type,
+          tentative: {
+            status: outcome.status,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+            value: outcome.value,
+            ...(outcome.superseded ? { superseded: true as const } : {}),
+          },
+          replica: name,
+          certificate: null,
+          uncertified: outcome.pending,
+          duplicate: outcome.duplicate,
+          time: now,
         };
-      });
-      await this.delivery.scheduleDrain();
-      await this.delivery.ensureTimers();
-      const reply: Omit<OpReply, "sig"> = {
-        kind: "op",
-        opId,
-        key: op.key,
-        type: op.type,
-        tentative: {
-          status: outcome.status,
-          ...(outcome.reason ? { reason: outcome.reason } : {}),
-          value: outcome.value,
-          ...(outcome.superseded ? { superseded: true as const } : {}),
-        },
+        return signReply<OpReply>(key.secret, reply);
+      },
+      (e) => e.code === "seq_replayed" && noteReplay(this.store, op, Date.now()),
+    );
+  }
+
+  /** GET /v1/clients/:client/evidence: what this replica holds against a client (up to 20 pairs). */
+  async evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>> {
+    return this.guard({}, async () => {
+      const id = await this.identity(name);
+      const rows = this.store.evidenceOf(client, 20);
+      return signReply<EvidenceReply>(id.secret, {
+        kind: "evidence",
+        client,
+        refused: rows.some((r) => r.refused),
+        evidence: rows.map((r) => ({ opId: r.opId, kept: r.kept, other: r.other })),
         replica: name,
-        certificate: null,
-        uncertified: outcome.pending,
-        duplicate: outcome.duplicate,
-        time: now,
-      };
-      return signReply<OpReply>(key.secret, reply);
+        time: Date.now(),
+      });
     });
   }
 
@@ -201,6 +231,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       badSignature: 0,
       typeConflicts: 0,
       stampAhead: 0,
+      equivocations: 0,
       cursor: 0,
     };
     const now = Date.now();
@@ -209,23 +240,16 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const handled: number[] = [];
     let seen = this.delivery.seenIn(origin); // a snapshot of the cursor, taken again after the await
     const isOld = (e: ReplicatedOp) =>
-      seen(e.pos) ||
-      this.store.hasOp(opIdOf(e.op)) ||
-      e.op.seq <= this.store.collectedSeq(e.op.client);
+      seen(e.pos) || this.store.hasOp(opIdOf(e.op)) || e.op.seq <= this.store.collectedSeq(e.op.client);
     for (const e of entries) {
       if (e === null) report.malformed++;
-      else if (isOld(e)) {
+      else if (isOld(e) && !knownOtherVersion(this.store, e)) {
         report.duplicates++;
         if (e.pos !== undefined) handled.push(e.pos);
       } else fresh.push(e);
     }
     if (report.malformed > 0)
-      console.log({
-        event: "remote_malformed",
-        replica: name,
-        origin,
-        count: report.malformed,
-      });
+      console.log({ event: "remote_malformed", replica: name, origin, count: report.malformed });
     const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
     this.ctx.storage.transactionSync(() => {
       seen = this.delivery.seenIn(origin);
@@ -234,13 +258,15 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         if (!verified[i]) {
           if (e.pos !== undefined) handled.push(e.pos);
           report.badSignature++;
-          console.log({
-            event: "remote_bad_signature",
-            replica: name,
-            origin,
-            opId,
-          });
+          console.log({ event: "remote_bad_signature", replica: name, origin, opId });
           return;
+        }
+        const held = knownOtherVersion(this.store, e);
+        if (held) {
+          if (replaces(held, e.op) && this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
+          if (resolveEquivocation(this.store, held, e, now)) this.absorbStamp(e.op.type, e.effect);
+          if (e.pos !== undefined) handled.push(e.pos);
+          return void report.equivocations++;
         }
         if (isOld(e)) {
           if (e.pos !== undefined) handled.push(e.pos);
@@ -258,13 +284,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
             if (lost) this.store.markSuperseded(opId);
           } else {
             report.typeConflicts++;
-            console.log({
-              event: "type_conflict",
-              replica: name,
-              origin,
-              opId,
-              key: e.op.key,
-            });
+            console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
         this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null);
@@ -368,12 +388,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const stamp = effectStamp(e.op.type, e.effect);
     const v = stamp ? remoteStampVerdict(stamp, nowMs) : undefined;
     if (!v || v.ok) return false;
-    console.log({
-      event: "remote_stamp_ahead",
-      origin,
-      opId: opIdOf(e.op),
-      aheadMs: v.aheadMs,
-    });
+    console.log({ event: "remote_stamp_ahead", origin, opId: opIdOf(e.op), aheadMs: v.aheadMs });
     return true;
   }
 
@@ -384,11 +399,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private async guard<T>(
     about: { opId?: string; key?: string },
     fn: () => Promise<T>,
+    onRefusal?: (e: AspecError) => void,
   ): Promise<RpcResult<T>> {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
       if (!isAspecError(e)) throw e;
+      onRefusal?.(e as AspecError);
       const error = (e as AspecError).toBody().error;
       const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
       if (!key) return { ok: false, error };

@@ -253,4 +253,101 @@ export class ReplicaStore {
   isSuperseded(opId: string): boolean {
     return this.sql.exec("SELECT 1 FROM superseded_ops WHERE op_id = ?", opId).toArray().length > 0;
   }
+  /** The effect stored with an op (null: it changed nothing, or no such row). */
+  getEffect(opId: string): unknown {
+    const e = this.sql
+      .exec<{ effect: string | null }>("SELECT effect FROM ops WHERE op_id = ?", opId)
+      .toArray()[0]?.effect;
+    return e == null ? null : JSON.parse(e);
+  }
+  unmarkSuperseded(opId: string): void {
+    this.sql.exec("DELETE FROM superseded_ops WHERE op_id = ?", opId);
+  }
+
+  deleteRecord(key: string): void {
+    this.sql.exec("DELETE FROM kv WHERE key = ?", key);
+  }
+
+  /**
+   * The effects of `key`'s ops of `type` in the log but `opId` (a full scan: only an equivocation,
+   * rare, asks). Rows already collected are not there.
+   */
+  effectsForKey(key: string, type: TypeName, opId: string): unknown[] {
+    return this.sql
+      .exec<{ effect: string }>(
+        `SELECT effect FROM ops WHERE effect IS NOT NULL AND op_id != ?
+           AND json_extract(op, '$.key') = ? AND json_extract(op, '$.type') = ?`,
+        opId,
+        key,
+        type,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.effect));
+  }
+
+  /** Put another version of an op in its row (same row, origin and position: logs stay contiguous). */
+  replaceOp(opId: string, e: ReplicatedOp, value: Json): void {
+    this.sql.exec(
+      "UPDATE ops SET op = ?, status = ?, reason = ?, value = ?, effect = ?, ts = ? WHERE op_id = ?",
+      JSON.stringify(e.op),
+      e.status,
+      e.reason ?? null,
+      JSON.stringify(value),
+      e.effect === null ? null : JSON.stringify(e.effect),
+      e.op.ts,
+      opId,
+    );
+  }
+
+  /**
+   * Two ops a client signed under one op id, `kept` the one this replica holds; `refused`: replicas
+   * accepted both, so this replica refuses the client's new ops (that record replaces a `refused = 0` one).
+   */
+  recordEvidence(kept: SignedOp, other: SignedOp, refused: boolean, atMs: number): void {
+    this.sql.exec(
+      `INSERT INTO client_evidence (op_id, client, kept, other, refused, at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (op_id) DO UPDATE SET refused = 1, kept = excluded.kept, other = excluded.other
+         WHERE excluded.refused = 1`,
+      `${kept.client}:${kept.seq}`,
+      kept.client,
+      JSON.stringify(kept),
+      JSON.stringify(other),
+      refused ? 1 : 0,
+      atMs,
+    );
+  }
+  isClientRefused(client: string): boolean {
+    return (
+      this.sql
+        .exec("SELECT 1 FROM client_evidence WHERE client = ? AND refused = 1 LIMIT 1", client)
+        .toArray().length > 0
+    );
+  }
+  evidenceOf(client: string, limit: number): ClientEvidence[] {
+    return this.sql
+      .exec<{ op_id: string; kept: string; other: string; refused: number; at: number }>(
+        "SELECT op_id, kept, other, refused, at FROM client_evidence WHERE client = ? ORDER BY at LIMIT ?",
+        client,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({
+        opId: r.op_id,
+        kept: JSON.parse(r.kept),
+        other: JSON.parse(r.other),
+        refused: r.refused === 1,
+        at: r.at,
+      }));
+  }
+}
+
+/** Evidence against a client: two ops it signed under one op id (both signatures verify). */
+export interface ClientEvidence {
+  opId: string;
+  /** The version this replica holds. */
+  kept: SignedOp;
+  other: SignedOp;
+  /** Replicas accepted both versions: this replica refuses the client's new ops. */
+  refused: boolean;
+  at: number;
 }

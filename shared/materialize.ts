@@ -6,7 +6,7 @@
  * exception) so that the certified order can decide it deterministically; the origin replica turns
  * that rejection into a 409 before accepting anything.
  */
-import type { Json } from "./canonical.js";
+import { canonicalJson, type Json } from "./canonical.js";
 import { dataType, type DecideOrder, type OpStatus, type TypeName } from "./datatypes/index.js";
 import type { Hlc } from "./hlc.js";
 import type { OpBody } from "./ops.js";
@@ -58,6 +58,27 @@ export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOr
 export function effectLoses(rec: KeyRecord | undefined, type: TypeName, effect: unknown): boolean {
   if (!rec || rec.type !== type) return false;
   return dataType(type).loses?.(rec.state, effect) ?? false;
+}
+
+/**
+ * Take an effect back out of a key's record: an equivocating client's losing version, applied here
+ * before the winner arrived. `others` lists the effects of the key's other ops still in the op log
+ * (read only by types that rebuild from them). Undefined: the key is left as if never written (the
+ * initial state and no other op in the log), which is what a replica that never saw it holds.
+ */
+export function unapplyEffect(
+  rec: KeyRecord | undefined,
+  type: TypeName,
+  effect: unknown,
+  others: () => unknown[],
+): KeyRecord | undefined {
+  if (!rec || rec.type !== type || effect === null) return rec; // never applied here
+  const dt = dataType(type);
+  let seen: unknown[] | undefined;
+  const rest = () => (seen ??= others());
+  const state = dt.unapply(rec.state, effect, rest);
+  if (canonicalJson(state) === canonicalJson(dt.initial()) && rest().length === 0) return undefined;
+  return { type, state };
 }
 
 /** The clock stamp an effect carries (register writes), for the receiver to bound and absorb. */

@@ -8,6 +8,7 @@ import type { Certificate } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
 import type { ErrorBody } from "./errors.js";
+import type { SignedOp } from "./ops.js";
 
 /** Public description of one edge replica (`GET /v1/replicas`). */
 export interface ReplicaInfo {
@@ -63,7 +64,20 @@ export interface ReadReply {
   sig: string;
 }
 
-export type ReplicaReply = OpReply | ReadReply;
+/** Reply to `GET /v1/clients/:client/evidence`: what this replica holds against a client. */
+export interface EvidenceReply {
+  kind: "evidence";
+  client: string;
+  /** This replica refuses the client's new ops (403 `client_equivocated`). */
+  refused: boolean;
+  /** Pairs of ops the client signed under one op id; each pair proves itself (both signatures verify). */
+  evidence: { opId: string; kept: SignedOp; other: SignedOp }[];
+  replica: string;
+  time: number;
+  sig: string;
+}
+
+export type ReplicaReply = OpReply | ReadReply | EvidenceReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

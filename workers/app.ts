@@ -77,6 +77,11 @@ export function createApp() {
     return c.json(unwrap(await stub.read(replica.name, key)));
   });
 
+  app.get("/v1/clients/:client/evidence", async (c) => {
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
+  });
+
   app.notFound((c) =>
     c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404),
   );

@@ -50,6 +50,12 @@ export interface DataType<S, E, A extends Record<string, z.ZodType> = Record<str
    * nothing because a later write is there)? Absent: an effect never loses.
    */
   loses?(state: S, effect: E): boolean;
+  /**
+   * `state` without `effect`: an equivocating client's losing version, applied here before the
+   * winner arrived, is taken out again. `others` gives the effects of the key's other ops still in
+   * this replica's op log, for a type that must rebuild from them (a register that `effect` had won).
+   */
+  unapply(state: S, effect: E, others: () => readonly E[]): S;
   /** The clock stamp an effect carries, if it carries one (a receiver bounds and absorbs it). */
   stampOf?(effect: E): Hlc;
   /** The user-visible value (what reads return and the state root commits to). */

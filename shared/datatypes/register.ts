@@ -54,6 +54,11 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
   }),
   apply: (s, e) => (wins(e, s) ? e : s),
   loses: (s, e) => !wins(e, s),
+  // Only the register's current winner needs undoing: the best of the other writes takes its place.
+  unapply: (s, e, others) =>
+    s && s.client === e.client && s.seq === e.seq && compareHlc(s.stamp, e.stamp) === 0
+      ? others().reduce<RegisterState | null>((acc, x) => (wins(x, acc) ? x : acc), null)
+      : s,
   stampOf: (e) => e.stamp,
   value: (s) => (s ? s.v : null),
 };

@@ -4,10 +4,10 @@
  * the version `equivocationWinner` picks, so every replica that sees both ends with the same one
  * (until the certified order settles it). Runs inside the caller's SQLite transaction.
  *
- * Detection needs the first version's op log row: a version arriving after the other's row was
- * collected is taken for a plain duplicate (rows are collected only once delivered everywhere, so a
- * replica holding one version meets the other while its row is still there, unless both replicas
- * hold theirs until the other's delivery; the certified order still catches it then).
+ * Detection needs the held version's op log row. Rows are collected only once delivered everywhere
+ * and past the dedupe horizon, so two versions sent out at about the same time meet while rows are
+ * there; a version arriving after the held one's row was collected is taken for a duplicate, and only
+ * the certified order settles it. See docs/architecture.md ("Equivocating clients").
  */
 import { AspecError } from "../shared/errors.js";
 import { equivocationWinner, sameContent } from "../shared/equivocation.js";

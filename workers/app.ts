@@ -58,7 +58,7 @@ export function createApp() {
     c.json({
       name: "aspec-edge",
       docs: "see README.md",
-      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key"],
+      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key", "GET /v1/clients/:client/evidence"],
     }),
   );
 

@@ -75,6 +75,13 @@ describe("aspec exit codes", () => {
     expect(JSON.parse(j.out[0]!)).toMatchObject({ tentative: { status: "rejected" } });
   });
 
+  it("a register write that lost to a later one says so, and exits 0 (it was applied)", async () => {
+    tentative = { status: "ok", value: "newer", superseded: true };
+    const r = await run(["register", "set", "title", '"mine"', "--replica", "weur"]);
+    expect(r.code).toBe(0);
+    expect(r.out.join("\n")).toMatch(/^ok, superseded \(.+\): register "title" = "newer"/);
+  });
+
   it("an op answered ok exits 0", async () => {
     tentative = { status: "ok", value: 40 };
     const r = await run(["account", "deposit", "alice", "30", "--replica", "weur"]);

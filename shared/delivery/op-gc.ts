@@ -49,6 +49,7 @@ export function gcBounds(i: GcInput): GcBound[] {
   const tsBefore = Math.min(i.nowMs, synced) - Math.max(0, i.horizonMs);
   const bound = (origin: string, posMax: number): GcBound[] =>
     posMax > 0 ? [{ origin, posMax, tsBefore, certifiedOnly: CERTIFICATION_REQUIRED }] : [];
-  const own = i.peers.length === 0 ? 0 : deliveredThrough(i.peers, i.acks);
+  // with no peers every own op is delivered as soon as it is written
+  const own = i.peers.length === 0 ? Number.MAX_SAFE_INTEGER : deliveredThrough(i.peers, i.acks);
   return [...bound(i.me, own), ...i.peers.flatMap((p) => bound(p, i.cursors[p]?.cursor ?? 0))];
 }

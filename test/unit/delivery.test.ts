@@ -91,6 +91,14 @@ describe("collection bounds", () => {
   });
 });
 
+describe("collection bounds with no peers", () => {
+  it("a lone replica collects its own ops by the horizon alone", () => {
+    expect(gcBounds({ me: "weur", peers: [], acks: {}, cursors: {}, nowMs: 1_000, horizonMs: 100 })).toEqual([
+      { origin: "weur", posMax: Number.MAX_SAFE_INTEGER, tsBefore: 900, certifiedOnly: false },
+    ]);
+  });
+});
+
 describe("alarm deadlines", () => {
   const p = periodsFrom(1000);
   it("runs what is due, re-arms periodic tasks, clears the drain", () => {

@@ -17,7 +17,16 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ENVIRONMENT: "dev", FAULT_TOKEN: "test-fault-token" } },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "dev",
+                FAULT_TOKEN: "test-fault-token",
+                // anti-entropy, re-send and log collection run only when a test drives the alarm
+                ANTI_ENTROPY_MS: "3600000",
+                // log collection needs no wait: tests show the bound, not the horizon
+                DEDUPE_HORIZON_MS: "0",
+              },
+            },
           }),
         ],
         test: { name: "runtime", include: ["test/runtime/**/*.test.ts"], testTimeout: 30_000 },

@@ -23,16 +23,21 @@ const processIo: CliIo = {
   env: process.env,
 };
 
-async function run(inv: Invocation, io: CliIo): Promise<void> {
-  const print = (value: unknown, human: () => string | string[]) => {
-    if (inv.json) return io.out(JSON.stringify(value));
-    const h = human();
-    for (const l of Array.isArray(h) ? h : [h]) io.out(l);
+/** Runs one command; resolves to its exit code (1 for an op the replica answered `rejected`). */
+async function run(inv: Invocation, io: CliIo): Promise<number> {
+  const print = (value: unknown, human: () => string | string[]): number => {
+    if (inv.json) io.out(JSON.stringify(value));
+    else {
+      const h = human();
+      for (const l of Array.isArray(h) ? h : [h]) io.out(l);
+    }
+    return 0;
   };
   const cmd = inv.command;
   switch (cmd.kind) {
     case "help":
-      return io.out(USAGE);
+      io.out(USAGE);
+      return 0;
     case "keygen": {
       const key = await newKeyFile();
       if (cmd.out === undefined) return print(key, () => JSON.stringify(key, null, 2));
@@ -65,7 +70,9 @@ async function run(inv: Invocation, io: CliIo): Promise<void> {
       await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + 1 });
       try {
         const r = await c.submit(cmd.key, cmd.type, cmd.op, cmd.args);
-        return print(r, () => opLine(r));
+        print(r, () => opLine(r));
+        // A refused op (e.g. an overdrawing withdraw) is the server saying no: not a success.
+        return r.tentative.status === "rejected" ? 1 : 0;
       } finally {
         await updateKeyFile(inv.keyFile, { ...key, nextSeq: Math.max(c.nextSeq, key.nextSeq + 1) });
       }
@@ -73,7 +80,10 @@ async function run(inv: Invocation, io: CliIo): Promise<void> {
   }
 }
 
-/** Run the CLI; resolves to the exit code (0 ok, 1 server/verification error, 2 usage error). */
+/**
+ * Run the CLI; resolves to the exit code: 0 ok, 1 refused by the server (an error, or an op answered
+ * `rejected`) or an unverifiable reply, 2 usage error.
+ */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let inv: Invocation;
   try {
@@ -85,8 +95,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return 2;
   }
   try {
-    await run(inv, io);
-    return 0;
+    return await run(inv, io);
   } catch (e) {
     if (isAspecError(e) || isAspecClientError(e)) {
       const details = isAspecError(e) && e.details !== undefined ? e.details : undefined;

@@ -30,7 +30,7 @@ import {
 import { checkReplicas, fetchReplicas } from "./replicas.js";
 import { SeqCounter } from "./seq.js";
 import { requestJson, type FetchFn, type HttpOptions } from "./transport.js";
-import { verifyOpReply, verifyReadReply } from "./verify.js";
+import { checkErrorReply, verifyOpReply, verifyReadReply } from "./verify.js";
 
 export interface ConnectOptions {
   /** Base URL of the edge Worker, e.g. `http://127.0.0.1:8787`. */
@@ -85,7 +85,9 @@ async function checkKey(key: KeyPair): Promise<KeyPair> {
  * ```
  *
  * Server refusals throw `AspecError` (with the API's `code`); an unverifiable reply throws
- * `ReplyVerificationError`; an unreachable endpoint `NetworkError`.
+ * `ReplyVerificationError`, and so does a replica's refusal that is unsigned or mis-signed (replicas
+ * sign their errors; only the edge's own errors, e.g. malformed JSON, come unsigned); an unreachable
+ * endpoint `NetworkError`.
  */
 export class AspecClient implements OpSink {
   readonly #pinned: Map<string, string>;
@@ -202,6 +204,7 @@ export class AspecClient implements OpSink {
       // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
       { method: "GET", url: this.#url(kvPath(key), asked) },
       this.#http,
+      (b, e) => checkErrorReply(b, e, { replica: asked, key }, this.#pinned),
     );
     const reply = await verifyReadReply(body, { replica: asked, key }, this.#pinned);
     this.#home ??= reply.replica;
@@ -218,6 +221,7 @@ export class AspecClient implements OpSink {
     const body = await requestJson(
       { method: "POST", url: this.#url("/v1/ops", asked), body: JSON.stringify(op) },
       this.#http,
+      (b, e) => checkErrorReply(b, e, { replica: asked, opId: opIdOf(op) }, this.#pinned),
     );
     const reply = await verifyOpReply(
       body,

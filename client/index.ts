@@ -21,10 +21,16 @@ export {
 } from "./errors.js";
 export { DEFAULT_RETRY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
 export { SeqCounter } from "./seq.js";
-export { verifyOpReply, verifyReadReply, type PinnedKeys } from "./verify.js";
+export {
+  checkErrorReply,
+  verifyOpReply,
+  verifyReadReply,
+  type ErrorExpectation,
+  type PinnedKeys,
+} from "./verify.js";
 export type { FetchFn } from "./transport.js";
 // Re-exported so SDK users need one import.
 export { AspecError, isAspecError, type ErrorCode } from "../shared/errors.js";
 export { generateKeyPair, type KeyPair } from "../shared/crypto/keys.js";
-export type { OpReply, ReadReply, ReplicaInfo, TentativeResult } from "../shared/replies.js";
+export type { ErrorReply, OpReply, ReadReply, ReplicaInfo, TentativeResult } from "../shared/replies.js";
 export type { Json } from "../shared/canonical.js";

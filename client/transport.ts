@@ -46,8 +46,14 @@ function parseBody(status: number, text: string): unknown {
   }
 }
 
+/**
+ * Checks an error reply before it is thrown (e.g. a replica's signature on it): returns the error to
+ * throw, or throws one of its own.
+ */
+export type ErrorCheck = (body: unknown, error: AspecError) => Promise<Error>;
+
 /** Send a request and return the parsed JSON of a 2xx reply; throw for everything else. */
-export async function requestJson(req: JsonRequest, o: HttpOptions): Promise<unknown> {
+export async function requestJson(req: JsonRequest, o: HttpOptions, check?: ErrorCheck): Promise<unknown> {
   const wait = o.sleep ?? realSleep;
   let lastError: unknown;
   let last: { status: number; text: string } | undefined;
@@ -75,8 +81,7 @@ export async function requestJson(req: JsonRequest, o: HttpOptions): Promise<unk
   }
   const body = parseBody(last.status, last.text);
   if (last.status >= 200 && last.status < 300) return body;
-  throw (
-    AspecError.fromBody(body) ??
-    new BadResponseError(`HTTP ${last.status} without the API's error shape`, last.status)
-  );
+  const error = AspecError.fromBody(body);
+  if (!error) throw new BadResponseError(`HTTP ${last.status} without the API's error shape`, last.status);
+  throw check ? await check(body, error) : error;
 }

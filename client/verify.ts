@@ -5,7 +5,15 @@
  * another's, nor speak for another replica.
  */
 import type { TypeName } from "../shared/datatypes/index.js";
-import { verifyReply, type OpReply, type ReadReply, type ReplicaReply } from "../shared/replies.js";
+import { REPLICA_ERROR_CODES, type AspecError } from "../shared/errors.js";
+import {
+  verifyErrorReply,
+  verifyReply,
+  type ErrorReply,
+  type OpReply,
+  type ReadReply,
+  type ReplicaReply,
+} from "../shared/replies.js";
 import { ReplyVerificationError } from "./errors.js";
 
 /** Replica name → pinned base64url public key. */
@@ -78,4 +86,49 @@ export async function verifyReadReply(
   const r = reply as ReadReply;
   if (r.key !== expect.key) fail(`reply is for key '${r.key}', not '${expect.key}'`);
   return r;
+}
+
+export interface ErrorExpectation {
+  /** The replica asked; undefined when the server chose. */
+  replica: string | undefined;
+  /** The op sent (`POST /v1/ops`) … */
+  opId?: string;
+  /** … or the key read (`GET /v1/kv/:key`). */
+  key?: string;
+}
+
+/**
+ * Check an error reply: a signed one must be signed by the pinned key of the replica it names (the one
+ * asked) and be about the op / key sent; an unsigned one may only carry a code the edge Worker gives
+ * before any replica sees the request (`REPLICA_ERROR_CODES` are always signed). Returns the error to
+ * throw, or throws `ReplyVerificationError`.
+ */
+export async function checkErrorReply(
+  body: unknown,
+  error: AspecError,
+  expect: ErrorExpectation,
+  pinned: PinnedKeys,
+): Promise<AspecError> {
+  const fail = (why: string): never => {
+    throw new ReplyVerificationError(why, body);
+  };
+  if (!isObject(body) || !("sig" in body)) {
+    if (REPLICA_ERROR_CODES.has(error.code))
+      fail(`an unsigned '${error.code}' error: replicas sign refusals`);
+    return error;
+  }
+  if (body.kind !== "error" || typeof body.sig !== "string" || typeof body.replica !== "string")
+    fail("not a signed error reply");
+  const reply = body as unknown as ErrorReply;
+  const publicKey = pinned.get(reply.replica);
+  if (publicKey === undefined) fail(`error names replica '${reply.replica}', which is not pinned`);
+  if (!(await verifyErrorReply(publicKey!, reply)))
+    fail(`bad signature on an error from replica '${reply.replica}'`);
+  if (expect.replica !== undefined && reply.replica !== expect.replica)
+    fail(`asked replica '${expect.replica}' but the error is from '${reply.replica}'`);
+  if (expect.opId !== undefined && reply.opId !== expect.opId)
+    fail(`error is for op '${String(reply.opId)}', not '${expect.opId}'`);
+  if (expect.key !== undefined && reply.key !== expect.key)
+    fail(`error is for key '${String(reply.key)}', not '${expect.key}'`);
+  return error;
 }

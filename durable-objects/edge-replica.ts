@@ -1,32 +1,44 @@
 /**
  * EdgeReplica: one eventually-consistent replica (DESIGN §4). A thin shell: validation and data
  * type decisions are pure code in shared/; this class verifies signatures, runs each write as one
- * SQLite transaction (op + state + outbox row), replies signed, and drains the outbox by alarm.
+ * SQLite transaction (op + state + outbox row), replies signed; its one alarm drains the outbox,
+ * re-sends, reconciles with peers and collects the op log (durable-objects/delivery.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
-import { applyEffect, decideOp, valueOf } from "../shared/materialize.js";
+import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
+import { applyEffect, decideOp, effectLoses, effectStamp, valueOf } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
-import { signReply, type OpReply, type ReadReply } from "../shared/replies.js";
 import {
-  packMessages,
-  parseEntries,
-  type ReplicateMessage,
-  type ReplicatedOp,
-} from "../shared/replication.js";
+  signErrorReply,
+  signReply,
+  type ErrorReply,
+  type EvidenceReply,
+  type OpReply,
+  type ReadReply,
+} from "../shared/replies.js";
+import { isDev } from "../shared/config.js";
+import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
+import type { Faults } from "./delivery-store.js";
+import { Delivery, type LogPage } from "./delivery.js";
+import {
+  knownOtherVersion,
+  noteReplay,
+  refuseEquivocator,
+  replaces,
+  resolveEquivocation,
+} from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 
-/** RPC results carry errors as data: an exception's code would not survive the RPC boundary. */
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody["error"] };
-
-/** Ops drained per alarm run; the rest go in the next run, scheduled at once. */
-const OUTBOX_DRAIN_MAX = 2000;
-/** Cloudflare Queues: at most 100 messages per sendBatch. */
-const SEND_BATCH_MESSAGES_MAX = 100;
+/**
+ * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
+ * error is the HTTP body to answer with: signed by the replica (`ErrorReply`) whenever it has its key.
+ */
+export type RpcResult<T> = { ok: true; value: T } | ({ ok: false } & (ErrorReply | ErrorBody));
 
 export interface ApplyReport {
   applied: number;
@@ -34,81 +46,152 @@ export interface ApplyReport {
   malformed: number;
   badSignature: number;
   typeConflicts: number;
+  /** Register stamps more than HLC_AHEAD_MAX_MS ahead of this replica's clock: refused, not recorded. */
+  stampAhead: number;
+  /** Ops whose id this replica held with other content, both signed by the client: evidence kept. */
+  equivocations: number;
+  /** This receiver's cursor for the message's origin afterwards (what it confirms to the origin). */
+  cursor: number;
+}
+
+/** Sizes and delivery state, for tests, operators and the bench. */
+export interface ReplicaStats {
+  /** Own ops not yet sent through the queue. */
+  outbox: number;
+  /** Rows in the op log. */
+  ops: number;
+  keys: number;
+  /** Position of the newest own op. */
+  head: number;
+  /** Per peer: how far it confirmed this replica's log. */
+  acks: Record<string, number>;
+  /** Per peer (as origin): this replica's cursor for it. */
+  cursors: Record<string, number>;
+  /** Replication messages of this origin that were dead-lettered. */
+  deadLettered: number;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
 export interface ReplicaRpc {
   submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>>;
   read(name: string, key: string): Promise<RpcResult<ReadReply>>;
+  evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>>;
   applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport>;
-  stats(): Promise<{ outbox: number; ops: number; keys: number }>;
+  /** Anti-entropy: this replica's own ops after `after` (the requester's cursor, thereby confirmed). */
+  opsSince(name: string, requester: string, after: number, limit: number): Promise<LogPage>;
+  /** The queue consumer's confirmations: `{peer: that peer's cursor for this origin}`. */
+  confirm(name: string, acks: Record<string, number>): Promise<void>;
+  /** The dead-letter consumer: `count` replication messages of this origin were dead-lettered. */
+  noteDeadLetter(name: string, count: number): Promise<void>;
+  /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
+  setFaults(name: string, token: string, faults: Faults): Promise<void>;
+  stats(): Promise<ReplicaStats>;
 }
-
-/**
- * A drain waits this long after the first undrained write, so one alarm and one queue message carry
- * every op written meanwhile: batching, at the price of this much propagation latency.
- */
-const drainDelayMs = (env: Env): number => {
-  const ms = Number(env.DRAIN_DELAY_MS);
-  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 10_000) : 20;
-};
 
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
   private key: Promise<KeyPair> | undefined;
   private name: string | undefined;
+  private clock: Hlc | undefined;
+  private readonly delivery: Delivery;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
+    this.delivery = new Delivery(ctx, env, this.store);
   }
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
   async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
-    return this.guard(async () => {
-      const key = await this.identity(name);
-      if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
-      const opId = opIdOf(op);
-      const now = Date.now();
-      const outcome = this.ctx.storage.transactionSync(() => {
-        const stored = this.store.getOp(opId);
-        const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
-        if (admission.kind === "duplicate")
-          return { ...stored!, duplicate: true, pending: this.store.clientPending(op.client) };
-        const rec = this.store.getRecord(op.key);
-        const d = decideOp(rec, op);
-        if (d.reason === "type_mismatch")
-          throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
-        const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
-        if (d.reason) entry.reason = d.reason;
-        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        this.store.insertOp(opId, name, entry, d.value);
-        const pending = this.store.noteClientSeq(op.client, op.seq, 1);
-        return { status: d.status, reason: d.reason, value: d.value, duplicate: false, pending };
-      });
-      await this.scheduleDrain();
-      const reply: Omit<OpReply, "sig"> = {
-        kind: "op",
-        opId,
-        key: op.key,
-        type: op.type,
-        tentative: outcome.reason
-          ? { status: outcome.status, reason: outcome.reason, value: outcome.value }
-          : { status: outcome.status, value: outcome.value },
+    return this.guard(
+      { opId: opIdOf(op) },
+      async () => {
+        const key = await this.identity(name);
+        if (!(await verifyOp(op)))
+          throw new AspecError("bad_signature", "the op's signature does not verify");
+        refuseEquivocator(this.store, op.client);
+        const opId = opIdOf(op);
+        const now = Date.now();
+        const outcome = this.ctx.storage.transactionSync(() => {
+          const stored = this.store.getOp(opId);
+          // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
+          if (!stored && op.seq <= this.store.collectedSeq(op.client))
+            throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
+              lastSeq: this.store.clientMaxSeq(op.client),
+            });
+          const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
+          if (admission.kind === "duplicate")
+            return {
+              ...stored!,
+              superseded: this.store.isSuperseded(opId),
+              duplicate: true,
+              pending: this.store.clientPending(op.client),
+            };
+          const rec = this.store.getRecord(op.key);
+          const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
+          if (d.reason === "type_mismatch")
+            throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
+          this.absorbStamp(op.type, d.effect);
+          const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
+          if (d.reason) entry.reason = d.reason;
+          if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
+          this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
+          const pending = this.store.noteClientSeq(op.client, op.seq, 1);
+          return {
+            status: d.status,
+            reason: d.reason,
+            value: d.value,
+            superseded: d.superseded === true,
+            duplicate: false,
+            pending,
+          };
+        });
+        await this.delivery.scheduleDrain();
+        await this.delivery.ensureTimers();
+        const reply: Omit<OpReply, "sig"> = {
+          kind: "op",
+          opId,
+          key: op.key,
+          type: op.type,
+          tentative: {
+            status: outcome.status,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+            value: outcome.value,
+            ...(outcome.superseded ? { superseded: true as const } : {}),
+          },
+          replica: name,
+          certificate: null,
+          uncertified: outcome.pending,
+          duplicate: outcome.duplicate,
+          time: now,
+        };
+        return signReply<OpReply>(key.secret, reply);
+      },
+      (e) => e.code === "seq_replayed" && noteReplay(this.store, op, Date.now()),
+    );
+  }
+
+  /** GET /v1/clients/:client/evidence: what this replica holds against a client (up to 20 pairs). */
+  async evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>> {
+    return this.guard({}, async () => {
+      const id = await this.identity(name);
+      const rows = this.store.evidenceOf(client, 20);
+      return signReply<EvidenceReply>(id.secret, {
+        kind: "evidence",
+        client,
+        refused: rows.some((r) => r.refused),
+        evidence: rows.map((r) => ({ opId: r.opId, kept: r.kept, other: r.other })),
         replica: name,
-        certificate: null,
-        uncertified: outcome.pending,
-        duplicate: outcome.duplicate,
-        time: now,
-      };
-      return signReply<OpReply>(key.secret, reply);
+        time: Date.now(),
+      });
     });
   }
 
   /** GET /v1/kv/:key: the tentative value. */
   async read(name: string, key: string): Promise<RpcResult<ReadReply>> {
-    return this.guard(async () => {
+    return this.guard({ key }, async () => {
       const id = await this.identity(name);
+      await this.delivery.ensureTimers();
       const rec = this.store.getRecord(key);
       return signReply<ReadReply>(id.secret, {
         kind: "read",
@@ -129,83 +212,140 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    */
   async applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport> {
     await this.identity(name);
+    await this.delivery.ensureTimers();
+    if (this.delivery.faults().refuseRemote) throw new Error(`fault injected: ${name} refuses remote ops`);
+    return this.applyEntries(name, msg.origin, msg.entries);
+  }
+
+  /**
+   * The apply path of queue messages and anti-entropy pages alike. Besides op ids, a copy is known
+   * to be a duplicate by its origin position (the cursor) or, once its row was collected, by the
+   * client's collected seq. Every position handled (applied or duplicate or forged) moves the
+   * cursor; one refused for now (stamp ahead) does not, so anti-entropy asks for it again.
+   */
+  private async applyEntries(name: string, origin: string, entriesJson: string): Promise<ApplyReport> {
     const report: ApplyReport = {
       applied: 0,
       duplicates: 0,
       malformed: 0,
       badSignature: 0,
       typeConflicts: 0,
+      stampAhead: 0,
+      equivocations: 0,
+      cursor: 0,
     };
-    const entries = parseEntries(msg.entries);
+    const now = Date.now();
+    const entries = parseEntries(entriesJson);
     const fresh: ReplicatedOp[] = [];
+    const handled: number[] = [];
+    let seen = this.delivery.seenIn(origin); // a snapshot of the cursor, taken again after the await
+    const isOld = (e: ReplicatedOp) =>
+      seen(e.pos) || this.store.hasOp(opIdOf(e.op)) || e.op.seq <= this.store.collectedSeq(e.op.client);
     for (const e of entries) {
       if (e === null) report.malformed++;
-      else if (this.store.hasOp(opIdOf(e.op))) report.duplicates++;
-      else fresh.push(e);
+      else if (isOld(e) && !knownOtherVersion(this.store, e)) {
+        report.duplicates++;
+        if (e.pos !== undefined) handled.push(e.pos);
+      } else fresh.push(e);
     }
     if (report.malformed > 0)
-      console.log({ event: "remote_malformed", replica: name, origin: msg.origin, count: report.malformed });
+      console.log({ event: "remote_malformed", replica: name, origin, count: report.malformed });
     const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
     this.ctx.storage.transactionSync(() => {
+      seen = this.delivery.seenIn(origin);
       fresh.forEach((e, i) => {
         const opId = opIdOf(e.op);
         if (!verified[i]) {
+          if (e.pos !== undefined) handled.push(e.pos);
           report.badSignature++;
-          console.log({ event: "remote_bad_signature", replica: name, origin: msg.origin, opId });
+          console.log({ event: "remote_bad_signature", replica: name, origin, opId });
           return;
         }
-        if (this.store.hasOp(opId)) return void report.duplicates++; // arrived during verification
+        const held = knownOtherVersion(this.store, e);
+        if (held) {
+          if (replaces(held, e.op) && this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
+          if (resolveEquivocation(this.store, held, e, now)) this.absorbStamp(e.op.type, e.effect);
+          if (e.pos !== undefined) handled.push(e.pos);
+          return void report.equivocations++;
+        }
+        if (isOld(e)) {
+          if (e.pos !== undefined) handled.push(e.pos);
+          return void report.duplicates++; // arrived during verification
+        }
+        if (this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
         let rec = this.store.getRecord(e.op.key);
         if (e.effect !== null) {
+          const lost = effectLoses(rec, e.op.type, e.effect);
           const next = applyEffect(rec, e.op.type, e.effect);
           if (next) {
             this.store.putRecord(e.op.key, next);
             rec = next;
+            this.absorbStamp(e.op.type, e.effect);
+            if (lost) this.store.markSuperseded(opId);
           } else {
             report.typeConflicts++;
-            console.log({ event: "type_conflict", replica: name, origin: msg.origin, opId, key: e.op.key });
+            console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
-        this.store.insertOp(opId, msg.origin, e, valueOf(rec));
+        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null);
         this.store.noteClientSeq(e.op.client, e.op.seq, 0);
+        if (e.pos !== undefined) handled.push(e.pos);
         report.applied++;
       });
+      report.cursor = this.delivery.handled(name, origin, handled);
     });
     return report;
   }
 
-  /** Transactional outbox → replicate queue. At least once: a crash after send re-sends, receivers dedupe. */
+  /** The one alarm: outbox drain, re-send, anti-entropy, log collection (durable-objects/delivery.ts). */
   override async alarm(): Promise<void> {
     const name = this.store.getMeta("name");
-    const rows = name ? this.store.peekOutbox(name, OUTBOX_DRAIN_MAX) : [];
-    if (!name || rows.length === 0) return;
-    const messages = packMessages(
-      name,
-      rows.map((r) => r.entry),
-    );
-    for (let i = 0; i < messages.length; i += SEND_BATCH_MESSAGES_MAX)
-      await this.env.REPLICATE.sendBatch(
-        messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
-      );
-    this.store.markDrained(rows[rows.length - 1]!.seq);
-    if (rows.length === OUTBOX_DRAIN_MAX) await this.ctx.storage.setAlarm(Date.now());
+    if (!name) return;
+    await this.identity(name);
+    await this.delivery.alarm(name, (origin, entries) => this.applyEntries(name, origin, entries));
   }
 
-  /** For tests and operators: sizes of the durable tables. */
-  async stats(): Promise<{ outbox: number; ops: number; keys: number }> {
+  async opsSince(name: string, requester: string, after: number, limit: number): Promise<LogPage> {
+    await this.identity(name);
+    await this.delivery.ensureTimers();
+    return this.delivery.logPage(name, requester, after, limit);
+  }
+
+  async confirm(name: string, acks: Record<string, number>): Promise<void> {
+    await this.identity(name);
+    this.delivery.confirm(name, acks);
+  }
+
+  async noteDeadLetter(name: string, count: number): Promise<void> {
+    await this.identity(name);
+    const n = Number(this.store.getMeta("dead_lettered") ?? "0");
+    this.store.setMeta("dead_lettered", String(n + Math.max(0, Math.trunc(count))));
+  }
+
+  async setFaults(name: string, token: string, faults: Faults): Promise<void> {
+    await this.identity(name);
+    if (!isDev(this.env.ENVIRONMENT) || !this.env.FAULT_TOKEN || token !== this.env.FAULT_TOKEN)
+      throw new Error("fault injection is off (dev only, with FAULT_TOKEN)");
+    this.delivery.book.setFaults(faults);
+  }
+
+  async stats(): Promise<ReplicaStats> {
     const count = (t: string) =>
       this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n;
     const name = this.store.getMeta("name");
-    return { outbox: name ? this.store.outboxSize(name) : 0, ops: count("ops"), keys: count("kv") };
-  }
-
-  /**
-   * Ask for a drain unless one is already due. The alarm is persisted under the same output gate as
-   * the outbox row, so a replica evicted right after replying still drains when it comes back.
-   */
-  private async scheduleDrain(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null)
-      await this.ctx.storage.setAlarm(Date.now() + drainDelayMs(this.env));
+    const head = this.store.ownHead();
+    const cursors: Record<string, number> = {};
+    for (const p of name ? this.delivery.peers(name) : [])
+      cursors[p.name] = this.delivery.book.cursor(p.name).cursor;
+    return {
+      outbox: head - Number(this.store.getMeta("sent_pos") ?? "0"),
+      ops: this.store.opCount(),
+      keys: count("kv"),
+      head,
+      acks: this.delivery.book.acks(),
+      cursors,
+      deadLettered: Number(this.store.getMeta("dead_lettered") ?? "0"),
+    };
   }
 
   /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */
@@ -223,12 +363,60 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.key;
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
+  /** This replica's hybrid logical clock (meta `hlc`: survives restarts), cached in memory. */
+  private hlc(): Hlc {
+    return (this.clock ??= parseHlc(this.store.getMeta("hlc")));
+  }
+
+  /**
+   * Absorb the stamp an applied effect carries (this replica's own or another's), inside the write's
+   * transaction, so every later local write is stamped after it. A rolled-back transaction may leave
+   * the cached clock ahead of the stored one: harmless, stamps only need to grow.
+   */
+  private absorbStamp(type: ReplicatedOp["op"]["type"], effect: unknown): void {
+    const s = effectStamp(type, effect);
+    if (s === undefined || compareHlc(s, this.hlc()) <= 0) return;
+    this.store.setMeta("hlc", formatHlc(s));
+    this.clock = s;
+  }
+
+  /**
+   * A remote stamp too far ahead of this replica's clock would pin the register here (and drag this
+   * clock ahead): refuse the op, unrecorded, so a later re-delivery can still apply it.
+   */
+  private refuseStampAhead(e: ReplicatedOp, nowMs: number, origin: string): boolean {
+    const stamp = effectStamp(e.op.type, e.effect);
+    const v = stamp ? remoteStampVerdict(stamp, nowMs) : undefined;
+    if (!v || v.ok) return false;
+    console.log({ event: "remote_stamp_ahead", origin, opId: opIdOf(e.op), aheadMs: v.aheadMs });
+    return true;
+  }
+
+  /**
+   * Run an RPC; a refusal (`AspecError`) becomes data, signed with this replica's key and naming what
+   * was refused (`about`). Unsigned only when the replica has no key (e.g. `not_configured`).
+   */
+  private async guard<T>(
+    about: { opId?: string; key?: string },
+    fn: () => Promise<T>,
+    onRefusal?: (e: AspecError) => void,
+  ): Promise<RpcResult<T>> {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
-      if (isAspecError(e)) return { ok: false, error: (e as AspecError).toBody().error };
-      throw e;
+      if (!isAspecError(e)) throw e;
+      onRefusal?.(e as AspecError);
+      const error = (e as AspecError).toBody().error;
+      const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
+      if (!key) return { ok: false, error };
+      const signed = await signErrorReply(key.secret, {
+        error,
+        kind: "error",
+        replica: this.name!,
+        ...about,
+        time: Date.now(),
+      });
+      return { ok: false, ...signed };
     }
   }
 }

@@ -25,6 +25,34 @@ CREATE TABLE IF NOT EXISTS ops (
 CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, max_seq INTEGER NOT NULL, pending INTEGER NOT NULL);
 `;
 
+/**
+ * Columns added after the first schema, so that an existing persist dir keeps working (additive:
+ * rows written before them hold NULL, are never re-sent nor served to anti-entropy, and are kept).
+ *   ops.opos  — the op's position in its origin's log (own ops: 1, 2, 3, ... in acceptance order)
+ *   ops.ts    — the op's signed ts, for the dedupe horizon of log collection
+ *   clients.collected_seq — highest seq of this client whose row was collected (dedupe after GC)
+ */
+const ADDED_COLUMNS: [table: string, column: string, decl: string][] = [
+  ["ops", "opos", "INTEGER"],
+  ["ops", "ts", "INTEGER"],
+  ["clients", "collected_seq", "INTEGER NOT NULL DEFAULT 0"],
+];
+// not UNIQUE: a faulty origin may send two ops under one position; each is still kept by op id
+const INDEXES = `CREATE INDEX IF NOT EXISTS ops_origin_pos ON ops (origin, opos);`;
+
+/** Tables added beside the first schema (additive). */
+const LWW_AND_EVIDENCE = `
+-- register writes that arrived here already older than the key's winner (replies say so)
+CREATE TABLE IF NOT EXISTS superseded_ops (op_id TEXT PRIMARY KEY);
+-- evidence against a client: two ops it signed under one op id (kept: the version this replica holds).
+-- refused = 1: replicas accepted both versions, so this replica refuses the client's new ops.
+CREATE TABLE IF NOT EXISTS client_evidence (
+  op_id TEXT PRIMARY KEY, client TEXT NOT NULL, kept TEXT NOT NULL, other TEXT NOT NULL,
+  refused INTEGER NOT NULL, at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS client_evidence_client ON client_evidence (client, refused);
+`;
+
 export interface StoredOp {
   opId: string;
   origin: string;
@@ -37,6 +65,14 @@ export interface StoredOp {
 export class ReplicaStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    for (const [table, column, decl] of ADDED_COLUMNS) {
+      const has = sql
+        .exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", table, column)
+        .toArray().length;
+      if (!has) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+    }
+    sql.exec(INDEXES);
+    sql.exec(LWW_AND_EVIDENCE);
   }
 
   getMeta(k: string): string | undefined {
@@ -82,9 +118,10 @@ export class ReplicaStore {
   hasOp(opId: string): boolean {
     return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
   }
-  insertOp(opId: string, origin: string, e: ReplicatedOp, value: Json): void {
+  /** `pos`: the op's position in its origin's log (`nextOwnPos()` for own ops; null if unknown). */
+  insertOp(opId: string, origin: string, e: ReplicatedOp, value: Json, pos: number | null): void {
     this.sql.exec(
-      "INSERT INTO ops (op_id, origin, op, status, reason, value, effect) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO ops (op_id, origin, op, status, reason, value, effect, opos, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       opId,
       origin,
       JSON.stringify(e.op),
@@ -92,6 +129,8 @@ export class ReplicaStore {
       e.reason ?? null,
       JSON.stringify(value),
       e.effect === null ? null : JSON.stringify(e.effect),
+      pos,
+      e.op.ts,
     );
   }
 
@@ -123,39 +162,192 @@ export class ReplicaStore {
       .one().pending;
   }
 
-  private drainedSeq(): number {
-    return Number(this.getMeta("drained_seq") ?? "0");
+  /** Position of the newest own op (0: none yet). */
+  ownHead(): number {
+    return Number(this.getMeta("own_head") ?? "0");
+  }
+  /** Take the next position of this replica's own log (inside the write's transaction). */
+  nextOwnPos(): number {
+    const pos = this.ownHead() + 1;
+    this.setMeta("own_head", String(pos));
+    return pos;
   }
 
-  /** The next undrained ops of `origin` (this replica), each as `ReplicatedOp` JSON text. */
-  peekOutbox(origin: string, limit: number): { seq: number; entry: string }[] {
+  /**
+   * Own ops with position > `after`, oldest first, each as `ReplicatedOp` JSON text with its `pos`:
+   * the outbox drain, the re-send and anti-entropy answers all read the log this way.
+   */
+  logPage(origin: string, after: number, limit: number, through = Number.MAX_SAFE_INTEGER): string[] {
     return this.sql
-      .exec<{ seq: number; op: string; status: string; reason: string | null; effect: string | null }>(
-        "SELECT seq, op, status, reason, effect FROM ops WHERE seq > ? AND origin = ? ORDER BY seq LIMIT ?",
-        this.drainedSeq(),
+      .exec<{ opos: number; op: string; status: string; reason: string | null; effect: string | null }>(
+        "SELECT opos, op, status, reason, effect FROM ops WHERE origin = ? AND opos > ? AND opos <= ? ORDER BY opos LIMIT ?",
         origin,
+        after,
+        through,
+        limit,
+      )
+      .toArray()
+      .map(
+        (r) =>
+          // stitched from stored JSON texts: nothing is parsed or re-encoded on the way out
+          `{"op":${r.op},"status":${JSON.stringify(r.status)}` +
+          (r.reason === null ? "" : `,"reason":${JSON.stringify(r.reason)}`) +
+          `,"effect":${r.effect ?? "null"},"pos":${r.opos}}`,
+      );
+  }
+
+  /** Highest seq of `client` whose op row was collected here (0: none). */
+  collectedSeq(client: string): number {
+    return (
+      this.sql
+        .exec<{ c: number }>("SELECT collected_seq AS c FROM clients WHERE client = ?", client)
+        .toArray()[0]?.c ?? 0
+    );
+  }
+
+  /**
+   * Delete up to `limit` rows of `origin` with position ≤ `posMax` and op ts < `tsBefore` (certified
+   * ones only if `certifiedOnly`), and raise each affected client's `collected_seq`. Returns the count.
+   */
+  collectOps(
+    origin: string,
+    posMax: number,
+    tsBefore: number,
+    certifiedOnly: boolean,
+    limit: number,
+  ): number {
+    const ids = this.sql
+      .exec<{ op_id: string }>(
+        `DELETE FROM ops WHERE seq IN (
+           SELECT seq FROM ops WHERE origin = ? AND opos <= ? AND ts < ? AND certified >= ? LIMIT ?)
+         RETURNING op_id`,
+        origin,
+        posMax,
+        tsBefore,
+        certifiedOnly ? 1 : 0,
+        limit,
+      )
+      .toArray();
+    const maxSeq = new Map<string, number>();
+    for (const { op_id } of ids) {
+      const at = op_id.lastIndexOf(":");
+      const client = op_id.slice(0, at);
+      const seq = Number(op_id.slice(at + 1));
+      if (seq > (maxSeq.get(client) ?? 0)) maxSeq.set(client, seq);
+    }
+    for (const [client, seq] of maxSeq)
+      this.sql.exec("UPDATE clients SET collected_seq = max(collected_seq, ?) WHERE client = ?", seq, client);
+    // a collected op's marks go with it (its retry is refused before they would be read)
+    for (const { op_id } of ids) this.sql.exec("DELETE FROM superseded_ops WHERE op_id = ?", op_id);
+    return ids.length;
+  }
+
+  /** Rows in the op log. */
+  opCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ops").one().n;
+  }
+
+  markSuperseded(opId: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO superseded_ops (op_id) VALUES (?)", opId);
+  }
+  isSuperseded(opId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM superseded_ops WHERE op_id = ?", opId).toArray().length > 0;
+  }
+  /** The effect stored with an op (null: it changed nothing, or no such row). */
+  getEffect(opId: string): unknown {
+    const e = this.sql
+      .exec<{ effect: string | null }>("SELECT effect FROM ops WHERE op_id = ?", opId)
+      .toArray()[0]?.effect;
+    return e == null ? null : JSON.parse(e);
+  }
+  unmarkSuperseded(opId: string): void {
+    this.sql.exec("DELETE FROM superseded_ops WHERE op_id = ?", opId);
+  }
+
+  deleteRecord(key: string): void {
+    this.sql.exec("DELETE FROM kv WHERE key = ?", key);
+  }
+
+  /**
+   * The effects of `key`'s ops of `type` in the log but `opId` (a full scan: only an equivocation,
+   * rare, asks). Rows already collected are not there.
+   */
+  effectsForKey(key: string, type: TypeName, opId: string): unknown[] {
+    return this.sql
+      .exec<{ effect: string }>(
+        `SELECT effect FROM ops WHERE effect IS NOT NULL AND op_id != ?
+           AND json_extract(op, '$.key') = ? AND json_extract(op, '$.type') = ?`,
+        opId,
+        key,
+        type,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.effect));
+  }
+
+  /** Put another version of an op in its row (same row, origin and position: logs stay contiguous). */
+  replaceOp(opId: string, e: ReplicatedOp, value: Json): void {
+    this.sql.exec(
+      "UPDATE ops SET op = ?, status = ?, reason = ?, value = ?, effect = ?, ts = ? WHERE op_id = ?",
+      JSON.stringify(e.op),
+      e.status,
+      e.reason ?? null,
+      JSON.stringify(value),
+      e.effect === null ? null : JSON.stringify(e.effect),
+      e.op.ts,
+      opId,
+    );
+  }
+
+  /**
+   * Two ops a client signed under one op id, `kept` the one this replica holds; `refused`: replicas
+   * accepted both, so this replica refuses the client's new ops (that record replaces a `refused = 0` one).
+   */
+  recordEvidence(kept: SignedOp, other: SignedOp, refused: boolean, atMs: number): void {
+    this.sql.exec(
+      `INSERT INTO client_evidence (op_id, client, kept, other, refused, at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (op_id) DO UPDATE SET refused = 1, kept = excluded.kept, other = excluded.other
+         WHERE excluded.refused = 1`,
+      `${kept.client}:${kept.seq}`,
+      kept.client,
+      JSON.stringify(kept),
+      JSON.stringify(other),
+      refused ? 1 : 0,
+      atMs,
+    );
+  }
+  isClientRefused(client: string): boolean {
+    return (
+      this.sql
+        .exec("SELECT 1 FROM client_evidence WHERE client = ? AND refused = 1 LIMIT 1", client)
+        .toArray().length > 0
+    );
+  }
+  evidenceOf(client: string, limit: number): ClientEvidence[] {
+    return this.sql
+      .exec<{ op_id: string; kept: string; other: string; refused: number; at: number }>(
+        "SELECT op_id, kept, other, refused, at FROM client_evidence WHERE client = ? ORDER BY at LIMIT ?",
+        client,
         limit,
       )
       .toArray()
       .map((r) => ({
-        seq: r.seq,
-        // stitched from stored JSON texts: nothing is parsed or re-encoded on the way out
-        entry:
-          `{"op":${r.op},"status":${JSON.stringify(r.status)}` +
-          (r.reason === null ? "" : `,"reason":${JSON.stringify(r.reason)}`) +
-          `,"effect":${r.effect ?? "null"}}`,
+        opId: r.op_id,
+        kept: JSON.parse(r.kept),
+        other: JSON.parse(r.other),
+        refused: r.refused === 1,
+        at: r.at,
       }));
   }
-  markDrained(seq: number): void {
-    this.setMeta("drained_seq", String(seq));
-  }
-  outboxSize(origin: string): number {
-    return this.sql
-      .exec<{ n: number }>(
-        "SELECT count(*) AS n FROM ops WHERE seq > ? AND origin = ?",
-        this.drainedSeq(),
-        origin,
-      )
-      .one().n;
-  }
+}
+
+/** Evidence against a client: two ops it signed under one op id (both signatures verify). */
+export interface ClientEvidence {
+  opId: string;
+  /** The version this replica holds. */
+  kept: SignedOp;
+  other: SignedOp;
+  /** Replicas accepted both versions: this replica refuses the client's new ops. */
+  refused: boolean;
+  at: number;
 }

@@ -52,6 +52,7 @@ export const canonicalSize = (v: unknown): number => utf8(canonicalJson(v)).leng
 export const DOMAIN = {
   op: "aspec/op/v1",
   replicaReply: "aspec/replica-reply/v1",
+  replicaError: "aspec/replica-error/v1",
   replicaBatch: "aspec/replica-batch/v1",
   certificate: "aspec/certificate/v1",
   pbft: "aspec/pbft/v1",

@@ -9,10 +9,12 @@ export const ERROR_STATUS = {
   unknown_op: 400,
   invalid_args: 400,
   bad_signature: 401,
+  client_equivocated: 403,
   not_found: 404,
   unknown_replica: 404,
   unknown_op_id: 404,
   seq_replayed: 409,
+  op_expired: 409,
   type_mismatch: 409,
   payload_too_large: 413,
   ts_out_of_range: 422,
@@ -30,6 +32,21 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * Codes only a replica decides (it had the op and its own state in hand): a replica signs these
+ * (`ErrorReply`), and the SDK refuses one that comes unsigned. Every other code may come from the
+ * edge Worker before any replica saw the request, unsigned.
+ */
+export const REPLICA_ERROR_CODES: ReadonlySet<string> = new Set([
+  "bad_signature",
+  "client_equivocated",
+  "seq_replayed",
+  "op_expired",
+  "type_mismatch",
+  "ts_out_of_range",
+  "seq_out_of_range",
+]);
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };

@@ -6,8 +6,9 @@
  * exception) so that the certified order can decide it deterministically; the origin replica turns
  * that rejection into a 409 before accepting anything.
  */
-import type { Json } from "./canonical.js";
-import { dataType, type OpStatus, type TypeName } from "./datatypes/index.js";
+import { canonicalJson, type Json } from "./canonical.js";
+import { dataType, type DecideOrder, type OpStatus, type TypeName } from "./datatypes/index.js";
+import type { Hlc } from "./hlc.js";
 import type { OpBody } from "./ops.js";
 import { opIdOf } from "./ops.js";
 
@@ -25,17 +26,22 @@ export interface Outcome {
   record: KeyRecord | undefined;
   /** The key's user-visible value after the op. */
   value: Json;
+  /** A register write that lost: the key already held a later write (whose value `value` is). */
+  superseded?: true;
 }
+
+/** How the certified order decides: the same at every node (see `DecideOrder`). */
+export const CERTIFIED_ORDER: DecideOrder = { kind: "certified" };
 
 export const valueOf = (rec: KeyRecord | undefined): Json =>
   rec ? dataType(rec.type).value(rec.state) : null;
 
-export function decideOp(rec: KeyRecord | undefined, op: OpBody): Outcome {
+export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOrder): Outcome {
   if (rec && rec.type !== op.type)
     return { status: "rejected", reason: "type_mismatch", effect: null, record: rec, value: valueOf(rec) };
   const dt = dataType(op.type);
   const state = rec ? rec.state : dt.initial();
-  const d = dt.decide(state, op.op, op.args, { opId: opIdOf(op), client: op.client, seq: op.seq, ts: op.ts });
+  const d = dt.decide(state, op.op, op.args, { opId: opIdOf(op), client: op.client, seq: op.seq, order });
   if (d.effect === null) {
     const out: Outcome = { status: d.status, effect: null, record: rec, value: dt.value(state) };
     if (d.reason) out.reason = d.reason;
@@ -44,8 +50,40 @@ export function decideOp(rec: KeyRecord | undefined, op: OpBody): Outcome {
   const next: KeyRecord = { type: op.type, state: dt.apply(state, d.effect) };
   const out: Outcome = { status: d.status, effect: d.effect, record: next, value: dt.value(next.state) };
   if (d.reason) out.reason = d.reason;
+  if (dt.loses?.(state, d.effect)) out.superseded = true;
   return out;
 }
+
+/** Would this effect lose to what the key holds (a register write older than the current one)? */
+export function effectLoses(rec: KeyRecord | undefined, type: TypeName, effect: unknown): boolean {
+  if (!rec || rec.type !== type) return false;
+  return dataType(type).loses?.(rec.state, effect) ?? false;
+}
+
+/**
+ * Take an effect back out of a key's record: an equivocating client's losing version, applied here
+ * before the winner arrived. `others` lists the effects of the key's other ops still in the op log
+ * (read only by types that rebuild from them). Undefined: the key is left as if never written (the
+ * initial state and no other op in the log), which is what a replica that never saw it holds.
+ */
+export function unapplyEffect(
+  rec: KeyRecord | undefined,
+  type: TypeName,
+  effect: unknown,
+  others: () => unknown[],
+): KeyRecord | undefined {
+  if (!rec || rec.type !== type || effect === null) return rec; // never applied here
+  const dt = dataType(type);
+  let seen: unknown[] | undefined;
+  const rest = () => (seen ??= others());
+  const state = dt.unapply(rec.state, effect, rest);
+  if (canonicalJson(state) === canonicalJson(dt.initial()) && rest().length === 0) return undefined;
+  return { type, state };
+}
+
+/** The clock stamp an effect carries (register writes), for the receiver to bound and absorb. */
+export const effectStamp = (type: TypeName, effect: unknown): Hlc | undefined =>
+  effect === null ? undefined : dataType(type).stampOf?.(effect);
 
 /**
  * Apply an effect decided elsewhere. Returns null when the key already holds another type

@@ -15,41 +15,51 @@ export interface ReplicatedOp {
   reason?: string;
   /** null when the op changed nothing at its origin (e.g. a rejected withdraw). */
   effect: unknown;
+  /** The op's position in its origin's log (1, 2, 3, ...): receivers' cursors count these. */
+  pos?: number;
 }
 
 export interface ReplicateMessage {
   origin: string;
   /** JSON text of `ReplicatedOp[]`. */
   entries: string;
+  /** The replicas to deliver to (a re-send goes only to peers that have not confirmed); absent: all but the origin. */
+  targets?: string[];
 }
 
 /** Queue messages are capped at 128 KB; stay well below it. */
 export const REPLICATE_MESSAGE_BYTES_MAX = 96 * 1024;
 
 /** Pack JSON-encoded entries into messages under the byte cap, keeping order. */
-export function packMessages(origin: string, entriesJson: string[]): ReplicateMessage[] {
+export function packMessages(origin: string, entriesJson: string[], targets?: string[]): ReplicateMessage[] {
   const out: ReplicateMessage[] = [];
   let cur: string[] = [];
   let size = 0;
   for (const e of entriesJson) {
     const n = utf8Length(e) + 1;
     if (cur.length > 0 && size + n > REPLICATE_MESSAGE_BYTES_MAX) {
-      out.push({ origin, entries: "[" + cur.join(",") + "]" });
+      out.push(message(origin, cur, targets));
       cur = [];
       size = 0;
     }
     cur.push(e);
     size += n;
   }
-  if (cur.length > 0) out.push({ origin, entries: "[" + cur.join(",") + "]" });
+  if (cur.length > 0) out.push(message(origin, cur, targets));
   return out;
 }
+
+const message = (origin: string, entries: string[], targets?: string[]): ReplicateMessage =>
+  targets === undefined
+    ? { origin, entries: "[" + entries.join(",") + "]" }
+    : { origin, entries: "[" + entries.join(",") + "]", targets };
 
 const entryShape = z.object({
   op: z.unknown(),
   status: z.enum(["ok", "rejected"]),
   reason: z.string().max(64).optional(),
   effect: z.unknown(),
+  pos: z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 /**
@@ -71,6 +81,7 @@ export function parseEntries(json: string): (ReplicatedOp | null)[] {
       if (e.effect !== null && !dataType(op.type).effect.safeParse(e.effect).success) return null;
       const out: ReplicatedOp = { op, status: e.status, effect: e.effect };
       if (e.reason !== undefined) out.reason = e.reason;
+      if (e.pos !== undefined) out.pos = e.pos;
       return out;
     } catch {
       return null;

@@ -7,6 +7,8 @@ import { DOMAIN } from "./canonical.js";
 import type { Certificate } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
+import type { ErrorBody } from "./errors.js";
+import type { SignedOp } from "./ops.js";
 
 /** Public description of one edge replica (`GET /v1/replicas`). */
 export interface ReplicaInfo {
@@ -21,6 +23,12 @@ export interface TentativeResult {
   reason?: string;
   /** The key's value at this replica right after the op. */
   value: Json;
+  /**
+   * A register write that lost: when it was applied here the register already held a write with a
+   * later stamp, so `value` is that write's. (At its origin a write is stamped after everything the
+   * origin had seen and so wins there; it can lose only to a concurrent write at another replica.)
+   */
+  superseded?: true;
 }
 
 /** Reply to `POST /v1/ops`. */
@@ -56,7 +64,47 @@ export interface ReadReply {
   sig: string;
 }
 
-export type ReplicaReply = OpReply | ReadReply;
+/** Reply to `GET /v1/clients/:client/evidence`: what this replica holds against a client. */
+export interface EvidenceReply {
+  kind: "evidence";
+  client: string;
+  /** This replica refuses the client's new ops (403 `client_equivocated`). */
+  refused: boolean;
+  /** Pairs of ops the client signed under one op id; each pair proves itself (both signatures verify). */
+  evidence: { opId: string; kept: SignedOp; other: SignedOp }[];
+  replica: string;
+  time: number;
+  sig: string;
+}
+
+export type ReplicaReply = OpReply | ReadReply | EvidenceReply;
+
+/**
+ * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with
+ * signed fields beside it, signed by the replica over `canonicalBytes(DOMAIN.replicaError, reply
+ * without sig)`, so a refusal (e.g. a false `seq_replayed`) is as attributable as an answer. Errors
+ * the edge Worker gives before any replica saw the request (malformed JSON, bad shape) are unsigned.
+ */
+export interface ErrorReply {
+  error: ErrorBody["error"];
+  kind: "error";
+  replica: string;
+  /** The refused op (`POST /v1/ops`). */
+  opId?: string;
+  /** The key read (`GET /v1/kv/:key`). */
+  key?: string;
+  time: number;
+  sig: string;
+}
+
+export async function signErrorReply(secret: string, body: Unsigned<ErrorReply>): Promise<ErrorReply> {
+  return { ...body, sig: await signCanonical(secret, DOMAIN.replicaError, body) };
+}
+
+export function verifyErrorReply(publicKey: string, reply: ErrorReply): Promise<boolean> {
+  const { sig, ...body } = reply;
+  return verifyCanonical(publicKey, DOMAIN.replicaError, body, sig);
+}
 export type Unsigned<T extends { sig: string }> = Omit<T, "sig">;
 
 export async function signReply<T extends ReplicaReply>(secret: string, body: Unsigned<T>): Promise<T> {

@@ -1,10 +1,11 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
 import { Hono, type Context } from "hono";
-import { AspecError, isAspecError, type ErrorCode } from "../shared/errors.js";
+import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody, type ErrorCode } from "../shared/errors.js";
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
 import type { RpcResult } from "../durable-objects/edge-replica.js";
+import type { ErrorReply } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
@@ -36,9 +37,18 @@ function homeReplica(c: AppContext) {
   return { replica: r, stub: replicaStub(c.env, r) };
 }
 
+/** A replica's refusal on its way to `onError`, which answers with the body as the replica signed it. */
+class ReplicaRefusal extends Error {
+  constructor(readonly body: ErrorReply | ErrorBody) {
+    super(body.error.message);
+    this.name = "ReplicaRefusal";
+  }
+}
+
 function unwrap<T>(r: RpcResult<T>): T {
   if (r.ok) return r.value;
-  throw new AspecError(r.error.code, r.error.message, r.error.details);
+  const { ok: _ok, ...body } = r;
+  throw new ReplicaRefusal(body);
 }
 
 async function readJsonBody(c: AppContext): Promise<unknown> {
@@ -71,7 +81,7 @@ export function createApp() {
     c.json({
       name: "aspec-edge",
       docs: "see README.md",
-      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key"],
+      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key", "GET /v1/clients/:client/evidence"],
     }),
   );
 
@@ -95,11 +105,18 @@ export function createApp() {
     return c.json(unwrap(await stub.read(replica.name, key)));
   });
 
+  app.get("/v1/clients/:client/evidence", async (c) => {
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
+  });
+
   app.notFound((c) =>
     c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404),
   );
 
   app.onError((err, c) => {
+    if (err instanceof ReplicaRefusal)
+      return c.json(err.body, (ERROR_STATUS[err.body.error.code] ?? 500) as 400);
     if (isAspecError(err)) return c.json(err.toBody(), err.status as 400);
     console.log({ event: "internal_error", message: String(err), stack: (err as Error).stack });
     return c.json(new AspecError("internal", "internal error").toBody(), 500);

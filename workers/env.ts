@@ -8,6 +8,14 @@ export interface Env {
   DEV_SEED: string;
   /** How long a replica batches writes before draining its outbox to the queue (ms, default 20). */
   DRAIN_DELAY_MS?: string;
+  /** Anti-entropy period (ms, default 1000); re-send runs every 3 periods, log collection every 5. */
+  ANTI_ENTROPY_MS?: string;
+  /** How old (by its signed ts) a delivered op must be before its row is collected (ms, default 600000). */
+  DEDUPE_HORIZON_MS?: string;
+  /** Dead-letter queue of `replicate`: messages no target took after REPLICATE_ATTEMPTS_MAX attempts. */
+  REPLICATE_DLQ: Queue<unknown>;
+  /** Dev only: the token that switches fault injection on (tests and demos). */
+  FAULT_TOKEN?: string;
   /** JSON list of `{name, region}`. */
   REPLICAS: string;
   /** Secrets `REPLICA_KEY_<NAME>` (base64url 32-byte seeds) when deployed. */

@@ -1,7 +1,7 @@
 /** The Worker script: HTTP edge, queue consumers, and the Durable Object classes it hosts. */
 import { createApp } from "./app.js";
 import type { Env } from "./env.js";
-import { consumeReplicate } from "./replicate-consumer.js";
+import { consumeDeadLetters, consumeReplicate } from "./replicate-consumer.js";
 import type { ReplicateMessage } from "../shared/replication.js";
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
@@ -14,6 +14,8 @@ export default {
     switch (batch.queue) {
       case "aspec-replicate":
         return consumeReplicate(batch as MessageBatch<ReplicateMessage>, env);
+      case "aspec-replicate-dlq":
+        return consumeDeadLetters(batch, env);
       default:
         console.log({ event: "unknown_queue", queue: batch.queue, messages: batch.messages.length });
         batch.retryAll();

@@ -48,11 +48,11 @@ export class SysLike extends DurableObject<Env> {
       const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
       if (admission.kind === "duplicate") return { ...stored!, duplicate: true };
       const rec = this.store.getRecord(op.key);
-      const d = decideOp(rec, op);
+      const d = decideOp(rec, op, { kind: "origin", stamp: { wall: now, logical: 0 } });
       const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
       if (d.reason) entry.reason = d.reason;
       if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-      this.store.insertOp(opId, "weur", entry, d.value);
+      this.store.insertOp(opId, "weur", entry, d.value, this.store.nextOwnPos());
       this.store.noteClientSeq(op.client, op.seq, 1);
       return { status: d.status, reason: d.reason, value: d.value, duplicate: false };
     });
@@ -72,15 +72,13 @@ export class SysLike extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const rows = this.store.peekOutbox("weur", 2000);
+    const sent = Number(this.store.getMeta("sent_pos") ?? "0");
+    const rows = this.store.logPage("weur", sent, 2000);
     if (rows.length === 0) return;
-    const messages = packMessages(
-      "weur",
-      rows.map((r) => r.entry),
-    );
+    const messages = packMessages("weur", rows);
     for (let i = 0; i < messages.length; i += 100)
       await this.env.Q.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
-    this.store.markDrained(rows[rows.length - 1]!.seq);
+    this.store.setMeta("sent_pos", String(sent + rows.length));
     if (rows.length === 2000) await this.ctx.storage.setAlarm(Date.now());
   }
 }

@@ -12,18 +12,24 @@
  * Flags: --ops N (per measured round, default 5000), --rounds N (default 3 per system),
  * --warmup N (1000), --memory-ops N (50000), --prop-ops N (minimum size of the propagation phase,
  * 2500), --connections N (10), --sample-every N (50), --keys N (1000),
- * --wrangler-log LEVEL (warn; "info" logs every request with its ms).
+ * --wrangler-log LEVEL (warn; "info" logs every request with its ms), --dedupe-horizon-ms N (10000:
+ * how old a delivered op must be before its row is collected; shortened from the deployed 10 min so
+ * the storage plateau shows within one run), --out PATH (bench/results/ec-latest.md).
+ *
+ * Storage: the size of the system's persist dir is printed after warm-up, after each round, after
+ * the propagation phase and again once log collection has caught up (horizon + 3 collection periods).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { makeAgent, post, runLoad, type LoadResult } from "./load.js";
 import { PropagationProbe, waitVisible } from "./propagation.js";
 import { fmt, median, summarize } from "./stats.js";
 import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./workload.js";
 import { cpuMs, memKiB, workerdPids } from "./proc-stats.js";
+import { dirBytes } from "./disk.js";
 import {
   REPO_ROOT,
   installCleanup,
@@ -44,6 +50,8 @@ const { values: flags } = parseArgs({
     "sample-every": { type: "string", default: "50" },
     keys: { type: "string", default: "1000" },
     "wrangler-log": { type: "string", default: "warn" },
+    "dedupe-horizon-ms": { type: "string", default: "10000" },
+    out: { type: "string", default: "bench/results/ec-latest.md" },
   },
   strict: true,
 });
@@ -61,6 +69,9 @@ const CONNECTIONS = int("connections", 1);
 const SAMPLE_EVERY = int("sample-every", 1);
 const KEYS = int("keys", 1);
 const LOG_LEVEL = flags["wrangler-log"] as "warn";
+const HORIZON_MS = int("dedupe-horizon-ms", 0);
+/** Log collection runs every 5 anti-entropy periods (1 s in wrangler.toml). */
+const GC_PERIOD_MS = 5_000;
 
 const HOME = "weur";
 const OTHERS = ["enam", "apac"];
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
   const sys = await startWranglerDev({
     name: "system",
     config: join(REPO_ROOT, "wrangler.toml"),
-    vars: { ENVIRONMENT: "dev" },
+    vars: { ENVIRONMENT: "dev", DEDUPE_HORIZON_MS: String(HORIZON_MS) },
     logLevel: LOG_LEVEL,
     readyPath: "/v1/replicas",
     logFile: join(logDir, "system.log"),
@@ -191,6 +202,7 @@ async function main(): Promise<void> {
   const sysClients = await makeClients(CONNECTIONS);
   const baseClients = await makeClients(CONNECTIONS);
   const marker = (await makeClients(1))[0]!;
+  const mib = (kib: number) => fmt(kib / 1024, 1);
   const run = `b${Date.now().toString(36)}`;
   let systemOps = 0;
 
@@ -251,6 +263,8 @@ async function main(): Promise<void> {
   }
   await sleep(1000);
   const rssBefore = workerdRss(sys);
+  const diskBefore = dirBytes(sys.persistDir);
+  log(`  persist dir ${mib(diskBefore / 1024)} MiB, workerd RSS ${mib(rssBefore.kib)} MiB after warm-up`);
   const baseRssBefore = workerdRss(base);
   const opsAtBefore = systemOps;
 
@@ -259,6 +273,7 @@ async function main(): Promise<void> {
   const sysRounds: Phase[] = [];
   const settleMs: number[] = [];
   const rssTrail: number[] = [];
+  const diskTrail: number[] = [];
   for (let i = 1; i <= ROUNDS; i++) {
     log(`Round ${i}/${ROUNDS}`);
     const b = await baselinePhase(`r${i}`, OPS);
@@ -270,7 +285,11 @@ async function main(): Promise<void> {
     const st = await settleSystem();
     settleMs.push(st);
     rssTrail.push(workerdRss(sys).kib);
+    diskTrail.push(dirBytes(sys.persistDir));
     log(`  replication backlog drained ${fmt(st, 0)} ms after the round`);
+    log(
+      `  persist dir ${mib(diskTrail[diskTrail.length - 1]! / 1024)} MiB, workerd RSS ${mib(rssTrail[rssTrail.length - 1]!)} MiB`,
+    );
   }
 
   const baseRssAfter = workerdRss(base);
@@ -294,7 +313,29 @@ async function main(): Promise<void> {
   log(`  replication backlog drained ${fmt(lastSettle, 0)} ms after the phase`);
   await sleep(1000);
   const rssAfter = workerdRss(sys);
+  const diskAfter = dirBytes(sys.persistDir);
   const memOps = systemOps - opsAtBefore;
+  log(`  persist dir ${mib(diskAfter / 1024)} MiB, workerd RSS ${mib(rssAfter.kib)} MiB after ${memOps} ops`);
+  // Plateau: wait until every delivered op is past the horizon and collection had 3 periods for it.
+  const collectWaitMs = HORIZON_MS + 3 * GC_PERIOD_MS;
+  log(`Waiting ${fmt(collectWaitMs / 1000, 0)} s for op-log collection (horizon ${HORIZON_MS} ms)...`);
+  await sleep(collectWaitMs);
+  const rssCollected = workerdRss(sys);
+  const diskCollected = dirBytes(sys.persistDir);
+  log(
+    `  persist dir ${mib(diskCollected / 1024)} MiB, workerd RSS ${mib(rssCollected.kib)} MiB after collection`,
+  );
+  // The plateau itself: as many ops again; once collected, their rows' pages are reused.
+  log(`Plateau phase: ${memOps} more ops, then collection again...`);
+  const again = await systemPhase("plateau", memOps);
+  log(describe("system (plateau)", again));
+  await settleSystem();
+  await sleep(collectWaitMs);
+  const rssPlateau = workerdRss(sys);
+  const diskPlateau = dirBytes(sys.persistDir);
+  log(
+    `  persist dir ${mib(diskPlateau / 1024)} MiB, workerd RSS ${mib(rssPlateau.kib)} MiB after collection`,
+  );
 
   // Report.
   const med = (rs: Phase[], f: (p: Phase) => number) => median(rs.map(f));
@@ -321,7 +362,6 @@ async function main(): Promise<void> {
   const sysErrors = errs(sysRounds) + propPhase.load.errors;
   const baseErrors = errs(baseRounds);
   const prop = summarize(probe.samplesMs);
-  const mib = (kib: number) => fmt(kib / 1024, 1);
   const signed = (kib: number) => (kib >= 0 ? "+" : "−") + mib(Math.abs(kib));
   const pass = (ok: boolean) => (ok ? "PASS" : "MISS");
   const facts = machineFacts();
@@ -384,6 +424,13 @@ async function main(): Promise<void> {
       `Total after each system round: ${rssTrail.map(mib).join(", ")}. For scale, the baseline's workerd went ` +
       `${mib(baseRssBefore.kib)} → ${mib(baseRssAfter.kib)} over its ${ROUNDS * OPS} rounds' writes: ${perRole(baseRssBefore, baseRssAfter)}`,
   );
+  lines.push(
+    `- storage (persist dir, MiB; dedupe horizon ${HORIZON_MS} ms): ${mib(diskBefore / 1024)} after warm-up, ` +
+      `${diskTrail.map((b) => mib(b / 1024)).join(", ")} after each round, ${mib(diskAfter / 1024)} after the ` +
+      `propagation phase, ${mib(diskCollected / 1024)} once collection caught up (${fmt(collectWaitMs / 1000, 0)} s later; ` +
+      `workerd RSS then ${mib(rssCollected.kib)} MiB); after ${memOps} more ops and collection again ` +
+      `${mib(diskPlateau / 1024)} (workerd RSS ${mib(rssPlateau.kib)} MiB)`,
+  );
   lines.push("");
   lines.push(
     `Command: \`${command}\` · ${facts.join(" · ")} · run took ${fmt((Date.now() - started) / 1000, 0)} s`,
@@ -411,10 +458,10 @@ async function main(): Promise<void> {
   );
   log("");
   log(md);
-  const outDir = join(REPO_ROOT, "bench/results");
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "ec-latest.md"), md);
-  log(`Written to bench/results/ec-latest.md; wrangler logs in ${logDir}`);
+  const outFile = resolve(REPO_ROOT, flags.out!);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, md);
+  log(`Written to ${flags.out}; wrangler logs in ${logDir}`);
   agent.destroy();
   probeAgent.destroy();
 }

@@ -44,7 +44,8 @@ options:
   --json             machine-readable output
   -h, --help         this text
 
-exit codes: 0 ok (a rejected withdraw is an answer, not an error), 1 server or verification error, 2 usage error`;
+exit codes: 0 ok, 1 refused by the server (an error, or an op answered rejected, e.g. an
+            overdrawing withdraw) or an unverifiable reply, 2 usage error`;
 
 const OPTIONS = {
   endpoint: { type: "string" },

@@ -5,7 +5,12 @@ const show = (v: unknown) => JSON.stringify(v);
 
 export function opLine(r: OpReply): string {
   const t = r.tentative;
-  const status = t.status === "ok" ? "ok" : `rejected (${t.reason ?? "no reason"})`;
+  const status =
+    t.status === "rejected"
+      ? `rejected (${t.reason ?? "no reason"})`
+      : t.superseded
+        ? "ok, superseded (the register already held a later write, shown)"
+        : "ok";
   const dup = r.duplicate ? " duplicate" : "";
   return `${status}${dup}: ${r.type} ${show(r.key)} = ${show(t.value)}  [replica ${r.replica}, op ${r.opId}, uncertified ${r.uncertified}]`;
 }

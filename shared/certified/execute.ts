@@ -4,7 +4,7 @@
  * the same code and so reach the same values and the same state root.
  */
 import type { Json } from "../canonical.js";
-import { decideOp, valueOf, type KeyRecord } from "../materialize.js";
+import { CERTIFIED_ORDER, decideOp, valueOf, type KeyRecord } from "../materialize.js";
 import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
@@ -46,7 +46,7 @@ export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExe
       });
       continue;
     }
-    const out = decideOp(store.get(op.key), opBody(op));
+    const out = decideOp(store.get(op.key), opBody(op), CERTIFIED_ORDER);
     if (out.effect !== null && out.record) {
       store.set(op.key, out.record);
       changed.set(op.key, out.record);

@@ -27,5 +27,6 @@ export const account: DataType<number, AccountEffect> = {
     return { status: "ok", effect: { delta: -n } };
   },
   apply: (s, e) => s + e.delta,
+  unapply: (s, e) => s - e.delta,
   value: (s) => s,
 };

@@ -17,5 +17,6 @@ export const counter: DataType<number, CounterEffect> = {
   initial: () => 0,
   decide: (_s, _op, args) => ({ status: "ok", effect: { n: (args as CounterEffect).n } }),
   apply: (s, e) => s + e.n,
+  unapply: (s, e) => s - e.n,
   value: (s) => s,
 };

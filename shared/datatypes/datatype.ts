@@ -9,14 +9,23 @@
  */
 import type { z } from "zod";
 import type { Json } from "../canonical.js";
+import type { Hlc } from "../hlc.js";
 
 export type OpStatus = "ok" | "rejected";
+
+/**
+ * Where an op is decided, which is what orders `register` writes (the client's `ts` orders nothing):
+ * - `origin`: tentatively, at the replica the client sent it to, stamped by that replica's hybrid
+ *   logical clock (`shared/hlc.ts`): later than every write the replica had seen;
+ * - `certified`: in the BFT order, the same at every node: the op comes after everything before it.
+ */
+export type DecideOrder = { readonly kind: "origin"; readonly stamp: Hlc } | { readonly kind: "certified" };
 
 export interface OpContext {
   readonly opId: string;
   readonly client: string;
   readonly seq: number;
-  readonly ts: number;
+  readonly order: DecideOrder;
 }
 
 export interface Decision<E> {
@@ -36,6 +45,19 @@ export interface DataType<S, E, A extends Record<string, z.ZodType> = Record<str
   initial(): S;
   decide(state: S, op: string, args: unknown, ctx: OpContext): Decision<E>;
   apply(state: S, effect: E): S;
+  /**
+   * For a last-writer-wins type: would `effect` lose to what `state` holds (applying it changes
+   * nothing because a later write is there)? Absent: an effect never loses.
+   */
+  loses?(state: S, effect: E): boolean;
+  /**
+   * `state` without `effect`: an equivocating client's losing version, applied here before the
+   * winner arrived, is taken out again. `others` gives the effects of the key's other ops still in
+   * this replica's op log, for a type that must rebuild from them (a register that `effect` had won).
+   */
+  unapply(state: S, effect: E, others: () => readonly E[]): S;
+  /** The clock stamp an effect carries, if it carries one (a receiver bounds and absorbs it). */
+  stampOf?(effect: E): Hlc;
   /** The user-visible value (what reads return and the state root commits to). */
   value(state: S): Json;
 }

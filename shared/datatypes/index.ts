@@ -17,4 +17,4 @@ export const dataType = (t: TypeName): AnyDataType => DATA_TYPES[t] as AnyDataTy
 export const isTypeName = (t: unknown): t is TypeName =>
   typeof t === "string" && Object.hasOwn(DATA_TYPES, t);
 
-export type { DataType, Decision, OpContext, OpStatus } from "./datatype.js";
+export type { DataType, Decision, DecideOrder, OpContext, OpStatus } from "./datatype.js";

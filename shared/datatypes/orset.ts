@@ -65,6 +65,23 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
     const removed = insertSorted(s.removed, e.tags);
     return removed === s.removed ? s : { adds: s.adds, removed };
   },
+  unapply(s, e, others) {
+    if ("add" in e) {
+      // Built with fromEntries: an element may be any string, "__proto__" included.
+      const adds = Object.fromEntries(
+        Object.entries(s.adds).flatMap(([x, tags]): [string, string[]][] => {
+          if (x !== e.add) return [[x, tags]];
+          const left = tags.filter((t) => t !== e.tag);
+          return left.length > 0 ? [[x, left]] : [];
+        }),
+      );
+      return { adds, removed: s.removed };
+    }
+    // A tag stays removed if another remove still in the log removed it too.
+    const still = new Set(others().flatMap((o) => ("remove" in o ? o.tags : [])));
+    const drop = new Set(e.tags.filter((t) => !still.has(t)));
+    return { adds: s.adds, removed: s.removed.filter((t) => !drop.has(t)) };
+  },
   value(s) {
     const removed = new Set(s.removed);
     return Object.keys(s.adds)

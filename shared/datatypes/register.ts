@@ -1,18 +1,21 @@
 /**
- * `register`: last-writer-wins. The winner is the greatest (ts, client, seq); ts is the writer's
- * clock, bounded by the origin replica against its own, so a writer can't win far into the future.
+ * `register`: last-writer-wins. The winner is the greatest (stamp, client, seq). The stamp is not the
+ * client's `ts`: tentatively it is the origin replica's hybrid logical clock (`shared/hlc.ts`), so a
+ * write wins over everything its replica had seen and no client can pin a value; in the certified
+ * order it is the successor of the key's current stamp, so the last write in that order wins.
  */
 import { z } from "zod";
 import type { Json } from "../canonical.js";
 import { canonicalSize } from "../canonical.js";
 import { jsonValue } from "../json-value.js";
+import { HLC_ZERO, compareHlc, hlcSchema, tick, type Hlc } from "../hlc.js";
 import type { DataType } from "./datatype.js";
 
 export const REGISTER_VALUE_BYTES_MAX = 4096;
 
 export interface RegisterState {
   v: Json;
-  ts: number;
+  stamp: Hlc;
   client: string;
   seq: number;
 }
@@ -23,7 +26,8 @@ const json: z.ZodType<Json> = jsonValue;
 
 function wins(a: RegisterState, b: RegisterState | null): boolean {
   if (!b) return true;
-  if (a.ts !== b.ts) return a.ts > b.ts;
+  const c = compareHlc(a.stamp, b.stamp);
+  if (c !== 0) return c > 0;
   if (a.client !== b.client) return a.client > b.client;
   return a.seq > b.seq;
 }
@@ -37,12 +41,24 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
       }),
     }),
   },
-  effect: z.strictObject({ v: json, ts: z.int().min(0), client: z.string(), seq: z.int().min(1) }),
+  effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().min(1) }),
   initial: () => null,
-  decide: (_s, _op, args, ctx) => ({
+  decide: (s, _op, args, ctx) => ({
     status: "ok",
-    effect: { v: (args as { v: Json }).v, ts: ctx.ts, client: ctx.client, seq: ctx.seq },
+    effect: {
+      v: (args as { v: Json }).v,
+      stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
+      client: ctx.client,
+      seq: ctx.seq,
+    },
   }),
   apply: (s, e) => (wins(e, s) ? e : s),
+  loses: (s, e) => !wins(e, s),
+  // Only the register's current winner needs undoing: the best of the other writes takes its place.
+  unapply: (s, e, others) =>
+    s && s.client === e.client && s.seq === e.seq && compareHlc(s.stamp, e.stamp) === 0
+      ? others().reduce<RegisterState | null>((acc, x) => (wins(x, acc) ? x : acc), null)
+      : s,
+  stampOf: (e) => e.stamp,
   value: (s) => (s ? s.v : null),
 };

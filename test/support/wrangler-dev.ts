@@ -11,7 +11,7 @@
  * exit, so that no workerd is left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -39,6 +39,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** How long to wait for `readyPath`; default 60 s. */
   readyTimeoutMs?: number;
+  /** Reuse this `--persist-to` dir (a restart after `crash()`); a fresh temp dir if unset. */
+  persistDir?: string;
 }
 
 export interface DevServer {
@@ -55,6 +57,11 @@ export interface DevServer {
   output(): string;
   /** SIGTERM the process group, SIGKILL it after 5 s if still alive, remove the state dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL wrangler and every process under it (workerd too, so its ports free) at once, as a
+   * machine crash would; the state dir is kept for a restart with `persistDir`.
+   */
+  crash(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,6 +83,42 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     /* already gone */
   }
 }
+
+/** Every live descendant of `root`, from /proc (Linux; empty elsewhere). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const d of entries) {
+    try {
+      const m = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, "utf8"));
+      if (m) children.set(Number(m[1]), [...(children.get(Number(m[1])) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function waitGroupExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -127,7 +170,7 @@ const running = new Set<DevServer>();
 
 /** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
-  const persistDir = mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
   const args = [
     "dev",
     ...(o.config === undefined ? [] : ["--config", o.config]),
@@ -195,6 +238,27 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
         log?.end();
         rmSync(persistDir, { recursive: true, force: true });
       })()),
+    crash: async () => {
+      if (stopped) return stopped;
+      stopped = (async () => {
+        // the whole group, and each descendant by pid in case one left the group
+        const tree = descendants(pid);
+        killGroup(pid, "SIGKILL");
+        for (const p of tree) {
+          try {
+            process.kill(p, "SIGKILL");
+          } catch {
+            /* gone */
+          }
+        }
+        await waitGroupExit(pid, STOP_WAIT_MS);
+        const deadline = Date.now() + STOP_WAIT_MS;
+        while (tree.some(alive) && Date.now() < deadline) await sleep(50);
+        running.delete(server);
+        log?.end();
+      })();
+      return stopped;
+    },
   };
   running.add(server);
   const describe = () => (o.logFile === undefined ? "" : `; see ${o.logFile}`) + `:\n${out}`;

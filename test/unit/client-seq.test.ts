@@ -9,7 +9,13 @@ import type { FetchFn } from "../../client/transport.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { AspecError } from "../../shared/errors.js";
 import { opIdOf, parseOp, verifyOp, type SignedOp } from "../../shared/ops.js";
-import { signReply, type OpReply, type ReplicaInfo, type Unsigned } from "../../shared/replies.js";
+import {
+  signErrorReply,
+  signReply,
+  type OpReply,
+  type ReplicaInfo,
+  type Unsigned,
+} from "../../shared/replies.js";
 
 describe("SeqCounter", () => {
   it("hands out increasing seqs and never goes back", () => {
@@ -55,15 +61,19 @@ const reply = (op: SignedOp) =>
 const ok: Step = async (op) => Response.json(await reply(op));
 const replayed =
   (lastSeq?: number): Step =>
-  () =>
+  async (op) =>
     Response.json(
-      {
+      await signErrorReply(weur.secret, {
         error: {
           code: "seq_replayed",
           message: "seen",
           ...(lastSeq === undefined ? {} : { details: { lastSeq } }),
         },
-      },
+        kind: "error",
+        replica: "weur",
+        opId: opIdOf(op),
+        time: op.ts,
+      }),
       { status: 409 },
     );
 const netError: Step = () => new TypeError("fetch failed");

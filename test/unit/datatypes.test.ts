@@ -6,6 +6,7 @@ import { applyEffect, decideOp, type KeyRecord } from "../../shared/materialize.
 import type { OpBody } from "../../shared/ops.js";
 
 const CLIENTS = ["A".repeat(43), "B".repeat(43), "C".repeat(43)];
+const ORIGIN = { kind: "origin", stamp: { wall: 1, logical: 0 } } as const;
 
 /** A replica in miniature: dedupe by op id, then apply — what the EdgeReplica DO does in SQLite. */
 function converge(effects: { opId: string; type: TypeName; effect: unknown }[]): string {
@@ -33,7 +34,9 @@ function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) 
         args: o.args,
         ts: 1000 + (i % 4),
       };
-      const out = decideOp(i % 2 === 0 ? rec : undefined, body); // half decided on a stale (empty) replica
+      // half decided on a stale (empty) replica; stamps from two replicas' clocks, colliding at times
+      const stamp = { wall: 1000 + (i % 4), logical: i % 3 };
+      const out = decideOp(i % 2 === 0 ? rec : undefined, body, { kind: "origin", stamp });
       if (i % 2 === 0 && out.record) rec = out.record;
       return { opId: `${body.client}:${body.seq}`, type, effect: out.effect };
     })
@@ -83,16 +86,16 @@ describe("account", () => {
     ts: 1,
   });
   it("rejects a withdraw that would go negative and changes nothing", () => {
-    const d = decideOp(undefined, body("deposit", 5, 1));
-    const w = decideOp(d.record, body("withdraw", 6, 2));
+    const d = decideOp(undefined, body("deposit", 5, 1), ORIGIN);
+    const w = decideOp(d.record, body("withdraw", 6, 2), ORIGIN);
     expect(w).toMatchObject({ status: "rejected", reason: "insufficient_funds", effect: null, value: 5 });
     expect(w.record).toBe(d.record);
-    const ok = decideOp(d.record, body("withdraw", 5, 3));
+    const ok = decideOp(d.record, body("withdraw", 5, 3), ORIGIN);
     expect(ok).toMatchObject({ status: "ok", value: 0 });
   });
   it("an op on a key of another type is rejected, not applied", () => {
-    const d = decideOp(undefined, body("deposit", 5, 1));
-    const c = decideOp(d.record, { ...body("add", 1, 2), type: "counter" });
+    const d = decideOp(undefined, body("deposit", 5, 1), ORIGIN);
+    const c = decideOp(d.record, { ...body("add", 1, 2), type: "counter" }, ORIGIN);
     expect(c).toMatchObject({ status: "rejected", reason: "type_mismatch", value: 5 });
     expect(applyEffect(d.record, "counter", { n: 1 })).toBeNull();
   });
@@ -109,9 +112,9 @@ describe("set", () => {
       args: { x: "x" },
       ts: 1,
     });
-    const a1 = decideOp(undefined, b("add", 1));
-    const rm = decideOp(a1.record, b("remove", 2)); // observed a1 only
-    const a2 = decideOp(undefined, b("add", 3)); // concurrent add elsewhere
+    const a1 = decideOp(undefined, b("add", 1), ORIGIN);
+    const rm = decideOp(a1.record, b("remove", 2), ORIGIN); // observed a1 only
+    const a2 = decideOp(undefined, b("add", 3), ORIGIN); // concurrent add elsewhere
     const everything = [a1, rm, a2].map((o, i) => ({
       opId: String(i),
       type: "set" as const,
@@ -120,6 +123,6 @@ describe("set", () => {
     expect(JSON.parse(converge(everything)).state.adds.x).toHaveLength(2);
     let rec: KeyRecord | undefined;
     for (const e of everything) rec = applyEffect(rec, "set", e.effect)!;
-    expect(decideOp(rec, b("add", 9)).value).toEqual(["x"]);
+    expect(decideOp(rec, b("add", 9), ORIGIN).value).toEqual(["x"]);
   });
 });

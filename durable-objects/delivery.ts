@@ -1,0 +1,307 @@
+/**
+ * How an EdgeReplica gets its ops to every other replica, and collects its op log: the tasks of
+ * its one alarm (outbox drain, re-send, anti-entropy, log collection) and the RPC answers they rely
+ * on. Decisions are pure code in shared/delivery/; this file does the I/O.
+ * See docs/architecture.md ("Delivery and anti-entropy", "Collecting the op log").
+ *
+ * - drain: new own ops (position > sent_pos) go to the replicate queue, the fast path.
+ * - confirmations: the queue consumer reports each target's cursor for this origin after the target
+ *   applied a message; a peer's anti-entropy pull reports it too. Only confirmed ops are delivered.
+ * - resend: own ops sent before the previous resend tick and still unconfirmed by some peer are
+ *   sent again, to those peers (receivers dedupe by position and op id).
+ * - antiEntropy: every period, ask each peer (direct DO RPC) for its own ops after this replica's
+ *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
+ * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
+ */
+import type { ReplicaConfig } from "../shared/config.js";
+import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
+import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
+import { resendPlan } from "../shared/delivery/resend.js";
+import {
+  afterRun,
+  dueTasks,
+  nextAlarm,
+  periodsFrom,
+  withPeriodic,
+  type Periods,
+  type Task,
+} from "../shared/delivery/timers.js";
+import { packMessages, type ReplicateMessage } from "../shared/replication.js";
+import type { Env } from "../workers/env.js";
+import { replicaStub } from "../workers/replica-stub.js";
+import { replicasOf } from "../workers/routing.js";
+import { DeliveryStore, type Faults } from "./delivery-store.js";
+import type { ReplicaStore } from "./replica-store.js";
+
+/** Own ops per drain (the rest in the next run, at once). */
+export const OUTBOX_DRAIN_MAX = 2000;
+/** Own ops per re-send tick. */
+export const RESEND_MAX = 2000;
+/** Ops per anti-entropy page, and pages per peer per alarm run (then the next run, at once). */
+export const ANTI_ENTROPY_PAGE_MAX = 500;
+export const ANTI_ENTROPY_PAGES_MAX = 4;
+/** Op rows deleted per gc run (then the next run, at once). */
+export const GC_BATCH_MAX = 1000;
+/** Cloudflare Queues: at most 100 messages per sendBatch. */
+const SEND_BATCH_MESSAGES_MAX = 100;
+
+/** One page of an origin's own log: ops after the asked position, and the log's head. */
+export interface LogPage {
+  /** JSON text of `ReplicatedOp[]`, each with its `pos`. */
+  entries: string;
+  head: number;
+}
+
+const envMs = (v: string | undefined, fallback: number, max: number): number => {
+  const ms = Number(v);
+  return v !== undefined && v !== "" && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, max) : fallback;
+};
+/** Batching window of the outbox drain (DRAIN_DELAY_MS, default 20). */
+export const drainDelayMs = (env: Env): number => envMs(env.DRAIN_DELAY_MS, 20, 10_000);
+/** The anti-entropy period (ANTI_ENTROPY_MS, default 1000); re-send every 3, gc every 5 periods. */
+export const periodsOf = (env: Env): Periods =>
+  periodsFrom(Math.max(10, envMs(env.ANTI_ENTROPY_MS, 1000, 24 * 3600_000)));
+/** DEDUPE_HORIZON_MS (default twice the accepted client clock skew). */
+export const horizonMs = (env: Env): number =>
+  envMs(env.DEDUPE_HORIZON_MS, DEDUPE_HORIZON_MS_DEFAULT, 365 * 24 * 3600_000);
+
+/** Applies parsed entries from `origin` (the replica's own apply path) and reports each position. */
+export type ApplyEntries = (
+  origin: string,
+  entriesJson: string,
+) => Promise<{ cursor: number; applied: number }>;
+
+export class Delivery {
+  readonly book: DeliveryStore;
+  private drainScheduled = false;
+  private timersChecked = false;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly store: ReplicaStore,
+  ) {
+    this.book = new DeliveryStore(ctx.storage.sql);
+  }
+
+  peers(me: string): ReplicaConfig[] {
+    return replicasOf(this.env.REPLICAS).filter((r) => r.name !== me);
+  }
+  isPeer(me: string, name: string): boolean {
+    return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
+  }
+
+  faults(): Faults {
+    return this.book.faults();
+  }
+
+  // --- receiver side -----------------------------------------------------------------------
+
+  /** Whether a position of `origin` was handled here already (a re-sent or pulled copy), as of now. */
+  seenIn(origin: string): (pos: number | undefined) => boolean {
+    const c = this.book.cursor(origin);
+    return (pos) => pos !== undefined && isHandled(c, pos);
+  }
+  /** Record positions handled (inside the apply transaction); returns the new cursor. */
+  handled(me: string, origin: string, positions: number[]): number {
+    const c = this.book.cursor(origin);
+    if (!this.isPeer(me, origin)) return c.cursor;
+    const next = handle(c, positions);
+    if (next.cursor !== c.cursor || positions.length > 0)
+      this.book.putCursor(origin, { ...next, syncedAt: c.syncedAt });
+    return next.cursor;
+  }
+
+  // --- origin side -------------------------------------------------------------------------
+
+  /** Confirmations from the queue consumer: `{peer: cursor for this origin}`. */
+  confirm(me: string, acks: Record<string, number>): void {
+    for (const [peer, pos] of Object.entries(acks))
+      if (this.isPeer(me, peer) && Number.isSafeInteger(pos) && pos > 0) this.book.noteAck(peer, pos);
+  }
+
+  /** A peer asks for this replica's own ops after its cursor (and so confirms everything ≤ it). */
+  logPage(me: string, requester: string, after: number, limit: number): LogPage {
+    const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
+    if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
+    const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
+    return { entries: "[" + this.store.logPage(me, from, n).join(",") + "]", head: this.store.ownHead() };
+  }
+
+  // --- the alarm -----------------------------------------------------------------------------
+
+  /**
+   * Ask for a drain `DRAIN_DELAY_MS` from now unless one is already due. Deadline and alarm are
+   * written under the same output gate as the write, so a replica evicted right after replying
+   * still drains when it comes back.
+   */
+  async scheduleDrain(): Promise<void> {
+    if (this.drainScheduled) return;
+    const d = this.book.deadlines();
+    const at = Date.now() + drainDelayMs(this.env);
+    if (d.drain === undefined || d.drain > at) this.book.putDeadlines({ ...d, drain: (d.drain = at) });
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > d.drain) await this.ctx.storage.setAlarm(d.drain);
+    this.drainScheduled = true;
+  }
+
+  /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
+  async ensureTimers(): Promise<void> {
+    if (this.timersChecked) return;
+    const d = withPeriodic(this.book.deadlines(), Date.now(), periodsOf(this.env));
+    this.book.putDeadlines(d);
+    const at = nextAlarm(d)!;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+    this.timersChecked = true;
+  }
+
+  /** Run every task that is due; re-arm; set the alarm to the earliest deadline. Idempotent. */
+  async alarm(me: string, apply: ApplyEntries): Promise<void> {
+    const periods = periodsOf(this.env);
+    const start = Date.now();
+    const due = dueTasks(withPeriodic(this.book.deadlines(), start, periods), start);
+    const more: Task[] = [];
+    for (const t of due) {
+      if (t === "drain") this.drainScheduled = false;
+      if (await this.run(t, me, apply)) more.push(t);
+    }
+    const now = Date.now();
+    // re-read: a write during the awaits may have set a drain deadline
+    const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods);
+    if (due.includes("drain") && this.store.ownHead() > this.sentPos()) more.push("drain");
+    for (const t of more) d[t] = now;
+    this.book.putDeadlines(d);
+    await this.ctx.storage.setAlarm(nextAlarm(d)!);
+    this.timersChecked = true;
+  }
+
+  /** One task; true when it stopped at a bound and has more to do at once. */
+  private async run(t: Task, me: string, apply: ApplyEntries): Promise<boolean> {
+    switch (t) {
+      case "drain":
+        return this.drain(me);
+      case "resend":
+        return this.resend(me);
+      case "antiEntropy":
+        return this.antiEntropy(me, apply);
+      case "gc":
+        return this.gc(me);
+    }
+  }
+
+  private sentPos(): number {
+    return Number(this.store.getMeta("sent_pos") ?? "0");
+  }
+
+  /** New own ops → the queue (fast path). At least once: a crash after send re-sends. */
+  private async drain(me: string): Promise<boolean> {
+    const sent = this.sentPos();
+    const rows = this.store.logPage(me, sent, OUTBOX_DRAIN_MAX);
+    if (rows.length === 0) return false;
+    await this.send(packMessages(me, rows));
+    this.store.setMeta("sent_pos", String(sent + rows.length));
+    return rows.length === OUTBOX_DRAIN_MAX;
+  }
+
+  private async resend(me: string): Promise<boolean> {
+    const plan = resendPlan({
+      peers: this.peers(me).map((p) => p.name),
+      acks: this.book.acks(),
+      sentAtLastTick: Number(this.store.getMeta("resend_mark") ?? "0"),
+      limit: RESEND_MAX,
+    });
+    if (plan) {
+      const rows = this.store.logPage(me, plan.after, RESEND_MAX, plan.through);
+      console.log({
+        event: "resend",
+        replica: me,
+        after: plan.after,
+        through: plan.through,
+        targets: plan.targets,
+      });
+      await this.send(packMessages(me, rows, plan.targets));
+    }
+    this.store.setMeta("resend_mark", String(this.sentPos()));
+    return false;
+  }
+
+  private async send(messages: ReplicateMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    if (this.faults().dropQueueSends) {
+      console.log({ event: "fault_drop_queue_sends", messages: messages.length });
+      return;
+    }
+    for (let i = 0; i < messages.length; i += SEND_BATCH_MESSAGES_MAX)
+      await this.env.REPLICATE.sendBatch(
+        messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
+      );
+  }
+
+  /** Pull each peer's own ops after my cursor for it, in bounded pages. */
+  private async antiEntropy(me: string, apply: ApplyEntries): Promise<boolean> {
+    let more = false;
+    await Promise.all(
+      this.peers(me).map(async (peer) => {
+        try {
+          const started = Date.now();
+          for (let page = 0; page < ANTI_ENTROPY_PAGES_MAX; page++) {
+            const cursor = this.book.cursor(peer.name).cursor;
+            const got = await replicaStub(this.env, peer).opsSince(
+              peer.name,
+              me,
+              cursor,
+              ANTI_ENTROPY_PAGE_MAX,
+            );
+            let after = cursor;
+            if (got.entries !== "[]") {
+              const r = await apply(peer.name, got.entries);
+              after = r.cursor;
+              // ops the queue had not brought: what anti-entropy repaired
+              if (r.applied > 0)
+                console.log({
+                  event: "anti_entropy_applied",
+                  replica: me,
+                  origin: peer.name,
+                  applied: r.applied,
+                });
+            }
+            if (after >= got.head) {
+              const c = this.book.cursor(peer.name);
+              this.book.putCursor(peer.name, { ...c, syncedAt: Math.max(c.syncedAt, started) });
+              return;
+            }
+            if (after === cursor && got.entries === "[]") return; // nothing served (hostile or collected)
+          }
+          more = true;
+        } catch (e) {
+          console.log({ event: "anti_entropy_failed", replica: me, peer: peer.name, error: String(e) });
+        }
+      }),
+    );
+    return more;
+  }
+
+  private async gc(me: string): Promise<boolean> {
+    const peers = this.peers(me).map((p) => p.name);
+    const cursors: Record<string, { cursor: number; syncedAt: number }> = {};
+    for (const p of peers) cursors[p] = this.book.cursor(p);
+    const bounds = gcBounds({
+      me,
+      peers,
+      acks: this.book.acks(),
+      cursors,
+      nowMs: Date.now(),
+      horizonMs: horizonMs(this.env),
+    });
+    let left = GC_BATCH_MAX;
+    for (const b of bounds) {
+      if (left <= 0) break;
+      left -= this.ctx.storage.transactionSync(() =>
+        this.store.collectOps(b.origin, b.posMax, b.tsBefore, b.certifiedOnly, left),
+      );
+    }
+    if (left < GC_BATCH_MAX) console.log({ event: "gc", replica: me, collected: GC_BATCH_MAX - left });
+    return left <= 0;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * An equivocating client at a replica: two different ops, both validly signed, under one op id.
+ * Evidence is kept (`client_evidence`), the client's new ops are refused here, and the replica keeps
+ * the version `equivocationWinner` picks, so every replica that sees both ends with the same one
+ * (until the certified order settles it). Runs inside the caller's SQLite transaction.
+ *
+ * Detection needs the held version's op log row. Rows are collected only once delivered everywhere
+ * and past the dedupe horizon, so two versions sent out at about the same time meet while rows are
+ * there; a version arriving after the held one's row was collected is taken for a duplicate, and only
+ * the certified order settles it. See docs/architecture.md ("Equivocating clients").
+ */
+import { AspecError } from "../shared/errors.js";
+import { equivocationWinner, sameContent } from "../shared/equivocation.js";
+import { applyEffect, effectLoses, unapplyEffect, valueOf } from "../shared/materialize.js";
+import { opIdOf, type SignedOp } from "../shared/ops.js";
+import type { ReplicatedOp } from "../shared/replication.js";
+import type { ReplicaStore } from "./replica-store.js";
+
+/** The version this replica holds under `e`'s op id, if it is a different op (else undefined). */
+export function knownOtherVersion(store: ReplicaStore, e: ReplicatedOp): SignedOp | undefined {
+  const stored = store.getOp(opIdOf(e.op))?.op;
+  return stored && !sameContent(stored, e.op) ? stored : undefined;
+}
+
+/** Would `incoming` replace `held` (so its effect must be applied here)? */
+export const replaces = (held: SignedOp, incoming: SignedOp): boolean =>
+  equivocationWinner(held, incoming) === incoming;
+
+/**
+ * A second version arrived from another replica (its signature checked): keep the evidence, refuse
+ * the client from now on, and if it is the winner put it in place of the one held: the held
+ * version's effect taken out of its key, the winner's applied to its own. Returns true if replaced.
+ */
+export function resolveEquivocation(
+  store: ReplicaStore,
+  held: SignedOp,
+  e: ReplicatedOp,
+  nowMs: number,
+): boolean {
+  const opId = opIdOf(e.op);
+  const win = replaces(held, e.op);
+  store.recordEvidence(win ? e.op : held, win ? held : e.op, true, nowMs);
+  console.log({ event: "client_equivocated", client: e.op.client, opId, replaced: win });
+  if (!win) return false;
+  const heldEffect = store.getEffect(opId);
+  const before = store.getRecord(held.key);
+  const without = unapplyEffect(before, held.type, heldEffect, () =>
+    store.effectsForKey(held.key, held.type, opId),
+  );
+  if (without) store.putRecord(held.key, without);
+  else if (before) store.deleteRecord(held.key);
+  let rec = store.getRecord(e.op.key);
+  store.unmarkSuperseded(opId);
+  if (e.effect !== null) {
+    const lost = effectLoses(rec, e.op.type, e.effect);
+    const next = applyEffect(rec, e.op.type, e.effect);
+    if (next) {
+      store.putRecord(e.op.key, next);
+      rec = next;
+      if (lost) store.markSuperseded(opId);
+    }
+  }
+  store.replaceOp(opId, e, valueOf(rec));
+  return true;
+}
+
+/**
+ * At the origin, a second op under a used op id is refused (`seq_replayed`) and so never spreads;
+ * it is kept as evidence but not held against the client: a client that lost its seq counter does
+ * just this, and the SDK then re-signs under a fresh seq.
+ */
+export function noteReplay(store: ReplicaStore, op: SignedOp, nowMs: number): void {
+  const held = store.getOp(opIdOf(op))?.op;
+  if (held && !sameContent(held, op)) store.recordEvidence(held, op, false, nowMs);
+}
+
+/** 403 `client_equivocated` once replicas accepted two versions of one of this client's ops. */
+export function refuseEquivocator(store: ReplicaStore, client: string): void {
+  if (store.isClientRefused(client))
+    throw new AspecError(
+      "client_equivocated",
+      "this client signed two different ops under one op id; this replica refuses its ops",
+      { evidence: `/v1/clients/${client}/evidence` },
+    );
+}

@@ -1,0 +1,49 @@
+/**
+ * The EdgeReplica's one alarm, multiplexed: each task has a deadline (kept in storage), the alarm is
+ * set to the earliest, and each run does every task that is due. An alarm may run more than once,
+ * or early (tests drive it): every task is idempotent and a task not yet due is not run.
+ * Pure. See docs/architecture.md ("Delivery and anti-entropy").
+ */
+
+/** drain: send new outbox ops; antiEntropy: pull peers' logs; resend: unconfirmed ops; gc: the op log. */
+export const TASKS = ["drain", "antiEntropy", "resend", "gc"] as const;
+export type Task = (typeof TASKS)[number];
+export type Deadlines = Partial<Record<Task, number>>;
+
+/** The periodic tasks (drain is set by writes) and their periods, ms. */
+export interface Periods {
+  antiEntropy: number;
+  resend: number;
+  gc: number;
+}
+
+export function periodsFrom(antiEntropyMs: number): Periods {
+  return { antiEntropy: antiEntropyMs, resend: 3 * antiEntropyMs, gc: 5 * antiEntropyMs };
+}
+
+export const dueTasks = (d: Deadlines, nowMs: number): Task[] =>
+  TASKS.filter((t) => d[t] !== undefined && d[t]! <= nowMs);
+
+/** The earliest deadline, or null when none is set. */
+export function nextAlarm(d: Deadlines): number | null {
+  let min: number | null = null;
+  for (const t of TASKS) if (d[t] !== undefined && (min === null || d[t]! < min)) min = d[t]!;
+  return min;
+}
+
+/** Deadlines after running `ran` at `nowMs`: drain cleared (writes set it), periodic ones re-armed. */
+export function afterRun(d: Deadlines, ran: readonly Task[], nowMs: number, p: Periods): Deadlines {
+  const out: Deadlines = { ...d };
+  for (const t of ran) {
+    if (t === "drain") delete out.drain;
+    else out[t] = nowMs + p[t];
+  }
+  return out;
+}
+
+/** Periodic deadlines that are missing (a fresh replica, or state from before they existed). */
+export function withPeriodic(d: Deadlines, nowMs: number, p: Periods): Deadlines {
+  const out: Deadlines = { ...d };
+  for (const t of ["antiEntropy", "resend", "gc"] as const) out[t] ??= nowMs + p[t];
+  return out;
+}

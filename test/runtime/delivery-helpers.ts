@@ -1,0 +1,62 @@
+/** Drive a replica's one alarm deterministically: make chosen tasks due, then run the alarm. */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { expect } from "vitest";
+import type { Faults } from "../../durable-objects/delivery-store.js";
+import type { Task } from "../../shared/delivery/timers.js";
+import type { ReplicateMessage } from "../../shared/replication.js";
+import worker from "../../workers/index.js";
+import { stub } from "./helpers.js";
+
+export const FAULT_TOKEN = "test-fault-token";
+
+const doStub = (name: string) => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(name));
+
+/** Mark `tasks` due (as if their time had come) and run the replica's alarm once. */
+export async function tick(name: string, tasks: Task[]): Promise<void> {
+  await runInDurableObject(doStub(name), (_instance, state) => {
+    for (const t of tasks)
+      state.storage.sql.exec(
+        "INSERT INTO deadlines (task, at) VALUES (?, 0) ON CONFLICT (task) DO UPDATE SET at = 0",
+        t,
+      );
+  });
+  // false while the replica's own alarm (a write's drain) is running: that run re-arms the alarm,
+  // at once since a task is now due; run it here as soon as it is set again
+  for (let i = 0; i < 100; i++) {
+    if (await runDurableObjectAlarm(doStub(name))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect.fail(`${name}: no alarm to run`);
+}
+
+export const setFaults = (name: string, f: Faults) => stub(name).setFaults(name, FAULT_TOKEN, f);
+
+let msgN = 0;
+/** Hand messages to the real queue handler as one batch; the broker's verdict per message. */
+export async function deliver(messages: ReplicateMessage[], attempts = 1) {
+  const batch = createMessageBatch<ReplicateMessage>(
+    "aspec-replicate",
+    messages.map((body) => ({ id: `d${msgN++}`, timestamp: new Date(), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, env);
+  return getQueueResult(batch, ctx);
+}
+
+/** Every op of `origin`'s own log, as the entries JSON texts its drain sends. */
+export async function ownLog(origin: string): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (;;) {
+    const page = await stub(origin).opsSince(origin, "test", out.length, 500);
+    const entries = JSON.parse(page.entries) as unknown[];
+    out.push(...entries);
+    if (entries.length === 0 || out.length >= page.head) return out;
+  }
+}

@@ -1,0 +1,114 @@
+/** The pure delivery decisions: receive cursors, re-send plans, collection bounds, alarm deadlines. */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { EMPTY_CURSOR, handle, isHandled } from "../../shared/delivery/origin-cursor.js";
+import { gcBounds } from "../../shared/delivery/op-gc.js";
+import { deliveredThrough, resendPlan } from "../../shared/delivery/resend.js";
+import { afterRun, dueTasks, nextAlarm, periodsFrom, withPeriodic } from "../../shared/delivery/timers.js";
+
+describe("origin cursor", () => {
+  it("advances over contiguous positions, keeps the rest as ranges above", () => {
+    let s = handle(EMPTY_CURSOR, [2, 3, 5]);
+    expect(s).toEqual({
+      cursor: 0,
+      above: [
+        [2, 3],
+        [5, 5],
+      ],
+    });
+    s = handle(s, [1]);
+    expect(s).toEqual({ cursor: 3, above: [[5, 5]] });
+    expect(isHandled(s, 2) && isHandled(s, 5) && !isHandled(s, 4)).toBe(true);
+    expect(handle(s, [4, 4, 3, 6])).toEqual({ cursor: 6, above: [] });
+  });
+
+  it("any order, with duplicates, of positions 1..n ends at cursor n with nothing above", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }).chain((n) =>
+          fc.tuple(
+            fc.constant(n),
+            fc.shuffledSubarray(
+              [...Array(n).keys()].map((i) => i + 1),
+              { minLength: n },
+            ),
+            fc.array(fc.integer({ min: 1, max: n })),
+            fc.integer({ min: 1, max: 7 }),
+          ),
+        ),
+        ([n, order, dups, chunk]) => {
+          let s = EMPTY_CURSOR;
+          const all = [...order, ...dups];
+          for (let i = 0; i < all.length; i += chunk) {
+            const next = handle(s, all.slice(i, i + chunk));
+            expect(next.cursor).toBeGreaterThanOrEqual(s.cursor);
+            for (const p of all.slice(0, i + chunk)) expect(isHandled(next, p)).toBe(true);
+            s = next;
+          }
+          expect(s).toEqual({ cursor: n, above: [] });
+        },
+      ),
+    );
+  });
+});
+
+describe("re-send plan", () => {
+  const peers = ["enam", "apac"];
+  it("re-sends what was sent before the last tick and is unconfirmed, only to the laggards", () => {
+    expect(resendPlan({ peers, acks: { enam: 10, apac: 4 }, sentAtLastTick: 10, limit: 100 })).toEqual({
+      after: 4,
+      through: 10,
+      targets: ["apac"],
+    });
+    expect(resendPlan({ peers, acks: { enam: 10, apac: 10 }, sentAtLastTick: 10, limit: 100 })).toBeNull();
+    expect(resendPlan({ peers, acks: {}, sentAtLastTick: 0, limit: 100 })).toBeNull();
+    expect(resendPlan({ peers, acks: { enam: 2 }, sentAtLastTick: 500, limit: 100 })).toEqual({
+      after: 0,
+      through: 100,
+      targets: ["enam", "apac"],
+    });
+    expect(deliveredThrough(peers, { enam: 7, apac: 3 })).toBe(3);
+  });
+});
+
+describe("collection bounds", () => {
+  const base = { me: "weur", peers: ["enam", "apac"], nowMs: 1_000_000, horizonMs: 600_000 };
+  it("nothing until this replica caught up with every peer", () => {
+    expect(
+      gcBounds({ ...base, acks: { enam: 5, apac: 5 }, cursors: { enam: { cursor: 3, syncedAt: 900_000 } } }),
+    ).toEqual([]);
+  });
+  it("own ops up to what every peer confirmed, others' up to the cursor, before the horizon", () => {
+    const bounds = gcBounds({
+      ...base,
+      acks: { enam: 9, apac: 5 },
+      cursors: { enam: { cursor: 3, syncedAt: 900_000 }, apac: { cursor: 0, syncedAt: 950_000 } },
+    });
+    expect(bounds).toEqual([
+      { origin: "weur", posMax: 5, tsBefore: 300_000, certifiedOnly: false },
+      { origin: "enam", posMax: 3, tsBefore: 300_000, certifiedOnly: false },
+    ]);
+  });
+});
+
+describe("collection bounds with no peers", () => {
+  it("a lone replica collects its own ops by the horizon alone", () => {
+    expect(gcBounds({ me: "weur", peers: [], acks: {}, cursors: {}, nowMs: 1_000, horizonMs: 100 })).toEqual([
+      { origin: "weur", posMax: Number.MAX_SAFE_INTEGER, tsBefore: 900, certifiedOnly: false },
+    ]);
+  });
+});
+
+describe("alarm deadlines", () => {
+  const p = periodsFrom(1000);
+  it("runs what is due, re-arms periodic tasks, clears the drain", () => {
+    const d = withPeriodic({ drain: 50 }, 0, p);
+    expect(d).toEqual({ drain: 50, antiEntropy: 1000, resend: 3000, gc: 5000 });
+    expect(nextAlarm(d)).toBe(50);
+    expect(dueTasks(d, 49)).toEqual([]);
+    expect(dueTasks(d, 1000)).toEqual(["drain", "antiEntropy"]);
+    const after = afterRun(d, ["drain", "antiEntropy"], 1000, p);
+    expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000 });
+    expect(nextAlarm(after)).toBe(2000);
+  });
+});

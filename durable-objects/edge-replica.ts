@@ -25,13 +25,7 @@ import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import { Delivery, type LogPage } from "./delivery.js";
-import {
-  knownOtherVersion,
-  noteReplay,
-  refuseEquivocator,
-  replaces,
-  resolveEquivocation,
-} from "./equivocation.js";
+import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 
 /**
@@ -103,72 +97,67 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
   async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
-    return this.guard(
-      { opId: opIdOf(op) },
-      async () => {
-        const key = await this.identity(name);
-        if (!(await verifyOp(op)))
-          throw new AspecError("bad_signature", "the op's signature does not verify");
-        refuseEquivocator(this.store, op.client);
-        const opId = opIdOf(op);
-        const now = Date.now();
-        const outcome = this.ctx.storage.transactionSync(() => {
-          const stored = this.store.getOp(opId);
-          // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
-          if (!stored && op.seq <= this.store.collectedSeq(op.client))
-            throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
-              lastSeq: this.store.clientMaxSeq(op.client),
-            });
-          const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
-          if (admission.kind === "duplicate")
-            return {
-              ...stored!,
-              superseded: this.store.isSuperseded(opId),
-              duplicate: true,
-              pending: this.store.clientPending(op.client),
-            };
-          const rec = this.store.getRecord(op.key);
-          const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
-          if (d.reason === "type_mismatch")
-            throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
-          this.absorbStamp(op.type, d.effect);
-          const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
-          if (d.reason) entry.reason = d.reason;
-          if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-          this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
-          const pending = this.store.noteClientSeq(op.client, op.seq, 1);
+    return this.guard({ opId: opIdOf(op) }, async () => {
+      const key = await this.identity(name);
+      if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
+      refuseEquivocator(this.store, op.client);
+      const opId = opIdOf(op);
+      const now = Date.now();
+      const outcome = this.ctx.storage.transactionSync(() => {
+        const stored = this.store.getOp(opId);
+        // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
+        if (!stored && op.seq <= this.store.collectedSeq(op.client))
+          throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
+            lastSeq: this.store.clientMaxSeq(op.client),
+          });
+        const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
+        if (admission.kind === "duplicate")
           return {
-            status: d.status,
-            reason: d.reason,
-            value: d.value,
-            superseded: d.superseded === true,
-            duplicate: false,
-            pending,
+            ...stored!,
+            superseded: this.store.isSuperseded(opId),
+            duplicate: true,
+            pending: this.store.clientPending(op.client),
           };
-        });
-        await this.delivery.scheduleDrain();
-        await this.delivery.ensureTimers();
-        const reply: Omit<OpReply, "sig"> = {
-          kind: "op",
-          opId,
-          key: op.key,
-          type: op.type,
-          tentative: {
-            status: outcome.status,
-            ...(outcome.reason ? { reason: outcome.reason } : {}),
-            value: outcome.value,
-            ...(outcome.superseded ? { superseded: true as const } : {}),
-          },
-          replica: name,
-          certificate: null,
-          uncertified: outcome.pending,
-          duplicate: outcome.duplicate,
-          time: now,
+        const rec = this.store.getRecord(op.key);
+        const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
+        if (d.reason === "type_mismatch")
+          throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
+        this.absorbStamp(op.type, d.effect);
+        const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
+        if (d.reason) entry.reason = d.reason;
+        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
+        this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
+        const pending = this.store.noteClientSeq(op.client, op.seq, 1);
+        return {
+          status: d.status,
+          reason: d.reason,
+          value: d.value,
+          superseded: d.superseded === true,
+          duplicate: false,
+          pending,
         };
-        return signReply<OpReply>(key.secret, reply);
-      },
-      (e) => e.code === "seq_replayed" && noteReplay(this.store, op, Date.now()),
-    );
+      });
+      await this.delivery.scheduleDrain();
+      await this.delivery.ensureTimers();
+      const reply: Omit<OpReply, "sig"> = {
+        kind: "op",
+        opId,
+        key: op.key,
+        type: op.type,
+        tentative: {
+          status: outcome.status,
+          ...(outcome.reason ? { reason: outcome.reason } : {}),
+          value: outcome.value,
+          ...(outcome.superseded ? { superseded: true as const } : {}),
+        },
+        replica: name,
+        certificate: null,
+        uncertified: outcome.pending,
+        duplicate: outcome.duplicate,
+        time: now,
+      };
+      return signReply<OpReply>(key.secret, reply);
+    });
   }
 
   /** GET /v1/clients/:client/evidence: what this replica holds against a client (up to 20 pairs). */
@@ -399,13 +388,11 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private async guard<T>(
     about: { opId?: string; key?: string },
     fn: () => Promise<T>,
-    onRefusal?: (e: AspecError) => void,
   ): Promise<RpcResult<T>> {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
       if (!isAspecError(e)) throw e;
-      onRefusal?.(e as AspecError);
       const error = (e as AspecError).toBody().error;
       const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
       if (!key) return { ok: false, error };

@@ -64,16 +64,6 @@ export function resolveEquivocation(
   return true;
 }
 
-/**
- * At the origin, a second op under a used op id is refused (`seq_replayed`) and so never spreads;
- * it is kept as evidence but not held against the client: a client that lost its seq counter does
- * just this, and the SDK then re-signs under a fresh seq.
- */
-export function noteReplay(store: ReplicaStore, op: SignedOp, nowMs: number): void {
-  const held = store.getOp(opIdOf(op))?.op;
-  if (held && !sameContent(held, op)) store.recordEvidence(held, op, false, nowMs);
-}
-
 /** 403 `client_equivocated` once replicas accepted two versions of one of this client's ops. */
 export function refuseEquivocator(store: ReplicaStore, client: string): void {
   if (store.isClientRefused(client))

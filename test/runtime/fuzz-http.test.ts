@@ -23,7 +23,11 @@ async function checkReply(res: Response): Promise<{ ok: boolean; code?: string }
   const text = await res.text();
   const body = JSON.parse(text) as Record<string, unknown>; // every reply is JSON
   if (res.status === 200) return { ok: true };
-  expect(Object.keys(body)).toEqual(["error"]);
+  // The edge's own refusals are `{error}`; a replica's carry its signature beside it (replies.ts).
+  const signed = ["error", "kind", "replica", "opId", "key", "time", "sig"];
+  expect(Object.keys(body).filter((k) => !signed.includes(k))).toEqual([]);
+  expect(Object.keys(body)).toContain("error");
+  if (body.kind !== undefined) expect([body.kind, typeof body.sig]).toEqual(["error", "string"]);
   const e = body.error as Record<string, unknown>;
   expect(Object.keys(e).filter((k) => k !== "details")).toEqual(["code", "message"]);
   expect(typeof e.message).toBe("string");

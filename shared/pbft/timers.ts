@@ -23,6 +23,9 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     s.lastStatusTick = tick - s.cfg.statusIntervalTicks;
     for (const e of s.pool.values()) e.sinceTick = tick;
     for (const slot of s.slots.values()) slot.sinceTick = tick;
+    // Restored (and re-executed) batches came back with tick 0: without this, the give-up rule
+    // would abandon them at the first STATUS once ticks are epoch-based.
+    for (const rec of s.uncertified.values()) rec.sinceTick = tick;
   }
   if (tick <= s.tick && s.lastStatusTick !== -Infinity) return;
   s.tick = Math.max(s.tick, tick);

@@ -15,7 +15,9 @@ import type {
   ViewChange,
 } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
-import { CLUSTER, makeOp, UNIT_CONFIG } from "./harness.js";
+import type { StateMsg } from "../../../shared/pbft/messages.js";
+import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
+import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
 const node = (me: number) =>
   new PbftReplica({ cluster: CLUSTER, me, config: UNIT_CONFIG, machines: merkleStateMachines });
@@ -75,5 +77,50 @@ describe("NEW-VIEW against a commit proof the node holds (bug 2)", () => {
     expect(() => r.step({ kind: "message", envelope: stale })).not.toThrow();
     expect(r.stats["drop.new_view_conflicts_commit"]).toBe(1);
     r.checkInvariants();
+  });
+});
+
+describe("STATE with a valid checkpoint proof and tampered contents (bug 1)", () => {
+  it("is refused when hidden record state differs from what the checkpoint covers", () => {
+    const h = new Harness();
+    h.drop = (to, e) => to === 3 || e.from === 3;
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 4; seq++) {
+      const op = standInSignOp({
+        client: "C".repeat(43),
+        seq,
+        key: "reg",
+        type: "register",
+        op: "set",
+        args: { v: `v${seq}` },
+        ts: 1_000 + seq,
+      });
+      for (let i = 0; i < 3; i++) h.step(i, { kind: "submit", op });
+      h.run();
+    }
+    const ahead = h.nodes[0]!.state;
+    expect(ahead.stable.seq).toBe(4);
+    const lagging = h.nodes[3]!;
+    const state = (tamper: (s: StateMsg["state"]) => void): Envelope<StateMsg> => {
+      const copy = structuredClone(ahead.stableState);
+      tamper(copy);
+      return { from: 0, msg: { type: "state", checkpoint: ahead.stable, state: copy }, sig: "" };
+    };
+    // The same visible value, a register clock pinned at the maximum: every later write would lose.
+    const poisoned = state((st) => {
+      const rec = (st.sm as { records: [string, string, { ts: number }][] }).records[0]!;
+      rec[2].ts = Number.MAX_SAFE_INTEGER;
+    });
+    h.step(3, { kind: "message", envelope: poisoned });
+    expect(lagging.state.lastExecuted).toBe(0);
+    expect(lagging.stats["drop.state_digest_mismatch"]).toBe(1);
+    // An executed-op-id set that would drop a future op as a duplicate is refused too.
+    const forgetful = state((st) => st.executed.push(["D".repeat(43), 1_000_000, []]));
+    h.step(3, { kind: "message", envelope: forgetful });
+    expect(lagging.stats["drop.state_digest_mismatch"]).toBe(2);
+    // The true state is adopted.
+    h.step(3, { kind: "message", envelope: state(() => {}) });
+    expect(lagging.state.lastExecuted).toBe(4);
+    expect(lagging.state.sm.stateRoot()).toBe(ahead.sm.stateRoot());
   });
 });

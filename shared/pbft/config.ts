@@ -36,8 +36,9 @@ export interface PbftConfig {
   /** Most executed-but-uncertified batches kept for their certificate. */
   uncertifiedMax: number;
   /**
-   * An executed batch at or below the stable checkpoint still without a certificate after this many
-   * ticks is given up here (peers that lost their shares in a restart cannot help; others certified it).
+   * A batch at or below the stable checkpoint still without a certificate here is given up once
+   * f+1 peers report they are past it (so a correct node holds its certificate) and it has waited
+   * at least this many ticks. Time alone never gives a batch up (see `timers.ts`).
    */
   uncertifiedGiveUpTicks: number;
   /** Most certificates kept to answer peers that missed them. */

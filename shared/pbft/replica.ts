@@ -31,7 +31,7 @@ import {
   onSubmit,
   onSubmitMany,
 } from "./normal-case.js";
-import type { ExecRow, MetaRow, SlotRow, StableRow } from "./persist.js";
+import type { ExecRow, MetaRow, SkipRow, SlotRow, StableRow } from "./persist.js";
 import { persistOps } from "./persist.js";
 import type { ReplicaState } from "./state.js";
 import { onState, onStatus } from "./state-transfer.js";
@@ -113,9 +113,11 @@ export class PbftReplica {
       stableState: base,
       checkpoints: new Map(),
       uncertified: new Map(),
+      skipped: new Map(),
       shares: new Map(),
       certificates: new Map(),
       uncertifiedFrom: base.seq + 1,
+      peerUncertifiedFrom: new Map(),
       lastStateSentTick: new Map(),
       stats: {},
       dirty: new Set(),
@@ -172,6 +174,10 @@ export class PbftReplica {
         const r = value as unknown as ExecRow;
         s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
         s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
+      } else if (key.startsWith("skip/")) {
+        const r = value as unknown as SkipRow;
+        s.skipped.set(r.seq, { body: r.body, share: r.share, sinceTick: 0 });
+        s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.seq);
       }
     }
     for (const slot of s.slots.values())
@@ -184,6 +190,10 @@ export class PbftReplica {
     for (const rec of s.uncertified.values()) {
       if (rec.share) s.shares.set(rec.body.seq, new Map([[s.me, rec.share]]));
       else broadcast(ctx, { type: "share", body: rec.body });
+    }
+    for (const [seq, e] of s.skipped) {
+      if (e.share) s.shares.set(seq, new Map([[s.me, e.share]]));
+      else if (e.body) broadcast(ctx, { type: "share", body: e.body });
     }
     executeReady(ctx);
     if (!s.normal) announceViewChange(ctx);

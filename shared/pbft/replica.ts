@@ -20,7 +20,7 @@ import { executeReady, isRedundantShare, onCertificate, onShare } from "./execut
 import { ExecutedIds } from "./executed-ids.js";
 import { onCheckpoint } from "./checkpoint.js";
 import { invariants } from "./invariants.js";
-import type { Envelope } from "./messages.js";
+import type { Commit, Envelope, Prepare } from "./messages.js";
 import {
   isRedundantVote,
   onCommit,
@@ -155,8 +155,9 @@ export class PbftReplica {
           digest: r.digest,
           proposal: r.proposal,
           prePrepare: r.prePrepare,
-          prepares: new Map(),
-          commits: new Map(),
+          // The votes a quorum proof holds are votes of this view: they count again.
+          prepares: votesOf(r.preparedCert?.view === r.view ? r.preparedCert.prepares : []),
+          commits: votesOf(r.commitProof?.[0]?.msg.view === r.view ? r.commitProof : []),
           preparedCert: r.preparedCert,
           commitProof: r.commitProof,
           committedProposal: r.committedProposal,
@@ -196,7 +197,8 @@ export class PbftReplica {
       else if (e.body) broadcast(ctx, { type: "share", body: e.body });
     }
     executeReady(ctx);
-    if (!s.normal) announceViewChange(ctx);
+    if (s.normal) resendVotes(ctx);
+    else announceViewChange(ctx);
     fx.persist = persistOps(s);
     fx.wakeAtMs = nextWakeMs(ctx);
     return { replica, effects: fx };
@@ -282,6 +284,26 @@ export class PbftReplica {
   /** Throws if the state is inconsistent (a bug). `deep` also walks the pool and uncertified batches. */
   checkInvariants(deep = true): void {
     invariants(this.state, deep);
+  }
+}
+
+/** Votes by sender. */
+function votesOf<M extends Prepare | Commit>(votes: readonly Envelope<M>[]): Map<number, Envelope<M>> {
+  return new Map(votes.map((e) => [e.from, e]));
+}
+
+/**
+ * After a restart, this node's votes for slots still in progress in its view: the same votes it
+ * cast before (a slot's digest is persisted before any vote for it), so in-flight batches complete
+ * without waiting for a view change. Peers' votes come back in answer to STATUS.
+ */
+function resendVotes(ctx: Ctx): void {
+  const s = ctx.s;
+  for (const slot of [...s.slots.values()].sort((a, b) => a.seq - b.seq)) {
+    if (slot.view !== s.view || slot.digest === null || slot.commitProof) continue;
+    broadcast(ctx, { type: "prepare", view: slot.view, seq: slot.seq, digest: slot.digest });
+    if (slot.sentCommit)
+      broadcast(ctx, { type: "commit", view: slot.view, seq: slot.seq, digest: slot.digest });
   }
 }
 

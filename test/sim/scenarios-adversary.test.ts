@@ -102,4 +102,16 @@ describe("PBFT under a stronger adversary", () => {
     expect(lagging.stats["state_transfer.adopted"]).toBeGreaterThanOrEqual(1);
     expect(lagging.stats["share.endorsed"]).toBeGreaterThanOrEqual(1);
   });
+
+  it("restart: in-flight batches complete in the same view (votes are re-sent, not only awaited)", async () => {
+    const w = await world(33);
+    // Every node prepares seq 1 and sends COMMIT; no COMMIT arrives anywhere.
+    w.dropIf = (_from, _to, env) => env.msg.type === "commit";
+    const ids = await submitOps(w, 1);
+    await runUntil(w, () => w.nodes.every((n) => n.replica!.state.slots.get(1)?.sentCommit === true), 50);
+    for (const n of w.nodes) w.crash(n.id, w.tick + 1);
+    w.dropIf = null;
+    await runUntil(w, allCertified(w, ids), 3 * CONFIG.requestTimeoutTicks!);
+    for (const n of w.nodes) expect(n.replica!.state.view).toBe(0);
+  });
 });

@@ -17,6 +17,11 @@ import type {
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import type { StateMsg } from "../../../shared/pbft/messages.js";
 import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
+import { utf8 } from "../../../shared/bytes.js";
+import { canonicalJson } from "../../../shared/canonical.js";
+import { OP_BYTES_MAX, type SignedOp } from "../../../shared/ops.js";
+import { batchBytes, batchBytesLimit } from "../../../shared/pbft/batch-bytes.js";
+import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
 const node = (me: number) =>
@@ -122,5 +127,80 @@ describe("STATE with a valid checkpoint proof and tampered contents (bug 1)", ()
     h.step(3, { kind: "message", envelope: state(() => {}) });
     expect(lagging.state.lastExecuted).toBe(4);
     expect(lagging.state.sm.stateRoot()).toBe(ahead.sm.stateRoot());
+  });
+});
+
+describe("message bytes: a worst-case VIEW-CHANGE and NEW-VIEW fit the bulk limit", () => {
+  const bigOp = (seq: number): SignedOp => ({
+    ...makeOp(seq),
+    args: { n: 1, pad: "x".repeat(OP_BYTES_MAX - 400) } as SignedOp["args"],
+  });
+
+  it("batches are cut at the byte bound, so logWindowSeqs full prepared certificates × 2f+1 fit", () => {
+    const cfg = DEFAULT_PBFT_CONFIG;
+    const n = CLUSTER.nodes.length;
+    const limit = batchBytesLimit(cfg, n);
+    expect(limit).toBeGreaterThanOrEqual(OP_BYTES_MAX);
+    const ops: SignedOp[] = [];
+    for (let i = 1; batchBytes([...ops, bigOp(i)]) <= limit; i++) ops.push(bigOp(i));
+    const sig = "s".repeat(256);
+    const cert = (seq: number): PreparedCert => {
+      const proposal: Proposal = { ops, time: Number.MAX_SAFE_INTEGER, view: 1_000_000 };
+      const digest = proposalDigest(proposal);
+      const prepares = Array.from({ length: n }, (_, from) => ({
+        from,
+        msg: { type: "prepare" as const, view: 1_000_000, seq, digest },
+        sig,
+      }));
+      return { seq, view: 1_000_000, digest, proposal, prepares };
+    };
+    const checkpoint = {
+      seq: 1_000_000,
+      digest: "f".repeat(64),
+      proof: Array.from({ length: n }, (_, from) => ({
+        from,
+        msg: { type: "checkpoint" as const, seq: 1_000_000, digest: "f".repeat(64) },
+        sig,
+      })),
+    };
+    const prepared = Array.from({ length: cfg.logWindowSeqs }, (_, i) => cert(1_000_001 + i));
+    const vc: Envelope<ViewChange> = {
+      from: 0,
+      msg: { type: "view-change", view: 1_000_001, checkpoint, prepared },
+      sig,
+    };
+    const nv: Envelope<NewView> = {
+      from: 1,
+      msg: { type: "new-view", view: 1_000_001, viewChanges: Array.from({ length: n }, () => vc) },
+      sig,
+    };
+    expect(utf8(canonicalJson(nv)).length).toBeLessThanOrEqual(cfg.bulkMessageBytesMax);
+  });
+
+  it("a primary cuts a batch at the byte bound; a backup refuses a larger proposal", () => {
+    const cfg = { ...UNIT_CONFIG, batchSizeMax: 50, batchBytesMax: 3 * OP_BYTES_MAX };
+    const primary = new PbftReplica({ cluster: CLUSTER, me: 0, config: cfg, machines: merkleStateMachines });
+    primary.step({ kind: "tick", nowMs: 1_000 });
+    const sent = [
+      primary.step({ kind: "submit-many", ops: [1, 2, 3, 4, 5].map(bigOp) }),
+      primary.step({ kind: "tick", nowMs: 1_010 }),
+      primary.step({ kind: "tick", nowMs: 1_020 }),
+    ].flatMap((fx) => fx.send);
+    const batches = sent.flatMap((o) => {
+      const p = (o as { proposal?: Proposal }).proposal;
+      return o.msg?.type === "pre-prepare" && p ? [p.ops] : [];
+    });
+    expect(batches.map((ops) => ops.length)).toEqual([3, 2]);
+    for (const ops of batches) expect(batchBytes(ops)).toBeLessThanOrEqual(3 * OP_BYTES_MAX);
+    const backup = new PbftReplica({ cluster: CLUSTER, me: 1, config: cfg, machines: merkleStateMachines });
+    backup.step({ kind: "tick", nowMs: 1_000 });
+    const proposal: Proposal = { ops: [1, 2, 3, 4].map(bigOp), time: 1_000, view: 0 };
+    const digest = proposalDigest(proposal);
+    backup.step({
+      kind: "message",
+      envelope: { from: 0, msg: { type: "pre-prepare", view: 0, seq: 1, digest }, sig: "", proposal },
+    });
+    expect(backup.stats["drop.batch_too_large"]).toBe(1);
+    expect(backup.state.slots.get(1)?.digest ?? null).toBeNull();
   });
 });

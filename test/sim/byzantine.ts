@@ -28,6 +28,8 @@ export interface ByzantineContext {
   mem: AdversaryMemory;
   /** Sign as this node. */
   seal(out: Outgoing): Promise<Envelope>;
+  /** Count an attack made (the run's summary shows what each mode did). */
+  count(what: string): void;
 }
 
 /** One message as really sent; `tampered` marks a STATE a correct node must never adopt. */
@@ -38,7 +40,7 @@ export interface Sent {
 
 export const flip = (hex: string): string => (hex[0] === "0" ? "1" : "0") + hex.slice(1);
 
-/** Rewrite one outgoing effect (addressed to others only) into what the node really sends. */
+/** Rewrite one outgoing effect into what the node really sends (to itself as well as to others). */
 export async function rewrite(
   bs: ReadonlySet<ByzantineBehaviour>,
   out: Outgoing,
@@ -116,10 +118,13 @@ async function conflictingNewViews(out: Outgoing, ctx: ByzantineContext): Promis
   const own = out.msg ?? (out.forward.from === ctx.me ? out.forward.msg : null);
   if (!own || own.type !== "new-view") return [{ out }];
   const alt = await alternativeNewView(own.view, own.viewChanges, ctx);
-  if (!alt) return [{ out }];
+  if (!alt) return (ctx.count("new_view.no_alternative"), [{ out }]);
+  ctx.count("new_view.conflicting");
   if (out.to.length === 1) return [{ out: ctx.rng.chance(0.5) ? out : { to: out.to, msg: alt } }];
-  const [a, b] = halves(out.to);
-  return [{ out: { ...out, to: a } as Outgoing }, { out: { to: b, msg: alt } }];
+  // A random split: which nodes (its own core among them) install which NEW-VIEW.
+  const to = ctx.rng.shuffle([...out.to]);
+  const k = ctx.rng.int(1, to.length - 1);
+  return [{ out: { ...out, to: to.slice(0, k) } as Outgoing }, { out: { to: to.slice(k), msg: alt } }];
 }
 
 /** A valid NEW-VIEW for `view` from a quorum other than `used`, or null if there is none. */
@@ -155,7 +160,9 @@ function tamperOutgoing(o: Sent, ctx: ByzantineContext): Sent {
   const msg = o.out.msg;
   if (!msg || msg.type !== "state") return o;
   const t = tamperState(msg as StateMsg, ctx.mem, ctx.rng);
-  return t ? { out: { to: o.out.to, msg: t }, tampered: true } : o;
+  if (!t) return o;
+  ctx.count("tampered_state");
+  return { out: { to: o.out.to, msg: t }, tampered: true };
 }
 
 /** Raw junk a forging node injects: others' names with its own or no signature, malformed shapes. */

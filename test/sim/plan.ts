@@ -46,6 +46,8 @@ export interface SeedPlan {
   crashPersistRate: number;
   /** Per tick: chance of cutting one correct node off for a while (so it falls behind). */
   isolateRate: number;
+  /** Per tick: chance of holding back what the current primary sends (so views change). */
+  primaryHoldRate: number;
   deployAt: number | null;
   opRate: number;
   bigOps: boolean;
@@ -162,7 +164,9 @@ export function planFor(
     partitionRate: has("partition") ? rng.pick([0.005, 0.02]) : 0,
     crashRate: has("crash") ? rng.pick([0.003, 0.01, 0.02]) : 0,
     crashPersistRate: has("crash-persist") ? rng.pick([0.01, 0.03]) : 0,
-    isolateRate: has("tamper-state") ? 0.02 : 0,
+    // The attacks that need a victim behind the others, or views that change, get them.
+    isolateRate: has("tamper-state") || has("withhold-shares") ? 0.02 : 0,
+    primaryHoldRate: has("new-view-equivocate") || has("hostile-bulk") ? 0.02 : 0,
     deployAt: has("deploy") ? rng.int(20, quick ? 70 : 180) : null,
     opRate: rng.pick([0.1, 0.3, 0.6]),
     bigOps: big,

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
+import { primaryOf } from "../../shared/pbft/config.js";
 import { flip } from "./byzantine.js";
 import type { Mode } from "./modes.js";
 import { planFor, replayCommand, type PlanProfile, type SeedPlan } from "./plan.js";
@@ -146,6 +147,12 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
         const dir = rng.pick(["out", "in", "both"] as const);
         world.net.hold = { node, dir, untilTick: world.tick + rng.int(10, plan.holdTicksMax) };
         world.log(`HOLD n${node} ${dir} until T${world.net.hold.untilTick}`);
+      }
+      if (rng.chance(plan.primaryHoldRate) && !(world.net.hold && world.net.hold.untilTick > world.tick)) {
+        const view = Math.max(...correct.map((i) => world.nodes[i]!.replica?.state.view ?? 0));
+        const node = primaryOf(view, world.n);
+        world.net.hold = { node, dir: "out", untilTick: world.tick + rng.int(40, 150) };
+        world.log(`HOLD primary n${node} of view ${view} until T${world.net.hold.untilTick}`);
       }
       if (rng.chance(plan.isolateRate) && !(world.net.cut && world.net.cut.untilTick > world.tick)) {
         const node = rng.pick(correct);

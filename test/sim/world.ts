@@ -158,7 +158,7 @@ export class World {
     return this.trace.slice(-lines).join("\n");
   }
 
-  private count(fault: string): void {
+  count(fault: string): void {
     this.faults[fault] = (this.faults[fault] ?? 0) + 1;
   }
 
@@ -298,6 +298,7 @@ export class World {
       replica: node.replica!,
       mem: node.memory!,
       seal: (out: Outgoing) => node.boundary.seal(out),
+      count: (what: string) => this.count(what),
     };
   }
 
@@ -395,21 +396,18 @@ export class World {
       return;
     }
     for (const out of fx.send) {
-      const toSelf = out.to.includes(node.id);
-      const toOthers = out.to.filter((t) => t !== node.id);
-      if (toSelf) node.loopback.push(await node.boundary.seal(out));
-      if (!toOthers.length) continue;
+      // A Byzantine node's rewrites decide what its own core hears too (e.g. which of its NEW-VIEWs).
       const sent = node.byzantine
-        ? await rewrite(node.byzantine, { ...out, to: toOthers } as Outgoing, this.byzantineContext(node))
-        : [{ out: { ...out, to: toOthers } as Outgoing }];
+        ? await rewrite(node.byzantine, out, this.byzantineContext(node))
+        : [{ out, tampered: false }];
       for (const o of sent) {
         const env = await node.boundary.seal(o.out);
-        if (o.tampered) {
-          this.tampered.add(env);
-          this.count("tampered_state");
-        }
+        if (o.tampered) this.tampered.add(env);
         node.memory?.remember(env);
-        for (const to of o.out.to) this.send(node.id, to, env);
+        for (const to of o.out.to) {
+          if (to === node.id) node.loopback.push(env);
+          else this.send(node.id, to, env);
+        }
       }
     }
     if (!correct) return;

@@ -204,3 +204,52 @@ describe("message bytes: a worst-case VIEW-CHANGE and NEW-VIEW fit the bulk limi
     expect(backup.state.slots.get(1)?.digest ?? null).toBeNull();
   });
 });
+
+describe("a quorum that disagrees with this node is counted, never a crash", () => {
+  it("2f+1 CHECKPOINTs for another digest", () => {
+    const h = new Harness();
+    h.drop = (_to, e) => e.msg.type === "checkpoint";
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 2; seq++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+      h.run();
+    }
+    const r = h.nodes[3]!;
+    expect(r.state.lastExecuted).toBe(2);
+    for (const from of [0, 1, 2])
+      expect(() =>
+        r.step({
+          kind: "message",
+          envelope: { from, msg: { type: "checkpoint", seq: 2, digest: "e".repeat(64) }, sig: "" },
+        }),
+      ).not.toThrow();
+    expect(r.stats["drop.checkpoint_quorum_disagrees"]).toBeGreaterThanOrEqual(1);
+    expect(r.state.stable.seq).toBe(0);
+    r.checkInvariants();
+  });
+
+  it("a certificate or 2f+1 shares over another result", () => {
+    const h = new Harness();
+    h.drop = (_to, e) => e.msg.type === "share";
+    h.tickAll(1_000);
+    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(1) });
+    h.run();
+    const r = h.nodes[3]!;
+    const body = { ...r.state.uncertified.get(1)!.body, stateRoot: "e".repeat(64) };
+    const sigs = [0, 1, 2].map((node) => ({ node, sig: "" }));
+    expect(() =>
+      r.step({
+        kind: "message",
+        envelope: { from: 0, msg: { type: "certificate", certificate: { body, sigs } }, sig: "" },
+      }),
+    ).not.toThrow();
+    expect(r.stats["drop.certificate_disagrees"]).toBe(1);
+    for (const from of [0, 1, 2])
+      expect(() =>
+        r.step({ kind: "message", envelope: { from, msg: { type: "share", body }, sig: "" } }),
+      ).not.toThrow();
+    expect(r.stats["share_quorum_disagrees"]).toBeGreaterThanOrEqual(1);
+    expect(r.state.certificates.has(1)).toBe(false);
+    r.checkInvariants();
+  });
+});

@@ -17,16 +17,20 @@ import { count } from "./stats.js";
 /** Track the seqs in (`from`, `to`] skipped by adopting the checkpoint at `to` (the newest `uncertifiedMax`). */
 export function noteSkipped(ctx: Ctx, from: number, to: number): void {
   const s = ctx.s;
+  const added: number[] = [];
   for (let seq = Math.max(from, to - s.cfg.uncertifiedMax) + 1; seq <= to; seq++) {
     if (s.certificates.has(seq) || s.skipped.has(seq)) continue;
     s.skipped.set(seq, { body: null, share: null, sinceTick: s.tick });
     markDirty(s, skipKey(seq));
+    added.push(seq);
   }
   while (s.skipped.size > s.cfg.uncertifiedMax) {
     const oldest = s.skipped.keys().next().value as number;
     forgetSkipped(s, oldest);
     count(s.stats, "skipped_evicted");
   }
+  // Shares that arrived while this node was behind (kept for seqs it had not executed yet).
+  for (const seq of added) if (s.skipped.has(seq) && s.shares.has(seq)) tryEndorse(ctx, seq);
 }
 
 export function forgetSkipped(s: ReplicaState, seq: number): void {
@@ -47,6 +51,13 @@ export function onSkippedShare(ctx: Ctx, env: Envelope<Share>): void {
     }
     return;
   }
+  tryEndorse(ctx, seq);
+}
+
+/** Sign the body f+1 distinct peers' shares agree on, once per seq. */
+function tryEndorse(ctx: Ctx, seq: number): void {
+  const s = ctx.s;
+  const entry = s.skipped.get(seq)!;
   if (entry.body) return; // signed once; never a second body for one seq
   const bySender = s.shares.get(seq);
   if (!bySender) return;

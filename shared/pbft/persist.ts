@@ -55,17 +55,24 @@ export interface SkipRow {
 
 const asJson = (v: unknown): Json => v as Json;
 
-/** The rows changed in this step, from the current state (so several changes make one write). */
+/**
+ * The rows changed in this step, from the current state (so several changes make one write).
+ * Puts come before deletes, so that even a crash part-way through a write (a prefix of the rows)
+ * leaves rows `restore` can use: e.g. the new stable checkpoint is written before the slots it
+ * collects are deleted, and a certificate before the batch it certifies.
+ */
 export function persistOps(s: ReplicaState): PersistOp[] {
-  const out: PersistOp[] = [];
+  const puts: PersistOp[] = [];
+  const deletes: PersistOp[] = [];
   const keys = [...s.dirty];
   if (keys.length > 1) keys.sort();
   for (const key of keys) {
     const value = rowValue(s, key);
-    out.push(value === undefined ? { op: "delete", key } : { op: "put", key, value });
+    if (value === undefined) deletes.push({ op: "delete", key });
+    else puts.push({ op: "put", key, value });
   }
   s.dirty.clear();
-  return out;
+  return deletes.length === 0 ? puts : puts.concat(deletes);
 }
 
 function rowValue(s: ReplicaState, key: string): Json | undefined {

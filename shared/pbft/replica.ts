@@ -12,11 +12,12 @@ import type { Json } from "../canonical.js";
 import type { Certificate, ClusterConfig, StateMachineFactory } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
-import { broadcast, execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import { broadcast, execKey, markDirty, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
 import { GENESIS_LOG_ROOT } from "./chain.js";
 import { checkpointDigest, type CheckpointState } from "./digest.js";
 import { emptyEffects, type Effects } from "./effects.js";
-import { executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
+import { forgetSkipped } from "./endorse.js";
+import { advanceUncertifiedFrom, executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
 import { ExecutedIds } from "./executed-ids.js";
 import { onCheckpoint } from "./checkpoint.js";
 import { invariants } from "./invariants.js";
@@ -197,6 +198,7 @@ export class PbftReplica {
       else if (e.body) broadcast(ctx, { type: "share", body: e.body });
     }
     executeReady(ctx);
+    pruneBeyondExecution(s);
     if (s.normal) resendVotes(ctx);
     else announceViewChange(ctx);
     fx.persist = persistOps(s);
@@ -285,6 +287,27 @@ export class PbftReplica {
   checkInvariants(deep = true): void {
     invariants(this.state, deep);
   }
+}
+
+/**
+ * Rows of batches this node cannot have executed after all: a crash part-way through a write can
+ * keep an `exec/` or `skip/` row whose stable checkpoint or slot did not make it. Those batches
+ * come back from peers (COMMITTED or STATE) like any others this node missed.
+ */
+function pruneBeyondExecution(s: ReplicaState): void {
+  for (const seq of [...s.uncertified.keys()])
+    if (seq > s.lastExecuted) {
+      s.uncertified.delete(seq);
+      markDirty(s, execKey(seq));
+      count(s.stats, "restore.pruned");
+    }
+  for (const seq of [...s.skipped.keys()])
+    if (seq > s.lastExecuted) {
+      forgetSkipped(s, seq);
+      count(s.stats, "restore.pruned");
+    }
+  s.uncertifiedFrom = Math.min(s.uncertifiedFrom, s.lastExecuted + 1);
+  advanceUncertifiedFrom(s);
 }
 
 /** Votes by sender. */

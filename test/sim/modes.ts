@@ -41,8 +41,14 @@ export const OTHER_MODES = [
   "crash",
   /** Every node restarts at once. */
   "deploy",
-  /** A correct node crashes after persisting and before sending, or midway through a persist. */
+  /** A correct node crashes after persisting and before sending, or before persisting its step. */
   "crash-persist",
+  /**
+   * A correct node crashes midway through a persist: a prefix of the step's rows written, nothing
+   * sent. Beyond the shell's contract (it writes a step's rows in one transaction): for hosts
+   * without multi-row transactions.
+   */
+  "mid-persist",
   /** A node loses its unsynced last writes in a crash (it counts as faulty: see world.ts). */
   "lose-writes",
   /** Byzantine nodes crash and restart too. */

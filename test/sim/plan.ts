@@ -11,6 +11,7 @@ import {
   type Mode,
 } from "./modes.js";
 import { Prng } from "./prng.js";
+import type { CrashPoint } from "./storage.js";
 
 /**
  * `full` (the CLI's default) runs longer fault phases; `quick` (the vitest seed sweep) shorter
@@ -42,8 +43,9 @@ export interface SeedPlan {
   skewMaxMs: number;
   partitionRate: number;
   crashRate: number;
-  /** Per tick: chance of arming a crash inside a correct node's next writing step. */
+  /** Per tick: chance of arming a crash inside a correct node's next writing step, and where. */
   crashPersistRate: number;
+  crashPoints: CrashPoint[];
   /** Per tick: chance of cutting one correct node off for a while (so it falls behind). */
   isolateRate: number;
   /** Per tick: chance of holding back what the current primary sends (so views change). */
@@ -163,7 +165,11 @@ export function planFor(
     skewMaxMs: has("skew") ? 0.45 * TIME_SKEW_MAX_MS : 200,
     partitionRate: has("partition") ? rng.pick([0.005, 0.02]) : 0,
     crashRate: has("crash") ? rng.pick([0.003, 0.01, 0.02]) : 0,
-    crashPersistRate: has("crash-persist") ? rng.pick([0.01, 0.03]) : 0,
+    crashPersistRate: has("crash-persist") || has("mid-persist") ? rng.pick([0.01, 0.03]) : 0,
+    crashPoints: [
+      ...(has("crash-persist") ? (["after-persist", "before-persist"] as const) : []),
+      ...(has("mid-persist") ? (["mid-persist"] as const) : []),
+    ],
     // The attacks that need a victim behind the others, or views that change, get them.
     isolateRate: has("tamper-state") || has("withhold-shares") ? 0.02 : 0,
     primaryHoldRate: has("new-view-equivocate") || has("hostile-bulk") ? 0.02 : 0,

@@ -11,7 +11,6 @@ import { primaryOf } from "../../shared/pbft/config.js";
 import { flip } from "./byzantine.js";
 import type { Mode } from "./modes.js";
 import { planFor, replayCommand, type PlanProfile, type SeedPlan } from "./plan.js";
-import type { CrashPoint } from "./storage.js";
 import { World } from "./world.js";
 
 export { planFor, replayCommand, type PlanProfile, type SeedPlan } from "./plan.js";
@@ -47,8 +46,6 @@ export interface RunOptions {
   modes?: readonly Mode[] | null;
   plantAtSeq?: number | null;
 }
-
-const CRASH_POINTS: readonly CrashPoint[] = ["after-persist", "mid-persist", "before-persist"];
 
 export async function runSeed(seed: number, opts: RunOptions = {}): Promise<SeedResult> {
   const t0 = Date.now();
@@ -139,7 +136,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
       }
       if (rng.chance(plan.crashPersistRate)) {
         const i = rng.pick(correct);
-        const point = rng.pick(CRASH_POINTS);
+        const point = rng.pick(plan.crashPoints);
         world.armCrash(i, point, world.tick + rng.int(1, 40));
       }
       if (rng.chance(plan.holdRate) && !(world.net.hold && world.net.hold.untilTick > world.tick)) {

@@ -427,8 +427,13 @@ export class World {
 
   private send(from: number, to: number, env: Envelope): void {
     if (this.dropIf?.(from, to, env)) return;
-    this.net.send(this.tick, from, to, JSON.stringify(env), this.tampered.has(env));
+    let data = this.wire.get(env);
+    if (data === undefined) this.wire.set(env, (data = JSON.stringify(env)));
+    this.net.send(this.tick, from, to, data, this.tampered.has(env));
   }
+
+  /** Each envelope's wire text, encoded once however many nodes it goes to (envelopes never change). */
+  private readonly wire = new WeakMap<Envelope, string>();
 
   /** Ops owed a certificate that have none yet. */
   uncertifiedOwed(): string[] {

@@ -2,6 +2,7 @@
  * Hostile or late input that a review found could crash or mislead a node: each case is handed to
  * one node directly (the core trusts its boundary for signatures, so unsigned envelopes do here).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { merkleStateMachines } from "../../../shared/certified/state-machine.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
@@ -20,7 +21,7 @@ import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
 import { utf8 } from "../../../shared/bytes.js";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { OP_BYTES_MAX, type SignedOp } from "../../../shared/ops.js";
-import { batchBytes, batchBytesLimit } from "../../../shared/pbft/batch-bytes.js";
+import { batchBytes, batchBytesLimit, jsonBytes } from "../../../shared/pbft/batch-bytes.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
@@ -251,5 +252,18 @@ describe("a quorum that disagrees with this node is counted, never a crash", () 
     expect(r.stats["share_quorum_disagrees"]).toBeGreaterThanOrEqual(1);
     expect(r.state.certificates.has(1)).toBe(false);
     r.checkInvariants();
+  });
+});
+
+describe("jsonBytes", () => {
+  it("is at least the canonical encoding's UTF-8 length, and equal for ASCII", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const exact = utf8(canonicalJson(v)).length;
+        expect(jsonBytes(v)).toBeGreaterThanOrEqual(exact);
+      }),
+    );
+    const op = makeOp(7);
+    expect(jsonBytes(op)).toBe(utf8(canonicalJson(op)).length);
   });
 });

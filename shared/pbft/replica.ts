@@ -149,7 +149,12 @@ export class PbftReplica {
     for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (key.startsWith("slot/")) {
         const r = value as unknown as SlotRow;
-        if (r.seq <= s.stable.seq) continue;
+        // Outside the window of the stable checkpoint restored: collected, or written by a step whose
+        // write a crash cut short (its stable row did not make it; nothing of that step was sent).
+        if (r.seq <= s.stable.seq || r.seq > s.stable.seq + s.cfg.logWindowSeqs) {
+          markDirty(s, key); // deleted with the first write
+          continue;
+        }
         s.slots.set(r.seq, {
           seq: r.seq,
           view: r.view,

@@ -9,6 +9,7 @@ import type { Outgoing } from "../../shared/pbft/effects.js";
 import type { Envelope, NewView, StateMsg, ViewChange } from "../../shared/pbft/messages.js";
 import type { PbftReplica } from "../../shared/pbft/replica.js";
 import { proposalDigest } from "../../shared/pbft/digest.js";
+import { computeReproposals } from "../../shared/pbft/view-change.js";
 import type { AdversaryMemory } from "./memory.js";
 import type { ByzantineBehaviour } from "./modes.js";
 import type { Prng } from "./prng.js";
@@ -52,6 +53,9 @@ export async function rewrite(
   if (bs.has("equivocate")) outs = outs.flatMap((o) => equivocate(o.out, ctx).map((out) => ({ out })));
   if (bs.has("wrong-roots")) outs = outs.map((o) => ({ out: wrongRoots(o.out) }));
   if (bs.has("new-view-equivocate")) {
+    // In views it does not lead it votes sparingly, so that batches prepare at some nodes only and
+    // the VIEW-CHANGEs it can choose from disagree.
+    outs = outs.filter((o) => !sparseVote(o.out, ctx));
     const next: Sent[] = [];
     for (const o of outs) next.push(...(await conflictingNewViews(o.out, ctx)));
     outs = next;
@@ -120,6 +124,14 @@ async function conflictingNewViews(out: Outgoing, ctx: ByzantineContext): Promis
   const alt = await alternativeNewView(own.view, own.viewChanges, ctx);
   if (!alt) return (ctx.count("new_view.no_alternative"), [{ out }]);
   ctx.count("new_view.conflicting");
+  const reproposed = (nv: NewView) =>
+    canonicalJson(
+      computeReproposals(
+        nv.view,
+        nv.viewChanges.map((e) => e.msg),
+      ).entries.map((e) => e.digest),
+    );
+  if (reproposed(own) !== reproposed(alt)) ctx.count("new_view.conflicting_reproposals");
   if (out.to.length === 1) return [{ out: ctx.rng.chance(0.5) ? out : { to: out.to, msg: alt } }];
   // A random split: which nodes (its own core among them) install which NEW-VIEW.
   const to = ctx.rng.shuffle([...out.to]);
@@ -153,6 +165,14 @@ export async function alternativeNewView(
   const viewChanges = [...pick.values()].slice(0, quorum(ctx.f)).sort((a, b) => a.from - b.from);
   if (canonicalJson(viewChanges) === canonicalJson(used)) return null;
   return { type: "new-view", view, viewChanges };
+}
+
+/** True for a PREPARE or COMMIT, in a view this node does not lead, that it keeps to itself. */
+function sparseVote(out: Outgoing, ctx: ByzantineContext): boolean {
+  const m = out.msg;
+  if (!m || (m.type !== "prepare" && m.type !== "commit") || primaryOf(m.view, ctx.n) === ctx.me)
+    return false;
+  return ctx.rng.chance(m.type === "commit" ? 0.8 : 0.5);
 }
 
 /** STATE answers get tampered contents (the proof stays valid). */

@@ -98,8 +98,13 @@ export function planFor(
   for (const b of behaviours) lists[rng.int(0, byzCount - 1)]!.push(b);
   for (let i = 0; i < lists.length; i++)
     if (lists[i]!.length === 0) lists[i]!.push(lists[(i + 1) % lists.length]!.pop()!);
-  // A silent node does nothing else: the rest of its list would never show.
-  for (let i = 0; i < lists.length; i++) if (lists[i]!.includes("silent")) lists[i] = ["silent"];
+  // A silent node does nothing else, so silence shares a node with nothing: mostly the other
+  // behaviours win (they would never show), sometimes silence does.
+  for (let i = 0; i < lists.length; i++) {
+    const l = lists[i]!;
+    if (l.includes("silent") && l.length > 1)
+      lists[i] = rng.chance(0.25) ? ["silent"] : l.filter((b) => b !== "silent");
+  }
   const free = Array.from({ length: n }, (_, i) => i);
   const take = (preferred: number | null): number => {
     const i = preferred !== null && free.includes(preferred) ? preferred : rng.pick(free);

@@ -157,7 +157,8 @@ export function planFor(
       // Near the limits: a batch of 10 big ops is ~80 KB, a VIEW-CHANGE of 16 of them ~1.3 MB.
       ...(big ? { messageBytesMax: 256 * 1024, bulkMessageBytesMax: 8 * 1024 * 1024, relayOpsMax: 24 } : {}),
     },
-    faultTicks: quick ? rng.int(80, 160) : rng.int(150, 350),
+    // n = 7 costs about three times n = 4 per tick (messages grow with n²): its quick plans are shorter.
+    faultTicks: quick ? (f === 2 ? rng.int(50, 100) : rng.int(80, 160)) : rng.int(150, 350),
     loss: has("loss") ? rng.pick([0.02, 0.1, 0.25]) : 0,
     dup: has("loss") ? rng.pick([0.05, 0.2]) : 0,
     delayMax: rng.pick([1, 3, 8]),

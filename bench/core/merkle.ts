@@ -7,7 +7,13 @@
 import * as nodeCrypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { canonicalJson } from "../../shared/canonical.js";
-import { keyHashOf, stateValueBytes, stateValueHash } from "../../shared/certified/hashing.js";
+import {
+  keyHashOf,
+  recordStateHash,
+  stateValueBytes,
+  stateValueHash,
+  type StateValue,
+} from "../../shared/certified/hashing.js";
 import { AuthMap } from "../../shared/certified/merkle-map.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
 import { portableSha256, useNativeSha256 } from "../../shared/hash.js";
@@ -41,13 +47,20 @@ interface Row {
   verifyUs: number;
 }
 
+/** A counter's committed content (a counter's state is its value). */
+const counterValue = (n: number): StateValue => ({
+  type: "counter",
+  value: n,
+  stateHash: recordStateHash(n),
+});
+
 function measure(n: number, updates = UPDATES, proofs = PROOFS): Row {
   let t = performance.now();
   const keyHashes = new Uint8Array(n * 32);
   const valueHashes = new Uint8Array(n * 32);
   for (let i = 0; i < n; i++) {
     keyHashes.set(keyHashOf(keyOf(i)), i * 32);
-    valueHashes.set(stateValueHash({ type: "counter", value: i }), i * 32);
+    valueHashes.set(stateValueHash(counterValue(i)), i * 32);
   }
   const map = AuthMap.buildPacked(keyHashes, valueHashes);
   const buildS = (performance.now() - t) / 1000;
@@ -57,8 +70,7 @@ function measure(n: number, updates = UPDATES, proofs = PROOFS): Row {
   const touched = Array.from({ length: updates }, () => Math.floor(rnd() * n));
   const hashesBefore = map.hashCount;
   t = performance.now();
-  for (let u = 0; u < updates; u++)
-    map.set(keyOf(touched[u]!), stateValueBytes({ type: "counter", value: -u - 1 }));
+  for (let u = 0; u < updates; u++) map.set(keyOf(touched[u]!), stateValueBytes(counterValue(-u - 1)));
   const updateMs = performance.now() - t;
   const treeHashes = (map.hashCount - hashesBefore) / updates;
 
@@ -73,7 +85,7 @@ function measure(n: number, updates = UPDATES, proofs = PROOFS): Row {
     const proof = map.prove(keyOf(i));
     siblings += proof.siblings.filter((s) => s !== null).length;
     bytes += canonicalJson(proof).length;
-    const expected = { type: "counter", value: latest.get(i) ?? i };
+    const expected = counterValue(latest.get(i) ?? i);
     const tv = performance.now();
     const ok = verifyStateProof(root, keyOf(i), expected, proof);
     verifyMs += performance.now() - tv;

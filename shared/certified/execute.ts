@@ -6,7 +6,7 @@
 import type { Json } from "../canonical.js";
 import { CERTIFIED_ORDER, decideOp, valueOf, type KeyRecord } from "../materialize.js";
 import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
-import { stateValueBytes, type StateValue } from "./hashing.js";
+import { recordStateHash, stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
 
 /** Per-key records of the certified state. Synchronous: DO SQLite and Maps both are. */
@@ -66,8 +66,15 @@ function valueOfKey(store: RecordStore, op: SignedOp): Json {
   return valueOf(store.get(op.key));
 }
 
-/** What the state tree commits to for a record: its type and user-visible value. */
-export const stateValueOf = (rec: KeyRecord): StateValue => ({ type: rec.type, value: valueOf(rec) });
+/**
+ * What the state tree commits to for a record: its type, user-visible value and the hash of its
+ * whole state (everything that decides how later ops on the key execute; see `hashing.ts`).
+ */
+export const stateValueOf = (rec: KeyRecord): StateValue => ({
+  type: rec.type,
+  value: valueOf(rec),
+  stateHash: recordStateHash(rec.state),
+});
 
 /** The canonical bytes the state tree hashes for a record. */
 export const recordValueBytes = (rec: KeyRecord): Uint8Array => stateValueBytes(stateValueOf(rec));

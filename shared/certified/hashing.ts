@@ -4,16 +4,25 @@
  * `bytes.ts` and `canonical.ts` are imported, so a client bundle stays small.
  *
  *   keyHash   = SHA-256(utf8(key))                      — the key's 256-bit path in the tree
- *   valueHash = SHA-256(canonicalJson({type, value}))   — what the key holds
+ *   stateHash = SHA-256("aspec/record-state/v1\n" ‖ canonicalJson(state))
+ *                                                       — the record's whole state (register clock,
+ *                                                         OR-set tags and removed tags, …)
+ *   valueHash = SHA-256(canonicalJson({type, value, stateHash}))
+ *                                                       — what the key holds
  *   leaf      = SHA-256(0x00 ‖ keyHash ‖ valueHash)
  *   inner     = SHA-256(0x01 ‖ left ‖ right)
  *   empty     = 32 zero bytes                           — no preimage is known, so it can't be forged
+ *
+ * The root so commits to everything that decides how later ops on the key execute, not only to
+ * what a read shows: a node adopting a checkpoint cannot be handed other hidden state behind the
+ * same root. A read proof carries `{type, value, stateHash}`: the value, plus a hash of the rest.
  *
  * The 0x00/0x01 prefixes keep a leaf from being passed off as an inner node or vice versa
  * (the second-preimage attack on Merkle trees without domain separation).
  */
 import { utf8 } from "../bytes.js";
-import { canonicalJson, type Json } from "../canonical.js";
+import { toHex } from "../bytes.js";
+import { canonicalBytes, canonicalJson, type Json } from "../canonical.js";
 import { sha256 } from "../hash.js";
 
 /** The hash of an empty subtree. */
@@ -25,17 +34,23 @@ export const TREE_DEPTH = 256;
 const LEAF_PREFIX = 0x00;
 const INNER_PREFIX = 0x01;
 
-/** A key's committed content: its type and user-visible value (what reads return). */
+/** A key's committed content: its type, user-visible value (what reads return) and state hash. */
 export interface StateValue {
   type: string;
   value: Json;
+  /** `recordStateHash` of the record's full state (lowercase hex). */
+  stateHash: string;
 }
+
+/** The hash of a record's whole state, as a key's leaf commits to it. */
+export const recordStateHash = (state: unknown): string =>
+  toHex(sha256(canonicalBytes("aspec/record-state/v1", state)));
 
 export const keyHashOf = (key: string): Uint8Array => sha256(utf8(key));
 
 /** The canonical bytes a key's value is committed as. */
 export const stateValueBytes = (v: StateValue): Uint8Array =>
-  utf8(canonicalJson({ type: v.type, value: v.value }));
+  utf8(canonicalJson({ type: v.type, value: v.value, stateHash: v.stateHash }));
 
 export const stateValueHash = (v: StateValue): Uint8Array => sha256(stateValueBytes(v));
 

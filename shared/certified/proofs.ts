@@ -71,7 +71,7 @@ export function stateRootFromProof(
   const kh = keyHashOf(key);
   const depth = proof.siblings.length;
   if (expected !== null) {
-    if (proof.leaf !== undefined) return null;
+    if (proof.leaf !== undefined || !isDigestHex(expected.stateHash)) return null;
     return foldUp(leafHash(kh, stateValueHash(expected)), kh, proof.siblings);
   }
   if (proof.leaf === undefined) return foldUp(EMPTY_HASH, kh, proof.siblings);
@@ -83,10 +83,12 @@ export function stateRootFromProof(
 
 /**
  * Does `proof` show that, in the state committed to by `stateRoot`, `key` holds `expected`
- * (`{type, value}`), or is absent when `expected` is null?
+ * (`{type, value, stateHash}`, as `MerkleStateMachine.proveKey` returns it), or is absent when
+ * `expected` is null?
  *
  * @example
- *   const ok = verifyStateProof(cert.body.stateRoot, "acct:alice", { type: "account", value: 40 }, reply.proof);
+ *   const { value, proof } = reply; // value: { type: "account", value: 40, stateHash: "…" }
+ *   const ok = verifyStateProof(cert.body.stateRoot, "acct:alice", value, proof);
  */
 export function verifyStateProof(
   stateRoot: Digest,

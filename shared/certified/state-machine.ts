@@ -25,7 +25,7 @@ import type {
 /** A key's certified value with the proof that goes with it against the current state root. */
 export interface KeyProof {
   key: string;
-  /** `{type, value}`, or null when the key is absent. */
+  /** `{type, value, stateHash}`, or null when the key is absent. */
   value: StateValue | null;
   proof: StateProof;
 }
@@ -85,7 +85,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     return this.records.size;
   }
 
-  /** The key's certified `{type, value}` (or null) with its proof against `stateRoot()`. */
+  /** The key's certified `{type, value, stateHash}` (or null) with its proof against `stateRoot()`. */
   proveKey(key: string): KeyProof {
     const rec = this.records.get(key);
     return { key, value: rec ? stateValueOf(rec) : null, proof: this.map.prove(key) };

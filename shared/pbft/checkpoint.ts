@@ -86,7 +86,9 @@ export function tryStable(ctx: Ctx, seq: number): void {
       s.lastStatusTick = -Infinity;
       return;
     }
-    assert(e.mine.digest === digest, `a quorum checkpointed another state at seq ${seq}`);
+    // 2f+1 signers of another state: more than f faults, or this node diverged. Peer input never
+    // crashes a node; the disagreement is counted loudly and this node keeps its own state.
+    if (e.mine.digest !== digest) return drop(ctx, "checkpoint_quorum_disagrees");
     votes.sort((a, b) => a.from - b.from);
     makeStable(ctx, seq, digest, votes.slice(0, quorum(s.f)), e.mine.state);
     return;

@@ -3,12 +3,19 @@
  * Time is ticks: the shell turns wall-clock time into ticks (`tickMs`), the core never reads a clock.
  */
 import type { ClusterConfig } from "../certified/types.js";
+import { OP_BYTES_MAX } from "../ops.js";
+import { batchBytesLimit } from "./batch-bytes.js";
 
 export interface PbftConfig {
   /** Length of one tick in ms: `tick = floor(nowMs / tickMs)`. */
   tickMs: number;
   /** Most ops in one batch (the bench uses 1, 10, 100). */
   batchSizeMax: number;
+  /**
+   * Most bytes of ops in one batch (canonical JSON). The bound in force is the smaller of this and
+   * what keeps a worst-case VIEW-CHANGE / NEW-VIEW within `bulkMessageBytesMax` (`batch-bytes.ts`).
+   */
+  batchBytesMax: number;
   /** Most ops waiting in the request pool; more are dropped (and counted). */
   poolSizeMax: number;
   /** A checkpoint every this many sequence numbers. */
@@ -36,8 +43,9 @@ export interface PbftConfig {
   /** Most executed-but-uncertified batches kept for their certificate. */
   uncertifiedMax: number;
   /**
-   * An executed batch at or below the stable checkpoint still without a certificate after this many
-   * ticks is given up here (peers that lost their shares in a restart cannot help; others certified it).
+   * A batch at or below the stable checkpoint still without a certificate here is given up once
+   * f+1 peers report they are past it (so a correct node holds its certificate) and it has waited
+   * at least this many ticks. Time alone never gives a batch up (see `timers.ts`).
    */
   uncertifiedGiveUpTicks: number;
   /** Most certificates kept to answer peers that missed them. */
@@ -53,6 +61,7 @@ export interface PbftConfig {
 export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   tickMs: 10,
   batchSizeMax: 100,
+  batchBytesMax: 1024 * 1024,
   poolSizeMax: 10_000,
   checkpointIntervalSeqs: 16,
   logWindowSeqs: 64,
@@ -85,7 +94,9 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.logWindowSeqs >= 2 * cfg.checkpointIntervalSeqs &&
     cfg.logWindowSeqs % cfg.checkpointIntervalSeqs === 0 &&
     cfg.tickMs > 0 &&
-    cfg.poolSizeMax >= cfg.batchSizeMax;
+    cfg.poolSizeMax >= cfg.batchSizeMax &&
+    // Any one valid op must fit in a batch.
+    batchBytesLimit(cfg, n) >= OP_BYTES_MAX;
   if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);
 }
 

@@ -46,6 +46,7 @@ export const inWindow = (s: ReplicaState, seq: number): boolean =>
 export const slotKey = (seq: number): string => `slot/${String(seq).padStart(16, "0")}`;
 export const poolKey = (opId: string): string => `pool/${opId}`;
 export const execKey = (seq: number): string => `exec/${String(seq).padStart(16, "0")}`;
+export const skipKey = (seq: number): string => `skip/${String(seq).padStart(16, "0")}`;
 export const certKey = (seq: number): string => `cert/${String(seq).padStart(16, "0")}`;
 export const META_KEY = "meta";
 export const STABLE_KEY = "stable";

@@ -8,6 +8,7 @@ import { opIdOf, type SignedOp } from "../ops.js";
 import { batchDigest, nextLogRoot } from "./chain.js";
 import { opsDigest } from "./digest.js";
 import { takeCheckpoint } from "./checkpoint.js";
+import { forgetSkipped, onSkippedShare, sameBody } from "./endorse.js";
 import { quorum } from "./config.js";
 import { assert, broadcast, certKey, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
 import type { CertificateMsg, Envelope, Share } from "./messages.js";
@@ -87,19 +88,17 @@ function evictUncertified(ctx: Ctx): void {
   advanceUncertifiedFrom(s);
 }
 
-function advanceUncertifiedFrom(s: Ctx["s"]): void {
-  while (s.uncertifiedFrom <= s.lastExecuted && !s.uncertified.has(s.uncertifiedFrom)) s.uncertifiedFrom++;
+/** Move `uncertifiedFrom` to the lowest seq still waiting for a certificate (executed or skipped). */
+export function advanceUncertifiedFrom(s: ReplicaState): void {
+  const waiting = (q: number) => s.uncertified.has(q) || s.skipped.has(q);
+  while (s.uncertifiedFrom <= s.lastExecuted && !waiting(s.uncertifiedFrom)) {
+    // Jump to the next waiting seq (a node that caught up may have a long gap before it).
+    let next = s.lastExecuted + 1;
+    for (const q of s.uncertified.keys()) if (q > s.uncertifiedFrom && q < next) next = q;
+    for (const q of s.skipped.keys()) if (q > s.uncertifiedFrom && q < next) next = q;
+    s.uncertifiedFrom = next;
+  }
 }
-
-const sameBody = (a: CertificateBody, b: CertificateBody): boolean =>
-  a.seq === b.seq &&
-  a.view === b.view &&
-  a.logRoot === b.logRoot &&
-  a.stateRoot === b.stateRoot &&
-  a.resultsRoot === b.resultsRoot &&
-  a.opCount === b.opCount &&
-  a.time === b.time &&
-  a.cluster === b.cluster;
 
 /** A certificate share (the boundary checked its signature over the body). */
 export function onShare(ctx: Ctx, env: Envelope<Share>): void {
@@ -109,11 +108,13 @@ export function onShare(ctx: Ctx, env: Envelope<Share>): void {
   if (s.certificates.has(seq)) return drop(ctx, "share_already_certified");
   if (seq < s.uncertifiedFrom || seq > s.lastExecuted + s.cfg.logWindowSeqs)
     return drop(ctx, "share_out_of_window");
-  if (seq <= s.lastExecuted && !s.uncertified.has(seq)) return drop(ctx, "share_not_kept");
+  const skipped = s.skipped.has(seq);
+  if (seq <= s.lastExecuted && !s.uncertified.has(seq) && !skipped) return drop(ctx, "share_not_kept");
   let bySender = s.shares.get(seq);
   if (!bySender) s.shares.set(seq, (bySender = new Map()));
   if (bySender.has(env.from)) return drop(ctx, "duplicate");
   bySender.set(env.from, env);
+  if (skipped) return onSkippedShare(ctx, env);
   if (env.from === s.me) {
     const rec = s.uncertified.get(seq);
     if (rec) {
@@ -141,7 +142,10 @@ function tryCertify(ctx: Ctx, seq: number): void {
   finishCertificate(ctx, seq, { body: rec.body, sigs: sigs.slice(0, quorum(s.f)) });
 }
 
-/** 2f+1 nodes signing a body other than ours means this node diverged: a bug, not an attack. */
+/**
+ * 2f+1 nodes signing a body other than ours means this node diverged (or more than f are faulty).
+ * Peer input never crashes a node: counted loudly, and this node keeps signing only its own result.
+ */
 function checkNotOutvoted(ctx: Ctx, seq: number, mine: CertificateBody): void {
   const groups = new Map<string, number>();
   for (const e of ctx.s.shares.get(seq)!.values()) {
@@ -150,15 +154,11 @@ function checkNotOutvoted(ctx: Ctx, seq: number, mine: CertificateBody): void {
     groups.set(k, (groups.get(k) ?? 0) + 1);
   }
   count(ctx.s.stats, "share_mismatch");
-  for (const c of groups.values())
-    assert(c < quorum(ctx.s.f), `a quorum certified another result at seq ${seq}`);
+  for (const c of groups.values()) if (c >= quorum(ctx.s.f)) count(ctx.s.stats, "share_quorum_disagrees");
 }
 
-function finishCertificate(ctx: Ctx, seq: number, certificate: Certificate): void {
-  const s = ctx.s;
-  const rec = s.uncertified.get(seq)!;
-  s.uncertified.delete(seq);
-  s.shares.delete(seq);
+/** Keep a certificate to answer peers that lack it (the newest `certificatesKeptMax`). */
+function keepCertificate(s: ReplicaState, seq: number, certificate: Certificate): void {
   s.certificates.set(seq, certificate);
   markDirty(s, certKey(seq));
   while (s.certificates.size > s.cfg.certificatesKeptMax) {
@@ -166,6 +166,14 @@ function finishCertificate(ctx: Ctx, seq: number, certificate: Certificate): voi
     s.certificates.delete(oldest);
     markDirty(s, certKey(oldest));
   }
+}
+
+function finishCertificate(ctx: Ctx, seq: number, certificate: Certificate): void {
+  const s = ctx.s;
+  const rec = s.uncertified.get(seq)!;
+  s.uncertified.delete(seq);
+  s.shares.delete(seq);
+  keepCertificate(s, seq, certificate);
   markDirty(s, execKey(seq));
   advanceUncertifiedFrom(s);
   ctx.fx.certificates.push({ body: rec.body, ops: rec.ops, results: rec.results, certificate });
@@ -178,10 +186,21 @@ export function onCertificate(ctx: Ctx, env: Envelope<CertificateMsg>): void {
   const cert = env.msg.certificate;
   const seq = cert.body.seq;
   if (cert.body.cluster !== s.cluster.cluster) return drop(ctx, "wrong_cluster");
+  if (s.skipped.has(seq)) return finishSkipped(ctx, seq, cert);
   const rec = s.uncertified.get(seq);
   if (!rec) return drop(ctx, "certificate_not_needed");
-  assert(sameBody(rec.body, cert.body), `a certificate for seq ${seq} disagrees with this node's execution`);
+  // See checkNotOutvoted: a quorum for another result is counted, never a crash.
+  if (!sameBody(rec.body, cert.body)) return drop(ctx, "certificate_disagrees");
   finishCertificate(ctx, seq, cert);
+}
+
+/** A skipped seq is certified: keep the certificate for peers; this node never had the batch to publish. */
+function finishSkipped(ctx: Ctx, seq: number, certificate: Certificate): void {
+  const s = ctx.s;
+  forgetSkipped(s, seq);
+  keepCertificate(s, seq, certificate);
+  advanceUncertifiedFrom(s);
+  count(s.stats, "skipped.certified");
 }
 
 /**

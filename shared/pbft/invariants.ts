@@ -18,6 +18,8 @@ export function invariants(s: ReplicaState, deep = true): void {
   if (s.stable.seq > 0 && s.stable.proof.length < quorum(s.f)) fail("stable checkpoint without a quorum");
   if (s.pool.size > s.cfg.poolSizeMax) fail("pool over its limit");
   if (s.uncertified.size > s.cfg.uncertifiedMax) fail("uncertified over its limit");
+  if (s.skipped.size > s.cfg.uncertifiedMax) fail("skipped over its limit");
+  if (s.peerUncertifiedFrom.size >= s.n) fail("more peer reports than peers");
   if (s.certificates.size > s.cfg.certificatesKeptMax) fail("certificates over their limit");
   if (s.viewChanges.size > s.n) fail("more view changes than nodes");
   if (s.opCount < s.stableState.opCount) fail("op count went backwards");
@@ -44,6 +46,8 @@ export function invariants(s: ReplicaState, deep = true): void {
   for (const seq of s.checkpoints.keys()) if (seq <= s.stable.seq) fail(`checkpoint ${seq} not collected`);
   if (!deep) return;
   for (const seq of s.uncertified.keys()) if (seq > s.lastExecuted) fail(`uncertified ${seq} not executed`);
+  for (const seq of s.skipped.keys())
+    if (seq > s.lastExecuted || s.uncertified.has(seq)) fail(`skipped ${seq} beyond execution or executed`);
   for (const [id, e] of s.pool) {
     if (opIdOf(e.op) !== id) fail(`pool entry ${id} keyed wrongly`);
     if (s.executed.has(e.op)) fail(`executed op ${id} still pooled`);

@@ -15,6 +15,7 @@ import {
   slotKey,
   type Ctx,
 } from "./context.js";
+import { batchBytes, batchBytesLimit, opBytes } from "./batch-bytes.js";
 import { proposalDigest } from "./digest.js";
 import { executeReady } from "./execute.js";
 import type { Commit, Committed, Envelope, Ops, PrePrepare, Prepare, Proposal } from "./messages.js";
@@ -62,14 +63,22 @@ export function onOps(ctx: Ctx, env: Envelope<Ops>): void {
 export function maybePropose(ctx: Ctx, partial: boolean): void {
   const s = ctx.s;
   if (!s.normal || !isPrimary(s)) return;
+  const bytesMax = batchBytesLimit(s.cfg, s.n);
   while (s.nextSeq <= highWatermark(s) && s.unproposed.size > 0) {
     if (!partial && s.unproposed.size < s.cfg.batchSizeMax) return;
     const ops: SignedOp[] = [];
+    let bytes = 0;
     for (const id of s.unproposed) {
-      s.unproposed.delete(id);
       const e = s.pool.get(id);
-      if (!e || s.inFlight.has(id)) continue;
+      if (!e || s.inFlight.has(id)) {
+        s.unproposed.delete(id);
+        continue;
+      }
+      const b = opBytes(e.op);
+      if (ops.length > 0 && bytes + b > bytesMax) break; // stays first in line for the next batch
+      s.unproposed.delete(id);
       ops.push(e.op);
+      bytes += b;
       if (ops.length >= s.cfg.batchSizeMax) break;
     }
     if (ops.length === 0) return;
@@ -134,6 +143,7 @@ export function onPrePrepare(ctx: Ctx, env: Envelope<PrePrepare>): void {
   if (proposal.view !== m.view) return drop(ctx, "bad_proposal_view");
   if (Math.abs(proposal.time - s.clockMs) > s.cfg.timeSkewMaxMs) return drop(ctx, "time_out_of_bound");
   if (proposalDigest(proposal) !== m.digest) return drop(ctx, "bad_digest");
+  if (batchBytes(proposal.ops) > batchBytesLimit(s.cfg, s.n)) return drop(ctx, "batch_too_large");
   slot.prePrepare = env;
   acceptProposal(ctx, slot, m.digest, proposal);
 }

@@ -1,7 +1,8 @@
 /**
  * The durable rows of a node, one per key: `meta`, `stable` (the stable checkpoint, proof and
  * state), `slot/<seq>` (accepted proposal, prepared certificate, commit proof), `pool/<opId>`,
- * `exec/<seq>` (executed batches below the log still waiting for a certificate), `cert/<seq>` (the
+ * `exec/<seq>` (executed batches below the log still waiting for a certificate), `skip/<seq>` (seqs
+ * skipped by state transfer that this node still signs for, see `endorse.ts`), `cert/<seq>` (the
  * last `certificatesKeptMax` certificates, to answer peers that lost theirs in a restart).
  *
  * Written at the points that matter for safety: a node never votes twice differently in a view
@@ -10,7 +11,8 @@
  */
 import type { Json } from "../canonical.js";
 import type { CheckpointState } from "./digest.js";
-import { execKey, META_KEY, STABLE_KEY } from "./context.js";
+import type { CertificateBody } from "../certified/types.js";
+import { execKey, META_KEY, skipKey, STABLE_KEY } from "./context.js";
 import type { PersistOp } from "./effects.js";
 import type {
   CheckpointProof,
@@ -20,6 +22,7 @@ import type {
   PrePrepare,
   PreparedCert,
   Proposal,
+  Share,
 } from "./messages.js";
 import type { ExecRecord, ReplicaState } from "./state.js";
 
@@ -44,20 +47,32 @@ export interface SlotRow {
   committedProposal: Proposal | null;
 }
 export type ExecRow = Omit<ExecRecord, "sinceTick">;
+export interface SkipRow {
+  seq: number;
+  body: CertificateBody | null;
+  share: Envelope<Share> | null;
+}
 
 const asJson = (v: unknown): Json => v as Json;
 
-/** The rows changed in this step, from the current state (so several changes make one write). */
+/**
+ * The rows changed in this step, from the current state (so several changes make one write).
+ * Puts come before deletes, so that even a crash part-way through a write (a prefix of the rows)
+ * leaves rows `restore` can use: e.g. the new stable checkpoint is written before the slots it
+ * collects are deleted, and a certificate before the batch it certifies.
+ */
 export function persistOps(s: ReplicaState): PersistOp[] {
-  const out: PersistOp[] = [];
+  const puts: PersistOp[] = [];
+  const deletes: PersistOp[] = [];
   const keys = [...s.dirty];
   if (keys.length > 1) keys.sort();
   for (const key of keys) {
     const value = rowValue(s, key);
-    out.push(value === undefined ? { op: "delete", key } : { op: "put", key, value });
+    if (value === undefined) deletes.push({ op: "delete", key });
+    else puts.push({ op: "put", key, value });
   }
   s.dirty.clear();
-  return out;
+  return deletes.length === 0 ? puts : puts.concat(deletes);
 }
 
 function rowValue(s: ReplicaState, key: string): Json | undefined {
@@ -99,6 +114,12 @@ function rowValue(s: ReplicaState, key: string): Json | undefined {
     if (!rec || seq > s.stable.seq || key !== execKey(seq)) return undefined;
     const row: ExecRow = { body: rec.body, ops: rec.ops, results: rec.results, share: rec.share };
     return asJson(row);
+  }
+  if (kind === "skip") {
+    const seq = Number(rest);
+    const e = s.skipped.get(seq);
+    if (!e || key !== skipKey(seq)) return undefined;
+    return asJson({ seq, body: e.body, share: e.share } satisfies SkipRow);
   }
   if (kind === "cert") {
     const cert = s.certificates.get(Number(rest));

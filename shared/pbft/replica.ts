@@ -12,15 +12,16 @@ import type { Json } from "../canonical.js";
 import type { Certificate, ClusterConfig, StateMachineFactory } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
-import { broadcast, execKey, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import { broadcast, execKey, markDirty, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
 import { GENESIS_LOG_ROOT } from "./chain.js";
 import { checkpointDigest, type CheckpointState } from "./digest.js";
 import { emptyEffects, type Effects } from "./effects.js";
-import { executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
+import { forgetSkipped } from "./endorse.js";
+import { advanceUncertifiedFrom, executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
 import { ExecutedIds } from "./executed-ids.js";
 import { onCheckpoint } from "./checkpoint.js";
 import { invariants } from "./invariants.js";
-import type { Envelope } from "./messages.js";
+import type { Commit, Envelope, Prepare } from "./messages.js";
 import {
   isRedundantVote,
   onCommit,
@@ -31,7 +32,7 @@ import {
   onSubmit,
   onSubmitMany,
 } from "./normal-case.js";
-import type { ExecRow, MetaRow, SlotRow, StableRow } from "./persist.js";
+import type { ExecRow, MetaRow, SkipRow, SlotRow, StableRow } from "./persist.js";
 import { persistOps } from "./persist.js";
 import type { ReplicaState } from "./state.js";
 import { onState, onStatus } from "./state-transfer.js";
@@ -113,9 +114,11 @@ export class PbftReplica {
       stableState: base,
       checkpoints: new Map(),
       uncertified: new Map(),
+      skipped: new Map(),
       shares: new Map(),
       certificates: new Map(),
       uncertifiedFrom: base.seq + 1,
+      peerUncertifiedFrom: new Map(),
       lastStateSentTick: new Map(),
       stats: {},
       dirty: new Set(),
@@ -146,15 +149,21 @@ export class PbftReplica {
     for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (key.startsWith("slot/")) {
         const r = value as unknown as SlotRow;
-        if (r.seq <= s.stable.seq) continue;
+        // Outside the window of the stable checkpoint restored: collected, or written by a step whose
+        // write a crash cut short (its stable row did not make it; nothing of that step was sent).
+        if (r.seq <= s.stable.seq || r.seq > s.stable.seq + s.cfg.logWindowSeqs) {
+          markDirty(s, key); // deleted with the first write
+          continue;
+        }
         s.slots.set(r.seq, {
           seq: r.seq,
           view: r.view,
           digest: r.digest,
           proposal: r.proposal,
           prePrepare: r.prePrepare,
-          prepares: new Map(),
-          commits: new Map(),
+          // The votes a quorum proof holds are votes of this view: they count again.
+          prepares: votesOf(r.preparedCert?.view === r.view ? r.preparedCert.prepares : []),
+          commits: votesOf(r.commitProof?.[0]?.msg.view === r.view ? r.commitProof : []),
           preparedCert: r.preparedCert,
           commitProof: r.commitProof,
           committedProposal: r.committedProposal,
@@ -172,6 +181,10 @@ export class PbftReplica {
         const r = value as unknown as ExecRow;
         s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
         s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
+      } else if (key.startsWith("skip/")) {
+        const r = value as unknown as SkipRow;
+        s.skipped.set(r.seq, { body: r.body, share: r.share, sinceTick: 0 });
+        s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.seq);
       }
     }
     for (const slot of s.slots.values())
@@ -185,8 +198,14 @@ export class PbftReplica {
       if (rec.share) s.shares.set(rec.body.seq, new Map([[s.me, rec.share]]));
       else broadcast(ctx, { type: "share", body: rec.body });
     }
+    for (const [seq, e] of s.skipped) {
+      if (e.share) s.shares.set(seq, new Map([[s.me, e.share]]));
+      else if (e.body) broadcast(ctx, { type: "share", body: e.body });
+    }
     executeReady(ctx);
-    if (!s.normal) announceViewChange(ctx);
+    pruneBeyondExecution(s);
+    if (s.normal) resendVotes(ctx);
+    else announceViewChange(ctx);
     fx.persist = persistOps(s);
     fx.wakeAtMs = nextWakeMs(ctx);
     return { replica, effects: fx };
@@ -272,6 +291,47 @@ export class PbftReplica {
   /** Throws if the state is inconsistent (a bug). `deep` also walks the pool and uncertified batches. */
   checkInvariants(deep = true): void {
     invariants(this.state, deep);
+  }
+}
+
+/**
+ * Rows of batches this node cannot have executed after all: a crash part-way through a write can
+ * keep an `exec/` or `skip/` row whose stable checkpoint or slot did not make it. Those batches
+ * come back from peers (COMMITTED or STATE) like any others this node missed.
+ */
+function pruneBeyondExecution(s: ReplicaState): void {
+  for (const seq of [...s.uncertified.keys()])
+    if (seq > s.lastExecuted) {
+      s.uncertified.delete(seq);
+      markDirty(s, execKey(seq));
+      count(s.stats, "restore.pruned");
+    }
+  for (const seq of [...s.skipped.keys()])
+    if (seq > s.lastExecuted) {
+      forgetSkipped(s, seq);
+      count(s.stats, "restore.pruned");
+    }
+  s.uncertifiedFrom = Math.min(s.uncertifiedFrom, s.lastExecuted + 1);
+  advanceUncertifiedFrom(s);
+}
+
+/** Votes by sender. */
+function votesOf<M extends Prepare | Commit>(votes: readonly Envelope<M>[]): Map<number, Envelope<M>> {
+  return new Map(votes.map((e) => [e.from, e]));
+}
+
+/**
+ * After a restart, this node's votes for slots still in progress in its view: the same votes it
+ * cast before (a slot's digest is persisted before any vote for it), so in-flight batches complete
+ * without waiting for a view change. Peers' votes come back in answer to STATUS.
+ */
+function resendVotes(ctx: Ctx): void {
+  const s = ctx.s;
+  for (const slot of [...s.slots.values()].sort((a, b) => a.seq - b.seq)) {
+    if (slot.view !== s.view || slot.digest === null || slot.commitProof) continue;
+    broadcast(ctx, { type: "prepare", view: slot.view, seq: slot.seq, digest: slot.digest });
+    if (slot.sentCommit)
+      broadcast(ctx, { type: "commit", view: slot.view, seq: slot.seq, digest: slot.digest });
   }
 }
 

@@ -18,7 +18,8 @@ import {
   type Ctx,
 } from "./context.js";
 import { checkpointDigest } from "./digest.js";
-import { executeReady } from "./execute.js";
+import { noteSkipped } from "./endorse.js";
+import { advanceUncertifiedFrom, executeReady } from "./execute.js";
 import { ExecutedIds } from "./executed-ids.js";
 import type { Envelope, StateMsg, Status } from "./messages.js";
 import { count } from "./stats.js";
@@ -44,6 +45,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   const p = env.from;
   const st = env.msg;
   if (p === s.me) return;
+  s.peerUncertifiedFrom.set(p, st.uncertifiedFrom);
   const budget = { left: s.cfg.retransmitSlotsMax };
   const aged = (since: number) => s.tick - since >= s.cfg.retransmitAfterTicks;
 
@@ -111,7 +113,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
       sendTo(ctx, [p], { type: "certificate", certificate: cert });
       continue;
     }
-    const rec = s.uncertified.get(seq);
+    const rec = s.uncertified.get(seq) ?? s.skipped.get(seq);
     if (rec?.share && aged(rec.sinceTick)) forward(ctx, p, rec.share);
   }
 }
@@ -153,8 +155,11 @@ export function onState(ctx: Ctx, env: Envelope<StateMsg>, machines: StateMachin
       s.unproposed.delete(id);
       markDirty(s, poolKey(id));
     }
-  // The batches skipped here were never executed here: other nodes certify them.
-  if (s.uncertifiedFrom > before) s.uncertifiedFrom = cp.seq + 1;
+  // The batches skipped here were never executed here, but this node still signs for them once
+  // f+1 peers' shares agree (endorse.ts): without its share they may lack 2f+1 signers.
+  noteSkipped(ctx, before, cp.seq);
+  if (s.uncertifiedFrom > before) s.uncertifiedFrom = before + 1;
+  advanceUncertifiedFrom(s);
   if (s.nextSeq <= cp.seq) s.nextSeq = cp.seq + 1;
   count(s.stats, "state_transfer.adopted");
   executeReady(ctx);

@@ -2,7 +2,13 @@
  * The replica's explicit state. Everything the protocol decides on lives here; the certified state
  * machine (`sm`) is derived (rebuilt from the stable checkpoint plus committed slots on restore).
  */
-import type { Certificate, CertifiedStateMachine, ClusterConfig, Digest } from "../certified/types.js";
+import type {
+  Certificate,
+  CertificateBody,
+  CertifiedStateMachine,
+  ClusterConfig,
+  Digest,
+} from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import type { PbftConfig } from "./config.js";
 import type { CheckpointState } from "./digest.js";
@@ -66,6 +72,16 @@ export interface ExecRecord extends ExecutedBatch {
   sinceTick: number;
 }
 
+/**
+ * A seq this node skipped by adopting a checkpoint and still signs for (see `endorse.ts`): the
+ * body it endorsed once f+1 peers' shares matched, and its share over it once signed.
+ */
+export interface SkippedSeq {
+  body: CertificateBody | null;
+  share: Envelope<Share> | null;
+  sinceTick: number;
+}
+
 export interface ReplicaState {
   readonly cluster: ClusterConfig;
   readonly cfg: PbftConfig;
@@ -124,11 +140,15 @@ export interface ReplicaState {
 
   // --- certificates
   uncertified: Map<number, ExecRecord>;
+  /** Seqs skipped by state transfer, not yet certified here, that this node still signs for. */
+  skipped: Map<number, SkippedSeq>;
   /** Shares from everyone for seqs not yet certified here, by seq then sender. */
   shares: Map<number, Map<number, Envelope<Share>>>;
   certificates: Map<number, Certificate>;
-  /** Lowest executed seq without a certificate here. */
+  /** Lowest executed (or skipped) seq still waiting for a certificate here. */
   uncertifiedFrom: number;
+  /** Each peer's `uncertifiedFrom` from its last STATUS (what the give-up rule counts). */
+  peerUncertifiedFrom: Map<number, number>;
 
   // --- peers
   lastStateSentTick: Map<number, number>;

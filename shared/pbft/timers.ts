@@ -5,6 +5,8 @@
  */
 import { primaryOf } from "./config.js";
 import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./context.js";
+import { forgetSkipped } from "./endorse.js";
+import { advanceUncertifiedFrom } from "./execute.js";
 import { maybePropose } from "./normal-case.js";
 import { sendStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
@@ -23,13 +25,17 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     s.lastStatusTick = tick - s.cfg.statusIntervalTicks;
     for (const e of s.pool.values()) e.sinceTick = tick;
     for (const slot of s.slots.values()) slot.sinceTick = tick;
+    // Restored (and re-executed) batches came back with tick 0: without this, the give-up rule
+    // would abandon them at the first STATUS once ticks are epoch-based.
+    for (const rec of s.uncertified.values()) rec.sinceTick = tick;
+    for (const e of s.skipped.values()) e.sinceTick = tick;
   }
   if (tick <= s.tick && s.lastStatusTick !== -Infinity) return;
   s.tick = Math.max(s.tick, tick);
 
   if (s.tick - s.lastStatusTick >= s.cfg.statusIntervalTicks) {
     sendStatus(ctx);
-    abandonOldUncertified(ctx);
+    abandonCertifiedElsewhere(ctx);
   }
   if (s.normal) {
     onRequestTimeout(ctx);
@@ -60,18 +66,38 @@ function shareWaitingOps(ctx: Ctx): void {
   sendTo(ctx, others(s), { type: "ops", ops });
 }
 
-/** Batches below the stable checkpoint whose certificate cannot form here any more (see config). */
-function abandonOldUncertified(ctx: Ctx): void {
+/**
+ * Give up waiting for a certificate below the stable checkpoint only once f+1 peers say they are
+ * past that seq (so at least one correct node holds its certificate: the op is certified, this node
+ * merely missed it, e.g. because peers keep only their last `certificatesKeptMax`). Time alone is no
+ * evidence: a seq short of signers (a node withholding shares, another catching up) must be kept
+ * until the signers arrive. `uncertifiedGiveUpTicks` is a grace period on top.
+ */
+function abandonCertifiedElsewhere(ctx: Ctx): void {
   const s = ctx.s;
+  const due = (seq: number, sinceTick: number) =>
+    seq <= s.stable.seq && s.tick - sinceTick >= s.cfg.uncertifiedGiveUpTicks && peersPast(s, seq) > s.f;
   for (const [seq, rec] of s.uncertified) {
     if (seq > s.stable.seq) break;
-    if (s.tick - rec.sinceTick < s.cfg.uncertifiedGiveUpTicks) continue;
+    if (!due(seq, rec.sinceTick)) continue;
     s.uncertified.delete(seq);
     s.shares.delete(seq);
     markDirty(s, execKey(seq));
     count(s.stats, "uncertified_abandoned");
   }
-  while (s.uncertifiedFrom <= s.lastExecuted && !s.uncertified.has(s.uncertifiedFrom)) s.uncertifiedFrom++;
+  for (const [seq, e] of s.skipped) {
+    if (!due(seq, e.sinceTick)) continue;
+    forgetSkipped(s, seq);
+    count(s.stats, "skipped_abandoned");
+  }
+  advanceUncertifiedFrom(s);
+}
+
+/** Peers whose last STATUS said they wait for no certificate at or below `seq`. */
+function peersPast(s: Ctx["s"], seq: number): number {
+  let n = 0;
+  for (const from of s.peerUncertifiedFrom.values()) if (from > seq) n++;
+  return n;
 }
 
 /** The oldest pooled op has waited too long in this view: suspect the primary. */
@@ -104,7 +130,8 @@ function relayToPrimary(ctx: Ctx): void {
 /** When the shell should tick next. */
 export function nextWakeMs(ctx: Ctx): number {
   const s = ctx.s;
-  const busy = s.pool.size > 0 || !s.normal || s.uncertified.size > 0 || s.slots.size > 0;
+  const busy =
+    s.pool.size > 0 || !s.normal || s.uncertified.size > 0 || s.skipped.size > 0 || s.slots.size > 0;
   const nextTick = busy ? s.tick + 1 : s.lastStatusTick + s.cfg.statusIntervalTicks;
   return Math.max(nextTick, s.tick + 1) * s.cfg.tickMs;
 }

@@ -176,14 +176,37 @@ export function onNewView(ctx: Ctx, env: Envelope<NewView>): void {
     from.add(e.from);
   }
   if (from.size < quorum(s.f)) return drop(ctx, "bad_new_view");
-  installView(
-    ctx,
-    env,
-    computeReproposals(
-      m.view,
-      m.viewChanges.map((e) => e.msg),
-    ),
+  const r = computeReproposals(
+    m.view,
+    m.viewChanges.map((e) => e.msg),
   );
+  // A commit proof is a fact; a NEW-VIEW that contradicts one is refused, whoever is wrong: an
+  // equivocating primary (two NEW-VIEWs for one view) or a stale NEW-VIEW overtaken by a later
+  // view's commit. The node stays where it is; the peers' own NEW-VIEW (sent in answer to its
+  // STATUS) or the next view change lets it move on.
+  if (conflictsWithCommits(s, m.view, r)) return drop(ctx, "new_view_conflicts_commit");
+  installView(ctx, env, r);
+}
+
+/**
+ * True if installing the re-proposals `r` for `view` would re-propose another digest at a seq this
+ * node holds a commit proof for, or would leave out a seq committed in an older view.
+ */
+function conflictsWithCommits(s: ReplicaState, view: number, r: Reproposals): boolean {
+  const maxSeq = r.entries.length ? r.entries[r.entries.length - 1]!.seq : r.checkpoint.seq;
+  for (const slot of s.slots.values()) {
+    const proof = slot.commitProof;
+    if (!proof || slot.seq <= r.checkpoint.seq) continue;
+    if (slot.seq > maxSeq) {
+      // Committed in an older view means prepared at f+1 correct nodes, so some VIEW-CHANGE should
+      // carry it. (A commit proof from this view or a later one is a proposal made after it.)
+      if (proof[0]!.msg.view < view) return true;
+      continue;
+    }
+    const entry = r.entries[slot.seq - r.checkpoint.seq - 1]!;
+    if (entry.digest !== proof[0]!.msg.digest) return true;
+  }
+  return false;
 }
 
 function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
@@ -196,23 +219,11 @@ function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
 
   const maxSeq = r.entries.length ? r.entries[r.entries.length - 1]!.seq : r.checkpoint.seq;
   // Old-view proposals not re-proposed are void; their prepared certificates stay for later view changes.
-  for (const slot of s.slots.values()) {
-    // Committed in an older view means prepared at f+1 correct nodes, so some VIEW-CHANGE carried it.
-    // (A commit proof from this view itself is a new proposal that overtook the NEW-VIEW.)
-    assert(
-      !(
-        slot.commitProof &&
-        slot.commitProof[0]!.msg.view < view &&
-        slot.seq > maxSeq &&
-        slot.seq > r.checkpoint.seq
-      ),
-      `committed seq ${slot.seq} missing from NEW-VIEW ${view}`,
-    );
+  for (const slot of s.slots.values())
     if (slot.view < view) {
       resetSlotView(s, slot, view);
       markDirty(s, slotKey(slot.seq));
     }
-  }
   s.inFlight = new Set();
   for (const { seq, digest, proposal } of r.entries) {
     if (!inWindow(s, seq)) {
@@ -220,8 +231,6 @@ function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
       continue;
     }
     const slot = slotFor(s, seq);
-    if (slot.commitProof)
-      assert(slot.commitProof[0]!.msg.digest === digest, `NEW-VIEW ${view} reorders committed seq ${seq}`);
     if (slot.digest === null) acceptProposal(ctx, slot, digest, proposal);
     tryCommitted(ctx, slot);
   }

@@ -1,41 +1,31 @@
 /**
- * One seeded simulation: a fault phase (loss, duplication, delay, partitions, crash-restarts, a
- * deploy that restarts every node at once, one Byzantine node), then healing and a liveness phase:
+ * One seeded simulation: a fault phase (whatever the seed's modes inject: see plan.ts), then
+ * healing and a liveness phase: with at most f faulty nodes (which stay faulty) and a fair network,
  * every op a correct node accepted must be certified within `LIVENESS_BOUND_TICKS`.
- * Safety and invariants are checked after every step (see world.ts and checker.ts).
+ * Safety and invariants (the deep check included) are checked after every step (world.ts, checker.ts).
  */
 import { createHash } from "node:crypto";
 import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
-import type { PbftConfig } from "../../shared/pbft/config.js";
-import { BYZANTINE_MODES, type ByzantineMode } from "./byzantine.js";
-import { Prng } from "./prng.js";
+import { primaryOf } from "../../shared/pbft/config.js";
+import { flip } from "./byzantine.js";
+import type { Mode } from "./modes.js";
+import { planFor, replayCommand, type PlanProfile, type SeedPlan } from "./plan.js";
 import { World } from "./world.js";
+
+export { planFor, replayCommand, type PlanProfile, type SeedPlan } from "./plan.js";
 
 useNativeSha256((d) => new Uint8Array(createHash("sha256").update(d).digest()));
 
 /** After healing, every owed op is certified within this many ticks. */
 export const LIVENESS_BOUND_TICKS = 3000;
 
-export interface SeedPlan {
-  seed: number;
-  crypto: "stand-in" | "ed25519";
-  byzantine: { node: number; mode: ByzantineMode } | null;
-  config: Partial<PbftConfig>;
-  faultTicks: number;
-  loss: number;
-  dup: number;
-  delayMax: number;
-  partitionRate: number;
-  crashRate: number;
-  deployAt: number | null;
-  opRate: number;
-}
-
 export interface SeedResult {
   seed: number;
   ok: boolean;
   plan: SeedPlan;
+  /** "safety", "crash" (an exception), "liveness". */
+  failure?: "safety" | "crash" | "liveness";
   error?: string;
   trace?: string;
   summary: string;
@@ -46,81 +36,46 @@ export interface SeedResult {
   viewChanges: number;
   stateTransfers: number;
   rejected: number;
+  faults: Record<string, number>;
+  ms: number;
 }
 
-/** Everything about a run is decided from the seed here, first, so a plan prints and replays. */
-/**
- * `full` (the CLI) runs longer fault phases; `quick` (the vitest seed sweep) shorter ones with the
- * same kinds of faults, to keep 200+ seeds within the test budget.
- */
-export type PlanProfile = "full" | "quick";
-
-export function planFor(
-  seed: number,
-  overrides: Partial<SeedPlan> = {},
-  profile: PlanProfile = "full",
-): SeedPlan {
-  const quick = profile === "quick";
-  const rng = new Prng(seed ^ 0x5eed);
-  const byzMode: ByzantineMode | null = rng.chance(0.75) ? rng.pick(BYZANTINE_MODES) : null;
-  const batchSizeMax = rng.pick([1, 3, 10]);
-  return {
-    seed,
-    crypto: seed % 10 === 0 ? "ed25519" : "stand-in",
-    byzantine: byzMode
-      ? { node: byzMode === "equivocate" && rng.chance(0.7) ? 0 : rng.int(0, 3), mode: byzMode }
-      : null,
-    config: {
-      batchSizeMax,
-      poolSizeMax: 400,
-      checkpointIntervalSeqs: rng.pick([2, 4, 8]),
-      logWindowSeqs: 16,
-      requestTimeoutTicks: 60,
-      viewChangeTimeoutTicks: 40,
-      viewChangeTimeoutTicksMax: 640,
-      relayAfterTicks: 20,
-      statusIntervalTicks: 5,
-      retransmitAfterTicks: 5,
-      stateTransferIntervalTicks: 20,
-      uncertifiedGiveUpTicks: 200,
-      timeSkewMaxMs: 2_000,
-    },
-    faultTicks: quick ? rng.int(80, 160) : rng.int(150, 350),
-    loss: rng.pick([0, 0.02, 0.1, 0.25]),
-    dup: rng.pick([0, 0.05, 0.2]),
-    delayMax: rng.pick([1, 3, 8]),
-    partitionRate: rng.pick([0, 0.005, 0.02]),
-    crashRate: rng.pick([0, 0.003, 0.01]),
-    deployAt: rng.chance(0.3) ? rng.int(20, quick ? 70 : 180) : null,
-    opRate: rng.pick([0.1, 0.3, 0.6]),
-    ...overrides,
-  };
+export interface RunOptions {
+  traceAll?: boolean;
+  profile?: PlanProfile;
+  modes?: readonly Mode[] | null;
+  plantAtSeq?: number | null;
 }
 
-export async function runSeed(
-  seed: number,
-  opts: { traceAll?: boolean; plan?: Partial<SeedPlan>; profile?: PlanProfile } = {},
-): Promise<SeedResult> {
-  const plan = planFor(seed, opts.plan, opts.profile);
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<SeedResult> {
+  const t0 = Date.now();
+  const plan = planFor(seed, opts);
   const world = await World.create({
     seed,
+    f: plan.f,
     crypto: plan.crypto,
     config: plan.config,
-    byzantine: plan.byzantine ? [plan.byzantine] : [],
+    byzantine: plan.byzantine,
+    loseWrites: plan.loseWrites ? [plan.loseWrites] : [],
+    skewMaxMs: plan.skewMaxMs,
+    bigOps: plan.bigOps,
     machines: merkleStateMachines,
     traceAll: opts.traceAll,
   });
   const rng = world.rng;
-  const byz = plan.byzantine?.node ?? -1;
+  const byz = new Set(plan.byzantine.map((b) => b.node));
+  const lw = plan.loseWrites?.node ?? -1;
+  const correct = world.nodes.filter((nd) => world.isCorrect(nd.id)).map((nd) => nd.id);
   let ticksToLive = -1;
-  const result = (ok: boolean, error?: string): SeedResult => {
+  let planted = false;
+  const result = (ok: boolean, error?: string, failure?: SeedResult["failure"]): SeedResult => {
     const stats = world.nodes.map((n) => n.replica?.stats ?? {});
     const sum = (k: string) => stats.reduce((a, s) => a + (s[k] ?? 0), 0);
     return {
       seed,
       ok,
       plan,
-      ...(error ? { error, trace: world.traceTail() } : {}),
+      ...(error ? { error, failure, trace: world.traceTail() } : {}),
       summary: world.summary(),
       certifiedSeqs: world.checker.replayedSeq,
       certifiedOps: world.checker.certifiedOps.size,
@@ -133,7 +88,25 @@ export async function runSeed(
           a + (n.boundary.stats["drop.malformed"] ?? 0) + (n.boundary.stats["drop.bad_signature"] ?? 0),
         0,
       ),
+      faults: world.faults,
+      ms: Date.now() - t0,
     };
+  };
+
+  /** Test-only: a conflicting body for a certified seq, as if a correct node had executed it. */
+  const plant = () => {
+    if (plan.plantAtSeq === null || planted || world.checker.replayedSeq < plan.plantAtSeq) return;
+    planted = true;
+    const b = world.checker.certified.get(plan.plantAtSeq)!;
+    world.log(`PLANTED a conflicting body at seq ${plan.plantAtSeq}`);
+    world.checker.onExecuted(correct[0]!, { ...b, body: { ...b.body, stateRoot: flip(b.body.stateRoot) } });
+  };
+
+  /** Faults that go on after healing: faulty nodes stay faulty. */
+  const faultyNodesMisbehave = () => {
+    if (lw >= 0 && rng.chance(0.02)) world.crash(lw, world.tick + rng.int(1, 30));
+    if (plan.byzantineCrash && byz.size && rng.chance(0.01))
+      world.crash(rng.pick([...byz]), world.tick + rng.int(5, 80));
   };
 
   try {
@@ -141,6 +114,7 @@ export async function runSeed(
     world.net.loss = plan.loss;
     world.net.dup = plan.dup;
     world.net.delayMax = plan.delayMax;
+    world.net.longDelay = plan.longDelay;
     let partitionUntil = -1;
     for (let t = 0; t < plan.faultTicks; t++) {
       if (world.tick === plan.deployAt) {
@@ -158,36 +132,67 @@ export async function runSeed(
       }
       if (rng.chance(plan.crashRate)) {
         const i = rng.int(0, world.n - 1);
-        if (i !== byz) world.crash(i, world.tick + rng.int(5, 80));
+        if (world.isCorrect(i)) world.crash(i, world.tick + rng.int(5, 80));
       }
+      if (rng.chance(plan.crashPersistRate)) {
+        const i = rng.pick(correct);
+        const point = rng.pick(plan.crashPoints);
+        world.armCrash(i, point, world.tick + rng.int(1, 40));
+      }
+      if (rng.chance(plan.holdRate) && !(world.net.hold && world.net.hold.untilTick > world.tick)) {
+        const node = rng.int(0, world.n - 1);
+        const dir = rng.pick(["out", "in", "both"] as const);
+        world.net.hold = { node, dir, untilTick: world.tick + rng.int(10, plan.holdTicksMax) };
+        world.log(`HOLD n${node} ${dir} until T${world.net.hold.untilTick}`);
+      }
+      if (rng.chance(plan.primaryHoldRate) && !(world.net.hold && world.net.hold.untilTick > world.tick)) {
+        const view = Math.max(...correct.map((i) => world.nodes[i]!.replica?.state.view ?? 0));
+        const node = primaryOf(view, world.n);
+        world.net.hold = { node, dir: "out", untilTick: world.tick + rng.int(40, 150) };
+        world.log(`HOLD primary n${node} of view ${view} until T${world.net.hold.untilTick}`);
+      }
+      if (rng.chance(plan.isolateRate) && !(world.net.cut && world.net.cut.untilTick > world.tick)) {
+        const node = rng.pick(correct);
+        world.net.cut = { node, untilTick: world.tick + rng.int(30, 120) };
+        world.log(`CUT n${node} off until T${world.net.cut.untilTick}`);
+      }
+      faultyNodesMisbehave();
       await submitSome(world, plan.opRate);
       await world.runTick();
+      plant();
     }
 
-    // Heal: the network is fair again, crashed nodes come back; the Byzantine node stays Byzantine.
-    world.net.partition = null;
-    world.net.loss = 0;
-    world.net.dup = 0.02;
-    world.net.delayMax = 2;
-    for (let i = 0; i < world.n; i++) await world.restart(i);
+    // Heal: the network is fair again, crashed correct nodes come back; faulty nodes stay faulty.
+    world.net.heal();
+    for (const i of correct) {
+      world.nodes[i]!.storage.armed = null;
+      await world.restart(i);
+    }
+    if (plan.byzantineCrash) for (const i of byz) await world.restart(i);
     world.log("HEALED");
     const healedAt = world.tick;
     for (let t = 0; t < 30; t++) {
+      faultyNodesMisbehave();
       await submitSome(world, plan.opRate);
       await world.runTick();
+      plant();
     }
     while (world.uncertifiedOwed().length > 0) {
       if (world.tick - healedAt > LIVENESS_BOUND_TICKS)
         return result(
           false,
           `liveness: ${world.uncertifiedOwed().length} ops not certified ${LIVENESS_BOUND_TICKS} ticks after healing`,
+          "liveness",
         );
+      faultyNodesMisbehave();
       await world.runTick();
+      plant();
     }
     ticksToLive = world.tick - healedAt;
     return result(true);
   } catch (e) {
-    return result(false, (e as Error).stack ?? String(e));
+    const err = e as Error;
+    return result(false, err.stack ?? String(e), err.name === "SafetyViolation" ? "safety" : "crash");
   }
 }
 
@@ -203,7 +208,7 @@ async function submitSome(world: World, rate: number): Promise<void> {
 
 export function formatFailure(r: SeedResult): string {
   return [
-    `SEED ${r.seed} FAILED — replay: npm run sim -- --seed ${r.seed} --trace`,
+    `SEED ${r.seed} FAILED (${r.failure}; modes ${r.plan.modes.join(",")}) — replay: ${replayCommand(r.plan)}   (add --trace to print every event)`,
     `plan: ${JSON.stringify(r.plan)}`,
     `error: ${r.error}`,
     `state:\n${r.summary}`,

@@ -5,7 +5,7 @@ import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf } from "../../shared/ops.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
-import type { ByzantineMode } from "./byzantine.js";
+import type { ByzantineBehaviour } from "./modes.js";
 import { World } from "./world.js";
 
 useNativeSha256((d) => new Uint8Array(createHash("sha256").update(d).digest()));
@@ -24,7 +24,10 @@ const CONFIG: Partial<PbftConfig> = {
   timeSkewMaxMs: 2_000,
 };
 
-async function world(seed: number, byzantine: { node: number; mode: ByzantineMode }[] = []): Promise<World> {
+async function world(
+  seed: number,
+  byzantine: { node: number; behaviours: ByzantineBehaviour[] }[] = [],
+): Promise<World> {
   return World.create({ seed, config: CONFIG, byzantine, machines: merkleStateMachines });
 }
 
@@ -55,7 +58,7 @@ const correct = (w: World) => w.nodes.filter((n) => n.byzantine === null);
 
 describe("PBFT scenarios", () => {
   it("an equivocating primary is replaced; its conflicting batches and view changes do not split the cluster", async () => {
-    const w = await world(11, [{ node: 0, mode: "equivocate" }]);
+    const w = await world(11, [{ node: 0, behaviours: ["equivocate"] }]);
     const ids = await submitOps(w, 6);
     await runUntil(w, allCertified(w, ids), 1_500);
     for (const n of correct(w)) expect(n.replica!.state.view).toBeGreaterThanOrEqual(1);
@@ -142,7 +145,7 @@ describe("PBFT scenarios", () => {
   });
 
   it("forged and replayed messages are rejected at the boundary and never crash a node", async () => {
-    const w = await world(15, [{ node: 2, mode: "forge" }]);
+    const w = await world(15, [{ node: 2, behaviours: ["forge"] }]);
     const ids = await submitOps(w, 8);
     await runUntil(w, allCertified(w, ids), 1_000);
     for (let i = 0; i < 100; i++) await w.runTick();

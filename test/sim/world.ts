@@ -1,16 +1,16 @@
 /**
- * The simulated world: n nodes running the real core behind the real boundary, a seeded network
- * (loss, duplication, delay and so reordering, partitions), crash-restart from persisted rows, and
- * Byzantine nodes. Deterministic in its seed: every random choice comes from one PRNG and every
- * async call is awaited in order.
+ * The simulated world: n = 3f + 1 nodes running the real core behind the real boundary, a seeded
+ * network (network.ts), crash-restart from persisted rows (storage.ts), and up to f faulty nodes:
+ * Byzantine ones (byzantine.ts, hostile.ts, tamper.ts) and ones that lose writes. Deterministic in
+ * its seed: every random choice comes from one PRNG and every async call is awaited in order.
  */
 import { verifyCertificate } from "../../shared/certified/certificate.js";
 import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
-import { opIdOf, signOp, type OpBody, type SignedOp } from "../../shared/ops.js";
+import { opIdOf, signOp, type SignedOp } from "../../shared/ops.js";
 import { PbftBoundary } from "../../shared/pbft/boundary.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
-import type { Effects } from "../../shared/pbft/effects.js";
+import type { Effects, Outgoing } from "../../shared/pbft/effects.js";
 import type { Envelope } from "../../shared/pbft/messages.js";
 import { PbftReplica, type ReplicaOptions } from "../../shared/pbft/replica.js";
 import {
@@ -19,16 +19,31 @@ import {
   standInSignOp,
   type SignatureScheme,
 } from "../../shared/pbft/signature-scheme.js";
-import { forgeries, rewrite, type ByzantineMode } from "./byzantine.js";
-import { SafetyChecker } from "./checker.js";
+import { forgeries, rewrite, type ByzantineContext, type ByzantineBehaviour } from "./byzantine.js";
+import { SafetyChecker, SafetyViolation } from "./checker.js";
+import { hostileBulk } from "./hostile.js";
+import { AdversaryMemory } from "./memory.js";
+import { Network } from "./network.js";
+import { opBodyFor } from "./ops.js";
 import { Prng } from "./prng.js";
+import { SimStorage, type CrashPoint } from "./storage.js";
+import { tamperState } from "./tamper.js";
 
 export interface WorldOptions {
   seed: number;
   f?: number;
   crypto?: "stand-in" | "ed25519";
   config?: Partial<PbftConfig>;
-  byzantine?: { node: number; mode: ByzantineMode }[];
+  /** Byzantine nodes (at most f, with `loseWrites`): each with one or more behaviours. */
+  byzantine?: { node: number; behaviours?: ByzantineBehaviour[]; mode?: ByzantineBehaviour }[];
+  /** Nodes whose writes reach storage only every few steps (faulty: see storage.ts). */
+  loseWrites?: { node: number; syncEverySteps: number }[];
+  /** Each node's clock is off by up to this (else ±200 ms). */
+  skewMaxMs?: number;
+  /** Ops near the op size limits. */
+  bigOps?: boolean;
+  /** Run the deep invariant check every this many steps (1: every step, the default). */
+  deepInvariantsEvery?: number;
   machines: StateMachineFactory;
   /** Keep every trace line (else the last `traceKeep`). */
   traceAll?: boolean;
@@ -38,33 +53,18 @@ export interface WorldOptions {
 export interface SimNode {
   id: number;
   replica: PbftReplica | null;
-  storage: Map<string, string>;
+  storage: SimStorage;
   boundary: PbftBoundary;
   skewMs: number;
-  byzantine: ByzantineMode | null;
-  /** Envelopes seen (for replaying and forging), bounded. */
-  seen: Envelope[];
+  /** Its Byzantine behaviours, or null for a node that follows the protocol. */
+  byzantine: ReadonlySet<ByzantineBehaviour> | null;
+  /** Everything a Byzantine node has seen (null for others). */
+  memory: AdversaryMemory | null;
   loopback: Envelope[];
   restartAt: number | null;
 }
 
-interface Packet {
-  at: number;
-  from: number;
-  to: number;
-  data: string;
-}
-
-export interface Network {
-  loss: number;
-  dup: number;
-  delayMax: number;
-  /** Group id per node; messages between different groups are dropped. null: no partition. */
-  partition: number[] | null;
-}
-
 const TICK_MS = 10;
-const SEEN_MAX = 300;
 
 export class World {
   readonly rng: Prng;
@@ -73,10 +73,9 @@ export class World {
   readonly cluster: ClusterConfig;
   readonly nodes: SimNode[] = [];
   readonly checker: SafetyChecker;
-  readonly net: Network = { loss: 0, dup: 0, delayMax: 1, partition: null };
+  readonly net: Network;
   tick = 0;
   private steps = 0;
-  private packets: Packet[] = [];
   private readonly trace: string[] = [];
   private clientKeys: KeyPair[] = [];
   private clientSeq: number[] = [];
@@ -84,10 +83,15 @@ export class World {
   readonly owed = new Map<string, number>();
   private readonly opts: WorldOptions;
   private replicaOpts!: (i: number) => ReplicaOptions;
+  /** Envelopes built as tampered STATE (replays of them are tampered too). */
+  private readonly tampered = new WeakSet<Envelope>();
+  /** Counters of injected faults, for the run's summary. */
+  readonly faults: Record<string, number> = {};
 
   private constructor(opts: WorldOptions) {
     this.opts = opts;
     this.rng = new Prng(opts.seed);
+    this.net = new Network(this.rng);
     this.f = opts.f ?? 1;
     this.n = 3 * this.f + 1;
     this.cluster = { cluster: "sim", f: this.f, nodes: [] };
@@ -113,27 +117,34 @@ export class World {
       this.clientKeys.push(await devKeyPair("sim-client", `c${i}`));
       this.clientSeq.push(0);
     }
+    const faulty = (this.opts.byzantine?.length ?? 0) + (this.opts.loseWrites?.length ?? 0);
+    if (faulty > this.f) throw new Error(`sim: ${faulty} faulty nodes, more than f = ${this.f}`);
+    const skew = this.opts.skewMaxMs ?? 200;
     for (let i = 0; i < this.n; i++) {
       const scheme: SignatureScheme = real
         ? ed25519Scheme(this.cluster, nodeKeys[i]!.secret)
         : standInScheme(secrets, i);
-      const byz = this.opts.byzantine?.find((b) => b.node === i)?.mode ?? null;
+      const b = this.opts.byzantine?.find((x) => x.node === i);
+      const behaviours = b ? (b.behaviours ?? (b.mode ? [b.mode] : [])) : null;
+      const lw = this.opts.loseWrites?.find((x) => x.node === i);
       this.nodes.push({
         id: i,
         replica: new PbftReplica(this.replicaOpts(i)),
-        storage: new Map(),
+        storage: new SimStorage(lw ? lw.syncEverySteps : null),
         boundary: new PbftBoundary(this.cluster, i, scheme, cfg),
-        skewMs: this.rng.int(-200, 200),
-        byzantine: byz,
-        seen: [],
+        skewMs: this.rng.int(-skew, skew),
+        byzantine: behaviours ? new Set(behaviours) : null,
+        memory: behaviours ? new AdversaryMemory() : null,
         loopback: [],
         restartAt: null,
       });
     }
   }
 
+  /** Follows the protocol and keeps its writes: its outputs are checked, its ops owed. */
   isCorrect(i: number): boolean {
-    return this.nodes[i]!.byzantine === null;
+    const node = this.nodes[i]!;
+    return node.byzantine === null && !node.storage.losesWrites;
   }
 
   log(line: string): void {
@@ -147,31 +158,23 @@ export class World {
     return this.trace.slice(-lines).join("\n");
   }
 
+  count(fault: string): void {
+    this.faults[fault] = (this.faults[fault] ?? 0) + 1;
+  }
+
   // ---------------------------------------------------------------- clients
 
   /** Make one client op (signed with real Ed25519 or the stand-in, matching the run). */
   async makeOp(): Promise<SignedOp> {
     const c = this.rng.int(0, this.clientKeys.length - 1);
-    const k = this.rng.int(0, 7);
-    const key = `k${k}`;
     const seq = ++this.clientSeq[c]!;
-    const amount = this.rng.int(1, 20);
-    const shapes: [OpBody["type"], string, OpBody["args"]][] = [
-      ["counter", "add", { n: amount }],
-      ["register", "set", { v: `v${amount}` }],
-      ["set", this.rng.chance(0.7) ? "add" : "remove", { x: `x${amount % 5}` }],
-      ["account", this.rng.chance(0.6) ? "deposit" : "withdraw", { n: amount }],
-    ];
-    const [type, op, args] = shapes[k >> 1]!;
-    const body: OpBody = {
-      client: this.clientKeys[c]!.publicKey,
+    const body = opBodyFor(
+      this.rng,
+      this.clientKeys[c]!.publicKey,
       seq,
-      key,
-      type,
-      op,
-      args,
-      ts: this.tick * TICK_MS,
-    };
+      this.tick * TICK_MS,
+      this.opts.bigOps,
+    );
     return this.opts.crypto === "ed25519" ? signOp(this.clientKeys[c]!.secret, body) : standInSignOp(body);
   }
 
@@ -184,7 +187,7 @@ export class World {
       const admitted = await node.boundary.admitOp(JSON.parse(JSON.stringify(op)));
       if (!admitted) throw new Error(`sim: a valid op was refused by node ${i}'s boundary`);
       await this.stepNode(node, { kind: "submit", op: admitted });
-      if (node.byzantine === null && node.replica?.state.pool.has(id) && !this.owed.has(id))
+      if (this.isCorrect(i) && node.replica?.state.pool.has(id) && !this.owed.has(id))
         this.owed.set(id, this.tick);
     }
   }
@@ -197,20 +200,27 @@ export class World {
     node.replica = null;
     node.loopback = [];
     node.restartAt = restartAt;
-    this.log(`n${i} CRASH (restart at ${restartAt})`);
+    const lost = node.storage.losesWrites ? node.storage.crash(this.rng) : 0;
+    this.log(`n${i} CRASH (restart at ${restartAt})${lost ? `, ${lost} unsynced steps lost` : ""}`);
+  }
+
+  /** Crash node `i` inside its next step that writes rows, at `point` (see storage.ts). */
+  armCrash(i: number, point: CrashPoint, restartAt: number): void {
+    const node = this.nodes[i]!;
+    if (!node.replica || node.storage.armed) return;
+    node.storage.armed = { point, restartAt };
   }
 
   async restart(i: number): Promise<void> {
     const node = this.nodes[i]!;
     if (node.replica) return;
-    const rows = [...node.storage].map(([k, v]) => [k, JSON.parse(v)] as const);
-    const { replica, effects } = PbftReplica.restore(this.replicaOpts(i), rows);
+    const { replica, effects } = PbftReplica.restore(this.replicaOpts(i), node.storage.read());
     node.replica = replica;
     node.restartAt = null;
     this.log(
       `n${i} RESTART view=${replica.state.view} normal=${replica.state.normal} exec=${replica.state.lastExecuted} stable=${replica.state.stable.seq}`,
     );
-    replica.checkInvariants();
+    if (this.isCorrect(i)) replica.checkInvariants();
     await this.handle(node, effects);
     await this.drainLoopback(node);
   }
@@ -223,39 +233,111 @@ export class World {
     for (const node of this.nodes)
       if (!node.replica && node.restartAt !== null && node.restartAt <= this.tick)
         await this.restart(node.id);
-    const due: Packet[] = [];
-    const later: Packet[] = [];
-    for (const p of this.packets) (p.at <= this.tick ? due : later).push(p);
-    this.packets = later;
-    this.rng.shuffle(due);
-    for (const p of due) await this.deliver(p);
+    for (const p of this.net.due(this.tick)) await this.deliver(p.from, p.to, p.data, p.tampered === true);
     for (const node of this.nodes) {
       if (!node.replica) continue;
       await this.stepNode(node, { kind: "tick", nowMs: this.tick * TICK_MS + node.skewMs });
-      if (node.byzantine === "replay" && node.seen.length && this.rng.chance(0.3)) {
-        const env = this.rng.pick(node.seen);
-        this.send(node.id, this.rng.int(0, this.n - 1), env);
-      }
-      if (node.byzantine === "forge" && this.rng.chance(0.5))
-        for (const { to, raw } of forgeries(node.id, this.n, node.seen, this.rng))
-          this.sendRaw(node.id, to, JSON.stringify(raw));
+      if (node.byzantine && node.replica) await this.misbehave(node);
     }
   }
 
-  private async deliver(p: Packet): Promise<void> {
-    const node = this.nodes[p.to]!;
+  /** What a Byzantine node does on its own each tick, beyond rewriting what its core sends. */
+  private async misbehave(node: SimNode): Promise<void> {
+    const bs = node.byzantine!;
+    const mem = node.memory!;
+    if (bs.has("silent")) return;
+    if (bs.has("replay") && mem.seen.length && this.rng.chance(0.3)) {
+      const burst = this.rng.chance(0.1) ? this.rng.int(2, 20) : 1;
+      for (let k = 0; k < burst; k++) {
+        const env = this.rng.pick(mem.seen);
+        this.send(node.id, this.rng.int(0, this.n - 1), env);
+      }
+      this.count("replayed");
+    }
+    if (bs.has("forge") && this.rng.chance(0.5))
+      for (const { to, raw } of forgeries(node.id, this.n, mem.seen, this.rng)) {
+        this.net.send(this.tick, node.id, to, JSON.stringify(raw));
+        this.count("forged");
+      }
+    if (bs.has("hostile-bulk") && this.rng.chance(0.3)) {
+      const h = await hostileBulk(this.byzantineContext(node));
+      if (h) {
+        for (const to of h.to) this.send(node.id, to, h.env);
+        this.count(`hostile.${h.env.msg.type}`);
+      }
+    }
+    if (bs.has("hostile-bulk") && this.opts.bigOps && this.rng.chance(0.05)) this.sendNearLimit(node);
+  }
+
+  /** A real envelope padded (JSON allows trailing spaces) to exactly the byte limit, or one past it. */
+  private sendNearLimit(node: SimNode): void {
+    const mem = node.memory!;
+    if (!mem.seen.length) return;
+    const env = this.rng.pick(mem.seen);
+    const data = JSON.stringify(env);
+    const cfg = node.replica!.state.cfg;
+    const bulk = env.msg.type === "state" || env.msg.type === "view-change" || env.msg.type === "new-view";
+    const limit = bulk ? cfg.bulkMessageBytesMax : cfg.messageBytesMax;
+    if (data.length > limit) return;
+    const over = this.rng.chance(0.5) ? 1 : 0;
+    this.net.send(
+      this.tick,
+      node.id,
+      this.rng.int(0, this.n - 1),
+      data + " ".repeat(limit - data.length + over),
+    );
+    this.count(over ? "size.over_limit" : "size.at_limit");
+  }
+
+  private byzantineContext(node: SimNode): ByzantineContext {
+    return {
+      me: node.id,
+      n: this.n,
+      f: this.f,
+      rng: this.rng,
+      replica: node.replica!,
+      mem: node.memory!,
+      seal: (out: Outgoing) => node.boundary.seal(out),
+      count: (what: string) => this.count(what),
+    };
+  }
+
+  private async deliver(from: number, to: number, data: string, tampered: boolean): Promise<void> {
+    const node = this.nodes[to]!;
     if (!node.replica) return;
     // As a shell should: votes and shares the core no longer needs are dropped unverified.
     const replica = node.replica;
     const redundantBefore = node.boundary.stats["drop.redundant"] ?? 0;
-    const env = await node.boundary.open(JSON.parse(p.data), p.data.length, (e) => replica.isRedundant(e));
+    const env = await node.boundary.open(JSON.parse(data), data.length, (e) => replica.isRedundant(e));
     if (!env) {
       if ((node.boundary.stats["drop.redundant"] ?? 0) > redundantBefore) return;
-      this.log(`n${p.to} <- n${p.from} REJECTED ${p.data.slice(0, 120)}`);
+      this.log(`n${to} <- n${from} REJECTED ${data.slice(0, 120)}`);
       return;
     }
-    if (node.byzantine && node.seen.length < SEEN_MAX) node.seen.push(env);
+    node.memory?.remember(env);
+    const adoptedBefore = replica.stats["state_transfer.adopted"] ?? 0;
     await this.stepNode(node, { kind: "message", envelope: env });
+    if (tampered && this.isCorrect(to) && (replica.stats["state_transfer.adopted"] ?? 0) > adoptedBefore)
+      throw new SafetyViolation(`n${to} adopted a tampered STATE from n${from}`);
+    if (env.msg.type === "status" && node.byzantine?.has("tamper-state") && node.replica)
+      await this.answerWithTamperedState(node, env.from, env.msg.lastExecuted);
+  }
+
+  /** A tamper-state node answers every STATUS from a node behind it at once (no rate limit). */
+  private async answerWithTamperedState(node: SimNode, to: number, lastExecuted: number): Promise<void> {
+    const s = node.replica!.state;
+    if (to === node.id || lastExecuted >= s.stable.seq || s.stable.seq === 0) return;
+    const t = tamperState(
+      { type: "state", checkpoint: s.stable, state: s.stableState },
+      node.memory!,
+      this.rng,
+    );
+    if (!t) return;
+    const env = await node.boundary.seal({ to: [to], msg: t });
+    this.tampered.add(env);
+    node.memory!.remember(env);
+    this.send(node.id, to, env);
+    this.count("tampered_state");
   }
 
   private async stepNode(node: SimNode, input: Parameters<PbftReplica["step"]>[0]): Promise<void> {
@@ -269,9 +351,17 @@ export class World {
     let fx: Effects;
     try {
       fx = r.step(input);
-      if (node.byzantine === null) r.checkInvariants(++this.steps % 16 === 0);
+      if (this.isCorrect(node.id))
+        r.checkInvariants(++this.steps % (this.opts.deepInvariantsEvery ?? 1) === 0);
     } catch (e) {
       this.log(`n${node.id} THREW on ${describeInput(input)}: ${(e as Error).message}`);
+      // A node whose storage lost writes may restore into a state its own asserts refuse: its fault,
+      // within f. It crashes and comes back, as a Durable Object would.
+      if (node.storage.losesWrites && !(e instanceof SafetyViolation)) {
+        this.count("lose_writes.threw");
+        this.crash(node.id, this.tick + this.rng.int(1, 20));
+        return;
+      }
       throw e;
     }
     const s = r.state;
@@ -281,7 +371,7 @@ export class World {
       );
     if (s.stable.seq !== before.stable) this.log(`n${node.id} stable ${before.stable} -> ${s.stable.seq}`);
     if (s.lastExecuted > before.exec + 1 && input.kind === "message" && input.envelope.msg.type === "state")
-      this.log(`n${node.id} STATE TRANSFER ${before.exec} -> ${s.lastExecuted}`);
+      this.log(`n${node.id} STATE TRANSFER ${before.exec} -> ${s.lastExecuted} from n${input.envelope.from}`);
     await this.handle(node, fx);
     await this.drainLoopback(node);
   }
@@ -293,25 +383,34 @@ export class World {
     }
   }
 
-  /** Persist, then send, then publish — the shell's order. */
+  /** Persist, then send, then publish — the shell's order (a crash may strike in between). */
   private async handle(node: SimNode, fx: Effects): Promise<void> {
-    for (const p of fx.persist) {
-      if (p.op === "put") node.storage.set(p.key, JSON.stringify(p.value));
-      else node.storage.delete(p.key);
+    const correct = this.isCorrect(node.id);
+    // What a correct node executed is checked even if it crashes before telling anyone.
+    if (correct) for (const b of fx.executed) this.checker.onExecuted(node.id, b);
+    const crash = node.storage.write(fx.persist, this.rng);
+    if (crash) {
+      this.count(`crash.${crash.point}`);
+      this.log(`n${node.id} crash ${crash.point} (${fx.persist.length} rows, ${fx.send.length} sends)`);
+      this.crash(node.id, crash.restartAt);
+      return;
     }
     for (const out of fx.send) {
-      const outs = node.byzantine ? rewrite(node.byzantine, node.id, out, this.rng) : [out];
-      for (const o of outs) {
-        const env = await node.boundary.seal(o);
-        if (node.byzantine && node.seen.length < SEEN_MAX) node.seen.push(env);
-        for (const to of o.to) {
+      // A Byzantine node's rewrites decide what its own core hears too (e.g. which of its NEW-VIEWs).
+      const sent = node.byzantine
+        ? await rewrite(node.byzantine, out, this.byzantineContext(node))
+        : [{ out, tampered: false }];
+      for (const o of sent) {
+        const env = await node.boundary.seal(o.out);
+        if (o.tampered) this.tampered.add(env);
+        node.memory?.remember(env);
+        for (const to of o.out.to) {
           if (to === node.id) node.loopback.push(env);
           else this.send(node.id, to, env);
         }
       }
     }
-    if (node.byzantine !== null) return;
-    for (const b of fx.executed) this.checker.onExecuted(node.id, b);
+    if (!correct) return;
     for (const c of fx.certificates) {
       if (!(await node.boundary.checkCertificate(c.certificate)))
         throw new Error(`n${node.id} emitted an invalid certificate`);
@@ -328,17 +427,13 @@ export class World {
 
   private send(from: number, to: number, env: Envelope): void {
     if (this.dropIf?.(from, to, env)) return;
-    this.sendRaw(from, to, JSON.stringify(env));
+    let data = this.wire.get(env);
+    if (data === undefined) this.wire.set(env, (data = JSON.stringify(env)));
+    this.net.send(this.tick, from, to, data, this.tampered.has(env));
   }
 
-  private sendRaw(from: number, to: number, data: string): void {
-    const { loss, dup, delayMax, partition } = this.net;
-    if (partition && partition[from] !== partition[to]) return;
-    if (this.rng.chance(loss)) return;
-    const copies = this.rng.chance(dup) ? 2 : 1;
-    for (let c = 0; c < copies; c++)
-      this.packets.push({ at: this.tick + this.rng.int(1, delayMax), from, to, data });
-  }
+  /** Each envelope's wire text, encoded once however many nodes it goes to (envelopes never change). */
+  private readonly wire = new WeakMap<Envelope, string>();
 
   /** Ops owed a certificate that have none yet. */
   uncertifiedOwed(): string[] {
@@ -349,9 +444,14 @@ export class World {
     return this.nodes
       .map((nd) => {
         const r = nd.replica;
-        if (!r) return `n${nd.id}: down`;
+        const tag = nd.byzantine
+          ? `(${[...nd.byzantine].join("+")})`
+          : nd.storage.losesWrites
+            ? "(lose-writes)"
+            : "";
+        if (!r) return `n${nd.id}${tag}: down`;
         const s = r.state;
-        return `n${nd.id}${nd.byzantine ? `(${nd.byzantine})` : ""}: view=${s.view}${s.normal ? "" : "*"} exec=${s.lastExecuted} stable=${s.stable.seq} pool=${s.pool.size} uncert=${s.uncertified.size} certFrom=${s.uncertifiedFrom}`;
+        return `n${nd.id}${tag}: view=${s.view}${s.normal ? "" : "*"} exec=${s.lastExecuted} stable=${s.stable.seq} pool=${s.pool.size} uncert=${s.uncertified.size} certFrom=${s.uncertifiedFrom}`;
       })
       .join("\n");
   }

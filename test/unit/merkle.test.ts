@@ -4,6 +4,7 @@ import { toHex } from "../../shared/bytes.js";
 import {
   EMPTY_HASH,
   keyHashOf,
+  recordStateHash,
   stateValueBytes,
   stateValueHash,
   type StateValue,
@@ -12,7 +13,7 @@ import { AuthMap } from "../../shared/certified/merkle-map.js";
 import { MemoryNodeStore } from "../../shared/certified/node-store.js";
 import { verifyStateProof, type StateProof } from "../../shared/certified/proofs.js";
 
-const sv = (n: number): StateValue => ({ type: "counter", value: n });
+const sv = (n: number): StateValue => ({ type: "counter", value: n, stateHash: recordStateHash(n) });
 
 /** A map from scratch (bulk build) over the final contents. */
 const fromScratch = (m: Map<string, number>) =>
@@ -58,7 +59,9 @@ describe("AuthMap", () => {
           const p = map.prove(k);
           expect(verifyStateProof(root, k, sv(v), p)).toBe(true);
           expect(verifyStateProof(root, k, sv(v + 1), p)).toBe(false);
-          expect(verifyStateProof(root, k, { type: "account", value: v }, p)).toBe(false);
+          expect(
+            verifyStateProof(root, k, { type: "account", value: v, stateHash: recordStateHash(v) }, p),
+          ).toBe(false);
           expect(verifyStateProof(root, k + "x", sv(v), p)).toBe(false);
         }
       }),
@@ -201,7 +204,9 @@ describe("AuthMap", () => {
     ];
     for (const p of bad) expect(verifyStateProof(root, "a", sv(1), p as StateProof)).toBe(false);
     expect(verifyStateProof("nothex", "a", sv(1), good)).toBe(false);
-    expect(verifyStateProof(root, "a", { type: "counter", value: NaN }, good)).toBe(false);
+    expect(
+      verifyStateProof(root, "a", { type: "counter", value: NaN, stateHash: recordStateHash(0) }, good),
+    ).toBe(false);
     // A non-inclusion proof naming the key's own leaf is refused (it would fold to the right root).
     const own = {
       siblings: good.siblings,

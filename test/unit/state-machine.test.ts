@@ -104,7 +104,7 @@ describe("MerkleStateMachine", () => {
     const snap = sm.snapshot() as { records: [string, string, { adds: Record<string, string[]> }][] };
     snap.records[0]![2].adds["zzz"] = ["t"];
     expect(sm.stateRoot()).toBe(root);
-    expect(sm.proveKey("s").value).toEqual({ type: "set", value: ["a"] });
+    expect(sm.proveKey("s").value).toMatchObject({ type: "set", value: ["a"] });
   });
 
   it("decides account.withdraw against the certified order", () => {
@@ -132,7 +132,25 @@ describe("MerkleStateMachine", () => {
     const sm = new MerkleStateMachine();
     const ex = sm.execute([op("c", "counter", "add", { n: 5 }), op("c", "account", "deposit", { n: 1 })]);
     expect(ex.results[1]).toMatchObject({ status: "rejected", reason: "type_mismatch", value: 5 });
-    expect(sm.proveKey("c").value).toEqual({ type: "counter", value: 5 });
+    expect(sm.proveKey("c").value).toMatchObject({ type: "counter", value: 5 });
+  });
+
+  it("the state root commits to each record's whole state, not only its value", () => {
+    const sm = new MerkleStateMachine();
+    sm.execute([op("r", "register", "set", { v: "a" }), op("s", "set", "add", { x: "a" })]);
+    const snap = sm.snapshot() as { records: [string, string, Record<string, unknown>][] };
+    const root = sm.stateRoot();
+    // Same visible values, other hidden state: a register clock pinned far ahead, an extra removed tag.
+    const tampered = structuredClone(snap);
+    tampered.records[0]![2].ts = Number.MAX_SAFE_INTEGER;
+    expect(new MerkleStateMachine(tampered as never).stateRoot()).not.toBe(root);
+    const tagged = structuredClone(snap);
+    (tagged.records[1]![2].removed as string[]).push("ghost");
+    expect(new MerkleStateMachine(tagged as never).stateRoot()).not.toBe(root);
+    expect(new MerkleStateMachine(snap as never).stateRoot()).toBe(root);
+    const kp = sm.proveKey("r");
+    expect(verifyStateProof(root, "r", kp.value, kp.proof)).toBe(true);
+    expect(verifyStateProof(root, "r", { ...kp.value!, stateHash: "0".repeat(64) }, kp.proof)).toBe(false);
   });
 
   it("proves every key's certified value and every result against the batch's roots", () => {

@@ -1,0 +1,28 @@
+/**
+ * The client ops a simulation submits: eight keys over the four data types, small arguments, or
+ * (`big`) keys, register values and set elements near their byte limits, so that batches and the
+ * messages carrying them come near the message limits.
+ */
+import type { OpBody } from "../../shared/ops.js";
+import { KEY_BYTES_MAX } from "../../shared/ops.js";
+import { REGISTER_VALUE_BYTES_MAX } from "../../shared/datatypes/register.js";
+import { SET_ELEMENT_BYTES_MAX } from "../../shared/datatypes/orset.js";
+import type { Prng } from "./prng.js";
+
+export function opBodyFor(rng: Prng, client: string, seq: number, ts: number, big = false): OpBody {
+  const k = rng.int(0, 7);
+  const amount = rng.int(1, 20);
+  const pad = (s: string, bytes: number) => s + "~".repeat(Math.max(0, bytes - s.length));
+  const key = big ? pad(`k${k}-`, KEY_BYTES_MAX - rng.int(0, 8)) : `k${k}`;
+  // A JSON string's canonical size is its length plus two quotes.
+  const value = big ? pad(`v${amount}-`, REGISTER_VALUE_BYTES_MAX - 2 - rng.int(0, 64)) : `v${amount}`;
+  const element = big ? pad(`x${amount % 5}-`, SET_ELEMENT_BYTES_MAX - rng.int(0, 8)) : `x${amount % 5}`;
+  const shapes: [OpBody["type"], string, OpBody["args"]][] = [
+    ["counter", "add", { n: amount }],
+    ["register", "set", { v: value }],
+    ["set", rng.chance(0.7) ? "add" : "remove", { x: element }],
+    ["account", rng.chance(0.6) ? "deposit" : "withdraw", { n: amount }],
+  ];
+  const [type, op, args] = shapes[k >> 1]!;
+  return { client, seq, key, type, op, args, ts };
+}

@@ -2,7 +2,7 @@
  * `AspecClient`: signs operations with the client's Ed25519 key, sends them to one home replica,
  * and verifies every reply against the replica keys pinned at connect time.
  *
- * Room is left for what DESIGN §6 adds later (certificate checks, `maxUncertified`, rollback events,
+ * Room is left for what verifying clients add later (certificate checks, `maxUncertified`, rollback events,
  * failover): every reply already passes through `#send` / `get`, which is where those hook in.
  */
 import type { Json } from "../shared/canonical.js";

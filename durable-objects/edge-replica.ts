@@ -1,5 +1,5 @@
 /**
- * EdgeReplica: one eventually-consistent replica (DESIGN §4). A thin shell: validation and data
+ * EdgeReplica: one eventually-consistent replica (docs/architecture.md). A thin shell: validation and data
  * type decisions are pure code in shared/; this class verifies signatures, runs each write as one
  * SQLite transaction (op + state + outbox row), replies signed; its one alarm drains the outbox,
  * re-sends, reconciles with peers and collects the op log (durable-objects/delivery.ts).

@@ -1,5 +1,5 @@
 /**
- * The signed operation (DESIGN §3) and its validation, applied once at the edge.
+ * The signed operation (docs/architecture.md, "The path of an op") and its validation, applied once at the edge.
  *
  *   { client, seq, key, type, op, args, ts, sig }
  *

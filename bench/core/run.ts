@@ -202,7 +202,7 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
   while (certified < ops.length) {
     let submitted = 0;
     while (next < ops.length && next - certified < outstandingMax && submitted < batch) {
-      // One request per node carries `batch` ops (a drained outbox batch, DESIGN §4): one step.
+      // One request per node carries `batch` ops (a drained outbox batch): one step.
       const request = ops.slice(next, next + Math.min(batch, outstandingMax - (next - certified)));
       next += request.length;
       for (const op of request) submittedAt.set(opIdOf(op), tick);
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
   console.log("PBFT core, 4 nodes in one process (batch sizes " + batches.join(", ") + ")");
   const workloadLines = [
     `4 nodes (f = 1) in one process; messages passed as objects (no JSON, no network); every message sealed and opened by the real boundary; a node trusts its own messages.`,
-    `${CLIENTS} clients; every op goes to all 4 nodes (DESIGN §4) in requests of \`batch\` ops (a drained outbox batch; one core step per request); each node parses and verifies each op once (cached by op id + content).`,
+    `${CLIENTS} clients; every op goes to all 4 nodes in requests of \`batch\` ops (a drained outbox batch; one core step per request); each node parses and verifies each op once (cached by op id + content).`,
     `Workload "spread": ${WORKLOAD_TEXT.spread}; "hot": ${WORKLOAD_TEXT.hot}.`,
     `A node drops, before verifying them, peer votes and shares its core no longer needs (PbftReplica.isRedundant: a PREPARE/COMMIT for a slot already prepared/committed, a share for a certified seq).`,
     `Stand-in signer: a client op's SHA-256 is computed once per cluster, not per node (every node still compares every field of the op); node tags are SHA-256(secret ‖ canonical message). Shared because the in-process nodes share objects: batch digests (per ops array) and a message's canonical bytes (per message object) are computed once, not once per node as separate machines would.`,

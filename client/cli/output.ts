@@ -17,7 +17,7 @@ export function opLine(r: OpReply): string {
 
 export function readLine(r: ReadReply): string {
   const type = r.type ?? "unwritten";
-  // The SDK does not check certificates yet (DESIGN §6): say so rather than imply they were.
+  // The SDK does not check certificates yet: say so rather than imply they were.
   const cert = r.certificate ? `certificate seq ${r.certificate.body.seq}, unchecked` : "no certificate yet";
   return `${show(r.key)} = ${show(r.value)}  [${type}, replica ${r.replica}, ${cert}]`;
 }

@@ -1,5 +1,5 @@
 /**
- * Certificates (DESIGN §5, §6): each PBFT node signs a share over the canonical bytes of a
+ * Certificates (docs/architecture.md, "What is certified"): each PBFT node signs a share over the canonical bytes of a
  * `CertificateBody` after executing a sequence number; 2f+1 matching shares from distinct configured
  * nodes form a certificate that anyone holding the cluster config can check.
  *

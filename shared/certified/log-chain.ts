@@ -1,5 +1,5 @@
 /**
- * The hash chain over the certified history (DESIGN §5):
+ * The hash chain over the certified history (docs/architecture.md, "What is certified"):
  *
  *   logRoot_0 = SHA-256("aspec/log/v1\ngenesis")
  *   logRoot_s = SHA-256(logRoot_{s-1} ‖ batchDigest(batch_s))       (32 + 32 raw bytes)

@@ -42,7 +42,7 @@ export interface StateMachineFactory {
   create(snapshot?: StateSnapshot): CertifiedStateMachine;
 }
 
-/** What every node signs after executing sequence `seq` (DESIGN §5). */
+/** What every node signs after executing sequence `seq` (docs/architecture.md). */
 export interface CertificateBody {
   cluster: string;
   view: number;

@@ -1,5 +1,5 @@
 /**
- * When a replica may delete an op row (its op log is the outbox and the dedupe memory; DESIGN:
+ * When a replica may delete an op row (its op log is the outbox and the dedupe memory; see
  * docs/architecture.md, "Collecting the op log"). A row may go only when
  *   1. it is delivered: for this replica's own ops, every peer confirmed it (so no peer will ever
  *      ask for it again); for an op from another origin, this replica's cursor for that origin

@@ -17,6 +17,8 @@ import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js
 import { digestAll } from "./state-digest.js";
 
 const URL_BASE = "https://edge.test";
+/** Hundreds of requests, each digesting every replica's tables: ~10 s quiet, far more on a loaded machine. */
+const FUZZ_TIMEOUT_MS = 300_000;
 
 async function checkReply(res: Response): Promise<{ ok: boolean; code?: string }> {
   expect(res.status).toBeLessThan(500);
@@ -201,101 +203,109 @@ describe("HTTP API under fuzzing", async () => {
     expect(await read("fz/c", "apac")).toMatchObject({ value: 3 });
   });
 
-  it("mutated POST /v1/ops bodies and headers: no 5xx, one error shape, refusals change nothing", async () => {
-    let before = await settle();
-    const codes = new Map<string, number>();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom("fz/c", "fz/r", "fz/s", "fz/a", "fz/new"),
-        fc.oneof(structMutation, textMutation),
-        fc.boolean(),
-        contentType,
-        async (key, mutation, both, ct) => {
-          const type: OpBody["type"] =
-            key === "fz/r" ? "register" : key === "fz/s" ? "set" : key === "fz/a" ? "account" : "counter";
-          const [op, args] =
-            type === "register"
-              ? ["set", { v: 1 }]
-              : type === "set"
-                ? ["add", { x: "y" }]
-                : type === "account"
-                  ? ["withdraw", { n: 1 }]
-                  : ["add", { n: 1 }];
-          const signed = (await c.sign(key, type, op, args)) as unknown as Record<string, unknown>;
-          let body = isText(mutation)
-            ? mutateText(JSON.stringify(signed), mutation)
-            : mutateOp(signed, mutation);
-          if (both) body = mutateText(body, { kind: "insert", at: body.length >> 1, s: " " }); // whitespace: harmless
-          const res = await SELF.fetch(`${URL_BASE}/v1/ops?replica=weur`, {
-            method: "POST",
-            body: utf8(body),
-            headers: ct === null ? {} : { "content-type": ct },
-          });
-          const r = await checkReply(res);
-          if (r.ok) {
-            before = await settle(); // a mutation that left a valid op: it counts, and replicates
-            return;
-          }
-          codes.set(r.code!, (codes.get(r.code!) ?? 0) + 1);
-          expect(await digestAll()).toEqual(before);
-        },
-      ),
-      { numRuns: 200 },
-    );
-    console.log({ event: "fuzz_http_codes", codes: Object.fromEntries(codes) });
-    expect(codes.size).toBeGreaterThan(5);
-  });
-
-  it("mutated methods and paths (GET /v1/kv/… with random segments): no 5xx, one error shape, nothing changes", async () => {
-    const before = await settle();
-    const segment = fc.oneof(
-      fc.string({ maxLength: 12 }).map(encodeURIComponent),
-      fc.string({ unit: "binary", maxLength: 8 }).map((s) => s.replace(/[\ud800-\udfff]/g, "%ED%A0%80")),
-      fc.constantFrom(
-        ".",
-        "..",
-        "%2e",
-        "%",
-        "%zz",
-        "%00",
-        "%0A",
-        "a%2Fb",
-        "fz/c",
-        "fz%2Fc",
-        "k".repeat(300),
-        "%C0%80",
-        "?x",
-        "#y",
-      ),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom("GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"),
-        fc.constantFrom(
-          "/v1/kv/",
-          "/v1/kv",
-          "/v1/",
-          "/v1/ops",
-          "/v1/ops/",
-          "/v1/replicas",
-          "/",
-          "/v2/kv/",
-          "/v1/%6Bv/",
+  it(
+    "mutated POST /v1/ops bodies and headers: no 5xx, one error shape, refusals change nothing",
+    async () => {
+      let before = await settle();
+      const codes = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom("fz/c", "fz/r", "fz/s", "fz/a", "fz/new"),
+          fc.oneof(structMutation, textMutation),
+          fc.boolean(),
+          contentType,
+          async (key, mutation, both, ct) => {
+            const type: OpBody["type"] =
+              key === "fz/r" ? "register" : key === "fz/s" ? "set" : key === "fz/a" ? "account" : "counter";
+            const [op, args] =
+              type === "register"
+                ? ["set", { v: 1 }]
+                : type === "set"
+                  ? ["add", { x: "y" }]
+                  : type === "account"
+                    ? ["withdraw", { n: 1 }]
+                    : ["add", { n: 1 }];
+            const signed = (await c.sign(key, type, op, args)) as unknown as Record<string, unknown>;
+            let body = isText(mutation)
+              ? mutateText(JSON.stringify(signed), mutation)
+              : mutateOp(signed, mutation);
+            if (both) body = mutateText(body, { kind: "insert", at: body.length >> 1, s: " " }); // whitespace: harmless
+            const res = await SELF.fetch(`${URL_BASE}/v1/ops?replica=weur`, {
+              method: "POST",
+              body: utf8(body),
+              headers: ct === null ? {} : { "content-type": ct },
+            });
+            const r = await checkReply(res);
+            if (r.ok) {
+              before = await settle(); // a mutation that left a valid op: it counts, and replicates
+              return;
+            }
+            codes.set(r.code!, (codes.get(r.code!) ?? 0) + 1);
+            expect(await digestAll()).toEqual(before);
+          },
         ),
-        fc.array(segment, { maxLength: 3 }),
-        fc.constantFrom("weur", "enam", "apac", "mars", "", "toString"),
-        async (method, prefix, segs, replica) => {
-          const url = `${URL_BASE}${prefix}${segs.join("/")}?replica=${encodeURIComponent(replica)}`;
-          const res = await SELF.fetch(url, {
-            method,
-            ...(method === "POST" ? { body: "{}", headers: { "content-type": "application/json" } } : {}),
-          });
-          if (method === "HEAD") expect(res.status).toBeLessThan(500);
-          else await checkReply(res);
-        },
-      ),
-      { numRuns: 100 },
-    );
-    expect(await digestAll()).toEqual(before);
-  });
+        { numRuns: 200 },
+      );
+      console.log({ event: "fuzz_http_codes", codes: Object.fromEntries(codes) });
+      expect(codes.size).toBeGreaterThan(5);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    "mutated methods and paths (GET /v1/kv/… with random segments): no 5xx, one error shape, nothing changes",
+    async () => {
+      const before = await settle();
+      const segment = fc.oneof(
+        fc.string({ maxLength: 12 }).map(encodeURIComponent),
+        fc.string({ unit: "binary", maxLength: 8 }).map((s) => s.replace(/[\ud800-\udfff]/g, "%ED%A0%80")),
+        fc.constantFrom(
+          ".",
+          "..",
+          "%2e",
+          "%",
+          "%zz",
+          "%00",
+          "%0A",
+          "a%2Fb",
+          "fz/c",
+          "fz%2Fc",
+          "k".repeat(300),
+          "%C0%80",
+          "?x",
+          "#y",
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom("GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"),
+          fc.constantFrom(
+            "/v1/kv/",
+            "/v1/kv",
+            "/v1/",
+            "/v1/ops",
+            "/v1/ops/",
+            "/v1/replicas",
+            "/",
+            "/v2/kv/",
+            "/v1/%6Bv/",
+          ),
+          fc.array(segment, { maxLength: 3 }),
+          fc.constantFrom("weur", "enam", "apac", "mars", "", "toString"),
+          async (method, prefix, segs, replica) => {
+            const url = `${URL_BASE}${prefix}${segs.join("/")}?replica=${encodeURIComponent(replica)}`;
+            const res = await SELF.fetch(url, {
+              method,
+              ...(method === "POST" ? { body: "{}", headers: { "content-type": "application/json" } } : {}),
+            });
+            if (method === "HEAD") expect(res.status).toBeLessThan(500);
+            else await checkReply(res);
+          },
+        ),
+        { numRuns: 100 },
+      );
+      expect(await digestAll()).toEqual(before);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

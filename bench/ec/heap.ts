@@ -312,8 +312,8 @@ function report(results: TargetResult[], command: string, startedMs: number): st
   L.push(
     `Signed \`counter.add\` ops to \`POST /v1/ops?replica=${HOME}\` (system) or \`POST /\` (baseline: a Worker → one ` +
       `SQLite DO inserting the body), ${CONNECTIONS} connections, warm-up ${WARMUP}, then ${ROUNDS} rounds × ${OPS} ops. ` +
-      `After each round: replication settled (system), ${fmt(COLLECT_WAIT_MS / 1000, 0)} s for op-log collection ` +
-      `(dedupe horizon ${HORIZON_MS} ms), two forced full GCs over the inspector, then the JS heap of the Worker's ` +
+      `After each round: replication settled (system), ${fmt(COLLECT_WAIT_MS / 1000, 0)} s for op-log collection (system; the baseline waits as long) ` +
+      `(dedupe horizon ${HORIZON_MS} ms), a heap snapshot over the inspector (it forces a full GC; workerd never answers \`HeapProfiler.collectGarbage\`), then the JS heap of the Worker's ` +
       `isolate (Worker + its Durable Objects), the RSS of each process under wrangler, and the persist dir. MiB.`,
   );
   for (const r of results) {

@@ -1,5 +1,5 @@
 /** Deployment configuration: which replicas exist and where their signing keys come from. */
-import { z } from "zod";
+import * as z from "./zod.js";
 import { fromB64u } from "./bytes.js";
 import { devKeyPair, keyPairFromSeed, type KeyPair } from "./crypto/keys.js";
 import { AspecError } from "./errors.js";
@@ -11,8 +11,13 @@ export interface ReplicaConfig {
 }
 
 const replicasSchema = z
-  .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), region: z.string().min(1) }))
-  .min(1);
+  .array(
+    z.strictObject({
+      name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/)),
+      region: z.string().check(z.minLength(1)),
+    }),
+  )
+  .check(z.minLength(1));
 
 export function parseReplicas(json: string): ReplicaConfig[] {
   const parsed = replicasSchema.parse(JSON.parse(json));

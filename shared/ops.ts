@@ -46,17 +46,26 @@ export const signatureSchema = b64u(64);
 const isObjectRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The envelope, before the per-type argument check. */
-const envelopeSchema = z.strictObject({
+/** The envelope's fields but `type`, `op` and `args` (also what the OpenAPI document describes). */
+export const opFieldSchemas = {
   client: publicKeySchema,
   seq: z.int().check(z.minimum(1), z.maximum(SEQ_MAX)),
   key: z.string(), // its grammar is checked apart, for its own error code (kv-key.ts)
+  ts: z.int().check(z.minimum(0), z.maximum(SEQ_MAX)),
+  sig: signatureSchema,
+};
+
+/** The envelope, before the per-type argument check. */
+const envelopeSchema = z.strictObject({
+  client: opFieldSchemas.client,
+  seq: opFieldSchemas.seq,
+  key: opFieldSchemas.key,
   type: z.string(),
   op: z.string(),
   // not z.record: it would drop a `__proto__` member the signature may cover (json-value.ts checks)
   args: z.custom<Record<string, unknown>>(isObjectRecord, { message: "expected an object" }),
-  ts: z.int().check(z.minimum(0), z.maximum(SEQ_MAX)),
-  sig: signatureSchema,
+  ts: opFieldSchemas.ts,
+  sig: opFieldSchemas.sig,
 });
 
 export const opIdOf = (o: { client: string; seq: number }): OpId => `${o.client}:${o.seq}` as OpId;

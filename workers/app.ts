@@ -14,6 +14,7 @@ import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
 import { corsFromEnv } from "./cors.js";
 import { ROUTES, allowHeader, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
+import { openApiDocument } from "./openapi.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -103,9 +104,25 @@ export function createApp() {
     c.json({
       name: "aspec-edge",
       docs: "see README.md",
-      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key", "GET /v1/clients/:client/evidence"],
+      openapi: "/openapi.json",
+      endpoints: [
+        "GET /v1/replicas",
+        "POST /v1/ops",
+        "GET /v1/kv/:key",
+        "GET /v1/clients/:client/evidence",
+        "GET /health",
+        "GET /openapi.json",
+      ],
     }),
   );
+
+  // No Durable Object call: the Worker runs, and every replica's key resolves (cached per isolate).
+  app.get("/health", async (c) => {
+    const infos = await replicaInfos(c.env);
+    return c.json({ status: "ok", environment: c.env.ENVIRONMENT, replicas: infos.map((r) => r.name) });
+  });
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.get("/v1/replicas", async (c) => c.json({ replicas: await replicaInfos(c.env) }));
 

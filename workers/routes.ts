@@ -12,6 +12,8 @@ export interface Route {
 
 export const ROUTES = [
   { path: "/", methods: ["GET"] },
+  { path: "/health", methods: ["GET"] },
+  { path: "/openapi.json", methods: ["GET"] },
   { path: "/v1/replicas", methods: ["GET"] },
   { path: "/v1/ops", methods: ["POST"] },
   { path: "/v1/kv/*", methods: ["GET"] },

@@ -11,6 +11,8 @@ const CASES: [method: string, path: string, allow: string][] = [
   ["POST", "/v1/replicas", "GET, HEAD, OPTIONS"],
   ["PATCH", "/v1/clients/abc/evidence", "GET, HEAD, OPTIONS"],
   ["POST", "/", "GET, HEAD, OPTIONS"],
+  ["POST", "/health", "GET, HEAD, OPTIONS"],
+  ["DELETE", "/openapi.json", "GET, HEAD, OPTIONS"],
 ];
 
 describe("405 method_not_allowed", () => {

@@ -30,6 +30,8 @@ export interface KeySource {
   devSeed: string | undefined;
   /** base64url 32-byte seed from a secret, if one is set. */
   secret: string | undefined;
+  /** The Wrangler secret that would hold it (`secretName`): named in the refusal, with the fix. */
+  secretName?: string;
 }
 
 export const isDev = (environment: string | undefined): boolean => environment === "dev";
@@ -41,7 +43,14 @@ export const isDev = (environment: string | undefined): boolean => environment =
 export async function resolveKey(src: KeySource, name: string): Promise<KeyPair> {
   if (src.secret) return keyPairFromSeed(fromB64u(src.secret));
   if (isDev(src.environment) && src.devSeed) return devKeyPair(src.devSeed, name);
-  throw new AspecError("not_configured", `no signing key for '${name}': set the secret or run in dev`);
+  if (src.secretName === undefined)
+    throw new AspecError("not_configured", `no signing key for '${name}': set the secret or run in dev`);
+  const fix = `wrangler secret put ${src.secretName}`;
+  throw new AspecError(
+    "not_configured",
+    `no signing key for '${name}': the secret ${src.secretName} is not set; run \`${fix}\` (a base64url 32-byte seed)`,
+    { secret: src.secretName, fix },
+  );
 }
 
 /** Name of the Wrangler secret that holds a replica's (or node's) key seed. */

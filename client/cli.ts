@@ -6,7 +6,9 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { isAspecError } from "../shared/errors.js";
 import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
+import { COMMAND_HELP } from "./cli/help.js";
 import { opLine, readLine, replicaLines } from "./cli/output.js";
+import { packageVersion } from "./node/version.js";
 import { AspecClient } from "./client.js";
 import { isAspecClientError } from "./errors.js";
 import { createKeyFile, loadOrCreateKeyFile, newKeyFile, updateKeyFile } from "./node/keyfile.js";
@@ -36,7 +38,10 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
   const cmd = inv.command;
   switch (cmd.kind) {
     case "help":
-      io.out(USAGE);
+      io.out(cmd.topic === undefined ? USAGE : COMMAND_HELP[cmd.topic]!);
+      return 0;
+    case "version":
+      io.out(packageVersion());
       return 0;
     case "keygen": {
       const key = await newKeyFile();

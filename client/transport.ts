@@ -1,6 +1,6 @@
 /**
  * JSON over HTTP with the SDK's retry rule: network failures and 5xx are retried with jittered,
- * bounded backoff, re-sending the very same bytes (a signed op keeps its op id, and the server
+ * bounded backoff (except a 5xx whose code says retrying cannot help: `not_configured`), re-sending the very same bytes (a signed op keeps its op id, and the server
  * dedupes by op id, so a retry can never apply an op twice); 4xx are the caller's problem and are
  * returned at once. An error body becomes `AspecError`; anything else unexpected `BadResponseError`.
  */
@@ -25,7 +25,18 @@ export interface JsonRequest {
   body?: string;
 }
 
-const isRetryableStatus = (status: number) => status >= 500;
+/** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
+const PERMANENT_CODES: ReadonlySet<string> = new Set(["not_configured"]);
+
+function isRetryable({ status, text }: { status: number; text: string }): boolean {
+  if (status < 500) return false;
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    return !(typeof code === "string" && PERMANENT_CODES.has(code));
+  } catch {
+    return true; // not the API's error shape (e.g. a proxy's HTML 502): maybe transient
+  }
+}
 
 async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: number; text: string }> {
   const init: RequestInit = {
@@ -67,7 +78,7 @@ export async function requestJson(req: JsonRequest, o: HttpOptions, check?: Erro
       lastError = e;
       continue;
     }
-    if (!isRetryableStatus(last.status)) break;
+    if (!isRetryable(last)) break;
   }
   if (!last) {
     const why = lastError instanceof Error ? lastError.message : String(lastError);

@@ -1,5 +1,5 @@
 /** Deployment configuration: which replicas exist and where their signing keys come from. */
-import { z } from "zod";
+import * as z from "./zod.js";
 import { fromB64u } from "./bytes.js";
 import { devKeyPair, keyPairFromSeed, type KeyPair } from "./crypto/keys.js";
 import { AspecError } from "./errors.js";
@@ -11,8 +11,13 @@ export interface ReplicaConfig {
 }
 
 const replicasSchema = z
-  .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), region: z.string().min(1) }))
-  .min(1);
+  .array(
+    z.strictObject({
+      name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/)),
+      region: z.string().check(z.minLength(1)),
+    }),
+  )
+  .check(z.minLength(1));
 
 export function parseReplicas(json: string): ReplicaConfig[] {
   const parsed = replicasSchema.parse(JSON.parse(json));
@@ -25,6 +30,8 @@ export interface KeySource {
   devSeed: string | undefined;
   /** base64url 32-byte seed from a secret, if one is set. */
   secret: string | undefined;
+  /** The Wrangler secret that would hold it (`secretName`): named in the refusal, with the fix. */
+  secretName?: string;
 }
 
 export const isDev = (environment: string | undefined): boolean => environment === "dev";
@@ -36,7 +43,14 @@ export const isDev = (environment: string | undefined): boolean => environment =
 export async function resolveKey(src: KeySource, name: string): Promise<KeyPair> {
   if (src.secret) return keyPairFromSeed(fromB64u(src.secret));
   if (isDev(src.environment) && src.devSeed) return devKeyPair(src.devSeed, name);
-  throw new AspecError("not_configured", `no signing key for '${name}': set the secret or run in dev`);
+  if (src.secretName === undefined)
+    throw new AspecError("not_configured", `no signing key for '${name}': set the secret or run in dev`);
+  const fix = `wrangler secret put ${src.secretName}`;
+  throw new AspecError(
+    "not_configured",
+    `no signing key for '${name}': the secret ${src.secretName} is not set; run \`${fix}\` (a base64url 32-byte seed)`,
+    { secret: src.secretName, fix },
+  );
 }
 
 /** Name of the Wrangler secret that holds a replica's (or node's) key seed. */

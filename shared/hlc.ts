@@ -11,7 +11,7 @@
  * write at any replica loses to a concurrent one for at most that long (plus propagation) after the
  * concurrent write's wall time. Pure: the clock reading is an argument.
  */
-import { z } from "zod";
+import * as z from "./zod.js";
 
 export interface Hlc {
   /** Milliseconds: the greatest wall clock reading this stamp has absorbed. */
@@ -27,12 +27,9 @@ export const HLC_LOGICAL_MAX = 1_000_000;
 
 export const HLC_ZERO: Hlc = { wall: 0, logical: 0 };
 
-export const hlcSchema: z.ZodType<Hlc> = z.strictObject({
-  wall: z
-    .int()
-    .min(0)
-    .max(Number.MAX_SAFE_INTEGER - 1),
-  logical: z.int().min(0).max(HLC_LOGICAL_MAX),
+export const hlcSchema: z.ZodMiniType<Hlc> = z.strictObject({
+  wall: z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER - 1)),
+  logical: z.int().check(z.minimum(0), z.maximum(HLC_LOGICAL_MAX)),
 });
 
 /** Negative, zero, positive as `a` is before, equal to, after `b`. */

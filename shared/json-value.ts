@@ -11,7 +11,7 @@
  * - anything JSON cannot carry: non-finite numbers, undefined, functions, symbols, bigints,
  *   class instances, sparse arrays, accessors.
  */
-import { z } from "zod";
+import * as z from "./zod.js";
 import type { Json } from "./canonical.js";
 
 /** Containers nested in one value at most: `[]` is 1 level, `[[]]` 2, a scalar 0. */
@@ -82,8 +82,10 @@ export function jsonProblem(v: unknown, depthMax: number = JSON_DEPTH_MAX): Json
  * Schema of one storable JSON value (`jsonProblem` is null): no recursion inside zod, so a deep
  * value is refused instead of overflowing the stack. Passes the value through unchanged.
  */
-export const jsonValue = z.unknown().superRefine((v, ctx) => {
-  const p = jsonProblem(v);
-  // continue: false — later refinements (e.g. a size check that encodes recursively) must not run
-  if (p) ctx.addIssue({ code: "custom", message: p.message, continue: false });
-}) as unknown as z.ZodType<Json>;
+export const jsonValue = z.unknown().check(
+  z.superRefine((v, ctx) => {
+    const p = jsonProblem(v);
+    // continue: false — later refinements (e.g. a size check that encodes recursively) must not run
+    if (p) ctx.addIssue({ code: "custom", message: p.message, continue: false });
+  }),
+) as unknown as z.ZodMiniType<Json>;

@@ -7,7 +7,7 @@
  * `ts` the client's clock in ms, `sig` the signature over `canonicalBytes(DOMAIN.op, body)` where the
  * body is every field but `sig`.
  */
-import { z } from "zod";
+import * as z from "./zod.js";
 import { utf8 } from "./bytes.js";
 import { DOMAIN, canonicalJson, type Json } from "./canonical.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
@@ -38,10 +38,7 @@ export interface SignedOp extends OpBody {
 }
 
 const b64u = (bytes: number) =>
-  z
-    .string()
-    .length(Math.ceil((bytes * 4) / 3))
-    .regex(/^[A-Za-z0-9_-]+$/, "not base64url");
+  z.string().check(z.length(Math.ceil((bytes * 4) / 3)), z.regex(/^[A-Za-z0-9_-]+$/, "not base64url"));
 
 export const publicKeySchema = b64u(32);
 export const signatureSchema = b64u(64);
@@ -49,24 +46,33 @@ export const signatureSchema = b64u(64);
 const isObjectRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The envelope's fields but `type`, `op` and `args` (also what the OpenAPI document describes). */
+export const opFieldSchemas = {
+  client: publicKeySchema,
+  seq: z.int().check(z.minimum(1), z.maximum(SEQ_MAX)),
+  key: z.string(), // its grammar is checked apart, for its own error code (kv-key.ts)
+  ts: z.int().check(z.minimum(0), z.maximum(SEQ_MAX)),
+  sig: signatureSchema,
+};
+
 /** The envelope, before the per-type argument check. */
 const envelopeSchema = z.strictObject({
-  client: publicKeySchema,
-  seq: z.int().min(1).max(SEQ_MAX),
-  key: z.string(), // its grammar is checked apart, for its own error code (kv-key.ts)
+  client: opFieldSchemas.client,
+  seq: opFieldSchemas.seq,
+  key: opFieldSchemas.key,
   type: z.string(),
   op: z.string(),
   // not z.record: it would drop a `__proto__` member the signature may cover (json-value.ts checks)
   args: z.custom<Record<string, unknown>>(isObjectRecord, { message: "expected an object" }),
-  ts: z.int().min(0).max(SEQ_MAX),
-  sig: signatureSchema,
+  ts: opFieldSchemas.ts,
+  sig: opFieldSchemas.sig,
 });
 
 export const opIdOf = (o: { client: string; seq: number }): OpId => `${o.client}:${o.seq}` as OpId;
 
 export const opBody = ({ sig: _sig, ...body }: SignedOp): OpBody => body;
 
-function zodMessage(e: z.ZodError): string {
+function zodMessage(e: z.core.$ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
@@ -98,7 +104,7 @@ export function parseOpReference(input: unknown): SignedOp {
       `args: ${problem.message}`,
     );
   if (!isTypeName(o.type)) throw new AspecError("unknown_type", `unknown type '${o.type}'`);
-  const schemas = DATA_TYPES[o.type].args as Record<string, z.ZodType>;
+  const schemas = DATA_TYPES[o.type].args as Record<string, z.ZodMiniType>;
   const argSchema = Object.hasOwn(schemas, o.op) ? schemas[o.op] : undefined;
   if (!argSchema) throw new AspecError("unknown_op", `type '${o.type}' has no op '${o.op}'`);
   const args = argSchema.safeParse(o.args);
@@ -153,7 +159,7 @@ function parseOpFast(input: unknown): SignedOp | null {
     if (typeof type !== "string" || !Object.hasOwn(DATA_TYPES, type) || !isTypeName(type)) return null;
     if (typeof op !== "string" || !isPlainRecord(args) || jsonProblem(args, ARGS_DEPTH_MAX) !== null)
       return null;
-    const schemas = DATA_TYPES[type].args as Record<string, z.ZodType>;
+    const schemas = DATA_TYPES[type].args as Record<string, z.ZodMiniType>;
     if (!Object.hasOwn(schemas, op)) return null;
     const parsed = schemas[op]!.safeParse(args);
     if (!parsed.success) return null;

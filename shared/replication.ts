@@ -4,7 +4,7 @@
  * queue and the consumer pass them through without parsing; the receiver parses and checks them
  * once: the op's shape and client signature, the effect's shape for the op's type.
  */
-import { z } from "zod";
+import * as z from "./zod.js";
 import { utf8Length } from "./bytes.js";
 import { dataType, type OpStatus } from "./datatypes/index.js";
 import { parseOp, type SignedOp } from "./ops.js";
@@ -57,9 +57,9 @@ const message = (origin: string, entries: string[], targets?: string[]): Replica
 const entryShape = z.object({
   op: z.unknown(),
   status: z.enum(["ok", "rejected"]),
-  reason: z.string().max(64).optional(),
+  reason: z.optional(z.string().check(z.maxLength(64))),
   effect: z.unknown(),
-  pos: z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  pos: z.optional(z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER))),
 });
 
 /**

@@ -11,6 +11,10 @@ import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
 import { isJsonUtf8 } from "./media-type.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
+import { corsFromEnv } from "./cors.js";
+import { ROUTES, allowHeader, type Route } from "./routes.js";
+import { unexpectedError } from "./unexpected-error.js";
+import { openApiDocument } from "./openapi.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -74,16 +78,51 @@ async function readJsonBody(c: AppContext): Promise<unknown> {
   }
 }
 
+/** A kv path the router matched only once decoded (`/v1/%6Bv/…`) is no kv path: 404, as for GET. */
+function isRawKvPath(c: AppContext): boolean {
+  return new URL(c.req.url).pathname.startsWith(KV_PREFIX);
+}
+
+/** `405` for a known path asked with a method it does not answer, in the one error shape. */
+function methodNotAllowed(c: AppContext, route: Route): Response {
+  if (route.path === `${KV_PREFIX}*` && !isRawKvPath(c))
+    throw new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  const allow = allowHeader(route);
+  const err = new AspecError("method_not_allowed", `${c.req.method} is not allowed here: use ${allow}`, {
+    allow: allow.split(", "),
+  });
+  return c.json(err.toBody(), 405, { Allow: allow });
+}
+
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
+
+  // First, so that preflights are answered and every reply, errors included, carries the headers.
+  app.use("*", corsFromEnv);
 
   app.get("/", (c) =>
     c.json({
       name: "aspec-edge",
       docs: "see README.md",
-      endpoints: ["GET /v1/replicas", "POST /v1/ops", "GET /v1/kv/:key", "GET /v1/clients/:client/evidence"],
+      openapi: "/openapi.json",
+      endpoints: [
+        "GET /v1/replicas",
+        "POST /v1/ops",
+        "GET /v1/kv/:key",
+        "GET /v1/clients/:client/evidence",
+        "GET /health",
+        "GET /openapi.json",
+      ],
     }),
   );
+
+  // No Durable Object call: the Worker runs, and every replica's key resolves (cached per isolate).
+  app.get("/health", async (c) => {
+    const infos = await replicaInfos(c.env);
+    return c.json({ status: "ok", environment: c.env.ENVIRONMENT, replicas: infos.map((r) => r.name) });
+  });
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.get("/v1/replicas", async (c) => c.json({ replicas: await replicaInfos(c.env) }));
 
@@ -99,7 +138,7 @@ export function createApp() {
   app.get(`${KV_PREFIX}*`, async (c) => {
     const path = new URL(c.req.url).pathname;
     // the router matched a decoded path; a prefix that was itself percent-encoded is no kv path
-    if (!path.startsWith(KV_PREFIX)) throw new AspecError("not_found", `no route for GET ${path}`);
+    if (!isRawKvPath(c)) throw new AspecError("not_found", `no route for GET ${path}`);
     const key = keyFromPath(path.slice(KV_PREFIX.length));
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.read(replica.name, key)));
@@ -110,6 +149,9 @@ export function createApp() {
     return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
   });
 
+  // After every handler: reached only by a method no handler of the path answers.
+  for (const route of ROUTES) app.all(route.path, (c) => methodNotAllowed(c, route));
+
   app.notFound((c) =>
     c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404),
   );
@@ -117,9 +159,8 @@ export function createApp() {
   app.onError((err, c) => {
     if (err instanceof ReplicaRefusal)
       return c.json(err.body, (ERROR_STATUS[err.body.error.code] ?? 500) as 400);
-    if (isAspecError(err)) return c.json(err.toBody(), err.status as 400);
-    console.log({ event: "internal_error", message: String(err), stack: (err as Error).stack });
-    return c.json(new AspecError("internal", "internal error").toBody(), 500);
+    const e = isAspecError(err) ? err : unexpectedError(err);
+    return c.json(e.toBody(), e.status as 400);
   });
 
   return app;

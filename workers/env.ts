@@ -16,6 +16,8 @@ export interface Env {
   REPLICATE_DLQ: Queue<unknown>;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
+  /** Origins allowed to call the API from a browser: `*` or a comma-separated list (workers/cors.ts). */
+  CORS_ORIGINS?: string;
   /** JSON list of `{name, region}`. */
   REPLICAS: string;
   /** Secrets `REPLICA_KEY_<NAME>` (base64url 32-byte seeds) when deployed. */

@@ -6,15 +6,13 @@ import type { Env } from "./env.js";
 import { replicasOf } from "./routing.js";
 
 /** A replica's signing key, from its `REPLICA_KEY_<NAME>` secret or (dev only) the dev seed. */
-export const replicaKey = (env: Env, name: string): Promise<KeyPair> =>
-  resolveKey(
-    {
-      environment: env.ENVIRONMENT,
-      devSeed: env.DEV_SEED,
-      secret: env[secretName("REPLICA", name) as `REPLICA_KEY_${string}`],
-    },
+export function replicaKey(env: Env, name: string): Promise<KeyPair> {
+  const secret = secretName("REPLICA", name) as `REPLICA_KEY_${string}`;
+  return resolveKey(
+    { environment: env.ENVIRONMENT, devSeed: env.DEV_SEED, secret: env[secret], secretName: secret },
     name,
   );
+}
 
 let cached: { env: Env; infos: Promise<ReplicaInfo[]> } | undefined;
 

@@ -12,12 +12,17 @@
  *
  * Writes a Markdown summary to bench/results/core-latest.md. Environment: BENCH_SIGNERS
  * (stand-in,ed25519), BENCH_BATCHES (1,10,100), BENCH_MACHINES (none,merkle), BENCH_SKIP_MERKLE=1
- * (skip the Merkle tree's own benchmark), BENCH_QUICK=1 (fewer ops).
+ * (skip the Merkle tree's own benchmark), BENCH_QUICK=1 (fewer ops). Flags: --out PATH, --help.
+ * Only a full run (none of the BENCH_* settings above but BENCH_SKIP_MERKLE) replaces the
+ * committed summary; a partial one writes to --out PATH, or only prints.
  */
 import { execSync } from "node:child_process";
 import * as nodeCrypto from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { cpus, loadavg } from "node:os";
+import { resultsPath } from "../results-path.js";
 import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
 import { devKeyPair } from "../../shared/crypto/keys.js";
@@ -57,6 +62,42 @@ const CLIENTS = 16;
 const SPREAD_KEYS = 10_000;
 const HOT_KEYS = 10;
 const QUICK = process.env.BENCH_QUICK === "1";
+
+const USAGE = `usage: npm run bench:core -- [--out PATH]
+
+A 4-node PBFT cluster in one process: stand-in and Ed25519 signers, batch sizes 1, 10, 100,
+with and without the Merkle state machine; then the Merkle tree's own benchmark.
+
+environment (default: all of them):
+  BENCH_SIGNERS=stand-in,ed25519   BENCH_BATCHES=1,10,100   BENCH_MACHINES=none,merkle
+  BENCH_QUICK=1 (fewer ops)        BENCH_SKIP_MERKLE=1 (skip the Merkle tree's benchmark)
+
+options:
+  --out PATH    write the summary to PATH; without it only a full run (no BENCH_* but
+                BENCH_SKIP_MERKLE) replaces bench/results/core-latest.md
+  -h, --help    this text`;
+
+/** The flags, or exit 2 with the usage. */
+function parseCli() {
+  try {
+    return parseArgs({
+      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const cliArgs = parseCli();
+if (cliArgs.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** Settings that make this a partial run (the summary's matrix or op counts differ from the committed one). */
+const PARTIAL_SETTINGS = ["BENCH_SIGNERS", "BENCH_BATCHES", "BENCH_MACHINES", "BENCH_QUICK"].filter(
+  (v) => process.env[v] !== undefined,
+);
 
 const WORKLOAD_TEXT: Record<Workload, string> = {
   spread: `counter.add on keys drawn uniformly from ${SPREAD_KEYS.toLocaleString("en")} keys (a batch of 100 touches ~99.5 distinct keys)`,
@@ -447,9 +488,17 @@ async function main(): Promise<void> {
     ...workloadLines.map((l) => `- ${l}`),
     "",
   ].join("\n");
-  mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("../results/core-latest.md", import.meta.url), md);
-  console.log("wrote bench/results/core-latest.md");
+  const target = resultsPath({
+    out: cliArgs.values.out,
+    committed: "bench/results/core-latest.md",
+    changed: PARTIAL_SETTINGS,
+  });
+  if (target.path !== undefined) {
+    const file = resolve(import.meta.dirname, "..", "..", target.path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, md);
+    console.log(`wrote ${target.path} (${target.why})`);
+  } else console.log(`not written: ${target.why}`);
 
   // The Merkle state machine's own benchmark (bench/core/merkle.ts).
   if (process.env.BENCH_SKIP_MERKLE) return;

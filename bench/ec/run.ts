@@ -14,7 +14,8 @@
  * 2500), --connections N (10), --sample-every N (50), --keys N (1000),
  * --wrangler-log LEVEL (warn; "info" logs every request with its ms), --dedupe-horizon-ms N (10000:
  * how old a delivered op must be before its row is collected; shortened from the deployed 10 min so
- * the storage plateau shows within one run), --out PATH (bench/results/ec-latest.md).
+ * the storage plateau shows within one run), --out PATH (where to write the summary; without it,
+ * only a run with every default replaces bench/results/ec-latest.md), --help.
  *
  * Storage: the size of the system's persist dir is printed after warm-up, after each round, after
  * the propagation phase and again once log collection has caught up (horizon + 3 collection periods).
@@ -30,6 +31,7 @@ import { fmt, median, summarize } from "./stats.js";
 import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./workload.js";
 import { cpuMs, memKiB, workerdPids } from "./proc-stats.js";
 import { dirBytes } from "./disk.js";
+import { resultsPath } from "../results-path.js";
 import {
   REPO_ROOT,
   installCleanup,
@@ -39,21 +41,60 @@ import {
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
 
-const { values: flags } = parseArgs({
-  options: {
-    ops: { type: "string", default: "5000" },
-    rounds: { type: "string", default: "3" },
-    warmup: { type: "string", default: "1000" },
-    "memory-ops": { type: "string", default: "50000" },
-    "prop-ops": { type: "string", default: "2500" },
-    connections: { type: "string", default: "10" },
-    "sample-every": { type: "string", default: "50" },
-    keys: { type: "string", default: "1000" },
-    "wrangler-log": { type: "string", default: "warn" },
-    "dedupe-horizon-ms": { type: "string", default: "10000" },
-    out: { type: "string", default: "bench/results/ec-latest.md" },
-  },
-  strict: true,
+const OPTIONS = {
+  ops: { type: "string", default: "5000" },
+  rounds: { type: "string", default: "3" },
+  warmup: { type: "string", default: "1000" },
+  "memory-ops": { type: "string", default: "50000" },
+  "prop-ops": { type: "string", default: "2500" },
+  connections: { type: "string", default: "10" },
+  "sample-every": { type: "string", default: "50" },
+  keys: { type: "string", default: "1000" },
+  "wrangler-log": { type: "string", default: "warn" },
+  "dedupe-horizon-ms": { type: "string", default: "10000" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+const COMMITTED_RESULTS = "bench/results/ec-latest.md";
+
+const USAGE = `usage: npm run bench -- [options]
+
+The EC write path under wrangler dev against a minimal Worker + SQLite DO baseline, then
+propagation and workerd memory. Prints a Markdown summary.
+
+options (default):
+  --ops N                 writes per measured round (5000)
+  --rounds N              measured rounds per system (3)
+  --warmup N              warm-up writes (1000)
+  --memory-ops N          system writes before the memory reading (50000)
+  --prop-ops N            minimum size of the propagation phase (2500)
+  --connections N         concurrent connections (10)
+  --sample-every N        propagation probe every N writes (50)
+  --keys N                distinct keys (1000)
+  --wrangler-log LEVEL    wrangler's log level (warn)
+  --dedupe-horizon-ms N   op-log collection horizon (10000)
+  --out PATH              write the summary to PATH; without it only a run with every
+                          default replaces ${COMMITTED_RESULTS}
+  -h, --help              this text`;
+
+/** The flags, or exit 2 with the usage. */
+function parseCli() {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const flags = parseCli().values;
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** The flags given with another value than their default: a partial (or different) run. */
+const changedFlags = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => {
+  const o = OPTIONS[k] as { default?: string };
+  return o.default !== undefined && flags[k] !== o.default;
 });
 const int = (name: keyof typeof flags, min: number): number => {
   const v = Number(flags[name]);
@@ -458,10 +499,14 @@ async function main(): Promise<void> {
   );
   log("");
   log(md);
-  const outFile = resolve(REPO_ROOT, flags.out!);
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, md);
-  log(`Written to ${flags.out}; wrangler logs in ${logDir}`);
+  const changed = isInterrupted() ? [...changedFlags, "interrupted"] : changedFlags;
+  const target = resultsPath({ out: flags.out, committed: COMMITTED_RESULTS, changed });
+  if (target.path !== undefined) {
+    const outFile = resolve(REPO_ROOT, target.path);
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, md);
+    log(`Written to ${target.path} (${target.why}); wrangler logs in ${logDir}`);
+  } else log(`Not written: ${target.why}; wrangler logs in ${logDir}`);
   agent.destroy();
   probeAgent.destroy();
 }

@@ -3,11 +3,13 @@ import { parseArgs } from "node:util";
 import type { Json } from "../../shared/canonical.js";
 import type { TypeName } from "../../shared/datatypes/index.js";
 import { defaultKeyFilePath } from "../node/keyfile.js";
+import { COMMAND_HELP } from "./help.js";
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:8787";
 
 export type Command =
-  | { kind: "help" }
+  | { kind: "help"; topic?: string }
+  | { kind: "version" }
   | { kind: "keygen"; out: string | undefined }
   | { kind: "replicas" }
   | { kind: "get"; key: string }
@@ -42,7 +44,8 @@ options:
   --key-file FILE    key file (env ASPEC_KEY_FILE, default ~/.config/aspec/key.json);
                      created on first use, holds {secret, publicKey, nextSeq}
   --json             machine-readable output
-  -h, --help         this text
+  -h, --help         this text; 'aspec COMMAND --help' for one command
+  --version          the version of aspec
 
 exit codes: 0 ok, 1 refused by the server (an error, or an op answered rejected, e.g. an
             overdrawing withdraw) or an unverifiable reply, 2 usage error`;
@@ -54,6 +57,7 @@ const OPTIONS = {
   out: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
 
 // parseArgs takes any "-…" for an option; a negative number is a value here, so hide it from it.
@@ -133,6 +137,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocatio
     keyFile: opt(v["key-file"]) ?? defaultKeyFilePath(env),
     json: v.json ?? false,
   };
-  if (v.help) return { ...base, command: { kind: "help" } };
+  if (v.help) {
+    const topic = unhide(parsed.positionals[0] ?? "");
+    return {
+      ...base,
+      command: Object.hasOwn(COMMAND_HELP, topic) ? { kind: "help", topic } : { kind: "help" },
+    };
+  }
+  if (v.version) return { ...base, command: { kind: "version" } };
   return { ...base, command: command(parsed.positionals.map(unhide), opt(v.out)) };
 }

@@ -4,7 +4,7 @@
  * Effects are signed deltas, so tentative states converge, but two withdraws accepted concurrently
  * at different replicas can overdraw tentatively: the certified order rejects one (a rollback).
  */
-import { z } from "zod";
+import * as z from "../zod.js";
 import type { DataType } from "./datatype.js";
 
 export const ACCOUNT_AMOUNT_MAX = 1e12;
@@ -13,12 +13,14 @@ export interface AccountEffect {
   delta: number;
 }
 
-const amount = z.strictObject({ n: z.int().min(1).max(ACCOUNT_AMOUNT_MAX) });
+const amount = z.strictObject({ n: z.int().check(z.minimum(1), z.maximum(ACCOUNT_AMOUNT_MAX)) });
 
 export const account: DataType<number, AccountEffect> = {
   name: "account",
   args: { deposit: amount, withdraw: amount },
-  effect: z.strictObject({ delta: z.int().min(-ACCOUNT_AMOUNT_MAX).max(ACCOUNT_AMOUNT_MAX) }),
+  effect: z.strictObject({
+    delta: z.int().check(z.minimum(-ACCOUNT_AMOUNT_MAX), z.maximum(ACCOUNT_AMOUNT_MAX)),
+  }),
   initial: () => 0,
   decide(balance, op, args) {
     const n = (args as { n: number }).n;

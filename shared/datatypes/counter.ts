@@ -1,5 +1,5 @@
 /** `counter`: a PN-counter. `add(n)` with any safe integer n; effects are sums, so they commute. */
-import { z } from "zod";
+import * as z from "../zod.js";
 import type { DataType } from "./datatype.js";
 
 export const COUNTER_STEP_MAX = 1e12;
@@ -8,12 +8,14 @@ export interface CounterEffect {
   n: number;
 }
 
+const step = z.int().check(z.minimum(-COUNTER_STEP_MAX), z.maximum(COUNTER_STEP_MAX));
+
 export const counter: DataType<number, CounterEffect> = {
   name: "counter",
   args: {
-    add: z.strictObject({ n: z.int().min(-COUNTER_STEP_MAX).max(COUNTER_STEP_MAX) }),
+    add: z.strictObject({ n: step }),
   },
-  effect: z.strictObject({ n: z.int().min(-COUNTER_STEP_MAX).max(COUNTER_STEP_MAX) }),
+  effect: z.strictObject({ n: step }),
   initial: () => 0,
   decide: (_s, _op, args) => ({ status: "ok", effect: { n: (args as CounterEffect).n } }),
   apply: (s, e) => s + e.n,

@@ -7,7 +7,7 @@
  * of effects hold the same state whatever the order. Duplicate effects are filtered by op id before
  * `apply` (see `materializer.ts`), not by the types themselves.
  */
-import type { z } from "zod";
+import type * as z from "../zod.js";
 import type { Json } from "../canonical.js";
 import type { Hlc } from "../hlc.js";
 
@@ -36,12 +36,12 @@ export interface Decision<E> {
   readonly effect: E | null;
 }
 
-export interface DataType<S, E, A extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+export interface DataType<S, E, A extends Record<string, z.ZodMiniType> = Record<string, z.ZodMiniType>> {
   readonly name: string;
   /** Argument schema per op name. */
   readonly args: A;
   /** Shape of an effect, checked before applying one that another replica decided. */
-  readonly effect: z.ZodType<E>;
+  readonly effect: z.ZodMiniType<E>;
   initial(): S;
   decide(state: S, op: string, args: unknown, ctx: OpContext): Decision<E>;
   apply(state: S, effect: E): S;

@@ -4,7 +4,7 @@
  * State keeps every tag ever added and every tag removed, in sorted arrays, so the state is the
  * same whatever order effects arrive in (and so is its hash). Tags are not garbage-collected.
  */
-import { z } from "zod";
+import * as z from "../zod.js";
 import type { DataType } from "./datatype.js";
 
 export const SET_ELEMENT_BYTES_MAX = 256;
@@ -33,12 +33,12 @@ function liveTags(s: OrSetState, x: string): string[] {
   return tags.filter((t) => !removed.has(t));
 }
 
-const element = z
-  .string()
-  .min(1)
-  .refine((x) => new TextEncoder().encode(x).length <= SET_ELEMENT_BYTES_MAX, {
+const element = z.string().check(
+  z.minLength(1),
+  z.refine((x) => new TextEncoder().encode(x).length <= SET_ELEMENT_BYTES_MAX, {
     message: `element longer than ${SET_ELEMENT_BYTES_MAX} bytes`,
-  });
+  }),
+);
 
 export const orset: DataType<OrSetState, OrSetEffect> = {
   name: "set",

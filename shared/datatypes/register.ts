@@ -4,7 +4,7 @@
  * write wins over everything its replica had seen and no client can pin a value; in the certified
  * order it is the successor of the key's current stamp, so the last write in that order wins.
  */
-import { z } from "zod";
+import * as z from "../zod.js";
 import type { Json } from "../canonical.js";
 import { canonicalSize } from "../canonical.js";
 import { jsonValue } from "../json-value.js";
@@ -22,7 +22,7 @@ export interface RegisterState {
 export type RegisterEffect = RegisterState;
 
 /** Bounded depth, no `__proto__`, nothing JSON can't carry: see json-value.ts. */
-const json: z.ZodType<Json> = jsonValue;
+const json: z.ZodMiniType<Json> = jsonValue;
 
 function wins(a: RegisterState, b: RegisterState | null): boolean {
   if (!b) return true;
@@ -36,12 +36,14 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
   name: "register",
   args: {
     set: z.strictObject({
-      v: json.refine((v) => canonicalSize(v) <= REGISTER_VALUE_BYTES_MAX, {
-        message: `value larger than ${REGISTER_VALUE_BYTES_MAX} bytes`,
-      }),
+      v: json.check(
+        z.refine((v) => canonicalSize(v) <= REGISTER_VALUE_BYTES_MAX, {
+          message: `value larger than ${REGISTER_VALUE_BYTES_MAX} bytes`,
+        }),
+      ),
     }),
   },
-  effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().min(1) }),
+  effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
   initial: () => null,
   decide: (s, _op, args, ctx) => ({
     status: "ok",

@@ -72,7 +72,7 @@ describe("parseCli", () => {
     expect(parseCli(["keygen", "--out", "/tmp/k"], env).command).toEqual({ kind: "keygen", out: "/tmp/k" });
     expect(parseCli(["keygen"], env).command).toEqual({ kind: "keygen", out: undefined });
     expect(parseCli(["--help"], env).command).toEqual({ kind: "help" });
-    expect(parseCli(["get", "-h"], env).command).toEqual({ kind: "help" });
+    expect(parseCli(["get", "-h"], env).command).toEqual({ kind: "help", topic: "get" });
   });
 
   it("takes options from flags, then env, then defaults", () => {

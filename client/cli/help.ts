@@ -1,0 +1,32 @@
+/** Per-command help of `aspec` (`aspec counter --help`); the overview is `USAGE` in args.ts. */
+
+const COMMON = `options:
+  --endpoint URL     edge Worker URL (env ASPEC_ENDPOINT)
+  --replica NAME     home replica (default: chosen by the server)
+  --key-file FILE    key file (env ASPEC_KEY_FILE, default ~/.config/aspec/key.json)
+  --json             machine-readable output`;
+
+const op = (form: string, what: string, example: string) =>
+  `usage: aspec ${form}\n\n${what}\n\nexample: ${example}\n\n${COMMON}\n\nexit codes: 0 ok, 1 refused by the server (or answered rejected), 2 usage error`;
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  keygen: `usage: aspec keygen [--out FILE]\n\nA new Ed25519 key: printed, or written to FILE (mode 0600; an existing FILE is never overwritten).\n\nexample: aspec keygen --out ./key.json`,
+  counter: op(
+    "counter add KEY N",
+    "Add the integer N (may be negative) to the counter KEY.",
+    "aspec counter add hits 1",
+  ),
+  register: op(
+    "register set KEY JSON",
+    "Set the register KEY to a JSON value (a string needs its quotes).",
+    `aspec register set title '"hi"'`,
+  ),
+  set: op("set add|remove KEY X", "Add or remove the string X in the set KEY.", "aspec set add tags x"),
+  account: op(
+    "account deposit|withdraw KEY N",
+    "Deposit or withdraw the positive integer N; a withdraw beyond the balance is answered rejected.",
+    "aspec account deposit alice 10",
+  ),
+  get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
+  replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,
+};

@@ -1,0 +1,143 @@
+/**
+ * The API's bodies as zod schemas: requests are the very schemas the edge validates with
+ * (shared/ops.ts, the data types' argument schemas); replies mirror shared/replies.ts (a test keeps
+ * the two in step). workers/openapi.ts turns these into the OpenAPI document, and the tests check
+ * real replies with them.
+ */
+import { DATA_TYPES, TYPE_NAMES } from "../shared/datatypes/index.js";
+import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";
+import { jsonValue } from "../shared/json-value.js";
+import { opFieldSchemas, publicKeySchema, signatureSchema } from "../shared/ops.js";
+import * as z from "../shared/zod.js";
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+const json = jsonValue;
+const time = z.int().check(z.minimum(0));
+const typeName = z.enum(TYPE_NAMES);
+
+/** `POST /v1/ops`: one signed op, one alternative per type and op, each with its own arguments. */
+export const signedOpRequest = z.union(
+  TYPE_NAMES.flatMap((t) =>
+    Object.entries(DATA_TYPES[t].args as Record<string, z.ZodMiniType>).map(([op, args]) =>
+      z.strictObject({
+        client: opFieldSchemas.client,
+        seq: opFieldSchemas.seq,
+        key: opFieldSchemas.key,
+        type: z.literal(t),
+        op: z.literal(op),
+        args,
+        ts: opFieldSchemas.ts,
+        sig: opFieldSchemas.sig,
+      }),
+    ),
+  ),
+);
+
+/** A signed op as replicas hand it back (in evidence): any type's arguments. */
+const signedOp = z.strictObject({
+  ...opFieldSchemas,
+  type: typeName,
+  op: z.string(),
+  args: z.record(z.string(), json),
+});
+
+/** A certificate (shared/certified/types.ts); every reply carries null until the PBFT nodes run. */
+const certificate = z.nullable(
+  z.strictObject({
+    body: z.strictObject({
+      cluster: z.string(),
+      view: z.int(),
+      seq: z.int(),
+      logRoot: z.string(),
+      stateRoot: z.string(),
+      resultsRoot: z.string(),
+      opCount: z.int(),
+      time,
+    }),
+    sigs: z.array(z.strictObject({ node: z.int(), sig: z.string() })),
+  }),
+);
+
+export const replicaInfo = z.strictObject({
+  name: z.string(),
+  region: z.string(),
+  publicKey: publicKeySchema,
+});
+export const replicasReply = z.strictObject({ replicas: z.array(replicaInfo) });
+
+export const opReply = z.strictObject({
+  kind: z.literal("op"),
+  opId: z.string(),
+  key: z.string(),
+  type: typeName,
+  tentative: z.strictObject({
+    status: z.enum(["ok", "rejected"]),
+    reason: z.optional(z.string()),
+    value: json,
+    superseded: z.optional(z.literal(true)),
+  }),
+  replica: z.string(),
+  certificate,
+  uncertified: z.int().check(z.minimum(0)),
+  duplicate: z.boolean(),
+  time,
+  sig: signatureSchema,
+});
+
+export const readReply = z.strictObject({
+  kind: z.literal("read"),
+  key: z.string(),
+  type: z.nullable(typeName),
+  value: json,
+  replica: z.string(),
+  certificate,
+  time,
+  sig: signatureSchema,
+});
+
+export const evidenceReply = z.strictObject({
+  kind: z.literal("evidence"),
+  client: z.string(),
+  refused: z.boolean(),
+  evidence: z.array(z.strictObject({ opId: z.string(), kept: signedOp, other: signedOp })),
+  replica: z.string(),
+  time,
+  sig: signatureSchema,
+});
+
+export const healthReply = z.strictObject({
+  status: z.literal("ok"),
+  environment: z.string(),
+  replicas: z.array(z.string()),
+});
+
+export const indexReply = z.strictObject({
+  name: z.literal("aspec-edge"),
+  docs: z.string(),
+  openapi: z.literal("/openapi.json"),
+  endpoints: z.array(z.string()),
+});
+
+/** The one error shape, `code` limited to `codes`. */
+export const errorObject = (codes: readonly ErrorCode[]) =>
+  z.strictObject({
+    code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    details: z.optional(z.unknown()),
+  });
+
+/** An error: the edge's, unsigned (`{ error }`), or a replica's, signed beside it (`ErrorReply`). */
+export const errorReply = (codes: readonly ErrorCode[]) =>
+  z.union([
+    z.strictObject({ error: errorObject(codes) }),
+    z.strictObject({
+      error: errorObject(codes),
+      kind: z.literal("error"),
+      replica: z.string(),
+      opId: z.optional(z.string()),
+      key: z.optional(z.string()),
+      time,
+      sig: signatureSchema,
+    }),
+  ]);

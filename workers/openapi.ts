@@ -1,0 +1,227 @@
+/**
+ * The OpenAPI 3.1 document of the API, served at `GET /openapi.json`: generated from the zod
+ * schemas the edge validates with and replies are checked against (workers/api-schemas.ts), with
+ * every route of workers/routes.ts and every error code of shared/errors.ts with its status.
+ */
+import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";
+import * as z from "../shared/zod.js";
+import {
+  errorReply,
+  evidenceReply,
+  healthReply,
+  indexReply,
+  opReply,
+  readReply,
+  replicasReply,
+  signedOpRequest,
+} from "./api-schemas.js";
+import { ROUTES, type Method } from "./routes.js";
+
+type JsonSchema = Record<string, unknown>;
+
+/** One schema as JSON Schema 2020-12 (the dialect of OpenAPI 3.1), without its `$schema` line. */
+export function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output" = "output"): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io,
+    // refinements (sizes in bytes, the JSON value rules) have no JSON Schema: the text says them
+    unrepresentable: "any",
+  }) as JsonSchema;
+  return rest;
+}
+
+/** What every route can answer: another method, a missing secret or variable, a bug. */
+const EDGE_ERRORS: ErrorCode[] = ["method_not_allowed", "not_configured", "internal"];
+/** Routes that reach a replica add: a replica named wrongly, a replica briefly unreachable. */
+const REPLICA_ERRORS: ErrorCode[] = [...EDGE_ERRORS, "unknown_replica", "unavailable"];
+
+interface Parameter {
+  name: string;
+  in: "path" | "query" | "header";
+  description: string;
+  required?: boolean;
+}
+
+interface Operation {
+  /** The route of workers/routes.ts this operation is. */
+  route: (typeof ROUTES)[number]["path"];
+  path: string;
+  method: Lowercase<Method>;
+  operationId: string;
+  summary: string;
+  description?: string;
+  parameters?: Parameter[];
+  request?: z.ZodMiniType;
+  reply: z.ZodMiniType;
+  errors: ErrorCode[];
+}
+
+const CHOOSE_REPLICA: Parameter[] = [
+  { name: "replica", in: "query", description: "The replica to ask (e.g. `weur`); default: the nearest." },
+  { name: "x-aspec-replica", in: "header", description: "Same as `?replica=`." },
+];
+
+export const OPERATIONS: Operation[] = [
+  {
+    route: "/",
+    path: "/",
+    method: "get",
+    operationId: "index",
+    summary: "What this API is and where its endpoints are",
+    reply: indexReply,
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/health",
+    path: "/health",
+    method: "get",
+    operationId: "health",
+    summary: "Liveness: the Worker runs and every replica has its signing key",
+    description:
+      "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins) in the Worker. `503 not_configured` names the missing secret.",
+    reply: healthReply,
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/openapi.json",
+    path: "/openapi.json",
+    method: "get",
+    operationId: "openapi",
+    summary: "This document",
+    reply: z.record(z.string(), z.unknown()),
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/v1/replicas",
+    path: "/v1/replicas",
+    method: "get",
+    operationId: "listReplicas",
+    summary: "The replicas and their public keys (clients pin these)",
+    reply: replicasReply,
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/v1/ops",
+    path: "/v1/ops",
+    method: "post",
+    operationId: "submitOp",
+    summary: "Submit a signed operation to one replica",
+    description:
+      "`sig` is Ed25519 over `aspec/op/v1\\n` + JCS(op without sig). A body over 16 KiB, or an op whose canonical encoding is over 8 KiB, is `413 payload_too_large`.",
+    parameters: CHOOSE_REPLICA,
+    request: signedOpRequest,
+    reply: opReply,
+    errors: [
+      ...REPLICA_ERRORS,
+      "malformed_json",
+      "invalid_request",
+      "unknown_type",
+      "unknown_op",
+      "invalid_args",
+      "invalid_key",
+      "duplicate_field",
+      "reserved_name",
+      "bad_signature",
+      "client_equivocated",
+      "seq_replayed",
+      "op_expired",
+      "type_mismatch",
+      "payload_too_large",
+      "unsupported_media_type",
+      "ts_out_of_range",
+      "seq_out_of_range",
+    ],
+  },
+  {
+    route: "/v1/kv/*",
+    path: "/v1/kv/{key}",
+    method: "get",
+    operationId: "readKey",
+    summary: "Read a key's tentative value at one replica",
+    description:
+      "The key is everything after `/v1/kv/`, percent-decoded once (send it as one segment with encodeURIComponent; a raw `/` also works).",
+    parameters: [
+      { name: "key", in: "path", required: true, description: "The key, percent-encoded." },
+      ...CHOOSE_REPLICA,
+    ],
+    reply: readReply,
+    errors: [...REPLICA_ERRORS, "invalid_key", "not_found"],
+  },
+  {
+    route: "/v1/clients/:client/evidence",
+    path: "/v1/clients/{client}/evidence",
+    method: "get",
+    operationId: "clientEvidence",
+    summary: "What one replica holds against a client (ops it signed twice under one id)",
+    parameters: [
+      { name: "client", in: "path", required: true, description: "The client's public key (base64url)." },
+      ...CHOOSE_REPLICA,
+    ],
+    reply: evidenceReply,
+    errors: REPLICA_ERRORS,
+  },
+];
+
+/** Codes by status, in `ERROR_STATUS` order. */
+function byStatus(codes: readonly ErrorCode[]): Map<number, ErrorCode[]> {
+  const out = new Map<number, ErrorCode[]>();
+  for (const code of Object.keys(ERROR_STATUS) as ErrorCode[])
+    if (codes.includes(code)) out.set(ERROR_STATUS[code], [...(out.get(ERROR_STATUS[code]) ?? []), code]);
+  return new Map([...out].sort((a, b) => a[0] - b[0]));
+}
+
+const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
+
+function operationObject(o: Operation): JsonSchema {
+  const responses: Record<string, unknown> = {
+    "200": { description: "The reply", content: jsonContent(jsonSchemaOf(o.reply)) },
+  };
+  for (const [status, codes] of byStatus(o.errors))
+    responses[String(status)] = {
+      description: codes.map((c) => `\`${c}\``).join(", "),
+      ...(status === 405
+        ? { headers: { Allow: { description: "The methods the path answers", schema: { type: "string" } } } }
+        : {}),
+      content: jsonContent(jsonSchemaOf(errorReply(codes))),
+    };
+  return {
+    operationId: o.operationId,
+    summary: o.summary,
+    ...(o.description ? { description: o.description } : {}),
+    ...(o.parameters
+      ? {
+          parameters: o.parameters.map((p) => ({
+            name: p.name,
+            in: p.in,
+            description: p.description,
+            required: p.required ?? false,
+            schema: { type: "string" },
+          })),
+        }
+      : {}),
+    ...(o.request
+      ? { requestBody: { required: true, content: jsonContent(jsonSchemaOf(o.request, "input")) } }
+      : {}),
+    responses,
+  };
+}
+
+let cached: JsonSchema | undefined;
+
+/** The document (built once per isolate: the schemas do not change while it runs). */
+export function openApiDocument(): JsonSchema {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const o of OPERATIONS) (paths[o.path] ??= {})[o.method] = operationObject(o);
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "Aspec Edge",
+      version: "1",
+      description:
+        "Eventually consistent replicas at the edge, each reply signed by its replica. Every error has one shape, `{ error: { code, message, details? } }`; a replica's own refusals carry its signature beside it. Any path not listed here is `404 not_found`.",
+    },
+    paths,
+  };
+  return cached;
+}

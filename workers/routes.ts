@@ -1,0 +1,32 @@
+/**
+ * The API's routes and the methods each answers: what `405 method_not_allowed` (with its `Allow`
+ * header) is decided from, and what the OpenAPI document must cover. Paths are Hono patterns.
+ */
+export type Method = "GET" | "POST";
+
+export interface Route {
+  /** Hono pattern; `*` is the rest of the path (a kv key may contain `/`). */
+  path: string;
+  methods: readonly Method[];
+}
+
+export const ROUTES = [
+  { path: "/", methods: ["GET"] },
+  { path: "/health", methods: ["GET"] },
+  { path: "/openapi.json", methods: ["GET"] },
+  { path: "/v1/replicas", methods: ["GET"] },
+  { path: "/v1/ops", methods: ["POST"] },
+  { path: "/v1/kv/*", methods: ["GET"] },
+  { path: "/v1/clients/:client/evidence", methods: ["GET"] },
+] as const satisfies readonly Route[];
+
+/**
+ * The `Allow` header of a route. Hono answers HEAD with the GET handler (without the body), and
+ * the CORS middleware answers OPTIONS, so those are allowed wherever GET is, and OPTIONS everywhere.
+ */
+export function allowHeader(route: Route): string {
+  const methods: string[] = [...route.methods];
+  if (methods.includes("GET")) methods.push("HEAD");
+  methods.push("OPTIONS");
+  return methods.join(", ");
+}

@@ -54,5 +54,5 @@ export async function resolveKey(src: KeySource, name: string): Promise<KeyPair>
 }
 
 /** Name of the Wrangler secret that holds a replica's (or node's) key seed. */
-export const secretName = (kind: "REPLICA" | "NODE", name: string): string =>
+export const secretName = (kind: "REPLICA" | "PBFT", name: string): string =>
   `${kind}_KEY_${name.toUpperCase().replace(/-/g, "_")}`;

@@ -28,6 +28,8 @@ export interface CursorRow extends CursorState {
 export interface Faults {
   /** Sends to the replicate queue are lost after the call (what a broker crash does). */
   dropQueueSends?: boolean;
+  /** Sends to the replicate queue throw, as `sendBatch` does when the queue is unavailable. */
+  failQueueSends?: boolean;
   /** applyRemote fails (a target that cannot take messages). */
   refuseRemote?: boolean;
 }

@@ -228,6 +228,7 @@ export class Delivery {
 
   private async send(messages: ReplicateMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    if (this.faults().failQueueSends) throw new Error("fault injected: the replicate queue refuses sends");
     if (this.faults().dropQueueSends) {
       console.log({ event: "fault_drop_queue_sends", messages: messages.length });
       return;

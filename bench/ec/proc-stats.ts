@@ -2,17 +2,8 @@
  * What the benchmark reads from /proc about the processes under a `wrangler dev`: the workerd PIDs,
  * their memory and their CPU time. Linux only.
  */
-import { readdirSync, readFileSync } from "node:fs";
-
-/** PPid of a process from /proc, or undefined when it is gone. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const m = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { readFileSync } from "node:fs";
+import { descendants } from "../../test/support/wrangler-dev.js";
 
 function commOf(pid: number): string {
   try {
@@ -20,28 +11,6 @@ function commOf(pid: number): string {
   } catch {
     return "";
   }
-}
-
-/** Every live descendant of `root` (children, grandchildren, ...). */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    const pid = Number(d);
-    const pp = parentOf(pid);
-    if (pp === undefined) continue;
-    const list = children.get(pp) ?? [];
-    list.push(pid);
-    children.set(pp, list);
-  }
-  const out: number[] = [];
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...(children.get(p) ?? []));
-  }
-  return out;
 }
 
 /** PIDs of the workerd processes under a wrangler PID. */

@@ -6,51 +6,18 @@ import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf } from "../../shared/ops.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
 import type { ByzantineBehaviour } from "./modes.js";
+import { SCENARIO_CONFIG, all, runUntil, submitOps } from "./scenario-kit.js";
 import { World } from "./world.js";
 
 useNativeSha256((d) => new Uint8Array(createHash("sha256").update(d).digest()));
 
-const CONFIG: Partial<PbftConfig> = {
-  batchSizeMax: 1,
-  checkpointIntervalSeqs: 4,
-  logWindowSeqs: 8,
-  requestTimeoutTicks: 40,
-  viewChangeTimeoutTicks: 30,
-  viewChangeTimeoutTicksMax: 240,
-  relayAfterTicks: 15,
-  statusIntervalTicks: 5,
-  retransmitAfterTicks: 5,
-  stateTransferIntervalTicks: 10,
-  timeSkewMaxMs: 2_000,
-};
+const CONFIG: Partial<PbftConfig> = SCENARIO_CONFIG;
 
 async function world(
   seed: number,
   byzantine: { node: number; behaviours: ByzantineBehaviour[] }[] = [],
 ): Promise<World> {
   return World.create({ seed, config: CONFIG, byzantine, machines: merkleStateMachines });
-}
-
-const all = (w: World) => w.nodes.map((n) => n.id);
-
-async function submitOps(w: World, count: number, to = all(w)): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const op = await w.makeOp();
-    ids.push(opIdOf(op));
-    await w.submit(op, to);
-  }
-  return ids;
-}
-
-async function runUntil(w: World, done: () => boolean, maxTicks: number): Promise<number> {
-  const start = w.tick;
-  while (!done()) {
-    if (w.tick - start > maxTicks)
-      throw new Error(`not done within ${maxTicks} ticks\n${w.summary()}\n${w.traceTail(60)}`);
-    await w.runTick();
-  }
-  return w.tick - start;
 }
 
 const allCertified = (w: World, ids: string[]) => () => ids.every((id) => w.checker.certifiedOps.has(id));

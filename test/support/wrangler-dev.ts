@@ -84,8 +84,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Every live descendant of `root`, from /proc (Linux; empty elsewhere). */
-function descendants(root: number): number[] {
+/** Every live descendant of `root` (children, grandchildren, …), from /proc (Linux; empty elsewhere). */
+export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   let entries: string[] = [];
   try {

@@ -27,6 +27,7 @@ import { dirBytes } from "./disk.js";
 import { diffSummaries, summarizeSnapshot, takeHeapSnapshot, type HeapSummary } from "./heap-snapshot.js";
 import { findWorkerInspector, listeningPorts, type WorkerInspector } from "./inspector.js";
 import { makeAgent, post, runLoad } from "./load.js";
+import { intFlag } from "../int-flag.js";
 import { memKiB, workerdPids } from "./proc-stats.js";
 import { waitVisible } from "./propagation.js";
 import { fmt } from "./stats.js";
@@ -55,13 +56,8 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const int = (name: keyof typeof flags, min: number, fallback?: number): number => {
-  const raw = flags[name];
-  if (raw === undefined && fallback !== undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-  return v;
-};
+const int = (name: keyof typeof flags, min: number, fallback?: number): number =>
+  intFlag(flags, name, min, fallback);
 const ROUNDS = int("rounds", 1);
 const OPS = int("ops", 1);
 const WARMUP = int("warmup", 0);

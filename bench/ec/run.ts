@@ -29,6 +29,7 @@ import { makeAgent, post, runLoad, type LoadResult } from "./load.js";
 import { PropagationProbe, waitVisible } from "./propagation.js";
 import { fmt, median, summarize } from "./stats.js";
 import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./workload.js";
+import { intFlag } from "../int-flag.js";
 import { cpuMs, memKiB, workerdPids } from "./proc-stats.js";
 import { dirBytes } from "./disk.js";
 import { resultsPath } from "../results-path.js";
@@ -96,11 +97,7 @@ const changedFlags = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((
   const o = OPTIONS[k] as { default?: string };
   return o.default !== undefined && flags[k] !== o.default;
 });
-const int = (name: keyof typeof flags, min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-  return v;
-};
+const int = (name: keyof typeof flags, min: number): number => intFlag(flags, name, min);
 const OPS = int("ops", 1);
 const ROUNDS = int("rounds", 1);
 const WARMUP = int("warmup", 0);

@@ -35,9 +35,8 @@ import { buildWorkload, makeClients, signedMarker, type BenchClient } from "./wo
 import {
   REPO_ROOT,
   installCleanup,
-  isInterrupted,
+  runScript,
   startWranglerDev,
-  stopAll,
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
 
@@ -439,12 +438,4 @@ async function main(): Promise<void> {
   log(`Written to ${flags.out}; heap snapshots in ${snapshotDir}`);
 }
 
-main()
-  .catch((e: unknown) => {
-    if (isInterrupted()) return;
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-  });
+runScript(main);

@@ -16,9 +16,8 @@ import { cpuMs, workerdPids } from "./proc-stats.js";
 import {
   REPO_ROOT,
   installCleanup,
-  isInterrupted,
+  runScript,
   startWranglerDev,
-  stopAll,
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
 
@@ -161,10 +160,4 @@ async function main(): Promise<void> {
   agent.destroy();
 }
 
-main()
-  .catch((e: unknown) => {
-    if (isInterrupted()) return;
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.exitCode = 1;
-  })
-  .finally(() => stopAll());
+runScript(main);

@@ -36,9 +36,9 @@ import { resultsPath } from "../results-path.js";
 import {
   REPO_ROOT,
   installCleanup,
+  runScript,
   isInterrupted,
   startWranglerDev,
-  stopAll,
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
 
@@ -508,12 +508,4 @@ async function main(): Promise<void> {
   probeAgent.destroy();
 }
 
-main()
-  .catch((e: unknown) => {
-    if (isInterrupted()) return;
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-  });
+runScript(main);

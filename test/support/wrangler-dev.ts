@@ -315,3 +315,17 @@ export function installCleanup(): void {
   process.on("SIGTERM", onSignal);
   process.on("exit", killAllSync);
 }
+
+/**
+ * Run a script's `main` (benchmarks): an error prints its stack and sets exit code 1, unless
+ * Ctrl-C / SIGTERM cut the work off; every wrangler dev it started is stopped in the end.
+ */
+export function runScript(main: () => Promise<void>): void {
+  main()
+    .catch((e: unknown) => {
+      if (isInterrupted()) return;
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exitCode = 1;
+    })
+    .finally(() => stopAll());
+}

@@ -156,21 +156,31 @@ export class Delivery {
     this.timersChecked = true;
   }
 
-  /** Run every task that is due; re-arm; set the alarm to the earliest deadline. Idempotent. */
+  /**
+   * Run every task that is due; re-arm; set the alarm to the earliest deadline. Idempotent. A task
+   * that throws is logged and retried later by this same alarm; the others still run, and the
+   * handler itself never throws (a thrown alarm would leave the retry to the platform's backoff).
+   */
   async alarm(me: string, apply: ApplyEntries): Promise<void> {
     const periods = periodsOf(this.env);
     const start = Date.now();
     const due = dueTasks(withPeriodic(this.book.deadlines(), start, periods), start);
     const more: Task[] = [];
+    const failed: Task[] = [];
     for (const t of due) {
       if (t === "drain") this.drainScheduled = false;
-      if (await this.run(t, me, apply)) more.push(t);
+      try {
+        if (await this.run(t, me, apply)) more.push(t);
+      } catch (e) {
+        failed.push(t);
+        console.error({ event: "alarm_task_failed", replica: me, task: t, error: String(e) });
+      }
     }
     const now = Date.now();
+    if (due.includes("drain") && !failed.includes("drain") && this.store.ownHead() > this.sentPos())
+      more.push("drain");
     // re-read: a write during the awaits may have set a drain deadline
-    const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods);
-    if (due.includes("drain") && this.store.ownHead() > this.sentPos()) more.push("drain");
-    for (const t of more) d[t] = now;
+    const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods, more, failed);
     this.book.putDeadlines(d);
     await this.ctx.storage.setAlarm(nextAlarm(d)!);
     this.timersChecked = true;

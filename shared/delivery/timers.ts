@@ -31,13 +31,30 @@ export function nextAlarm(d: Deadlines): number | null {
   return min;
 }
 
-/** Deadlines after running `ran` at `nowMs`: drain cleared (writes set it), periodic ones re-armed. */
-export function afterRun(d: Deadlines, ran: readonly Task[], nowMs: number, p: Periods): Deadlines {
+/** A task that threw (a queue refusing sends, a peer down) is tried again this long after, ms. */
+export const retryDelayMs = (p: Periods): number => Math.min(1_000, p.antiEntropy);
+
+/**
+ * Deadlines after running `ran` at `nowMs`: drain cleared (writes set it), periodic ones re-armed;
+ * `more` (stopped at a bound) is due again at once; `failed` (threw) again after `retryDelayMs`,
+ * never at once, so a refusing queue can't spin the alarm, and a failure never leaves a task with
+ * no deadline (the alarm, not the platform's retry of a thrown handler, brings it back).
+ */
+export function afterRun(
+  d: Deadlines,
+  ran: readonly Task[],
+  nowMs: number,
+  p: Periods,
+  more: readonly Task[] = [],
+  failed: readonly Task[] = [],
+): Deadlines {
   const out: Deadlines = { ...d };
   for (const t of ran) {
     if (t === "drain") delete out.drain;
     else out[t] = nowMs + p[t];
   }
+  for (const t of more) out[t] = nowMs;
+  for (const t of failed) out[t] = nowMs + retryDelayMs(p);
   return out;
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { EMPTY_CURSOR, handle, isHandled } from "../../shared/delivery/origin-cursor.js";
 import { gcBounds } from "../../shared/delivery/op-gc.js";
 import { deliveredThrough, resendPlan } from "../../shared/delivery/resend.js";
-import { afterRun, dueTasks, nextAlarm, periodsFrom, withPeriodic } from "../../shared/delivery/timers.js";
+import { afterRun, dueTasks, nextAlarm, periodsFrom, retryDelayMs, withPeriodic } from "../../shared/delivery/timers.js";
 
 describe("origin cursor", () => {
   it("advances over contiguous positions, keeps the rest as ranges above", () => {
@@ -110,5 +110,14 @@ describe("alarm deadlines", () => {
     const after = afterRun(d, ["drain", "antiEntropy"], 1000, p);
     expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000 });
     expect(nextAlarm(after)).toBe(2000);
+  });
+
+  it("a task stopped at a bound is due at once; a task that threw is retried later, never dropped", () => {
+    const d = withPeriodic({ drain: 50 }, 0, p);
+    const after = afterRun(d, ["drain", "antiEntropy"], 1000, p, ["antiEntropy"], ["drain"]);
+    expect(after.antiEntropy).toBe(1000);
+    expect(after.drain).toBe(1000 + retryDelayMs(p));
+    expect(retryDelayMs(p)).toBeGreaterThan(0);
+    expect(retryDelayMs(periodsFrom(10))).toBe(10);
   });
 });

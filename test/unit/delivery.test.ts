@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest";
 import { EMPTY_CURSOR, handle, isHandled } from "../../shared/delivery/origin-cursor.js";
 import { gcBounds } from "../../shared/delivery/op-gc.js";
 import { deliveredThrough, resendPlan } from "../../shared/delivery/resend.js";
-import { afterRun, dueTasks, nextAlarm, periodsFrom, retryDelayMs, withPeriodic } from "../../shared/delivery/timers.js";
+import {
+  afterRun,
+  dueTasks,
+  nextAlarm,
+  periodsFrom,
+  retryDelayMs,
+  withPeriodic,
+} from "../../shared/delivery/timers.js";
 
 describe("origin cursor", () => {
   it("advances over contiguous positions, keeps the rest as ranges above", () => {

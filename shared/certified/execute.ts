@@ -9,11 +9,8 @@ import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { recordStateHash, stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
 
-/** Per-key records of the certified state. Synchronous: DO SQLite and Maps both are. */
-export interface RecordStore {
-  get(key: string): KeyRecord | undefined;
-  set(key: string, rec: KeyRecord): void;
-}
+import type { RecordStore } from "./record-store.js";
+export type { RecordStore };
 
 export interface OpsExecution {
   /** One result per op, in op order. */

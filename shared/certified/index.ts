@@ -2,6 +2,7 @@
 export * from "./types.js";
 export * from "./hashing.js";
 export * from "./node-store.js";
+export * from "./record-store.js";
 export * from "./merkle-map.js";
 export * from "./results.js";
 export * from "./proofs.js";

@@ -42,6 +42,16 @@ export interface NodeStore {
   add(node: MerkleNode): NodeId;
   /** Forget a node that is no longer referenced. */
   remove(id: NodeId): void;
+  /**
+   * A node that is not part of the state from `version` on, but may still be part of an older
+   * state someone retained (a stable checkpoint that peers fetch chunks of): it stays readable
+   * until `collect` passes `version`. Versions are batch seqs and never decrease.
+   */
+  retire(id: NodeId, version: number): void;
+  /** Remove every node retired at a version ≤ `through`; returns how many were removed. */
+  collect(through: number): number;
+  /** Nodes retired and not collected yet. */
+  readonly retiredCount: number;
   /** The root's id (0: the empty tree). Persisted with the nodes. */
   getRoot(): NodeId;
   setRoot(id: NodeId): void;
@@ -72,12 +82,16 @@ export class MemoryNodeStore implements NodeStore {
   private b = new Int32Array(1024);
   private hashes = new Uint8Array(1024 * 32);
   private next: NodeId = 1; // slot 0 is the empty subtree
-  private readonly free: NodeId[] = [];
+  private free: NodeId[] = [];
   private leafBytes = new Uint8Array(1024 * 64); // keyHash ‖ valueHash per leaf slot
   private leafNext = 0;
-  private readonly leafFree: number[] = [];
+  private leafFree: number[] = [];
   private root: NodeId = EMPTY_NODE;
   private count = 0;
+  /** Retired node ids and their versions, in retirement order (versions never decrease). */
+  private retiredIds: number[] = [];
+  private retiredAt: number[] = [];
+  private retiredHead = 0;
 
   get(id: NodeId): MerkleNode | undefined {
     if (id <= 0 || id >= this.next) return undefined;
@@ -127,6 +141,54 @@ export class MemoryNodeStore implements NodeStore {
     this.kinds[id] = FREE;
     this.free.push(id);
     this.count--;
+  }
+
+  retire(id: NodeId, version: number): void {
+    if (id <= 0 || id >= this.next || this.kinds[id] === FREE)
+      throw new Error(`merkle store: retire of absent node ${id}`);
+    const n = this.retiredAt.length;
+    if (n > this.retiredHead && this.retiredAt[n - 1]! > version)
+      throw new Error("merkle store: retire at a version older than the last one");
+    this.retiredIds.push(id);
+    this.retiredAt.push(version);
+  }
+
+  collect(through: number): number {
+    let removed = 0;
+    while (this.retiredHead < this.retiredAt.length && this.retiredAt[this.retiredHead]! <= through) {
+      this.remove(this.retiredIds[this.retiredHead]!);
+      this.retiredHead++;
+      removed++;
+    }
+    if (this.retiredHead > 1024 && this.retiredHead * 2 > this.retiredAt.length) {
+      this.retiredIds = this.retiredIds.slice(this.retiredHead);
+      this.retiredAt = this.retiredAt.slice(this.retiredHead);
+      this.retiredHead = 0;
+    }
+    return removed;
+  }
+
+  get retiredCount(): number {
+    return this.retiredAt.length - this.retiredHead;
+  }
+
+  /** An independent copy (the simulator's "disk" at a durable point). */
+  clone(): MemoryNodeStore {
+    const c = new MemoryNodeStore();
+    c.kinds = this.kinds.slice();
+    c.a = this.a.slice();
+    c.b = this.b.slice();
+    c.hashes = this.hashes.slice();
+    c.next = this.next;
+    c.free = this.free.slice();
+    c.leafBytes = this.leafBytes.slice();
+    c.leafNext = this.leafNext;
+    c.leafFree = this.leafFree.slice();
+    c.root = this.root;
+    c.count = this.count;
+    c.retiredIds = this.retiredIds.slice(this.retiredHead);
+    c.retiredAt = this.retiredAt.slice(this.retiredHead);
+    return c;
   }
 
   copyHash(id: NodeId, out: Uint8Array, offset: number): void {

@@ -9,6 +9,8 @@ import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { recordStateHash, stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
 
+import { keyProblem } from "../kv-key.js";
+import { EXECUTED_TYPE } from "./executed.js";
 import type { RecordStore } from "./record-store.js";
 export type { RecordStore };
 
@@ -59,7 +61,8 @@ export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExe
 export const INVALID_OP = "invalid_op";
 
 function valueOfKey(store: RecordStore, op: SignedOp): Json {
-  if (typeof op?.key !== "string") return null;
+  // Not a user key (e.g. a reserved key of the executed-ids records): it has no user value.
+  if (typeof op?.key !== "string" || keyProblem(op.key) !== null) return null;
   return valueOf(store.get(op.key));
 }
 
@@ -69,7 +72,8 @@ function valueOfKey(store: RecordStore, op: SignedOp): Json {
  */
 export const stateValueOf = (rec: KeyRecord): StateValue => ({
   type: rec.type,
-  value: valueOf(rec),
+  // an executed-ids record (executed.ts) has no user-visible value; its state hash is what counts
+  value: (rec.type as string) === EXECUTED_TYPE ? null : valueOf(rec),
   stateHash: recordStateHash(rec.state),
 });
 

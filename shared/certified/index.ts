@@ -6,7 +6,6 @@ export * from "./record-store.js";
 export * from "./merkle-map.js";
 export * from "./results.js";
 export * from "./proofs.js";
-export * from "./snapshot.js";
 export * from "./execute.js";
 export * from "./state-machine.js";
 export * from "./certificate.js";

@@ -27,6 +27,12 @@ export class AuthMap {
   /** Tree hashes (leaf + inner) computed so far: instrumentation for benchmarks and tests. */
   hashCount = 0;
 
+  /**
+   * Not null: the version (batch seq) being written. A replaced node is then retired at it
+   * (`NodeStore.retire`) rather than removed, so older states stay readable until collected.
+   */
+  retireAt: number | null = null;
+
   constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
 
   /**
@@ -278,8 +284,59 @@ export class AuthMap {
    * freed id, and "same id" is how a parent learns its child did not change.
    */
   private replace(old: NodeId, next: NodeId): NodeId {
-    this.store.remove(old);
+    if (this.retireAt === null) this.store.remove(old);
+    else this.store.retire(old, this.retireAt);
     return next;
+  }
+
+  // --- subtrees by path, for chunked state transfer ------------------------------------------
+  // A path is a string of "0"/"1": the first bits of the key hashes below it. The tree is
+  // canonical, so a path names the same subtree (the same hash) in every tree with the same keys
+  // below it, whatever else differs.
+
+  /** The subtree at `path` under the tree rooted at `root` (default: the current root). */
+  subtreeAt(path: string, root: NodeId = this.store.getRoot()): NodeId {
+    let id = root;
+    for (let depth = 0; depth < path.length; depth++) {
+      if (id === EMPTY_NODE) return EMPTY_NODE;
+      const n = this.node(id);
+      // A leaf higher up is the whole subtree of every path below it that its key hash follows.
+      if (n.kind === "leaf") return hasPrefix(n.keyHash, path) ? id : EMPTY_NODE;
+      id = path.charCodeAt(depth) === 48 ? n.left : n.right;
+    }
+    return id;
+  }
+
+  /** The hash of the subtree at `path` (the empty hash where there is none). */
+  hashAt(path: string, root?: NodeId): Uint8Array {
+    return this.hashOf(this.subtreeAt(path, root));
+  }
+
+  /** A subtree's two child hashes, or null for a leaf or the empty subtree. */
+  childHashes(id: NodeId): [Uint8Array, Uint8Array] | null {
+    if (id === EMPTY_NODE) return null;
+    const n = this.node(id);
+    return n.kind === "leaf" ? null : [this.hashOf(n.left), this.hashOf(n.right)];
+  }
+
+  /** The leaves under a subtree (key and value hashes, copied), or null if there are more than `max`. */
+  leavesUnder(id: NodeId, max: number): HashedEntry[] | null {
+    const out: HashedEntry[] = [];
+    const stack: NodeId[] = [id];
+    while (stack.length > 0) {
+      const cur = stack.pop()!;
+      if (cur === EMPTY_NODE) continue;
+      const n = this.node(cur);
+      if (n.kind === "leaf") {
+        if (out.length === max) return null;
+        out.push({ keyHash: n.keyHash.slice(), valueHash: n.valueHash.slice() });
+      } else stack.push(n.right, n.left);
+    }
+    return out;
+  }
+
+  nodeHash(id: NodeId): Uint8Array {
+    return this.hashOf(id);
   }
 
   private isLeaf(id: NodeId): boolean {
@@ -312,6 +369,28 @@ export class AuthMap {
     const right = this.buildRange(p, i, hi, depth + 1);
     return this.addInner(left, right);
   }
+}
+
+/** Does `keyHash` start with the bits of `path`? */
+export function hasPrefix(keyHash: Uint8Array, path: string): boolean {
+  for (let i = 0; i < path.length; i++)
+    if (bitAt(keyHash, i) !== (path.charCodeAt(i) === 49 ? 1 : 0)) return false;
+  return true;
+}
+
+/**
+ * The hash of the canonical subtree at `depth` holding exactly `entries` (distinct keys that share
+ * their first `depth` bits): what a tree with those keys below that position has there. Pure;
+ * reorders `entries`. Throws on duplicate keys.
+ */
+export function subtreeHashOf(entries: HashedEntry[], depth: number): Uint8Array {
+  if (entries.length === 0) return EMPTY_HASH;
+  if (entries.length === 1) return leafHash(entries[0]!.keyHash, entries[0]!.valueHash);
+  if (depth >= TREE_DEPTH) throw new Error("subtreeHashOf: duplicate key");
+  const left: HashedEntry[] = [];
+  const right: HashedEntry[] = [];
+  for (const e of entries) (bitAt(e.keyHash, depth) === 0 ? left : right).push(e);
+  return innerHash(subtreeHashOf(left, depth + 1), subtreeHashOf(right, depth + 1));
 }
 
 // The 0x01 ‖ left ‖ right input of an inner hash (hashing.ts), filled in place. Safe to share:

@@ -1,25 +1,48 @@
 /**
- * The certified state machine the PBFT nodes run: executes committed batches in sequence order and
- * commits to the result with a state root (sparse Merkle tree over every key) and a results root
- * (Merkle tree over the batch's results). Deterministic: the same batches in the same order give
- * the same roots on every node and every replica.
+ * The certified state machine the PBFT nodes (and the edge replicas' certified state) run: executes
+ * committed batches in sequence order over records and tree nodes kept in stores, and commits to
+ * the result with a state root (sparse Merkle tree over every key, executed-ids records included)
+ * and a results root (Merkle tree over the batch's results). Deterministic: the same batches in the
+ * same order give the same roots on every node and every replica. Memory does not grow with keys:
+ * everything per key is in the stores (SQLite in a Durable Object), only bounded caches are here.
+ *
+ * State transfer (docs/architecture.md, "Checkpoints and state transfer"): a checkpoint is named by
+ * its root; a lagging node fetches the subtrees it lacks in chunks, each checked against the hash
+ * its parent committed to, and adopts them at once when all are in.
  */
+import { bytesEqual, toHex } from "../bytes.js";
+import { canonicalJson } from "../canonical.js";
+import { isTypeName, type TypeName } from "../datatypes/index.js";
+import { sha256 } from "../hash.js";
+import { keyProblem } from "../kv-key.js";
 import type { KeyRecord } from "../materialize.js";
 import type { SignedOp } from "../ops.js";
+import {
+  EMPTY_ENTRY,
+  EXECUTED_TYPE,
+  entryAdd,
+  entryHas,
+  executedKey,
+  isExecutedEntry,
+  isExecutedKey,
+  type ExecutedEntry,
+} from "./executed.js";
 import { executeOps, recordValueBytes, stateValueOf, type RecordStore } from "./execute.js";
-import { sha256 } from "../hash.js";
-import { keyHashOf } from "./hashing.js";
-import { AuthMap, type HashedEntry } from "./merkle-map.js";
-import type { NodeStore } from "./node-store.js";
+import { EMPTY_HASH, digestBytes, innerHash, isDigestHex, keyHashOf } from "./hashing.js";
+import { AuthMap, hasPrefix, subtreeHashOf, type HashedEntry } from "./merkle-map.js";
+import { EMPTY_NODE, MemoryNodeStore, type NodeStore } from "./node-store.js";
 import type { StateProof, StateValue } from "./proofs.js";
+import { MemoryRecordStore, type VersionedRecordStore } from "./record-store.js";
 import { buildResultsTree } from "./results.js";
-import { decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type {
   BatchExecution,
   CertifiedStateMachine,
+  ChunkCheck,
+  ChunkLimits,
+  ChunkRecord,
   Digest,
-  StateMachineFactory,
-  StateSnapshot,
+  StateChunk,
+  StateHandle,
 } from "./types.js";
 
 /** A key's certified value with the proof that goes with it against the current state root. */
@@ -30,29 +53,70 @@ export interface KeyProof {
   proof: StateProof;
 }
 
-const KEY_HASH_CACHE_MAX = 65_536;
+/** Where the certified state lives. */
+export interface CertifiedStores {
+  records: VersionedRecordStore;
+  nodes: NodeStore;
+}
+
+export const memoryStores = (): { records: MemoryRecordStore; nodes: MemoryNodeStore } => ({
+  records: new MemoryRecordStore(),
+  nodes: new MemoryNodeStore(),
+});
+
+const KEY_HASH_CACHE_MAX = 8192;
+/** The deepest path a chunk can name: one bit per level of a SHA-256 key hash. */
+const PATH_MAX = 256;
+const PATH_RE = /^[01]*$/;
+
+/** An executed-ids record as the record store keeps it (not a data type: see executed.ts). */
+const executedRecord = (e: ExecutedEntry): KeyRecord => ({ type: EXECUTED_TYPE as TypeName, state: e });
 
 export class MerkleStateMachine implements CertifiedStateMachine {
-  private readonly records: Map<string, KeyRecord>;
-  private readonly map: AuthMap;
+  readonly map: AuthMap;
 
-  /** Start empty, or from a snapshot (validated; throws if malformed). `store` must be empty. */
-  constructor(snapshot?: StateSnapshot, store?: NodeStore) {
-    this.records = snapshot === undefined ? new Map() : decodeSnapshot(snapshot);
-    this.map = buildStateMap(this.records, store);
+  /** Continue from whatever the stores hold (empty stores: the empty state). */
+  constructor(readonly stores: CertifiedStores = memoryStores()) {
+    this.map = new AuthMap(stores.nodes);
   }
 
-  execute(ops: readonly SignedOp[]): BatchExecution {
-    const records = this.records;
-    const store: RecordStore = { get: (k) => records.get(k), set: (k, r) => void records.set(k, r) };
+  execute(proposed: readonly SignedOp[], version: number): BatchExecution {
+    // Dedupe by op id: ops executed in earlier batches (any view, any node) and repeats within the batch.
+    const entries = new Map<string, ExecutedEntry>();
+    const ops: SignedOp[] = [];
+    for (const op of proposed) {
+      const e = entries.get(op.client) ?? this.executedEntry(op.client);
+      if (entryHas(e, op.seq)) continue;
+      entries.set(op.client, entryAdd(e, op.seq));
+      ops.push(op);
+    }
+    const records = this.stores.records;
+    const overlay = new Map<string, KeyRecord>();
+    const store: RecordStore = {
+      get: (k) => overlay.get(k) ?? records.get(k),
+      set: (k, r) => void overlay.set(k, r),
+    };
     const { results, changed } = executeOps(store, ops);
+    for (const [client, e] of entries) changed.set(executedKey(client), executedRecord(e));
     // One tree update per batch over the changed keys (not per op): each node on their paths is
-    // rehashed once.
-    const entries: HashedEntry[] = [];
-    for (const [key, rec] of changed)
-      entries.push({ keyHash: this.keyHashOf(key), valueHash: sha256(recordValueBytes(rec)) });
-    this.map.setManyHashed(entries);
-    return { results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
+    // rehashed once; replaced nodes and records stay readable for older versions until collected.
+    const hashed: HashedEntry[] = [];
+    for (const [key, rec] of changed) {
+      records.setAt(key, rec, version);
+      hashed.push({ keyHash: this.keyHashOf(key), valueHash: sha256(recordValueBytes(rec)) });
+    }
+    this.map.retireAt = version;
+    this.map.setManyHashed(hashed);
+    return { ops, results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
+  }
+
+  hasExecuted(op: Pick<SignedOp, "client" | "seq">): boolean {
+    return entryHas(this.executedEntry(op.client), op.seq);
+  }
+
+  private executedEntry(client: string): ExecutedEntry {
+    const rec = this.stores.records.get(executedKey(client));
+    return rec ? (rec.state as ExecutedEntry) : EMPTY_ENTRY;
   }
 
   /** Key hashes of recently changed keys (bounded, oldest out): a hot key is hashed once. */
@@ -72,22 +136,28 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     return this.map.root();
   }
 
-  snapshot(): StateSnapshot {
-    return encodeSnapshot(this.records);
+  handle(): StateHandle {
+    return { root: this.map.root(), node: this.stores.nodes.getRoot() };
   }
 
-  /** A key's record (read-only: don't mutate it). */
+  collect(through: number): void {
+    this.stores.nodes.collect(through);
+    this.stores.records.collect(through);
+  }
+
+  /** A user key's record (read-only: don't mutate it). */
   get(key: string): KeyRecord | undefined {
-    return this.records.get(key);
+    return isExecutedKey(key) ? undefined : this.stores.records.get(key);
   }
 
+  /** Number of records (user keys and one executed-ids record per client). */
   get size(): number {
-    return this.records.size;
+    return this.stores.records.size;
   }
 
   /** The key's certified `{type, value, stateHash}` (or null) with its proof against `stateRoot()`. */
   proveKey(key: string): KeyProof {
-    const rec = this.records.get(key);
+    const rec = this.get(key);
     return { key, value: rec ? stateValueOf(rec) : null, proof: this.map.prove(key) };
   }
 
@@ -95,25 +165,114 @@ export class MerkleStateMachine implements CertifiedStateMachine {
   get hashCount(): number {
     return this.map.hashCount;
   }
+
+  // --- state transfer ------------------------------------------------------------------------
+
+  serveChunk(h: StateHandle, version: number, path: string, limits: ChunkLimits): StateChunk {
+    const id = this.map.subtreeAt(path, h.node);
+    if (id === EMPTY_NODE) return { records: [] };
+    const kids = this.map.childHashes(id);
+    const split = (): StateChunk => ({ split: [toHex(kids![0]), toHex(kids![1])] });
+    const leaves = this.map.leavesUnder(id, Math.max(1, limits.records));
+    if (leaves === null) return split();
+    const out: ChunkRecord[] = [];
+    let bytes = 0;
+    for (const leaf of leaves) {
+      const key = this.stores.records.keyOf(leaf.keyHash);
+      const rec = key === undefined ? undefined : this.stores.records.getAt(key, version);
+      if (key === undefined || rec === undefined) throw new Error("state machine: a leaf without its record");
+      const item: ChunkRecord = [key, rec.type, rec.state as ChunkRecord[2]];
+      bytes += canonicalJson(item).length;
+      if (bytes > limits.bytes && kids) return split();
+      out.push(item);
+    }
+    return { records: out };
+  }
+
+  hashAt(path: string): Digest {
+    return toHex(this.map.hashAt(path));
+  }
+
+  checkChunk(path: string, expected: Digest, chunk: StateChunk): ChunkCheck {
+    if (!PATH_RE.test(path) || path.length > PATH_MAX || !isDigestHex(expected))
+      return { ok: false, reason: "bad_path" };
+    const want = digestBytes(expected);
+    if (bytesEqual(want, EMPTY_HASH)) return { ok: false, reason: "empty_subtree" };
+    if ("split" in chunk) {
+      const [l, r] = chunk.split;
+      if (path.length >= PATH_MAX || !isDigestHex(l) || !isDigestHex(r))
+        return { ok: false, reason: "bad_split" };
+      if (!bytesEqual(innerHash(digestBytes(l), digestBytes(r)), want))
+        return { ok: false, reason: "split_hash" };
+      const children: [string, Digest][] = [];
+      if (!bytesEqual(digestBytes(l), EMPTY_HASH)) children.push([path + "0", l]);
+      if (!bytesEqual(digestBytes(r), EMPTY_HASH)) children.push([path + "1", r]);
+      return { ok: true, children };
+    }
+    const seen = new Set<string>();
+    const entries: HashedEntry[] = [];
+    for (const item of chunk.records) {
+      const rec = chunkRecord(item);
+      if (rec === null || seen.has(item[0])) return { ok: false, reason: "bad_record" };
+      seen.add(item[0]);
+      const keyHash = keyHashOf(item[0]);
+      if (!hasPrefix(keyHash, path)) return { ok: false, reason: "record_off_path" };
+      let valueHash: Uint8Array;
+      try {
+        valueHash = sha256(recordValueBytes(rec));
+      } catch {
+        return { ok: false, reason: "bad_record" };
+      }
+      entries.push({ keyHash, valueHash });
+    }
+    if (!bytesEqual(subtreeHashOf(entries, path.length), want)) return { ok: false, reason: "records_hash" };
+    return { ok: true, records: chunk.records };
+  }
+
+  adopt(staged: readonly [string, ChunkRecord[]][], version: number): Digest | null {
+    const records = this.stores.records;
+    const changes: { key: string; rec: KeyRecord; entry: HashedEntry }[] = [];
+    for (const [path, items] of staged) {
+      const incoming = new Map<string, Uint8Array>();
+      for (const item of items) {
+        const rec = chunkRecord(item)!; // checked by checkChunk
+        const keyHash = keyHashOf(item[0]);
+        const valueHash = sha256(recordValueBytes(rec));
+        incoming.set(toHex(keyHash), valueHash);
+        changes.push({ key: item[0], rec, entry: { keyHash, valueHash } });
+      }
+      const local = this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER)!;
+      // a key the checkpoint lacks: this state is not a prefix of the checkpoint's log
+      for (const l of local) if (!incoming.has(toHex(l.keyHash))) return null;
+    }
+    const hashed: HashedEntry[] = [];
+    for (const c of changes) {
+      // unchanged since this node's state: nothing to write
+      if (bytesEqual(this.map.valueHashOf(c.key) ?? EMPTY_HASH, c.entry.valueHash)) continue;
+      records.setAt(c.key, c.rec, version);
+      hashed.push(c.entry);
+    }
+    this.map.retireAt = version;
+    this.map.setManyHashed(hashed);
+    return this.map.root();
+  }
 }
 
-/** The factory the PBFT core is given. */
-export const merkleStateMachines: StateMachineFactory = {
-  create: (snapshot?: StateSnapshot) => new MerkleStateMachine(snapshot),
-};
+/** A chunk's record as a `KeyRecord`, or null if malformed (the hash check comes after). */
+function chunkRecord(item: unknown): KeyRecord | null {
+  if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== "string" || typeof item[1] !== "string")
+    return null;
+  const [key, type, state] = item as [string, string, unknown];
+  if (isExecutedKey(key))
+    return type === EXECUTED_TYPE && isExecutedEntry(state) ? executedRecord(state) : null;
+  if (keyProblem(key) !== null || !isTypeName(type)) return null;
+  return { type, state };
+}
 
 /** Build the state tree over a set of records (a bulk build: 2n − 1 tree hashes). */
 export function buildStateMap(records: Iterable<readonly [string, KeyRecord]>, store?: NodeStore): AuthMap {
   function* entries(): Iterable<readonly [string, Uint8Array]> {
     for (const [k, r] of records) yield [k, recordValueBytes(r)];
   }
-  return AuthMap.fromEntries(entries(), store);
+  return AuthMap.fromEntries(entries(), store ?? new MemoryNodeStore());
 }
-
-/**
- * The state root of any set of certified records, from scratch. A replica calls this (or keeps an
- * `AuthMap` updated with `recordValueBytes`) to compare its certified state with a certificate's
- * `stateRoot`: it is the same hashing code the PBFT nodes run.
- */
-export const computeStateRoot = (records: Iterable<readonly [string, KeyRecord]>): Digest =>
-  buildStateMap(records).root();

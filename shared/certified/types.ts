@@ -20,6 +20,8 @@ export interface OpResult {
 }
 
 export interface BatchExecution {
+  /** The ops executed, in order: the proposed ones minus those executed before (dedupe by op id). */
+  ops: SignedOp[];
   results: OpResult[];
   /** Merkle root of the whole certified key → value state after the batch. */
   stateRoot: Digest;
@@ -27,19 +29,63 @@ export interface BatchExecution {
   resultsRoot: Digest;
 }
 
-/** A serialisable copy of the certified state: what checkpoints digest and state transfer ships. */
-export type StateSnapshot = Json;
-
-/** Deterministic: the same batches in the same order give the same roots everywhere. */
-export interface CertifiedStateMachine {
-  /** Execute one committed batch, ops in order. The caller has already removed ops executed before. */
-  execute(ops: readonly SignedOp[]): BatchExecution;
-  stateRoot(): Digest;
-  snapshot(): StateSnapshot;
+/** A state the machine keeps readable for peers (a checkpoint's): its root, and where it is stored. */
+export interface StateHandle {
+  root: Digest;
+  /** The root's id in the node store (0: the empty state). */
+  node: number;
 }
 
-export interface StateMachineFactory {
-  create(snapshot?: StateSnapshot): CertifiedStateMachine;
+/** One record of the state as chunks carry it: `[key, type, state]`. */
+export type ChunkRecord = [key: string, type: string, state: Json];
+
+/**
+ * A chunk of a checkpoint's state, for the subtree at a path: its two children's hashes (too big to
+ * send whole) or every record below it. Verified against the subtree's hash before it is used.
+ */
+export type StateChunk = { split: [Digest, Digest] } | { records: ChunkRecord[] };
+
+export interface ChunkLimits {
+  /** Records per chunk (a subtree with more is split). */
+  records: number;
+  /** Canonical JSON bytes of the records per chunk (one record alone may exceed it). */
+  bytes: number;
+}
+
+/** What checking a chunk against the hash expected at its path gives. */
+export type ChunkCheck =
+  | { ok: false; reason: string }
+  /** Split: the child paths still to fetch, with their hashes (empty subtrees left out). */
+  | { ok: true; children: [path: string, hash: Digest][] }
+  | { ok: true; records: ChunkRecord[] };
+
+/**
+ * Deterministic: the same batches in the same order give the same roots everywhere. The state
+ * lives in stores (memory, or a Durable Object's SQLite) and is versioned by batch seq: a state
+ * named by `handle()` at version v stays readable (for peers' chunk requests) until `collect(v')`
+ * with v' ≥ the version that replaced it.
+ */
+export interface CertifiedStateMachine {
+  /** Execute one committed batch at `version` (its seq), ops in order; drops ops executed before. */
+  execute(proposed: readonly SignedOp[], version: number): BatchExecution;
+  hasExecuted(op: Pick<SignedOp, "client" | "seq">): boolean;
+  stateRoot(): Digest;
+  /** Name the current state (to serve it later as a checkpoint's). */
+  handle(): StateHandle;
+  /** Free what only states replaced at versions ≤ `through` still used. */
+  collect(through: number): void;
+  /** A chunk of the state `h` (at `version`) for the subtree at `path`. */
+  serveChunk(h: StateHandle, version: number, path: string, limits: ChunkLimits): StateChunk;
+  /** The current state's subtree hash at `path` (to reuse what this node already has). */
+  hashAt(path: string): Digest;
+  /** Check a peer's chunk for `path` against the hash expected there. Pure; never throws. */
+  checkChunk(path: string, expected: Digest, chunk: StateChunk): ChunkCheck;
+  /**
+   * Replace the subtrees at the staged paths with the staged records, at `version`; the root
+   * after. Refuses (null, nothing changed) if the current state has a key under a staged path
+   * that the staged records lack (this node's state is not a prefix of the checkpoint's).
+   */
+  adopt(staged: readonly [path: string, records: ChunkRecord[]][], version: number): Digest | null;
 }
 
 /** What every node signs after executing sequence `seq` (docs/architecture.md). */

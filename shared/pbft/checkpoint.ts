@@ -1,9 +1,9 @@
 /** Checkpoints, stable checkpoints (2f+1 matching), watermarks and log garbage collection. */
 import { quorum } from "./config.js";
-import { assert, broadcast, drop, execKey, markDirty, slotKey, STABLE_KEY, type Ctx } from "./context.js";
-import { checkpointDigest, type CheckpointState } from "./digest.js";
+import { assert, broadcast, ckptKey, drop, markDirty, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import type { CheckpointMsg, Envelope } from "./messages.js";
-import type { CheckpointEntry, ReplicaState } from "./state.js";
+import type { CheckpointEntry, OwnCheckpoint, ReplicaState } from "./state.js";
 import { count } from "./stats.js";
 import { maybePropose } from "./normal-case.js";
 
@@ -13,21 +13,22 @@ function entryFor(s: ReplicaState, seq: number): CheckpointEntry {
   return e;
 }
 
-/** After executing a checkpoint seq: snapshot, digest, broadcast CHECKPOINT. */
+/** After executing a checkpoint seq: name the state, digest, broadcast CHECKPOINT. */
 export function takeCheckpoint(ctx: Ctx): void {
   const s = ctx.s;
-  const state: CheckpointState = {
+  const handle = s.sm.handle();
+  const header: CheckpointHeader = {
     seq: s.lastExecuted,
     logRoot: s.logRoot,
     opCount: s.opCount,
     time: s.lastTime,
-    executed: s.executed.toJson(),
-    sm: s.sm.snapshot(),
+    stateRoot: handle.root,
   };
-  const digest = checkpointDigest(state, s.sm.stateRoot());
-  entryFor(s, state.seq).mine = { digest, state };
-  broadcast(ctx, { type: "checkpoint", seq: state.seq, digest });
-  tryStable(ctx, state.seq);
+  const digest = checkpointDigest(header);
+  entryFor(s, header.seq).mine = { digest, header, handle };
+  markDirty(s, ckptKey(header.seq));
+  broadcast(ctx, { type: "checkpoint", seq: header.seq, digest });
+  tryStable(ctx, header.seq);
 }
 
 export function onCheckpoint(ctx: Ctx, env: Envelope<CheckpointMsg>): void {
@@ -90,32 +91,39 @@ export function tryStable(ctx: Ctx, seq: number): void {
     // crashes a node; the disagreement is counted loudly and this node keeps its own state.
     if (e.mine.digest !== digest) return drop(ctx, "checkpoint_quorum_disagrees");
     votes.sort((a, b) => a.from - b.from);
-    makeStable(ctx, seq, digest, votes.slice(0, quorum(s.f)), e.mine.state);
+    makeStable(ctx, seq, digest, votes.slice(0, quorum(s.f)), e.mine);
     return;
   }
 }
 
-/** Advance the low watermark: the proof and state become the base; everything at or below is collected. */
+/**
+ * Advance the low watermark: the proof and state become the base; everything at or below is
+ * collected, tree nodes and records only older states used included.
+ */
 export function makeStable(
   ctx: Ctx,
   seq: number,
   digest: string,
   proof: Envelope<CheckpointMsg>[],
-  state: CheckpointState,
+  mine: OwnCheckpoint,
 ): void {
   const s = ctx.s;
   assert(seq > s.stable.seq && seq <= s.lastExecuted, "stable checkpoint beyond execution");
   s.stable = { seq, digest, proof };
-  s.stableState = state;
+  s.stableHeader = mine.header;
+  s.stableHandle = mine.handle;
   markDirty(s, STABLE_KEY);
+  s.sm.collect(seq);
   for (const q of s.slots.keys())
     if (q <= seq) {
       s.slots.delete(q);
       markDirty(s, slotKey(q));
     }
-  for (const q of s.checkpoints.keys()) if (q <= seq) s.checkpoints.delete(q);
-  // Uncertified batches now below the log are kept durably until their certificate forms.
-  for (const q of s.uncertified.keys()) if (q <= seq) markDirty(s, execKey(q));
+  for (const q of s.checkpoints.keys())
+    if (q <= seq) {
+      s.checkpoints.delete(q);
+      markDirty(s, ckptKey(q));
+    }
   count(s.stats, "checkpoint.stable");
   if (s.nextSeq <= seq) s.nextSeq = seq + 1;
   maybePropose(ctx, false);

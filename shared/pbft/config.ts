@@ -56,6 +56,12 @@ export interface PbftConfig {
   bulkMessageBytesMax: number;
   /** A node sends one STATE to a given peer at most this often (ticks). */
   stateTransferIntervalTicks: number;
+  /** State transfer: records per chunk (a bigger subtree is split in two). */
+  stateChunkRecordsMax: number;
+  /** State transfer: canonical JSON bytes of records per chunk (one record alone may exceed it). */
+  stateChunkBytesMax: number;
+  /** State transfer: subtree paths asked for at once (one STATE-FETCH), and in flight. */
+  stateFetchPathsMax: number;
 }
 
 export const DEFAULT_PBFT_CONFIG: PbftConfig = {
@@ -80,6 +86,9 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   messageBytesMax: 2 * 1024 * 1024,
   bulkMessageBytesMax: 32 * 1024 * 1024,
   stateTransferIntervalTicks: 50,
+  stateChunkRecordsMax: 512,
+  stateChunkBytesMax: 1024 * 1024,
+  stateFetchPathsMax: 16,
 };
 
 /** Throws on a configuration no cluster can run with (a bug in the caller, not hostile input). */
@@ -95,6 +104,9 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.logWindowSeqs % cfg.checkpointIntervalSeqs === 0 &&
     cfg.tickMs > 0 &&
     cfg.poolSizeMax >= cfg.batchSizeMax &&
+    cfg.stateChunkRecordsMax >= 1 &&
+    cfg.stateFetchPathsMax >= 1 &&
+    cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
     // Any one valid op must fit in a batch.
     batchBytesLimit(cfg, n) >= OP_BYTES_MAX;
   if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);

@@ -1,10 +1,9 @@
 /** Digests the core agrees on: proposals (what PREPARE/COMMIT vote for) and checkpoints. */
 import { toHex } from "../bytes.js";
 import { canonicalBytes } from "../canonical.js";
-import type { Digest, StateSnapshot } from "../certified/types.js";
+import type { Digest } from "../certified/types.js";
 import { sha256 } from "../hash.js";
 import { batchDigest } from "./chain.js";
-import type { ExecutedIdsJson } from "./executed-ids.js";
 import type { Proposal } from "./messages.js";
 import type { SignedOp } from "../ops.js";
 
@@ -28,28 +27,29 @@ export const proposalDigest = (p: Proposal): Digest =>
 /** The proposal a new primary puts where no prepared certificate says otherwise. */
 export const nullProposal = (view: number): Proposal => ({ ops: [], time: 0, view });
 
-/** Everything a node needs to continue from a checkpoint: what STATE ships and restarts load. */
-export interface CheckpointState {
+/**
+ * What a checkpoint commits to, besides its seq: the log so far and the state's root. The state
+ * itself (records, executed-ids records) is named by `stateRoot` and fetched in chunks checked
+ * against it (state-transfer.ts); nothing here grows with the state.
+ */
+export interface CheckpointHeader {
   seq: number;
   logRoot: Digest;
   opCount: number;
   /** Time of the certificate at `seq` (times never go backwards). */
   time: number;
-  executed: ExecutedIdsJson;
-  sm: StateSnapshot;
+  stateRoot: Digest;
 }
 
-/** The checkpoint digest commits to the state root, not the snapshot bytes: a receiver rebuilds the root. */
-export const checkpointDigest = (c: Omit<CheckpointState, "sm">, stateRoot: Digest): Digest =>
+export const checkpointDigest = (h: CheckpointHeader): Digest =>
   toHex(
     sha256(
-      canonicalBytes("aspec/pbft-checkpoint/v1", {
-        seq: c.seq,
-        logRoot: c.logRoot,
-        opCount: c.opCount,
-        time: c.time,
-        executed: c.executed,
-        stateRoot,
+      canonicalBytes("aspec/pbft-checkpoint/v2", {
+        seq: h.seq,
+        logRoot: h.logRoot,
+        opCount: h.opCount,
+        time: h.time,
+        stateRoot: h.stateRoot,
       }),
     ),
   );

@@ -10,7 +10,17 @@ import { opsDigest } from "./digest.js";
 import { takeCheckpoint } from "./checkpoint.js";
 import { forgetSkipped, onSkippedShare, sameBody } from "./endorse.js";
 import { quorum } from "./config.js";
-import { assert, broadcast, certKey, drop, execKey, markDirty, poolKey, type Ctx } from "./context.js";
+import {
+  assert,
+  broadcast,
+  certKey,
+  drop,
+  execKey,
+  HEAD_KEY,
+  markDirty,
+  poolKey,
+  type Ctx,
+} from "./context.js";
 import type { CertificateMsg, Envelope, Share } from "./messages.js";
 import type { ReplicaState } from "./state.js";
 import { count } from "./stats.js";
@@ -34,14 +44,11 @@ export function executeReady(ctx: Ctx): void {
 function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time: number, view: number): void {
   const s = ctx.s;
   assert(seq === s.lastExecuted + 1, "execution out of order");
-  // Dedupe by op id: ops executed in earlier batches (any view, before any restart) and repeats within the batch.
-  const ops: SignedOp[] = [];
-  for (const op of proposed) {
-    if (s.executed.has(op)) continue;
-    s.executed.add(op);
-    ops.push(op);
-  }
-  const exec = s.sm.execute(ops);
+  // The state machine drops ops executed in earlier batches (any view, before any restart) and
+  // repeats within the batch; its stores are written in this step's transaction.
+  const exec = s.sm.execute(proposed, seq);
+  const ops = exec.ops;
+  markDirty(s, HEAD_KEY);
   s.logRoot = nextLogRoot(s.logRoot, ops.length === proposed.length ? opsDigest(proposed) : batchDigest(ops));
   s.opCount += ops.length;
   s.lastTime = Math.max(s.lastTime, time);
@@ -69,6 +76,7 @@ function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time:
   const rec = { body, ops, results: exec.results };
   ctx.fx.executed.push(rec);
   s.uncertified.set(seq, { ...rec, share: null, sinceTick: s.tick });
+  markDirty(s, execKey(seq));
   evictUncertified(ctx);
   count(s.stats, "batch.executed");
   broadcast(ctx, { type: "share", body });

@@ -14,7 +14,8 @@ export function invariants(s: ReplicaState, deep = true): void {
   const K = s.cfg.checkpointIntervalSeqs;
   if (s.stable.seq % K !== 0) fail("stable checkpoint not on an interval");
   if (s.lastExecuted < s.stable.seq) fail("executed below the stable checkpoint");
-  if (s.stableState.seq !== s.stable.seq) fail("stable state does not match its proof");
+  if (s.stableHeader.seq !== s.stable.seq) fail("stable header does not match its proof");
+  if (s.stableHandle.root !== s.stableHeader.stateRoot) fail("stable state kept is not the checkpoint's");
   if (s.stable.seq > 0 && s.stable.proof.length < quorum(s.f)) fail("stable checkpoint without a quorum");
   if (s.pool.size > s.cfg.poolSizeMax) fail("pool over its limit");
   if (s.uncertified.size > s.cfg.uncertifiedMax) fail("uncertified over its limit");
@@ -22,7 +23,7 @@ export function invariants(s: ReplicaState, deep = true): void {
   if (s.peerUncertifiedFrom.size >= s.n) fail("more peer reports than peers");
   if (s.certificates.size > s.cfg.certificatesKeptMax) fail("certificates over their limit");
   if (s.viewChanges.size > s.n) fail("more view changes than nodes");
-  if (s.opCount < s.stableState.opCount) fail("op count went backwards");
+  if (s.opCount < s.stableHeader.opCount) fail("op count went backwards");
   if (s.uncertifiedFrom > s.lastExecuted + 1) fail("uncertifiedFrom beyond execution");
   for (const [seq, slot] of s.slots) {
     if (slot.seq !== seq) fail(`slot ${seq} keyed wrongly`);
@@ -44,13 +45,15 @@ export function invariants(s: ReplicaState, deep = true): void {
       fail(`slot ${seq} prepared without a quorum`);
   }
   for (const seq of s.checkpoints.keys()) if (seq <= s.stable.seq) fail(`checkpoint ${seq} not collected`);
+  const t = s.transfer;
+  if (t && t.pending.size + t.fetched.size + t.reused.size === 0) fail("state transfer with nothing in it");
   if (!deep) return;
   for (const seq of s.uncertified.keys()) if (seq > s.lastExecuted) fail(`uncertified ${seq} not executed`);
   for (const seq of s.skipped.keys())
     if (seq > s.lastExecuted || s.uncertified.has(seq)) fail(`skipped ${seq} beyond execution or executed`);
   for (const [id, e] of s.pool) {
     if (opIdOf(e.op) !== id) fail(`pool entry ${id} keyed wrongly`);
-    if (s.executed.has(e.op)) fail(`executed op ${id} still pooled`);
+    if (s.sm.hasExecuted(e.op)) fail(`executed op ${id} still pooled`);
   }
   for (const id of s.unproposed) if (!s.pool.has(id)) fail(`unproposed ${id} not pooled`);
 }

@@ -8,9 +8,9 @@
  * self-certifying (they carry a quorum of signed messages, or client-signed ops) and are not signed
  * as a whole.
  */
-import type { CertificateBody, Certificate, Digest } from "../certified/types.js";
+import type { CertificateBody, Certificate, Digest, StateChunk } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
-import type { CheckpointState } from "./digest.js";
+import type { CheckpointHeader } from "./digest.js";
 
 /** What a primary orders at one sequence number. `view` is the view it was first proposed in. */
 export interface Proposal {
@@ -93,11 +93,26 @@ export interface Committed {
   commits: Envelope<Commit>[];
 }
 
-/** State transfer: a stable checkpoint's state and its proof. */
+/** State transfer starts: a stable checkpoint's proof and header (its state is fetched in chunks). */
 export interface StateMsg {
   type: "state";
   checkpoint: CheckpointProof;
-  state: CheckpointState;
+  header: CheckpointHeader;
+}
+
+/** State transfer: ask for the subtrees at these paths of the sender's stable checkpoint `seq`. */
+export interface StateFetch {
+  type: "state-fetch";
+  seq: number;
+  paths: string[];
+}
+
+/** State transfer: one subtree of stable checkpoint `seq` (checked against the hash expected at `path`). */
+export interface StateChunkMsg {
+  type: "state-chunk";
+  seq: number;
+  path: string;
+  chunk: StateChunk;
 }
 
 /** A certificate share: the envelope's signature is the share (certificate domain, over `body`). */
@@ -127,6 +142,8 @@ export type Message =
   | Status
   | Committed
   | StateMsg
+  | StateFetch
+  | StateChunkMsg
   | Share
   | CertificateMsg
   | Ops;
@@ -137,6 +154,7 @@ export type MessageType = Message["type"];
 export const SELF_CERTIFYING: ReadonlySet<MessageType> = new Set([
   "committed",
   "state",
+  "state-chunk",
   "certificate",
   "ops",
 ]);

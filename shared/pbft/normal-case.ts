@@ -41,7 +41,7 @@ export function onSubmitMany(ctx: Ctx, ops: readonly SignedOp[]): void {
 function pool(ctx: Ctx, op: SignedOp): boolean {
   const s = ctx.s;
   const id = opIdOf(op);
-  if (s.executed.has(op)) return (drop(ctx, "op_already_executed"), false);
+  if (s.sm.hasExecuted(op)) return (drop(ctx, "op_already_executed"), false);
   if (s.pool.has(id)) return (drop(ctx, "op_duplicate"), false);
   if (s.pool.size >= s.cfg.poolSizeMax) return (drop(ctx, "pool_full"), false);
   s.pool.set(id, { op, sinceTick: s.tick, relayedView: -1 });

@@ -4,21 +4,33 @@
  * No clock, randomness, `await` or I/O inside.
  *
  * @example
- *   const node = new PbftReplica({ cluster, me: 0, machines: merkleStateMachines });
+ *   const node = new PbftReplica({ cluster, me: 0, sm: new MerkleStateMachine(stores) });
  *   const fx = node.step({ kind: "tick", nowMs: Date.now() });
  *   // persist fx.persist, then sign + send fx.send, then publish fx.certificates, alarm at fx.wakeAtMs
  */
 import type { Json } from "../canonical.js";
-import type { Certificate, ClusterConfig, StateMachineFactory } from "../certified/types.js";
+import { toHex } from "../bytes.js";
+import { EMPTY_HASH } from "../certified/hashing.js";
+import type { Certificate, CertifiedStateMachine, ChunkRecord, ClusterConfig } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
-import { broadcast, execKey, markDirty, META_KEY, slotKey, STABLE_KEY, type Ctx } from "./context.js";
+import {
+  broadcast,
+  execKey,
+  HEAD_KEY,
+  markDirty,
+  META_KEY,
+  slotKey,
+  STABLE_KEY,
+  xchunkKey,
+  XFER_KEY,
+  type Ctx,
+} from "./context.js";
 import { GENESIS_LOG_ROOT } from "./chain.js";
-import { checkpointDigest, type CheckpointState } from "./digest.js";
+import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import { emptyEffects, type Effects } from "./effects.js";
 import { forgetSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom, executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
-import { ExecutedIds } from "./executed-ids.js";
 import { onCheckpoint } from "./checkpoint.js";
 import { invariants } from "./invariants.js";
 import type { Commit, Envelope, Prepare } from "./messages.js";
@@ -32,10 +44,10 @@ import {
   onSubmit,
   onSubmitMany,
 } from "./normal-case.js";
-import type { ExecRow, MetaRow, SkipRow, SlotRow, StableRow } from "./persist.js";
+import type { ExecRow, HeadRow, MetaRow, SkipRow, SlotRow, StableRow, XferRow } from "./persist.js";
 import { persistOps } from "./persist.js";
-import type { ReplicaState } from "./state.js";
-import { onState, onStatus } from "./state-transfer.js";
+import type { OwnCheckpoint, ReplicaState } from "./state.js";
+import { onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
 import { nextWakeMs, onTick } from "./timers.js";
 import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
@@ -45,7 +57,11 @@ export interface ReplicaOptions {
   /** This node's index in `cluster.nodes`. */
   me: number;
   config?: Partial<PbftConfig>;
-  machines: StateMachineFactory;
+  /**
+   * The certified state machine, over this node's stores. A fresh node's stores are empty; a
+   * restored node's hold the state at the `head` row's seq (written in the same transactions).
+   */
+  sm: CertifiedStateMachine;
 }
 
 /** What the shell hands to `step`. Messages must have passed `parseEnvelope` and the boundary's signature checks. */
@@ -58,27 +74,34 @@ export type Input =
 
 export class PbftReplica {
   readonly state: ReplicaState;
-  private readonly machines: StateMachineFactory;
 
   /** A fresh node (empty state, view 0). Use `restore` to come back from persisted rows. */
-  constructor(opts: ReplicaOptions, stable?: StableRow) {
+  constructor(opts: ReplicaOptions, stable?: StableRow, head?: HeadRow) {
     const cfg = { ...DEFAULT_PBFT_CONFIG, ...opts.config };
     checkConfig(opts.cluster, cfg);
     if (!Number.isInteger(opts.me) || opts.me < 0 || opts.me >= opts.cluster.nodes.length)
       throw new Error("pbft: `me` is not a node of the cluster");
-    this.machines = opts.machines;
-    const genesis: CheckpointState = {
+    const genesis: CheckpointHeader = {
       seq: 0,
       logRoot: GENESIS_LOG_ROOT,
       opCount: 0,
       time: 0,
-      executed: [],
-      sm: null,
+      stateRoot: toHex(EMPTY_HASH),
     };
-    const empty = opts.machines.create();
-    genesis.sm = empty.snapshot();
-    const genesisDigest = checkpointDigest(genesis, empty.stateRoot());
-    const base = stable?.state ?? genesis;
+    const genesisDigest = checkpointDigest(genesis);
+    const base = stable?.header ?? genesis;
+    const at = head ?? {
+      lastExecuted: base.seq,
+      stateRoot: base.stateRoot,
+      logRoot: base.logRoot,
+      opCount: base.opCount,
+      lastTime: base.time,
+    };
+    // Rows and the state machine's stores are written in one transaction per step.
+    if (opts.sm.stateRoot() !== at.stateRoot)
+      throw new Error(
+        `pbft: the state machine's root is not the one of seq ${at.lastExecuted} (storage out of step)`,
+      );
     this.state = {
       cluster: opts.cluster,
       cfg,
@@ -98,44 +121,50 @@ export class PbftReplica {
       viewChangeDeadlineTick: null,
       viewChanges: new Map(),
       newView: null,
-      nextSeq: base.seq + 1,
+      nextSeq: at.lastExecuted + 1,
       executedInView: false,
       slots: new Map(),
       pool: new Map(),
       inFlight: new Set(),
       unproposed: new Set(),
-      sm: stable ? opts.machines.create(base.sm) : empty,
-      lastExecuted: base.seq,
-      logRoot: base.logRoot,
-      opCount: base.opCount,
-      lastTime: base.time,
-      executed: ExecutedIds.fromJson(base.executed),
+      sm: opts.sm,
+      lastExecuted: at.lastExecuted,
+      logRoot: at.logRoot,
+      opCount: at.opCount,
+      lastTime: at.lastTime,
       stable: stable?.checkpoint ?? { seq: 0, digest: genesisDigest, proof: [] },
-      stableState: base,
+      stableHeader: base,
+      stableHandle: stable?.handle ?? { root: genesis.stateRoot, node: 0 },
+      transfer: null,
       checkpoints: new Map(),
       uncertified: new Map(),
       skipped: new Map(),
       shares: new Map(),
       certificates: new Map(),
-      uncertifiedFrom: base.seq + 1,
+      uncertifiedFrom: at.lastExecuted + 1,
       peerUncertifiedFrom: new Map(),
       lastStateSentTick: new Map(),
+      lastFetchServedTick: new Map(),
       stats: {},
       dirty: new Set(),
     };
   }
 
   /**
-   * Rebuild a node from its persisted rows (`key → value`, as written from `Effects.persist`):
-   * the stable checkpoint's state, then the committed slots after it are executed again. The
-   * returned effects (shares to re-send) must be handled like any step's.
+   * Rebuild a node from its persisted rows (`key → value`, as written from `Effects.persist`) and
+   * its state machine's stores, at the last executed seq: nothing is executed again. The returned
+   * effects (votes and shares to re-send) must be handled like any step's.
    */
   static restore(
     opts: ReplicaOptions,
     rows: Iterable<readonly [string, Json]>,
   ): { replica: PbftReplica; effects: Effects } {
     const byKey = new Map(rows);
-    const replica = new PbftReplica(opts, byKey.get(STABLE_KEY) as StableRow | undefined);
+    const replica = new PbftReplica(
+      opts,
+      byKey.get(STABLE_KEY) as StableRow | undefined,
+      byKey.get(HEAD_KEY) as HeadRow | undefined,
+    );
     const s = replica.state;
     const meta = byKey.get(META_KEY) as MetaRow | undefined;
     if (meta) {
@@ -146,6 +175,7 @@ export class PbftReplica {
     }
     const fx = emptyEffects();
     const ctx: Ctx = { s, fx };
+    const chunks = new Map<string, ChunkRecord[]>();
     for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (key.startsWith("slot/")) {
         const r = value as unknown as SlotRow;
@@ -181,6 +211,16 @@ export class PbftReplica {
         const r = value as unknown as ExecRow;
         s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
         s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
+      } else if (key.startsWith("ckpt/")) {
+        const mine = value as unknown as OwnCheckpoint;
+        if (mine.header.seq <= s.stable.seq || mine.header.seq > s.lastExecuted) {
+          markDirty(s, key);
+          continue;
+        }
+        s.checkpoints.set(mine.header.seq, { mine, votes: new Map() });
+        broadcast(ctx, { type: "checkpoint", seq: mine.header.seq, digest: mine.digest });
+      } else if (key.startsWith("xchunk/")) {
+        chunks.set(key.slice(7), value as unknown as ChunkRecord[]);
       } else if (key.startsWith("skip/")) {
         const r = value as unknown as SkipRow;
         s.skipped.set(r.seq, { body: r.body, share: r.share, sinceTick: 0 });
@@ -190,7 +230,8 @@ export class PbftReplica {
     for (const slot of s.slots.values())
       if (slot.view === s.view && slot.proposal && slot.seq > s.lastExecuted)
         for (const op of slot.proposal.ops) s.inFlight.add(`${op.client}:${op.seq}`);
-    for (const [id, e] of s.pool) if (s.executed.has(e.op)) s.pool.delete(id);
+    restoreTransfer(s, byKey.get(XFER_KEY) as XferRow | undefined, chunks);
+    for (const [id, e] of s.pool) if (s.sm.hasExecuted(e.op)) s.pool.delete(id);
     for (const id of s.pool.keys()) if (!s.inFlight.has(id)) s.unproposed.add(id);
     count(s.stats, "restored");
     // Shares that never came back from the shell before the crash: sign them again.
@@ -254,7 +295,11 @@ export class PbftReplica {
       case "committed":
         return onCommitted(ctx, env as Envelope<typeof env.msg>);
       case "state":
-        return onState(ctx, env as Envelope<typeof env.msg>, this.machines);
+        return onState(ctx, env as Envelope<typeof env.msg>);
+      case "state-fetch":
+        return onStateFetch(ctx, env as Envelope<typeof env.msg>);
+      case "state-chunk":
+        return onStateChunk(ctx, env as Envelope<typeof env.msg>);
       case "share":
         return onShare(ctx, env as Envelope<typeof env.msg>);
       case "certificate":
@@ -313,6 +358,29 @@ function pruneBeyondExecution(s: ReplicaState): void {
     }
   s.uncertifiedFrom = Math.min(s.uncertifiedFrom, s.lastExecuted + 1);
   advanceUncertifiedFrom(s);
+}
+
+/** A state transfer in progress before the restart, with the chunks it had verified and kept. */
+function restoreTransfer(
+  s: ReplicaState,
+  row: XferRow | undefined,
+  chunks: Map<string, ChunkRecord[]>,
+): void {
+  if (!row || row.checkpoint.seq <= s.lastExecuted) {
+    if (row) markDirty(s, XFER_KEY);
+    for (const path of chunks.keys()) markDirty(s, xchunkKey(path));
+    return;
+  }
+  s.transfer = {
+    checkpoint: row.checkpoint,
+    header: row.header,
+    pending: new Map(row.pending),
+    reused: new Map(row.reused),
+    fetched: chunks,
+    asked: new Map(),
+    source: row.source,
+    progressTick: 0,
+  };
 }
 
 /** Votes by sender. */

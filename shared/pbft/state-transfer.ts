@@ -1,13 +1,23 @@
 /**
  * Catching up. Every node broadcasts STATUS now and then; a peer that is ahead answers with what
- * the sender lacks: the NEW-VIEW of a later view, STATE (a stable checkpoint's state and proof) when
- * the sender is behind the peer's log, COMMITTED batches after that, its own votes for slots still
- * in progress, checkpoint votes, shares and certificates. Everything sent is verifiable by itself,
- * so the receiver checks before adopting and no answer needs trust.
+ * the sender lacks: the NEW-VIEW of a later view, STATE (a stable checkpoint's proof and header)
+ * when the sender is behind the peer's log, COMMITTED batches after that, its own votes for slots
+ * still in progress, checkpoint votes, shares and certificates. Everything sent is verifiable by
+ * itself, so the receiver checks before adopting and no answer needs trust.
+ *
+ * A checkpoint's state is fetched in chunks (STATE-FETCH → STATE-CHUNK, one subtree of the state
+ * tree each: its two child hashes, or all its records), each checked against the hash its parent
+ * committed to before it is kept; subtrees whose hash this node already has are not fetched, so a
+ * transfer costs what changed since this node's state, not the whole state. Progress is persisted
+ * (resumes after a restart) and adopted in one step when complete. A peer that sends a bad chunk
+ * or nothing is left for the next one: it can only slow the transfer down.
  */
 import {
+  assert,
+  ckptKey,
   drop,
   forward,
+  HEAD_KEY,
   isPrimary,
   markDirty,
   others,
@@ -15,17 +25,19 @@ import {
   sendTo,
   slotKey,
   STABLE_KEY,
+  xchunkKey,
+  XFER_KEY,
   type Ctx,
 } from "./context.js";
-import { checkpointDigest } from "./digest.js";
+import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import { noteSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom, executeReady } from "./execute.js";
-import { ExecutedIds } from "./executed-ids.js";
-import type { Envelope, StateMsg, Status } from "./messages.js";
+import type { CheckpointProof, Envelope, StateChunkMsg, StateFetch, StateMsg, Status } from "./messages.js";
+import type { Transfer } from "./state.js";
 import { count } from "./stats.js";
 import { validCheckpointProof } from "./view-change.js";
 import { maybePropose } from "./normal-case.js";
-import type { StateMachineFactory } from "../certified/types.js";
+import type { Digest } from "../certified/types.js";
 
 export function sendStatus(ctx: Ctx): void {
   const s = ctx.s;
@@ -59,14 +71,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   }
 
   // Behind our stable checkpoint: the log it needs is gone here, send the state.
-  if (st.lastExecuted < s.stable.seq) {
-    const last = s.lastStateSentTick.get(p) ?? -Infinity;
-    if (s.tick - last >= s.cfg.stateTransferIntervalTicks) {
-      s.lastStateSentTick.set(p, s.tick);
-      sendTo(ctx, [p], { type: "state", checkpoint: s.stable, state: s.stableState });
-      count(s.stats, "state_transfer.sent");
-    }
-  }
+  if (st.lastExecuted < s.stable.seq) offerState(ctx, p);
   // Its stable checkpoint is older than ours: our proof lets it collect its log.
   if (st.stableSeq < s.stable.seq) for (const e of s.stable.proof) forward(ctx, p, e);
   for (const [seq, c] of s.checkpoints) {
@@ -118,38 +123,195 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   }
 }
 
-/** Adopt a stable checkpoint's state, after checking it against its proof. */
-export function onState(ctx: Ctx, env: Envelope<StateMsg>, machines: StateMachineFactory): void {
+/** Offer our stable checkpoint to a peer behind it (at most once per `stateTransferIntervalTicks`). */
+function offerState(ctx: Ctx, p: number): void {
   const s = ctx.s;
-  const { checkpoint: cp, state } = env.msg;
-  if (cp.seq <= s.lastExecuted) return drop(ctx, "stale_state");
-  if (state.seq !== cp.seq || !validCheckpointProof(s, cp)) return drop(ctx, "bad_state");
-  let sm;
-  try {
-    sm = machines.create(state.sm);
-  } catch {
-    return drop(ctx, "bad_state_snapshot");
-  }
-  if (checkpointDigest(state, sm.stateRoot()) !== cp.digest) return drop(ctx, "state_digest_mismatch");
+  const last = s.lastStateSentTick.get(p) ?? -Infinity;
+  if (s.tick - last < s.cfg.stateTransferIntervalTicks) return;
+  s.lastStateSentTick.set(p, s.tick);
+  sendTo(ctx, [p], { type: "state", checkpoint: s.stable, header: s.stableHeader });
+  count(s.stats, "state_transfer.offered");
+}
 
+/** A stable checkpoint ahead of this node: check its proof and header, then start fetching its state. */
+export function onState(ctx: Ctx, env: Envelope<StateMsg>): void {
+  const s = ctx.s;
+  const { checkpoint: cp, header } = env.msg;
+  if (cp.seq <= s.lastExecuted) return drop(ctx, "stale_state");
+  if (header.seq !== cp.seq || !validCheckpointProof(s, cp) || checkpointDigest(header) !== cp.digest)
+    return drop(ctx, "bad_state");
+  if (s.transfer && s.transfer.checkpoint.seq >= cp.seq) return drop(ctx, "state_in_progress");
+  startTransfer(ctx, cp, header, env.from);
+}
+
+function startTransfer(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader, source: number): void {
+  const s = ctx.s;
+  clearTransfer(ctx);
+  const t: Transfer = {
+    checkpoint: cp,
+    header,
+    pending: new Map(),
+    reused: new Map(),
+    fetched: new Map(),
+    asked: new Map(),
+    source,
+    progressTick: s.tick,
+  };
+  s.transfer = t;
+  want(ctx, t, "", header.stateRoot);
+  markDirty(s, XFER_KEY);
+  count(s.stats, "state_transfer.started");
+  if (t.pending.size === 0) tryAdopt(ctx);
+  else fetchMore(ctx);
+}
+
+/** A subtree the checkpoint has: reuse ours if it has the same hash, else fetch it. */
+function want(ctx: Ctx, t: Transfer, path: string, hash: Digest): void {
+  if (ctx.s.sm.hashAt(path) === hash) t.reused.set(path, hash);
+  else t.pending.set(path, hash);
+}
+
+function clearTransfer(ctx: Ctx): void {
+  const s = ctx.s;
+  if (!s.transfer) return;
+  for (const path of s.transfer.fetched.keys()) markDirty(s, xchunkKey(path));
+  s.transfer = null;
+  markDirty(s, XFER_KEY);
+}
+
+/** On each tick: give up on a silent source, drop a transfer execution overtook, ask for more. */
+export function transferTick(ctx: Ctx): void {
+  const s = ctx.s;
+  const t = s.transfer;
+  if (!t) return;
+  if (s.lastExecuted >= t.checkpoint.seq) {
+    count(s.stats, "state_transfer.overtaken");
+    return clearTransfer(ctx);
+  }
+  if (s.tick - t.progressTick >= 2 * s.cfg.retransmitAfterTicks) nextSource(ctx, t);
+  fetchMore(ctx);
+}
+
+function nextSource(ctx: Ctx, t: Transfer): void {
+  const peers = others(ctx.s);
+  t.source = peers[(peers.indexOf(t.source) + 1) % peers.length]!;
+  t.progressTick = ctx.s.tick;
+  t.asked.clear();
+  count(ctx.s.stats, "state_transfer.source_changed");
+}
+
+/** Ask the source for pending subtrees not asked recently, up to `stateFetchPathsMax` in flight. */
+function fetchMore(ctx: Ctx): void {
+  const s = ctx.s;
+  const t = s.transfer!;
+  const recent = (q: string) => s.tick - (t.asked.get(q) ?? -Infinity) < s.cfg.retransmitAfterTicks;
+  let inFlight = 0;
+  for (const q of t.pending.keys()) if (recent(q)) inFlight++;
+  const paths: string[] = [];
+  for (const q of t.pending.keys()) {
+    if (inFlight + paths.length >= s.cfg.stateFetchPathsMax) break;
+    if (!recent(q)) paths.push(q);
+  }
+  if (paths.length === 0) return;
+  for (const q of paths) t.asked.set(q, s.tick);
+  sendTo(ctx, [t.source], { type: "state-fetch", seq: t.checkpoint.seq, paths });
+}
+
+/** A peer fetching our stable checkpoint's state: one chunk per path (at most one request per peer per tick). */
+export function onStateFetch(ctx: Ctx, env: Envelope<StateFetch>): void {
+  const s = ctx.s;
+  const p = env.from;
+  if (p === s.me) return;
+  if (env.msg.seq !== s.stable.seq) {
+    // Collected here: offer the checkpoint we keep instead (the fetcher restarts on it).
+    if (env.msg.seq < s.stable.seq) offerState(ctx, p);
+    return drop(ctx, "fetch_not_stable");
+  }
+  if (s.lastFetchServedTick.get(p) === s.tick) return drop(ctx, "fetch_rate");
+  s.lastFetchServedTick.set(p, s.tick);
+  const limits = { records: s.cfg.stateChunkRecordsMax, bytes: s.cfg.stateChunkBytesMax };
+  for (const path of env.msg.paths) {
+    const chunk = s.sm.serveChunk(s.stableHandle, s.stable.seq, path, limits);
+    sendTo(ctx, [p], { type: "state-chunk", seq: s.stable.seq, path, chunk });
+    count(s.stats, "state_transfer.chunk_sent");
+  }
+}
+
+/** A chunk of the checkpoint being fetched: checked against the hash expected at its path, then kept. */
+export function onStateChunk(ctx: Ctx, env: Envelope<StateChunkMsg>): void {
+  const s = ctx.s;
+  const t = s.transfer;
+  const { seq, path, chunk } = env.msg;
+  if (!t || seq !== t.checkpoint.seq) return drop(ctx, "chunk_unexpected");
+  const expected = t.pending.get(path);
+  if (expected === undefined) return drop(ctx, "chunk_not_pending");
+  const check = s.sm.checkChunk(path, expected, chunk);
+  if (!check.ok) {
+    drop(ctx, `bad_chunk.${check.reason}`);
+    if (env.from === t.source) nextSource(ctx, t);
+    return;
+  }
+  t.pending.delete(path);
+  t.asked.delete(path);
+  t.progressTick = s.tick;
+  if ("children" in check) for (const [q, h] of check.children) want(ctx, t, q, h);
+  else {
+    t.fetched.set(path, check.records);
+    markDirty(s, xchunkKey(path));
+  }
+  markDirty(s, XFER_KEY);
+  count(s.stats, "state_transfer.chunk_kept");
+  if (t.pending.size === 0) tryAdopt(ctx);
+}
+
+/** Every subtree in: check the reused ones again (execution may have changed them), then adopt. */
+function tryAdopt(ctx: Ctx): void {
+  const s = ctx.s;
+  const t = s.transfer!;
+  for (const [q, h] of [...t.reused])
+    if (s.sm.hashAt(q) !== h) {
+      t.reused.delete(q);
+      t.pending.set(q, h);
+    }
+  if (t.pending.size > 0) return fetchMore(ctx);
+  const cp = t.checkpoint;
+  const root = s.sm.adopt([...t.fetched], cp.seq);
+  if (root === null) {
+    // This node holds a key the checkpoint lacks: its state is not a prefix of the certified log.
+    count(s.stats, "state_transfer.diverged");
+    return clearTransfer(ctx);
+  }
+  // Every chunk matched the hash its parent committed to, up to the checkpoint's root.
+  assert(root === t.header.stateRoot, "adopted state has another root than its checked chunks");
+  adopt(ctx, cp, t.header);
+}
+
+function adopt(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader): void {
+  const s = ctx.s;
   const before = s.lastExecuted;
-  s.sm = sm;
+  clearTransfer(ctx);
   s.lastExecuted = cp.seq;
-  s.logRoot = state.logRoot;
-  s.opCount = state.opCount;
-  s.lastTime = state.time;
-  s.executed = ExecutedIds.fromJson(state.executed);
+  s.logRoot = header.logRoot;
+  s.opCount = header.opCount;
+  s.lastTime = header.time;
   s.stable = cp;
-  s.stableState = state;
+  s.stableHeader = header;
+  s.stableHandle = s.sm.handle();
+  s.sm.collect(cp.seq);
   markDirty(s, STABLE_KEY);
+  markDirty(s, HEAD_KEY);
   for (const q of s.slots.keys())
     if (q <= cp.seq) {
       s.slots.delete(q);
       markDirty(s, slotKey(q));
     }
-  for (const q of s.checkpoints.keys()) if (q <= cp.seq) s.checkpoints.delete(q);
+  for (const q of s.checkpoints.keys())
+    if (q <= cp.seq) {
+      s.checkpoints.delete(q);
+      markDirty(s, ckptKey(q));
+    }
   for (const [id, e] of s.pool)
-    if (s.executed.has(e.op)) {
+    if (s.sm.hasExecuted(e.op)) {
       s.pool.delete(id);
       s.inFlight.delete(id);
       s.unproposed.delete(id);

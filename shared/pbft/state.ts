@@ -1,19 +1,21 @@
 /**
- * The replica's explicit state. Everything the protocol decides on lives here; the certified state
- * machine (`sm`) is derived (rebuilt from the stable checkpoint plus committed slots on restore).
+ * The replica's explicit state. Everything the protocol decides on lives here, except the certified
+ * state itself, which lives in the state machine's stores (`sm`) and is written in the same
+ * transaction as the step's rows.
  */
 import type {
   Certificate,
   CertificateBody,
   CertifiedStateMachine,
+  ChunkRecord,
   ClusterConfig,
   Digest,
+  StateHandle,
 } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import type { PbftConfig } from "./config.js";
-import type { CheckpointState } from "./digest.js";
+import type { CheckpointHeader } from "./digest.js";
 import type { ExecutedBatch } from "./effects.js";
-import type { ExecutedIds } from "./executed-ids.js";
 import type {
   CheckpointMsg,
   CheckpointProof,
@@ -60,9 +62,16 @@ export interface PoolEntry {
   relayedView: number;
 }
 
+/** This node's own checkpoint at a seq: what it committed to and where its state is kept. */
+export interface OwnCheckpoint {
+  digest: Digest;
+  header: CheckpointHeader;
+  handle: StateHandle;
+}
+
 export interface CheckpointEntry {
   /** This node's own checkpoint at the seq, once executed. */
-  mine: { digest: Digest; state: CheckpointState } | null;
+  mine: OwnCheckpoint | null;
   votes: Map<number, Envelope<CheckpointMsg>>;
 }
 
@@ -80,6 +89,25 @@ export interface SkippedSeq {
   body: CertificateBody | null;
   share: Envelope<Share> | null;
   sinceTick: number;
+}
+
+/**
+ * A state transfer in progress: the stable checkpoint being fetched, the subtrees still wanted
+ * (path → hash its parent committed to), the ones this node already has (checked again before
+ * adopting), and the verified records fetched so far (by path). Persisted: resumes after a restart.
+ */
+export interface Transfer {
+  checkpoint: CheckpointProof;
+  header: CheckpointHeader;
+  pending: Map<string, Digest>;
+  reused: Map<string, Digest>;
+  fetched: Map<string, ChunkRecord[]>;
+  /** path → tick it was last asked for. */
+  asked: Map<string, number>;
+  /** The peer asked now; another is tried when it answers nothing or something wrong. */
+  source: number;
+  /** Tick of the last verified chunk (or of the start). */
+  progressTick: number;
 }
 
 export interface ReplicaState {
@@ -131,11 +159,13 @@ export interface ReplicaState {
   logRoot: Digest;
   opCount: number;
   lastTime: number;
-  executed: ExecutedIds;
 
   // --- checkpoints
   stable: CheckpointProof;
-  stableState: CheckpointState;
+  stableHeader: CheckpointHeader;
+  /** Where the stable checkpoint's state is kept (served to peers that fetch it). */
+  stableHandle: StateHandle;
+  transfer: Transfer | null;
   checkpoints: Map<number, CheckpointEntry>;
 
   // --- certificates
@@ -152,6 +182,8 @@ export interface ReplicaState {
 
   // --- peers
   lastStateSentTick: Map<number, number>;
+  /** Tick each peer's last STATE-FETCH was served (one per peer per tick). */
+  lastFetchServedTick: Map<number, number>;
 
   stats: Stats;
   /** Keys of `persist` rows changed during the current step. */

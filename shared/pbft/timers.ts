@@ -8,7 +8,7 @@ import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./conte
 import { forgetSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom } from "./execute.js";
 import { maybePropose } from "./normal-case.js";
-import { sendStatus } from "./state-transfer.js";
+import { sendStatus, transferTick } from "./state-transfer.js";
 import { count } from "./stats.js";
 import { onViewChangeTimeout, startViewChange } from "./view-change.js";
 import type { SignedOp } from "../ops.js";
@@ -29,6 +29,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     // would abandon them at the first STATUS once ticks are epoch-based.
     for (const rec of s.uncertified.values()) rec.sinceTick = tick;
     for (const e of s.skipped.values()) e.sinceTick = tick;
+    if (s.transfer) s.transfer.progressTick = tick;
   }
   if (tick <= s.tick && s.lastStatusTick !== -Infinity) return;
   s.tick = Math.max(s.tick, tick);
@@ -37,6 +38,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     sendStatus(ctx);
     abandonCertifiedElsewhere(ctx);
   }
+  transferTick(ctx);
   if (s.normal) {
     onRequestTimeout(ctx);
     if (s.normal) {
@@ -131,7 +133,12 @@ function relayToPrimary(ctx: Ctx): void {
 export function nextWakeMs(ctx: Ctx): number {
   const s = ctx.s;
   const busy =
-    s.pool.size > 0 || !s.normal || s.uncertified.size > 0 || s.skipped.size > 0 || s.slots.size > 0;
+    s.pool.size > 0 ||
+    !s.normal ||
+    s.uncertified.size > 0 ||
+    s.skipped.size > 0 ||
+    s.slots.size > 0 ||
+    s.transfer !== null;
   const nextTick = busy ? s.tick + 1 : s.lastStatusTick + s.cfg.statusIntervalTicks;
   return Math.max(nextTick, s.tick + 1) * s.cfg.tickMs;
 }

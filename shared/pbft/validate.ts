@@ -25,6 +25,9 @@ const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as numb
 const isStr = (v: unknown, max = 4096): v is string => typeof v === "string" && v.length <= max;
 const DIGEST_RE = /^[0-9a-f]{64}$/;
 const isDigest = (v: unknown): v is string => typeof v === "string" && DIGEST_RE.test(v);
+const PATH_RE = /^[01]{0,256}$/;
+/** A subtree path of the state tree: up to 256 bits, as "0"/"1". */
+const isPath = (v: unknown): v is string => typeof v === "string" && PATH_RE.test(v);
 const hasOnly = (o: Obj, keys: readonly string[]) => Object.keys(o).every((k) => keys.includes(k));
 
 /** Limits the parser needs: the cluster size and the configured bounds. */
@@ -176,25 +179,43 @@ function isMessage(m: Obj, lim: ParseLimits): boolean {
       );
     case "state":
       return (
-        hasOnly(m, ["type", "checkpoint", "state"]) &&
+        hasOnly(m, ["type", "checkpoint", "header"]) &&
         isCheckpointProof(m.checkpoint, lim) &&
-        isObj(m.state) &&
-        hasOnly(m.state, ["seq", "logRoot", "opCount", "time", "executed", "sm"]) &&
-        isNat(m.state.seq) &&
-        isDigest(m.state.logRoot) &&
-        isNat(m.state.opCount) &&
-        isNat(m.state.time) &&
-        Array.isArray(m.state.executed) &&
-        m.state.executed.every(
-          (e) =>
-            Array.isArray(e) &&
-            e.length === 3 &&
-            isStr(e[0], 128) &&
-            isNat(e[1]) &&
-            Array.isArray(e[2]) &&
-            (e[2] as unknown[]).every(isNat),
-        ) &&
-        "sm" in m.state
+        isObj(m.header) &&
+        hasOnly(m.header, ["seq", "logRoot", "opCount", "time", "stateRoot"]) &&
+        isNat(m.header.seq) &&
+        isDigest(m.header.logRoot) &&
+        isNat(m.header.opCount) &&
+        isNat(m.header.time) &&
+        isDigest(m.header.stateRoot)
+      );
+    case "state-fetch":
+      return (
+        hasOnly(m, ["type", "seq", "paths"]) &&
+        isNat(m.seq) &&
+        Array.isArray(m.paths) &&
+        m.paths.length >= 1 &&
+        m.paths.length <= lim.cfg.stateFetchPathsMax &&
+        m.paths.every(isPath)
+      );
+    case "state-chunk":
+      return (
+        hasOnly(m, ["type", "seq", "path", "chunk"]) &&
+        isNat(m.seq) &&
+        isPath(m.path) &&
+        isObj(m.chunk) &&
+        (("split" in m.chunk &&
+          hasOnly(m.chunk, ["split"]) &&
+          Array.isArray(m.chunk.split) &&
+          m.chunk.split.length === 2 &&
+          m.chunk.split.every(isDigest)) ||
+          ("records" in m.chunk &&
+            hasOnly(m.chunk, ["records"]) &&
+            Array.isArray(m.chunk.records) &&
+            m.chunk.records.length <= lim.cfg.stateChunkRecordsMax &&
+            m.chunk.records.every(
+              (r) => Array.isArray(r) && r.length === 3 && isStr(r[0], 1024) && isStr(r[1], 64),
+            )))
       );
     case "share":
       return hasOnly(m, ["type", "body"]) && isBody(m.body);
@@ -221,7 +242,7 @@ export function parseEnvelope(raw: unknown, lim: ParseLimits, sizeBytes?: number
     if (!isObj(raw) || !hasOnly(raw, ["from", "msg", "sig", "proposal"])) return null;
     if (!isNode(raw.from, lim) || !isStr(raw.sig, 256) || !isObj(raw.msg)) return null;
     const m = raw.msg;
-    const bulk = m.type === "state" || m.type === "view-change" || m.type === "new-view";
+    const bulk = m.type === "state-chunk" || m.type === "view-change" || m.type === "new-view";
     if (sizeBytes !== undefined && sizeBytes > (bulk ? lim.cfg.bulkMessageBytesMax : lim.cfg.messageBytesMax))
       return null;
     if (!isMessage(m, lim)) return null;

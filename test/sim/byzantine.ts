@@ -6,14 +6,14 @@
 import { canonicalJson } from "../../shared/canonical.js";
 import { primaryOf, quorum } from "../../shared/pbft/config.js";
 import type { Outgoing } from "../../shared/pbft/effects.js";
-import type { Envelope, NewView, StateMsg, ViewChange } from "../../shared/pbft/messages.js";
+import type { Envelope, NewView, StateChunkMsg, ViewChange } from "../../shared/pbft/messages.js";
 import type { PbftReplica } from "../../shared/pbft/replica.js";
 import { proposalDigest } from "../../shared/pbft/digest.js";
 import { computeReproposals } from "../../shared/pbft/view-change.js";
 import type { AdversaryMemory } from "./memory.js";
 import type { ByzantineBehaviour } from "./modes.js";
 import type { Prng } from "./prng.js";
-import { tamperState } from "./tamper.js";
+import { tamperChunk } from "./tamper.js";
 
 export { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from "./modes.js";
 /** The older name of a behaviour (one per node then). */
@@ -33,7 +33,7 @@ export interface ByzantineContext {
   count(what: string): void;
 }
 
-/** One message as really sent; `tampered` marks a STATE a correct node must never adopt. */
+/** One message as really sent; `tampered` marks a state chunk a correct node must never keep. */
 export interface Sent {
   out: Outgoing;
   tampered?: boolean;
@@ -175,13 +175,13 @@ function sparseVote(out: Outgoing, ctx: ByzantineContext): boolean {
   return ctx.rng.chance(m.type === "commit" ? 0.8 : 0.5);
 }
 
-/** STATE answers get tampered contents (the proof stays valid). */
+/** State chunks it serves get tampered contents, most of the time (its checkpoint's proof is real). */
 function tamperOutgoing(o: Sent, ctx: ByzantineContext): Sent {
   const msg = o.out.msg;
-  if (!msg || msg.type !== "state") return o;
-  const t = tamperState(msg as StateMsg, ctx.mem, ctx.rng);
+  if (!msg || msg.type !== "state-chunk" || ctx.rng.chance(0.2)) return o;
+  const t = tamperChunk(msg as StateChunkMsg, ctx.mem, ctx.rng);
   if (!t) return o;
-  ctx.count("tampered_state");
+  ctx.count("tampered_chunk");
   return { out: { to: o.out.to, msg: t }, tampered: true };
 }
 

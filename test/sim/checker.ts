@@ -4,7 +4,8 @@
  * to the replay of the certified log from empty; no op certified twice.
  */
 import { canonicalJson } from "../../shared/canonical.js";
-import type { StateMachineFactory, CertifiedStateMachine, Digest } from "../../shared/certified/types.js";
+import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
+import type { Digest } from "../../shared/certified/types.js";
 import { opIdOf } from "../../shared/ops.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../../shared/pbft/chain.js";
 import type { CertifiedBatch, ExecutedBatch } from "../../shared/pbft/effects.js";
@@ -19,14 +20,10 @@ export class SafetyChecker {
   /** seq → certified batch. */
   readonly certified = new Map<number, CertifiedBatch>();
   readonly certifiedOps = new Set<string>();
-  private readonly ref: CertifiedStateMachine;
+  private readonly ref = new MerkleStateMachine();
   private refSeq = 0;
   private refLogRoot: Digest = GENESIS_LOG_ROOT;
   private refOpCount = 0;
-
-  constructor(machines: StateMachineFactory) {
-    this.ref = machines.create();
-  }
 
   get replayedSeq(): number {
     return this.refSeq;
@@ -67,7 +64,9 @@ export class SafetyChecker {
         if (this.certifiedOps.has(id)) throw new SafetyViolation(`op ${id} certified twice (seq ${seq})`);
         this.certifiedOps.add(id);
       }
-      const exec = this.ref.execute(b.ops);
+      const exec = this.ref.execute(b.ops, seq);
+      if (exec.ops.length !== b.ops.length)
+        throw new SafetyViolation(`seq ${seq}: certified a batch with ops executed before`);
       this.refLogRoot = nextLogRoot(this.refLogRoot, batchDigest(b.ops));
       this.refOpCount += b.ops.length;
       const body = b.certificate.body;

@@ -4,7 +4,6 @@
  * core), and well-formed STATEs with hostile contents. Not junk that fails parsing (forgeries do
  * that): every one of these must be judged and dropped, or safely used, by the core itself.
  */
-import type { Json } from "../../shared/canonical.js";
 import { primaryOf, quorum } from "../../shared/pbft/config.js";
 import type { Outgoing } from "../../shared/pbft/effects.js";
 import type {
@@ -29,10 +28,12 @@ export const HOSTILE_KINDS = [
   "nv-mixed-views",
   "nv-duplicate-sender",
   "nv-own-quorum",
-  "state-bad-snapshot",
   "state-seq-mismatch",
-  "state-unsorted",
+  "state-root-flipped",
   "state-genesis",
+  "chunk-unsolicited",
+  "chunk-huge-records",
+  "fetch-flood",
 ] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
 
@@ -119,24 +120,45 @@ async function build(kind: HostileKind, ctx: ByzantineContext): Promise<Message 
       }
       return null;
     }
-    case "state-bad-snapshot":
-      return state({ ...s.stableState, sm: { format: "aspec/certified-state/v0", records: "?" } });
     case "state-seq-mismatch":
-      return state({ ...s.stableState, seq: s.stableState.seq + s.cfg.checkpointIntervalSeqs });
-    case "state-unsorted": {
-      const snap = s.stableState.sm as { format: string; records: Json[] };
-      if (!Array.isArray(snap?.records) || snap.records.length < 2) return null;
-      return state({ ...s.stableState, sm: { format: snap.format, records: [...snap.records].reverse() } });
+      return state({ ...s.stableHeader, seq: s.stableHeader.seq + s.cfg.checkpointIntervalSeqs });
+    case "state-root-flipped": {
+      const r = s.stableHeader.stateRoot;
+      return state({ ...s.stableHeader, stateRoot: (r[0] === "0" ? "1" : "0") + r.slice(1) });
     }
     case "state-genesis":
       return {
         type: "state",
         checkpoint: { seq: 0, digest: s.genesisDigest, proof: [] },
-        state: { ...s.stableState, seq: 0 },
+        header: { ...s.stableHeader, seq: 0 },
+      };
+    case "chunk-unsolicited": {
+      // A well-formed chunk for whatever a peer may be fetching: a random path, forged records.
+      const path = Array.from({ length: rng.int(0, 6) }, () => (rng.chance(0.5) ? "1" : "0")).join("");
+      const seq = s.stable.seq + rng.int(0, 1) * s.cfg.checkpointIntervalSeqs;
+      return rng.chance(0.5)
+        ? { type: "state-chunk", seq, path, chunk: { split: [s.stableHeader.stateRoot, s.genesisDigest] } }
+        : { type: "state-chunk", seq, path, chunk: { records: [["~forged", "counter", rng.int(0, 9)]] } };
+    }
+    case "chunk-huge-records":
+      return {
+        type: "state-chunk",
+        seq: s.stable.seq,
+        path: "",
+        chunk: {
+          records: Array.from({ length: s.cfg.stateChunkRecordsMax }, (_, i) => [`~k${i}`, "counter", i]),
+        },
+      };
+    case "fetch-flood":
+      // Signed by this node: a peer serves it at most once per tick, and only for its stable seq.
+      return {
+        type: "state-fetch",
+        seq: s.stable.seq,
+        paths: Array.from({ length: s.cfg.stateFetchPathsMax }, (_, i) => i.toString(2)),
       };
   }
-  function state(st: StateMsg["state"]): StateMsg {
-    return { type: "state", checkpoint: s.stable, state: st };
+  function state(h: StateMsg["header"]): StateMsg {
+    return { type: "state", checkpoint: s.stable, header: h };
   }
 }
 

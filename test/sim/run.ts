@@ -5,7 +5,6 @@
  * Safety and invariants (the deep check included) are checked after every step (world.ts, checker.ts).
  */
 import { createHash } from "node:crypto";
-import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { primaryOf } from "../../shared/pbft/config.js";
 import { flip } from "./byzantine.js";
@@ -59,7 +58,6 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
     loseWrites: plan.loseWrites ? [plan.loseWrites] : [],
     skewMaxMs: plan.skewMaxMs,
     bigOps: plan.bigOps,
-    machines: merkleStateMachines,
     traceAll: opts.traceAll,
   });
   const rng = world.rng;

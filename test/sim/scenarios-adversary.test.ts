@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf } from "../../shared/ops.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
@@ -21,7 +20,7 @@ async function world(
   byzantine: { node: number; mode: "silent" }[] = [],
   config: Partial<PbftConfig> = {},
 ): Promise<World> {
-  return World.create({ seed, config: { ...CONFIG, ...config }, byzantine, machines: merkleStateMachines });
+  return World.create({ seed, config: { ...CONFIG, ...config }, byzantine });
 }
 
 async function runTicks(w: World, ticks: number): Promise<void> {

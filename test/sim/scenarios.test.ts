@@ -1,7 +1,6 @@
 /** Named scenarios, scripted on the simulated world (no random faults unless stated). */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf } from "../../shared/ops.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
@@ -17,7 +16,7 @@ async function world(
   seed: number,
   byzantine: { node: number; behaviours: ByzantineBehaviour[] }[] = [],
 ): Promise<World> {
-  return World.create({ seed, config: CONFIG, byzantine, machines: merkleStateMachines });
+  return World.create({ seed, config: CONFIG, byzantine });
 }
 
 const allCertified = (w: World, ids: string[]) => () => ids.every((id) => w.checker.certifiedOps.has(id));

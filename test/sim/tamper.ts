@@ -1,14 +1,14 @@
 /**
- * Tampered STATE: a Byzantine node keeps a real stable checkpoint's proof (2f+1 valid signatures)
- * and changes what the state says. Some changes keep every visible value (register metadata, OR-set
- * tags): only a checkpoint that commits to each record's full state catches them. Others change
- * what the checkpoint digest visibly covers (executed ids, log root, op count, time, records).
- * Either way a correct node must refuse it; the world checks that none adopts one.
+ * Tampered state transfer: a Byzantine node serves chunks of a real stable checkpoint (whose proof
+ * has 2f+1 valid signatures) and changes what a chunk says. Some changes keep every visible value
+ * (register metadata, OR-set tags, executed-ids records): only a state root that commits to each
+ * record's full state catches them. Others drop, add or move records, or change a split's hashes.
+ * Either way a correct node must refuse the chunk; the world checks that none keeps one.
  */
 import { canonicalJson } from "../../shared/canonical.js";
-import type { CheckpointState } from "../../shared/pbft/digest.js";
-import type { ExecutedIdsJson } from "../../shared/pbft/executed-ids.js";
-import type { StateMsg } from "../../shared/pbft/messages.js";
+import { EXECUTED_PREFIX } from "../../shared/certified/executed.js";
+import type { ChunkRecord } from "../../shared/certified/types.js";
+import type { StateChunkMsg } from "../../shared/pbft/messages.js";
 import type { AdversaryMemory } from "./memory.js";
 import type { Prng } from "./prng.js";
 
@@ -19,37 +19,38 @@ export const TAMPERS = [
   "orset-tags-renamed",
   "orset-future-removed",
   "executed-future",
-  "executed-dropped",
-  "scalars",
+  "executed-dropped-gap",
+  "record-dropped",
   "extra-record",
+  "split-hash",
 ] as const;
 export type Tamper = (typeof TAMPERS)[number];
 
-type Rec = [key: string, type: string, state: unknown];
-interface Snap {
-  format: string;
-  records: Rec[];
-}
-
-/** How many op ids past the highest seen per client a forged tag or executed id covers. */
+/** How many op ids past the highest seen per client a forged tag covers. */
 const FUTURE_SEQS = 40;
 
-/** The STATE with one tamper applied, or null if this state gives the tamper nothing to change. */
-export function tamperState(msg: StateMsg, mem: AdversaryMemory, rng: Prng): StateMsg | null {
+/** The chunk with one tamper applied, or null if this chunk gives no tamper anything to change. */
+export function tamperChunk(msg: StateChunkMsg, mem: AdversaryMemory, rng: Prng): StateChunkMsg | null {
   const start = rng.int(0, TAMPERS.length - 1);
-  // Try each tamper from a random start: the first one that changes something.
   for (let i = 0; i < TAMPERS.length; i++) {
     const kind = TAMPERS[(start + i) % TAMPERS.length]!;
-    const state = structuredClone(msg.state) as CheckpointState;
-    apply(kind, state, mem, rng);
-    if (canonicalJson(state) !== canonicalJson(msg.state)) return { ...msg, state };
+    const chunk = structuredClone(msg.chunk);
+    apply(kind, chunk, mem, rng);
+    if (canonicalJson(chunk) !== canonicalJson(msg.chunk)) return { ...msg, chunk };
   }
   return null;
 }
 
-function apply(kind: Tamper, st: CheckpointState, mem: AdversaryMemory, rng: Prng): void {
-  const snap = st.sm as unknown as Snap;
-  const records = snap && Array.isArray(snap.records) ? snap.records : [];
+function apply(kind: Tamper, chunk: StateChunkMsg["chunk"], mem: AdversaryMemory, rng: Prng): void {
+  if ("split" in chunk) {
+    if (kind === "split-hash") {
+      const i = rng.int(0, 1);
+      const h = chunk.split[i]!;
+      chunk.split[i] = (h[0] === "0" ? "1" : "0") + h.slice(1);
+    }
+    return;
+  }
+  const records: ChunkRecord[] = chunk.records;
   const ofType = (t: string) => records.filter((r) => r[1] === t && r[2] !== null);
   switch (kind) {
     case "register-ts-max":
@@ -83,33 +84,29 @@ function apply(kind: Tamper, st: CheckpointState, mem: AdversaryMemory, rng: Prn
       }
       return;
     }
-    case "executed-future": {
-      const json = new Map(st.executed.map(([c, floor, above]) => [c, { floor, above }]));
-      for (const [client, max] of mem.clientSeqMax) {
-        const e = json.get(client) ?? { floor: 0, above: [] };
-        e.above = [...new Set([...e.above, max + 1, max + 2])]
-          .filter((q) => q > e.floor)
-          .sort((a, b) => a - b);
-        json.set(client, e);
-      }
-      st.executed = [...json]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([c, e]) => [c, e.floor, e.above]) as ExecutedIdsJson;
+    case "executed-future":
+      // Ops not issued yet marked executed: this node would never execute them.
+      for (const r of records)
+        if (r[0].startsWith(EXECUTED_PREFIX)) {
+          const e = r[2] as { floor: number; above: number[] };
+          const max = Math.max(e.floor, ...e.above);
+          e.above = [...e.above, max + 2, max + 3];
+        }
       return;
-    }
-    case "executed-dropped":
-      if (st.executed.length) st.executed.splice(rng.int(0, st.executed.length - 1), 1);
+    case "executed-dropped-gap":
+      for (const r of records)
+        if (r[0].startsWith(EXECUTED_PREFIX)) {
+          const e = r[2] as { floor: number; above: number[] };
+          if (e.floor > 1) e.floor -= 1;
+        }
       return;
-    case "scalars":
-      if (rng.chance(0.4)) st.opCount += 1;
-      else if (rng.chance(0.5)) st.time += 1;
-      else st.logRoot = (st.logRoot[0] === "0" ? "1" : "0") + st.logRoot.slice(1);
+    case "record-dropped":
+      if (records.length > 1) records.splice(rng.int(0, records.length - 1), 1);
       return;
     case "extra-record":
-      if (snap && Array.isArray(snap.records)) {
-        snap.records.push(["~forged", "counter", 1_000]);
-        snap.records.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      }
+      records.push(["~forged", "counter", 1_000]);
+      return;
+    case "split-hash":
       return;
   }
 }

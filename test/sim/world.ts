@@ -5,7 +5,8 @@
  * its seed: every random choice comes from one PRNG and every async call is awaited in order.
  */
 import { verifyCertificate } from "../../shared/certified/certificate.js";
-import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
+import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
+import type { ClusterConfig } from "../../shared/certified/types.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, signOp, type SignedOp } from "../../shared/ops.js";
 import { PbftBoundary } from "../../shared/pbft/boundary.js";
@@ -27,7 +28,7 @@ import { Network } from "./network.js";
 import { opBodyFor } from "./ops.js";
 import { Prng } from "./prng.js";
 import { SimStorage, type CrashPoint } from "./storage.js";
-import { tamperState } from "./tamper.js";
+import { tamperChunk } from "./tamper.js";
 
 export interface WorldOptions {
   seed: number;
@@ -44,7 +45,6 @@ export interface WorldOptions {
   bigOps?: boolean;
   /** Run the deep invariant check every this many steps (1: every step, the default). */
   deepInvariantsEvery?: number;
-  machines: StateMachineFactory;
   /** Keep every trace line (else the last `traceKeep`). */
   traceAll?: boolean;
   traceKeep?: number;
@@ -82,7 +82,7 @@ export class World {
   /** opId → tick it was accepted by a correct node (owed a certificate). */
   readonly owed = new Map<string, number>();
   private readonly opts: WorldOptions;
-  private replicaOpts!: (i: number) => ReplicaOptions;
+  private replicaOpts!: (i: number, sm: MerkleStateMachine) => ReplicaOptions;
   /** Envelopes built as tampered STATE (replays of them are tampered too). */
   private readonly tampered = new WeakSet<Envelope>();
   /** Counters of injected faults, for the run's summary. */
@@ -95,7 +95,7 @@ export class World {
     this.f = opts.f ?? 1;
     this.n = 3 * this.f + 1;
     this.cluster = { cluster: "sim", f: this.f, nodes: [] };
-    this.checker = new SafetyChecker(opts.machines);
+    this.checker = new SafetyChecker();
   }
 
   static async create(opts: WorldOptions): Promise<World> {
@@ -112,7 +112,7 @@ export class World {
     this.cluster.nodes = nodeKeys.map((k, i) => ({ id: `pbft-${i}`, publicKey: k.publicKey }));
     const secrets = nodeKeys.map((k) => `stand-in-secret-${k.secret}`);
     const cfg: Partial<PbftConfig> = { tickMs: TICK_MS, ...this.opts.config };
-    this.replicaOpts = (i) => ({ cluster: this.cluster, me: i, config: cfg, machines: this.opts.machines });
+    this.replicaOpts = (i, sm) => ({ cluster: this.cluster, me: i, config: cfg, sm });
     for (let i = 0; i < 3; i++) {
       this.clientKeys.push(await devKeyPair("sim-client", `c${i}`));
       this.clientSeq.push(0);
@@ -127,10 +127,11 @@ export class World {
       const b = this.opts.byzantine?.find((x) => x.node === i);
       const behaviours = b ? (b.behaviours ?? (b.mode ? [b.mode] : [])) : null;
       const lw = this.opts.loseWrites?.find((x) => x.node === i);
+      const storage = new SimStorage(lw ? lw.syncEverySteps : null);
       this.nodes.push({
         id: i,
-        replica: new PbftReplica(this.replicaOpts(i)),
-        storage: new SimStorage(lw ? lw.syncEverySteps : null),
+        replica: new PbftReplica(this.replicaOpts(i, new MerkleStateMachine(storage.live))),
+        storage,
         boundary: new PbftBoundary(this.cluster, i, scheme, cfg),
         skewMs: this.rng.int(-skew, skew),
         byzantine: behaviours ? new Set(behaviours) : null,
@@ -214,7 +215,8 @@ export class World {
   async restart(i: number): Promise<void> {
     const node = this.nodes[i]!;
     if (node.replica) return;
-    const { replica, effects } = PbftReplica.restore(this.replicaOpts(i), node.storage.read());
+    const sm = new MerkleStateMachine(node.storage.restartStores());
+    const { replica, effects } = PbftReplica.restore(this.replicaOpts(i, sm), node.storage.read());
     node.replica = replica;
     node.restartAt = null;
     this.log(
@@ -276,7 +278,8 @@ export class World {
     const env = this.rng.pick(mem.seen);
     const data = JSON.stringify(env);
     const cfg = node.replica!.state.cfg;
-    const bulk = env.msg.type === "state" || env.msg.type === "view-change" || env.msg.type === "new-view";
+    const bulk =
+      env.msg.type === "state-chunk" || env.msg.type === "view-change" || env.msg.type === "new-view";
     const limit = bulk ? cfg.bulkMessageBytesMax : cfg.messageBytesMax;
     if (data.length > limit) return;
     const over = this.rng.chance(0.5) ? 1 : 0;
@@ -315,29 +318,27 @@ export class World {
       return;
     }
     node.memory?.remember(env);
-    const adoptedBefore = replica.stats["state_transfer.adopted"] ?? 0;
+    const keptBefore = replica.stats["state_transfer.chunk_kept"] ?? 0;
     await this.stepNode(node, { kind: "message", envelope: env });
-    if (tampered && this.isCorrect(to) && (replica.stats["state_transfer.adopted"] ?? 0) > adoptedBefore)
-      throw new SafetyViolation(`n${to} adopted a tampered STATE from n${from}`);
+    if (tampered && this.isCorrect(to) && (replica.stats["state_transfer.chunk_kept"] ?? 0) > keptBefore)
+      throw new SafetyViolation(`n${to} kept a tampered state chunk from n${from}`);
     if (env.msg.type === "status" && node.byzantine?.has("tamper-state") && node.replica)
-      await this.answerWithTamperedState(node, env.from, env.msg.lastExecuted);
+      await this.offerStateAtOnce(node, env.from, env.msg.lastExecuted);
   }
 
-  /** A tamper-state node answers every STATUS from a node behind it at once (no rate limit). */
-  private async answerWithTamperedState(node: SimNode, to: number, lastExecuted: number): Promise<void> {
+  /**
+   * A tamper-state node answers every STATUS from a node behind it at once with its real stable
+   * checkpoint (no rate limit), so that it is the one asked for chunks; it then tampers with them.
+   */
+  private async offerStateAtOnce(node: SimNode, to: number, lastExecuted: number): Promise<void> {
     const s = node.replica!.state;
     if (to === node.id || lastExecuted >= s.stable.seq || s.stable.seq === 0) return;
-    const t = tamperState(
-      { type: "state", checkpoint: s.stable, state: s.stableState },
-      node.memory!,
-      this.rng,
-    );
-    if (!t) return;
-    const env = await node.boundary.seal({ to: [to], msg: t });
-    this.tampered.add(env);
+    const env = await node.boundary.seal({
+      to: [to],
+      msg: { type: "state", checkpoint: s.stable, header: s.stableHeader },
+    });
     node.memory!.remember(env);
     this.send(node.id, to, env);
-    this.count("tampered_state");
   }
 
   private async stepNode(node: SimNode, input: Parameters<PbftReplica["step"]>[0]): Promise<void> {
@@ -349,6 +350,7 @@ export class World {
       stable: r.state.stable.seq,
     };
     let fx: Effects;
+    node.storage.stepStarts();
     try {
       fx = r.step(input);
       if (this.isCorrect(node.id))
@@ -370,8 +372,8 @@ export class World {
         `n${node.id} view ${before.view}${before.normal ? "" : "*"} -> ${s.view}${s.normal ? "" : "*"} on ${describeInput(input)}`,
       );
     if (s.stable.seq !== before.stable) this.log(`n${node.id} stable ${before.stable} -> ${s.stable.seq}`);
-    if (s.lastExecuted > before.exec + 1 && input.kind === "message" && input.envelope.msg.type === "state")
-      this.log(`n${node.id} STATE TRANSFER ${before.exec} -> ${s.lastExecuted} from n${input.envelope.from}`);
+    if (s.lastExecuted > before.exec + 1 && input.kind === "message")
+      this.log(`n${node.id} STATE TRANSFER ${before.exec} -> ${s.lastExecuted} (${describeInput(input)})`);
     await this.handle(node, fx);
     await this.drainLoopback(node);
   }

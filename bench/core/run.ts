@@ -23,7 +23,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { cpus, loadavg } from "node:os";
 import { resultsPath } from "../results-path.js";
-import { merkleStateMachines } from "../../shared/certified/state-machine.js";
+import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
 import { devKeyPair } from "../../shared/crypto/keys.js";
 import { useNativeSha256 } from "../../shared/hash.js";

@@ -183,6 +183,8 @@ export class PbftBoundary {
       case "state":
         for (const e of m.checkpoint.proof) if (!(await this.checkSig(e))) return false;
         return true;
+      case "state-chunk":
+        return true; // checked by the core against the hash its checkpoint committed to for its path
       case "certificate":
         return this.checkCertificate(m.certificate);
       case "ops":

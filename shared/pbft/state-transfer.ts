@@ -243,6 +243,10 @@ export function onStateChunk(ctx: Ctx, env: Envelope<StateChunkMsg>): void {
   const t = s.transfer;
   const { seq, path, chunk } = env.msg;
   if (!t || seq !== t.checkpoint.seq) return drop(ctx, "chunk_unexpected");
+  if (s.lastExecuted >= seq) {
+    count(s.stats, "state_transfer.overtaken");
+    return clearTransfer(ctx);
+  }
   const expected = t.pending.get(path);
   if (expected === undefined) return drop(ctx, "chunk_not_pending");
   const check = s.sm.checkChunk(path, expected, chunk);

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { merkleStateMachines } from "../../../shared/certified/state-machine.js";
+import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type {
   Commit,
@@ -16,7 +16,9 @@ import type {
   ViewChange,
 } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
-import type { StateMsg } from "../../../shared/pbft/messages.js";
+import type { StateChunkMsg, StateMsg } from "../../../shared/pbft/messages.js";
+import { EXECUTED_PREFIX } from "../../../shared/certified/executed.js";
+import type { ChunkRecord } from "../../../shared/certified/types.js";
 import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
 import { utf8 } from "../../../shared/bytes.js";
 import { canonicalJson } from "../../../shared/canonical.js";
@@ -26,7 +28,7 @@ import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
 const node = (me: number) =>
-  new PbftReplica({ cluster: CLUSTER, me, config: UNIT_CONFIG, machines: merkleStateMachines });
+  new PbftReplica({ cluster: CLUSTER, me, config: UNIT_CONFIG, sm: new MerkleStateMachine() });
 const env = <M extends Envelope["msg"]>(from: number, msg: M, proposal?: Proposal): Envelope<M> =>
   proposal ? { from, msg, sig: "", proposal } : { from, msg, sig: "" };
 
@@ -86,8 +88,8 @@ describe("NEW-VIEW against a commit proof the node holds (bug 2)", () => {
   });
 });
 
-describe("STATE with a valid checkpoint proof and tampered contents (bug 1)", () => {
-  it("is refused when hidden record state differs from what the checkpoint covers", () => {
+describe("state transfer with a valid checkpoint proof and tampered chunks (bug 1)", () => {
+  it("refuses a chunk whose hidden record state differs from what the checkpoint's root covers", () => {
     const h = new Harness();
     h.drop = (to, e) => to === 3 || e.from === 3;
     h.tickAll(1_000);
@@ -107,25 +109,41 @@ describe("STATE with a valid checkpoint proof and tampered contents (bug 1)", ()
     const ahead = h.nodes[0]!.state;
     expect(ahead.stable.seq).toBe(4);
     const lagging = h.nodes[3]!;
-    const state = (tamper: (s: StateMsg["state"]) => void): Envelope<StateMsg> => {
-      const copy = structuredClone(ahead.stableState);
-      tamper(copy);
-      return { from: 0, msg: { type: "state", checkpoint: ahead.stable, state: copy }, sig: "" };
+    // The STATE (proof + header) starts a transfer; the state itself comes in chunks, each checked
+    // against the hash the checkpoint's root commits to for its path.
+    const header: Envelope<StateMsg> = {
+      from: 0,
+      msg: { type: "state", checkpoint: ahead.stable, header: ahead.stableHeader },
+      sig: "",
+    };
+    h.step(3, { kind: "message", envelope: header });
+    expect(lagging.state.transfer?.pending.has("")).toBe(true);
+    const honest = ahead.sm.serveChunk(ahead.stableHandle, ahead.stable.seq, "", {
+      records: 512,
+      bytes: 1 << 20,
+    });
+    if (!("records" in honest)) throw new Error("a small state is one chunk");
+    const chunk = (tamper: (records: ChunkRecord[]) => void): Envelope<StateChunkMsg> => {
+      const records = structuredClone(honest.records);
+      tamper(records);
+      return { from: 0, msg: { type: "state-chunk", seq: 4, path: "", chunk: { records } }, sig: "" };
     };
     // The same visible value, a register clock pinned at the maximum: every later write would lose.
-    const poisoned = state((st) => {
-      const rec = (st.sm as { records: [string, string, { ts: number }][] }).records[0]!;
-      rec[2].ts = Number.MAX_SAFE_INTEGER;
+    const poisoned = chunk((rs) => {
+      (rs.find((r) => r[1] === "register")![2] as { ts: number }).ts = Number.MAX_SAFE_INTEGER;
     });
     h.step(3, { kind: "message", envelope: poisoned });
     expect(lagging.state.lastExecuted).toBe(0);
-    expect(lagging.stats["drop.state_digest_mismatch"]).toBe(1);
-    // An executed-op-id set that would drop a future op as a duplicate is refused too.
-    const forgetful = state((st) => st.executed.push(["D".repeat(43), 1_000_000, []]));
+    expect(lagging.stats["drop.bad_chunk.records_hash"]).toBe(1);
+    // An executed-ids record that would drop a future op as a duplicate is refused too.
+    const forgetful = chunk((rs) => {
+      const e = rs.find((r) => r[0].startsWith(EXECUTED_PREFIX))![2] as { floor: number };
+      e.floor = 1_000_000;
+    });
     h.step(3, { kind: "message", envelope: forgetful });
-    expect(lagging.stats["drop.state_digest_mismatch"]).toBe(2);
+    expect(lagging.stats["drop.bad_chunk.records_hash"]).toBe(2);
     // The true state is adopted.
-    h.step(3, { kind: "message", envelope: state(() => {}) });
+    h.step(3, { kind: "message", envelope: chunk(() => {}) });
     expect(lagging.state.lastExecuted).toBe(4);
     expect(lagging.state.sm.stateRoot()).toBe(ahead.sm.stateRoot());
   });
@@ -180,7 +198,7 @@ describe("message bytes: a worst-case VIEW-CHANGE and NEW-VIEW fit the bulk limi
 
   it("a primary cuts a batch at the byte bound; a backup refuses a larger proposal", () => {
     const cfg = { ...UNIT_CONFIG, batchSizeMax: 50, batchBytesMax: 3 * OP_BYTES_MAX };
-    const primary = new PbftReplica({ cluster: CLUSTER, me: 0, config: cfg, machines: merkleStateMachines });
+    const primary = new PbftReplica({ cluster: CLUSTER, me: 0, config: cfg, sm: new MerkleStateMachine() });
     primary.step({ kind: "tick", nowMs: 1_000 });
     const sent = [
       primary.step({ kind: "submit-many", ops: [1, 2, 3, 4, 5].map(bigOp) }),
@@ -193,7 +211,7 @@ describe("message bytes: a worst-case VIEW-CHANGE and NEW-VIEW fit the bulk limi
     });
     expect(batches.map((ops) => ops.length)).toEqual([3, 2]);
     for (const ops of batches) expect(batchBytes(ops)).toBeLessThanOrEqual(3 * OP_BYTES_MAX);
-    const backup = new PbftReplica({ cluster: CLUSTER, me: 1, config: cfg, machines: merkleStateMachines });
+    const backup = new PbftReplica({ cluster: CLUSTER, me: 1, config: cfg, sm: new MerkleStateMachine() });
     backup.step({ kind: "tick", nowMs: 1_000 });
     const proposal: Proposal = { ops: [1, 2, 3, 4].map(bigOp), time: 1_000, view: 0 };
     const digest = proposalDigest(proposal);

@@ -2,7 +2,7 @@
  * A synchronous in-memory cluster for unit tests of the core's handlers: envelopes are delivered
  * unsigned (the core trusts its boundary), in FIFO order, optionally filtered.
  */
-import { merkleStateMachines } from "../../../shared/certified/state-machine.js";
+import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import type { ClusterConfig } from "../../../shared/certified/types.js";
 import type { OpBody, SignedOp } from "../../../shared/ops.js";
 import type { PbftConfig } from "../../../shared/pbft/config.js";
@@ -38,7 +38,7 @@ export class Harness {
 
   constructor(config: Partial<PbftConfig> = UNIT_CONFIG) {
     this.nodes = [0, 1, 2, 3].map(
-      (me) => new PbftReplica({ cluster: CLUSTER, me, config, machines: merkleStateMachines }),
+      (me) => new PbftReplica({ cluster: CLUSTER, me, config, sm: new MerkleStateMachine() }),
     );
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { merkleStateMachines } from "../../../shared/certified/state-machine.js";
+import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { opIdOf } from "../../../shared/ops.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Envelope, PrePrepare } from "../../../shared/pbft/messages.js";
@@ -121,7 +121,7 @@ describe("PBFT replica: hostile input is counted and dropped", () => {
       cluster: CLUSTER,
       me: 1,
       config: UNIT_CONFIG,
-      machines: merkleStateMachines,
+      sm: new MerkleStateMachine(),
     });
     node.step({ kind: "tick", nowMs: 1_000 });
     const proposal = { ops: [makeOp(1)], time: 1_000, view: 0 };
@@ -169,7 +169,7 @@ describe("PBFT replica: hostile input is counted and dropped", () => {
       cluster: CLUSTER,
       me: 1,
       config: { ...UNIT_CONFIG, poolSizeMax: 2 },
-      machines: merkleStateMachines,
+      sm: new MerkleStateMachine(),
     });
     for (let s = 1; s <= 3; s++) node.step({ kind: "submit", op: makeOp(s) });
     expect(node.state.pool.size).toBe(2);
@@ -202,7 +202,13 @@ describe("PBFT replica: checkpoints, restart", () => {
     h.step(2, { kind: "submit", op: makeOp(9) });
     const before = h.nodes[2]!.state;
     const { replica } = PbftReplica.restore(
-      { cluster: CLUSTER, me: 2, config: UNIT_CONFIG, machines: merkleStateMachines },
+      // the same stores: the state machine's writes went in with the rows
+      {
+        cluster: CLUSTER,
+        me: 2,
+        config: UNIT_CONFIG,
+        sm: new MerkleStateMachine((before.sm as MerkleStateMachine).stores),
+      },
       [...h.storage[2]!] as [string, never][],
     );
     replica.checkInvariants();

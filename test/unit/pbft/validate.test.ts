@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { devKeyPair } from "../../../shared/crypto/keys.js";
 import { PbftBoundary } from "../../../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
-import { ExecutedIds } from "../../../shared/pbft/executed-ids.js";
+import { EMPTY_ENTRY, entryAdd, entryHas, isExecutedEntry } from "../../../shared/certified/executed.js";
 import { ed25519Scheme, standInScheme } from "../../../shared/pbft/signature-scheme.js";
 import { parseEnvelope } from "../../../shared/pbft/validate.js";
 import { CLUSTER, makeOp } from "./harness.js";
@@ -81,13 +81,27 @@ describe("boundary", () => {
   });
 });
 
-describe("ExecutedIds", () => {
-  it("compacts contiguous seqs and keeps gaps", () => {
-    const ids = new ExecutedIds();
-    for (const seq of [1, 2, 4, 3, 7]) ids.add({ client: "c", seq });
-    expect(ids.toJson()).toEqual([["c", 4, [7]]]);
-    expect(ids.has({ client: "c", seq: 3 })).toBe(true);
-    expect(ids.has({ client: "c", seq: 5 })).toBe(false);
-    expect(ExecutedIds.fromJson(ids.toJson()).has({ client: "c", seq: 7 })).toBe(true);
+describe("executed-ids entries", () => {
+  it("compact contiguous seqs and keep gaps", () => {
+    let e = EMPTY_ENTRY;
+    for (const seq of [1, 2, 4, 3, 7]) e = entryAdd(e, seq);
+    expect(e).toEqual({ floor: 4, above: [7] });
+    expect(entryHas(e, 3)).toBe(true);
+    expect(entryHas(e, 5)).toBe(false);
+    expect(entryHas(e, 7)).toBe(true);
+    expect(EMPTY_ENTRY).toEqual({ floor: 0, above: [] }); // entryAdd never changes its input
+    expect(isExecutedEntry(e)).toBe(true);
+  });
+
+  it("a peer's malformed entry is refused before any hash is computed", () => {
+    for (const bad of [
+      null,
+      [],
+      { floor: -1, above: [] },
+      { floor: 2, above: [3] },
+      { floor: 2, above: [6, 5] },
+      { floor: 1, above: [], x: 1 },
+    ])
+      expect(isExecutedEntry(bad)).toBe(false);
   });
 });

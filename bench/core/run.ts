@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { cpus, loadavg } from "node:os";
 import { resultsPath } from "../results-path.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
-import type { ClusterConfig, StateMachineFactory } from "../../shared/certified/types.js";
+import type { CertifiedStateMachine, ClusterConfig } from "../../shared/certified/types.js";
 import { devKeyPair } from "../../shared/crypto/keys.js";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf, signOp, verifyOp, type OpBody, type SignedOp } from "../../shared/ops.js";
@@ -158,17 +158,28 @@ async function clusterOf(signer: Signer): Promise<{ cluster: ClusterConfig; sche
  * A state machine that does no state work (fixed roots): isolates the protocol core, the boundary
  * and the signatures from the Merkle tree.
  */
-const nullMachines: StateMachineFactory = {
-  create: () => ({
+function nullMachine(): CertifiedStateMachine {
+  const zero = "0".repeat(64);
+  const none = (): never => {
+    throw new Error("bench: the null machine does no state transfer");
+  };
+  return {
     execute: (ops) => ({
+      ops: [...ops],
       results: ops.map((o) => ({ opId: opIdOf(o), status: "ok" as const, value: null })),
-      stateRoot: "0".repeat(64),
-      resultsRoot: "0".repeat(64),
+      stateRoot: zero,
+      resultsRoot: zero,
     }),
-    stateRoot: () => "0".repeat(64),
-    snapshot: () => null,
-  }),
-};
+    hasExecuted: () => false,
+    stateRoot: () => zero,
+    handle: () => ({ root: zero, node: 0 }),
+    collect: () => {},
+    serveChunk: none,
+    hashAt: () => zero,
+    checkChunk: none,
+    adopt: none,
+  };
+}
 
 interface RunResult {
   opsPerSec: number;
@@ -177,7 +188,6 @@ interface RunResult {
 }
 
 async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: Machine): Promise<RunResult> {
-  const machines = machine === "merkle" ? merkleStateMachines : nullMachines;
   const { cluster, schemes } = await clusterOf(signer);
   const config: Partial<PbftConfig> = {
     tickMs: TICK_MS,
@@ -189,7 +199,15 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
     relayAfterTicks: 1_000_000,
     statusIntervalTicks: 1_000,
   };
-  const replicas = schemes.map((_, me) => new PbftReplica({ cluster, me, config, machines }));
+  const replicas = schemes.map(
+    (_, me) =>
+      new PbftReplica({
+        cluster,
+        me,
+        config,
+        sm: machine === "merkle" ? new MerkleStateMachine() : nullMachine(),
+      }),
+  );
   const boundaries = schemes.map((s, me) => new PbftBoundary(cluster, me, s, config));
   const queue: { to: number; env: Envelope; local: boolean }[] = [];
   let head = 0;

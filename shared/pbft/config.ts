@@ -58,6 +58,11 @@ export interface PbftConfig {
   stateTransferIntervalTicks: number;
   /** State transfer: records per chunk (a bigger subtree is split in two). */
   stateChunkRecordsMax: number;
+  /**
+   * State transfer: records per chunk asked for a subtree this node already has keys in (it
+   * lacks only what changed there: smaller chunks, a few more splits, far fewer records sent).
+   */
+  stateChunkRecordsPatch: number;
   /** State transfer: canonical JSON bytes of records per chunk (one record alone may exceed it). */
   stateChunkBytesMax: number;
   /** State transfer: subtree paths asked for at once (one STATE-FETCH), and in flight. */
@@ -87,6 +92,7 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   bulkMessageBytesMax: 32 * 1024 * 1024,
   stateTransferIntervalTicks: 50,
   stateChunkRecordsMax: 512,
+  stateChunkRecordsPatch: 8,
   stateChunkBytesMax: 1024 * 1024,
   stateFetchPathsMax: 16,
 };
@@ -105,6 +111,8 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.tickMs > 0 &&
     cfg.poolSizeMax >= cfg.batchSizeMax &&
     cfg.stateChunkRecordsMax >= 1 &&
+    cfg.stateChunkRecordsPatch >= 1 &&
+    cfg.stateChunkRecordsPatch <= cfg.stateChunkRecordsMax &&
     cfg.stateFetchPathsMax >= 1 &&
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
     // Any one valid op must fit in a batch.

@@ -100,11 +100,14 @@ export interface StateMsg {
   header: CheckpointHeader;
 }
 
-/** State transfer: ask for the subtrees at these paths of the sender's stable checkpoint `seq`. */
+/**
+ * State transfer: ask for the subtrees at these paths of the sender's stable checkpoint `seq`,
+ * each as records if it holds at most that many (else split).
+ */
 export interface StateFetch {
   type: "state-fetch";
   seq: number;
-  paths: string[];
+  paths: [path: string, maxRecords: number][];
 }
 
 /** State transfer: one subtree of stable checkpoint `seq` (checked against the hash expected at `path`). */

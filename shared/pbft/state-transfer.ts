@@ -37,7 +37,11 @@ import type { Transfer } from "./state.js";
 import { count } from "./stats.js";
 import { validCheckpointProof } from "./view-change.js";
 import { maybePropose } from "./normal-case.js";
+import { toHex } from "../bytes.js";
+import { EMPTY_HASH } from "../certified/hashing.js";
 import type { Digest } from "../certified/types.js";
+
+const EMPTY_DIGEST: Digest = toHex(EMPTY_HASH);
 
 export function sendStatus(ctx: Ctx): void {
   const s = ctx.s;
@@ -207,13 +211,16 @@ function fetchMore(ctx: Ctx): void {
   const recent = (q: string) => s.tick - (t.asked.get(q) ?? -Infinity) < s.cfg.retransmitAfterTicks;
   let inFlight = 0;
   for (const q of t.pending.keys()) if (recent(q)) inFlight++;
-  const paths: string[] = [];
+  const paths: [string, number][] = [];
   for (const q of t.pending.keys()) {
     if (inFlight + paths.length >= s.cfg.stateFetchPathsMax) break;
-    if (!recent(q)) paths.push(q);
+    if (recent(q)) continue;
+    // Where this node has keys, it lacks only what changed: ask for small chunks (more splits).
+    const has = s.sm.hashAt(q) !== EMPTY_DIGEST;
+    paths.push([q, has ? s.cfg.stateChunkRecordsPatch : s.cfg.stateChunkRecordsMax]);
   }
   if (paths.length === 0) return;
-  for (const q of paths) t.asked.set(q, s.tick);
+  for (const [q] of paths) t.asked.set(q, s.tick);
   sendTo(ctx, [t.source], { type: "state-fetch", seq: t.checkpoint.seq, paths });
 }
 
@@ -229,8 +236,8 @@ export function onStateFetch(ctx: Ctx, env: Envelope<StateFetch>): void {
   }
   if (s.lastFetchServedTick.get(p) === s.tick) return drop(ctx, "fetch_rate");
   s.lastFetchServedTick.set(p, s.tick);
-  const limits = { records: s.cfg.stateChunkRecordsMax, bytes: s.cfg.stateChunkBytesMax };
-  for (const path of env.msg.paths) {
+  for (const [path, records] of env.msg.paths) {
+    const limits = { records, bytes: s.cfg.stateChunkBytesMax };
     const chunk = s.sm.serveChunk(s.stableHandle, s.stable.seq, path, limits);
     sendTo(ctx, [p], { type: "state-chunk", seq: s.stable.seq, path, chunk });
     count(s.stats, "state_transfer.chunk_sent");
@@ -262,6 +269,7 @@ export function onStateChunk(ctx: Ctx, env: Envelope<StateChunkMsg>): void {
   else {
     t.fetched.set(path, check.records);
     markDirty(s, xchunkKey(path));
+    count(s.stats, "state_transfer.records_fetched", check.records.length);
   }
   markDirty(s, XFER_KEY);
   count(s.stats, "state_transfer.chunk_kept");

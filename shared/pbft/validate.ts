@@ -196,7 +196,15 @@ function isMessage(m: Obj, lim: ParseLimits): boolean {
         Array.isArray(m.paths) &&
         m.paths.length >= 1 &&
         m.paths.length <= lim.cfg.stateFetchPathsMax &&
-        m.paths.every(isPath)
+        m.paths.every(
+          (p) =>
+            Array.isArray(p) &&
+            p.length === 2 &&
+            isPath(p[0]) &&
+            isNat(p[1]) &&
+            p[1] >= 1 &&
+            p[1] <= lim.cfg.stateChunkRecordsMax,
+        )
       );
     case "state-chunk":
       return (

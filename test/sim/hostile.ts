@@ -154,7 +154,10 @@ async function build(kind: HostileKind, ctx: ByzantineContext): Promise<Message 
       return {
         type: "state-fetch",
         seq: s.stable.seq,
-        paths: Array.from({ length: s.cfg.stateFetchPathsMax }, (_, i) => i.toString(2)),
+        paths: Array.from({ length: s.cfg.stateFetchPathsMax }, (_, i) => [
+          i.toString(2),
+          s.cfg.stateChunkRecordsMax,
+        ]),
       };
   }
   function state(h: StateMsg["header"]): StateMsg {

@@ -24,11 +24,16 @@ export const SCENARIO_CONFIG: Partial<PbftConfig> = {
 /** Every node of the world. */
 export const all = (w: World): number[] => w.nodes.map((n) => n.id);
 
-/** Make `count` signed ops and submit each to `to`; returns their op ids. */
-export async function submitOps(w: World, count: number, to = all(w)): Promise<string[]> {
+/** Make `count` signed ops and submit each to `to`; returns their op ids. `keyOf(i)`: op i increments that key. */
+export async function submitOps(
+  w: World,
+  count: number,
+  to = all(w),
+  keyOf?: (i: number) => string,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const op = await w.makeOp();
+    const op = await w.makeOp(keyOf?.(i));
     ids.push(opIdOf(op));
     await w.submit(op, to);
   }

@@ -165,17 +165,19 @@ export class World {
 
   // ---------------------------------------------------------------- clients
 
-  /** Make one client op (signed with real Ed25519 or the stand-in, matching the run). */
-  async makeOp(): Promise<SignedOp> {
+  /**
+   * Make one client op (signed with real Ed25519 or the stand-in, matching the run): a random one
+   * of the sim's few keys, or a counter increment of `key`.
+   */
+  async makeOp(key?: string): Promise<SignedOp> {
     const c = this.rng.int(0, this.clientKeys.length - 1);
     const seq = ++this.clientSeq[c]!;
-    const body = opBodyFor(
-      this.rng,
-      this.clientKeys[c]!.publicKey,
-      seq,
-      this.tick * TICK_MS,
-      this.opts.bigOps,
-    );
+    const client = this.clientKeys[c]!.publicKey;
+    const ts = this.tick * TICK_MS;
+    const body =
+      key === undefined
+        ? opBodyFor(this.rng, client, seq, ts, this.opts.bigOps)
+        : { client, seq, key, type: "counter" as const, op: "add", args: { n: 1 }, ts };
     return this.opts.crypto === "ed25519" ? signOp(this.clientKeys[c]!.secret, body) : standInSignOp(body);
   }
 

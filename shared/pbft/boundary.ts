@@ -7,10 +7,10 @@
 import { toHex, utf8 } from "../bytes.js";
 import { canonicalBytes, DOMAIN } from "../canonical.js";
 import { sha256 } from "../hash.js";
-import { certificateBytes } from "../certified/certificate.js";
+import { certificateBytes, verifyCertificateWith } from "../certified/certificate.js";
 import type { Certificate, ClusterConfig } from "../certified/types.js";
 import { opIdOf, parseOp, sameOp, type SignedOp } from "../ops.js";
-import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
+import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
 import type { Outgoing } from "./effects.js";
 import { SELF_CERTIFYING, type Envelope, type Message, type Proposal, type ViewChange } from "./messages.js";
 import type { SignatureScheme } from "./signature-scheme.js";
@@ -196,14 +196,11 @@ export class PbftBoundary {
     }
   }
 
-  /** 2f+1 valid signatures of distinct configured nodes over the body. */
+  /** The client's check (`verifyCertificateWith`), with this node's signature scheme. */
   async checkCertificate(cert: Certificate): Promise<boolean> {
-    const bytes = certificateBytes(cert.body);
-    const seen = new Set<number>();
-    for (const s of cert.sigs) {
-      if (seen.has(s.node) || !(await this.scheme.verify(s.node, bytes, s.sig))) return false;
-      seen.add(s.node);
-    }
-    return seen.size >= quorum(this.cluster.f);
+    const verdict = await verifyCertificateWith(cert, this.cluster, (node, bytes, sig) =>
+      this.scheme.verify(node, bytes, sig).catch(() => false),
+    );
+    return verdict.ok;
   }
 }

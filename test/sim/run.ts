@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { merkleStateMachines } from "../../shared/certified/state-machine.js";
 import { useNativeSha256 } from "../../shared/hash.js";
+import { OPEN_REJECTIONS, type OpenDrop } from "../../shared/pbft/boundary.js";
 import { primaryOf } from "../../shared/pbft/config.js";
 import { flip } from "./byzantine.js";
 import type { Mode } from "./modes.js";
@@ -35,7 +36,10 @@ export interface SeedResult {
   ticksToLive: number;
   viewChanges: number;
   stateTransfers: number;
+  /** Messages refused at a boundary (every drop reason but `redundant`). */
   rejected: number;
+  /** Boundary drops by reason, `redundant` included. */
+  drops: Partial<Record<OpenDrop, number>>;
   faults: Record<string, number>;
   ms: number;
 }
@@ -83,11 +87,8 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
       ticksToLive,
       viewChanges: sum("view_change.installed"),
       stateTransfers: sum("state_transfer.adopted"),
-      rejected: world.nodes.reduce(
-        (a, n) =>
-          a + (n.boundary.stats["drop.malformed"] ?? 0) + (n.boundary.stats["drop.bad_signature"] ?? 0),
-        0,
-      ),
+      rejected: OPEN_REJECTIONS.reduce((a, reason) => a + (world.drops[reason] ?? 0), 0),
+      drops: world.drops,
       faults: world.faults,
       ms: Date.now() - t0,
     };

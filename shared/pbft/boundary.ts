@@ -46,7 +46,7 @@ export type SignatureDrop = "bad_signature" | "bad_nested_signature" | "bad_op" 
 export type OpenDrop =
   /** Fails the wire shape and bounds check (`parseEnvelope`): hostile or from a broken peer. */
   | "malformed"
-  /** Well-formed but larger than the message limit for its type. */
+  /** Larger than the message limit for its type (over the largest limit: not parsed at all). */
   | "too_large"
   /** Well-formed, but the core no longer needs it (`isRedundant`): not verified. A normal event. */
   | "redundant"
@@ -93,10 +93,16 @@ export class PbftBoundary {
    * well-formed message the core no longer needs is dropped before its signatures are checked.
    */
   async open(raw: unknown, sizeBytes?: number, redundant?: (env: Envelope) => boolean): Promise<OpenVerdict> {
+    const { messageBytesMax, bulkMessageBytesMax } = this.limits.cfg;
+    // Over every limit: refused unread, as cheaply as parseEnvelope would.
+    if (sizeBytes !== undefined && sizeBytes > Math.max(messageBytesMax, bulkMessageBytesMax))
+      return this.dropped("too_large");
     const env = parseEnvelope(raw, this.limits, sizeBytes);
     if (!env) {
-      // Only a message refused for its size alone parses without the size: worth telling apart.
-      const tooLarge = sizeBytes !== undefined && parseEnvelope(raw, this.limits) !== null;
+      // Over the limit of its type only if it parses without the size. Parsing it again costs no
+      // more than an honest bulk message (it is within the largest limit).
+      const tooLarge =
+        sizeBytes !== undefined && sizeBytes > messageBytesMax && parseEnvelope(raw, this.limits) !== null;
       return this.dropped(tooLarge ? "too_large" : "malformed");
     }
     // What the core would ignore anyway (`PbftReplica.isRedundant`) is not worth a verification.

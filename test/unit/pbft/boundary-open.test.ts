@@ -82,10 +82,16 @@ describe("PbftBoundary.open: why a message was dropped", () => {
     await expectDrop("malformed", await wire(1, { type: "ops", ops: [{ ...makeOp(1), seq: 0 }] }));
   });
 
-  it("too_large: well-formed but over the message limit (and malformed wins over size)", async () => {
+  it("too_large: over the message limit of its type (malformed wins below the largest limit)", async () => {
     const env = await wire(1, prepare());
     await expectDrop("too_large", env, DEFAULT_PBFT_CONFIG.messageBytesMax + 1);
     await expectDrop("malformed", { ...env, msg: { type: "boom" } }, DEFAULT_PBFT_CONFIG.messageBytesMax + 1);
+    // Over the largest limit (a bulk message's), nothing is parsed: too large whatever it holds.
+    const huge = Math.max(DEFAULT_PBFT_CONFIG.messageBytesMax, DEFAULT_PBFT_CONFIG.bulkMessageBytesMax) + 1;
+    await expectDrop("too_large", { ...env, msg: { type: "boom" } }, huge);
+    const vc = await viewChange(1);
+    expect(await receiver().open(vc, DEFAULT_PBFT_CONFIG.messageBytesMax + 1)).toMatchObject({ ok: true });
+    await expectDrop("too_large", vc, DEFAULT_PBFT_CONFIG.bulkMessageBytesMax + 1);
     expect(await receiver().open(env, DEFAULT_PBFT_CONFIG.messageBytesMax)).toMatchObject({ ok: true });
   });
 

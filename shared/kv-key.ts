@@ -12,8 +12,9 @@
 import { utf8Length } from "./bytes.js";
 import { AspecError } from "./errors.js";
 import { isWellFormedText } from "./json-value.js";
+import { KEY_BYTES_MAX } from "./op-limits.js";
 
-export const KEY_BYTES_MAX = 256;
+export { KEY_BYTES_MAX };
 
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 

@@ -13,14 +13,23 @@ import { DOMAIN, canonicalJson, type Json } from "./canonical.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import { DATA_TYPES, isTypeName, type TypeName } from "./datatypes/index.js";
 import { AspecError } from "./errors.js";
-import { JSON_DEPTH_MAX, jsonProblem } from "./json-value.js";
+import { jsonProblem } from "./json-value.js";
 import { checkKey, keyProblem } from "./kv-key.js";
+import {
+  ARGS_DEPTH_MAX,
+  B64U_RE,
+  CLIENT_CHARS,
+  OP_BYTES_MAX,
+  PUBLIC_KEY_BYTES,
+  SEQ_MAX,
+  SEQ_MIN,
+  SIG_CHARS,
+  SIGNATURE_BYTES,
+  TS_MAX,
+  b64uLength,
+} from "./op-limits.js";
 
-export { KEY_BYTES_MAX } from "./kv-key.js";
-export const OP_BYTES_MAX = 8 * 1024;
-export const SEQ_MAX = Number.MAX_SAFE_INTEGER;
-/** `args` is an object holding values of up to `JSON_DEPTH_MAX` levels (a register's `v`). */
-export const ARGS_DEPTH_MAX = JSON_DEPTH_MAX + 1;
+export { ARGS_DEPTH_MAX, KEY_BYTES_MAX, OP_BYTES_MAX, SEQ_MAX } from "./op-limits.js";
 
 export type OpId = string & { readonly __brand: "OpId" };
 
@@ -38,10 +47,10 @@ export interface SignedOp extends OpBody {
 }
 
 const b64u = (bytes: number) =>
-  z.string().check(z.length(Math.ceil((bytes * 4) / 3)), z.regex(/^[A-Za-z0-9_-]+$/, "not base64url"));
+  z.string().check(z.length(b64uLength(bytes)), z.regex(B64U_RE, "not base64url"));
 
-export const publicKeySchema = b64u(32);
-export const signatureSchema = b64u(64);
+export const publicKeySchema = b64u(PUBLIC_KEY_BYTES);
+export const signatureSchema = b64u(SIGNATURE_BYTES);
 
 const isObjectRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -49,9 +58,9 @@ const isObjectRecord = (v: unknown): v is Record<string, unknown> =>
 /** The envelope's fields but `type`, `op` and `args` (also what the OpenAPI document describes). */
 export const opFieldSchemas = {
   client: publicKeySchema,
-  seq: z.int().check(z.minimum(1), z.maximum(SEQ_MAX)),
+  seq: z.int().check(z.minimum(SEQ_MIN), z.maximum(SEQ_MAX)),
   key: z.string(), // its grammar is checked apart, for its own error code (kv-key.ts)
-  ts: z.int().check(z.minimum(0), z.maximum(SEQ_MAX)),
+  ts: z.int().check(z.minimum(0), z.maximum(TS_MAX)),
   sig: signatureSchema,
 };
 
@@ -89,6 +98,21 @@ export function parseOp(input: unknown): SignedOp {
   return parseOpFast(input) ?? parseOpReference(input);
 }
 
+/**
+ * Would `parseOp` accept `input`? Exactly its verdict, without building an error: the fast path, and
+ * the schema path only for what the fast path is unsure of. The PBFT wire check uses this
+ * (`isSignedOpShape`), so an op is well-formed on the wire exactly when it is at the edge.
+ */
+export function isWellFormedOp(input: unknown): input is SignedOp {
+  if (parseOpFast(input) !== null) return true;
+  try {
+    parseOpReference(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The schema path of `parseOp`: the reference behaviour, errors included. */
 export function parseOpReference(input: unknown): SignedOp {
   if (typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__"))
@@ -115,7 +139,6 @@ export function parseOpReference(input: unknown): SignedOp {
   return op;
 }
 
-const B64U_RE = /^[A-Za-z0-9_-]+$/;
 const OP_FIELDS = ["client", "seq", "key", "type", "op", "args", "ts", "sig"] as const;
 /** `{"args":,"client":,"key":,"op":,"seq":,"sig":,"ts":,"type":}`: the canonical op minus its values. */
 const OP_FRAME_BYTES = 8 * 3 + 2 + 7 + OP_FIELDS.join("").length;
@@ -145,16 +168,17 @@ function hasExactlyOpFields(v: unknown): v is Record<(typeof OP_FIELDS)[number],
 /**
  * The fast path of `parseOp`: the op it would return, or null to take the schema path. Accepts a
  * subset of what the schema accepts (a plain object with exactly the eight fields, each clearly
- * valid, small enough that the size limit can be shown without encoding it).
+ * valid, small enough that the size limit can be shown without encoding it). Exported for the tests
+ * that hold it to the reference (test/unit/op-limits-agree.test.ts); callers use `parseOp`.
  */
-function parseOpFast(input: unknown): SignedOp | null {
+export function parseOpFast(input: unknown): SignedOp | null {
   try {
     if (!hasExactlyOpFields(input)) return null;
     const { client, seq, key, type, op, args, ts, sig } = input;
-    if (typeof client !== "string" || client.length !== 43 || !B64U_RE.test(client)) return null;
-    if (typeof sig !== "string" || sig.length !== 86 || !B64U_RE.test(sig)) return null;
-    if (!Number.isSafeInteger(seq) || (seq as number) < 1) return null;
-    if (!Number.isSafeInteger(ts) || (ts as number) < 0) return null;
+    if (typeof client !== "string" || client.length !== CLIENT_CHARS || !B64U_RE.test(client)) return null;
+    if (typeof sig !== "string" || sig.length !== SIG_CHARS || !B64U_RE.test(sig)) return null;
+    if (!Number.isSafeInteger(seq) || (seq as number) < SEQ_MIN || (seq as number) > SEQ_MAX) return null;
+    if (!Number.isSafeInteger(ts) || (ts as number) < 0 || (ts as number) > TS_MAX) return null;
     if (typeof key !== "string" || keyProblem(key) !== null) return null;
     if (typeof type !== "string" || !Object.hasOwn(DATA_TYPES, type) || !isTypeName(type)) return null;
     if (typeof op !== "string" || !isPlainRecord(args) || jsonProblem(args, ARGS_DEPTH_MAX) !== null)

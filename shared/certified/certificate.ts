@@ -3,13 +3,16 @@
  * `CertificateBody` after executing a sequence number; 2f+1 matching shares from distinct configured
  * nodes form a certificate that anyone holding the cluster config can check.
  *
- * `combineShares` is pure and synchronous (the PBFT core calls it inside `step`); it trusts that the
- * shell verified each share with `verifyShare` before handing it in, as it does for every message.
- * `verifyCertificate` trusts nothing.
+ * One implementation for nodes and clients: the bytes a node signs (`certificateBytes`), when two
+ * bodies match (`sameCertificateBody`), how matching signatures become a certificate
+ * (`certificateOf`, which the PBFT core calls inside `step`, and `combineShares` on top of it), and
+ * how a certificate is checked (`verifyCertificateWith`, with Ed25519 keys or the PBFT boundary's
+ * signature scheme). Combining is pure and synchronous and trusts that each signature was verified
+ * before it was handed in, as the shell does for every message; verification trusts nothing.
  */
 import { toHex } from "../bytes.js";
 import { DOMAIN, canonicalBytes } from "../canonical.js";
-import { signCanonical, verifyCanonical } from "../crypto/keys.js";
+import { signBytes, verifyBytes } from "../crypto/keys.js";
 import { sha256 } from "../hash.js";
 import { isDigestHex } from "./hashing.js";
 import type { Certificate, CertificateBody, CertificateShare, ClusterConfig, Digest } from "./types.js";
@@ -33,7 +36,11 @@ function bodyOnly(b: CertificateBody): CertificateBody {
   return { cluster, view, seq, logRoot, stateRoot, resultsRoot, opCount, time };
 }
 
-/** The bytes a share signs: `canonicalBytes(DOMAIN.certificate, body)`. */
+/**
+ * The bytes a node signs for a certificate body, `canonicalBytes(DOMAIN.certificate, body)`: the one
+ * definition, used to sign shares, to verify them and certificates, and by the PBFT boundary (a
+ * share message is signed exactly as a certificate signature, so shares combine without re-signing).
+ */
 export const certificateBytes = (body: CertificateBody): Uint8Array =>
   canonicalBytes(DOMAIN.certificate, bodyOnly(body));
 
@@ -81,7 +88,7 @@ export async function signShare(
   body: CertificateBody,
 ): Promise<CertificateShare> {
   const b = bodyOnly(body);
-  return { node: nodeIndex, body: b, sig: await signCanonical(secret, DOMAIN.certificate, b) };
+  return { node: nodeIndex, body: b, sig: await signBytes(secret, certificateBytes(b)) };
 }
 
 const isNodeIndex = (i: unknown, config: ClusterConfig): i is number =>
@@ -92,7 +99,58 @@ export async function verifyShare(share: CertificateShare, config: ClusterConfig
   if (typeof share !== "object" || share === null || typeof share.sig !== "string") return false;
   if (!isNodeIndex(share.node, config) || !isCertificateBody(share.body)) return false;
   if (share.body.cluster !== config.cluster) return false;
-  return verifyCanonical(config.nodes[share.node]!.publicKey, DOMAIN.certificate, share.body, share.sig);
+  return verifyBytes(config.nodes[share.node]!.publicKey, certificateBytes(share.body), share.sig);
+}
+
+/**
+ * Do two bodies certify the same thing? Field by field: every field is a scalar, and this is what
+ * equal `certificateDigest`s mean, without hashing (the core compares every share it receives).
+ */
+export const sameCertificateBody = (a: CertificateBody, b: CertificateBody): boolean =>
+  a.seq === b.seq &&
+  a.view === b.view &&
+  a.logRoot === b.logRoot &&
+  a.stateRoot === b.stateRoot &&
+  a.resultsRoot === b.resultsRoot &&
+  a.opCount === b.opCount &&
+  a.time === b.time &&
+  a.cluster === b.cluster;
+
+/** The distinct bodies among `bodies` (by `sameCertificateBody`), each with how often it occurs. */
+export function countByBody(bodies: Iterable<CertificateBody>): { body: CertificateBody; n: number }[] {
+  const groups: { body: CertificateBody; n: number }[] = [];
+  for (const body of bodies) {
+    const g = groups.find((x) => sameCertificateBody(x.body, body));
+    if (g) g.n++;
+    else groups.push({ body, n: 1 });
+  }
+  return groups;
+}
+
+/** One node's verified signature over a body, as a certificate carries it. */
+export interface NodeSignature {
+  node: number;
+  sig: string;
+}
+
+/**
+ * The certificate of `body` from verified signatures over it: exactly `quorum` of them, one per
+ * node (its first), lowest node indexes first, so every combiner of the same shares builds the same
+ * certificate; null if fewer than `quorum` distinct nodes signed. The body is kept as given.
+ */
+export function certificateOf(
+  body: CertificateBody,
+  signatures: Iterable<NodeSignature>,
+  quorum: number,
+): Certificate | null {
+  const byNode = new Map<number, string>();
+  for (const { node, sig } of signatures) if (!byNode.has(node)) byNode.set(node, sig);
+  if (byNode.size < quorum) return null;
+  const sigs = [...byNode]
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, quorum)
+    .map(([node, sig]) => ({ node, sig }));
+  return { body, sigs };
 }
 
 /**
@@ -104,23 +162,17 @@ export function combineShares(
   shares: readonly CertificateShare[],
   config: ClusterConfig,
 ): Certificate | null {
-  const quorum = quorumOf(config);
-  const groups = new Map<Digest, { body: CertificateBody; sigs: Map<number, string> }>();
+  const groups: { body: CertificateBody; sigs: NodeSignature[] }[] = [];
   for (const s of shares) {
     if (!isNodeIndex(s.node, config) || !isCertificateBody(s.body) || s.body.cluster !== config.cluster)
       continue;
-    const d = certificateDigest(s.body);
-    let g = groups.get(d);
-    if (!g) groups.set(d, (g = { body: s.body, sigs: new Map() }));
-    if (!g.sigs.has(s.node)) g.sigs.set(s.node, s.sig);
+    let g = groups.find((x) => sameCertificateBody(x.body, s.body));
+    if (!g) groups.push((g = { body: s.body, sigs: [] }));
+    g.sigs.push({ node: s.node, sig: s.sig });
   }
-  for (const g of groups.values()) {
-    if (g.sigs.size < quorum) continue;
-    const sigs = [...g.sigs]
-      .sort((a, b) => a[0] - b[0])
-      .slice(0, quorum)
-      .map(([node, sig]) => ({ node, sig }));
-    return { body: bodyOnly(g.body), sigs };
+  for (const g of groups) {
+    const cert = certificateOf(bodyOnly(g.body), g.sigs, quorumOf(config));
+    if (cert) return cert;
   }
   return null;
 }
@@ -136,14 +188,19 @@ export type CertificateRejection =
 
 export type CertificateVerdict = { ok: true } | { ok: false; reason: CertificateRejection; detail?: string };
 
+/** Is `sig` node `node`'s signature of `bytes`? False on anything malformed, never a throw. */
+export type SignatureCheck = (node: number, bytes: Uint8Array, sig: string) => Promise<boolean>;
+
 /**
  * Is `cert` a valid certificate of `config`'s cluster: a well-formed body for this cluster signed by
  * at least 2f+1 distinct configured nodes, and every signature it carries valid? (One bad signature
- * rejects it: honest combiners never include one, so it is evidence of tampering.)
+ * rejects it: honest combiners never include one, so it is evidence of tampering.) Clients check
+ * with the Ed25519 keys of the config (`verifyCertificate`); PBFT nodes with their boundary's scheme.
  */
-export async function verifyCertificate(
+export async function verifyCertificateWith(
   cert: Certificate,
   config: ClusterConfig,
+  check: SignatureCheck,
 ): Promise<CertificateVerdict> {
   const problem = clusterConfigProblem(config);
   if (problem) return { ok: false, reason: "bad_config", detail: problem };
@@ -160,11 +217,15 @@ export async function verifyCertificate(
   }
   if (seen.size < quorumOf(config))
     return { ok: false, reason: "too_few_signatures", detail: `${seen.size} < ${quorumOf(config)}` };
-  const body = cert.body;
-  const valid = await Promise.all(
-    cert.sigs.map((s) => verifyCanonical(config.nodes[s.node]!.publicKey, DOMAIN.certificate, body, s.sig)),
-  );
+  const bytes = certificateBytes(cert.body);
+  const valid = await Promise.all(cert.sigs.map((s) => check(s.node, bytes, s.sig)));
   const bad = valid.indexOf(false);
   if (bad >= 0) return { ok: false, reason: "bad_signature", detail: `node ${cert.sigs[bad]!.node}` };
   return { ok: true };
 }
+
+/** `verifyCertificateWith` the Ed25519 public keys of `config`: what a client runs. */
+export const verifyCertificate = (cert: Certificate, config: ClusterConfig): Promise<CertificateVerdict> =>
+  verifyCertificateWith(cert, config, (node, bytes, sig) =>
+    verifyBytes(config.nodes[node]!.publicKey, bytes, sig),
+  );

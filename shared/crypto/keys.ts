@@ -24,8 +24,13 @@ export const devKeyPair = (devSeed: string, name: string): Promise<KeyPair> =>
   keyPairFromSeed(sha256(utf8(`aspec-dev-key\n${devSeed}\n${name}`)));
 
 export async function signCanonical(secret: string, domain: string, value: unknown): Promise<string> {
+  return signBytes(secret, canonicalBytes(domain, value));
+}
+
+/** Sign bytes already encoded (with their domain tag) by the caller, e.g. `certificateBytes`. */
+export async function signBytes(secret: string, bytes: Uint8Array): Promise<string> {
   const eng = await ed25519();
-  return toB64u(await eng.sign(fromB64u(secret), canonicalBytes(domain, value)));
+  return toB64u(await eng.sign(fromB64u(secret), bytes));
 }
 
 /** False on any malformed key or signature: hostile input, never an exception. */
@@ -35,14 +40,24 @@ export async function verifyCanonical(
   value: unknown,
   signature: string,
 ): Promise<boolean> {
-  let pub: Uint8Array, sig: Uint8Array, msg: Uint8Array;
+  let msg: Uint8Array;
   try {
-    pub = fromB64u(publicKey);
-    sig = fromB64u(signature);
     msg = canonicalBytes(domain, value);
   } catch {
     return false;
   }
+  return verifyBytes(publicKey, msg, signature);
+}
+
+/** `verifyCanonical` for bytes the caller encoded; false on any malformed key or signature. */
+export async function verifyBytes(publicKey: string, bytes: Uint8Array, signature: string): Promise<boolean> {
+  let pub: Uint8Array, sig: Uint8Array;
+  try {
+    pub = fromB64u(publicKey);
+    sig = fromB64u(signature);
+  } catch {
+    return false;
+  }
   const eng = await ed25519();
-  return eng.verify(pub, msg, sig);
+  return eng.verify(pub, bytes, sig);
 }

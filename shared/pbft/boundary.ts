@@ -7,10 +7,10 @@
 import { toHex, utf8 } from "../bytes.js";
 import { canonicalBytes, DOMAIN } from "../canonical.js";
 import { sha256 } from "../hash.js";
-import { certificateBytes } from "../certified/certificate.js";
+import { certificateBytes, verifyCertificateWith } from "../certified/certificate.js";
 import type { Certificate, ClusterConfig } from "../certified/types.js";
 import { opIdOf, parseOp, sameOp, type SignedOp } from "../ops.js";
-import { DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "./config.js";
+import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
 import type { Outgoing } from "./effects.js";
 import { SELF_CERTIFYING, type Envelope, type Message, type Proposal, type ViewChange } from "./messages.js";
 import type { SignatureScheme } from "./signature-scheme.js";
@@ -36,6 +36,31 @@ export function signedBytes(from: number, msg: Message): Uint8Array {
 const signedBytesOf = new WeakMap<Message, { from: number; bytes: Uint8Array }>();
 
 export { certificateBytes };
+
+/**
+ * Why `PbftBoundary.open` dropped a message. Signatures: the sender's own on the envelope
+ * (`bad_signature`: forged, tampered, or sent under another node's name), one nested inside it
+ * (votes in a proof, a VIEW-CHANGE in a NEW-VIEW), a client op's (`bad_op`), a certificate's.
+ */
+export type SignatureDrop = "bad_signature" | "bad_nested_signature" | "bad_op" | "bad_certificate";
+export type OpenDrop =
+  /** Fails the wire shape and bounds check (`parseEnvelope`): hostile or from a broken peer. */
+  | "malformed"
+  /** Larger than the message limit for its type (over the largest limit: not parsed at all). */
+  | "too_large"
+  /** Well-formed, but the core no longer needs it (`isRedundant`): not verified. A normal event. */
+  | "redundant"
+  | SignatureDrop;
+/** Every reason but `redundant`: the messages refused as invalid. */
+export const OPEN_REJECTIONS: readonly OpenDrop[] = [
+  "malformed",
+  "too_large",
+  "bad_signature",
+  "bad_nested_signature",
+  "bad_op",
+  "bad_certificate",
+];
+export type OpenVerdict = { ok: true; envelope: Envelope } | { ok: false; reason: OpenDrop };
 
 export class PbftBoundary {
   readonly stats: Stats = {};
@@ -63,22 +88,33 @@ export class PbftBoundary {
   }
 
   /**
-   * Parse and verify an envelope from the network. Null (counted in `stats`) for anything malformed,
-   * from an unknown sender, or carrying a bad signature anywhere inside — or, when the shell passes
-   * `redundant` (the replica's `isRedundant`), for a well-formed message the core no longer needs,
-   * dropped before its signature is checked.
+   * Parse and verify an envelope from the network: the envelope, or why it was dropped (counted in
+   * `stats` as `drop.<reason>`). When the shell passes `redundant` (the replica's `isRedundant`), a
+   * well-formed message the core no longer needs is dropped before its signatures are checked.
    */
-  async open(
-    raw: unknown,
-    sizeBytes?: number,
-    redundant?: (env: Envelope) => boolean,
-  ): Promise<Envelope | null> {
+  async open(raw: unknown, sizeBytes?: number, redundant?: (env: Envelope) => boolean): Promise<OpenVerdict> {
+    const { messageBytesMax, bulkMessageBytesMax } = this.limits.cfg;
+    // Over every limit: refused unread, as cheaply as parseEnvelope would.
+    if (sizeBytes !== undefined && sizeBytes > Math.max(messageBytesMax, bulkMessageBytesMax))
+      return this.dropped("too_large");
     const env = parseEnvelope(raw, this.limits, sizeBytes);
-    if (!env) return (count(this.stats, "drop.malformed"), null);
+    if (!env) {
+      // Over the limit of its type only if it parses without the size. Parsing it again costs no
+      // more than an honest bulk message (it is within the largest limit).
+      const tooLarge =
+        sizeBytes !== undefined && sizeBytes > messageBytesMax && parseEnvelope(raw, this.limits) !== null;
+      return this.dropped(tooLarge ? "too_large" : "malformed");
+    }
     // What the core would ignore anyway (`PbftReplica.isRedundant`) is not worth a verification.
-    if (redundant?.(env)) return (count(this.stats, "drop.redundant"), null);
-    if (!(await this.verifyEnvelope(env))) return (count(this.stats, "drop.bad_signature"), null);
-    return env;
+    if (redundant?.(env)) return this.dropped("redundant");
+    const problem = await this.signatureProblem(env);
+    if (problem) return this.dropped(problem);
+    return { ok: true, envelope: env };
+  }
+
+  private dropped(reason: OpenDrop): OpenVerdict {
+    count(this.stats, `drop.${reason}`);
+    return { ok: false, reason };
   }
 
   /** Validate and verify a client op (shape, arguments, signature); null if any check fails. */
@@ -123,10 +159,11 @@ export class PbftBoundary {
     return true;
   }
 
-  private async checkProposal(p: Proposal | undefined): Promise<boolean> {
-    if (!p) return true;
-    for (const op of p.ops) if (!(await this.checkOp(op))) return false;
-    return true;
+  /** A proposal's ops, each signed by its client: "bad_op" if one is not. */
+  private async proposalProblem(p: Proposal | undefined): Promise<"bad_op" | null> {
+    if (!p) return null;
+    for (const op of p.ops) if (!(await this.checkOp(op))) return "bad_op";
+    return null;
   }
 
   /**
@@ -157,55 +194,66 @@ export class PbftBoundary {
     }
   }
 
-  private async checkViewChange(env: Envelope<ViewChange>): Promise<boolean> {
-    if (!(await this.checkSig(env))) return false;
-    for (const e of env.msg.checkpoint.proof) if (!(await this.checkSig(e))) return false;
+  /**
+   * A VIEW-CHANGE's signatures: its own (`bad_signature` when it is the envelope opened, nested in a
+   * NEW-VIEW `bad_nested_signature`), its checkpoint proof's and prepared certificates' votes, and
+   * the ops of their proposals.
+   */
+  private async viewChangeProblem(env: Envelope<ViewChange>, nested: boolean): Promise<SignatureDrop | null> {
+    if (!(await this.checkSig(env))) return nested ? "bad_nested_signature" : "bad_signature";
+    for (const e of env.msg.checkpoint.proof) if (!(await this.checkSig(e))) return "bad_nested_signature";
     for (const c of env.msg.prepared) {
-      for (const e of c.prepares) if (!(await this.checkSig(e))) return false;
-      if (!(await this.checkProposal(c.proposal))) return false;
+      for (const e of c.prepares) if (!(await this.checkSig(e))) return "bad_nested_signature";
+      const problem = await this.proposalProblem(c.proposal);
+      if (problem) return problem;
     }
-    return true;
+    return null;
   }
 
-  /** Every signature the core will rely on. */
+  /** Every signature the core will rely on: true if all are valid. */
   async verifyEnvelope(env: Envelope): Promise<boolean> {
+    return (await this.signatureProblem(env)) === null;
+  }
+
+  /** Which signature the core would rely on is not valid, or null if every one is. */
+  private async signatureProblem(env: Envelope): Promise<SignatureDrop | null> {
     const m = env.msg;
     switch (m.type) {
       case "view-change":
-        return this.checkViewChange(env as Envelope<ViewChange>);
+        return this.viewChangeProblem(env as Envelope<ViewChange>, false);
       case "new-view":
-        if (!(await this.checkSig(env))) return false;
-        for (const vc of m.viewChanges) if (!(await this.checkViewChange(vc))) return false;
-        return true;
+        if (!(await this.checkSig(env))) return "bad_signature";
+        for (const vc of m.viewChanges) {
+          const problem = await this.viewChangeProblem(vc, true);
+          if (problem) return problem;
+        }
+        return null;
       case "committed":
-        for (const e of m.commits) if (!(await this.checkSig(e))) return false;
-        return this.checkProposal(env.proposal);
+        for (const e of m.commits) if (!(await this.checkSig(e))) return "bad_nested_signature";
+        return this.proposalProblem(env.proposal);
       case "state":
-        for (const e of m.checkpoint.proof) if (!(await this.checkSig(e))) return false;
-        return true;
+        for (const e of m.checkpoint.proof) if (!(await this.checkSig(e))) return "bad_nested_signature";
+        return null;
       case "state-chunk":
-        return true; // checked by the core against the hash its checkpoint committed to for its path
+        return null; // checked by the core against the hash its checkpoint committed to for its path
       case "certificate":
-        return this.checkCertificate(m.certificate);
+        return (await this.checkCertificate(m.certificate)) ? null : "bad_certificate";
       case "ops":
-        for (const op of m.ops) if (!(await this.checkOp(op))) return false;
-        return true;
+        for (const op of m.ops) if (!(await this.checkOp(op))) return "bad_op";
+        return null;
       default:
         // A normal-case message is checked once when it arrives: not worth remembering (the
         // cache is for votes that come back nested in VIEW-CHANGEs and NEW-VIEWs).
-        if (!(await this.checkSig(env, false))) return false;
-        return this.checkProposal(env.proposal);
+        if (!(await this.checkSig(env, false))) return "bad_signature";
+        return this.proposalProblem(env.proposal);
     }
   }
 
-  /** 2f+1 valid signatures of distinct configured nodes over the body. */
+  /** The client's check (`verifyCertificateWith`), with this node's signature scheme. */
   async checkCertificate(cert: Certificate): Promise<boolean> {
-    const bytes = certificateBytes(cert.body);
-    const seen = new Set<number>();
-    for (const s of cert.sigs) {
-      if (seen.has(s.node) || !(await this.scheme.verify(s.node, bytes, s.sig))) return false;
-      seen.add(s.node);
-    }
-    return seen.size >= quorum(this.cluster.f);
+    const verdict = await verifyCertificateWith(cert, this.cluster, (node, bytes, sig) =>
+      this.scheme.verify(node, bytes, sig).catch(() => false),
+    );
+    return verdict.ok;
   }
 }

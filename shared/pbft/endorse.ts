@@ -8,6 +8,7 @@
  * leave fewer than 2f+1 signers for the skipped seqs, for ever. This node only adds its signature:
  * the nodes that executed the batch combine the certificate and publish it with the batch.
  */
+import { countByBody, sameCertificateBody } from "../certified/certificate.js";
 import type { CertificateBody } from "../certified/types.js";
 import { broadcast, markDirty, skipKey, type Ctx } from "./context.js";
 import type { Envelope, Share } from "./messages.js";
@@ -45,7 +46,7 @@ export function onSkippedShare(ctx: Ctx, env: Envelope<Share>): void {
   const seq = env.msg.body.seq;
   const entry = s.skipped.get(seq)!;
   if (env.from === s.me) {
-    if (entry.body && sameBody(entry.body, env.msg.body)) {
+    if (entry.body && sameCertificateBody(entry.body, env.msg.body)) {
       entry.share = env;
       markDirty(s, skipKey(seq));
     }
@@ -61,27 +62,12 @@ function tryEndorse(ctx: Ctx, seq: number): void {
   if (entry.body) return; // signed once; never a second body for one seq
   const bySender = s.shares.get(seq);
   if (!bySender) return;
-  const groups: { body: CertificateBody; n: number }[] = [];
-  for (const e of bySender.values()) {
-    if (e.from === s.me) continue;
-    const g = groups.find((x) => sameBody(x.body, e.msg.body));
-    if (g) g.n++;
-    else groups.push({ body: e.msg.body, n: 1 });
-  }
-  const agreed = groups.find((g) => g.n >= s.f + 1);
+  const peers: CertificateBody[] = [];
+  for (const e of bySender.values()) if (e.from !== s.me) peers.push(e.msg.body);
+  const agreed = countByBody(peers).find((g) => g.n >= s.f + 1);
   if (!agreed) return;
   entry.body = agreed.body;
   markDirty(s, skipKey(seq));
   count(s.stats, "share.endorsed");
   broadcast(ctx, { type: "share", body: agreed.body });
 }
-
-export const sameBody = (a: CertificateBody, b: CertificateBody): boolean =>
-  a.seq === b.seq &&
-  a.view === b.view &&
-  a.logRoot === b.logRoot &&
-  a.stateRoot === b.stateRoot &&
-  a.resultsRoot === b.resultsRoot &&
-  a.opCount === b.opCount &&
-  a.time === b.time &&
-  a.cluster === b.cluster;

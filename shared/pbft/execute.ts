@@ -2,13 +2,18 @@
  * Execution strictly in sequence order, certificate shares, and combining 2f+1 matching shares
  * into a certificate.
  */
-import { canonicalJson } from "../canonical.js";
+import {
+  certificateOf,
+  countByBody,
+  sameCertificateBody,
+  type NodeSignature,
+} from "../certified/certificate.js";
 import type { Certificate, CertificateBody } from "../certified/types.js";
 import { opIdOf, type SignedOp } from "../ops.js";
 import { batchDigest, nextLogRoot } from "./chain.js";
 import { opsDigest } from "./digest.js";
 import { takeCheckpoint } from "./checkpoint.js";
-import { forgetSkipped, onSkippedShare, sameBody } from "./endorse.js";
+import { forgetSkipped, onSkippedShare } from "./endorse.js";
 import { quorum } from "./config.js";
 import {
   assert,
@@ -138,16 +143,15 @@ function tryCertify(ctx: Ctx, seq: number): void {
   const rec = s.uncertified.get(seq);
   const bySender = s.shares.get(seq);
   if (!rec || !bySender) return;
-  const sigs: { node: number; sig: string }[] = [];
+  const sigs: NodeSignature[] = [];
   let mismatched = 0;
   for (const e of bySender.values()) {
-    if (sameBody(e.msg.body, rec.body)) sigs.push({ node: e.from, sig: e.sig });
+    if (sameCertificateBody(e.msg.body, rec.body)) sigs.push({ node: e.from, sig: e.sig });
     else mismatched++;
   }
   if (mismatched > 0) checkNotOutvoted(ctx, seq, rec.body);
-  if (sigs.length < quorum(s.f)) return;
-  sigs.sort((a, b) => a.node - b.node);
-  finishCertificate(ctx, seq, { body: rec.body, sigs: sigs.slice(0, quorum(s.f)) });
+  const certificate = certificateOf(rec.body, sigs, quorum(s.f));
+  if (certificate) finishCertificate(ctx, seq, certificate);
 }
 
 /**
@@ -155,14 +159,12 @@ function tryCertify(ctx: Ctx, seq: number): void {
  * Peer input never crashes a node: counted loudly, and this node keeps signing only its own result.
  */
 function checkNotOutvoted(ctx: Ctx, seq: number, mine: CertificateBody): void {
-  const groups = new Map<string, number>();
-  for (const e of ctx.s.shares.get(seq)!.values()) {
-    if (sameBody(e.msg.body, mine)) continue;
-    const k = canonicalJson(e.msg.body);
-    groups.set(k, (groups.get(k) ?? 0) + 1);
-  }
+  const others: CertificateBody[] = [];
+  for (const e of ctx.s.shares.get(seq)!.values())
+    if (!sameCertificateBody(e.msg.body, mine)) others.push(e.msg.body);
   count(ctx.s.stats, "share_mismatch");
-  for (const c of groups.values()) if (c >= quorum(ctx.s.f)) count(ctx.s.stats, "share_quorum_disagrees");
+  for (const g of countByBody(others))
+    if (g.n >= quorum(ctx.s.f)) count(ctx.s.stats, "share_quorum_disagrees");
 }
 
 /** Keep a certificate to answer peers that lack it (the newest `certificatesKeptMax`). */
@@ -198,7 +200,7 @@ export function onCertificate(ctx: Ctx, env: Envelope<CertificateMsg>): void {
   const rec = s.uncertified.get(seq);
   if (!rec) return drop(ctx, "certificate_not_needed");
   // See checkNotOutvoted: a quorum for another result is counted, never a crash.
-  if (!sameBody(rec.body, cert.body)) return drop(ctx, "certificate_disagrees");
+  if (!sameCertificateBody(rec.body, cert.body)) return drop(ctx, "certificate_disagrees");
   finishCertificate(ctx, seq, cert);
 }
 

@@ -4,7 +4,14 @@ export { DEFAULT_PBFT_CONFIG, primaryOf, quorum, type PbftConfig } from "./confi
 export type { Effects, Outgoing, PersistOp, CertifiedBatch, ExecutedBatch } from "./effects.js";
 export type * from "./messages.js";
 export { parseEnvelope } from "./validate.js";
-export { PbftBoundary, signedBytes, certificateBytes } from "./boundary.js";
+export {
+  PbftBoundary,
+  signedBytes,
+  certificateBytes,
+  OPEN_REJECTIONS,
+  type OpenDrop,
+  type OpenVerdict,
+} from "./boundary.js";
 export { ed25519Scheme, standInScheme, standInSignOp, type SignatureScheme } from "./signature-scheme.js";
 export { invariants } from "./invariants.js";
 export type { ReplicaState } from "./state.js";

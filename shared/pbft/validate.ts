@@ -5,7 +5,7 @@
  */
 import { isCertificateBody } from "../certified/certificate.js";
 import type { Certificate, CertificateBody } from "../certified/types.js";
-import type { SignedOp } from "../ops.js";
+import { isWellFormedOp, type SignedOp } from "../ops.js";
 import type { PbftConfig } from "./config.js";
 import type {
   CheckpointMsg,
@@ -37,22 +37,11 @@ export interface ParseLimits {
   cfg: PbftConfig;
 }
 
-const OP_KEYS = ["client", "seq", "key", "type", "op", "args", "ts", "sig"] as const;
-/** Shape only; the boundary parses and verifies each op fully (and caches it). */
-export function isSignedOpShape(v: unknown): v is SignedOp {
-  return (
-    isObj(v) &&
-    hasOnly(v, OP_KEYS) &&
-    isStr(v.client, 128) &&
-    isNat(v.seq) &&
-    isStr(v.key, 1024) &&
-    isStr(v.type, 64) &&
-    isStr(v.op, 64) &&
-    isObj(v.args) &&
-    isNat(v.ts) &&
-    isStr(v.sig, 256)
-  );
-}
+/**
+ * A well-formed signed op: exactly what `parseOp` accepts (every field, the arguments of its type and
+ * op, the size), by the limits of `op-limits.ts`. The boundary then verifies each op's signature.
+ */
+export const isSignedOpShape: (v: unknown) => v is SignedOp = isWellFormedOp;
 
 function isProposal(v: unknown, lim: ParseLimits): v is Proposal {
   return (

@@ -120,6 +120,9 @@ function report(results: SeedResult[], ms: number, out: (line: string) => void):
     }
   const faults: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + v;
+  const drops: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.drops)) drops[k] = (drops[k] ?? 0) + (v ?? 0);
   const failed = results.filter((r) => !r.ok);
   out(
     JSON.stringify({
@@ -135,6 +138,7 @@ function report(results: SeedResult[], ms: number, out: (line: string) => void):
       viewChanges: sum((r) => r.viewChanges),
       stateTransfers: sum((r) => r.stateTransfers),
       rejectedAtBoundary: sum((r) => r.rejected),
+      boundaryDrops: drops,
       ed25519Seeds: results.filter((r) => r.plan.crypto === "ed25519").length,
       f2Seeds: results.filter((r) => r.plan.f === 2).length,
       maxTicksToLiveness: live.length ? Math.max(...live) : null,

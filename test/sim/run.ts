@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { useNativeSha256 } from "../../shared/hash.js";
+import { OPEN_REJECTIONS, type OpenDrop } from "../../shared/pbft/boundary.js";
 import { primaryOf } from "../../shared/pbft/config.js";
 import { flip } from "./byzantine.js";
 import type { Mode } from "./modes.js";
@@ -34,7 +35,10 @@ export interface SeedResult {
   ticksToLive: number;
   viewChanges: number;
   stateTransfers: number;
+  /** Messages refused at a boundary (every drop reason but `redundant`). */
   rejected: number;
+  /** Boundary drops by reason, `redundant` included. */
+  drops: Partial<Record<OpenDrop, number>>;
   faults: Record<string, number>;
   ms: number;
 }
@@ -81,11 +85,8 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
       ticksToLive,
       viewChanges: sum("view_change.installed"),
       stateTransfers: sum("state_transfer.adopted"),
-      rejected: world.nodes.reduce(
-        (a, n) =>
-          a + (n.boundary.stats["drop.malformed"] ?? 0) + (n.boundary.stats["drop.bad_signature"] ?? 0),
-        0,
-      ),
+      rejected: OPEN_REJECTIONS.reduce((a, reason) => a + (world.drops[reason] ?? 0), 0),
+      drops: world.drops,
       faults: world.faults,
       ms: Date.now() - t0,
     };

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf } from "../../shared/ops.js";
+import { OPEN_REJECTIONS } from "../../shared/pbft/boundary.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
 import type { ByzantineBehaviour } from "./modes.js";
 import { SCENARIO_CONFIG, all, runUntil, submitOps } from "./scenario-kit.js";
@@ -116,7 +117,7 @@ describe("PBFT scenarios", () => {
     await runUntil(w, allCertified(w, ids), 1_000);
     for (let i = 0; i < 100; i++) await w.runTick();
     const rejected = correct(w).reduce(
-      (a, n) => a + (n.boundary.stats["drop.malformed"] ?? 0) + (n.boundary.stats["drop.bad_signature"] ?? 0),
+      (a, n) => a + OPEN_REJECTIONS.reduce((b, reason) => b + (n.boundary.stats[`drop.${reason}`] ?? 0), 0),
       0,
     );
     expect(rejected).toBeGreaterThan(10);

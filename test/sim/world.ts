@@ -9,7 +9,7 @@ import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { ClusterConfig } from "../../shared/certified/types.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, signOp, type SignedOp } from "../../shared/ops.js";
-import { PbftBoundary } from "../../shared/pbft/boundary.js";
+import { PbftBoundary, type OpenDrop } from "../../shared/pbft/boundary.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
 import type { Effects, Outgoing } from "../../shared/pbft/effects.js";
 import type { Envelope } from "../../shared/pbft/messages.js";
@@ -87,6 +87,8 @@ export class World {
   private readonly tampered = new WeakSet<Envelope>();
   /** Counters of injected faults, for the run's summary. */
   readonly faults: Record<string, number> = {};
+  /** Messages the receivers' boundaries dropped, by reason (`OpenDrop`), for the run's summary. */
+  readonly drops: Partial<Record<OpenDrop, number>> = {};
 
   private constructor(opts: WorldOptions) {
     this.opts = opts;
@@ -312,13 +314,14 @@ export class World {
     if (!node.replica) return;
     // As a shell should: votes and shares the core no longer needs are dropped unverified.
     const replica = node.replica;
-    const redundantBefore = node.boundary.stats["drop.redundant"] ?? 0;
-    const env = await node.boundary.open(JSON.parse(data), data.length, (e) => replica.isRedundant(e));
-    if (!env) {
-      if ((node.boundary.stats["drop.redundant"] ?? 0) > redundantBefore) return;
-      this.log(`n${to} <- n${from} REJECTED ${data.slice(0, 120)}`);
+    const opened = await node.boundary.open(JSON.parse(data), data.length, (e) => replica.isRedundant(e));
+    if (!opened.ok) {
+      this.drops[opened.reason] = (this.drops[opened.reason] ?? 0) + 1;
+      if (opened.reason === "redundant") return;
+      this.log(`n${to} <- n${from} REJECTED (${opened.reason}) ${data.slice(0, 120)}`);
       return;
     }
+    const env = opened.envelope;
     node.memory?.remember(env);
     const keptBefore = replica.stats["state_transfer.chunk_kept"] ?? 0;
     await this.stepNode(node, { kind: "message", envelope: env });

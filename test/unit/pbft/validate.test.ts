@@ -51,9 +51,10 @@ describe("boundary", () => {
     const b0 = new PbftBoundary(CLUSTER, 0, standInScheme(secrets, 0));
     const b1 = new PbftBoundary(CLUSTER, 1, standInScheme(secrets, 1));
     const env = await b0.seal({ to: [1], msg: { type: "prepare", view: 0, seq: 1, digest: D } });
-    expect(await b1.open(JSON.parse(JSON.stringify(env)))).not.toBeNull();
-    expect(await b1.open({ ...env, from: 2 })).toBeNull(); // someone else's name
-    expect(await b1.open({ ...env, msg: { ...env.msg, seq: 2 } })).toBeNull(); // tampered
+    expect(await b1.open(JSON.parse(JSON.stringify(env)))).toMatchObject({ ok: true });
+    const bad = { ok: false, reason: "bad_signature" };
+    expect(await b1.open({ ...env, from: 2 })).toEqual(bad); // someone else's name
+    expect(await b1.open({ ...env, msg: { ...env.msg, seq: 2 } })).toEqual(bad); // tampered
     expect(b1.stats["drop.bad_signature"]).toBe(2);
   });
 
@@ -63,8 +64,8 @@ describe("boundary", () => {
     const b0 = new PbftBoundary(cluster, 0, ed25519Scheme(cluster, keys[0]!.secret));
     const b1 = new PbftBoundary(cluster, 1, ed25519Scheme(cluster, keys[1]!.secret));
     const env = await b0.seal({ to: [1], msg: { type: "commit", view: 0, seq: 1, digest: D } });
-    expect(await b1.open(JSON.parse(JSON.stringify(env)))).not.toBeNull();
-    expect(await b1.open({ ...env, from: 3 })).toBeNull();
+    expect(await b1.open(JSON.parse(JSON.stringify(env)))).toMatchObject({ ok: true });
+    expect(await b1.open({ ...env, from: 3 })).toEqual({ ok: false, reason: "bad_signature" });
   });
 
   it("refuses a batch with a badly signed op", async () => {
@@ -77,7 +78,7 @@ describe("boundary", () => {
       msg: { type: "pre-prepare", view: 0, seq: 1, digest: D },
       proposal: { ops: [bad], time: 0, view: 0 },
     });
-    expect(await b1.open(JSON.parse(JSON.stringify(env)))).toBeNull();
+    expect(await b1.open(JSON.parse(JSON.stringify(env)))).toEqual({ ok: false, reason: "bad_op" });
   });
 });
 

@@ -5,7 +5,6 @@ import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import type { CheckpointMsg, Envelope } from "./messages.js";
 import type { CheckpointEntry, OwnCheckpoint, ReplicaState } from "./state.js";
 import { count } from "./stats.js";
-import { maybePropose } from "./normal-case.js";
 
 function entryFor(s: ReplicaState, seq: number): CheckpointEntry {
   let e = s.checkpoints.get(seq);
@@ -126,5 +125,4 @@ export function makeStable(
     }
   count(s.stats, "checkpoint.stable");
   if (s.nextSeq <= seq) s.nextSeq = seq + 1;
-  maybePropose(ctx, false);
 }

@@ -8,6 +8,11 @@ import { primaryOf } from "./config.js";
 export interface Ctx {
   s: ReplicaState;
   fx: Effects;
+  /**
+   * Set by a handler when the step's tail may propose a batch short of `batchSizeMax` (a tick,
+   * a new view): otherwise the primary waits for a full batch.
+   */
+  proposePartial?: boolean;
 }
 
 /** A broken internal invariant: a bug, never hostile input. The shell lets the object restart. */
@@ -43,20 +48,7 @@ export const highWatermark = (s: ReplicaState): number => s.stable.seq + s.cfg.l
 export const inWindow = (s: ReplicaState, seq: number): boolean =>
   seq > lowWatermark(s) && seq <= highWatermark(s);
 
-export const slotKey = (seq: number): string => `slot/${String(seq).padStart(16, "0")}`;
-export const poolKey = (opId: string): string => `pool/${opId}`;
-export const execKey = (seq: number): string => `exec/${String(seq).padStart(16, "0")}`;
-export const skipKey = (seq: number): string => `skip/${String(seq).padStart(16, "0")}`;
-export const certKey = (seq: number): string => `cert/${String(seq).padStart(16, "0")}`;
-export const ckptKey = (seq: number): string => `ckpt/${String(seq).padStart(16, "0")}`;
-/** A fetched chunk of a state transfer in progress, by subtree path ("" is the root). */
-export const xchunkKey = (path: string): string => `xchunk/${path}`;
-export const META_KEY = "meta";
-export const STABLE_KEY = "stable";
-/** The last executed seq and the log after it (the state itself is in the state machine's stores). */
-export const HEAD_KEY = "head";
-/** The state transfer in progress, if any. */
-export const XFER_KEY = "xfer";
+export * from "./keys.js";
 
 export function markDirty(s: ReplicaState, key: string): void {
   s.dirty.add(key);

@@ -6,6 +6,24 @@ import { opIdOf } from "../ops.js";
 import { quorum } from "./config.js";
 import type { ReplicaState } from "./state.js";
 
+/**
+ * The cheap check every step ends with (O(1)): a violation is a bug, and the shell lets the
+ * object restart rather than persist or send anything of that step.
+ */
+export function stepInvariants(s: ReplicaState): void {
+  const ok =
+    s.lastExecuted >= s.stable.seq &&
+    s.stableHeader.seq === s.stable.seq &&
+    s.uncertifiedFrom <= s.lastExecuted + 1 &&
+    s.pool.size <= s.cfg.poolSizeMax &&
+    s.uncertified.size <= s.cfg.uncertifiedMax &&
+    s.certificates.size <= s.cfg.certificatesKeptMax &&
+    (!s.normal || s.nextSeq > s.stable.seq) &&
+    (s.transfer === null || s.transfer.checkpoint.seq > s.stable.seq);
+  if (!ok) invariants(s, false); // names the broken one (and throws)
+  if (!ok) throw new Error(`pbft invariant (node ${s.me}): step invariants`);
+}
+
 /** Throws on the first broken invariant. `deep` also walks the pool (O(pool)). */
 export function invariants(s: ReplicaState, deep = true): void {
   const fail = (what: string): never => {

@@ -17,14 +17,13 @@ import {
 } from "./context.js";
 import { batchBytes, batchBytesLimit, opBytes } from "./batch-bytes.js";
 import { proposalDigest } from "./digest.js";
-import { executeReady } from "./execute.js";
 import type { Commit, Committed, Envelope, Ops, PrePrepare, Prepare, Proposal } from "./messages.js";
 import type { ReplicaState, Slot } from "./state.js";
 import { count } from "./stats.js";
 
 /** A client op, already verified by the shell. Deduplicated by op id against the pool and the executed set. */
 export function onSubmit(ctx: Ctx, op: SignedOp): void {
-  if (pool(ctx, op)) maybePropose(ctx, false);
+  pool(ctx, op);
 }
 
 /**
@@ -32,9 +31,7 @@ export function onSubmit(ctx: Ctx, op: SignedOp): void {
  * proposed as onSubmit one by one would (full batches, in arrival order).
  */
 export function onSubmitMany(ctx: Ctx, ops: readonly SignedOp[]): void {
-  let pooled = false;
-  for (const op of ops) if (pool(ctx, op)) pooled = true;
-  if (pooled) maybePropose(ctx, false);
+  for (const op of ops) pool(ctx, op);
 }
 
 /** Add a verified op to the pool; false if dropped (executed, duplicate, pool full). */
@@ -206,7 +203,6 @@ export function tryCommitted(ctx: Ctx, slot: Slot): void {
   slot.sinceTick = s.tick;
   markDirty(s, slotKey(slot.seq));
   count(s.stats, "batch.committed");
-  executeReady(ctx);
 }
 
 /** A committed batch sent to a node that fell behind; self-certifying (2f+1 COMMITs). */
@@ -236,7 +232,6 @@ export function onCommitted(ctx: Ctx, env: Envelope<Committed>): void {
   slot.sinceTick = s.tick;
   markDirty(s, slotKey(m.seq));
   count(s.stats, "batch.caught_up");
-  executeReady(ctx);
 }
 
 /**

@@ -1,11 +1,5 @@
 /**
- * The durable rows of a node, one per key: `meta`, `head` (last executed seq, log root, op count,
- * time), `stable` (the stable checkpoint, proof, header and where its state is kept), `ckpt/<seq>`
- * (this node's own checkpoints above it), `slot/<seq>` (accepted proposal, prepared certificate,
- * commit proof), `pool/<opId>`, `exec/<seq>` (executed batches still waiting for a certificate),
- * `skip/<seq>` (seqs skipped by state transfer that this node still signs for, see `endorse.ts`),
- * `cert/<seq>` (the last `certificatesKeptMax` certificates, to answer peers that lost theirs in a
- * restart), `xfer` and `xchunk/<path>` (a state transfer in progress). The certified state itself
+ * The durable rows of a node (their keys: `keys.ts`) and their values. The certified state itself
  * is in the state machine's stores, written in the same transaction as these rows (the driver's
  * one transaction per step), so rows and state always agree.
  *
@@ -16,7 +10,18 @@
 import type { Json } from "../canonical.js";
 import type { CheckpointHeader } from "./digest.js";
 import type { CertificateBody, ChunkRecord, Digest, StateHandle } from "../certified/types.js";
-import { ckptKey, execKey, HEAD_KEY, META_KEY, skipKey, STABLE_KEY, xchunkKey, XFER_KEY } from "./context.js";
+import {
+  certKey,
+  ckptKey,
+  execKey,
+  HEAD_KEY,
+  META_KEY,
+  parseRowKey,
+  skipKey,
+  slotKey,
+  STABLE_KEY,
+  XFER_KEY,
+} from "./keys.js";
 import type { PersistOp } from "./effects.js";
 import type {
   CheckpointProof,
@@ -95,91 +100,88 @@ export function persistOps(s: ReplicaState): PersistOp[] {
   return deletes.length === 0 ? puts : puts.concat(deletes);
 }
 
+/** The row's value now, or undefined when it is to be deleted. */
 function rowValue(s: ReplicaState, key: string): Json | undefined {
-  if (key === META_KEY) {
-    const row: MetaRow = {
-      view: s.view,
-      normal: s.normal,
-      viewChangeTimeoutTicks: s.viewChangeTimeoutTicks,
-      newView: s.newView,
-    };
-    return asJson(row);
+  const k = parseRowKey(key);
+  if (k === null) throw new Error(`pbft: unknown persist key ${key}`);
+  switch (k.kind) {
+    case META_KEY:
+      return asJson({
+        view: s.view,
+        normal: s.normal,
+        viewChangeTimeoutTicks: s.viewChangeTimeoutTicks,
+        newView: s.newView,
+      } satisfies MetaRow);
+    case STABLE_KEY:
+      return asJson({
+        checkpoint: s.stable,
+        header: s.stableHeader,
+        handle: s.stableHandle,
+      } satisfies StableRow);
+    case HEAD_KEY:
+      return asJson({
+        lastExecuted: s.lastExecuted,
+        stateRoot: s.sm.stateRoot(),
+        logRoot: s.logRoot,
+        opCount: s.opCount,
+        lastTime: s.lastTime,
+      } satisfies HeadRow);
+    case XFER_KEY: {
+      const t = s.transfer;
+      if (!t) return undefined;
+      return asJson({
+        checkpoint: t.checkpoint,
+        header: t.header,
+        pending: [...t.pending],
+        reused: [...t.reused],
+        source: t.source,
+      } satisfies XferRow);
+    }
+    case "slot": {
+      const slot = s.slots.get(k.seq);
+      if (!slot || key !== slotKey(k.seq) || (!slot.proposal && !slot.preparedCert && !slot.commitProof))
+        return undefined;
+      return asJson({
+        seq: slot.seq,
+        view: slot.view,
+        digest: slot.digest,
+        proposal: slot.proposal,
+        prePrepare: slot.prePrepare,
+        preparedCert: slot.preparedCert,
+        commitProof: slot.commitProof,
+        committedProposal: slot.committedProposal,
+      } satisfies SlotRow);
+    }
+    case "pool": {
+      const e = s.pool.get(k.rest);
+      return e ? asJson(e.op) : undefined;
+    }
+    case "exec": {
+      const rec = s.uncertified.get(k.seq);
+      if (!rec || key !== execKey(k.seq)) return undefined;
+      return asJson({
+        body: rec.body,
+        ops: rec.ops,
+        results: rec.results,
+        share: rec.share,
+      } satisfies ExecRow);
+    }
+    case "skip": {
+      const e = s.skipped.get(k.seq);
+      if (!e || key !== skipKey(k.seq)) return undefined;
+      return asJson({ seq: k.seq, body: e.body, share: e.share } satisfies SkipRow);
+    }
+    case "cert": {
+      const cert = s.certificates.get(k.seq);
+      return cert && key === certKey(k.seq) ? asJson(cert) : undefined;
+    }
+    case "ckpt": {
+      const mine = s.checkpoints.get(k.seq)?.mine;
+      return mine && key === ckptKey(k.seq) ? asJson(mine satisfies OwnCheckpoint) : undefined;
+    }
+    case "xchunk": {
+      const records = s.transfer?.fetched.get(k.rest);
+      return records ? asJson(records satisfies ChunkRecord[]) : undefined;
+    }
   }
-  if (key === STABLE_KEY)
-    return asJson({
-      checkpoint: s.stable,
-      header: s.stableHeader,
-      handle: s.stableHandle,
-    } satisfies StableRow);
-  if (key === HEAD_KEY) {
-    const row: HeadRow = {
-      lastExecuted: s.lastExecuted,
-      stateRoot: s.sm.stateRoot(),
-      logRoot: s.logRoot,
-      opCount: s.opCount,
-      lastTime: s.lastTime,
-    };
-    return asJson(row);
-  }
-  if (key === XFER_KEY) {
-    const t = s.transfer;
-    if (!t) return undefined;
-    const row: XferRow = {
-      checkpoint: t.checkpoint,
-      header: t.header,
-      pending: [...t.pending],
-      reused: [...t.reused],
-      source: t.source,
-    };
-    return asJson(row);
-  }
-  const slash = key.indexOf("/");
-  const kind = key.slice(0, slash);
-  const rest = key.slice(slash + 1);
-  if (kind === "slot") {
-    const slot = s.slots.get(Number(rest));
-    if (!slot || (!slot.proposal && !slot.preparedCert && !slot.commitProof)) return undefined;
-    const row: SlotRow = {
-      seq: slot.seq,
-      view: slot.view,
-      digest: slot.digest,
-      proposal: slot.proposal,
-      prePrepare: slot.prePrepare,
-      preparedCert: slot.preparedCert,
-      commitProof: slot.commitProof,
-      committedProposal: slot.committedProposal,
-    };
-    return asJson(row);
-  }
-  if (kind === "pool") {
-    const e = s.pool.get(rest);
-    return e ? asJson(e.op) : undefined;
-  }
-  if (kind === "exec") {
-    const seq = Number(rest);
-    const rec = s.uncertified.get(seq);
-    if (!rec || key !== execKey(seq)) return undefined;
-    const row: ExecRow = { body: rec.body, ops: rec.ops, results: rec.results, share: rec.share };
-    return asJson(row);
-  }
-  if (kind === "skip") {
-    const seq = Number(rest);
-    const e = s.skipped.get(seq);
-    if (!e || key !== skipKey(seq)) return undefined;
-    return asJson({ seq, body: e.body, share: e.share } satisfies SkipRow);
-  }
-  if (kind === "ckpt") {
-    const seq = Number(rest);
-    const mine = s.checkpoints.get(seq)?.mine;
-    return mine && key === ckptKey(seq) ? asJson(mine satisfies OwnCheckpoint) : undefined;
-  }
-  if (kind === "xchunk") {
-    const records = s.transfer?.fetched.get(rest);
-    return records && key === xchunkKey(rest) ? asJson(records satisfies ChunkRecord[]) : undefined;
-  }
-  if (kind === "cert") {
-    const cert = s.certificates.get(Number(rest));
-    return cert ? asJson(cert) : undefined;
-  }
-  throw new Error(`pbft: unknown persist key ${key}`);
 }

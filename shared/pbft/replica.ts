@@ -20,6 +20,7 @@ import {
   HEAD_KEY,
   markDirty,
   META_KEY,
+  parseRowKey,
   slotKey,
   STABLE_KEY,
   xchunkKey,
@@ -32,10 +33,11 @@ import { emptyEffects, type Effects } from "./effects.js";
 import { forgetSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom, executeReady, isRedundantShare, onCertificate, onShare } from "./execute.js";
 import { onCheckpoint } from "./checkpoint.js";
-import { invariants } from "./invariants.js";
+import { invariants, stepInvariants } from "./invariants.js";
 import type { Commit, Envelope, Prepare } from "./messages.js";
 import {
   isRedundantVote,
+  maybePropose,
   onCommit,
   onCommitted,
   onOps,
@@ -47,7 +49,7 @@ import {
 import type { ExecRow, HeadRow, MetaRow, SkipRow, SlotRow, StableRow, XferRow } from "./persist.js";
 import { persistOps } from "./persist.js";
 import type { OwnCheckpoint, ReplicaState } from "./state.js";
-import { onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
+import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
 import { nextWakeMs, onTick } from "./timers.js";
 import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
@@ -177,54 +179,68 @@ export class PbftReplica {
     const ctx: Ctx = { s, fx };
     const chunks = new Map<string, ChunkRecord[]>();
     for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (key.startsWith("slot/")) {
-        const r = value as unknown as SlotRow;
-        // Outside the window of the stable checkpoint restored: collected, or written by a step whose
-        // write a crash cut short (its stable row did not make it; nothing of that step was sent).
-        if (r.seq <= s.stable.seq || r.seq > s.stable.seq + s.cfg.logWindowSeqs) {
-          markDirty(s, key); // deleted with the first write
-          continue;
+      const k = parseRowKey(key);
+      switch (k?.kind) {
+        case "slot": {
+          const r = value as unknown as SlotRow;
+          // Outside the window of the stable checkpoint restored: collected, or from before a
+          // state transfer moved the window.
+          if (r.seq <= s.stable.seq || r.seq > s.stable.seq + s.cfg.logWindowSeqs) {
+            markDirty(s, key); // deleted with the first write
+            break;
+          }
+          s.slots.set(r.seq, {
+            seq: r.seq,
+            view: r.view,
+            digest: r.digest,
+            proposal: r.proposal,
+            prePrepare: r.prePrepare,
+            // The votes a quorum proof holds are votes of this view: they count again.
+            prepares: votesOf(r.preparedCert?.view === r.view ? r.preparedCert.prepares : []),
+            commits: votesOf(r.commitProof?.[0]?.msg.view === r.view ? r.commitProof : []),
+            preparedCert: r.preparedCert,
+            commitProof: r.commitProof,
+            committedProposal: r.committedProposal,
+            sentCommit: r.preparedCert !== null && r.preparedCert.view === r.view,
+            sinceTick: 0,
+          });
+          if (r.view === s.view && r.proposal && s.nextSeq <= r.seq) s.nextSeq = r.seq + 1;
+          break;
         }
-        s.slots.set(r.seq, {
-          seq: r.seq,
-          view: r.view,
-          digest: r.digest,
-          proposal: r.proposal,
-          prePrepare: r.prePrepare,
-          // The votes a quorum proof holds are votes of this view: they count again.
-          prepares: votesOf(r.preparedCert?.view === r.view ? r.preparedCert.prepares : []),
-          commits: votesOf(r.commitProof?.[0]?.msg.view === r.view ? r.commitProof : []),
-          preparedCert: r.preparedCert,
-          commitProof: r.commitProof,
-          committedProposal: r.committedProposal,
-          sentCommit: r.preparedCert !== null && r.preparedCert.view === r.view,
-          sinceTick: 0,
-        });
-        if (r.view === s.view && r.proposal && s.nextSeq <= r.seq) s.nextSeq = r.seq + 1;
-      } else if (key.startsWith("pool/")) {
-        const op = value as unknown as SignedOp;
-        s.pool.set(key.slice(5), { op, sinceTick: 0, relayedView: -1 });
-      } else if (key.startsWith("cert/")) {
-        const cert = value as unknown as Certificate;
-        s.certificates.set(cert.body.seq, cert);
-      } else if (key.startsWith("exec/")) {
-        const r = value as unknown as ExecRow;
-        s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
-        s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
-      } else if (key.startsWith("ckpt/")) {
-        const mine = value as unknown as OwnCheckpoint;
-        if (mine.header.seq <= s.stable.seq || mine.header.seq > s.lastExecuted) {
-          markDirty(s, key);
-          continue;
+        case "pool":
+          s.pool.set(k.rest, { op: value as unknown as SignedOp, sinceTick: 0, relayedView: -1 });
+          break;
+        case "cert": {
+          const cert = value as unknown as Certificate;
+          s.certificates.set(cert.body.seq, cert);
+          break;
         }
-        s.checkpoints.set(mine.header.seq, { mine, votes: new Map() });
-        broadcast(ctx, { type: "checkpoint", seq: mine.header.seq, digest: mine.digest });
-      } else if (key.startsWith("xchunk/")) {
-        chunks.set(key.slice(7), value as unknown as ChunkRecord[]);
-      } else if (key.startsWith("skip/")) {
-        const r = value as unknown as SkipRow;
-        s.skipped.set(r.seq, { body: r.body, share: r.share, sinceTick: 0 });
-        s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.seq);
+        case "exec": {
+          const r = value as unknown as ExecRow;
+          s.uncertified.set(r.body.seq, { ...r, sinceTick: 0 });
+          s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.body.seq);
+          break;
+        }
+        case "ckpt": {
+          const mine = value as unknown as OwnCheckpoint;
+          if (mine.header.seq <= s.stable.seq || mine.header.seq > s.lastExecuted) {
+            markDirty(s, key);
+            break;
+          }
+          s.checkpoints.set(mine.header.seq, { mine, votes: new Map() });
+          broadcast(ctx, { type: "checkpoint", seq: mine.header.seq, digest: mine.digest });
+          break;
+        }
+        case "xchunk":
+          chunks.set(k.rest, value as unknown as ChunkRecord[]);
+          break;
+        case "skip": {
+          const r = value as unknown as SkipRow;
+          s.skipped.set(r.seq, { body: r.body, share: r.share, sinceTick: 0 });
+          s.uncertifiedFrom = Math.min(s.uncertifiedFrom, r.seq);
+          break;
+        }
+        // meta, head, stable, xfer: read above and below
       }
     }
     for (const slot of s.slots.values())
@@ -243,7 +259,7 @@ export class PbftReplica {
       if (e.share) s.shares.set(seq, new Map([[s.me, e.share]]));
       else if (e.body) broadcast(ctx, { type: "share", body: e.body });
     }
-    executeReady(ctx);
+    stepTail(ctx);
     pruneBeyondExecution(s);
     if (s.normal) resendVotes(ctx);
     else announceViewChange(ctx);
@@ -270,6 +286,8 @@ export class PbftReplica {
         this.onMessage(ctx, input.envelope);
         break;
     }
+    stepTail(ctx);
+    stepInvariants(this.state);
     fx.persist = persistOps(this.state);
     fx.wakeAtMs = nextWakeMs(ctx);
     return fx;
@@ -337,6 +355,17 @@ export class PbftReplica {
   checkInvariants(deep = true): void {
     invariants(this.state, deep);
   }
+}
+
+/**
+ * What every step ends with, in this order, whatever its input: execute the committed batches
+ * that are next in sequence (taking and stabilising checkpoints on the way), then let the primary
+ * fill its window. Handlers only record what they learned; none executes or proposes itself.
+ */
+function stepTail(ctx: Ctx): void {
+  executeReady(ctx);
+  dropOvertakenTransfer(ctx);
+  maybePropose(ctx, ctx.proposePartial === true);
 }
 
 /**

@@ -31,12 +31,11 @@ import {
 } from "./context.js";
 import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import { noteSkipped } from "./endorse.js";
-import { advanceUncertifiedFrom, executeReady } from "./execute.js";
+import { advanceUncertifiedFrom } from "./execute.js";
 import type { CheckpointProof, Envelope, StateChunkMsg, StateFetch, StateMsg, Status } from "./messages.js";
 import type { Transfer } from "./state.js";
 import { count } from "./stats.js";
 import { validCheckpointProof } from "./view-change.js";
-import { maybePropose } from "./normal-case.js";
 import { toHex } from "../bytes.js";
 import { EMPTY_HASH } from "../certified/hashing.js";
 import type { Digest } from "../certified/types.js";
@@ -183,15 +182,19 @@ function clearTransfer(ctx: Ctx): void {
   markDirty(s, XFER_KEY);
 }
 
-/** On each tick: give up on a silent source, drop a transfer execution overtook, ask for more. */
+/** Drop a transfer that execution overtook (this node got the batches after all). */
+export function dropOvertakenTransfer(ctx: Ctx): void {
+  const t = ctx.s.transfer;
+  if (!t || ctx.s.lastExecuted < t.checkpoint.seq) return;
+  count(ctx.s.stats, "state_transfer.overtaken");
+  clearTransfer(ctx);
+}
+
+/** On each tick: give up on a silent source, ask for more. */
 export function transferTick(ctx: Ctx): void {
   const s = ctx.s;
   const t = s.transfer;
   if (!t) return;
-  if (s.lastExecuted >= t.checkpoint.seq) {
-    count(s.stats, "state_transfer.overtaken");
-    return clearTransfer(ctx);
-  }
   if (s.tick - t.progressTick >= 2 * s.cfg.retransmitAfterTicks) nextSource(ctx, t);
   fetchMore(ctx);
 }
@@ -249,11 +252,7 @@ export function onStateChunk(ctx: Ctx, env: Envelope<StateChunkMsg>): void {
   const s = ctx.s;
   const t = s.transfer;
   const { seq, path, chunk } = env.msg;
-  if (!t || seq !== t.checkpoint.seq) return drop(ctx, "chunk_unexpected");
-  if (s.lastExecuted >= seq) {
-    count(s.stats, "state_transfer.overtaken");
-    return clearTransfer(ctx);
-  }
+  if (!t || seq !== t.checkpoint.seq || s.lastExecuted >= seq) return drop(ctx, "chunk_unexpected");
   const expected = t.pending.get(path);
   if (expected === undefined) return drop(ctx, "chunk_not_pending");
   const check = s.sm.checkChunk(path, expected, chunk);
@@ -336,6 +335,4 @@ function adopt(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader): void {
   advanceUncertifiedFrom(s);
   if (s.nextSeq <= cp.seq) s.nextSeq = cp.seq + 1;
   count(s.stats, "state_transfer.adopted");
-  executeReady(ctx);
-  maybePropose(ctx, false);
 }

@@ -7,7 +7,6 @@ import { primaryOf } from "./config.js";
 import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./context.js";
 import { forgetSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom } from "./execute.js";
-import { maybePropose } from "./normal-case.js";
 import { sendStatus, transferTick } from "./state-transfer.js";
 import { count } from "./stats.js";
 import { onViewChangeTimeout, startViewChange } from "./view-change.js";
@@ -43,7 +42,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     onRequestTimeout(ctx);
     if (s.normal) {
       relayToPrimary(ctx);
-      maybePropose(ctx, true);
+      ctx.proposePartial = true;
     }
   } else {
     shareWaitingOps(ctx);

@@ -23,7 +23,7 @@ import {
 import { nullProposal, proposalDigest } from "./digest.js";
 import { learnCheckpointProof } from "./checkpoint.js";
 import type { CheckpointProof, Envelope, NewView, PreparedCert, Proposal, ViewChange } from "./messages.js";
-import { acceptProposal, maybePropose, tryCommitted } from "./normal-case.js";
+import { acceptProposal, tryCommitted } from "./normal-case.js";
 import type { ReplicaState } from "./state.js";
 import { count } from "./stats.js";
 
@@ -237,5 +237,5 @@ function installView(ctx: Ctx, env: Envelope<NewView>, r: Reproposals): void {
   s.unproposed = new Set();
   for (const id of s.pool.keys()) if (!s.inFlight.has(id)) s.unproposed.add(id);
   s.nextSeq = Math.max(r.checkpoint.seq, maxSeq, s.stable.seq, s.lastExecuted) + 1;
-  maybePropose(ctx, true);
+  ctx.proposePartial = true;
 }

@@ -90,6 +90,9 @@ interface WorkerdResult extends CostResult {
   wallMs: number;
   heapMiB?: number;
   rssMiB: number;
+  /** The RSS split: anonymous (heaps, SQLite's page cache) and file-backed (mapped files). */
+  anonMiB: number;
+  fileMiB: number;
 }
 
 async function main(): Promise<void> {
@@ -130,7 +133,10 @@ async function main(): Promise<void> {
       const sqlite = (await res.json()) as WorkerdResult;
       sqlite.wallMs = performance.now() - t0;
       sqlite.heapMiB = await heapAfterGc(`after-${keys}`);
-      sqlite.rssMiB = memKiB(insp.runtimePid).rss / 1024;
+      const mem = memKiB(insp.runtimePid);
+      sqlite.rssMiB = mem.rss / 1024;
+      sqlite.anonMiB = mem.anon / 1024;
+      sqlite.fileMiB = mem.file / 1024;
       log(
         `  built in ${(sqlite.buildMs / 1000).toFixed(1)} s (whole request ${(sqlite.wallMs / 1000).toFixed(1)} s); ` +
           `${f(sqlite.usPerOp)} µs/op; heap ${f(sqlite.heapMiB)} MiB, RSS ${f(sqlite.rssMiB)} MiB`,
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
       String(q.nodeRows),
       String(q.retired),
       f(q.heapMiB),
-      `RSS ${f(q.rssMiB)} MiB, db ${mib(q.dbBytes ?? 0)} MiB, hash cache ${q.hashCache}`,
+      `RSS ${f(q.rssMiB)} MiB (anon ${f(q.anonMiB)}, file ${f(q.fileMiB)}), db ${mib(q.dbBytes ?? 0)} MiB, hash cache ${q.hashCache}`,
     ]);
     rows.push([
       String(m.keys),

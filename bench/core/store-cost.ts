@@ -133,7 +133,8 @@ async function main(): Promise<void> {
       const sqlite = (await res.json()) as WorkerdResult;
       sqlite.wallMs = performance.now() - t0;
       sqlite.heapMiB = await heapAfterGc(`after-${keys}`);
-      const mem = memKiB(insp.runtimePid);
+      // Found again: wrangler restarts the runtime workerd when a source file changes.
+      const mem = memKiB((await findWorkerInspector(s.pid, "aspec-bench-store-cost")).runtimePid);
       sqlite.rssMiB = mem.rss / 1024;
       sqlite.anonMiB = mem.anon / 1024;
       sqlite.fileMiB = mem.file / 1024;

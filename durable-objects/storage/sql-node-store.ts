@@ -152,6 +152,7 @@ export class SqlNodeStore implements NodeStore {
       `DELETE FROM ${this.nodes} WHERE id IN (SELECT id FROM ${this.retired} WHERE at <= ?)`,
       through,
     );
+    // The side table has no secondary index: rows written is the number of rows deleted.
     const removed = this.sql.exec(`DELETE FROM ${this.retired} WHERE at <= ?`, through).rowsWritten;
     if (this.lastRetired !== null && this.lastRetired <= through) this.lastRetired = null;
     return removed;

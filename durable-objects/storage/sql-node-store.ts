@@ -11,6 +11,12 @@
  * the cache can't confuse an old node with a new one. One instance per table per object: two
  * writers over one table would hand out the same ids. Several trees can share one database under
  * different `name`s (table prefixes).
+ *
+ * Versions (`retire`/`collect`): a retired node keeps its row, and a side table `<name>_retired`
+ * `(at, id)` (primary key in that order, so `collect` is one range over it) says when it left the
+ * state. Retiring costs one row written; `collect` is two statements whatever the count. The hash
+ * cache holds only nodes that are part of the current state: `retire` and `remove` evict, and ids
+ * are never reused, so a retired node can't come back into it and `collect` has nothing to evict.
  */
 import {
   EMPTY_NODE,
@@ -37,7 +43,10 @@ interface NodeRow extends Record<string, SqlStorageValue> {
 export class SqlNodeStore implements NodeStore {
   private readonly nodes: string;
   private readonly roots: string;
+  private readonly retired: string;
   private nextId: NodeId;
+  /** The newest version a node was retired at (retire refuses older ones), null if none is kept. */
+  private lastRetired: number | null;
   private readonly hashes = new Map<NodeId, Uint8Array>();
 
   /** `name` prefixes the two tables (lowercase letters, digits, `_`): one tree per name. */
@@ -48,13 +57,24 @@ export class SqlNodeStore implements NodeStore {
     if (!NAME_RE.test(name)) throw new Error(`SqlNodeStore: bad table name '${name}'`);
     this.nodes = `${name}_nodes`;
     this.roots = `${name}_root`;
+    this.retired = `${name}_retired`;
     sql.exec(
       `CREATE TABLE IF NOT EXISTS ${this.nodes} (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,` +
         ` left INTEGER, right INTEGER, hash BLOB NOT NULL, key_hash BLOB, value_hash BLOB);` +
-        `CREATE TABLE IF NOT EXISTS ${this.roots} (one INTEGER PRIMARY KEY CHECK (one = 1), id INTEGER NOT NULL);`,
+        `CREATE TABLE IF NOT EXISTS ${this.roots} (one INTEGER PRIMARY KEY CHECK (one = 1), id INTEGER NOT NULL);` +
+        `CREATE TABLE IF NOT EXISTS ${this.retired} (at INTEGER NOT NULL, id INTEGER NOT NULL,` +
+        ` PRIMARY KEY (at, id)) WITHOUT ROWID;`,
     );
     this.nextId = sql.exec<{ m: number | null }>(`SELECT max(id) AS m FROM ${this.nodes}`).one().m ?? 0;
+    this.lastRetired = sql.exec<{ m: number | null }>(`SELECT max(at) AS m FROM ${this.retired}`).one().m;
   }
+
+  /** Hash-cache entries (bounded by `hashCacheMax`): for tests and benchmarks. */
+  get hashCacheSize(): number {
+    return this.hashes.size;
+  }
+
+  static readonly hashCacheMax = HASH_CACHE_MAX;
 
   private remember(id: NodeId, hash: Uint8Array): void {
     if (this.hashes.size >= HASH_CACHE_MAX) this.hashes.delete(this.hashes.keys().next().value as NodeId);
@@ -110,12 +130,46 @@ export class SqlNodeStore implements NodeStore {
   remove(id: NodeId): void {
     this.hashes.delete(id);
     const cur = this.sql.exec(`DELETE FROM ${this.nodes} WHERE id = ?`, id);
-    if (cur.rowsWritten !== 1) throw new Error(`merkle store: remove of absent node ${id}`);
+    if (cur.rowsWritten === 0) throw new Error(`merkle store: remove of absent node ${id}`);
+  }
+
+  retire(id: NodeId, version: number): void {
+    if (this.lastRetired !== null && this.lastRetired > version)
+      throw new Error("merkle store: retire at a version older than the last one");
+    this.hashes.delete(id);
+    // Inserted only if the node exists: one statement reads the node's key and writes one row.
+    const cur = this.sql.exec(
+      `INSERT INTO ${this.retired} (at, id) SELECT ?, id FROM ${this.nodes} WHERE id = ?`,
+      version,
+      id,
+    );
+    if (cur.rowsWritten === 0) throw new Error(`merkle store: retire of absent node ${id}`);
+    this.lastRetired = version;
+  }
+
+  collect(through: number): number {
+    this.sql.exec(
+      `DELETE FROM ${this.nodes} WHERE id IN (SELECT id FROM ${this.retired} WHERE at <= ?)`,
+      through,
+    );
+    // The side table has no secondary index: rows written is the number of rows deleted.
+    const removed = this.sql.exec(`DELETE FROM ${this.retired} WHERE at <= ?`, through).rowsWritten;
+    if (this.lastRetired !== null && this.lastRetired <= through) this.lastRetired = null;
+    return removed;
+  }
+
+  get retiredCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.retired}`).one().n;
   }
 
   copyHash(id: NodeId, out: Uint8Array, offset: number): void {
     if (id === EMPTY_NODE) {
       out.fill(0, offset, offset + 32);
+      return;
+    }
+    const cached = this.hashes.get(id);
+    if (cached) {
+      out.set(cached, offset);
       return;
     }
     const row = this.sql

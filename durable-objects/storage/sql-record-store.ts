@@ -1,17 +1,38 @@
 /**
- * The certified state's `RecordStore` over a Durable Object's SQLite: one row per key holding the
- * key's full record (type and data-type state as JSON). Synchronous like the interface; the caller
- * runs a batch inside `ctx.storage.transactionSync` together with the tree update, so records and
- * root always change together.
+ * The certified state's `VersionedRecordStore` over a Durable Object's SQLite: one row per key
+ * holding the key's full record (type and data-type state as JSON) and the key's hash (`keyHashOf`,
+ * unique index: `keyOf`), plus a history table of the records replaced at each version, so that a
+ * node can read its stable checkpoint's records while it executes past it. Synchronous like the
+ * interface; the caller runs a batch inside `ctx.storage.transactionSync` together with the tree
+ * update, so records, history and root always change together.
+ *
+ * Tables (`name`: lowercase letters, digits, `_`): `<name>` (key, key_hash, type, state) and
+ * `<name>_history` (key, at, type, state), primary key (key, at), type/state null where the key was
+ * absent before `at`, an index on `at` for `collect`. Nothing is kept in memory but the newest
+ * version set (to refuse an older one), so memory does not grow with the number of keys.
  */
-import type { RecordStore } from "../../shared/certified/execute.js";
+import { keyHashOf } from "../../shared/certified/hashing.js";
+import type { VersionedRecordStore } from "../../shared/certified/record-store.js";
 import type { TypeName } from "../../shared/datatypes/index.js";
 import type { KeyRecord } from "../../shared/materialize.js";
 
 const NAME_RE = /^[a-z][a-z0-9_]{0,30}$/;
 
-export class SqlRecordStore implements RecordStore {
+interface RecordRow extends Record<string, SqlStorageValue> {
+  type: string | null;
+  state: string | null;
+}
+
+const recordOf = (row: RecordRow): KeyRecord | undefined =>
+  row.type === null || row.state === null
+    ? undefined
+    : { type: row.type as TypeName, state: JSON.parse(row.state) };
+
+export class SqlRecordStore implements VersionedRecordStore {
   private readonly table: string;
+  private readonly history: string;
+  /** The newest version a "before" is kept for, null if none is kept. */
+  private lastAt: number | null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -19,30 +40,80 @@ export class SqlRecordStore implements RecordStore {
   ) {
     if (!NAME_RE.test(name)) throw new Error(`SqlRecordStore: bad table name '${name}'`);
     this.table = name;
+    this.history = `${name}_history`;
     sql.exec(
-      `CREATE TABLE IF NOT EXISTS ${name} (key TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS ${name} (key TEXT PRIMARY KEY, key_hash BLOB NOT NULL,` +
+        ` type TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;` +
+        `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_by_hash ON ${name} (key_hash);` +
+        `CREATE TABLE IF NOT EXISTS ${this.history} (key TEXT NOT NULL, at INTEGER NOT NULL,` +
+        ` type TEXT, state TEXT, PRIMARY KEY (key, at)) WITHOUT ROWID;` +
+        `CREATE INDEX IF NOT EXISTS ${this.history}_at ON ${this.history} (at);`,
     );
+    this.lastAt = sql.exec<{ m: number | null }>(`SELECT max(at) AS m FROM ${this.history}`).one().m;
   }
 
   get(key: string): KeyRecord | undefined {
     const row = this.sql
-      .exec<{ type: string; state: string }>(`SELECT type, state FROM ${this.table} WHERE key = ?`, key)
+      .exec<RecordRow>(`SELECT type, state FROM ${this.table} WHERE key = ?`, key)
       .toArray()[0];
-    return row ? { type: row.type as TypeName, state: JSON.parse(row.state) } : undefined;
+    return row ? recordOf(row) : undefined;
   }
 
-  set(key: string, rec: KeyRecord): void {
+  setAt(key: string, rec: KeyRecord, version: number): void {
+    if (this.lastAt !== null && this.lastAt > version)
+      throw new Error("record store: set at a version older than the last one");
+    // The record before (null type/state: absent), unless one was kept at this version already.
     this.sql.exec(
-      `INSERT INTO ${this.table} (key, type, state) VALUES (?, ?, ?)` +
+      `INSERT OR IGNORE INTO ${this.history} (key, at, type, state)` +
+        ` SELECT q.key, ?, r.type, r.state FROM (SELECT ? AS key) AS q LEFT JOIN ${this.table} AS r ON r.key = q.key`,
+      version,
+      key,
+    );
+    this.sql.exec(
+      `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
         ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
       key,
+      keyHashOf(key),
       rec.type,
       JSON.stringify(rec.state),
     );
+    this.lastAt = version;
+  }
+
+  getAt(key: string, version: number): KeyRecord | undefined {
+    // The oldest record replaced after `version` is the one that was current at `version`.
+    const row = this.sql
+      .exec<RecordRow>(
+        `SELECT type, state FROM ${this.history} WHERE key = ? AND at > ? ORDER BY at LIMIT 1`,
+        key,
+        version,
+      )
+      .toArray()[0];
+    return row ? recordOf(row) : this.get(key);
+  }
+
+  keyOf(keyHash: Uint8Array): string | undefined {
+    return this.sql
+      .exec<{ key: string }>(`SELECT key FROM ${this.table} WHERE key_hash = ?`, keyHash.slice())
+      .toArray()[0]?.key;
+  }
+
+  collect(through: number): number {
+    const n = this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.history} WHERE at <= ?`, through)
+      .one().n;
+    if (n > 0) this.sql.exec(`DELETE FROM ${this.history} WHERE at <= ?`, through);
+    if (this.lastAt !== null && this.lastAt <= through) this.lastAt = null;
+    return n;
   }
 
   /** Number of keys. */
   get size(): number {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.table}`).one().n;
+  }
+
+  /** Replaced records not collected yet. */
+  get historySize(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.history}`).one().n;
   }
 }

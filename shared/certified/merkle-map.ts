@@ -26,6 +26,12 @@ export interface HashedEntry {
 export class AuthMap {
   /** Tree hashes (leaf + inner) computed so far: instrumentation for benchmarks and tests. */
   hashCount = 0;
+  /**
+   * Null (the default): a replaced node is removed from the store at once. A version (batch seq):
+   * replaced nodes are retired at it instead (`NodeStore.retire`), so the trees of older versions
+   * stay readable until the store collects them. Set it before each batch.
+   */
+  retireAt: number | null = null;
 
   /**
    * Not null: the version (batch seq) being written. A replaced node is then retired at it
@@ -280,8 +286,9 @@ export class AuthMap {
   }
 
   /**
-   * Drop `old` now that `next` stands in its place. Callers add `next` first: a store may reuse a
-   * freed id, and "same id" is how a parent learns its child did not change.
+   * Drop (or retire, see `retireAt`) `old` now that `next` stands in its place. Callers add `next`
+   * first: a store may reuse a freed id, and "same id" is how a parent learns its child did not
+   * change.
    */
   private replace(old: NodeId, next: NodeId): NodeId {
     if (this.retireAt === null) this.store.remove(old);

@@ -33,12 +33,6 @@ export class AuthMap {
    */
   retireAt: number | null = null;
 
-  /**
-   * Not null: the version (batch seq) being written. A replaced node is then retired at it
-   * (`NodeStore.retire`) rather than removed, so older states stay readable until collected.
-   */
-  retireAt: number | null = null;
-
   constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
 
   /**

@@ -467,4 +467,13 @@ describe("checkChunk against a Byzantine sender", () => {
     expect(sm.checkChunk("", root, { split: ["zz", root] } as never).ok).toBe(false);
     expect(sm.checkChunk("0".repeat(256), root, { split: [root, root] }).ok).toBe(false);
   });
+  // BUG (reported): the interface promises "never throws", but shapes outside `StateChunk` throw a
+  // TypeError (the PBFT boundary, validate.ts, refuses them before checkChunk sees them). Remove
+  // `.fails` once checkChunk guards its input itself.
+  it.fails("never throws on chunks that are not StateChunk-shaped", () => {
+    const sm = new MerkleStateMachine();
+    sm.execute([op("c", "counter", "add", { n: 1 })], 1);
+    for (const chunk of [null, {}, { split: null }, { split: 5 }, { records: null }, { records: 5 }])
+      expect(sm.checkChunk("", sm.stateRoot(), chunk as never)).toMatchObject({ ok: false });
+  });
 });

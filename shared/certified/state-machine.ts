@@ -10,7 +10,7 @@
  * its root; a lagging node fetches the subtrees it lacks in chunks, each checked against the hash
  * its parent committed to, and adopts them at once when all are in.
  */
-import { bytesEqual, toHex } from "../bytes.js";
+import { bytesEqual, toHex, utf8Length } from "../bytes.js";
 import { canonicalJson } from "../canonical.js";
 import { isTypeName, type TypeName } from "../datatypes/index.js";
 import { sha256 } from "../hash.js";
@@ -85,6 +85,12 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     const entries = new Map<string, ExecutedEntry>();
     const ops: SignedOp[] = [];
     for (const op of proposed) {
+      // An op id that is not one (a shape the order must still decide): executed, and rejected
+      // as invalid_op, but not recorded, so executed-ids records only ever hold valid ids.
+      if (typeof op?.client !== "string" || !Number.isSafeInteger(op.seq) || op.seq < 1) {
+        ops.push(op);
+        continue;
+      }
       const e = entries.get(op.client) ?? this.executedEntry(op.client);
       if (entryHas(e, op.seq)) continue;
       entries.set(op.client, entryAdd(e, op.seq));
@@ -182,7 +188,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
       const rec = key === undefined ? undefined : this.stores.records.getAt(key, version);
       if (key === undefined || rec === undefined) throw new Error("state machine: a leaf without its record");
       const item: ChunkRecord = [key, rec.type, rec.state as ChunkRecord[2]];
-      bytes += canonicalJson(item).length;
+      bytes += utf8Length(canonicalJson(item));
       if (bytes > limits.bytes && kids) return split();
       out.push(item);
     }
@@ -194,21 +200,29 @@ export class MerkleStateMachine implements CertifiedStateMachine {
   }
 
   checkChunk(path: string, expected: Digest, chunk: StateChunk): ChunkCheck {
-    if (!PATH_RE.test(path) || path.length > PATH_MAX || !isDigestHex(expected))
+    if (typeof path !== "string" || !PATH_RE.test(path) || path.length > PATH_MAX || !isDigestHex(expected))
       return { ok: false, reason: "bad_path" };
+    if (typeof chunk !== "object" || chunk === null) return { ok: false, reason: "bad_chunk" };
     const want = digestBytes(expected);
     if (bytesEqual(want, EMPTY_HASH)) return { ok: false, reason: "empty_subtree" };
     if ("split" in chunk) {
-      const [l, r] = chunk.split;
-      if (path.length >= PATH_MAX || !isDigestHex(l) || !isDigestHex(r))
+      const split: unknown = chunk.split;
+      if (!Array.isArray(split) || split.length !== 2 || path.length >= PATH_MAX)
         return { ok: false, reason: "bad_split" };
+      const [l, r] = split as unknown[];
+      if (!isDigestHex(l) || !isDigestHex(r)) return { ok: false, reason: "bad_split" };
       if (!bytesEqual(innerHash(digestBytes(l), digestBytes(r)), want))
         return { ok: false, reason: "split_hash" };
-      const children: [string, Digest][] = [];
-      if (!bytesEqual(digestBytes(l), EMPTY_HASH)) children.push([path + "0", l]);
-      if (!bytesEqual(digestBytes(r), EMPTY_HASH)) children.push([path + "1", r]);
-      return { ok: true, children };
+      // Empty halves too: a node with a key where the checkpoint has none must see it (and refuse).
+      return {
+        ok: true,
+        children: [
+          [path + "0", l],
+          [path + "1", r],
+        ],
+      };
     }
+    if (!("records" in chunk) || !Array.isArray(chunk.records)) return { ok: false, reason: "bad_chunk" };
     const seen = new Set<string>();
     const entries: HashedEntry[] = [];
     for (const item of chunk.records) {

@@ -55,7 +55,7 @@ export interface ChunkLimits {
 /** What checking a chunk against the hash expected at its path gives. */
 export type ChunkCheck =
   | { ok: false; reason: string }
-  /** Split: the child paths still to fetch, with their hashes (empty subtrees left out). */
+  /** Split: both child paths with their hashes (the empty hash for an empty half). */
   | { ok: true; children: [path: string, hash: Digest][] }
   | { ok: true; records: ChunkRecord[] };
 

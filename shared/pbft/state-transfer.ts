@@ -168,10 +168,17 @@ function startTransfer(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader, 
   else fetchMore(ctx);
 }
 
-/** A subtree the checkpoint has: reuse ours if it has the same hash, else fetch it. */
+/**
+ * A subtree the checkpoint has: reuse ours if it has the same hash, else fetch it — or, where the
+ * checkpoint has nothing and this node has keys, stage it empty (adopting then refuses: this
+ * node's state is not a prefix of the checkpoint's).
+ */
 function want(ctx: Ctx, t: Transfer, path: string, hash: Digest): void {
   if (ctx.s.sm.hashAt(path) === hash) t.reused.set(path, hash);
-  else t.pending.set(path, hash);
+  else if (hash === EMPTY_DIGEST) {
+    t.fetched.set(path, []);
+    markDirty(ctx.s, xchunkKey(path));
+  } else t.pending.set(path, hash);
 }
 
 function clearTransfer(ctx: Ctx): void {

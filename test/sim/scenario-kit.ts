@@ -41,12 +41,18 @@ export async function submitOps(
 }
 
 /** Run ticks until `done()`; throws with the world's summary and trace after `maxTicks`. */
-export async function runUntil(w: World, done: () => boolean, maxTicks: number): Promise<number> {
+export async function runUntil(
+  w: World,
+  done: () => boolean,
+  maxTicks: number,
+  eachTick?: () => Promise<void>,
+): Promise<number> {
   const start = w.tick;
   while (!done()) {
     if (w.tick - start > maxTicks)
       throw new Error(`not done within ${maxTicks} ticks\n${w.summary()}\n${w.traceTail(60)}`);
     await w.runTick();
+    await eachTick?.();
   }
   return w.tick - start;
 }

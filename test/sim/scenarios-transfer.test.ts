@@ -22,7 +22,11 @@ const CONFIG: Partial<PbftConfig> = {
   requestTimeoutTicks: 400,
 };
 
-async function caughtUp(byzantine: { node: number; behaviours: ByzantineBehaviour[] }[]) {
+async function caughtUp(
+  byzantine: { node: number; behaviours: ByzantineBehaviour[] }[],
+  /** Called each tick while node 3 catches up; may crash and restart it. */
+  during?: (w: World) => Promise<void>,
+) {
   const w = await World.create({ seed: 21, config: CONFIG, byzantine, deepInvariantsEvery: 500 });
   const lagging = w.nodes[3]!;
   // 10,000 keys everywhere, node 3 included.
@@ -42,11 +46,19 @@ async function caughtUp(byzantine: { node: number; behaviours: ByzantineBehaviou
   expect(ahead.stable.seq - base).toBeGreaterThan(10 * 4);
   expect(lagging.replica!.state.lastExecuted).toBe(base);
   w.dropIf = null;
-  const r = lagging.replica!;
+  let r = lagging.replica!;
   // With a Byzantine peer: only it offers the checkpoint at first, so it is the one asked for chunks.
   if (byzantine.length)
     w.dropIf = (from, to, env) => to === 3 && env.msg.type === "state" && from !== byzantine[0]!.node;
-  await runUntil(w, () => r.state.lastExecuted >= ahead.stable.seq, 1_500);
+  await runUntil(
+    w,
+    () => {
+      r = lagging.replica ?? r;
+      return lagging.replica !== null && r.state.lastExecuted >= ahead.stable.seq;
+    },
+    1_500,
+    during && (() => during(w)),
+  );
   expect(r.stats["state_transfer.adopted"]).toBeGreaterThanOrEqual(1);
   expect(r.state.sm.stateRoot()).toBe(ahead.sm.stateRoot());
   return { w, r };
@@ -70,5 +82,28 @@ describe("state transfer of a 10,000-key state", () => {
       .filter(([k]) => k.startsWith("drop.bad_chunk."))
       .reduce((a, [, v]) => a + v, 0);
     expect(bad).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("a transfer resumes after a crash with the chunks it had verified, and is adopted once", async () => {
+    let crashed = false;
+    let keptAtCrash = 0;
+    let fetchedAtRestart: number | null = null;
+    const { w, r } = await caughtUp([], async (w) => {
+      const n = w.nodes[3]!;
+      const t = n.replica?.state.transfer;
+      if (!crashed && t && t.fetched.size >= 2) {
+        crashed = true;
+        keptAtCrash = t.fetched.size;
+        w.crash(3, w.tick + 5);
+      } else if (crashed && fetchedAtRestart === null && n.replica)
+        // the first tick after the restart: what it came back with
+        fetchedAtRestart = n.replica.state.transfer?.fetched.size ?? 0;
+    });
+    expect(crashed).toBe(true);
+    // The restarted node came back with the verified chunks (persisted) and did not start over.
+    expect(fetchedAtRestart).toBeGreaterThanOrEqual(keptAtCrash);
+    expect(r.stats["state_transfer.adopted"]).toBe(1);
+    expect(r.stats["restored"]).toBe(1);
+    expect(w.checker.replayedSeq).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -201,7 +201,7 @@ describe("PBFT replica: checkpoints, restart", () => {
     }
     h.step(2, { kind: "submit", op: makeOp(9) });
     const before = h.nodes[2]!.state;
-    const { replica } = PbftReplica.restore(
+    const { replica, effects } = PbftReplica.restore(
       // the same stores: the state machine's writes went in with the rows
       {
         cluster: CLUSTER,
@@ -212,6 +212,8 @@ describe("PBFT replica: checkpoints, restart", () => {
       [...h.storage[2]!] as [string, never][],
     );
     replica.checkInvariants();
+    // It comes back at the last executed seq from its stores: nothing is executed again.
+    expect(effects.executed).toEqual([]);
     expect(replica.state.lastExecuted).toBe(before.lastExecuted);
     expect(replica.state.sm.stateRoot()).toBe(before.sm.stateRoot());
     expect(replica.state.logRoot).toBe(before.logRoot);

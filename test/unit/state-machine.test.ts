@@ -10,17 +10,10 @@ import type { ChunkRecord } from "../../shared/certified/types.js";
 import type { TypeName } from "../../shared/datatypes/index.js";
 import type { KeyRecord } from "../../shared/materialize.js";
 import type { SignedOp } from "../../shared/ops.js";
+import { CLIENTS, op } from "../support/trusted-ops.js";
 
-const CLIENTS = ["A".repeat(43), "B".repeat(43)];
-const SIG = "S".repeat(86); // execute trusts its input: signatures were checked before ordering
 /** Big enough that serveChunk returns the whole state as one chunk of records. */
 const WHOLE = { records: 1e9, bytes: 1e12 };
-
-let seq = 0;
-function op(key: string, type: SignedOp["type"], name: string, args: SignedOp["args"], client = 0): SignedOp {
-  seq++;
-  return { client: CLIENTS[client]!, seq, key, type, op: name, args, ts: 1000 + seq, sig: SIG };
-}
 
 /** Random ops over a few keys, so types collide, withdraws overdraw and sets churn. */
 const opArb: fc.Arbitrary<SignedOp> = fc

@@ -18,18 +18,11 @@ import type {
   StateHandle,
 } from "../../shared/certified/types.js";
 import type { SignedOp } from "../../shared/ops.js";
+import { CLIENTS, op } from "../support/trusted-ops.js";
 
-const CLIENTS = ["A".repeat(43), "B".repeat(43), "C".repeat(43)];
-const SIG = "S".repeat(86);
 const SMALL: ChunkLimits = { records: 3, bytes: 400 };
 const EMPTY: Digest = "0".repeat(64);
 const KEYS = Array.from({ length: 40 }, (_, i) => `k${i}`);
-
-let seq = 0;
-function op(key: string, type: SignedOp["type"], name: string, args: SignedOp["args"], client = 0): SignedOp {
-  seq++;
-  return { client: CLIENTS[client]!, seq, key, type, op: name, args, ts: 1000 + seq, sig: SIG };
-}
 
 const opArb: fc.Arbitrary<SignedOp> = fc
   .tuple(

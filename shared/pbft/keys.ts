@@ -6,14 +6,14 @@
  *   meta              view, normal, view-change backoff, the NEW-VIEW that installed the view
  *   head              last executed seq, its state root, log root, op count, time
  *   stable            the stable checkpoint: proof, header, where its state is kept
- *   xfer              a state transfer in progress (checkpoint, pending and reused subtrees)
+ *   xfer              a state transfer in progress (its checkpoint and the peer asked)
  *   slot/<seq>        accepted proposal, prepared certificate, commit proof
  *   pool/<opId>       a client op waiting to be ordered
  *   exec/<seq>        an executed batch waiting for its certificate
  *   skip/<seq>        a seq skipped by state transfer that this node still signs for
  *   cert/<seq>        one of the last `certificatesKeptMax` certificates
  *   ckpt/<seq>        this node's own checkpoint above the stable one
- *   xchunk/<path>     a verified chunk of the state transfer in progress
+ *   xpath/<path>      one subtree of that transfer: pending, reused, or its verified records
  */
 
 const padded = (seq: number): string => String(seq).padStart(16, "0");
@@ -24,8 +24,8 @@ export const execKey = (seq: number): string => `exec/${padded(seq)}`;
 export const skipKey = (seq: number): string => `skip/${padded(seq)}`;
 export const certKey = (seq: number): string => `cert/${padded(seq)}`;
 export const ckptKey = (seq: number): string => `ckpt/${padded(seq)}`;
-/** A fetched chunk of a state transfer in progress, by subtree path ("" is the root). */
-export const xchunkKey = (path: string): string => `xchunk/${path}`;
+/** One subtree of the state transfer in progress, by path ("" is the root): a row each, so a kept chunk writes one row. */
+export const xpathKey = (path: string): string => `xpath/${path}`;
 export const META_KEY = "meta";
 export const STABLE_KEY = "stable";
 /** The last executed seq and the log after it (the state itself is in the state machine's stores). */
@@ -34,7 +34,7 @@ export const HEAD_KEY = "head";
 export const XFER_KEY = "xfer";
 
 export type SingleRow = typeof META_KEY | typeof HEAD_KEY | typeof STABLE_KEY | typeof XFER_KEY;
-export type RowFamily = "slot" | "pool" | "exec" | "skip" | "cert" | "ckpt" | "xchunk";
+export type RowFamily = "slot" | "pool" | "exec" | "skip" | "cert" | "ckpt" | "xpath";
 const FAMILIES: ReadonlySet<string> = new Set<RowFamily>([
   "slot",
   "pool",
@@ -42,7 +42,7 @@ const FAMILIES: ReadonlySet<string> = new Set<RowFamily>([
   "skip",
   "cert",
   "ckpt",
-  "xchunk",
+  "xpath",
 ]);
 const SINGLES: ReadonlySet<string> = new Set<SingleRow>([META_KEY, HEAD_KEY, STABLE_KEY, XFER_KEY]);
 

@@ -21,6 +21,7 @@ import {
   slotKey,
   STABLE_KEY,
   XFER_KEY,
+  xpathKey,
 } from "./keys.js";
 import type { PersistOp } from "./effects.js";
 import type {
@@ -57,10 +58,10 @@ export interface HeadRow {
 export interface XferRow {
   checkpoint: CheckpointProof;
   header: CheckpointHeader;
-  pending: [string, Digest][];
-  reused: [string, Digest][];
   source: number;
 }
+/** A subtree of the transfer in progress: to fetch, reused from this node's state, or fetched. */
+export type XpathRow = { pending: Digest } | { reused: Digest } | { records: ChunkRecord[] };
 export interface SlotRow {
   seq: number;
   view: number;
@@ -129,13 +130,7 @@ function rowValue(s: ReplicaState, key: string): Json | undefined {
     case XFER_KEY: {
       const t = s.transfer;
       if (!t) return undefined;
-      return asJson({
-        checkpoint: t.checkpoint,
-        header: t.header,
-        pending: [...t.pending],
-        reused: [...t.reused],
-        source: t.source,
-      } satisfies XferRow);
+      return asJson({ checkpoint: t.checkpoint, header: t.header, source: t.source } satisfies XferRow);
     }
     case "slot": {
       const slot = s.slots.get(k.seq);
@@ -179,9 +174,15 @@ function rowValue(s: ReplicaState, key: string): Json | undefined {
       const mine = s.checkpoints.get(k.seq)?.mine;
       return mine && key === ckptKey(k.seq) ? asJson(mine satisfies OwnCheckpoint) : undefined;
     }
-    case "xchunk": {
-      const records = s.transfer?.fetched.get(k.rest);
-      return records ? asJson(records satisfies ChunkRecord[]) : undefined;
+    case "xpath": {
+      const t = s.transfer;
+      if (!t || key !== xpathKey(k.rest)) return undefined;
+      const pending = t.pending.get(k.rest);
+      if (pending !== undefined) return asJson({ pending } satisfies XpathRow);
+      const reused = t.reused.get(k.rest);
+      if (reused !== undefined) return asJson({ reused } satisfies XpathRow);
+      const records = t.fetched.get(k.rest);
+      return records ? asJson({ records } satisfies XpathRow) : undefined;
     }
   }
 }

@@ -23,8 +23,8 @@ import {
   parseRowKey,
   slotKey,
   STABLE_KEY,
-  xchunkKey,
   XFER_KEY,
+  xpathKey,
   type Ctx,
 } from "./context.js";
 import { GENESIS_LOG_ROOT } from "./chain.js";
@@ -46,9 +46,9 @@ import {
   onSubmit,
   onSubmitMany,
 } from "./normal-case.js";
-import type { ExecRow, HeadRow, MetaRow, SkipRow, SlotRow, StableRow, XferRow } from "./persist.js";
+import type { ExecRow, HeadRow, MetaRow, SkipRow, SlotRow, StableRow, XferRow, XpathRow } from "./persist.js";
 import { persistOps } from "./persist.js";
-import type { OwnCheckpoint, ReplicaState } from "./state.js";
+import type { OwnCheckpoint, ReplicaState, Transfer } from "./state.js";
 import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
 import { nextWakeMs, onTick } from "./timers.js";
@@ -177,7 +177,7 @@ export class PbftReplica {
     }
     const fx = emptyEffects();
     const ctx: Ctx = { s, fx };
-    const chunks = new Map<string, ChunkRecord[]>();
+    const paths = new Map<string, XpathRow>();
     for (const [key, value] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const k = parseRowKey(key);
       switch (k?.kind) {
@@ -231,8 +231,8 @@ export class PbftReplica {
           broadcast(ctx, { type: "checkpoint", seq: mine.header.seq, digest: mine.digest });
           break;
         }
-        case "xchunk":
-          chunks.set(k.rest, value as unknown as ChunkRecord[]);
+        case "xpath":
+          paths.set(k.rest, value as unknown as XpathRow);
           break;
         case "skip": {
           const r = value as unknown as SkipRow;
@@ -246,7 +246,7 @@ export class PbftReplica {
     for (const slot of s.slots.values())
       if (slot.view === s.view && slot.proposal && slot.seq > s.lastExecuted)
         for (const op of slot.proposal.ops) s.inFlight.add(`${op.client}:${op.seq}`);
-    restoreTransfer(s, byKey.get(XFER_KEY) as XferRow | undefined, chunks);
+    restoreTransfer(s, byKey.get(XFER_KEY) as XferRow | undefined, paths);
     for (const [id, e] of s.pool) if (s.sm.hasExecuted(e.op)) s.pool.delete(id);
     for (const id of s.pool.keys()) if (!s.inFlight.has(id)) s.unproposed.add(id);
     count(s.stats, "restored");
@@ -390,26 +390,28 @@ function pruneBeyondExecution(s: ReplicaState): void {
 }
 
 /** A state transfer in progress before the restart, with the chunks it had verified and kept. */
-function restoreTransfer(
-  s: ReplicaState,
-  row: XferRow | undefined,
-  chunks: Map<string, ChunkRecord[]>,
-): void {
+function restoreTransfer(s: ReplicaState, row: XferRow | undefined, paths: Map<string, XpathRow>): void {
   if (!row || row.checkpoint.seq <= s.lastExecuted) {
     if (row) markDirty(s, XFER_KEY);
-    for (const path of chunks.keys()) markDirty(s, xchunkKey(path));
+    for (const path of paths.keys()) markDirty(s, xpathKey(path));
     return;
   }
-  s.transfer = {
+  const t: Transfer = {
     checkpoint: row.checkpoint,
     header: row.header,
-    pending: new Map(row.pending),
-    reused: new Map(row.reused),
-    fetched: chunks,
+    pending: new Map(),
+    reused: new Map(),
+    fetched: new Map(),
     asked: new Map(),
     source: row.source,
     progressTick: 0,
   };
+  for (const [path, p] of paths) {
+    if ("pending" in p) t.pending.set(path, p.pending);
+    else if ("reused" in p) t.reused.set(path, p.reused);
+    else t.fetched.set(path, p.records);
+  }
+  s.transfer = t;
 }
 
 /** Votes by sender. */

@@ -25,8 +25,8 @@ import {
   sendTo,
   slotKey,
   STABLE_KEY,
-  xchunkKey,
   XFER_KEY,
+  xpathKey,
   type Ctx,
 } from "./context.js";
 import { checkpointDigest, type CheckpointHeader } from "./digest.js";
@@ -175,16 +175,17 @@ function startTransfer(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader, 
  */
 function want(ctx: Ctx, t: Transfer, path: string, hash: Digest): void {
   if (ctx.s.sm.hashAt(path) === hash) t.reused.set(path, hash);
-  else if (hash === EMPTY_DIGEST) {
-    t.fetched.set(path, []);
-    markDirty(ctx.s, xchunkKey(path));
-  } else t.pending.set(path, hash);
+  else if (hash === EMPTY_DIGEST) t.fetched.set(path, []);
+  else t.pending.set(path, hash);
+  markDirty(ctx.s, xpathKey(path));
 }
 
 function clearTransfer(ctx: Ctx): void {
   const s = ctx.s;
   if (!s.transfer) return;
-  for (const path of s.transfer.fetched.keys()) markDirty(s, xchunkKey(path));
+  const t = s.transfer;
+  for (const paths of [t.pending.keys(), t.reused.keys(), t.fetched.keys()])
+    for (const path of paths) markDirty(s, xpathKey(path));
   s.transfer = null;
   markDirty(s, XFER_KEY);
 }
@@ -274,10 +275,9 @@ export function onStateChunk(ctx: Ctx, env: Envelope<StateChunkMsg>): void {
   if ("children" in check) for (const [q, h] of check.children) want(ctx, t, q, h);
   else {
     t.fetched.set(path, check.records);
-    markDirty(s, xchunkKey(path));
     count(s.stats, "state_transfer.records_fetched", check.records.length);
   }
-  markDirty(s, XFER_KEY);
+  markDirty(s, xpathKey(path));
   count(s.stats, "state_transfer.chunk_kept");
   if (t.pending.size === 0) tryAdopt(ctx);
 }
@@ -290,6 +290,7 @@ function tryAdopt(ctx: Ctx): void {
     if (s.sm.hashAt(q) !== h) {
       t.reused.delete(q);
       t.pending.set(q, h);
+      markDirty(s, xpathKey(q));
     }
   if (t.pending.size > 0) return fetchMore(ctx);
   const cp = t.checkpoint;

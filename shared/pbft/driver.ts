@@ -167,29 +167,31 @@ export class PbftDriver {
 
   private *run(input: Input | null, given: Effects | null): Gen<StepReport> {
     if (this.halted) throw new Error("pbft driver: stopped (restore a new one from the rows)");
-    const first = yield* this.once(input, given);
-    const report: StepReport = {
-      effects: first ?? { persist: [], send: [], certificates: [], executed: [], wakeAtMs: null },
-      steps: 1,
-      wakeAtMs: first?.wakeAtMs ?? null,
-      stopped: this.halted,
-    };
-    if (this.draining) return report; // a hook stepped from inside a step: the outer loop drains
+    // A hook that steps from inside a step: this one step only; the outer loop drains.
+    const outer = !this.draining;
     this.draining = true;
     try {
+      const first = yield* this.once(input, given);
+      const report: StepReport = {
+        effects: first ?? { persist: [], send: [], certificates: [], executed: [], wakeAtMs: null },
+        steps: 1,
+        wakeAtMs: first?.wakeAtMs ?? null,
+        stopped: this.halted,
+      };
+      if (!outer) return report;
       while (!this.halted && this.loopback.length) {
         const fx = yield* this.once({ kind: "message", envelope: this.loopback.shift()! }, null);
         report.steps++;
         if (fx) report.wakeAtMs = fx.wakeAtMs;
       }
+      report.stopped = this.halted;
+      return report;
     } catch (e) {
-      this.loopback.length = 0; // a step threw: what it would have looped back is not owed
+      if (outer) this.loopback.length = 0; // a step threw: what it would have looped back is not owed
       throw e;
     } finally {
-      this.draining = false;
+      if (outer) this.draining = false;
     }
-    report.stopped = this.halted;
-    return report;
   }
 
   /** One step: transaction, seal, sends and loopback, certificates. Null if the driver stopped in it. */

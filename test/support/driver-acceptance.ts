@@ -289,6 +289,36 @@ export function runDriverAcceptance(hostName: string, host: DriverAcceptanceHost
       expect(steps.every((s) => s.node === 0)).toBe(true);
     });
 
+    test("deliver: a batch opened at once, then the valid ones stepped in order; the others dropped with their reason", async (c) => {
+      await c.tickAll();
+      await c.step(0, { kind: "submit", op: makeOp(1) });
+      const mine = c.queue.filter((q) => q.to === 1);
+      c.queue.length = 0;
+      expect(mine.length).toBeGreaterThan(0);
+      const raws: { raw: unknown; sizeBytes?: number }[] = mine.map((q) => ({
+        raw: JSON.parse(JSON.stringify(q.env)),
+      }));
+      const forged = JSON.parse(JSON.stringify(mine[0]!.env)) as Envelope;
+      forged.sig = forged.sig.replace(/^./, (ch) => (ch === "0" ? "1" : "0"));
+      raws.splice(1, 0, { raw: forged }, { raw: { junk: true } });
+      const from = c.log.length;
+      const { verdicts, wakeAtMs } = await c.drivers[1]!.deliver(raws);
+      expect(verdicts.map((v) => (v.ok ? "ok" : v.reason))).toEqual([
+        "ok",
+        "bad_signature",
+        "malformed",
+        ...mine.slice(1).map(() => "ok"),
+      ]);
+      // The valid ones, in order, each followed by what it looped back.
+      const outer = c.log
+        .slice(from)
+        .filter((s) => s.input?.kind === "message" && s.input.envelope.from !== 1);
+      expect(outer.map((s) => JSON.stringify((s.input as { envelope: Envelope }).envelope))).toEqual(
+        mine.map((q) => JSON.stringify(q.env)),
+      );
+      expect(wakeAtMs).toBe(c.log[c.log.length - 1]!.fx!.wakeAtMs);
+    });
+
     test("the wake-up returned is the latest step's", async (c) => {
       const r = (await c.step(0, { kind: "tick", nowMs: 1_000 }))!;
       expect(r.wakeAtMs).toBe(c.log[c.log.length - 1]!.fx!.wakeAtMs);

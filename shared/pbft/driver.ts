@@ -45,7 +45,10 @@ export interface DriverStorage {
   readRows(): [string, Json][];
 }
 
-/** The network: fire and forget, one call per destination per step (never this node itself). */
+/**
+ * The network: fire and forget, one call per destination per step (never this node itself). A
+ * call that throws is counted (`PbftDriver.sendFailures`) and the step goes on.
+ */
 export interface Transport {
   send(to: number, envelopes: readonly Envelope[]): void;
 }
@@ -103,6 +106,8 @@ export class PbftDriver {
   private readonly loopback: Envelope[] = [];
   private draining = false;
   private halted = false;
+  /** Transport calls that threw (counted and dropped: a lost send is the protocol's to repair). */
+  sendFailures = 0;
 
   constructor(
     readonly replica: PbftReplica,
@@ -231,7 +236,15 @@ export class PbftDriver {
         }
       }
     }
-    if (byDest) for (const [to, envs] of byDest) transport.send(to, envs);
+    if (byDest)
+      for (const [to, envs] of byDest) {
+        // Fire and forget: a failed send is the protocol's to repair (its rows are durable).
+        try {
+          transport.send(to, envs);
+        } catch {
+          this.sendFailures++;
+        }
+      }
     for (const c of fx.certificates) {
       const r = this.host.publish(c);
       if (isThenable(r)) yield r;

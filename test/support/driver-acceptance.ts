@@ -319,6 +319,25 @@ export function runDriverAcceptance(hostName: string, host: DriverAcceptanceHost
       expect(wakeAtMs).toBe(c.log[c.log.length - 1]!.fx!.wakeAtMs);
     });
 
+    test("a send that fails is the protocol's to repair: the step goes on, the cluster gets there", async (c) => {
+      await c.tickAll();
+      let failed = 0;
+      c.onOutput = (node, step, what) => {
+        if (what === "send" && node === 0 && step.sends.length === 1 && failed++ < 3)
+          throw new Error("link down");
+      };
+      await c.submit(makeOp(1));
+      await c.run();
+      c.onOutput = null;
+      expect(c.drivers[0]!.sendFailures).toBe(failed);
+      expect(failed).toBeGreaterThan(0);
+      for (let k = 0; k < 200 && c.drivers.some((d) => d!.replica.state.lastExecuted < 1); k++) {
+        await c.tickAll();
+        await c.run();
+      }
+      for (let i = 0; i < N; i++) expect(c.drivers[i]!.replica.state.lastExecuted).toBe(1);
+    });
+
     test("the wake-up returned is the latest step's", async (c) => {
       const r = (await c.step(0, { kind: "tick", nowMs: 1_000 }))!;
       expect(r.wakeAtMs).toBe(c.log[c.log.length - 1]!.fx!.wakeAtMs);

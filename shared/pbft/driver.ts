@@ -127,23 +127,44 @@ export class PbftDriver {
     return this.halted;
   }
 
-  /** Step `input`, then every envelope it looped back. */
+  /**
+   * Step `input`, then every envelope it looped back. Steps run one at a time, in call order: one
+   * called while another awaits its signatures starts when that one (and its loopback) is done.
+   */
   step(input: Input): Promise<StepReport> {
-    return runAsync(this.run(input, null));
+    return this.serialized(() => runAsync(this.run(input, null)));
   }
 
   /** `step` for a host whose signer, hooks and `publish` never return a promise. */
   stepSync(input: Input): StepReport {
+    this.idle();
     return runSync(this.run(input, null));
   }
 
   /** Handle effects made outside a step (`PbftReplica.restore`'s) exactly as a step's. */
   resume(effects: Effects): Promise<StepReport> {
-    return runAsync(this.run(null, effects));
+    return this.serialized(() => runAsync(this.run(null, effects)));
   }
 
   resumeSync(effects: Effects): StepReport {
+    this.idle();
     return runSync(this.run(null, effects));
+  }
+
+  /** Steps started and not finished, and the promise the last of them settles. */
+  private pending = 0;
+  private tail: Promise<void> = Promise.resolve();
+
+  private serialized<T>(body: () => Promise<T>): Promise<T> {
+    const result = this.pending === 0 ? body() : this.tail.then(body);
+    this.pending++;
+    const done = () => void this.pending--;
+    this.tail = result.then(done, done);
+    return result;
+  }
+
+  private idle(): void {
+    if (this.pending > 0) throw new Error("pbft driver: a synchronous step while an asynchronous one runs");
   }
 
   /**

@@ -338,6 +338,20 @@ export function runDriverAcceptance(hostName: string, host: DriverAcceptanceHost
       for (let i = 0; i < N; i++) expect(c.drivers[i]!.replica.state.lastExecuted).toBe(1);
     });
 
+    test("steps called while one awaits its signatures run after it, in call order", async (c) => {
+      await c.tickAll();
+      const from = c.log.length;
+      const [a, b] = await Promise.all([
+        c.step(0, { kind: "submit", op: makeOp(1) }),
+        c.step(0, { kind: "submit", op: makeOp(2) }),
+      ]);
+      const steps = c.log.slice(from);
+      expect(steps.length).toBe(a!.steps + b!.steps);
+      expect(steps[0]!.input).toEqual({ kind: "submit", op: makeOp(1) });
+      expect(steps[a!.steps]!.input).toEqual({ kind: "submit", op: makeOp(2) });
+      expect(steps.filter((s) => s.input?.kind === "submit")).toHaveLength(2);
+    });
+
     test("the wake-up returned is the latest step's", async (c) => {
       const r = (await c.step(0, { kind: "tick", nowMs: 1_000 }))!;
       expect(r.wakeAtMs).toBe(c.log[c.log.length - 1]!.fx!.wakeAtMs);

@@ -3,7 +3,8 @@
  * continuously to every node, batch sizes 1, 10 and 100, with (a) the stand-in signer and (b) real
  * Ed25519 (shared/crypto), each with no state machine work ("core only") and with the real Merkle
  * state machine. Every message goes through the real boundary (signed, verified; each client op
- * parsed and verified once per node) and the real core; messages are passed as objects (no JSON
+ * parsed and verified once per node) and the real core, each node run by the shell driver
+ * (shared/pbft/driver.ts, as every host); messages are passed as objects (no JSON
  * encoding, no network). Client ops are signed before the clock starts.
  *
  * Ed25519 is reported next to the bound set by op-signature verification, measured right before
@@ -30,7 +31,8 @@ import { useNativeSha256 } from "../../shared/hash.js";
 import { opIdOf, signOp, verifyOp, type OpBody, type SignedOp } from "../../shared/ops.js";
 import { PbftBoundary } from "../../shared/pbft/boundary.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
-import type { Effects } from "../../shared/pbft/effects.js";
+import { PbftDriver, type DriverStorage } from "../../shared/pbft/driver.js";
+import type { CertifiedBatch } from "../../shared/pbft/effects.js";
 import type { Envelope } from "../../shared/pbft/messages.js";
 import { PbftReplica } from "../../shared/pbft/replica.js";
 import {
@@ -199,17 +201,7 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
     relayAfterTicks: 1_000_000,
     statusIntervalTicks: 1_000,
   };
-  const replicas = schemes.map(
-    (_, me) =>
-      new PbftReplica({
-        cluster,
-        me,
-        config,
-        sm: machine === "merkle" ? new MerkleStateMachine() : nullMachine(),
-      }),
-  );
-  const boundaries = schemes.map((s, me) => new PbftBoundary(cluster, me, s, config));
-  const queue: { to: number; env: Envelope; local: boolean }[] = [];
+  const queue: { to: number; env: Envelope }[] = [];
   let head = 0;
   let nowMs = 1_700_000_000_000;
   let tick = 0;
@@ -218,31 +210,44 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
   const certifiedSeqs = new Set<number>();
   let certified = 0;
 
-  const handle = async (i: number, fx: Effects) => {
-    for (const out of fx.send) {
-      const env = await boundaries[i]!.seal(out);
-      for (const to of out.to) queue.push({ to, env, local: to === i });
-    }
-    for (const c of fx.certificates) {
-      if (certifiedSeqs.has(c.body.seq)) continue;
-      certifiedSeqs.add(c.body.seq);
-      certified += c.ops.length;
-      for (const op of c.ops) latencies.push(tick - (submittedAt.get(opIdOf(op)) ?? tick));
-    }
+  // Each node run by the shell driver: rows are not kept (the core is measured, not a database),
+  // envelopes are queued as objects, a node's own are looped back by the driver (trusted).
+  const storage: DriverStorage = { transaction: (body) => body(), write: () => {}, readRows: () => [] };
+  const publish = (c: CertifiedBatch) => {
+    if (certifiedSeqs.has(c.body.seq)) return;
+    certifiedSeqs.add(c.body.seq);
+    certified += c.ops.length;
+    for (const op of c.ops) latencies.push(tick - (submittedAt.get(opIdOf(op)) ?? tick));
   };
+  const boundaries = schemes.map((s, me) => new PbftBoundary(cluster, me, s, config));
+  const drivers = schemes.map(
+    (_, me) =>
+      new PbftDriver(
+        new PbftReplica({
+          cluster,
+          me,
+          config,
+          sm: machine === "merkle" ? new MerkleStateMachine() : nullMachine(),
+        }),
+        {
+          storage,
+          signer: boundaries[me]!,
+          transport: { send: (to, envs) => void envs.forEach((env) => queue.push({ to, env })) },
+          publish,
+        },
+      ),
+  );
   const drain = async () => {
     while (head < queue.length) {
-      const { to, env, local } = queue[head++]!;
-      // Own messages are trusted; everything from a peer is verified by the receiver's boundary.
-      // Votes and shares the core no longer needs are dropped before their signature is checked.
-      const opened = local
-        ? ({ ok: true, envelope: env } as const)
-        : await boundaries[to]!.open(env, undefined, (e) => replicas[to]!.isRedundant(e));
+      const { to, env } = queue[head++]!;
+      // Everything from a peer is verified by the receiver's boundary. Votes and shares the core
+      // no longer needs are dropped before their signature is checked.
+      const opened = await drivers[to]!.open(env);
       if (!opened.ok) {
         if (opened.reason === "redundant") continue;
         throw new Error(`bench: a valid message was rejected (${opened.reason})`);
       }
-      await handle(to, replicas[to]!.step({ kind: "message", envelope: opened.envelope }));
+      await drivers[to]!.step({ kind: "message", envelope: opened.envelope });
     }
     queue.length = 0;
     head = 0;
@@ -250,7 +255,7 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
   const tickAll = async () => {
     nowMs += TICK_MS;
     tick++;
-    for (let i = 0; i < N; i++) await handle(i, replicas[i]!.step({ kind: "tick", nowMs }));
+    for (let i = 0; i < N; i++) await drivers[i]!.step({ kind: "tick", nowMs });
   };
 
   await tickAll();
@@ -271,7 +276,7 @@ async function runOne(signer: Signer, batch: number, ops: SignedOp[], machine: M
           if (!a) throw new Error("bench: a valid op was refused");
           admitted.push(a);
         }
-        await handle(i, replicas[i]!.step({ kind: "submit-many", ops: admitted }));
+        await drivers[i]!.step({ kind: "submit-many", ops: admitted });
       }
       submitted += request.length;
     }

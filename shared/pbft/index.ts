@@ -15,3 +15,13 @@ export {
 export { ed25519Scheme, standInScheme, standInSignOp, type SignatureScheme } from "./signature-scheme.js";
 export { invariants } from "./invariants.js";
 export type { ReplicaState } from "./state.js";
+export {
+  PbftDriver,
+  applyRows,
+  type DriverHooks,
+  type DriverHost,
+  type DriverStorage,
+  type Signer,
+  type StepReport,
+  type Transport,
+} from "./driver.js";

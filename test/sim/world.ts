@@ -1,5 +1,6 @@
 /**
- * The simulated world: n = 3f + 1 nodes running the real core behind the real boundary, a seeded
+ * The simulated world: n = 3f + 1 nodes running the real core behind the real boundary, each node
+ * run by the shell driver (shared/pbft/driver.ts; the simulator's powers are its hooks), a seeded
  * network (network.ts), crash-restart from persisted rows (storage.ts), and up to f faulty nodes:
  * Byzantine ones (byzantine.ts, hostile.ts, tamper.ts) and ones that lose writes. Deterministic in
  * its seed: every random choice comes from one PRNG and every async call is awaited in order.
@@ -11,9 +12,10 @@ import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, signOp, type SignedOp } from "../../shared/ops.js";
 import { PbftBoundary, type OpenDrop } from "../../shared/pbft/boundary.js";
 import type { PbftConfig } from "../../shared/pbft/config.js";
-import type { Effects, Outgoing } from "../../shared/pbft/effects.js";
+import { PbftDriver, type DriverHost } from "../../shared/pbft/driver.js";
+import type { CertifiedBatch, Effects, Outgoing } from "../../shared/pbft/effects.js";
 import type { Envelope } from "../../shared/pbft/messages.js";
-import { PbftReplica, type ReplicaOptions } from "../../shared/pbft/replica.js";
+import { PbftReplica, type Input, type ReplicaOptions } from "../../shared/pbft/replica.js";
 import {
   ed25519Scheme,
   standInScheme,
@@ -53,6 +55,8 @@ export interface WorldOptions {
 export interface SimNode {
   id: number;
   replica: PbftReplica | null;
+  /** The shell driver running `replica` (null while down). */
+  driver: PbftDriver | null;
   storage: SimStorage;
   boundary: PbftBoundary;
   skewMs: number;
@@ -60,7 +64,6 @@ export interface SimNode {
   byzantine: ReadonlySet<ByzantineBehaviour> | null;
   /** Everything a Byzantine node has seen (null for others). */
   memory: AdversaryMemory | null;
-  loopback: Envelope[];
   restartAt: number | null;
 }
 
@@ -130,17 +133,19 @@ export class World {
       const behaviours = b ? (b.behaviours ?? (b.mode ? [b.mode] : [])) : null;
       const lw = this.opts.loseWrites?.find((x) => x.node === i);
       const storage = new SimStorage(lw ? lw.syncEverySteps : null);
-      this.nodes.push({
+      const node: SimNode = {
         id: i,
         replica: new PbftReplica(this.replicaOpts(i, new MerkleStateMachine(storage.live))),
+        driver: null,
         storage,
         boundary: new PbftBoundary(this.cluster, i, scheme, cfg),
         skewMs: this.rng.int(-skew, skew),
         byzantine: behaviours ? new Set(behaviours) : null,
         memory: behaviours ? new AdversaryMemory() : null,
-        loopback: [],
         restartAt: null,
-      });
+      };
+      node.driver = new PbftDriver(node.replica!, this.hostFor(node));
+      this.nodes.push(node);
     }
   }
 
@@ -203,7 +208,7 @@ export class World {
     const node = this.nodes[i]!;
     if (!node.replica) return;
     node.replica = null;
-    node.loopback = [];
+    node.driver = null;
     node.restartAt = restartAt;
     const lost = node.storage.losesWrites ? node.storage.crash(this.rng) : 0;
     this.log(`n${i} CRASH (restart at ${restartAt})${lost ? `, ${lost} unsynced steps lost` : ""}`);
@@ -220,15 +225,16 @@ export class World {
     const node = this.nodes[i]!;
     if (node.replica) return;
     const sm = new MerkleStateMachine(node.storage.restartStores());
-    const { replica, effects } = PbftReplica.restore(this.replicaOpts(i, sm), node.storage.read());
+    const { driver, effects } = PbftDriver.restore(this.replicaOpts(i, sm), this.hostFor(node));
+    const replica = driver.replica;
+    node.driver = driver;
     node.replica = replica;
     node.restartAt = null;
     this.log(
       `n${i} RESTART view=${replica.state.view} normal=${replica.state.normal} exec=${replica.state.lastExecuted} stable=${replica.state.stable.seq}`,
     );
     if (this.isCorrect(i)) replica.checkInvariants();
-    await this.handle(node, effects);
-    await this.drainLoopback(node);
+    await this.stepNode(node, null, effects);
   }
 
   // ---------------------------------------------------------------- running
@@ -312,9 +318,10 @@ export class World {
   private async deliver(from: number, to: number, data: string, tampered: boolean): Promise<void> {
     const node = this.nodes[to]!;
     if (!node.replica) return;
-    // As a shell should: votes and shares the core no longer needs are dropped unverified.
+    // As a shell should (the driver's `open`): votes and shares the core no longer needs are
+    // dropped unverified.
     const replica = node.replica;
-    const opened = await node.boundary.open(JSON.parse(data), data.length, (e) => replica.isRedundant(e));
+    const opened = await node.driver!.open(JSON.parse(data), data.length);
     if (!opened.ok) {
       this.drops[opened.reason] = (this.drops[opened.reason] ?? 0) + 1;
       if (opened.reason === "redundant") return;
@@ -346,24 +353,19 @@ export class World {
     this.send(node.id, to, env);
   }
 
-  private async stepNode(node: SimNode, input: Parameters<PbftReplica["step"]>[0]): Promise<void> {
-    const r = node.replica!;
-    const before = {
-      view: r.state.view,
-      normal: r.state.normal,
-      exec: r.state.lastExecuted,
-      stable: r.state.stable.seq,
-    };
-    let fx: Effects;
-    node.storage.stepStarts();
+  /**
+   * Step a node through its driver (or, with `input` null, handle a restore's `effects`). A node
+   * whose storage lost writes may restore into a state its own asserts refuse: its fault, within f.
+   * It crashes and comes back, as a Durable Object would.
+   */
+  private async stepNode(node: SimNode, input: Input | null, effects?: Effects): Promise<void> {
+    const driver = node.driver!;
     try {
-      fx = r.step(input);
-      if (this.isCorrect(node.id))
-        r.checkInvariants(++this.steps % (this.opts.deepInvariantsEvery ?? 1) === 0);
+      if (input) await driver.step(input);
+      else await driver.resume(effects!);
     } catch (e) {
-      this.log(`n${node.id} THREW on ${describeInput(input)}: ${(e as Error).message}`);
-      // A node whose storage lost writes may restore into a state its own asserts refuse: its fault,
-      // within f. It crashes and comes back, as a Durable Object would.
+      const on = this.stepping.get(node);
+      this.log(`n${node.id} THREW on ${on ? describeInput(on) : "restore"}: ${(e as Error).message}`);
       if (node.storage.losesWrites && !(e instanceof SafetyViolation)) {
         this.count("lose_writes.threw");
         this.crash(node.id, this.tick + this.rng.int(1, 20));
@@ -371,7 +373,84 @@ export class World {
       }
       throw e;
     }
-    const s = r.state;
+  }
+
+  /** The input each node's driver is stepping (for the THREW line). */
+  private readonly stepping = new WeakMap<SimNode, Input | null>();
+
+  /**
+   * What a simulated node's shell does around the driver's loop (shared/pbft/driver.ts): one
+   * transaction per step in SimStorage, the armed crash between persist and send, per-step
+   * invariants and logging, the safety checker (executed batches before the crash point,
+   * certificates after), a Byzantine node's rewrites before sealing and the marking of its
+   * tampered chunks, and the seeded network.
+   */
+  private hostFor(node: SimNode): DriverHost {
+    const correct = node.byzantine === null && !node.storage.losesWrites; // isCorrect(node.id)
+    let crash: { point: CrashPoint; restartAt: number } | null = null;
+    let before = { view: 0, normal: true, exec: 0, stable: 0 };
+    const tamperedOuts = new WeakSet<Outgoing>();
+    return {
+      storage: {
+        transaction: (body) => {
+          crash = null;
+          node.storage.stepStarts();
+          return body();
+        },
+        write: (rows) => {
+          crash = node.storage.write(rows, this.rng);
+        },
+        readRows: () => node.storage.read(),
+      },
+      signer: node.boundary,
+      transport: {
+        send: (to, envs) => {
+          for (const env of envs) this.send(node.id, to, env);
+        },
+      },
+      publish: (c) => (correct ? this.published(node, c) : undefined),
+      hooks: {
+        beforeStep: (input) => {
+          this.stepping.set(node, input);
+          const s = node.replica!.state;
+          before = { view: s.view, normal: s.normal, exec: s.lastExecuted, stable: s.stable.seq };
+        },
+        persisted: (input, fx) => {
+          const r = node.replica!;
+          if (input) {
+            if (correct) r.checkInvariants(++this.steps % (this.opts.deepInvariantsEvery ?? 1) === 0);
+            this.logStep(node, input, before);
+          }
+          // What a correct node executed is checked even if it crashes before telling anyone.
+          if (correct) for (const b of fx.executed) this.checker.onExecuted(node.id, b);
+          if (!crash) return true;
+          this.count(`crash.${crash.point}`);
+          this.log(`n${node.id} crash ${crash.point} (${fx.persist.length} rows, ${fx.send.length} sends)`);
+          this.crash(node.id, crash.restartAt);
+          return false;
+        },
+        // A Byzantine node's rewrites decide what its own core hears too (e.g. which of its NEW-VIEWs).
+        rewrite: node.byzantine
+          ? async (out) =>
+              (await rewrite(node.byzantine!, out, this.byzantineContext(node))).map((o) => {
+                if (o.tampered) tamperedOuts.add(o.out);
+                return o.out;
+              })
+          : undefined,
+        sealed: (env, out) => {
+          if (tamperedOuts.has(out)) this.tampered.add(env);
+          node.memory?.remember(env);
+        },
+      },
+    };
+  }
+
+  private logStep(
+    node: SimNode,
+    input: Input,
+    before: { view: number; normal: boolean; exec: number; stable: number },
+  ): void {
+    const s = node.replica!.state;
     if (s.view !== before.view || s.normal !== before.normal)
       this.log(
         `n${node.id} view ${before.view}${before.normal ? "" : "*"} -> ${s.view}${s.normal ? "" : "*"} on ${describeInput(input)}`,
@@ -379,54 +458,17 @@ export class World {
     if (s.stable.seq !== before.stable) this.log(`n${node.id} stable ${before.stable} -> ${s.stable.seq}`);
     if (s.lastExecuted > before.exec + 1 && input.kind === "message")
       this.log(`n${node.id} STATE TRANSFER ${before.exec} -> ${s.lastExecuted} (${describeInput(input)})`);
-    await this.handle(node, fx);
-    await this.drainLoopback(node);
   }
 
-  private async drainLoopback(node: SimNode): Promise<void> {
-    while (node.replica && node.loopback.length) {
-      const env = node.loopback.shift()!;
-      await this.stepNode(node, { kind: "message", envelope: env });
-    }
-  }
-
-  /** Persist, then send, then publish — the shell's order (a crash may strike in between). */
-  private async handle(node: SimNode, fx: Effects): Promise<void> {
-    const correct = this.isCorrect(node.id);
-    // What a correct node executed is checked even if it crashes before telling anyone.
-    if (correct) for (const b of fx.executed) this.checker.onExecuted(node.id, b);
-    const crash = node.storage.write(fx.persist, this.rng);
-    if (crash) {
-      this.count(`crash.${crash.point}`);
-      this.log(`n${node.id} crash ${crash.point} (${fx.persist.length} rows, ${fx.send.length} sends)`);
-      this.crash(node.id, crash.restartAt);
-      return;
-    }
-    for (const out of fx.send) {
-      // A Byzantine node's rewrites decide what its own core hears too (e.g. which of its NEW-VIEWs).
-      const sent = node.byzantine
-        ? await rewrite(node.byzantine, out, this.byzantineContext(node))
-        : [{ out, tampered: false }];
-      for (const o of sent) {
-        const env = await node.boundary.seal(o.out);
-        if (o.tampered) this.tampered.add(env);
-        node.memory?.remember(env);
-        for (const to of o.out.to) {
-          if (to === node.id) node.loopback.push(env);
-          else this.send(node.id, to, env);
-        }
-      }
-    }
-    if (!correct) return;
-    for (const c of fx.certificates) {
-      if (!(await node.boundary.checkCertificate(c.certificate)))
-        throw new Error(`n${node.id} emitted an invalid certificate`);
-      // With real keys, the verifier clients and replicas run must accept it too.
-      if (this.opts.crypto === "ed25519" && !(await verifyCertificate(c.certificate, this.cluster)).ok)
-        throw new Error(`n${node.id} emitted a certificate verifyCertificate rejects`);
-      this.checker.onCertified(node.id, c);
-      if (c.body.seq % 8 === 0) this.log(`n${node.id} certified seq ${c.body.seq} (ops ${c.body.opCount})`);
-    }
+  /** A correct node's certificate: valid for the boundary (and, with real keys, for clients), and safe. */
+  private async published(node: SimNode, c: CertifiedBatch): Promise<void> {
+    if (!(await node.boundary.checkCertificate(c.certificate)))
+      throw new Error(`n${node.id} emitted an invalid certificate`);
+    // With real keys, the verifier clients and replicas run must accept it too.
+    if (this.opts.crypto === "ed25519" && !(await verifyCertificate(c.certificate, this.cluster)).ok)
+      throw new Error(`n${node.id} emitted a certificate verifyCertificate rejects`);
+    this.checker.onCertified(node.id, c);
+    if (c.body.seq % 8 === 0) this.log(`n${node.id} certified seq ${c.body.seq} (ops ${c.body.opCount})`);
   }
 
   /** Scenario hook: return true to drop a message on the wire. */
@@ -464,7 +506,7 @@ export class World {
   }
 }
 
-function describeInput(input: Parameters<PbftReplica["step"]>[0]): string {
+function describeInput(input: Input): string {
   if (input.kind === "tick") return `tick ${input.nowMs}`;
   if (input.kind === "submit") return `submit ${input.op.seq}`;
   if (input.kind === "submit-many") return `submit ${input.ops.map((o) => o.seq).join(",")}`;

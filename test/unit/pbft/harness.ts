@@ -1,14 +1,18 @@
 /**
- * A synchronous in-memory cluster for unit tests of the core's handlers: envelopes are delivered
- * unsigned (the core trusts its boundary), in FIFO order, optionally filtered.
+ * A synchronous in-memory cluster for unit tests of the core's handlers, each node run by the
+ * shell driver (shared/pbft/driver.ts, `stepSync`): envelopes are delivered unsigned (the core
+ * trusts its boundary), in FIFO order, optionally filtered; a node's own envelopes are looped back
+ * by the driver right after the step that sent them.
  */
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import type { ClusterConfig } from "../../../shared/certified/types.js";
 import type { OpBody, SignedOp } from "../../../shared/ops.js";
 import type { PbftConfig } from "../../../shared/pbft/config.js";
+import type { Json } from "../../../shared/canonical.js";
+import { applyRows, PbftDriver, type DriverHost, type Signer } from "../../../shared/pbft/driver.js";
 import type { CertifiedBatch, Effects } from "../../../shared/pbft/effects.js";
 import type { Envelope } from "../../../shared/pbft/messages.js";
-import { PbftReplica } from "../../../shared/pbft/replica.js";
+import { PbftReplica, type Input } from "../../../shared/pbft/replica.js";
 import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
 
 export const CLUSTER: ClusterConfig = {
@@ -29,42 +33,62 @@ export function makeOp(seq: number, client = "C".repeat(43), key = "k"): SignedO
   return standInSignOp(body);
 }
 
-export class Harness {
-  readonly nodes: PbftReplica[];
-  readonly queue: { to: number; env: Envelope }[] = [];
-  readonly certified: CertifiedBatch[][] = [[], [], [], []];
-  readonly storage: Map<string, unknown>[] = [new Map(), new Map(), new Map(), new Map()];
-  drop: (to: number, env: Envelope) => boolean = () => false;
-
-  constructor(config: Partial<PbftConfig> = UNIT_CONFIG) {
-    this.nodes = [0, 1, 2, 3].map(
-      (me) => new PbftReplica({ cluster: CLUSTER, me, config, sm: new MerkleStateMachine() }),
-    );
-  }
-
-  /** Handle effects like a shell: persist, then "sign" and enqueue, then record certificates. */
-  apply(i: number, fx: Effects): Effects {
-    for (const p of fx.persist) {
-      if (p.op === "put") this.storage[i]!.set(p.key, JSON.parse(JSON.stringify(p.value)));
-      else this.storage[i]!.delete(p.key);
-    }
-    for (const out of fx.send) {
-      const env: Envelope = out.forward ?? {
-        from: i,
+/** A trivial signer for node `me`: envelopes go unsigned (the core trusts its boundary); every one opens. */
+export function unsignedSigner(me: number): Signer {
+  return {
+    seal: (out) =>
+      out.forward ?? {
+        from: me,
         msg: out.msg!,
         sig: "",
         ...(out.proposal ? { proposal: out.proposal } : {}),
-      };
-      for (const to of out.to) this.queue.push({ to, env: JSON.parse(JSON.stringify(env)) });
-    }
-    this.certified[i]!.push(...fx.certificates);
-    return fx;
+      },
+    open: (raw) => Promise.resolve({ ok: true, envelope: raw as Envelope }),
+  };
+}
+
+export class Harness {
+  readonly nodes: PbftReplica[];
+  readonly drivers: PbftDriver[];
+  readonly queue: { to: number; env: Envelope }[] = [];
+  readonly certified: CertifiedBatch[][] = [[], [], [], []];
+  readonly storage: Map<string, Json>[] = [new Map(), new Map(), new Map(), new Map()];
+  drop: (to: number, env: Envelope) => boolean = () => false;
+
+  constructor(config: Partial<PbftConfig> = UNIT_CONFIG) {
+    this.drivers = [0, 1, 2, 3].map(
+      (me) =>
+        new PbftDriver(
+          new PbftReplica({ cluster: CLUSTER, me, config, sm: new MerkleStateMachine() }),
+          this.host(me),
+        ),
+    );
+    this.nodes = this.drivers.map((d) => d.replica);
   }
 
-  step(i: number, input: Parameters<PbftReplica["step"]>[0]): Effects {
-    const fx = this.apply(i, this.nodes[i]!.step(input));
-    this.nodes[i]!.checkInvariants();
-    return fx;
+  /** A shell's duties through the driver: persist, then "sign" and enqueue (FIFO), then record certificates. */
+  private host(i: number): DriverHost {
+    const rows = this.storage[i]!;
+    return {
+      storage: {
+        transaction: (body) => body(),
+        write: (ops) => applyRows(rows, ops),
+        readRows: () => [...rows],
+      },
+      signer: unsignedSigner(i),
+      transport: {
+        send: (to, envs) => {
+          for (const env of envs) this.queue.push({ to, env: JSON.parse(JSON.stringify(env)) as Envelope });
+        },
+      },
+      publish: (c) => void this.certified[i]!.push(c),
+      hooks: { persisted: () => this.nodes[i]!.checkInvariants() },
+    };
+  }
+
+  /** Step node `i` (and what it sends itself); the effects of this input's step. */
+  step(i: number, input: Input): Effects {
+    return this.drivers[i]!.stepSync(input).effects;
   }
 
   /** Deliver until quiet (or `max` deliveries). */

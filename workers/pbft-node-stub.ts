@@ -1,0 +1,14 @@
+/** The stub of a PBFT node's Durable Object, created in its region (`locationHint`). */
+import type { NodePlacement } from "../shared/cluster-config.js";
+import type { Env } from "./env.js";
+
+const ids = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
+
+export function pbftNodeStub(env: Env, node: NodePlacement) {
+  const ns = env.PBFT_NODE;
+  let byName = ids.get(ns);
+  if (!byName) ids.set(ns, (byName = new Map()));
+  let id = byName.get(node.id);
+  if (!id) byName.set(node.id, (id = ns.idFromName(node.id)));
+  return ns.get(id, { locationHint: node.region as DurableObjectLocationHint });
+}

@@ -227,6 +227,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   async receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport> {
     await this.identity(name);
+    if (this.delivery.faults().refuseCertified)
+      throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
     return this.certified.receive(name, msg, config);
   }

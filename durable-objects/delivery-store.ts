@@ -32,6 +32,8 @@ export interface Faults {
   failQueueSends?: boolean;
   /** applyRemote fails (a target that cannot take messages). */
   refuseRemote?: boolean;
+  /** receiveCertified fails (a replica that cannot take certified batches). */
+  refuseCertified?: boolean;
 }
 
 export class DeliveryStore {

@@ -14,11 +14,19 @@ import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   signErrorReply,
   signReply,
+  type CertificateReply,
   type ErrorReply,
   type EvidenceReply,
   type OpReply,
   type ReadReply,
 } from "../shared/replies.js";
+import { clusterOf } from "../shared/cluster-config.js";
+import {
+  CertifiedReplica,
+  type CertificationStats,
+  type CertifiedBatchMessage,
+  type CertReport,
+} from "./certified-replica.js";
 import { isDev } from "../shared/config.js";
 import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
@@ -63,6 +71,8 @@ export interface ReplicaStats {
   cursors: Record<string, number>;
   /** Replication messages of this origin that were dead-lettered. */
   deadLettered: number;
+  /** The certified state: newest seq, drops, root mismatches (durable-objects/certified-replica.ts). */
+  certification: CertificationStats;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -77,6 +87,13 @@ export interface ReplicaRpc {
   confirm(name: string, acks: Record<string, number>): Promise<void>;
   /** The dead-letter consumer: `count` replication messages of this origin were dead-lettered. */
   noteDeadLetter(name: string, count: number): Promise<void>;
+  /**
+   * One certified batch `{certificate, ops}` (the certificates queue's consumer, or a PBFT node
+   * directly): verified, applied in seq order, idempotent. Throws only on a bug or storage failure.
+   */
+  receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport>;
+  /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
+  certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
   setFaults(name: string, token: string, faults: Faults): Promise<void>;
   stats(): Promise<ReplicaStats>;
@@ -88,11 +105,20 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private name: string | undefined;
   private clock: Hlc | undefined;
   private readonly delivery: Delivery;
+  private readonly certified: CertifiedReplica;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
     this.delivery = new Delivery(ctx, env, this.store);
+    this.certified = new CertifiedReplica(ctx, {
+      markCertified: (ops) => {
+        const me = this.store.getMeta("name") ?? "";
+        for (const op of ops)
+          if (typeof op?.client === "string" && Number.isSafeInteger(op.seq))
+            this.store.markCertified(opIdOf(op), op.client, me);
+      },
+    });
   }
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
@@ -126,8 +152,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
         if (d.reason) entry.reason = d.reason;
         if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos());
-        const pending = this.store.noteClientSeq(op.client, op.seq, 1);
+        // certified already (its certificate came before this copy): not counted as uncertified
+        const certified = this.certified.isCertified(op);
+        this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos(), certified);
+        const pending = this.store.noteClientSeq(op.client, op.seq, certified ? 0 : 1);
         return {
           status: d.status,
           reason: d.reason,
@@ -151,7 +179,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           ...(outcome.superseded ? { superseded: true as const } : {}),
         },
         replica: name,
-        certificate: null,
+        certificate: this.certified.latestCertificate(),
+        certification: this.certified.certification(),
         uncertified: outcome.pending,
         duplicate: outcome.duplicate,
         time: now,
@@ -176,7 +205,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     });
   }
 
-  /** GET /v1/kv/:key: the tentative value. */
+  /** GET /v1/kv/:key: the tentative value, and the certified one with its proof. */
   async read(name: string, key: string): Promise<RpcResult<ReadReply>> {
     return this.guard({ key }, async () => {
       const id = await this.identity(name);
@@ -188,7 +217,35 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         type: rec?.type ?? null,
         value: valueOf(rec),
         replica: name,
-        certificate: null,
+        certificate: this.certified.latestCertificate(),
+        certification: this.certified.certification(),
+        certified: this.certified.certifiedRead(key),
+        time: Date.now(),
+      });
+    });
+  }
+
+  async receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport> {
+    await this.identity(name);
+    if (this.delivery.faults().refuseCertified)
+      throw new Error(`fault injected: ${name} refuses certified batches`);
+    const { config } = await clusterOf(this.env);
+    return this.certified.receive(name, msg, config);
+  }
+
+  async certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>> {
+    return this.guard({}, async () => {
+      const id = await this.identity(name);
+      const cert = seq === null ? this.certified.latestCertificate() : this.certified.certificateAt(seq);
+      if (cert === undefined)
+        throw new AspecError("unknown_certificate", `replica '${name}' holds no certificate of seq ${seq}`, {
+          latest: this.certified.latestCertificate()?.body.seq ?? null,
+        });
+      return signReply<CertificateReply>(id.secret, {
+        kind: "certificate",
+        replica: name,
+        certificate: cert,
+        certification: this.certified.certification(),
         time: Date.now(),
       });
     });
@@ -276,7 +333,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
             console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
-        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null);
+        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, this.certified.isCertified(e.op));
         this.store.noteClientSeq(e.op.client, e.op.seq, 0);
         if (e.pos !== undefined) handled.push(e.pos);
         report.applied++;
@@ -334,6 +391,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       acks: this.delivery.book.acks(),
       cursors,
       deadLettered: Number(this.store.getMeta("dead_lettered") ?? "0"),
+      certification: this.certified.stats(),
     };
   }
 

@@ -119,9 +119,17 @@ export class ReplicaStore {
     return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
   }
   /** `pos`: the op's position in its origin's log (`nextOwnPos()` for own ops; null if unknown). */
-  insertOp(opId: string, origin: string, e: ReplicatedOp, value: Json, pos: number | null): void {
+  /** `certified`: the op is in the certified order already (its certificate came first). */
+  insertOp(
+    opId: string,
+    origin: string,
+    e: ReplicatedOp,
+    value: Json,
+    pos: number | null,
+    certified = false,
+  ): void {
     this.sql.exec(
-      "INSERT INTO ops (op_id, origin, op, status, reason, value, effect, opos, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO ops (op_id, origin, op, status, reason, value, effect, opos, ts, certified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       opId,
       origin,
       JSON.stringify(e.op),
@@ -131,7 +139,23 @@ export class ReplicaStore {
       e.effect === null ? null : JSON.stringify(e.effect),
       pos,
       e.op.ts,
+      certified ? 1 : 0,
     );
+  }
+
+  /**
+   * An op of the certified order: mark its row certified (if this replica has it and it was not
+   * yet) and, if it was accepted here (`origin === me`), take it off its client's uncertified count.
+   */
+  markCertified(opId: string, client: string, me: string): void {
+    const row = this.sql
+      .exec<{ origin: string }>(
+        "UPDATE ops SET certified = 1 WHERE op_id = ? AND certified = 0 RETURNING origin",
+        opId,
+      )
+      .toArray()[0];
+    if (row?.origin === me)
+      this.sql.exec("UPDATE clients SET pending = max(0, pending - 1) WHERE client = ?", client);
   }
 
   clientMaxSeq(client: string): number {

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   client_equivocated: 403,
   not_found: 404,
   unknown_replica: 404,
+  unknown_certificate: 404,
   method_not_allowed: 405,
   seq_replayed: 409,
   op_expired: 409,

@@ -4,7 +4,8 @@
  */
 import type { Json } from "./canonical.js";
 import { DOMAIN } from "./canonical.js";
-import type { Certificate } from "./certified/types.js";
+import type { StateProof, StateValue } from "./certified/proofs.js";
+import type { Certificate, Digest } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
 import type { ErrorBody } from "./errors.js";
@@ -31,6 +32,21 @@ export interface TentativeResult {
   superseded?: true;
 }
 
+/**
+ * Where this replica's certified state stands: `none` (no certificate applied yet), `ok` (its state
+ * matches `certificate`), `diverged` (it computed other roots than a certificate: it claims no
+ * certified value any more, and `certificate` is the last one it applied cleanly).
+ */
+export type Certification = "none" | "ok" | "diverged";
+
+/** A key's certified value (or absence: `value` null) with its proof against `stateRoot` of `seq`. */
+export interface CertifiedValue {
+  seq: number;
+  stateRoot: Digest;
+  value: StateValue | null;
+  proof: StateProof;
+}
+
 /** Reply to `POST /v1/ops`. */
 export interface OpReply {
   kind: "op";
@@ -41,7 +57,8 @@ export interface OpReply {
   replica: string;
   /** The newest certificate this replica holds (null before the first). */
   certificate: Certificate | null;
-  /** This client's ops at this replica not yet certified. */
+  certification: Certification;
+  /** This client's ops accepted at this replica and not yet certified. */
   uncertified: number;
   /** True when this op id had been accepted before: the stored outcome, nothing applied again. */
   duplicate: boolean;
@@ -60,6 +77,20 @@ export interface ReadReply {
   value: Json;
   replica: string;
   certificate: Certificate | null;
+  certification: Certification;
+  /** The certified value with its proof against `certificate`'s stateRoot; null unless `ok`. */
+  certified: CertifiedValue | null;
+  time: number;
+  sig: string;
+}
+
+/** Reply to `GET /v1/certificates/latest` and `GET /v1/certificates/:seq`. */
+export interface CertificateReply {
+  kind: "certificate";
+  replica: string;
+  /** null only for `latest` before the first certificate. */
+  certificate: Certificate | null;
+  certification: Certification;
   time: number;
   sig: string;
 }
@@ -77,7 +108,7 @@ export interface EvidenceReply {
   sig: string;
 }
 
-export type ReplicaReply = OpReply | ReadReply | EvidenceReply;
+export type ReplicaReply = OpReply | ReadReply | EvidenceReply | CertificateReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

@@ -42,29 +42,87 @@ const signedOp = z.strictObject({
   args: z.record(z.string(), json),
 });
 
-/** A certificate (shared/certified/types.ts); every reply carries null until the PBFT nodes run. */
-const certificate = z.nullable(
-  z.strictObject({
-    body: z.strictObject({
-      cluster: z.string(),
-      view: z.int(),
-      seq: z.int(),
-      logRoot: z.string(),
-      stateRoot: z.string(),
-      resultsRoot: z.string(),
-      opCount: z.int(),
-      time,
-    }),
-    sigs: z.array(z.strictObject({ node: z.int(), sig: z.string() })),
+/** A certificate (shared/certified/types.ts); null before the replica applied its first. */
+const certificateObject = z.strictObject({
+  body: z.strictObject({
+    cluster: z.string(),
+    view: z.int(),
+    seq: z.int(),
+    logRoot: z.string(),
+    stateRoot: z.string(),
+    resultsRoot: z.string(),
+    opCount: z.int(),
+    time,
   }),
-);
+  sigs: z.array(z.strictObject({ node: z.int(), sig: z.string() })),
+});
+const certificate = z.nullable(certificateObject);
+
+const digest = z.string().check(z.regex(/^[0-9a-f]{64}$/));
+/** Where the replica's certified state stands (shared/replies.ts `Certification`). */
+const certification = z.enum(["none", "ok", "diverged"]);
+/** A key's certified value (or absence) with its Merkle proof against the certificate's stateRoot. */
+const certifiedValue = z.strictObject({
+  seq: z.int(),
+  stateRoot: digest,
+  value: z.nullable(z.strictObject({ type: z.string(), value: json, stateHash: digest })),
+  proof: z.strictObject({
+    siblings: z.array(z.nullable(digest)),
+    leaf: z.optional(z.strictObject({ keyHash: digest, valueHash: digest })),
+  }),
+});
 
 export const replicaInfo = z.strictObject({
   name: z.string(),
   region: z.string(),
   publicKey: publicKeySchema,
 });
-export const replicasReply = z.strictObject({ replicas: z.array(replicaInfo) });
+const count = z.int().check(z.minimum(0));
+/** A replica's certified state as `GET /v1/replicas` shows it (durable-objects/certified-replica.ts). */
+export const certificationStats = z.strictObject({
+  certification,
+  seq: count,
+  opCount: count,
+  buffered: count,
+  dropped: z.strictObject({
+    duplicate: count,
+    invalid: count,
+    opsMismatch: count,
+    tooFarAhead: count,
+    bufferFull: count,
+    halted: count,
+  }),
+  rootMismatches: count,
+  diverged: z.nullable(
+    z.strictObject({
+      seq: count,
+      certified: z.strictObject({ stateRoot: digest, resultsRoot: digest, opCount: count }),
+      computed: z.strictObject({ stateRoot: digest, resultsRoot: digest, executed: count }),
+    }),
+  ),
+});
+export const replicasReply = z.strictObject({
+  replicas: z.array(replicaInfo),
+  /** Per replica, its certified state (null: the replica did not answer). */
+  certification: z.record(z.string(), z.nullable(certificationStats)),
+});
+
+export const clusterReply = z.strictObject({
+  cluster: z.string(),
+  n: count,
+  f: count,
+  nodes: z.array(z.strictObject({ id: z.string(), region: z.string(), publicKey: publicKeySchema })),
+  configDigest: digest,
+});
+
+export const certificateReply = z.strictObject({
+  kind: z.literal("certificate"),
+  replica: z.string(),
+  certificate,
+  certification,
+  time,
+  sig: signatureSchema,
+});
 
 export const opReply = z.strictObject({
   kind: z.literal("op"),
@@ -79,6 +137,7 @@ export const opReply = z.strictObject({
   }),
   replica: z.string(),
   certificate,
+  certification,
   uncertified: z.int().check(z.minimum(0)),
   duplicate: z.boolean(),
   time,
@@ -92,6 +151,8 @@ export const readReply = z.strictObject({
   value: json,
   replica: z.string(),
   certificate,
+  certification,
+  certified: z.nullable(certifiedValue),
   time,
   sig: signatureSchema,
 });

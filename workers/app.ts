@@ -15,6 +15,7 @@ import { corsFromEnv } from "./cors.js";
 import { ROUTES, allowHeader, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
+import { clusterOf } from "../shared/cluster-config.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -107,9 +108,12 @@ export function createApp() {
       openapi: "/openapi.json",
       endpoints: [
         "GET /v1/replicas",
+        "GET /v1/cluster",
         "POST /v1/ops",
         "GET /v1/kv/:key",
         "GET /v1/clients/:client/evidence",
+        "GET /v1/certificates/latest",
+        "GET /v1/certificates/:seq",
         "GET /health",
         "GET /openapi.json",
       ],
@@ -124,7 +128,37 @@ export function createApp() {
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
-  app.get("/v1/replicas", async (c) => c.json({ replicas: await replicaInfos(c.env) }));
+  // Each replica's certified state beside the directory (null for one that does not answer now).
+  app.get("/v1/replicas", async (c) => {
+    const replicas = await replicaInfos(c.env);
+    const stats = await Promise.all(
+      replicasOf(c.env.REPLICAS).map((r) =>
+        replicaStub(c.env, r)
+          .stats()
+          .then((s) => s.certification)
+          .catch(() => null),
+      ),
+    );
+    const certification = Object.fromEntries(replicas.map((r, i) => [r.name, stats[i] ?? null]));
+    return c.json({ replicas, certification });
+  });
+
+  // The PBFT cluster every certificate is checked against: nodes, keys, f, and the config's digest.
+  app.get("/v1/cluster", async (c) => c.json((await clusterOf(c.env)).info));
+
+  app.get("/v1/certificates/latest", async (c) => {
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.certificate(replica.name, null)));
+  });
+
+  app.get("/v1/certificates/:seq", async (c) => {
+    const raw = c.req.param("seq");
+    const seq = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(seq))
+      throw new AspecError("invalid_request", "a certificate's seq is a positive integer (or `latest`)");
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.certificate(replica.name, seq)));
+  });
 
   app.post("/v1/ops", async (c) => {
     const op = parseOp(await readJsonBody(c));

@@ -1,5 +1,6 @@
 import type { EdgeReplica } from "../durable-objects/edge-replica.js";
 import type { ReplicateMessage } from "../shared/replication.js";
+import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 
 export interface Env {
   EDGE_REPLICA: DurableObjectNamespace<EdgeReplica>;
@@ -14,6 +15,10 @@ export interface Env {
   DEDUPE_HORIZON_MS?: string;
   /** Dead-letter queue of `replicate`: messages no target took after REPLICATE_ATTEMPTS_MAX attempts. */
   REPLICATE_DLQ: Queue<unknown>;
+  /** Certified batches (`{certificate, ops}`) from the PBFT nodes, to every replica. */
+  CERTIFICATES: Queue<CertifiedBatchMessage>;
+  /** Dead-letter queue of `certificates`. */
+  CERTIFICATES_DLQ: Queue<unknown>;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** Origins allowed to call the API from a browser: `*` or a comma-separated list (workers/cors.ts). */
@@ -22,4 +27,6 @@ export interface Env {
   REPLICAS: string;
   /** Secrets `REPLICA_KEY_<NAME>` (base64url 32-byte seeds) when deployed. */
   [secret: `REPLICA_KEY_${string}`]: string | undefined;
+  /** Secrets `PBFT_KEY_<ID>` (base64url 32-byte seeds) of the PBFT nodes when deployed. */
+  [nodeSecret: `PBFT_KEY_${string}`]: string | undefined;
 }

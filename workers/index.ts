@@ -3,6 +3,8 @@ import { createApp } from "./app.js";
 import type { Env } from "./env.js";
 import { consumeDeadLetters, consumeReplicate } from "./replicate-consumer.js";
 import type { ReplicateMessage } from "../shared/replication.js";
+import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
+import { consumeCertificateDeadLetters, consumeCertificates } from "./certificates-consumer.js";
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
 
@@ -16,6 +18,10 @@ export default {
         return consumeReplicate(batch as MessageBatch<ReplicateMessage>, env);
       case "aspec-replicate-dlq":
         return consumeDeadLetters(batch, env);
+      case "aspec-certificates":
+        return consumeCertificates(batch as MessageBatch<CertifiedBatchMessage>, env);
+      case "aspec-certificates-dlq":
+        return consumeCertificateDeadLetters(batch);
       default:
         console.log({ event: "unknown_queue", queue: batch.queue, messages: batch.messages.length });
         batch.retryAll();

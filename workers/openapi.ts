@@ -6,6 +6,8 @@
 import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";
 import * as z from "../shared/zod.js";
 import {
+  certificateReply,
+  clusterReply,
   errorReply,
   evidenceReply,
   healthReply,
@@ -159,6 +161,40 @@ export const OPERATIONS: Operation[] = [
     ],
     reply: evidenceReply,
     errors: REPLICA_ERRORS,
+  },
+  {
+    route: "/v1/cluster",
+    path: "/v1/cluster",
+    method: "get",
+    operationId: "cluster",
+    summary: "The PBFT cluster certificates are checked against: nodes, regions, public keys, f",
+    description:
+      "`configDigest` is hex SHA-256 of the canonical JSON (RFC 8785) of `{cluster, f, nodes: [{id, publicKey}]}`. `503 not_configured` names a node's missing `PBFT_KEY_<ID>` secret.",
+    reply: clusterReply,
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/v1/certificates/latest",
+    path: "/v1/certificates/latest",
+    method: "get",
+    operationId: "latestCertificate",
+    summary: "The newest certificate one replica holds (null before its first)",
+    parameters: CHOOSE_REPLICA,
+    reply: certificateReply,
+    errors: REPLICA_ERRORS,
+  },
+  {
+    route: "/v1/certificates/:seq",
+    path: "/v1/certificates/{seq}",
+    method: "get",
+    operationId: "certificateBySeq",
+    summary: "One certificate by seq, if the replica still keeps it (the newest 128)",
+    parameters: [
+      { name: "seq", in: "path", required: true, description: "The certified seq (a positive integer)." },
+      ...CHOOSE_REPLICA,
+    ],
+    reply: certificateReply,
+    errors: [...REPLICA_ERRORS, "invalid_request", "unknown_certificate"],
   },
 ];
 

@@ -65,6 +65,7 @@ export class SysLike extends DurableObject<Env> {
       tentative: { status: outcome.status, value: outcome.value },
       replica: "weur",
       certificate: null,
+      certification: "none",
       uncertified: this.store.clientPending(op.client),
       duplicate: outcome.duplicate,
       time: now,

@@ -286,6 +286,8 @@ describe("HTTP API under fuzzing", async () => {
             "/v1/ops",
             "/v1/ops/",
             "/v1/replicas",
+            "/v1/cluster",
+            "/v1/certificates/",
             "/",
             "/v2/kv/",
             "/v1/%6Bv/",

@@ -13,6 +13,9 @@ const CASES: [method: string, path: string, allow: string][] = [
   ["POST", "/", "GET, HEAD, OPTIONS"],
   ["POST", "/health", "GET, HEAD, OPTIONS"],
   ["DELETE", "/openapi.json", "GET, HEAD, OPTIONS"],
+  ["POST", "/v1/cluster", "GET, HEAD, OPTIONS"],
+  ["PUT", "/v1/certificates/latest", "GET, HEAD, OPTIONS"],
+  ["DELETE", "/v1/certificates/7", "GET, HEAD, OPTIONS"],
 ];
 
 describe("405 method_not_allowed", () => {

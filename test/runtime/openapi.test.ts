@@ -11,6 +11,8 @@ import { ERROR_STATUS } from "../../shared/errors.js";
 import type { OpBody } from "../../shared/ops.js";
 import * as z from "../../shared/zod.js";
 import {
+  certificateReply,
+  clusterReply,
   errorReply,
   evidenceReply,
   healthReply,
@@ -131,6 +133,14 @@ describe("real replies conform to the document", () => {
     await conforms(d, "/v1/kv/{key}", "get", await get("/v1/kv/never-written"), readReply);
     const evidence = await get(`/v1/clients/${client.key.publicKey}/evidence?replica=weur`);
     await conforms(d, "/v1/clients/{client}/evidence", "get", evidence, evidenceReply);
+    await conforms(d, "/v1/cluster", "get", await get("/v1/cluster"), clusterReply);
+    await conforms(
+      d,
+      "/v1/certificates/latest",
+      "get",
+      await get("/v1/certificates/latest"),
+      certificateReply,
+    );
   });
 
   it("errors: the edge's and a replica's signed refusal", async () => {
@@ -148,6 +158,8 @@ describe("real replies conform to the document", () => {
       // a 405 is documented beside the path's operations (the method asked has none)
       ["/v1/ops", "post", await SELF.fetch("https://edge.test/v1/ops")],
       ["/v1/kv/{key}", "get", await SELF.fetch("https://edge.test/v1/kv/%00")],
+      ["/v1/certificates/{seq}", "get", await SELF.fetch("https://edge.test/v1/certificates/1")],
+      ["/v1/certificates/{seq}", "get", await SELF.fetch("https://edge.test/v1/certificates/x")],
     ];
     const client = await TestClient.create();
     const first = await client.sign("oa-replay", "counter", "add", { n: 1 });
@@ -163,6 +175,6 @@ describe("real replies conform to the document", () => {
       statuses.push(res.status);
       await conforms(d, path, method, res, errors);
     }
-    expect(statuses).toEqual([400, 400, 404, 415, 405, 400, 409, 413, 400]);
+    expect(statuses).toEqual([400, 400, 404, 415, 405, 400, 404, 400, 409, 413, 400]);
   });
 });

@@ -38,6 +38,7 @@ beforeAll(async () => {
         tentative,
         replica: "weur",
         certificate: null,
+        certification: "none",
         uncertified: 1,
         duplicate: false,
         time: Date.now(),

@@ -54,6 +54,7 @@ const reply = (op: SignedOp) =>
     tentative: { status: "ok", value: 1 },
     replica: "weur",
     certificate: null,
+    certification: "none",
     uncertified: 1,
     duplicate: false,
     time: op.ts,

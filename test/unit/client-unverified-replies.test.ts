@@ -39,6 +39,7 @@ const opReply = (op: SignedOp, over: Partial<Unsigned<OpReply>> = {}): Unsigned<
   tentative: { status: "ok", value: 1 },
   replica: "weur",
   certificate: null,
+  certification: "none",
   uncertified: 1,
   duplicate: false,
   time: 1,
@@ -51,6 +52,8 @@ const readReply = (over: Partial<Unsigned<ReadReply>> = {}): Unsigned<ReadReply>
   value: 1,
   replica: "weur",
   certificate: null,
+  certification: "none",
+  certified: null,
   time: 1,
   ...over,
 });

@@ -34,6 +34,7 @@ const opBody = (over: Partial<Unsigned<OpReply>> = {}): Unsigned<OpReply> => ({
   tentative: { status: "ok", value: 2 },
   replica: "weur",
   certificate: null,
+  certification: "none",
   uncertified: 1,
   duplicate: false,
   time: 1_700_000_000_001,
@@ -46,6 +47,8 @@ const readBody = (over: Partial<Unsigned<ReadReply>> = {}): Unsigned<ReadReply> 
   value: 2,
   replica: "weur",
   certificate: null,
+  certification: "none",
+  certified: null,
   time: 1_700_000_000_002,
   ...over,
 });

@@ -1,0 +1,70 @@
+/** The PBFT cluster config: one definition, keys from secrets or the dev seed, a digest that names it. */
+import { describe, expect, it } from "vitest";
+import { toB64u, toHex, utf8 } from "../../shared/bytes.js";
+import { canonicalJson } from "../../shared/canonical.js";
+import { clusterConfigProblem } from "../../shared/certified/certificate.js";
+import {
+  CLUSTER_F,
+  CLUSTER_ID,
+  PBFT_NODES,
+  configDigest,
+  nodeSecretName,
+  resolveCluster,
+} from "../../shared/cluster-config.js";
+import { devKeyPair, keyPairFromSeed } from "../../shared/crypto/keys.js";
+import { sha256 } from "../../shared/hash.js";
+
+const DEV = { ENVIRONMENT: "dev", DEV_SEED: "cluster-test-seed" };
+const seed = (i: number) => toB64u(new Uint8Array(32).fill(i + 1));
+
+describe("cluster config", () => {
+  it("four nodes pbft-0..3 in wnam, enam, weur, apac; f = 1; a valid n = 3f+1 config", async () => {
+    expect(PBFT_NODES.map((n) => `${n.id}@${n.region}`)).toEqual([
+      "pbft-0@wnam",
+      "pbft-1@enam",
+      "pbft-2@weur",
+      "pbft-3@apac",
+    ]);
+    const { config, info } = await resolveCluster(DEV);
+    expect(clusterConfigProblem(config)).toBeNull();
+    expect(info).toMatchObject({ cluster: CLUSTER_ID, n: 4, f: CLUSTER_F });
+    for (const [i, n] of PBFT_NODES.entries())
+      expect(config.nodes[i]).toEqual({
+        id: n.id,
+        publicKey: (await devKeyPair(DEV.DEV_SEED, n.id)).publicKey,
+      });
+  });
+
+  it("the digest is SHA-256 of the config's canonical JSON, and changes with any key", async () => {
+    const { config, info } = await resolveCluster(DEV);
+    expect(info.configDigest).toBe(toHex(sha256(utf8(canonicalJson(config)))));
+    const other = await resolveCluster({ ...DEV, DEV_SEED: "another-seed" });
+    expect(other.info.configDigest).not.toBe(info.configDigest);
+    const swapped = { ...config, nodes: [config.nodes[1]!, config.nodes[0]!, ...config.nodes.slice(2)] };
+    expect(configDigest(swapped)).not.toBe(info.configDigest);
+  });
+
+  it("deployed: keys from PBFT_KEY_<ID> secrets; a missing one is not_configured, naming it", async () => {
+    expect(PBFT_NODES.map((n) => nodeSecretName(n.id))).toEqual([
+      "PBFT_KEY_PBFT_0",
+      "PBFT_KEY_PBFT_1",
+      "PBFT_KEY_PBFT_2",
+      "PBFT_KEY_PBFT_3",
+    ]);
+    const secrets: Record<string, string> = Object.fromEntries(
+      PBFT_NODES.map((n, i) => [nodeSecretName(n.id), seed(i)]),
+    );
+    const prod = { ENVIRONMENT: "production", DEV_SEED: "x", ...secrets };
+    const { config } = await resolveCluster(prod);
+    for (let i = 0; i < 4; i++)
+      expect(config.nodes[i]!.publicKey).toBe(
+        (await keyPairFromSeed(new Uint8Array(32).fill(i + 1))).publicKey,
+      );
+    const missing: Record<string, string> = { ...prod };
+    delete missing.PBFT_KEY_PBFT_2;
+    await expect(resolveCluster(missing as typeof prod)).rejects.toMatchObject({
+      code: "not_configured",
+      details: { secret: "PBFT_KEY_PBFT_2" },
+    });
+  });
+});

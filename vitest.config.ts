@@ -25,11 +25,23 @@ export default defineConfig({
                 ANTI_ENTROPY_MS: "3600000",
                 // log collection needs no wait: tests show the bound, not the horizon
                 DEDUPE_HORIZON_MS: "0",
+                // these tests hand-craft certificates: the live cluster stays out (test/cluster has it)
+                CERTIFY: "off",
               },
             },
           }),
         ],
         test: { name: "runtime", include: ["test/runtime/**/*.test.ts"], testTimeout: 30_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ENVIRONMENT: "dev", FAULT_TOKEN: "test-fault-token" } },
+          }),
+        ],
+        // the four PBFT nodes live, in workerd: ops in through the queue, certificates out to replicas
+        test: { name: "cluster", include: ["test/cluster/**/*.test.ts"], testTimeout: 60_000 },
       },
       {
         test: {

@@ -118,9 +118,7 @@ export class PbftNode extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const id = this.ctx.storage.sql
-      .exec<{ id: string }>("SELECT id FROM pbft_identity")
-      .toArray()[0]?.id;
+    const id = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
     if (id === undefined) return; // never started: nothing to tick
     const node = await this.start(id);
     const { wakeAtMs } = await node.driver.step({ kind: "tick", nowMs: Date.now() });
@@ -141,9 +139,12 @@ export class PbftNode extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS pbft_identity (id TEXT NOT NULL)");
     const known = sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
-    if (known !== undefined && known !== id) throw new Error(`pbft node: this object is '${known}', not '${id}'`);
+    if (known !== undefined && known !== id)
+      throw new Error(`pbft node: this object is '${known}', not '${id}'`);
     if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
-    sql.exec("CREATE TABLE IF NOT EXISTS pbft_rows (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS pbft_rows (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    );
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), NODE_CONFIG);

@@ -1,9 +1,17 @@
 import type { EdgeReplica } from "../durable-objects/edge-replica.js";
+import type { PbftNode } from "../durable-objects/pbft-node.js";
 import type { ReplicateMessage } from "../shared/replication.js";
 import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 
 export interface Env {
   EDGE_REPLICA: DurableObjectNamespace<EdgeReplica>;
+  /** The four PBFT nodes (`pbft-0..3`, shared/cluster-config.ts). */
+  PBFT_NODE: DurableObjectNamespace<PbftNode>;
+  /**
+   * "off": ops are not handed to the PBFT nodes (plain EC, no certificates). Default "on". For
+   * tests that hand-craft certificates, and for running the edge without its cluster.
+   */
+  CERTIFY?: string;
   REPLICATE: Queue<ReplicateMessage>;
   ENVIRONMENT: string;
   DEV_SEED: string;

@@ -7,6 +7,7 @@ import type { CertifiedBatchMessage } from "../durable-objects/certified-replica
 import { consumeCertificateDeadLetters, consumeCertificates } from "./certificates-consumer.js";
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
+export { PbftNode } from "../durable-objects/pbft-node.js";
 
 const app = createApp();
 

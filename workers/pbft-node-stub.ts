@@ -2,7 +2,7 @@
 import type { NodePlacement } from "../shared/cluster-config.js";
 import type { Env } from "./env.js";
 
-const ids = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
+const ids = new WeakMap<object, Map<string, DurableObjectId>>();
 
 export function pbftNodeStub(env: Env, node: NodePlacement) {
   const ns = env.PBFT_NODE;

@@ -6,12 +6,19 @@
  * changes nothing. What each target took is confirmed to the origin (its cursor for that origin),
  * which is what lets the origin stop re-sending: docs/architecture.md ("Delivery and anti-entropy").
  * The queue is only the fast path: anti-entropy delivers whatever it loses or dead-letters.
+ *
+ * Every message's ops also go to all four PBFT nodes (a Byzantine primary can't censor what the
+ * backups have seen): each node verifies and pools them, and dedupes what it has seen or executed.
+ * The message counts as delivered once n − f nodes took it (a faulty node can't hold it back).
  */
 import type { ReplicaConfig } from "../shared/config.js";
 import type { ReplicateMessage } from "../shared/replication.js";
 import type { Env } from "./env.js";
 import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
+import { CLUSTER_F, PBFT_NODES } from "../shared/cluster-config.js";
+import { parseEntries } from "../shared/replication.js";
+import { pbftNodeStub } from "./pbft-node-stub.js";
 
 /** Deliveries of one message before it is dead-lettered (wrangler.toml's max_retries is the backstop). */
 export const REPLICATE_ATTEMPTS_MAX = 10;
@@ -34,12 +41,19 @@ export async function consumeReplicate(batch: MessageBatch<ReplicateMessage>, en
   await Promise.all(
     batch.messages.map(async (m) => {
       const targets = targetsOf(replicas, m.body);
-      const results = await Promise.allSettled(
-        targets.map((r) => replicaStub(env, r).applyRemote(r.name, m.body)),
-      );
+      const ops = parseEntries(m.body.entries).flatMap((e) => (e ? [e.op] : []));
+      const certify = env.CERTIFY !== "off" && ops.length > 0;
+      const [results, nodes] = await Promise.all([
+        Promise.allSettled(targets.map((r) => replicaStub(env, r).applyRemote(r.name, m.body))),
+        Promise.allSettled(certify ? PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)) : []),
+      ]);
       const failed = results.flatMap((res, i) =>
         res.status === "rejected" ? [{ target: targets[i]!.name, error: String(res.reason) }] : [],
       );
+      const nodesFailed = nodes.flatMap((res, i) =>
+        res.status === "rejected" ? [{ target: PBFT_NODES[i]!.id, error: String(res.reason) }] : [],
+      );
+      if (nodesFailed.length > CLUSTER_F) failed.push(...nodesFailed);
       const acks: Record<string, number> = {};
       results.forEach((res, i) => {
         if (res.status === "fulfilled" && res.value.cursor > 0) acks[targets[i]!.name] = res.value.cursor;

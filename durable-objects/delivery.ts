@@ -29,6 +29,8 @@ import {
 import { packMessages, type ReplicateMessage } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
 import { replicaStub } from "../workers/replica-stub.js";
+import { pbftNodeStub } from "../workers/pbft-node-stub.js";
+import { PBFT_NODES } from "../shared/cluster-config.js";
 import { replicasOf } from "../workers/routing.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -40,6 +42,10 @@ export const RESEND_MAX = 2000;
 /** Ops per anti-entropy page, and pages per peer per alarm run (then the next run, at once). */
 export const ANTI_ENTROPY_PAGE_MAX = 500;
 export const ANTI_ENTROPY_PAGES_MAX = 4;
+/** Own uncertified ops submitted again per certify run (then the next run, at once). */
+export const CERTIFY_RESUBMIT_MAX = 500;
+/** How long an acknowledged op may stay uncertified before its origin submits it again (ms). */
+export const certifyAfterMs = (env: Env): number => Math.max(2_000, 2 * periodsOf(env).antiEntropy);
 /** Op rows deleted per gc run (then the next run, at once). */
 export const GC_BATCH_MAX = 1000;
 /** Cloudflare Queues: at most 100 messages per sendBatch. */
@@ -197,6 +203,8 @@ export class Delivery {
         return this.antiEntropy(me, apply);
       case "gc":
         return this.gc(me);
+      case "certify":
+        return this.certify(me);
     }
   }
 
@@ -293,6 +301,25 @@ export class Delivery {
     return more;
   }
 
+  /**
+   * Own ops acknowledged here and still not certified `certifyAfterMs` after their ts go to every
+   * PBFT node again (a lost queue message delays certification, never loses an op; the nodes
+   * dedupe, and an op certified once is never certified again).
+   */
+  private async certify(me: string): Promise<boolean> {
+    if (this.env.CERTIFY === "off") return false;
+    const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), CERTIFY_RESUBMIT_MAX);
+    if (ops.length === 0) return false;
+    const took = await Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(this.env, n).submit(n.id, ops)));
+    console.log({
+      event: "certify_resubmit",
+      replica: me,
+      ops: ops.length,
+      nodesTook: took.filter((t) => t.status === "fulfilled").length,
+    });
+    return ops.length === CERTIFY_RESUBMIT_MAX;
+  }
+
   private async gc(me: string): Promise<boolean> {
     const peers = this.peers(me).map((p) => p.name);
     const cursors: Record<string, { cursor: number; syncedAt: number }> = {};
@@ -304,6 +331,7 @@ export class Delivery {
       cursors,
       nowMs: Date.now(),
       horizonMs: horizonMs(this.env),
+      certificationRequired: this.env.CERTIFY !== "off",
     });
     let left = GC_BATCH_MAX;
     for (const b of bounds) {

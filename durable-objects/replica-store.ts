@@ -220,6 +220,19 @@ export class ReplicaStore {
       );
   }
 
+  /** Ops of `origin` not certified yet whose signed ts is before `tsBefore`, oldest first (parsed). */
+  uncertifiedOwnOps(origin: string, tsBefore: number, limit: number): SignedOp[] {
+    return this.sql
+      .exec<{ op: string }>(
+        "SELECT op FROM ops WHERE origin = ? AND certified = 0 AND ts < ? ORDER BY opos LIMIT ?",
+        origin,
+        tsBefore,
+        limit,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.op) as SignedOp);
+  }
+
   /** Highest seq of `client` whose op row was collected here (0: none). */
   collectedSeq(client: string): number {
     return (

@@ -4,7 +4,8 @@
  *   1. it is delivered: for this replica's own ops, every peer confirmed it (so no peer will ever
  *      ask for it again); for an op from another origin, this replica's cursor for that origin
  *      covers it (so a re-sent copy is recognised by position, without the row);
- *   2. (once certification exists) it is certified: `CERTIFICATION_REQUIRED` turns that on;
+ *   2. it is certified (when the replicas run with their cluster, `certificationRequired`): an
+ *      op not certified yet must stay, so that its origin can submit it again;
  *   3. it is past the dedupe horizon: its signed `ts` is older than `horizonMs` before both now and
  *      the last time this replica had caught up with every peer's log.
  * After a row is gone, `clients.collected_seq` (the highest collected seq of that client) answers
@@ -18,11 +19,6 @@ import { deliveredThrough } from "./resend.js";
 
 /** Default dedupe horizon: twice the accepted client clock skew. */
 export const DEDUPE_HORIZON_MS_DEFAULT = 2 * TS_SKEW_MAX_MS;
-/**
- * Hook for certification: when certificates reach the replicas, set this and mark rows
- * `certified = 1` as their certificate arrives; until then delivery + horizon decide.
- */
-export const CERTIFICATION_REQUIRED = false;
 
 export interface GcInput {
   me: string;
@@ -33,6 +29,8 @@ export interface GcInput {
   cursors: Readonly<Record<string, { cursor: number; syncedAt: number }>>;
   nowMs: number;
   horizonMs: number;
+  /** Rows go only once certified (the cluster runs: `CERTIFY` is not "off"). */
+  certificationRequired: boolean;
 }
 
 /** Rows of `origin` with position ≤ `posMax`, op ts < `tsBefore` (and certified if required) may go. */
@@ -48,7 +46,7 @@ export function gcBounds(i: GcInput): GcBound[] {
   if (synced <= 0) return []; // never caught up with some peer: nothing is known to be safe
   const tsBefore = Math.min(i.nowMs, synced) - Math.max(0, i.horizonMs);
   const bound = (origin: string, posMax: number): GcBound[] =>
-    posMax > 0 ? [{ origin, posMax, tsBefore, certifiedOnly: CERTIFICATION_REQUIRED }] : [];
+    posMax > 0 ? [{ origin, posMax, tsBefore, certifiedOnly: i.certificationRequired }] : [];
   // with no peers every own op is delivered as soon as it is written
   const own = i.peers.length === 0 ? Number.MAX_SAFE_INTEGER : deliveredThrough(i.peers, i.acks);
   return [...bound(i.me, own), ...i.peers.flatMap((p) => bound(p, i.cursors[p]?.cursor ?? 0))];

@@ -5,8 +5,11 @@
  * Pure. See docs/architecture.md ("Delivery and anti-entropy").
  */
 
-/** drain: send new outbox ops; antiEntropy: pull peers' logs; resend: unconfirmed ops; gc: the op log. */
-export const TASKS = ["drain", "antiEntropy", "resend", "gc"] as const;
+/**
+ * drain: send new outbox ops; antiEntropy: pull peers' logs; resend: unconfirmed ops; gc: the op
+ * log; certify: submit own ops still uncertified after a while to the PBFT nodes again.
+ */
+export const TASKS = ["drain", "antiEntropy", "resend", "gc", "certify"] as const;
 export type Task = (typeof TASKS)[number];
 export type Deadlines = Partial<Record<Task, number>>;
 
@@ -15,10 +18,16 @@ export interface Periods {
   antiEntropy: number;
   resend: number;
   gc: number;
+  certify: number;
 }
 
 export function periodsFrom(antiEntropyMs: number): Periods {
-  return { antiEntropy: antiEntropyMs, resend: 3 * antiEntropyMs, gc: 5 * antiEntropyMs };
+  return {
+    antiEntropy: antiEntropyMs,
+    resend: 3 * antiEntropyMs,
+    gc: 5 * antiEntropyMs,
+    certify: 3 * antiEntropyMs,
+  };
 }
 
 export const dueTasks = (d: Deadlines, nowMs: number): Task[] =>
@@ -61,6 +70,6 @@ export function afterRun(
 /** Periodic deadlines that are missing (a fresh replica, or state from before they existed). */
 export function withPeriodic(d: Deadlines, nowMs: number, p: Periods): Deadlines {
   const out: Deadlines = { ...d };
-  for (const t of ["antiEntropy", "resend", "gc"] as const) out[t] ??= nowMs + p[t];
+  for (const t of ["antiEntropy", "resend", "gc", "certify"] as const) out[t] ??= nowMs + p[t];
   return out;
 }

@@ -79,7 +79,13 @@ describe("re-send plan", () => {
 });
 
 describe("collection bounds", () => {
-  const base = { me: "weur", peers: ["enam", "apac"], nowMs: 1_000_000, horizonMs: 600_000 };
+  const base = {
+    me: "weur",
+    peers: ["enam", "apac"],
+    nowMs: 1_000_000,
+    horizonMs: 600_000,
+    certificationRequired: true,
+  };
   it("nothing until this replica caught up with every peer", () => {
     expect(
       gcBounds({ ...base, acks: { enam: 5, apac: 5 }, cursors: { enam: { cursor: 3, syncedAt: 900_000 } } }),
@@ -92,17 +98,25 @@ describe("collection bounds", () => {
       cursors: { enam: { cursor: 3, syncedAt: 900_000 }, apac: { cursor: 0, syncedAt: 950_000 } },
     });
     expect(bounds).toEqual([
-      { origin: "weur", posMax: 5, tsBefore: 300_000, certifiedOnly: false },
-      { origin: "enam", posMax: 3, tsBefore: 300_000, certifiedOnly: false },
+      { origin: "weur", posMax: 5, tsBefore: 300_000, certifiedOnly: true },
+      { origin: "enam", posMax: 3, tsBefore: 300_000, certifiedOnly: true },
     ]);
   });
 });
 
 describe("collection bounds with no peers", () => {
   it("a lone replica collects its own ops by the horizon alone", () => {
-    expect(gcBounds({ me: "weur", peers: [], acks: {}, cursors: {}, nowMs: 1_000, horizonMs: 100 })).toEqual([
-      { origin: "weur", posMax: Number.MAX_SAFE_INTEGER, tsBefore: 900, certifiedOnly: false },
-    ]);
+    expect(
+      gcBounds({
+        me: "weur",
+        peers: [],
+        acks: {},
+        cursors: {},
+        nowMs: 1_000,
+        horizonMs: 100,
+        certificationRequired: false,
+      }),
+    ).toEqual([{ origin: "weur", posMax: Number.MAX_SAFE_INTEGER, tsBefore: 900, certifiedOnly: false }]);
   });
 });
 
@@ -110,12 +124,12 @@ describe("alarm deadlines", () => {
   const p = periodsFrom(1000);
   it("runs what is due, re-arms periodic tasks, clears the drain", () => {
     const d = withPeriodic({ drain: 50 }, 0, p);
-    expect(d).toEqual({ drain: 50, antiEntropy: 1000, resend: 3000, gc: 5000 });
+    expect(d).toEqual({ drain: 50, antiEntropy: 1000, resend: 3000, gc: 5000, certify: 3000 });
     expect(nextAlarm(d)).toBe(50);
     expect(dueTasks(d, 49)).toEqual([]);
     expect(dueTasks(d, 1000)).toEqual(["drain", "antiEntropy"]);
     const after = afterRun(d, ["drain", "antiEntropy"], 1000, p);
-    expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000 });
+    expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000, certify: 3000 });
     expect(nextAlarm(after)).toBe(2000);
   });
 

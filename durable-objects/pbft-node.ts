@@ -17,19 +17,19 @@ import { DurableObject } from "cloudflare:workers";
 import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import type { ClusterConfig } from "../shared/certified/types.js";
-import type { Json } from "../shared/canonical.js";
 import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
 import type { PbftConfig } from "../shared/pbft/config.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
-import type { CertifiedBatch, PersistOp } from "../shared/pbft/effects.js";
+import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
 import type { Env } from "../workers/env.js";
 import { pbftNodeStub } from "../workers/pbft-node-stub.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
+import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
 
 /** The core's timing in a Durable Object: 50 ms ticks (an alarm per tick only while busy). */
 export const NODE_CONFIG: Partial<PbftConfig> = {
@@ -142,9 +142,6 @@ export class PbftNode extends DurableObject<Env> {
     if (known !== undefined && known !== id)
       throw new Error(`pbft node: this object is '${known}', not '${id}'`);
     if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS pbft_rows (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    );
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), NODE_CONFIG);
@@ -153,15 +150,7 @@ export class PbftNode extends DurableObject<Env> {
       nodes: new SqlNodeStore(sql, "pbft_nodes"),
     });
     const host: DriverHost = {
-      storage: {
-        transaction: (body) => this.ctx.storage.transactionSync(body),
-        write: (rows) => writeRows(sql, rows),
-        readRows: () =>
-          sql
-            .exec<{ key: string; value: string }>("SELECT key, value FROM pbft_rows")
-            .toArray()
-            .map((r) => [r.key, JSON.parse(r.value) as Json]),
-      },
+      storage: sqlDriverStorage(this.ctx.storage),
       transport: { send: (to, envelopes) => this.send(to, envelopes) },
       signer: boundary,
       publish: (c) => this.publish(me, cluster, c),
@@ -197,15 +186,4 @@ export class PbftNode extends DurableObject<Env> {
     const current = fired ? null : await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
-}
-
-function writeRows(sql: SqlStorage, rows: readonly PersistOp[]): void {
-  for (const r of rows)
-    if (r.op === "put")
-      sql.exec(
-        "INSERT INTO pbft_rows (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        r.key,
-        JSON.stringify(r.value),
-      );
-    else sql.exec("DELETE FROM pbft_rows WHERE key = ?", r.key);
 }

@@ -295,4 +295,16 @@ describe("certified batches at the replicas", () => {
     }
     expect(await stub("enam").receiveCertified("enam", sixth.message)).toMatchObject({ outcome: "applied" });
   });
+  it("an op whose certificate came first is stored certified: never counted as uncertified", async () => {
+    const c = client.c;
+    const x = await c.sign("cert/early", "counter", "add", { n: 3 });
+    const seventh = await cluster.certify([x]);
+    const result = await deliverCertified([seventh.message]);
+    expect(result.explicitAcks.length).toBe(1);
+    const reply = (await (await post(x, "weur")).json()) as OpReply;
+    expect(reply).toMatchObject({ duplicate: false, uncertified: 0, certification: "ok" });
+    expect(reply.certificate!.body.seq).toBe(7);
+    expect(await certifiedMarks("weur", [opIdOf(x)])).toEqual([1]);
+    await eventually(async () => expect(await certifiedMarks("apac", [opIdOf(x)])).toEqual([1]));
+  });
 });

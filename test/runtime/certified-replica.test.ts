@@ -307,4 +307,20 @@ describe("certified batches at the replicas", () => {
     expect(await certifiedMarks("weur", [opIdOf(x)])).toEqual([1]);
     await eventually(async () => expect(await certifiedMarks("apac", [opIdOf(x)])).toEqual([1]));
   });
+  it("a buffered copy with wrong ops under a good certificate does not block the right copy", async () => {
+    const c = client.c;
+    const eighth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 1 })]);
+    const ninth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 2 })]);
+    const wrong = { certificate: ninth.certificate, ops: eighth.ops };
+    expect(await stub("enam").receiveCertified("enam", wrong)).toMatchObject({ outcome: "buffered" });
+    expect(await stub("enam").receiveCertified("enam", ninth.message)).toMatchObject({ outcome: "buffered" });
+    expect((await certStats("enam")).buffered).toBe(2);
+    expect(await stub("enam").receiveCertified("enam", eighth.message)).toMatchObject({
+      outcome: "applied",
+      applied: 2,
+      head: 9,
+    });
+    expect((await certStats("enam")).buffered).toBe(0);
+    expect((await readAt("cert/late", "enam")).certified!.value).toMatchObject({ value: 3 });
+  });
 });

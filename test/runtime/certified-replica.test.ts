@@ -15,6 +15,7 @@ import { opIdOf } from "../../shared/ops.js";
 import type { CertificateReply, OpReply, ReadReply } from "../../shared/replies.js";
 import { certifiedMarks, deliverCertified, TestCluster, type Made } from "./cert-helpers.js";
 import { setFaults } from "./delivery-helpers.js";
+import { CERTIFICATE_MESSAGE_BYTES_MAX, publishCertified } from "../../workers/certificates-publish.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "./helpers.js";
 import { digestAll } from "./state-digest.js";
 
@@ -322,5 +323,28 @@ describe("certified batches at the replicas", () => {
     });
     expect((await certStats("enam")).buffered).toBe(0);
     expect((await readAt("cert/late", "enam")).certified!.value).toMatchObject({ value: 3 });
+    // the other replicas, through the queue (in seq order within a queue batch, whatever the order sent)
+    expect((await deliverCertified([ninth.message, eighth.message])).explicitAcks.length).toBe(2);
+    for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(9);
+  });
+  it("publishing: a batch that fits goes through the real queue, a larger one by RPC to every replica", async () => {
+    const c = client.c;
+    const small = await cluster.certify([await c.sign("cert/pub", "counter", "add", { n: 1 })]);
+    expect(await publishCertified(env, small)).toEqual({ via: "queue" });
+    await eventually(async () => {
+      for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(10);
+    });
+    // 30 register values of 4,000 bytes: past a queue message's bound
+    const big = [];
+    for (let i = 0; i < 30; i++)
+      big.push(await c.sign(`cert/big/${i}`, "register", "set", { v: "y".repeat(4000) }));
+    const large = await cluster.certify(big);
+    expect(JSON.stringify(large.message).length).toBeGreaterThan(CERTIFICATE_MESSAGE_BYTES_MAX);
+    expect(await publishCertified(env, large)).toEqual({ via: "rpc", failed: [] });
+    for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(11);
+    const read = await readAt("cert/big/29", "apac");
+    expect(
+      verifyStateProof(large.body.stateRoot, "cert/big/29", read.certified!.value, read.certified!.proof),
+    ).toBe(true);
   });
 });

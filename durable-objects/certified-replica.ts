@@ -296,9 +296,10 @@ export class CertifiedReplica {
     if (seq <= now.seq) return (this.count("duplicate"), report("duplicate", seq));
     if (seq > now.seq + 1) return this.buffer(replica, seq, digest, { certificate: cert!, ops }, report);
     const first = this.applyNext(replica, { certificate: cert!, ops }, digest);
-    if (first !== "applied") return report(first, seq);
-    const applied = 1 + this.drainBuffer(replica);
-    return report("applied", seq, { applied });
+    if (first === "applied") return report("applied", seq, { applied: 1 + this.drainBuffer(replica) });
+    // wrong ops under a good certificate: a copy buffered earlier for this seq may be the right one
+    const applied = first === "ops_mismatch" ? this.drainBuffer(replica) : 0;
+    return report(applied > 0 ? "applied" : first, seq, { applied });
   }
 
   private buffer(
@@ -342,10 +343,10 @@ export class CertifiedReplica {
       const rows = this.sql
         .exec<{ digest: string; batch: string }>("SELECT digest, batch FROM cert_buffer WHERE seq = ?", next)
         .toArray();
-      this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", next);
       if (rows.length === 0) return applied;
       let took = false;
       for (const r of rows) {
+        // applying deletes the buffered rows up to its seq, in its transaction
         const outcome = this.applyNext(replica, JSON.parse(r.batch) as CertifiedBatchMessage, r.digest);
         if (outcome === "applied") {
           took = true;
@@ -353,7 +354,12 @@ export class CertifiedReplica {
         }
         if (outcome === "root_mismatch") return applied;
       }
-      if (!took) return applied;
+      if (!took) {
+        // every copy held for this seq has ops that are not its certificate's: useless, and a
+        // right copy arriving later must find room
+        this.sql.exec("DELETE FROM cert_buffer WHERE seq = ?", next);
+        return applied;
+      }
       applied++;
     }
   }
@@ -393,6 +399,7 @@ export class CertifiedReplica {
           JSON.stringify(msg.certificate),
         );
         this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
+        this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
         this.sink.markCertified(msg.ops);
         this.head = next;
         this.latest = msg.certificate;

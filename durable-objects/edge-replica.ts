@@ -92,6 +92,8 @@ export interface ReplicaRpc {
    * directly): verified, applied in seq order, idempotent. Throws only on a bug or storage failure.
    */
   receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport>;
+  /** GET /v1/replicas: the certified state's stats alone (cheap: no table scans, unlike `stats`). */
+  certificationStats(): Promise<CertificationStats>;
   /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
@@ -231,6 +233,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
     return this.certified.receive(name, msg, config);
+  }
+
+  async certificationStats(): Promise<CertificationStats> {
+    return this.certified.stats();
   }
 
   async certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>> {

@@ -134,8 +134,7 @@ export function createApp() {
     const stats = await Promise.all(
       replicasOf(c.env.REPLICAS).map((r) =>
         replicaStub(c.env, r)
-          .stats()
-          .then((s) => s.certification)
+          .certificationStats()
           .catch(() => null),
       ),
     );

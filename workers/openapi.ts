@@ -98,7 +98,7 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/replicas",
     method: "get",
     operationId: "listReplicas",
-    summary: "The replicas and their public keys (clients pin these)",
+    summary: "The replicas and their public keys (clients pin these), and each one's certified state",
     reply: replicasReply,
     errors: EDGE_ERRORS,
   },

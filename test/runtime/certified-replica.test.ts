@@ -15,6 +15,7 @@ import { opIdOf } from "../../shared/ops.js";
 import type { CertificateReply, OpReply, ReadReply } from "../../shared/replies.js";
 import { certifiedMarks, deliverCertified, TestCluster, type Made } from "./cert-helpers.js";
 import { setFaults } from "./delivery-helpers.js";
+import { CERTIFICATE_MESSAGE_BYTES_MAX, publishCertified } from "../../workers/certificates-publish.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "./helpers.js";
 import { digestAll } from "./state-digest.js";
 
@@ -294,5 +295,56 @@ describe("certified batches at the replicas", () => {
       await setFaults("enam", {});
     }
     expect(await stub("enam").receiveCertified("enam", sixth.message)).toMatchObject({ outcome: "applied" });
+  });
+  it("an op whose certificate came first is stored certified: never counted as uncertified", async () => {
+    const c = client.c;
+    const x = await c.sign("cert/early", "counter", "add", { n: 3 });
+    const seventh = await cluster.certify([x]);
+    const result = await deliverCertified([seventh.message]);
+    expect(result.explicitAcks.length).toBe(1);
+    const reply = (await (await post(x, "weur")).json()) as OpReply;
+    expect(reply).toMatchObject({ duplicate: false, uncertified: 0, certification: "ok" });
+    expect(reply.certificate!.body.seq).toBe(7);
+    expect(await certifiedMarks("weur", [opIdOf(x)])).toEqual([1]);
+    await eventually(async () => expect(await certifiedMarks("apac", [opIdOf(x)])).toEqual([1]));
+  });
+  it("a buffered copy with wrong ops under a good certificate does not block the right copy", async () => {
+    const c = client.c;
+    const eighth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 1 })]);
+    const ninth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 2 })]);
+    const wrong = { certificate: ninth.certificate, ops: eighth.ops };
+    expect(await stub("enam").receiveCertified("enam", wrong)).toMatchObject({ outcome: "buffered" });
+    expect(await stub("enam").receiveCertified("enam", ninth.message)).toMatchObject({ outcome: "buffered" });
+    expect((await certStats("enam")).buffered).toBe(2);
+    expect(await stub("enam").receiveCertified("enam", eighth.message)).toMatchObject({
+      outcome: "applied",
+      applied: 2,
+      head: 9,
+    });
+    expect((await certStats("enam")).buffered).toBe(0);
+    expect((await readAt("cert/late", "enam")).certified!.value).toMatchObject({ value: 3 });
+    // the other replicas, through the queue (in seq order within a queue batch, whatever the order sent)
+    expect((await deliverCertified([ninth.message, eighth.message])).explicitAcks.length).toBe(2);
+    for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(9);
+  });
+  it("publishing: a batch that fits goes through the real queue, a larger one by RPC to every replica", async () => {
+    const c = client.c;
+    const small = await cluster.certify([await c.sign("cert/pub", "counter", "add", { n: 1 })]);
+    expect(await publishCertified(env, small)).toEqual({ via: "queue" });
+    await eventually(async () => {
+      for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(10);
+    });
+    // 30 register values of 4,000 bytes: past a queue message's bound
+    const big = [];
+    for (let i = 0; i < 30; i++)
+      big.push(await c.sign(`cert/big/${i}`, "register", "set", { v: "y".repeat(4000) }));
+    const large = await cluster.certify(big);
+    expect(JSON.stringify(large.message).length).toBeGreaterThan(CERTIFICATE_MESSAGE_BYTES_MAX);
+    expect(await publishCertified(env, large)).toEqual({ via: "rpc", failed: [] });
+    for (const r of REPLICAS) expect((await certStats(r)).seq).toBe(11);
+    const read = await readAt("cert/big/29", "apac");
+    expect(
+      verifyStateProof(large.body.stateRoot, "cert/big/29", read.certified!.value, read.certified!.proof),
+    ).toBe(true);
   });
 });

@@ -27,6 +27,7 @@ import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
 import type { Env } from "../workers/env.js";
 import { pbftNodeStub } from "../workers/pbft-node-stub.js";
+import { publishCertified } from "../workers/certificates-publish.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
@@ -175,7 +176,7 @@ export class PbftNode extends DurableObject<Env> {
   /** The poster of a seq (seq mod n) sends its certified batch to every replica through the queue. */
   private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
     if (c.body.seq % cluster.nodes.length !== me) return;
-    await this.env.CERTIFICATES.send({ certificate: c.certificate, ops: c.ops });
+    await publishCertified(this.env, c); // the queue, or RPC to every replica for a batch over 120 KiB
     this.certificatesPosted++;
   }
 

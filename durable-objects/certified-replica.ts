@@ -16,9 +16,10 @@
 import { canonicalJson } from "../shared/canonical.js";
 import { isCertificateBody, verifyCertificate } from "../shared/certified/certificate.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../shared/pbft/chain.js";
-import type { Certification, CertifiedValue } from "../shared/replies.js";
+import type { Certification, CertifiedResult, CertifiedValue } from "../shared/replies.js";
+import { proveResults, type ResultProof } from "../shared/certified/results.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
-import type { Certificate, ClusterConfig, Digest } from "../shared/certified/types.js";
+import type { Certificate, ClusterConfig, Digest, OpResult } from "../shared/certified/types.js";
 import type { SignedOp } from "../shared/ops.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
@@ -87,6 +88,11 @@ CREATE TABLE IF NOT EXISTS cert_head (
 );
 -- the newest CERTS_KEPT certificates applied, by seq
 CREATE TABLE IF NOT EXISTS cert_certificates (seq INTEGER PRIMARY KEY, certificate TEXT NOT NULL);
+-- each certified op's result and its proof against its batch's resultsRoot (the newest CERTS_KEPT seqs)
+CREATE TABLE IF NOT EXISTS cert_results (
+  op_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, proof TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cert_results_seq ON cert_results (seq);
 -- verified batches ahead of the next seq, by (seq, batch digest): applied once the gap fills
 CREATE TABLE IF NOT EXISTS cert_buffer (
   seq INTEGER NOT NULL, digest TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (seq, digest)
@@ -193,6 +199,28 @@ export class CertifiedReplica {
   }
 
   /** A kept certificate by seq (undefined if not kept: never applied, or older than the newest N). */
+  /**
+   * An op's certified result with its proof against the resultsRoot of its batch's certificate, if
+   * certified here within the newest CERTS_KEPT seqs (and this replica has not diverged).
+   */
+  certifiedResult(opId: string): CertifiedResult | null {
+    if (this.certification() !== "ok") return null;
+    const row = this.sql
+      .exec<{ seq: number; result: string; proof: string }>(
+        "SELECT seq, result, proof FROM cert_results WHERE op_id = ?",
+        opId,
+      )
+      .toArray()[0];
+    const certificate = row ? this.certificateAt(row.seq) : undefined;
+    if (!row || !certificate) return null;
+    return {
+      seq: row.seq,
+      result: JSON.parse(row.result) as OpResult,
+      proof: JSON.parse(row.proof) as ResultProof,
+      certificate,
+    };
+  }
+
   certificateAt(seq: number): Certificate | undefined {
     const row = this.sql
       .exec<{ certificate: string }>("SELECT certificate FROM cert_certificates WHERE seq = ?", seq)
@@ -399,6 +427,17 @@ export class CertifiedReplica {
           JSON.stringify(msg.certificate),
         );
         this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
+        const proofs = proveResults(exec.results);
+        exec.results.forEach((r, i) =>
+          this.sql.exec(
+            "INSERT OR REPLACE INTO cert_results (op_id, seq, result, proof) VALUES (?, ?, ?, ?)",
+            r.opId,
+            body.seq,
+            JSON.stringify(r),
+            JSON.stringify(proofs[i]),
+          ),
+        );
+        this.sql.exec("DELETE FROM cert_results WHERE seq <= ?", body.seq - CERTS_KEPT);
         this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
         this.sink.markCertified(msg.ops);
         this.head = next;

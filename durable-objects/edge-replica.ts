@@ -18,6 +18,8 @@ import {
   type ErrorReply,
   type EvidenceReply,
   type OpReply,
+  type OpStatusReply,
+  type TentativeResult,
   type ReadReply,
 } from "../shared/replies.js";
 import { clusterOf } from "../shared/cluster-config.js";
@@ -96,6 +98,8 @@ export interface ReplicaRpc {
   certificationStats(): Promise<CertificationStats>;
   /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
+  /** GET /v1/ops/:id. */
+  opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
   /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
   setFaults(name: string, token: string, faults: Faults): Promise<void>;
   stats(): Promise<ReplicaStats>;
@@ -237,6 +241,31 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   async certificationStats(): Promise<CertificationStats> {
     return this.certified.stats();
+  }
+
+  /** GET /v1/ops/:id: this replica's outcome of an op, tentative and certified (with its proof). */
+  async opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>> {
+    return this.guard({ opId }, async () => {
+      const id = await this.identity(name);
+      const stored = this.store.getOp(opId);
+      const certified = this.certified.certifiedResult(opId);
+      if (!stored && !certified)
+        throw new AspecError("unknown_op_id", `replica '${name}' holds no op '${opId}'`);
+      const tentative: TentativeResult | null = stored
+        ? { status: stored.status, value: stored.value, ...(stored.reason ? { reason: stored.reason } : {}) }
+        : null;
+      return signReply<OpStatusReply>(id.secret, {
+        kind: "op-status",
+        opId,
+        tentative,
+        certified,
+        pending: certified === null,
+        replica: name,
+        certificate: this.certified.latestCertificate(),
+        certification: this.certified.certification(),
+        time: Date.now(),
+      });
+    });
   }
 
   async certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>> {

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   unknown_replica: 404,
   unknown_certificate: 404,
+  unknown_op_id: 404,
   method_not_allowed: 405,
   seq_replayed: 409,
   op_expired: 409,

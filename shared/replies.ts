@@ -4,8 +4,8 @@
  */
 import type { Json } from "./canonical.js";
 import { DOMAIN } from "./canonical.js";
-import type { StateProof, StateValue } from "./certified/proofs.js";
-import type { Certificate, Digest } from "./certified/types.js";
+import type { ResultProof, StateProof, StateValue } from "./certified/proofs.js";
+import type { Certificate, Digest, OpResult } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
 import type { ErrorBody } from "./errors.js";
@@ -84,6 +84,31 @@ export interface ReadReply {
   sig: string;
 }
 
+/** An op's certified result with its proof against the resultsRoot of `certificate` (its batch's). */
+export interface CertifiedResult {
+  seq: number;
+  result: OpResult;
+  proof: ResultProof;
+  certificate: Certificate;
+}
+
+/** Reply to `GET /v1/ops/:id`: the op's outcome here, tentative and (once certified) certified. */
+export interface OpStatusReply {
+  kind: "op-status";
+  opId: string;
+  /** This replica's outcome of the op (null: it has no row of it, e.g. collected after certification). */
+  tentative: TentativeResult | null;
+  /** The certified result with its proof (null: not certified here yet). */
+  certified: CertifiedResult | null;
+  /** Not certified here yet (`?wait=certified` timed out, or no wait). */
+  pending: boolean;
+  replica: string;
+  certificate: Certificate | null;
+  certification: Certification;
+  time: number;
+  sig: string;
+}
+
 /** Reply to `GET /v1/certificates/latest` and `GET /v1/certificates/:seq`. */
 export interface CertificateReply {
   kind: "certificate";
@@ -108,7 +133,7 @@ export interface EvidenceReply {
   sig: string;
 }
 
-export type ReplicaReply = OpReply | ReadReply | EvidenceReply | CertificateReply;
+export type ReplicaReply = OpReply | ReadReply | EvidenceReply | CertificateReply | OpStatusReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

@@ -157,6 +157,38 @@ export const readReply = z.strictObject({
   sig: signatureSchema,
 });
 
+const tentativeResult = z.strictObject({
+  status: z.enum(["ok", "rejected"]),
+  reason: z.optional(z.string()),
+  value: json,
+  superseded: z.optional(z.literal(true)),
+});
+
+export const opStatusReply = z.strictObject({
+  kind: z.literal("op-status"),
+  opId: z.string(),
+  tentative: z.nullable(tentativeResult),
+  certified: z.nullable(
+    z.strictObject({
+      seq: z.int(),
+      result: z.strictObject({
+        opId: z.string(),
+        status: z.enum(["ok", "rejected"]),
+        reason: z.optional(z.string()),
+        value: json,
+      }),
+      proof: z.strictObject({ index: count, count, path: z.array(digest) }),
+      certificate: certificateObject,
+    }),
+  ),
+  pending: z.boolean(),
+  replica: z.string(),
+  certificate,
+  certification,
+  time,
+  sig: signatureSchema,
+});
+
 export const evidenceReply = z.strictObject({
   kind: z.literal("evidence"),
   client: z.string(),

@@ -33,6 +33,12 @@ const BODY_ERROR: Record<StrictJsonErrorKind, ErrorCode> = {
 
 type AppContext = Context<{ Bindings: Env }>;
 
+/** `GET /v1/ops/:id?wait=certified`: how long the edge holds the request at most, by default, and how often it asks. */
+const OP_WAIT_MAX_MS = 30_000;
+const OP_WAIT_DEFAULT_MS = 10_000;
+const OP_WAIT_POLL_MS = 100;
+const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
+
 function homeReplica(c: AppContext) {
   const replicas = replicasOf(c.env.REPLICAS);
   const explicit = c.req.query("replica") ?? c.req.header(REPLICA_HEADER);
@@ -157,6 +163,32 @@ export function createApp() {
       throw new AspecError("invalid_request", "a certificate's seq is a positive integer (or `latest`)");
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.certificate(replica.name, seq)));
+  });
+
+  // An op's outcome: tentative, and certified with its proof. `?wait=certified&timeoutMs=N`
+  // (N ≤ 30,000, default 10,000) holds the request until certified here or N ms passed; either
+  // way the reply is the replica's signed one (`pending: true` on timeout).
+  app.get("/v1/ops/:id", async (c) => {
+    const opId = c.req.param("id");
+    if (!OP_ID_RE.test(opId))
+      throw new AspecError(
+        "invalid_request",
+        "an op id is `<client>:<seq>` (43 base64url characters, a seq)",
+      );
+    const wait = c.req.query("wait");
+    if (wait !== undefined && wait !== "certified")
+      throw new AspecError("invalid_request", "`wait` takes only `certified`");
+    const rawTimeout = c.req.query("timeoutMs");
+    const timeoutMs = rawTimeout === undefined ? OP_WAIT_DEFAULT_MS : Number(rawTimeout);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > OP_WAIT_MAX_MS)
+      throw new AspecError("invalid_request", `timeoutMs is an integer from 0 to ${OP_WAIT_MAX_MS}`);
+    const { replica, stub } = homeReplica(c);
+    const deadline = Date.now() + (wait === "certified" ? timeoutMs : 0);
+    for (;;) {
+      const r = await stub.opStatus(replica.name, opId);
+      if (!r.ok || !r.value.pending || Date.now() >= deadline) return c.json(unwrap(r));
+      await new Promise((done) => setTimeout(done, Math.min(OP_WAIT_POLL_MS, deadline - Date.now())));
+    }
   });
 
   app.post("/v1/ops", async (c) => {

@@ -13,6 +13,7 @@ import {
   healthReply,
   indexReply,
   opReply,
+  opStatusReply,
   readReply,
   replicasReply,
   signedOpRequest,
@@ -161,6 +162,24 @@ export const OPERATIONS: Operation[] = [
     ],
     reply: evidenceReply,
     errors: REPLICA_ERRORS,
+  },
+  {
+    route: "/v1/ops/:id",
+    path: "/v1/ops/{id}",
+    method: "get",
+    operationId: "opStatus",
+    summary:
+      "An op's outcome at one replica: tentative, and certified with its proof against its batch's resultsRoot",
+    description:
+      "`?wait=certified&timeoutMs=N` (N from 0 to 30,000, default 10,000) holds the request until the op is certified at the replica or N ms passed; the reply says `pending: true` if not certified yet.",
+    parameters: [
+      { name: "id", in: "path", required: true, description: "The op id, `<client>:<seq>`." },
+      { name: "wait", in: "query", description: "`certified`: wait for the certified result." },
+      { name: "timeoutMs", in: "query", description: "How long to wait at most (0–30,000 ms)." },
+      ...CHOOSE_REPLICA,
+    ],
+    reply: opStatusReply,
+    errors: [...REPLICA_ERRORS, "invalid_request", "unknown_op_id"],
   },
   {
     route: "/v1/cluster",

@@ -16,6 +16,7 @@ export const ROUTES = [
   { path: "/openapi.json", methods: ["GET"] },
   { path: "/v1/replicas", methods: ["GET"] },
   { path: "/v1/ops", methods: ["POST"] },
+  { path: "/v1/ops/:id", methods: ["GET"] },
   { path: "/v1/kv/*", methods: ["GET"] },
   { path: "/v1/clients/:client/evidence", methods: ["GET"] },
   { path: "/v1/cluster", methods: ["GET"] },

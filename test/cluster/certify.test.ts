@@ -10,7 +10,9 @@ import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
-import type { CertificateReply, ReadReply } from "../../shared/replies.js";
+import type { CertificateReply, OpReply, OpStatusReply, ReadReply } from "../../shared/replies.js";
+import { verifyResultProof } from "../../shared/certified/proofs.js";
+import { opIdOf } from "../../shared/ops.js";
 import { pbftNodeStub } from "../../workers/pbft-node-stub.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
 
@@ -52,5 +54,61 @@ describe("the PBFT cluster on four Durable Objects", () => {
     const status = await Promise.all(PBFT_NODES.map((n) => pbftNodeStub(env, n).status(n.id)));
     for (const s of status) expect(s.lastExecuted).toBeGreaterThanOrEqual(1);
     expect(status.reduce((a, s) => a + s.certificatesPosted, 0)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("account decided in the BFT order", () => {
+  it("two withdraws of the last funds at two replicas: both tentatively ok, exactly one certified ok", async () => {
+    const c = await TestClient.create();
+    const deposit = await c.sign("cl/acct", "account", "deposit", { n: 10 });
+    expect((await post(deposit, "weur")).status).toBe(200);
+    // wait until both other replicas saw the deposit (tentatively: balance 10 everywhere)
+    const status = async (opId: string, r: string, wait = false) =>
+      (await (
+        await get(`/v1/ops/${opId}?replica=${r}${wait ? "&wait=certified&timeoutMs=20000" : ""}`)
+      ).json()) as OpStatusReply;
+    await eventually(async () => {
+      for (const r of ["enam", "apac"])
+        expect((await status(opIdOf(deposit), r)).tentative?.status).toBe("ok");
+    });
+    const w1 = await c.sign("cl/acct", "account", "withdraw", { n: 7 });
+    const w2 = await c.sign("cl/acct", "account", "withdraw", { n: 7 });
+    const [r1, r2] = await Promise.all([post(w1, "enam"), post(w2, "apac")]);
+    const t1 = (await r1.json()) as OpReply;
+    const t2 = (await r2.json()) as OpReply;
+    expect([t1.tentative.status, t2.tentative.status]).toEqual(["ok", "ok"]); // each saw 10
+    const s1 = await status(opIdOf(w1), "enam", true);
+    const s2 = await status(opIdOf(w2), "apac", true);
+    const certified = [s1.certified!, s2.certified!];
+    for (const x of certified) {
+      expect(x, "certified within the wait").toBeTruthy();
+      expect(verifyResultProof(x.certificate.body.resultsRoot, x.result, x.proof)).toBe(true);
+    }
+    const statuses = certified.map((x) => x.result.status).sort();
+    expect(statuses).toEqual(["ok", "rejected"]);
+    expect(certified.find((x) => x.result.status === "rejected")!.result.reason).toBe("insufficient_funds");
+    // The certified balance is 3 everywhere, whatever each replica said at first.
+    await eventually(async () => {
+      for (const r of REPLICAS) {
+        const read = (await (await get(`/v1/kv/cl%2Facct?replica=${r}`)).json()) as ReadReply;
+        expect(read.certified?.value?.value, r).toBe(3);
+      }
+    }, 20_000);
+  });
+
+  it("GET /v1/ops/:id: an unknown op is 404 unknown_op_id; a malformed id or wait is 400", async () => {
+    const c = await TestClient.create();
+    const unknown = await get(`/v1/ops/${c.key.publicKey}:99?replica=weur`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("unknown_op_id");
+    for (const bad of [
+      "x:1",
+      `${c.key.publicKey}:0`,
+      `${c.key.publicKey}:1?wait=forever`,
+      `${c.key.publicKey}:1?wait=certified&timeoutMs=30001`,
+    ]) {
+      const res = await get(`/v1/ops/${bad}${bad.includes("?") ? "&" : "?"}replica=weur`);
+      expect(res.status, bad).toBe(400);
+    }
   });
 });

@@ -19,6 +19,8 @@ import {
   type EvidenceReply,
   type OpReply,
   type OpStatusReply,
+  type Certification,
+  type CertifiedReadReply,
   type TentativeResult,
   type ReadReply,
 } from "../shared/replies.js";
@@ -100,6 +102,8 @@ export interface ReplicaRpc {
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** GET /v1/ops/:id. */
   opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
+  certifiedHead(name: string): Promise<{ seq: number; certification: Certification }>;
+  certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
   /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
   setFaults(name: string, token: string, faults: Faults): Promise<void>;
   stats(): Promise<ReplicaStats>;
@@ -241,6 +245,38 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   async certificationStats(): Promise<CertificationStats> {
     return this.certified.stats();
+  }
+
+  /** The newest certified seq applied here, and whether its certified values can be served. */
+  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification }> {
+    await this.identity(name);
+    return {
+      seq: this.certified.latestCertificate()?.body.seq ?? 0,
+      certification: this.certified.certification(),
+    };
+  }
+
+  /** GET /v1/kv/:key?view=certified: the certified value and proof alone (cacheable per seq). */
+  async certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>> {
+    return this.guard({ key }, async () => {
+      const id = await this.identity(name);
+      const certificate = this.certified.latestCertificate();
+      const certified = this.certified.certifiedRead(key);
+      if (!certificate || !certified)
+        throw new AspecError(
+          "not_certified",
+          `replica '${name}' has no certified state to prove '${key}' against (${this.certified.certification()})`,
+          { certification: this.certified.certification() },
+        );
+      return signReply<CertifiedReadReply>(id.secret, {
+        kind: "certified-read",
+        key,
+        replica: name,
+        certificate,
+        certified,
+        time: Date.now(),
+      });
+    });
   }
 
   /** GET /v1/ops/:id: this replica's outcome of an op, tentative and certified (with its proof). */

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   unknown_replica: 404,
   unknown_certificate: 404,
   unknown_op_id: 404,
+  not_certified: 409,
   method_not_allowed: 405,
   seq_replayed: 409,
   op_expired: 409,

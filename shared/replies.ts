@@ -109,6 +109,21 @@ export interface OpStatusReply {
   sig: string;
 }
 
+/**
+ * Reply to `GET /v1/kv/:key?view=certified`: the key's certified value and proof only, as of one
+ * certificate. The same for every reader until the next certificate, so the edge caches it (keyed
+ * by replica, certified seq and key); a cached copy is the replica's signed reply, byte for byte.
+ */
+export interface CertifiedReadReply {
+  kind: "certified-read";
+  key: string;
+  replica: string;
+  certificate: Certificate;
+  certified: CertifiedValue;
+  time: number;
+  sig: string;
+}
+
 /** Reply to `GET /v1/certificates/latest` and `GET /v1/certificates/:seq`. */
 export interface CertificateReply {
   kind: "certificate";
@@ -133,7 +148,8 @@ export interface EvidenceReply {
   sig: string;
 }
 
-export type ReplicaReply = OpReply | ReadReply | EvidenceReply | CertificateReply | OpStatusReply;
+export type ReplicaReply =
+  OpReply | ReadReply | EvidenceReply | CertificateReply | OpStatusReply | CertifiedReadReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

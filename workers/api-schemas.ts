@@ -189,6 +189,16 @@ export const opStatusReply = z.strictObject({
   sig: signatureSchema,
 });
 
+export const certifiedReadReply = z.strictObject({
+  kind: z.literal("certified-read"),
+  key: z.string(),
+  replica: z.string(),
+  certificate: certificateObject,
+  certified: certifiedValue,
+  time,
+  sig: signatureSchema,
+});
+
 export const evidenceReply = z.strictObject({
   kind: z.literal("evidence"),
   client: z.string(),

@@ -4,7 +4,7 @@ import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody, type ErrorCode 
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
-import type { RpcResult } from "../durable-objects/edge-replica.js";
+import type { ReplicaRpc, RpcResult } from "../durable-objects/edge-replica.js";
 import type { ErrorReply } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
@@ -38,6 +38,46 @@ const OP_WAIT_MAX_MS = 30_000;
 const OP_WAIT_DEFAULT_MS = 10_000;
 const OP_WAIT_POLL_MS = 100;
 const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
+
+/**
+ * `GET /v1/kv/:key?view=certified` through the Cache API: the replica's signed certified-read
+ * reply, cached under (replica, certified seq, key). The seq is asked of the replica first (one
+ * small RPC), so a newer certificate makes the next read miss; an entry is stored under the seq
+ * of the reply it holds, so it can never claim a newer seq than it was stored with. A hit is the
+ * same signed bytes as the miss that stored it, and verifies the same way.
+ */
+async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key: string): Promise<Response> {
+  const head = await stub.certifiedHead(name);
+  const cacheKey = (seq: number) =>
+    new Request(
+      `https://certified-reads.aspec-edge.invalid/${encodeURIComponent(name)}/${seq}/${encodeURIComponent(key)}`,
+    );
+  const cache = (globalThis as { caches?: { default: Cache } }).caches?.default;
+  const reply = (body: string, state: "hit" | "miss" | "bypass", seq: number) =>
+    new Response(body, {
+      headers: {
+        "content-type": "application/json",
+        "x-aspec-cache": state,
+        "x-aspec-certified-seq": String(seq),
+      },
+    });
+  if (cache && head.certification === "ok" && head.seq > 0) {
+    const hit = await cache.match(cacheKey(head.seq));
+    if (hit) return reply(await hit.text(), "hit", head.seq);
+  }
+  const signed = unwrap(await stub.certifiedRead(name, key));
+  const body = JSON.stringify(signed);
+  const seq = signed.certified.seq;
+  if (!cache) return reply(body, "bypass", seq);
+  const entry = new Response(body, {
+    headers: { "cache-control": `public, max-age=${CERTIFIED_READ_TTL_S}` },
+  });
+  c.executionCtx.waitUntil(cache.put(cacheKey(seq), entry));
+  return reply(body, "miss", seq);
+}
+
+/** How long a certified read stays cached (its seq is in the key: it is never stale, only older). */
+const CERTIFIED_READ_TTL_S = 3600;
 
 function homeReplica(c: AppContext) {
   const replicas = replicasOf(c.env.REPLICAS);
@@ -206,7 +246,10 @@ export function createApp() {
     if (!isRawKvPath(c)) throw new AspecError("not_found", `no route for GET ${path}`);
     const key = keyFromPath(path.slice(KV_PREFIX.length));
     const { replica, stub } = homeReplica(c);
-    return c.json(unwrap(await stub.read(replica.name, key)));
+    const view = c.req.query("view");
+    if (view === undefined) return c.json(unwrap(await stub.read(replica.name, key)));
+    if (view !== "certified") throw new AspecError("invalid_request", "`view` takes only `certified`");
+    return certifiedRead(c, replica.name, stub, key);
   });
 
   app.get("/v1/clients/:client/evidence", async (c) => {

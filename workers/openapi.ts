@@ -14,6 +14,7 @@ import {
   indexReply,
   opReply,
   opStatusReply,
+  certifiedReadReply,
   readReply,
   replicasReply,
   signedOpRequest,
@@ -140,15 +141,16 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/kv/{key}",
     method: "get",
     operationId: "readKey",
-    summary: "Read a key's tentative value at one replica",
+    summary: "Read a key at one replica: its tentative value and its certified value with a proof",
     description:
-      "The key is everything after `/v1/kv/`, percent-decoded once (send it as one segment with encodeURIComponent; a raw `/` also works).",
+      "The key is everything after `/v1/kv/`, percent-decoded once (send it as one segment with encodeURIComponent; a raw `/` also works). `?view=certified`: only the certified value and its proof (a `certified-read` reply), served through the edge cache keyed by replica, certified seq and key (headers `x-aspec-cache: hit|miss|bypass`, `x-aspec-certified-seq`); `409 not_certified` before the replica holds a certificate or after it diverged.",
     parameters: [
       { name: "key", in: "path", required: true, description: "The key, percent-encoded." },
+      { name: "view", in: "query", description: "`certified`: the certified value alone, edge-cached." },
       ...CHOOSE_REPLICA,
     ],
-    reply: readReply,
-    errors: [...REPLICA_ERRORS, "invalid_key", "not_found"],
+    reply: z.union([readReply, certifiedReadReply]),
+    errors: [...REPLICA_ERRORS, "invalid_key", "not_found", "invalid_request", "not_certified"],
   },
   {
     route: "/v1/clients/:client/evidence",

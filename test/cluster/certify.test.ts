@@ -10,7 +10,14 @@ import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
-import type { CertificateReply, OpReply, OpStatusReply, ReadReply } from "../../shared/replies.js";
+import {
+  verifyReply,
+  type CertificateReply,
+  type CertifiedReadReply,
+  type OpReply,
+  type OpStatusReply,
+  type ReadReply,
+} from "../../shared/replies.js";
 import { verifyResultProof } from "../../shared/certified/proofs.js";
 import { opIdOf } from "../../shared/ops.js";
 import { pbftNodeStub } from "../../workers/pbft-node-stub.js";
@@ -110,5 +117,67 @@ describe("account decided in the BFT order", () => {
       const res = await get(`/v1/ops/${bad}${bad.includes("?") ? "&" : "?"}replica=weur`);
       expect(res.status, bad).toBe(400);
     }
+  });
+});
+
+describe("certified reads through the edge cache", () => {
+  it("a miss then hits for one certified seq; a newer certificate misses; a hit verifies like the miss", async () => {
+    const c = await TestClient.create();
+    const info = (await (await get("/v1/cluster")).json()) as ClusterInfo;
+    const config = {
+      cluster: info.cluster,
+      f: info.f,
+      nodes: info.nodes.map(({ id, publicKey }) => ({ id, publicKey })),
+    };
+    const write = async (n: number) => {
+      const op = await c.sign("cl/cached", "counter", "add", { n });
+      expect((await post(op, "weur")).status).toBe(200);
+      const s = await (await get(`/v1/ops/${opIdOf(op)}?replica=weur&wait=certified&timeoutMs=20000`)).json();
+      expect((s as OpStatusReply).pending).toBe(false);
+    };
+    await write(5);
+    const readCertified = async () => {
+      const res = await get("/v1/kv/cl%2Fcached?replica=weur&view=certified");
+      expect(res.status).toBe(200);
+      return {
+        cache: res.headers.get("x-aspec-cache"),
+        seq: Number(res.headers.get("x-aspec-certified-seq")),
+        body: await res.text(),
+      };
+    };
+    const first = await readCertified();
+    const second = await readCertified();
+    expect(first.cache).toBe("miss");
+    expect(second.cache).toBe("hit");
+    expect(second.seq).toBe(first.seq);
+    expect(second.body).toBe(first.body); // the replica's signed bytes, as stored
+    for (const r of [first, second]) {
+      const reply = JSON.parse(r.body) as CertifiedReadReply;
+      expect(reply.certified.seq).toBe(r.seq); // never a newer seq than the entry was stored with
+      expect(await verifyCertificate(reply.certificate, config)).toMatchObject({ ok: true });
+      expect(
+        verifyStateProof(
+          reply.certificate.body.stateRoot,
+          "cl/cached",
+          reply.certified.value,
+          reply.certified.proof,
+        ),
+      ).toBe(true);
+      expect(reply.certified.value).toMatchObject({ value: 5 });
+      const replicas = (await (await get("/v1/replicas")).json()) as {
+        replicas: { name: string; publicKey: string }[];
+      };
+      const pub = replicas.replicas.find((x) => x.name === "weur")!.publicKey;
+      expect(await verifyReply(pub, reply)).toBe(true); // signed by the replica, hit or miss
+      expect(await verifyReply(pub, { ...reply, time: reply.time + 1 })).toBe(false);
+    }
+    await write(2); // a newer certificate: the next read misses, then hits again
+    const third = await readCertified();
+    expect(third.seq).toBeGreaterThan(first.seq);
+    expect(third.cache).toBe("miss");
+    expect((JSON.parse(third.body) as CertifiedReadReply).certified.value).toMatchObject({ value: 7 });
+    expect((await readCertified()).cache).toBe("hit");
+    const bad = await get("/v1/kv/cl%2Fcached?replica=weur&view=everything");
+    expect(bad.status).toBe(400);
   });
 });

@@ -29,6 +29,7 @@ import { PbftBoundary } from "../shared/pbft/boundary.js";
 import type { PbftConfig } from "../shared/pbft/config.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
+  certificateToPost,
   parseNodeFaults,
   postsCertificates,
   rewriteFaulty,
@@ -259,9 +260,13 @@ export class PbftNode extends DurableObject<Env> {
    * whatever happened (replicas drop the second copy by seq, before verifying anything).
    */
   private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
-    if (!postsCertificates(this.faults())) return;
+    const faults = this.faults();
+    if (!postsCertificates(faults)) return;
     const n = cluster.nodes.length;
-    const msg: CertifiedBatchMessage = { certificate: c.certificate, ops: c.ops };
+    const msg: CertifiedBatchMessage = {
+      certificate: certificateToPost(faults, c.certificate, me),
+      ops: c.ops,
+    };
     if (c.body.seq % n === me) {
       await this.env.CERTIFICATES.send(msg);
       this.certificatesPosted++;

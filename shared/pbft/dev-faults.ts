@@ -15,8 +15,11 @@
  *   proposed, and a conflicting one for the same view and seq (the ops reversed, time + 1 ms: another
  *   digest) to the other backups. Deterministic, so a retransmission repeats the same split.
  * - `wrongRoots`: its certificate shares are signed over the body with a wrong `stateRoot` (first
- *   hex digit flipped), and its checkpoints carry a wrong digest, all validly signed.
+ *   hex digit flipped), and its checkpoints carry a wrong digest, all validly signed. No right
+ *   signature of its own leaves it either: a certificate it posts goes without its own signature
+ *   (with only 2f+1, replicas refuse it, and the seq arrives from the fallback poster instead).
  */
+import type { Certificate } from "../certified/types.js";
 import type { Outgoing } from "./effects.js";
 import { proposalDigest } from "./digest.js";
 
@@ -39,6 +42,11 @@ export const anyFault = (f: NodeFaults): boolean => NODE_FAULT_MODES.some((m) =>
 
 /** Whether the node posts certificates at all (a silent one does not). */
 export const postsCertificates = (f: NodeFaults): boolean => f.silent !== true;
+
+/** The certificate node `me` posts (under `wrongRoots`: without its own signature). */
+export function certificateToPost(faults: NodeFaults, c: Certificate, me: number): Certificate {
+  return faults.wrongRoots ? { ...c, sigs: c.sigs.filter((x) => x.node !== me) } : c;
+}
 
 const flip = (hex: string): string => (hex[0] === "0" ? "1" : "0") + hex.slice(1);
 

@@ -18,6 +18,7 @@ import {
   get,
   nodeStatus,
   setNodeFaults,
+  signers,
   writeAndCertify,
 } from "./support.js";
 
@@ -31,7 +32,8 @@ describe("a silent PBFT node (dev fault)", () => {
     expect((await nodeStatus(0)).view).toBe(0);
     await setNodeFaults(0, { silent: true });
     const posted = (await nodeStatus(0)).certificatesPosted;
-    await writeAndCertify("sn-primary");
+    const certificates = await writeAndCertify("sn-primary");
+    for (const c of certificates) expect(signers(c)).not.toContain(0); // it sent no share
     const s = await allStatus();
     expect(Math.max(...s.map((x) => x.view))).toBeGreaterThanOrEqual(1);
     expect(s[0]!.certificatesPosted).toBe(posted); // it posted nothing

@@ -3,7 +3,7 @@ import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
 import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
-import type { ClusterConfig } from "../../shared/certified/types.js";
+import type { Certificate, ClusterConfig } from "../../shared/certified/types.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
@@ -34,8 +34,9 @@ export async function clusterConfig(): Promise<ClusterConfig> {
 /**
  * One counter op per replica (`<tag>/k<i>` += i + 1, at replica i), then, at every replica, each
  * key's certified value with a proof against a certificate that `verifyCertificate` accepts.
+ * Returns those certificates (one per replica and key, as last read).
  */
-export async function writeAndCertify(tag: string, timeoutMs = 40_000): Promise<void> {
+export async function writeAndCertify(tag: string, timeoutMs = 40_000): Promise<Certificate[]> {
   const c = await TestClient.create();
   const keys: string[] = [];
   for (const [i, r] of REPLICAS.entries()) {
@@ -43,16 +44,18 @@ export async function writeAndCertify(tag: string, timeoutMs = 40_000): Promise<
     expect((await post(await c.sign(key, "counter", "add", { n: i + 1 }), r)).status).toBe(200);
     keys.push(key);
   }
-  await expectCertified(keys, (i) => i + 1, timeoutMs);
+  return expectCertified(keys, (i) => i + 1, timeoutMs);
 }
 
 export async function expectCertified(
   keys: readonly string[],
   value: (i: number) => number,
   timeoutMs: number,
-): Promise<void> {
+): Promise<Certificate[]> {
   const config = await clusterConfig();
+  const certificates: Certificate[] = [];
   await eventually(async () => {
+    certificates.length = 0;
     for (const r of REPLICAS)
       for (const [i, key] of keys.entries()) {
         const read = (await (
@@ -67,6 +70,11 @@ export async function expectCertified(
           true,
         );
         expect(await verifyCertificate(read.certificate!, config), r).toMatchObject({ ok: true });
+        certificates.push(read.certificate!);
       }
   }, timeoutMs);
+  return certificates;
 }
+
+/** The nodes whose signatures a certificate carries. */
+export const signers = (c: Certificate): number[] => c.sigs.map((x) => x.node);

@@ -1,7 +1,13 @@
 /** The PBFT nodes' dev-only faults (shared/pbft/dev-faults.ts): what leaves a faulty node. */
 import { describe, expect, it } from "vitest";
 import { faultInjectionAllowed } from "../../../shared/config.js";
-import { parseNodeFaults, postsCertificates, rewriteFaulty } from "../../../shared/pbft/dev-faults.js";
+import type { Certificate } from "../../../shared/certified/types.js";
+import {
+  certificateToPost,
+  parseNodeFaults,
+  postsCertificates,
+  rewriteFaulty,
+} from "../../../shared/pbft/dev-faults.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Outgoing } from "../../../shared/pbft/effects.js";
 import type { Proposal } from "../../../shared/pbft/messages.js";
@@ -90,5 +96,9 @@ describe("dev faults of a PBFT node", () => {
     expect(outs[0]!.msg.body.stateRoot).toBe("0b");
     expect(outs[1]!.to).toEqual([0, 2, 3]);
     expect(outs[1]!.msg.body).toEqual({ ...body, stateRoot: "1b" });
+    // and a certificate it posts goes without its own (right) signature
+    const cert = { body, sigs: [0, 1, 2].map((node) => ({ node, sig: "s" })) } as Certificate;
+    expect(certificateToPost({ wrongRoots: true }, cert, 1).sigs.map((x) => x.node)).toEqual([0, 2]);
+    expect(certificateToPost({ silent: true }, cert, 1)).toBe(cert);
   });
 });

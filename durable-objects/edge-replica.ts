@@ -31,7 +31,7 @@ import {
   type CertifiedBatchMessage,
   type CertReport,
 } from "./certified-replica.js";
-import { isDev } from "../shared/config.js";
+import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
@@ -441,8 +441,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   async setFaults(name: string, token: string, faults: Faults): Promise<void> {
     await this.identity(name);
-    if (!isDev(this.env.ENVIRONMENT) || !this.env.FAULT_TOKEN || token !== this.env.FAULT_TOKEN)
-      throw new Error("fault injection is off (dev only, with FAULT_TOKEN)");
+    if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
     this.delivery.book.setFaults(faults);
   }
 

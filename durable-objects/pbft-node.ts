@@ -9,12 +9,17 @@
  * - signer: the node's own Ed25519 key (`PBFT_KEY_<ID>` when deployed, the dev seed in dev;
  *   missing → the node refuses to run, `not_configured`), through `PbftBoundary`;
  * - certificates: posted to the `certificates` queue by one node per seq (`seq mod n`), with the
- *   batch's ops, for every replica;
- * - one alarm, at the core's next wake-up.
+ *   batch's ops, for every replica; the next node in line (`(seq + 1) mod n`) posts it again
+ *   CERT_FALLBACK_MS later (`pbft_fallback`), so a silent or faulty poster costs a delay, not the
+ *   seq (replicas drop the duplicate by seq: docs/architecture.md, "Posting certificates");
+ * - one alarm, at the earlier of the core's next wake-up and the next fallback post;
+ * - dev only: fault injection (`setFaults`, behind FAULT_TOKEN; `shared/pbft/dev-faults.ts`),
+ *   kept in `pbft_faults`, applied through the driver's `rewrite` hook.
  * It comes back from SQLite after an eviction, a deploy or a crash (`PbftDriver.restore`).
  */
 import { DurableObject } from "cloudflare:workers";
 import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
+import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import type { ClusterConfig } from "../shared/certified/types.js";
 import { AspecError } from "../shared/errors.js";
@@ -22,9 +27,17 @@ import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
 import type { PbftConfig } from "../shared/pbft/config.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
+import {
+  certificateToPost,
+  parseNodeFaults,
+  postsCertificates,
+  rewriteFaulty,
+  type NodeFaults,
+} from "../shared/pbft/dev-faults.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
+import type { CertifiedBatchMessage } from "./certified-replica.js";
 import type { Env } from "../workers/env.js";
 import { pbftNodeStub } from "../workers/pbft-node-stub.js";
 import { publishCertified } from "../workers/certificates-publish.js";
@@ -44,6 +57,11 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
   stateTransferIntervalTicks: 20,
 };
 
+/** How long the next node in line waits before it posts a seq's certificate too (CERT_FALLBACK_MS). */
+export const CERT_FALLBACK_MS_DEFAULT = 2_000;
+/** Fallback posts waiting at most (past it, the oldest is posted at once: a delay, never a loss). */
+export const CERT_FALLBACK_PENDING_MAX = 256;
+
 /** What a node answers about itself (`GET /v1/cluster` shows it per node; tests read it). */
 export interface NodeStatus {
   id: string;
@@ -53,7 +71,14 @@ export interface NodeStatus {
   stableSeq: number;
   pool: number;
   uncertifiedFrom: number;
+  /** Certificates this instance posted as the seq's poster (`seq mod n`). */
   certificatesPosted: number;
+  /** Certificates this instance posted as the next node in line, after the delay. */
+  fallbacksPosted: number;
+  /** Fallback posts waiting for their delay. */
+  fallbacksPending: number;
+  /** Dev fault modes switched on (always empty outside dev). */
+  faults: NodeFaults;
   sendFailures: number;
   stats: Record<string, number>;
 }
@@ -69,6 +94,9 @@ interface Running {
 export class PbftNode extends DurableObject<Env> {
   private running: Promise<Running> | undefined;
   private certificatesPosted = 0;
+  private fallbacksPosted = 0;
+  /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
+  private storedFaults: NodeFaults | undefined;
 
   /** Envelopes from another node (its sends of one step). */
   async deliver(id: string, envelopes: string): Promise<void> {
@@ -113,15 +141,35 @@ export class PbftNode extends DurableObject<Env> {
       pool: s.pool.size,
       uncertifiedFrom: s.uncertifiedFrom,
       certificatesPosted: this.certificatesPosted,
+      fallbacksPosted: this.fallbacksPosted,
+      fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
+      faults: this.faults(),
       sendFailures: node.driver.sendFailures,
       stats: { ...s.stats },
     };
+  }
+
+  /**
+   * Dev only, behind FAULT_TOKEN (the replicas' rule, `faultInjectionAllowed`; refused with the same
+   * error otherwise): switch this node's faults (`shared/pbft/dev-faults.ts`); `{}` switches them off.
+   * Kept in SQLite: they survive an eviction.
+   */
+  async setFaults(id: string, token: string, faults: NodeFaults): Promise<void> {
+    await this.start(id);
+    if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
+    const f = parseNodeFaults(faults);
+    this.sql.exec("DELETE FROM pbft_faults");
+    for (const [k, v] of Object.entries(f))
+      this.sql.exec("INSERT INTO pbft_faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
+    this.storedFaults = f;
+    console.log({ event: "pbft_faults_set", node: id, faults: f });
   }
 
   override async alarm(): Promise<void> {
     const id = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
     if (id === undefined) return; // never started: nothing to tick
     const node = await this.start(id);
+    await this.postDueFallbacks(node);
     const { wakeAtMs } = await node.driver.step({ kind: "tick", nowMs: Date.now() });
     await this.wakeAt(wakeAtMs, true);
   }
@@ -143,6 +191,12 @@ export class PbftNode extends DurableObject<Env> {
     if (known !== undefined && known !== id)
       throw new Error(`pbft node: this object is '${known}', not '${id}'`);
     if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
+    // fallback posts of certified batches ({certificate, ops} JSON), due at `due_at` (ms)
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS pbft_fallback (seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, msg TEXT NOT NULL)",
+    );
+    // dev-only fault injection (mode → JSON), set through FAULT_TOKEN
+    sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), NODE_CONFIG);
@@ -155,6 +209,7 @@ export class PbftNode extends DurableObject<Env> {
       transport: { send: (to, envelopes) => this.send(to, envelopes) },
       signer: boundary,
       publish: (c) => this.publish(me, cluster, c),
+      hooks: { rewrite: (out) => rewriteFaulty(this.faults(), out, me) },
     };
     const { driver, effects } = PbftDriver.restore({ cluster, me, config: NODE_CONFIG, sm }, host);
     const node: Running = { me, id, cluster, driver, boundary };
@@ -173,15 +228,97 @@ export class PbftNode extends DurableObject<Env> {
     this.ctx.waitUntil(call);
   }
 
-  /** The poster of a seq (seq mod n) sends its certified batch to every replica through the queue. */
-  private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
-    if (c.body.seq % cluster.nodes.length !== me) return;
-    await publishCertified(this.env, c); // the queue, or RPC to every replica for a batch over 120 KiB
-    this.certificatesPosted++;
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
   }
 
-  /** One alarm: at the core's next wake-up (earlier than a later one already set). */
-  private async wakeAt(wakeAtMs: number | null, fired = false): Promise<void> {
+  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
+  private faults(): NodeFaults {
+    if (!faultInjectionAllowed(this.env, this.env.FAULT_TOKEN)) return {};
+    if (this.storedFaults === undefined) {
+      const raw: Record<string, unknown> = {};
+      for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM pbft_faults"))
+        raw[r.name] = JSON.parse(r.v);
+      this.storedFaults = parseNodeFaults(raw);
+    }
+    return this.storedFaults;
+  }
+
+  /**
+   * The poster of a seq (`seq mod n`) sends its certified batch to every replica through the queue
+   * at once; the next node in line (`(seq + 1) mod n`) keeps it and sends it CERT_FALLBACK_MS later,
+   * whatever happened (replicas drop the second copy by seq, before verifying anything).
+   */
+  private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
+    const faults = this.faults();
+    if (!postsCertificates(faults)) return;
+    const n = cluster.nodes.length;
+    const msg: CertifiedBatchMessage = {
+      certificate: certificateToPost(faults, c.certificate, me),
+      ops: c.ops,
+    };
+    if (c.body.seq % n === me) {
+      await publishCertified(this.env, msg); // the queue, or RPC to every replica for a batch over 120 KiB
+      this.certificatesPosted++;
+    } else if ((c.body.seq + 1) % n === me) {
+      this.sql.exec(
+        "INSERT INTO pbft_fallback (seq, due_at, msg) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+        c.body.seq,
+        Date.now() + this.fallbackMs(),
+        JSON.stringify(msg),
+      );
+      const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n;
+      if (pending > CERT_FALLBACK_PENDING_MAX)
+        this.sql.exec(
+          "UPDATE pbft_fallback SET due_at = 0 WHERE seq IN (SELECT seq FROM pbft_fallback ORDER BY seq LIMIT ?)",
+          pending - CERT_FALLBACK_PENDING_MAX,
+        );
+    }
+  }
+
+  private fallbackMs(): number {
+    const v = Number(this.env.CERT_FALLBACK_MS);
+    return Number.isSafeInteger(v) && v >= 0 && v <= 3_600_000 ? v : CERT_FALLBACK_MS_DEFAULT;
+  }
+
+  /** Post the fallback copies whose delay is over (a failed send is tried again a delay later). */
+  private async postDueFallbacks(node: Running): Promise<void> {
+    const now = Date.now();
+    const due = this.sql
+      .exec<{ seq: number; msg: string }>(
+        "SELECT seq, msg FROM pbft_fallback WHERE due_at <= ? ORDER BY seq LIMIT 100",
+        now,
+      )
+      .toArray();
+    if (due.length === 0) return;
+    if (!postsCertificates(this.faults())) {
+      for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
+      return;
+    }
+    // one send each: a batch of ops can be ~124 KB, over what one sendBatch may carry
+    const sent = await Promise.allSettled(
+      due.map((r) => publishCertified(this.env, JSON.parse(r.msg) as CertifiedBatchMessage)),
+    );
+    const posted: number[] = [];
+    sent.forEach((res, i) => {
+      const { seq } = due[i]!;
+      if (res.status === "fulfilled") {
+        this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+        posted.push(seq);
+      } else {
+        console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(res.reason) });
+        this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
+      }
+    });
+    this.fallbacksPosted += posted.length;
+    if (posted.length) console.log({ event: "pbft_fallback_posted", node: node.id, seqs: posted });
+  }
+
+  /** One alarm: at the earlier of the core's next wake-up and the next fallback post. */
+  private async wakeAt(coreMs: number | null, fired = false): Promise<void> {
+    const fallback =
+      this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM pbft_fallback").one().at ?? null;
+    const wakeAtMs = coreMs === null ? fallback : fallback === null ? coreMs : Math.min(coreMs, fallback);
     if (wakeAtMs === null) return;
     const at = Math.max(wakeAtMs, Date.now() + 1);
     const current = fired ? null : await this.ctx.storage.getAlarm();

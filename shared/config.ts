@@ -37,6 +37,20 @@ export interface KeySource {
 export const isDev = (environment: string | undefined): boolean => environment === "dev";
 
 /**
+ * The one rule for dev fault injection (replicas and PBFT nodes): only in dev, only with the
+ * configured FAULT_TOKEN (none configured: never).
+ */
+export function faultInjectionAllowed(
+  env: { ENVIRONMENT?: string; FAULT_TOKEN?: string },
+  token: unknown,
+): boolean {
+  return isDev(env.ENVIRONMENT) && !!env.FAULT_TOKEN && token === env.FAULT_TOKEN;
+}
+
+/** What a refused fault RPC throws (replicas and nodes alike). */
+export const FAULT_INJECTION_OFF = "fault injection is off (dev only, with FAULT_TOKEN)";
+
+/**
  * A secret, when set, always wins. Otherwise only a dev environment may derive a key from the dev
  * seed; anything else refuses (503 not_configured) rather than sign with a publicly known key.
  */

@@ -27,6 +27,11 @@ export interface Env {
   CERTIFICATES: Queue<CertifiedBatchMessage>;
   /** Dead-letter queue of `certificates`. */
   CERTIFICATES_DLQ: Queue<unknown>;
+  /**
+   * How long the next node in line waits before it posts a seq's certified batch too (ms, default
+   * 2000): the delay a silent or faulty poster adds to that seq (durable-objects/pbft-node.ts).
+   */
+  CERT_FALLBACK_MS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** Origins allowed to call the API from a browser: `*` or a comma-separated list (workers/cors.ts). */

@@ -1,0 +1,72 @@
+/**
+ * A silent PBFT node (dev fault: nothing leaves it, no certificate posted) in the live cluster: the
+ * view-0 primary pbft-0, then the designated poster of some seq (`seq mod n`), whose seq must still
+ * reach every replica through the fallback poster (`(seq + 1) mod n`, CERT_FALLBACK_MS later).
+ * Storage is shared by the tests of this file (keys differ; faults are switched off after each
+ * test); the first test needs view 0 (test order matters).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { PBFT_NODES } from "../../shared/cluster-config.js";
+import type { CertificateReply } from "../../shared/replies.js";
+import { verifyCertificate } from "../../shared/certified/certificate.js";
+import { REPLICAS, eventually, post, stub, TestClient } from "../runtime/helpers.js";
+import {
+  allStatus,
+  clearAllFaults,
+  clusterConfig,
+  expectCertified,
+  get,
+  nodeStatus,
+  setNodeFaults,
+  signers,
+  writeAndCertify,
+} from "./support.js";
+
+afterEach(clearAllFaults);
+
+const n = PBFT_NODES.length;
+const certifiedSeqs = () => Promise.all(REPLICAS.map(async (r) => (await stub(r).stats()).certification.seq));
+
+describe("a silent PBFT node (dev fault)", () => {
+  it("the view-0 primary pbft-0 silent: ops are still certified at every replica, after a view change", async () => {
+    expect((await nodeStatus(0)).view).toBe(0);
+    await setNodeFaults(0, { silent: true });
+    const posted = (await nodeStatus(0)).certificatesPosted;
+    const certificates = await writeAndCertify("sn-primary");
+    for (const c of certificates) expect(signers(c)).not.toContain(0); // it sent no share
+    const s = await allStatus();
+    expect(Math.max(...s.map((x) => x.view))).toBeGreaterThanOrEqual(1);
+    expect(s[0]!.certificatesPosted).toBe(posted); // it posted nothing
+  });
+
+  it("the designated poster of a seq silent: that seq still reaches every replica (the next node in line posts it)", async () => {
+    const view = Math.max(...(await allStatus()).map((x) => x.view));
+    const silent = (view + 2) % n; // not the primary: no view change needed
+    const fallback = (silent + 1) % n;
+    await setNodeFaults(silent, { silent: true });
+    const before = await allStatus();
+    const start = Math.min(...(await certifiedSeqs()));
+    const c = await TestClient.create();
+    // one op at a time, each certified everywhere, until the replicas are past a seq `silent` was to post
+    let target: number | null = null;
+    for (let i = 0; i < 12 && target === null; i++) {
+      const key = `sn-fallback/k${i}`;
+      expect(
+        (await post(await c.sign(key, "counter", "add", { n: 1 }), REPLICAS[i % REPLICAS.length])).status,
+      ).toBe(200);
+      await expectCertified([key], () => 1, 30_000);
+      const head = Math.min(...(await certifiedSeqs()));
+      for (let s = start + 1; s <= head; s++) if (s % n === silent) target = s;
+    }
+    expect(target, "no seq of the silent poster was reached").not.toBeNull();
+    const after = await allStatus();
+    expect(after[silent]!.certificatesPosted).toBe(before[silent]!.certificatesPosted);
+    expect(after[fallback]!.fallbacksPosted).toBeGreaterThan(before[fallback]!.fallbacksPosted);
+    const config = await clusterConfig();
+    for (const r of REPLICAS) {
+      const reply = (await (await get(`/v1/certificates/${target}?replica=${r}`)).json()) as CertificateReply;
+      expect(reply.certificate?.body.seq, r).toBe(target);
+      expect(await verifyCertificate(reply.certificate!, config), r).toMatchObject({ ok: true });
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/** The PBFT nodes' dev-only faults (shared/pbft/dev-faults.ts): what leaves a faulty node. */
+import { describe, expect, it } from "vitest";
+import { faultInjectionAllowed } from "../../../shared/config.js";
+import type { Certificate } from "../../../shared/certified/types.js";
+import {
+  certificateToPost,
+  parseNodeFaults,
+  postsCertificates,
+  rewriteFaulty,
+} from "../../../shared/pbft/dev-faults.js";
+import { proposalDigest } from "../../../shared/pbft/digest.js";
+import type { Outgoing } from "../../../shared/pbft/effects.js";
+import type { Proposal } from "../../../shared/pbft/messages.js";
+import type { SignedOp } from "../../../shared/ops.js";
+
+const op = (seq: number) =>
+  ({
+    client: "c",
+    seq,
+    key: "k",
+    type: "counter",
+    op: "add",
+    args: { n: 1 },
+    ts: 1,
+    sig: "s",
+  }) as unknown as SignedOp;
+const proposal: Proposal = { ops: [op(1), op(2)], time: 1_000, view: 0 };
+const prePrepare: Outgoing = {
+  to: [0, 1, 2, 3],
+  msg: { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(proposal) },
+  proposal,
+};
+const body = {
+  cluster: "x",
+  seq: 1,
+  view: 0,
+  logRoot: "aa",
+  stateRoot: "0b",
+  resultsRoot: "cc",
+  opCount: 2,
+  time: 1,
+};
+const share: Outgoing = { to: [0, 1, 2, 3], msg: { type: "share", body } } as Outgoing;
+
+describe("dev faults of a PBFT node", () => {
+  it("act only in dev, with the configured token", () => {
+    expect(faultInjectionAllowed({ ENVIRONMENT: "dev", FAULT_TOKEN: "t" }, "t")).toBe(true);
+    expect(faultInjectionAllowed({ ENVIRONMENT: "dev", FAULT_TOKEN: "t" }, "u")).toBe(false);
+    expect(faultInjectionAllowed({ ENVIRONMENT: "dev", FAULT_TOKEN: "" }, "")).toBe(false);
+    expect(faultInjectionAllowed({ ENVIRONMENT: "dev" }, undefined)).toBe(false);
+    expect(faultInjectionAllowed({ ENVIRONMENT: "production", FAULT_TOKEN: "t" }, "t")).toBe(false);
+  });
+
+  it("keep only the known modes switched on", () => {
+    expect(parseNodeFaults({ silent: true, equivocate: false, wrongRoots: "yes", other: true })).toEqual({
+      silent: true,
+    });
+    expect(parseNodeFaults(null)).toEqual({});
+  });
+
+  it("without faults change nothing", () => {
+    expect(rewriteFaulty({}, prePrepare, 0)).toEqual([prePrepare]);
+  });
+
+  it("silent: only the node's own copy is left, and it posts no certificate", () => {
+    expect(rewriteFaulty({ silent: true }, share, 2)).toEqual([{ ...share, to: [2] }]);
+    expect(rewriteFaulty({ silent: true }, { ...share, to: [1, 3] } as Outgoing, 2)).toEqual([]);
+    expect(postsCertificates({ silent: true })).toBe(false);
+    expect(postsCertificates({ wrongRoots: true })).toBe(true);
+  });
+
+  it("equivocate: its own copy and the first backup get the proposal, the other backups another one for the same seq", () => {
+    const outs = rewriteFaulty({ equivocate: true }, prePrepare, 0);
+    expect(outs.map((o) => o.to)).toEqual([[0], [1], [2, 3]]);
+    expect(outs[0]).toEqual({ ...prePrepare, to: [0] });
+    const [, a, b] = outs as { msg: { seq: number; digest: string }; proposal: Proposal }[];
+    expect(a!.msg).toEqual(prePrepare.msg);
+    expect(b!.msg.seq).toBe(1);
+    expect(b!.msg.digest).not.toBe(a!.msg.digest);
+    expect(b!.msg.digest).toBe(proposalDigest(b!.proposal));
+    // deterministic: a retransmission repeats the same split
+    expect(rewriteFaulty({ equivocate: true }, prePrepare, 0)).toEqual(outs);
+    // votes and empty proposals go unchanged
+    expect(rewriteFaulty({ equivocate: true }, share, 0)).toEqual([
+      { ...share, to: [0] },
+      { ...share, to: [1, 2, 3] },
+    ]);
+  });
+
+  it("wrongRoots: shares to others are over a wrong stateRoot, its own is right", () => {
+    const outs = rewriteFaulty({ wrongRoots: true }, share, 1) as {
+      to: number[];
+      msg: { body: typeof body };
+    }[];
+    expect(outs[0]!.to).toEqual([1]);
+    expect(outs[0]!.msg.body.stateRoot).toBe("0b");
+    expect(outs[1]!.to).toEqual([0, 2, 3]);
+    expect(outs[1]!.msg.body).toEqual({ ...body, stateRoot: "1b" });
+    // and a certificate it posts goes without its own (right) signature
+    const cert = { body, sigs: [0, 1, 2].map((node) => ({ node, sig: "s" })) } as Certificate;
+    expect(certificateToPost({ wrongRoots: true }, cert, 1).sigs.map((x) => x.node)).toEqual([0, 2]);
+    expect(certificateToPost({ silent: true }, cert, 1)).toBe(cert);
+  });
+});

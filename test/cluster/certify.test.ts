@@ -4,11 +4,10 @@
  * are ordered and executed, and their certified batches reach every replica through the
  * certificates queue. Nothing here is hand-made: the certificates are the nodes' own.
  */
-import { SELF, env } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
-import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import {
   verifyReply,
@@ -22,8 +21,7 @@ import { verifyResultProof } from "../../shared/certified/proofs.js";
 import { opIdOf } from "../../shared/ops.js";
 import { pbftNodeStub } from "../../workers/pbft-node-stub.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
-
-const get = (path: string) => SELF.fetch(`https://edge.test${path}`);
+import { clusterConfig, get } from "./support.js";
 
 describe("the PBFT cluster on four Durable Objects", () => {
   it("ops written at all three replicas are certified by the nodes and every replica holds the certificate", async () => {
@@ -34,12 +32,7 @@ describe("the PBFT cluster on four Durable Objects", () => {
       ops.push(op);
       expect((await post(op, r)).status).toBe(200);
     }
-    const info = (await (await get("/v1/cluster")).json()) as ClusterInfo;
-    const config = {
-      cluster: info.cluster,
-      f: info.f,
-      nodes: info.nodes.map(({ id, publicKey }) => ({ id, publicKey })),
-    };
+    const config = await clusterConfig();
     // Every replica ends up with a certificate covering all three ops, signed by 2f+1 nodes.
     await eventually(async () => {
       for (const r of REPLICAS) {
@@ -123,12 +116,7 @@ describe("account decided in the BFT order", () => {
 describe("certified reads through the edge cache", () => {
   it("a miss then hits for one certified seq; a newer certificate misses; a hit verifies like the miss", async () => {
     const c = await TestClient.create();
-    const info = (await (await get("/v1/cluster")).json()) as ClusterInfo;
-    const config = {
-      cluster: info.cluster,
-      f: info.f,
-      nodes: info.nodes.map(({ id, publicKey }) => ({ id, publicKey })),
-    };
+    const config = await clusterConfig();
     const write = async (n: number) => {
       const op = await c.sign("cl/cached", "counter", "add", { n });
       expect((await post(op, "weur")).status).toBe(200);

@@ -115,6 +115,27 @@ export const clusterReply = z.strictObject({
   configDigest: digest,
 });
 
+/** `GET /v1/cluster/status` (workers/cluster-status.ts). */
+export const clusterStatusReply = z.strictObject({
+  n: count,
+  view: z.nullable(count),
+  primary: z.nullable(z.string()),
+  nodes: z.record(
+    z.string(),
+    z.nullable(
+      z.strictObject({
+        id: z.string(),
+        region: z.string(),
+        view: count,
+        normal: z.boolean(),
+        lastExecuted: count,
+        stableSeq: count,
+        primary: z.boolean(),
+      }),
+    ),
+  ),
+});
+
 export const certificateReply = z.strictObject({
   kind: z.literal("certificate"),
   replica: z.string(),

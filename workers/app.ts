@@ -16,6 +16,8 @@ import { ROUTES, allowHeader, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
+import { clusterStatus } from "./cluster-status.js";
+import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -147,14 +149,18 @@ export function createApp() {
   // First, so that preflights are answered and every reply, errors included, carries the headers.
   app.use("*", corsFromEnv);
 
-  app.get("/", (c) =>
-    c.json({
+  // Browsers (Accept preferring text/html) get the dashboard; API clients the JSON index.
+  app.get("/", (c) => {
+    c.header("Vary", "Accept", { append: true });
+    if (prefersHtml(c.req.header("accept"))) return c.html(DASHBOARD_HTML);
+    return c.json({
       name: "aspec-edge",
       docs: "see README.md",
       openapi: "/openapi.json",
       endpoints: [
         "GET /v1/replicas",
         "GET /v1/cluster",
+        "GET /v1/cluster/status",
         "POST /v1/ops",
         "GET /v1/kv/:key",
         "GET /v1/clients/:client/evidence",
@@ -163,8 +169,8 @@ export function createApp() {
         "GET /health",
         "GET /openapi.json",
       ],
-    }),
-  );
+    });
+  });
 
   // No Durable Object call: the Worker runs, and every replica's key resolves (cached per isolate).
   app.get("/health", async (c) => {
@@ -190,6 +196,9 @@ export function createApp() {
 
   // The PBFT cluster every certificate is checked against: nodes, keys, f, and the config's digest.
   app.get("/v1/cluster", async (c) => c.json((await clusterOf(c.env)).info));
+
+  // Each PBFT node's view and progress (null for one that does not answer within 2 s), and the primary.
+  app.get("/v1/cluster/status", async (c) => c.json(await clusterStatus(c.env)));
 
   app.get("/v1/certificates/latest", async (c) => {
     const { replica, stub } = homeReplica(c);

@@ -8,6 +8,7 @@ import * as z from "../shared/zod.js";
 import {
   certificateReply,
   clusterReply,
+  clusterStatusReply,
   errorReply,
   evidenceReply,
   healthReply,
@@ -57,6 +58,8 @@ interface Operation {
   parameters?: Parameter[];
   request?: z.ZodMiniType;
   reply: z.ZodMiniType;
+  /** The 200 reply is also `text/html`, described so, for a request that prefers it. */
+  html?: string;
   errors: ErrorCode[];
 }
 
@@ -71,7 +74,10 @@ export const OPERATIONS: Operation[] = [
     path: "/",
     method: "get",
     operationId: "index",
-    summary: "What this API is and where its endpoints are",
+    summary: "What this API is and where its endpoints are (a browser gets the dashboard)",
+    description:
+      "Content negotiation: a request whose `Accept` prefers `text/html` over `application/json` (a browser's) gets the live dashboard, one self-contained HTML page that reads the public API; any other (no `Accept`, `*/*`, `application/json`) gets this JSON index. The reply says `Vary: Accept`.",
+    html: "The dashboard (a self-contained HTML page)",
     reply: indexReply,
     errors: EDGE_ERRORS,
   },
@@ -195,6 +201,17 @@ export const OPERATIONS: Operation[] = [
     errors: EDGE_ERRORS,
   },
   {
+    route: "/v1/cluster/status",
+    path: "/v1/cluster/status",
+    method: "get",
+    operationId: "clusterStatus",
+    summary: "Each PBFT node's view, last executed seq and stable checkpoint, and the primary",
+    description:
+      "Asks every node (`status` RPC) at once; a node that does not answer within 2 s is `null` under its id. `view` is the view most answering nodes are in (ties: the higher), `primary` the id of node `view mod n`; both `null` when no node answers.",
+    reply: clusterStatusReply,
+    errors: EDGE_ERRORS,
+  },
+  {
     route: "/v1/certificates/latest",
     path: "/v1/certificates/latest",
     method: "get",
@@ -231,7 +248,13 @@ const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } })
 
 function operationObject(o: Operation): JsonSchema {
   const responses: Record<string, unknown> = {
-    "200": { description: "The reply", content: jsonContent(jsonSchemaOf(o.reply)) },
+    "200": {
+      description: o.html ? `The reply (JSON); text/html: ${o.html}` : "The reply",
+      content: {
+        ...jsonContent(jsonSchemaOf(o.reply)),
+        ...(o.html ? { "text/html": { schema: { type: "string" } } } : {}),
+      },
+    },
   };
   for (const [status, codes] of byStatus(o.errors))
     responses[String(status)] = {

@@ -20,6 +20,7 @@ export const ROUTES = [
   { path: "/v1/kv/*", methods: ["GET"] },
   { path: "/v1/clients/:client/evidence", methods: ["GET"] },
   { path: "/v1/cluster", methods: ["GET"] },
+  { path: "/v1/cluster/status", methods: ["GET"] },
   { path: "/v1/certificates/latest", methods: ["GET"] },
   { path: "/v1/certificates/:seq", methods: ["GET"] },
 ] as const satisfies readonly Route[];

@@ -77,6 +77,10 @@ describe("CORS with a list of origins", () => {
     expect(read.status).toBe(200);
     expect(read.headers.get("access-control-allow-origin")).toBe(PAGE);
     expect(read.headers.get("vary")).toContain("Origin");
+    // GET / varies by Accept too (the dashboard or the JSON index)
+    const index = await fetch(new Request("https://edge.test/", { headers: { origin: PAGE } }));
+    expect(index.headers.get("vary")).toMatch(/Origin/);
+    expect(index.headers.get("vary")).toMatch(/Accept/);
   });
 
   it("gives another origin no allow-origin header (the browser then blocks the call)", async () => {

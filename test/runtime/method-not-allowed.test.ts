@@ -14,6 +14,7 @@ const CASES: [method: string, path: string, allow: string][] = [
   ["POST", "/health", "GET, HEAD, OPTIONS"],
   ["DELETE", "/openapi.json", "GET, HEAD, OPTIONS"],
   ["POST", "/v1/cluster", "GET, HEAD, OPTIONS"],
+  ["PUT", "/v1/cluster/status", "GET, HEAD, OPTIONS"],
   ["PUT", "/v1/certificates/latest", "GET, HEAD, OPTIONS"],
   ["DELETE", "/v1/certificates/7", "GET, HEAD, OPTIONS"],
 ];

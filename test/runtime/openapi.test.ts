@@ -13,6 +13,7 @@ import * as z from "../../shared/zod.js";
 import {
   certificateReply,
   clusterReply,
+  clusterStatusReply,
   errorReply,
   evidenceReply,
   healthReply,
@@ -134,6 +135,15 @@ describe("real replies conform to the document", () => {
     const evidence = await get(`/v1/clients/${client.key.publicKey}/evidence?replica=weur`);
     await conforms(d, "/v1/clients/{client}/evidence", "get", evidence, evidenceReply);
     await conforms(d, "/v1/cluster", "get", await get("/v1/cluster"), clusterReply);
+    const status = (await conforms(
+      d,
+      "/v1/cluster/status",
+      "get",
+      await get("/v1/cluster/status"),
+      clusterStatusReply,
+    )) as z.output<typeof clusterStatusReply>;
+    expect(Object.keys(status.nodes)).toEqual(["pbft-0", "pbft-1", "pbft-2", "pbft-3"]);
+    expect(status.primary).toBe(`pbft-${status.view! % 4}`);
     await conforms(
       d,
       "/v1/certificates/latest",
@@ -141,6 +151,26 @@ describe("real replies conform to the document", () => {
       await get("/v1/certificates/latest"),
       certificateReply,
     );
+  });
+
+  it("GET / is the dashboard for a browser, the JSON index otherwise", async () => {
+    const d = await doc();
+    const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    const html = await SELF.fetch("https://edge.test/", { headers: { accept: browser } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(html.headers.get("vary")).toMatch(/Accept/);
+    expect(await html.text()).toContain("/v1/cluster/status");
+    expect(d.paths["/"]!.get!.responses["200"]!.content).toHaveProperty(["text/html"]);
+    for (const accept of [
+      "*/*",
+      "application/json",
+      "application/json, text/html;q=0.5",
+      "text/*, application/json",
+    ]) {
+      const res = await SELF.fetch("https://edge.test/", { headers: { accept } });
+      await conforms(d, "/", "get", res, indexReply);
+    }
   });
 
   it("errors: the edge's and a replica's signed refusal", async () => {

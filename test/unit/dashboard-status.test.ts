@@ -1,0 +1,102 @@
+// `GET /`'s content negotiation (workers/dashboard.ts) and `GET /v1/cluster/status`'s assembly
+// (workers/cluster-status.ts) against fake node stubs: a silent node is null, the primary is the
+// majority view's.
+import { describe, expect, it } from "vitest";
+import { NODE_STATUS_TIMEOUT_MS, clusterStatus, majorityView } from "../../workers/cluster-status.js";
+import { prefersHtml } from "../../workers/dashboard.js";
+import type { Env } from "../../workers/env.js";
+
+describe("prefersHtml", () => {
+  it.each([
+    ["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true], // Chromium, Firefox
+    ["text/html", true],
+    ["application/json;q=0.5, text/html", true],
+    [undefined, false],
+    ["", false],
+    ["*/*", false],
+    ["application/json", false],
+    ["application/json, text/html", false], // a tie keeps JSON
+    ["text/*, application/json", false],
+    ["text/html;q=0, */*", false],
+    ["TEXT/HTML", true],
+  ])("%s → %s", (accept, html) => expect(prefersHtml(accept)).toBe(html));
+});
+
+describe("majorityView", () => {
+  it("is the most common view, the higher on a tie, null for none", () => {
+    expect(majorityView([])).toBe(null);
+    expect(majorityView([2, 2, 3, 2])).toBe(2);
+    expect(majorityView([1, 1, 2, 2])).toBe(2);
+    expect(majorityView([5])).toBe(5);
+  });
+});
+
+describe("clusterStatus", () => {
+  const status = (id: string, view: number) => ({
+    id,
+    view,
+    normal: true,
+    lastExecuted: 7,
+    stableSeq: 0,
+    pool: 3,
+    uncertifiedFrom: 8,
+  });
+  const envWith = (answer: (id: string) => Promise<unknown>) =>
+    ({
+      PBFT_NODE: {
+        idFromName: (name: string) => ({ name }),
+        get: () => ({ status: answer }),
+      },
+    }) as unknown as Env;
+
+  it("lists every node, null for one that does not answer in time, and the majority view's primary", async () => {
+    const env = envWith((id) =>
+      id === "pbft-2" ? new Promise(() => {}) : Promise.resolve(status(id, id === "pbft-3" ? 2 : 1)),
+    );
+    const t0 = Date.now();
+    const r = await clusterStatus(env);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(NODE_STATUS_TIMEOUT_MS - 50);
+    expect(r).toEqual({
+      n: 4,
+      view: 1,
+      primary: "pbft-1",
+      nodes: {
+        "pbft-0": {
+          id: "pbft-0",
+          region: "wnam",
+          view: 1,
+          normal: true,
+          lastExecuted: 7,
+          stableSeq: 0,
+          primary: false,
+        },
+        "pbft-1": {
+          id: "pbft-1",
+          region: "enam",
+          view: 1,
+          normal: true,
+          lastExecuted: 7,
+          stableSeq: 0,
+          primary: true,
+        },
+        "pbft-2": null,
+        "pbft-3": {
+          id: "pbft-3",
+          region: "apac",
+          view: 2,
+          normal: true,
+          lastExecuted: 7,
+          stableSeq: 0,
+          primary: false,
+        },
+      },
+    });
+  });
+
+  it("has no view or primary when no node answers (an RPC error counts as no answer)", async () => {
+    const r = await clusterStatus(envWith(() => Promise.reject(new Error("down"))));
+    expect(r.view).toBe(null);
+    expect(r.primary).toBe(null);
+    expect(Object.values(r.nodes)).toEqual([null, null, null, null]);
+  });
+});

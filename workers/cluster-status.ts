@@ -1,0 +1,72 @@
+/**
+ * `GET /v1/cluster/status`: each PBFT node's view, whether it is in normal operation, the last seq
+ * it executed and its stable checkpoint, from the node's `status(id)` RPC; a node that does not
+ * answer within `NODE_STATUS_TIMEOUT_MS` is `null`. `primary` is the node `view mod n` of the
+ * view most answering nodes are in (ties: the higher view), `null` when none answers.
+ */
+import { PBFT_NODES } from "../shared/cluster-config.js";
+import type { Env } from "./env.js";
+import { pbftNodeStub } from "./pbft-node-stub.js";
+
+export const NODE_STATUS_TIMEOUT_MS = 2_000;
+
+export interface NodeStatusEntry {
+  id: string;
+  region: string;
+  view: number;
+  normal: boolean;
+  lastExecuted: number;
+  stableSeq: number;
+  /** Whether this node is the primary of the majority view. */
+  primary: boolean;
+}
+
+export interface ClusterStatusReply {
+  n: number;
+  /** The view most answering nodes are in; null when none answers. */
+  view: number | null;
+  /** The id of node `view mod n`; null when none answers. */
+  primary: string | null;
+  /** Per node id, in index order; null: the node did not answer in time. */
+  nodes: Record<string, NodeStatusEntry | null>;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((done) => (timer = setTimeout(() => done(null), ms)));
+  return Promise.race([p.catch(() => null), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The view held by the most nodes (ties: the higher view); null for none. */
+export function majorityView(views: readonly number[]): number | null {
+  const counts = new Map<number, number>();
+  for (const v of views) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: number | null = null;
+  let bestCount = 0;
+  for (const [v, c] of counts)
+    if (c > bestCount || (c === bestCount && best !== null && v > best)) [best, bestCount] = [v, c];
+  return best;
+}
+
+export async function clusterStatus(env: Env): Promise<ClusterStatusReply> {
+  const answers = await Promise.all(
+    PBFT_NODES.map((node) =>
+      withTimeout(
+        (async () => {
+          const s = await pbftNodeStub(env, node).status(node.id);
+          return { view: s.view, normal: s.normal, lastExecuted: s.lastExecuted, stableSeq: s.stableSeq };
+        })(),
+        NODE_STATUS_TIMEOUT_MS,
+      ),
+    ),
+  );
+  const n = PBFT_NODES.length;
+  const view = majorityView(answers.flatMap((a) => (a ? [a.view] : [])));
+  const primary = view === null ? null : PBFT_NODES[view % n]!.id;
+  const nodes: Record<string, NodeStatusEntry | null> = {};
+  PBFT_NODES.forEach((node, i) => {
+    const a = answers[i];
+    nodes[node.id] = a ? { id: node.id, region: node.region, ...a, primary: node.id === primary } : null;
+  });
+  return { n, view, primary, nodes };
+}

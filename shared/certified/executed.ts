@@ -6,7 +6,6 @@
  * gets the same dedupe state as the nodes that executed the log) and state transfer moves it in
  * chunks like any record. Reserved keys start with U+0000, which no user key can contain.
  */
-import type { SignedOp } from "../ops.js";
 
 const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
@@ -68,5 +67,3 @@ export function isExecutedEntry(v: unknown): v is ExecutedEntry {
   }
   return true;
 }
-
-export type OpId = Pick<SignedOp, "client" | "seq">;

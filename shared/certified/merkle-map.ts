@@ -336,10 +336,6 @@ export class AuthMap {
     return out;
   }
 
-  nodeHash(id: NodeId): Uint8Array {
-    return this.hashOf(id);
-  }
-
   private isLeaf(id: NodeId): boolean {
     return id !== EMPTY_NODE && this.node(id).kind === "leaf";
   }

@@ -247,22 +247,26 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     const records = this.stores.records;
     const changes: { key: string; rec: KeyRecord; entry: HashedEntry }[] = [];
     for (const [path, items] of staged) {
-      const incoming = new Map<string, Uint8Array>();
+      // this node's leaves under the path, by key hash (their value hashes tell what is unchanged)
+      const local = new Map<string, Uint8Array>();
+      for (const l of this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER)!)
+        local.set(toHex(l.keyHash), l.valueHash);
+      let matched = 0;
       for (const item of items) {
         const rec = chunkRecord(item)!; // checked by checkChunk
         const keyHash = keyHashOf(item[0]);
         const valueHash = sha256(recordValueBytes(rec));
-        incoming.set(toHex(keyHash), valueHash);
-        changes.push({ key: item[0], rec, entry: { keyHash, valueHash } });
+        const mine = local.get(toHex(keyHash));
+        if (mine !== undefined) matched++;
+        // unchanged since this node's state: nothing to write
+        if (mine === undefined || !bytesEqual(mine, valueHash))
+          changes.push({ key: item[0], rec, entry: { keyHash, valueHash } });
       }
-      const local = this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER)!;
       // a key the checkpoint lacks: this state is not a prefix of the checkpoint's log
-      for (const l of local) if (!incoming.has(toHex(l.keyHash))) return null;
+      if (matched < local.size) return null;
     }
     const hashed: HashedEntry[] = [];
     for (const c of changes) {
-      // unchanged since this node's state: nothing to write
-      if (bytesEqual(this.map.valueHashOf(c.key) ?? EMPTY_HASH, c.entry.valueHash)) continue;
       records.setAt(c.key, c.rec, version);
       hashed.push(c.entry);
     }

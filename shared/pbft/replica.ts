@@ -11,7 +11,7 @@
 import type { Json } from "../canonical.js";
 import { toHex } from "../bytes.js";
 import { EMPTY_HASH } from "../certified/hashing.js";
-import type { Certificate, CertifiedStateMachine, ChunkRecord, ClusterConfig } from "../certified/types.js";
+import type { Certificate, CertifiedStateMachine, ClusterConfig } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, type PbftConfig } from "./config.js";
 import {

@@ -29,8 +29,7 @@ import {
 import { packMessages, type ReplicateMessage } from "../shared/replication.js";
 import type { Env } from "../workers/env.js";
 import { replicaStub } from "../workers/replica-stub.js";
-import { pbftNodeStub } from "../workers/pbft-node-stub.js";
-import { PBFT_NODES } from "../shared/cluster-config.js";
+import { submitToNodes } from "../workers/pbft-node-stub.js";
 import { replicasOf } from "../workers/routing.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -310,7 +309,7 @@ export class Delivery {
     if (this.env.CERTIFY === "off") return false;
     const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), CERTIFY_RESUBMIT_MAX);
     if (ops.length === 0) return false;
-    const took = await Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(this.env, n).submit(n.id, ops)));
+    const took = await submitToNodes(this.env, ops);
     console.log({
       event: "certify_resubmit",
       replica: me,

@@ -1,5 +1,6 @@
 /** The stub of a PBFT node's Durable Object, created in its region (`locationHint`). */
-import type { NodePlacement } from "../shared/cluster-config.js";
+import { PBFT_NODES, type NodePlacement } from "../shared/cluster-config.js";
+import type { SignedOp } from "../shared/ops.js";
 import type { Env } from "./env.js";
 
 const ids = new WeakMap<object, Map<string, DurableObjectId>>();
@@ -11,4 +12,12 @@ export function pbftNodeStub(env: Env, node: NodePlacement) {
   let id = byName.get(node.id);
   if (!id) byName.set(node.id, (id = ns.idFromName(node.id)));
   return ns.get(id, { locationHint: node.region as DurableObjectLocationHint });
+}
+
+/**
+ * Hand client ops to every PBFT node (each verifies and pools them; a node dedupes what it has
+ * seen or executed). Per node, in `PBFT_NODES` order: its answer, or why it failed.
+ */
+export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
+  return Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)));
 }

@@ -18,7 +18,7 @@ import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
 import { CLUSTER_F, PBFT_NODES } from "../shared/cluster-config.js";
 import { parseEntries } from "../shared/replication.js";
-import { pbftNodeStub } from "./pbft-node-stub.js";
+import { submitToNodes } from "./pbft-node-stub.js";
 
 /** Deliveries of one message before it is dead-lettered (wrangler.toml's max_retries is the backstop). */
 export const REPLICATE_ATTEMPTS_MAX = 10;
@@ -45,7 +45,7 @@ export async function consumeReplicate(batch: MessageBatch<ReplicateMessage>, en
       const certify = env.CERTIFY !== "off" && ops.length > 0;
       const [results, nodes] = await Promise.all([
         Promise.allSettled(targets.map((r) => replicaStub(env, r).applyRemote(r.name, m.body))),
-        Promise.allSettled(certify ? PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)) : []),
+        certify ? submitToNodes(env, ops) : [],
       ]);
       const failed = results.flatMap((res, i) =>
         res.status === "rejected" ? [{ target: targets[i]!.name, error: String(res.reason) }] : [],

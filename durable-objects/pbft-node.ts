@@ -98,19 +98,20 @@ export class PbftNode extends DurableObject<Env> {
   /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
   private storedFaults: NodeFaults | undefined;
 
-  /** Envelopes from another node (its sends of one step). */
-  async deliver(id: string, envelopes: string): Promise<void> {
+  /** Envelopes from another node (its sends of one step), each as its wire JSON text. */
+  async deliver(id: string, envelopes: readonly string[]): Promise<void> {
     const node = await this.start(id);
-    let raws: unknown;
-    try {
-      raws = JSON.parse(envelopes);
-    } catch {
-      raws = null;
-    }
-    if (!Array.isArray(raws)) return; // a faulty peer's junk: nothing to step
-    const { wakeAtMs } = await node.driver.deliver(
-      raws.slice(0, 1024).map((raw) => ({ raw, sizeBytes: JSON.stringify(raw).length })),
-    );
+    if (!Array.isArray(envelopes)) return; // a faulty peer's junk: nothing to step
+    const raws = envelopes.slice(0, 1024).map((text) => {
+      // the text's length is the size the boundary checks against the message limits
+      if (typeof text !== "string") return { raw: null };
+      try {
+        return { raw: JSON.parse(text) as unknown, sizeBytes: text.length };
+      } catch {
+        return { raw: null, sizeBytes: text.length };
+      }
+    });
+    const { wakeAtMs } = await node.driver.deliver(raws);
     await this.wakeAt(wakeAtMs);
   }
 
@@ -223,7 +224,10 @@ export class PbftNode extends DurableObject<Env> {
     const target = PBFT_NODES[to];
     if (!target) return;
     const call = pbftNodeStub(this.env, target)
-      .deliver(target.id, JSON.stringify(envelopes))
+      .deliver(
+        target.id,
+        envelopes.map((e) => JSON.stringify(e)),
+      )
       .catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
     this.ctx.waitUntil(call);
   }

@@ -5,13 +5,7 @@
  * is signed with the nodes' dev keys exactly as the ed25519 signature scheme signs a share
  * (`scheme.sign(certificateBytes(body))`), then combined with the shared certificate code.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  env,
-  getQueueResult,
-  runInDurableObject,
-} from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import type { CertifiedBatchMessage } from "../../durable-objects/certified-replica.js";
 import { certificateBytes, combineShares } from "../../shared/certified/certificate.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
@@ -26,7 +20,7 @@ import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import type { SignedOp } from "../../shared/ops.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../../shared/pbft/chain.js";
 import { ed25519Scheme } from "../../shared/pbft/signature-scheme.js";
-import worker from "../../workers/index.js";
+import { deliverTo } from "./delivery-helpers.js";
 
 export interface Made {
   body: CertificateBody;
@@ -99,17 +93,9 @@ export class TestCluster {
   }
 }
 
-let msgN = 0;
-/** Hand certified batches to the real queue handler as one batch; the broker's verdict per message. */
-export async function deliverCertified(messages: CertifiedBatchMessage[], attempts = 1) {
-  const batch = createMessageBatch<CertifiedBatchMessage>(
-    "aspec-certificates",
-    messages.map((body) => ({ id: `c${msgN++}`, timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env);
-  return getQueueResult(batch, ctx);
-}
+/** Certified batches through the real queue handler (`aspec-certificates`). */
+export const deliverCertified = (messages: CertifiedBatchMessage[], attempts = 1) =>
+  deliverTo("aspec-certificates", messages, attempts);
 
 const doStub = (name: string) => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(name));
 

@@ -39,16 +39,20 @@ export async function tick(name: string, tasks: Task[]): Promise<void> {
 export const setFaults = (name: string, f: Faults) => stub(name).setFaults(name, FAULT_TOKEN, f);
 
 let msgN = 0;
-/** Hand messages to the real queue handler as one batch; the broker's verdict per message. */
-export async function deliver(messages: ReplicateMessage[], attempts = 1) {
-  const batch = createMessageBatch<ReplicateMessage>(
-    "aspec-replicate",
-    messages.map((body) => ({ id: `d${msgN++}`, timestamp: new Date(), attempts, body })),
+/** Hand messages of `queue` to the real queue handler as one batch; the broker's verdict per message. */
+export async function deliverTo<T>(queue: string, messages: T[], attempts = 1) {
+  const batch = createMessageBatch<T>(
+    queue,
+    messages.map((body) => ({ id: `m${msgN++}`, timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env);
   return getQueueResult(batch, ctx);
 }
+
+/** Replicate messages through the real queue handler. */
+export const deliver = (messages: ReplicateMessage[], attempts = 1) =>
+  deliverTo("aspec-replicate", messages, attempts);
 
 /** Every op of `origin`'s own log, as the entries JSON texts its drain sends. */
 export async function ownLog(origin: string): Promise<unknown[]> {

@@ -14,6 +14,7 @@ export type Task = (typeof TASKS)[number];
 export type Deadlines = Partial<Record<Task, number>>;
 
 /** The periodic tasks (drain is set by writes) and their periods, ms. */
+const PERIODIC = TASKS.filter((t): t is Exclude<Task, "drain"> => t !== "drain");
 export interface Periods {
   antiEntropy: number;
   resend: number;
@@ -70,6 +71,6 @@ export function afterRun(
 /** Periodic deadlines that are missing (a fresh replica, or state from before they existed). */
 export function withPeriodic(d: Deadlines, nowMs: number, p: Periods): Deadlines {
   const out: Deadlines = { ...d };
-  for (const t of ["antiEntropy", "resend", "gc", "certify"] as const) out[t] ??= nowMs + p[t];
+  for (const t of PERIODIC) out[t] ??= nowMs + p[t];
   return out;
 }

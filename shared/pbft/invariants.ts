@@ -20,8 +20,9 @@ export function stepInvariants(s: ReplicaState): void {
     s.certificates.size <= s.cfg.certificatesKeptMax &&
     (!s.normal || s.nextSeq > s.stable.seq) &&
     (s.transfer === null || s.transfer.checkpoint.seq > s.stable.seq);
-  if (!ok) invariants(s, false); // names the broken one (and throws)
-  if (!ok) throw new Error(`pbft invariant (node ${s.me}): step invariants`);
+  if (ok) return;
+  invariants(s, false); // names the broken one (and throws)
+  throw new Error(`pbft invariant (node ${s.me}): step invariants`);
 }
 
 /** Throws on the first broken invariant. `deep` also walks the pool (O(pool)). */

@@ -21,6 +21,7 @@ export default defineConfig({
               bindings: {
                 ENVIRONMENT: "dev",
                 FAULT_TOKEN: "test-fault-token",
+                ADMIN_TOKEN: "test-admin-token",
                 // anti-entropy, re-send and log collection run only when a test drives the alarm
                 ANTI_ENTROPY_MS: "3600000",
                 // log collection needs no wait: tests show the bound, not the horizon

@@ -30,6 +30,13 @@ export const ERROR_STATUS = {
   duplicate_field: 400,
   reserved_name: 400,
   unsupported_media_type: 415,
+  // Evidence and quarantine (shared/evidence.ts, workers/evidence-routes.ts).
+  invalid_evidence: 422,
+  unknown_evidence: 404,
+  replica_quarantined: 503,
+  not_quarantined: 404,
+  unauthorized: 401,
+  forbidden: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

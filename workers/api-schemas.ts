@@ -101,10 +101,16 @@ export const certificationStats = z.strictObject({
     }),
   ),
 });
+/** A replica's quarantine (durable-objects/directory.ts): the evidence's kind, when, its digest. */
+const quarantine = z.strictObject({ kind: z.string(), at: time, digest });
+const quarantineRow = z.strictObject({ replica: z.string(), kind: z.string(), at: time, digest });
+
 export const replicasReply = z.strictObject({
   replicas: z.array(replicaInfo),
   /** Per replica, its certified state (null: the replica did not answer). */
   certification: z.record(z.string(), z.nullable(certificationStats)),
+  /** Per replica, its quarantine (null: the edge routes to it). */
+  quarantined: z.record(z.string(), z.nullable(quarantine)),
 });
 
 export const clusterReply = z.strictObject({
@@ -185,23 +191,24 @@ const tentativeResult = z.strictObject({
   superseded: z.optional(z.literal(true)),
 });
 
+/** An op's certified result with its proof and its batch's certificate (shared/replies.ts `CertifiedResult`). */
+const certifiedResult = z.strictObject({
+  seq: z.int(),
+  result: z.strictObject({
+    opId: z.string(),
+    status: z.enum(["ok", "rejected"]),
+    reason: z.optional(z.string()),
+    value: json,
+  }),
+  proof: z.strictObject({ index: count, count, path: z.array(digest) }),
+  certificate: certificateObject,
+});
+
 export const opStatusReply = z.strictObject({
   kind: z.literal("op-status"),
   opId: z.string(),
   tentative: z.nullable(tentativeResult),
-  certified: z.nullable(
-    z.strictObject({
-      seq: z.int(),
-      result: z.strictObject({
-        opId: z.string(),
-        status: z.enum(["ok", "rejected"]),
-        reason: z.optional(z.string()),
-        value: json,
-      }),
-      proof: z.strictObject({ index: count, count, path: z.array(digest) }),
-      certificate: certificateObject,
-    }),
-  ),
+  certified: z.nullable(certifiedResult),
   pending: z.boolean(),
   replica: z.string(),
   certificate,
@@ -229,6 +236,55 @@ export const evidenceReply = z.strictObject({
   time,
   sig: signatureSchema,
 });
+
+/**
+ * `POST /v1/evidence` (shared/evidence.ts): one kind, the replica-signed reply exactly as received.
+ * Evidence against a lying replica may be anything that replica signed: the verifier, not this
+ * schema, is what decides (a reply off this shape is still checked).
+ */
+export const evidenceRequest = z.union([
+  z.strictObject({
+    kind: z.literal("bad_certificate"),
+    reply: z.union([opReply, readReply, opStatusReply, certifiedReadReply, certificateReply]),
+  }),
+  z.strictObject({ kind: z.literal("bad_certified_read"), reply: z.union([readReply, certifiedReadReply]) }),
+  z.strictObject({ kind: z.literal("bad_certified_result"), reply: opStatusReply }),
+  z.strictObject({ kind: z.literal("contradicted_result"), reply: opStatusReply, truth: certifiedResult }),
+  z.strictObject({
+    kind: z.literal("cluster_equivocation"),
+    certificates: z.tuple([certificateObject, certificateObject]),
+  }),
+]);
+
+export const evidenceVerdictReply = z.strictObject({
+  verdict: z.strictObject({
+    kind: z.enum([
+      "bad_certificate",
+      "bad_certified_read",
+      "bad_certified_result",
+      "contradicted_result",
+      "cluster_equivocation",
+    ]),
+    /** The replica at fault (replica kinds). */
+    replica: z.optional(z.string()),
+    /** The nodes that signed both certificates (`cluster_equivocation`). */
+    nodes: z.optional(z.array(z.string())),
+    seq: z.optional(count),
+    digest,
+    detail: z.string(),
+  }),
+  outcome: z.enum(["quarantined", "already_quarantined", "recorded", "not_recorded", "replay"]),
+  quarantine: z.optional(quarantineRow),
+  /** `replay`: when this evidence was first accepted. */
+  at: z.optional(time),
+});
+
+export const evidenceListReply = z.strictObject({
+  quarantines: z.array(quarantineRow),
+  cluster: z.array(z.strictObject({ digest, seq: count, nodes: z.array(z.string()), at: time })),
+});
+
+export const liftReply = z.strictObject({ lifted: quarantineRow });
 
 export const healthReply = z.strictObject({
   status: z.literal("ok"),

@@ -18,6 +18,8 @@ import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
 import { clusterStatus } from "./cluster-status.js";
 import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
+import { mountEvidenceRoutes } from "./evidence-routes.js";
+import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -86,7 +88,7 @@ function homeReplica(c: AppContext) {
   const explicit = c.req.query("replica") ?? c.req.header(REPLICA_HEADER);
   // request.cf is materialised on first access: read it only when it decides something
   const continent = explicit ? undefined : (c.req.raw.cf as { continent?: string } | undefined)?.continent;
-  const r = chooseReplica(replicas, explicit, continent);
+  const r = chooseReplica(replicas, explicit, continent, quarantined());
   return { replica: r, stub: replicaStub(c.env, r) };
 }
 
@@ -104,15 +106,18 @@ function unwrap<T>(r: RpcResult<T>): T {
   throw new ReplicaRefusal(body);
 }
 
-async function readJsonBody(c: AppContext): Promise<unknown> {
+async function readJsonBody(
+  c: AppContext,
+  limits = { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX },
+): Promise<unknown> {
   if (!isJsonUtf8(c.req.header("content-type")))
     throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > BODY_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  if (declared > limits.bytes)
+    throw new AspecError("payload_too_large", `body larger than ${limits.bytes} bytes`);
   const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > BODY_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  if (buf.byteLength > limits.bytes)
+    throw new AspecError("payload_too_large", `body larger than ${limits.bytes} bytes`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
@@ -120,7 +125,7 @@ async function readJsonBody(c: AppContext): Promise<unknown> {
     throw new AspecError("malformed_json", "the body is not valid UTF-8");
   }
   try {
-    return parseStrictJson(text, BODY_DEPTH_MAX);
+    return parseStrictJson(text, limits.depth);
   } catch (e) {
     if (!(e instanceof StrictJsonError)) throw e;
     throw new AspecError(BODY_ERROR[e.kind], `the body is not accepted JSON: ${e.message} (at ${e.at})`);
@@ -148,6 +153,8 @@ export function createApp() {
 
   // First, so that preflights are answered and every reply, errors included, carries the headers.
   app.use("*", corsFromEnv);
+  // Routing skips quarantined replicas: keep the isolate's copy of the Directory's list fresh (~1 s).
+  app.use("/v1/*", refreshQuarantines);
 
   // Browsers (Accept preferring text/html) get the dashboard; API clients the JSON index.
   app.get("/", (c) => {
@@ -166,6 +173,10 @@ export function createApp() {
         "GET /v1/clients/:client/evidence",
         "GET /v1/certificates/latest",
         "GET /v1/certificates/:seq",
+        "POST /v1/evidence",
+        "GET /v1/evidence",
+        "GET /v1/evidence/:digest",
+        "POST /v1/admin/quarantine/:replica/lift",
         "GET /health",
         "GET /openapi.json",
       ],
@@ -180,18 +191,23 @@ export function createApp() {
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
-  // Each replica's certified state beside the directory (null for one that does not answer now).
+  // Each replica's certified state beside the directory (null for one that does not answer now),
+  // and its quarantine (null: routed to), read from the Directory now.
   app.get("/v1/replicas", async (c) => {
     const replicas = await replicaInfos(c.env);
-    const stats = await Promise.all(
-      replicasOf(c.env.REPLICAS).map((r) =>
-        replicaStub(c.env, r)
-          .certificationStats()
-          .catch(() => null),
+    const [stats, q] = await Promise.all([
+      Promise.all(
+        replicasOf(c.env.REPLICAS).map((r) =>
+          replicaStub(c.env, r)
+            .certificationStats()
+            .catch(() => null),
+        ),
       ),
-    );
+      loadQuarantines(c.env),
+    ]);
     const certification = Object.fromEntries(replicas.map((r, i) => [r.name, stats[i] ?? null]));
-    return c.json({ replicas, certification });
+    const quarantinedNow = Object.fromEntries(replicas.map((r) => [r.name, q.get(r.name) ?? null]));
+    return c.json({ replicas, certification, quarantined: quarantinedNow });
   });
 
   // The PBFT cluster every certificate is checked against: nodes, keys, f, and the config's digest.
@@ -265,6 +281,8 @@ export function createApp() {
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
   });
+
+  mountEvidenceRoutes(app, readJsonBody);
 
   // After every handler: reached only by a method no handler of the path answers.
   for (const route of ROUTES) app.all(route.path, (c) => methodNotAllowed(c, route));

@@ -2,11 +2,16 @@ import type { EdgeReplica } from "../durable-objects/edge-replica.js";
 import type { PbftNode } from "../durable-objects/pbft-node.js";
 import type { ReplicateMessage } from "../shared/replication.js";
 import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
+import type { Directory } from "../durable-objects/directory.js";
 
 export interface Env {
   EDGE_REPLICA: DurableObjectNamespace<EdgeReplica>;
   /** The four PBFT nodes (`pbft-0..3`, shared/cluster-config.ts). */
   PBFT_NODE: DurableObjectNamespace<PbftNode>;
+  /** The singleton `directory`: quarantined replicas and cluster evidence (durable-objects/directory.ts). */
+  DIRECTORY: DurableObjectNamespace<Directory>;
+  /** Secret: the bearer token of operator actions (`POST /v1/admin/…`); unset: they are refused. */
+  ADMIN_TOKEN?: string;
   /**
    * "off": ops are not handed to the PBFT nodes (plain EC, no certificates). Default "on". For
    * tests that hand-craft certificates, and for running the edge without its cluster.

@@ -8,6 +8,7 @@ import { consumeCertificateDeadLetters, consumeCertificates } from "./certificat
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
 export { PbftNode } from "../durable-objects/pbft-node.js";
+export { Directory } from "../durable-objects/directory.js";
 
 const app = createApp();
 

@@ -10,8 +10,12 @@ import {
   clusterReply,
   clusterStatusReply,
   errorReply,
+  evidenceListReply,
   evidenceReply,
+  evidenceRequest,
+  evidenceVerdictReply,
   healthReply,
+  liftReply,
   indexReply,
   opReply,
   opStatusReply,
@@ -38,7 +42,7 @@ export function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output" = "ou
 /** What every route can answer: another method, a missing secret or variable, a bug. */
 const EDGE_ERRORS: ErrorCode[] = ["method_not_allowed", "not_configured", "internal"];
 /** Routes that reach a replica add: a replica named wrongly, a replica briefly unreachable. */
-const REPLICA_ERRORS: ErrorCode[] = [...EDGE_ERRORS, "unknown_replica", "unavailable"];
+const REPLICA_ERRORS: ErrorCode[] = [...EDGE_ERRORS, "unknown_replica", "replica_quarantined", "unavailable"];
 
 interface Parameter {
   name: string;
@@ -106,7 +110,10 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/replicas",
     method: "get",
     operationId: "listReplicas",
-    summary: "The replicas and their public keys (clients pin these), and each one's certified state",
+    summary:
+      "The replicas and their public keys (clients pin these), each one's certified state, and each one's quarantine",
+    description:
+      "`quarantined[name]` is `{kind, at, digest}` for a replica that accepted evidence proved to lie (the edge no longer routes to it; `GET /v1/evidence/{digest}` serves the evidence), `null` otherwise.",
     reply: replicasReply,
     errors: EDGE_ERRORS,
   },
@@ -233,6 +240,61 @@ export const OPERATIONS: Operation[] = [
     ],
     reply: certificateReply,
     errors: [...REPLICA_ERRORS, "invalid_request", "unknown_certificate"],
+  },
+  {
+    route: "/v1/evidence",
+    path: "/v1/evidence",
+    method: "post",
+    operationId: "submitEvidence",
+    summary: "Submit evidence that a replica lied, or that the cluster signed two bodies for one seq",
+    description:
+      "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. A body over 256 KiB is `413 payload_too_large`.",
+    request: evidenceRequest,
+    reply: evidenceVerdictReply,
+    errors: [
+      ...EDGE_ERRORS,
+      "malformed_json",
+      "duplicate_field",
+      "reserved_name",
+      "invalid_args",
+      "payload_too_large",
+      "unsupported_media_type",
+      "invalid_evidence",
+    ],
+  },
+  {
+    route: "/v1/evidence",
+    path: "/v1/evidence",
+    method: "get",
+    operationId: "listEvidence",
+    summary: "The quarantined replicas, and the cluster equivocations recorded (newest 100)",
+    reply: evidenceListReply,
+    errors: EDGE_ERRORS,
+  },
+  {
+    route: "/v1/evidence/:digest",
+    path: "/v1/evidence/{digest}",
+    method: "get",
+    operationId: "evidenceByDigest",
+    summary: "One accepted evidence, as submitted (canonical JSON), for anyone to verify again",
+    parameters: [{ name: "digest", in: "path", required: true, description: "The evidence's digest (hex)." }],
+    reply: z.record(z.string(), z.unknown()),
+    errors: [...EDGE_ERRORS, "invalid_request", "unknown_evidence"],
+  },
+  {
+    route: "/v1/admin/quarantine/:replica/lift",
+    path: "/v1/admin/quarantine/{replica}/lift",
+    method: "post",
+    operationId: "liftQuarantine",
+    summary: "Operator: route to a quarantined replica again (`Authorization: Bearer <ADMIN_TOKEN>`)",
+    description:
+      "No `Authorization: Bearer …` header is `401 unauthorized`; a wrong token, or no `ADMIN_TOKEN` secret configured, is `403 forbidden`. The replica's evidence stays recorded (a replay of it changes nothing); new evidence quarantines it again.",
+    parameters: [
+      { name: "replica", in: "path", required: true, description: "The replica's name." },
+      { name: "authorization", in: "header", required: true, description: "`Bearer <ADMIN_TOKEN>`." },
+    ],
+    reply: liftReply,
+    errors: [...EDGE_ERRORS, "unauthorized", "forbidden", "unknown_replica", "not_quarantined"],
   },
 ];
 

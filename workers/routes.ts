@@ -23,6 +23,9 @@ export const ROUTES = [
   { path: "/v1/cluster/status", methods: ["GET"] },
   { path: "/v1/certificates/latest", methods: ["GET"] },
   { path: "/v1/certificates/:seq", methods: ["GET"] },
+  { path: "/v1/evidence", methods: ["GET", "POST"] },
+  { path: "/v1/evidence/:digest", methods: ["GET"] },
+  { path: "/v1/admin/quarantine/:replica/lift", methods: ["POST"] },
 ] as const satisfies readonly Route[];
 
 /**

@@ -1,0 +1,201 @@
+/**
+ * The Directory: one Durable Object (named `directory`) holding what accepted evidence decided —
+ * which replicas are quarantined and why, and the cluster equivocations seen. A thin shell: the
+ * edge verifies evidence (shared/evidence.ts) before it calls `record`; this object only keeps the
+ * outcome durably and idempotently (docs/architecture.md, "Evidence and quarantine").
+ *
+ * Tables:
+ *   evidence    (digest PK, kind, against, seq, evidence JSON, at): every evidence that changed something
+ *   quarantines (replica PK, kind, digest → evidence, at): the replicas the edge does not route to
+ *   lifts       (id, replica, kind, digest, quarantined_at, at): the operator's lifts, kept as a log
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../workers/env.js";
+
+/** A replica's quarantine as `GET /v1/replicas` shows it. */
+export interface Quarantine {
+  kind: string;
+  /** The directory's clock (ms) when the evidence was accepted. */
+  at: number;
+  /** The digest of the evidence (`GET /v1/evidence/:digest` serves it). */
+  digest: string;
+}
+
+export interface QuarantineRow extends Quarantine {
+  replica: string;
+}
+
+export interface ClusterEvidenceRow {
+  digest: string;
+  seq: number;
+  nodes: string[];
+  at: number;
+}
+
+/** A verified verdict, as the edge hands it in. */
+export type RecordInput =
+  | { kind: string; replica: string; digest: string; evidence: string }
+  | { kind: "cluster_equivocation"; nodes: string[]; seq: number; digest: string; evidence: string };
+
+export type RecordOutcome =
+  /** New evidence against a replica: it is quarantined from now on. */
+  | { outcome: "quarantined"; quarantine: QuarantineRow }
+  /** New evidence against a replica already quarantined: nothing changes (nothing is stored). */
+  | { outcome: "already_quarantined"; quarantine: QuarantineRow }
+  /** New cluster evidence, stored. */
+  | { outcome: "recorded" }
+  /** Cluster evidence past the bound: verified, not stored. */
+  | { outcome: "not_recorded" }
+  /** This very evidence (same digest) was accepted before: nothing changes, even after a lift. */
+  | { outcome: "replay"; at: number };
+
+/** Cluster equivocations kept at most (each needs f+1 faulty nodes; the bound keeps storage finite anyway). */
+export const CLUSTER_EVIDENCE_MAX = 256;
+/** Lifts kept in the log (the oldest are dropped past this). */
+const LIFTS_KEPT = 1000;
+
+export class Directory extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec(`CREATE TABLE IF NOT EXISTS evidence (
+        digest TEXT PRIMARY KEY, kind TEXT NOT NULL, against TEXT NOT NULL, seq INTEGER,
+        evidence TEXT NOT NULL, at INTEGER NOT NULL)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS quarantines (
+        replica TEXT PRIMARY KEY, kind TEXT NOT NULL, digest TEXT NOT NULL, at INTEGER NOT NULL)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS lifts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, replica TEXT NOT NULL, kind TEXT NOT NULL,
+        digest TEXT NOT NULL, quarantined_at INTEGER NOT NULL, at INTEGER NOT NULL)`);
+    });
+  }
+
+  private get sql() {
+    return this.ctx.storage.sql;
+  }
+
+  private quarantineOf(replica: string): QuarantineRow | null {
+    return (
+      this.sql
+        .exec<{ replica: string; kind: string; digest: string; at: number }>(
+          "SELECT replica, kind, digest, at FROM quarantines WHERE replica = ?",
+          replica,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  /** Keep a verified verdict's outcome (idempotent by digest). */
+  async record(input: RecordInput): Promise<RecordOutcome> {
+    const sql = this.sql;
+    const seen = sql
+      .exec<{ at: number }>("SELECT at FROM evidence WHERE digest = ?", input.digest)
+      .toArray()[0];
+    if (seen) return { outcome: "replay", at: seen.at };
+    const at = Date.now();
+    if ("replica" in input) {
+      const current = this.quarantineOf(input.replica);
+      if (current) return { outcome: "already_quarantined", quarantine: current };
+      this.ctx.storage.transactionSync(() => {
+        sql.exec(
+          "INSERT INTO evidence (digest, kind, against, seq, evidence, at) VALUES (?, ?, ?, NULL, ?, ?)",
+          input.digest,
+          input.kind,
+          input.replica,
+          input.evidence,
+          at,
+        );
+        sql.exec(
+          "INSERT INTO quarantines (replica, kind, digest, at) VALUES (?, ?, ?, ?)",
+          input.replica,
+          input.kind,
+          input.digest,
+          at,
+        );
+      });
+      console.log({
+        event: "replica_quarantined",
+        replica: input.replica,
+        kind: input.kind,
+        digest: input.digest,
+      });
+      return {
+        outcome: "quarantined",
+        quarantine: { replica: input.replica, kind: input.kind, digest: input.digest, at },
+      };
+    }
+    const stored = sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM evidence WHERE kind = 'cluster_equivocation'")
+      .one().n;
+    console.error({
+      event: "cluster_equivocation",
+      seq: input.seq,
+      nodes: input.nodes,
+      digest: input.digest,
+    });
+    if (stored >= CLUSTER_EVIDENCE_MAX) return { outcome: "not_recorded" };
+    sql.exec(
+      "INSERT INTO evidence (digest, kind, against, seq, evidence, at) VALUES (?, ?, ?, ?, ?, ?)",
+      input.digest,
+      input.kind,
+      JSON.stringify(input.nodes),
+      input.seq,
+      input.evidence,
+      at,
+    );
+    return { outcome: "recorded" };
+  }
+
+  /** Every quarantined replica (a handful: one row per replica at most). */
+  async quarantines(): Promise<QuarantineRow[]> {
+    return this.sql
+      .exec<{ replica: string; kind: string; digest: string; at: number }>(
+        "SELECT replica, kind, digest, at FROM quarantines ORDER BY replica",
+      )
+      .toArray();
+  }
+
+  /** The cluster equivocations recorded, newest first. */
+  async clusterEvidence(limit: number): Promise<ClusterEvidenceRow[]> {
+    return this.sql
+      .exec<{ digest: string; seq: number; against: string; at: number }>(
+        "SELECT digest, seq, against, at FROM evidence WHERE kind = 'cluster_equivocation' ORDER BY at DESC, digest LIMIT ?",
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ digest: r.digest, seq: r.seq, nodes: JSON.parse(r.against) as string[], at: r.at }));
+  }
+
+  /** An accepted evidence by digest, as it was submitted (JSON text), or null. */
+  async evidence(digest: string): Promise<string | null> {
+    return (
+      this.sql
+        .exec<{ evidence: string }>("SELECT evidence FROM evidence WHERE digest = ?", digest)
+        .toArray()[0]?.evidence ?? null
+    );
+  }
+
+  /**
+   * The operator's lift: the replica is routed to again. Its evidence stays (a replay of it changes
+   * nothing); new evidence quarantines it again. Null if it was not quarantined.
+   */
+  async lift(replica: string): Promise<QuarantineRow | null> {
+    const q = this.quarantineOf(replica);
+    if (!q) return null;
+    const sql = this.sql;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("DELETE FROM quarantines WHERE replica = ?", replica);
+      sql.exec(
+        "INSERT INTO lifts (replica, kind, digest, quarantined_at, at) VALUES (?, ?, ?, ?, ?)",
+        replica,
+        q.kind,
+        q.digest,
+        q.at,
+        Date.now(),
+      );
+      sql.exec("DELETE FROM lifts WHERE id <= (SELECT max(id) FROM lifts) - ?", LIFTS_KEPT);
+    });
+    console.log({ event: "quarantine_lifted", replica, kind: q.kind, digest: q.digest });
+    return q;
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Evidence (docs/architecture.md, "Evidence and quarantine"): a self-contained proof that a replica
+ * signed something no honest replica signs, or that the cluster signed two bodies for one seq. Pure
+ * and deterministic; the server (`POST /v1/evidence`) and the SDK run this one verifier.
+ *
+ * Every kind is provable from signed data alone, checked against the pinned cluster config and the
+ * pinned replica keys:
+ *
+ * - `bad_certificate`: a replica-signed reply carrying a certificate that does not verify (a
+ *   certified seq that does not exist is one: a forged seq breaks the node signatures).
+ * - `bad_certified_read`: a replica-signed read whose certified value, seq or stateRoot disagrees
+ *   with its own (valid) certificate, or whose proof does not verify against its stateRoot.
+ * - `bad_certified_result`: a replica-signed op status whose certified result is not the asked op's,
+ *   or whose seq or proof disagrees with its own (valid) certificate.
+ * - `contradicted_result`: a replica-signed op status claiming result R for op X, plus a valid
+ *   certificate and proof showing X's certified result R' ≠ R. The replica is at fault only if its
+ *   own claim does not verify (if both verify, two valid certificates disagree: a cluster fault).
+ * - `cluster_equivocation`: two valid certificates for one seq with different bodies; the nodes
+ *   that signed both are named (at least f+1 by quorum intersection). No replica is at fault.
+ *
+ * Tentative values prove nothing: a replica's tentative state legitimately differs from the
+ * certified one while ops are concurrent or undelivered, so there is no tentative kind.
+ *
+ * Hostile input throughout: a malformed evidence verifies as `{ok: false}`, never a throw.
+ */
+import { toHex } from "./bytes.js";
+import { DOMAIN, canonicalBytes } from "./canonical.js";
+import { certificateDigest, sameCertificateBody, verifyCertificate } from "./certified/certificate.js";
+import {
+  verifyResultProof,
+  verifyStateProof,
+  type ResultProof,
+  type StateProof,
+} from "./certified/proofs.js";
+import { resultLeafHash } from "./certified/results.js";
+import type { Certificate, ClusterConfig, OpResult } from "./certified/types.js";
+import { verifyCanonical } from "./crypto/keys.js";
+import { sha256 } from "./hash.js";
+import type { StateValue } from "./certified/hashing.js";
+import type {
+  CertifiedReadReply,
+  CertifiedResult,
+  OpStatusReply,
+  ReadReply,
+  ReplicaReply,
+} from "./replies.js";
+import { bytesEqual } from "./bytes.js";
+
+/** Domain of an evidence's digest: `SHA-256(canonicalBytes(EVIDENCE_DOMAIN, normalized evidence))`. */
+export const EVIDENCE_DOMAIN = "aspec/evidence/v1";
+
+export const REPLICA_EVIDENCE_KINDS = [
+  "bad_certificate",
+  "bad_certified_read",
+  "bad_certified_result",
+  "contradicted_result",
+] as const;
+export type ReplicaEvidenceKind = (typeof REPLICA_EVIDENCE_KINDS)[number];
+export type EvidenceKind = ReplicaEvidenceKind | "cluster_equivocation";
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = [...REPLICA_EVIDENCE_KINDS, "cluster_equivocation"];
+
+export type Evidence =
+  | { kind: "bad_certificate"; reply: ReplicaReply }
+  | { kind: "bad_certified_read"; reply: ReadReply | CertifiedReadReply }
+  | { kind: "bad_certified_result"; reply: OpStatusReply }
+  /** `truth`: the op's certified result with its proof and certificate, as `GET /v1/ops/:id` carries it. */
+  | { kind: "contradicted_result"; reply: OpStatusReply; truth: CertifiedResult }
+  | { kind: "cluster_equivocation"; certificates: [Certificate, Certificate] };
+
+/** What evidence is checked against: the pinned cluster and the pinned replica keys (name → key). */
+export interface EvidencePins {
+  cluster: ClusterConfig;
+  replicaKeys: ReadonlyMap<string, string>;
+}
+
+/** Why evidence was refused: stable codes (`422 invalid_evidence` carries one in `details.reason`). */
+export type EvidenceRejection =
+  /** Not the shape of any evidence kind (missing or extra fields, wrong types). */
+  | "malformed"
+  | "unknown_kind"
+  /** The reply names a replica that is not pinned. */
+  | "unknown_replica"
+  /** The reply is not signed by the pinned key of the replica it names (tampered or re-signed). */
+  | "bad_reply_signature"
+  /** The reply is not of a kind this evidence is about (e.g. a read reply as a result's evidence). */
+  | "wrong_reply_kind"
+  /** Everything the reply claims checks out: nothing is proven. */
+  | "consistent"
+  /** The reply's own certificate does not verify: that is `bad_certificate` evidence instead. */
+  | "certificate_invalid"
+  /** `contradicted_result`: the offered truth does not verify, or is about another op. */
+  | "bad_truth"
+  /** `contradicted_result`: the truth and the claim are the same result. */
+  | "no_contradiction"
+  /** Both the claim and the truth verify: two valid certificates disagree, a cluster fault. */
+  | "cluster_fault"
+  /** `cluster_equivocation`: a certificate does not verify, or the two are for different seqs / the same body. */
+  | "not_equivocation"
+  /** The pinned cluster config is unusable (the verifier's problem, never the evidence's). */
+  | "bad_config";
+
+export type EvidenceVerdict =
+  | { ok: true; kind: ReplicaEvidenceKind; replica: string; digest: string; detail: string }
+  | { ok: true; kind: "cluster_equivocation"; nodes: string[]; seq: number; digest: string; detail: string }
+  | { ok: false; reason: EvidenceRejection; detail?: string };
+
+type Rejected = Extract<EvidenceVerdict, { ok: false }>;
+const reject = (reason: EvidenceRejection, detail?: string): Rejected =>
+  detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Exactly these own fields (so nothing unverified rides along, and one evidence has one digest). */
+const hasExactly = (o: Obj, fields: readonly string[]): boolean =>
+  Object.keys(o).length === fields.length && fields.every((f) => Object.hasOwn(o, f));
+
+const FIELDS: Record<EvidenceKind, readonly string[]> = {
+  bad_certificate: ["kind", "reply"],
+  bad_certified_read: ["kind", "reply"],
+  bad_certified_result: ["kind", "reply"],
+  contradicted_result: ["kind", "reply", "truth"],
+  cluster_equivocation: ["kind", "certificates"],
+};
+
+/** Reply kinds that carry a certificate (`certificate`, and an op status's `certified.certificate`). */
+const CERTIFYING_KINDS = new Set(["op", "read", "op-status", "certified-read", "certificate"]);
+
+/**
+ * The digest that names an evidence: equal for a replay, whatever the JSON's key order. The parts no
+ * one signed as a whole are put in one order first: a certificate's signatures by node (a set: any
+ * order verifies alike), and the equivocation pair (a, b) = (b, a). A replica-signed reply is taken
+ * as signed.
+ */
+export function evidenceDigest(e: Evidence): string {
+  const normalized =
+    e.kind === "cluster_equivocation"
+      ? {
+          kind: e.kind,
+          certificates: sortPair(e.certificates.map(sigsInOrder) as [Certificate, Certificate]),
+        }
+      : e.kind === "contradicted_result"
+        ? { ...e, truth: { ...e.truth, certificate: sigsInOrder(e.truth.certificate) } }
+        : e;
+  return toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, normalized)));
+}
+
+const sigsInOrder = (c: Certificate): Certificate => ({
+  ...c,
+  sigs: [...c.sigs].sort((x, y) => x.node - y.node),
+});
+
+/** The pair in one order (by body digest, then by canonical bytes), so (a, b) and (b, a) are one evidence. */
+function sortPair([a, b]: [Certificate, Certificate]): [Certificate, Certificate] {
+  const ka = certificateDigest(a.body) + toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, a)));
+  const kb = certificateDigest(b.body) + toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, b)));
+  return ka <= kb ? [a, b] : [b, a];
+}
+
+/** A replica-signed reply of one of `kinds`, signed by the pinned key of the replica it names. */
+async function signedReply(
+  reply: unknown,
+  kinds: ReadonlySet<string>,
+  pins: EvidencePins,
+): Promise<{ reply: Obj; replica: string } | Rejected> {
+  if (!isObj(reply) || typeof reply.kind !== "string" || typeof reply.replica !== "string")
+    return reject("malformed", "reply: not a replica reply");
+  if (typeof reply.sig !== "string") return reject("malformed", "reply: no signature");
+  const publicKey = pins.replicaKeys.get(reply.replica);
+  if (publicKey === undefined) return reject("unknown_replica", reply.replica);
+  const { sig, ...body } = reply;
+  if (!(await verifyCanonical(publicKey, DOMAIN.replicaReply, body, sig)))
+    return reject("bad_reply_signature", `not signed by replica '${reply.replica}'`);
+  if (!kinds.has(reply.kind)) return reject("wrong_reply_kind", reply.kind);
+  return { reply, replica: reply.replica };
+}
+
+/** Does a certificate verify against the pinned cluster? `bad_config` is passed up, never blamed on anyone. */
+async function certificateValid(cert: unknown, pins: EvidencePins): Promise<boolean | Rejected> {
+  const v = await verifyCertificate(cert as Certificate, pins.cluster);
+  if (v.ok) return true;
+  if (v.reason === "bad_config") return reject("bad_config", v.detail);
+  return false;
+}
+
+const isRejected = (x: unknown): x is Rejected => isObj(x) && x.ok === false;
+
+/** The first way a certified value disagrees with its certificate, or null if it is consistent. */
+function readProblem(key: unknown, certified: Obj, cert: Certificate): string | null {
+  if (certified.seq !== cert.body.seq)
+    return `certified.seq ${String(certified.seq)} ≠ certificate seq ${cert.body.seq}`;
+  if (certified.stateRoot !== cert.body.stateRoot) return "certified.stateRoot ≠ the certificate's stateRoot";
+  const ok = verifyStateProof(
+    cert.body.stateRoot,
+    key as string,
+    certified.value as StateValue | null,
+    certified.proof as StateProof,
+  );
+  return ok ? null : "the state proof does not verify against the certificate's stateRoot";
+}
+
+/** The first way a certified result disagrees with its certificate or op, or null if it is consistent. */
+function resultProblem(opId: unknown, certified: Obj, cert: Certificate): string | null {
+  if (certified.seq !== cert.body.seq)
+    return `certified.seq ${String(certified.seq)} ≠ certificate seq ${cert.body.seq}`;
+  const result = certified.result;
+  if (!isObj(result) || result.opId !== opId) return "the certified result is not the asked op's";
+  const ok = verifyResultProof(
+    cert.body.resultsRoot,
+    result as unknown as OpResult,
+    certified.proof as ResultProof,
+  );
+  return ok ? null : "the result proof does not verify against the certificate's resultsRoot";
+}
+
+async function badCertificate(e: Obj, pins: EvidencePins): Promise<EvidenceVerdict> {
+  const s = await signedReply(e.reply, CERTIFYING_KINDS, pins);
+  if (isRejected(s)) return s;
+  const claims: [string, unknown][] = [];
+  if (s.reply.certificate !== null && s.reply.certificate !== undefined)
+    claims.push(["certificate", s.reply.certificate]);
+  if (s.reply.kind === "op-status" && isObj(s.reply.certified))
+    claims.push(["certified.certificate", s.reply.certified.certificate]);
+  for (const [where, cert] of claims) {
+    const valid = await certificateValid(cert, pins);
+    if (isRejected(valid)) return valid;
+    if (!valid)
+      return accepted("bad_certificate", s.replica, e, `${where} does not verify against the cluster`);
+  }
+  return reject("consistent", "every certificate in the reply verifies");
+}
+
+async function badCertifiedRead(e: Obj, pins: EvidencePins): Promise<EvidenceVerdict> {
+  const s = await signedReply(e.reply, new Set(["read", "certified-read"]), pins);
+  if (isRejected(s)) return s;
+  if (!isObj(s.reply.certified)) return reject("consistent", "the reply claims no certified value");
+  const valid = await certificateValid(s.reply.certificate, pins);
+  if (isRejected(valid)) return valid;
+  if (!valid) return reject("certificate_invalid");
+  const problem = readProblem(s.reply.key, s.reply.certified, s.reply.certificate as Certificate);
+  if (problem === null) return reject("consistent", "the certified value verifies against its certificate");
+  return accepted("bad_certified_read", s.replica, e, problem);
+}
+
+async function badCertifiedResult(e: Obj, pins: EvidencePins): Promise<EvidenceVerdict> {
+  const s = await signedReply(e.reply, new Set(["op-status"]), pins);
+  if (isRejected(s)) return s;
+  const certified = s.reply.certified;
+  if (!isObj(certified)) return reject("consistent", "the reply claims no certified result");
+  const valid = await certificateValid(certified.certificate, pins);
+  if (isRejected(valid)) return valid;
+  if (!valid) return reject("certificate_invalid");
+  const problem = resultProblem(s.reply.opId, certified, certified.certificate as Certificate);
+  if (problem === null) return reject("consistent", "the certified result verifies against its certificate");
+  return accepted("bad_certified_result", s.replica, e, problem);
+}
+
+async function contradictedResult(e: Obj, pins: EvidencePins): Promise<EvidenceVerdict> {
+  const s = await signedReply(e.reply, new Set(["op-status"]), pins);
+  if (isRejected(s)) return s;
+  const claim = s.reply.certified;
+  const opId = s.reply.opId;
+  if (!isObj(claim) || !isObj(claim.result) || claim.result.opId !== opId)
+    return reject("consistent", "the reply claims no certified result for its op");
+  const truth = e.truth;
+  if (!isObj(truth) || !hasExactly(truth, ["seq", "result", "proof", "certificate"]))
+    return reject("malformed", "truth: {seq, result, proof, certificate}");
+  const truthValid = await certificateValid(truth.certificate, pins);
+  if (isRejected(truthValid)) return truthValid;
+  if (!truthValid) return reject("bad_truth", "the truth's certificate does not verify");
+  const truthProblem = resultProblem(opId, truth, truth.certificate as Certificate);
+  if (truthProblem !== null) return reject("bad_truth", truthProblem);
+  let same: boolean;
+  try {
+    same = bytesEqual(
+      resultLeafHash(claim.result as unknown as OpResult),
+      resultLeafHash(truth.result as unknown as OpResult),
+    );
+  } catch {
+    same = false; // the claim is not even a result (the truth is one: its proof verified)
+  }
+  if (same) return reject("no_contradiction", "the truth is the result the reply claims");
+  const claimValid = await certificateValid(claim.certificate, pins);
+  if (isRejected(claimValid)) return claimValid;
+  if (claimValid && resultProblem(opId, claim, claim.certificate as Certificate) === null)
+    return reject("cluster_fault", "both results verify: two valid certificates disagree about the op");
+  return accepted(
+    "contradicted_result",
+    s.replica,
+    e,
+    `the certified result of ${String(opId)} is not what the replica claimed`,
+  );
+}
+
+async function clusterEquivocation(e: Obj, pins: EvidencePins): Promise<EvidenceVerdict> {
+  const certs = e.certificates;
+  if (!Array.isArray(certs) || certs.length !== 2)
+    return reject("malformed", "certificates: two certificates");
+  const [a, b] = certs as [unknown, unknown];
+  for (const c of [a, b]) {
+    const valid = await certificateValid(c, pins);
+    if (isRejected(valid)) return valid;
+    if (!valid) return reject("not_equivocation", "a certificate does not verify");
+  }
+  const ca = a as Certificate;
+  const cb = b as Certificate;
+  if (ca.body.seq !== cb.body.seq)
+    return reject("not_equivocation", "the certificates are for different seqs");
+  if (sameCertificateBody(ca.body, cb.body))
+    return reject("not_equivocation", "the certificates certify one body");
+  const signers = new Set(cb.sigs.map((s) => s.node));
+  const both = [...new Set(ca.sigs.map((s) => s.node))].filter((n) => signers.has(n)).sort((x, y) => x - y);
+  const nodes = both.map((n) => pins.cluster.nodes[n]!.id);
+  const evidence = e as unknown as Evidence;
+  return {
+    ok: true,
+    kind: "cluster_equivocation",
+    nodes,
+    seq: ca.body.seq,
+    digest: evidenceDigest(evidence),
+    detail: `two certified bodies for seq ${ca.body.seq}, both signed by ${nodes.join(", ")}`,
+  };
+}
+
+function accepted(kind: ReplicaEvidenceKind, replica: string, e: Obj, detail: string): EvidenceVerdict {
+  return { ok: true, kind, replica, digest: evidenceDigest(e as unknown as Evidence), detail };
+}
+
+const VERIFIERS: Record<EvidenceKind, (e: Obj, pins: EvidencePins) => Promise<EvidenceVerdict>> = {
+  bad_certificate: badCertificate,
+  bad_certified_read: badCertifiedRead,
+  bad_certified_result: badCertifiedResult,
+  contradicted_result: contradictedResult,
+  cluster_equivocation: clusterEquivocation,
+};
+
+/**
+ * Verify evidence against the pinned cluster and replica keys: who is at fault and the digest that
+ * names the evidence (a replay has the same digest), or why it proves nothing. Never throws.
+ *
+ * @example
+ *   const v = await verifyEvidence(JSON.parse(text), { cluster, replicaKeys });
+ *   if (v.ok && v.kind !== "cluster_equivocation") quarantine(v.replica, v.kind, v.digest);
+ */
+export async function verifyEvidence(e: unknown, pins: EvidencePins): Promise<EvidenceVerdict> {
+  try {
+    if (!isObj(e) || typeof e.kind !== "string")
+      return reject("malformed", "evidence: an object with a kind");
+    if (!Object.hasOwn(FIELDS, e.kind)) return reject("unknown_kind", e.kind);
+    const kind = e.kind as EvidenceKind;
+    if (!hasExactly(e, FIELDS[kind]))
+      return reject("malformed", `${kind}: fields ${FIELDS[kind].join(", ")}`);
+    return await VERIFIERS[kind](e, pins);
+  } catch {
+    // Every check above is written not to throw; this is the last line against an input no one foresaw
+    // (e.g. a getter on an object handed in-process): it proves nothing, it must not crash the caller.
+    return reject("malformed", "evidence could not be read");
+  }
+}

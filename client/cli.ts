@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { isAspecError } from "../shared/errors.js";
 import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
 import { COMMAND_HELP } from "./cli/help.js";
+import { runEvidence } from "./cli/evidence.js";
 import { opLine, readLine, replicaLines } from "./cli/output.js";
 import { packageVersion } from "./node/version.js";
 import { AspecClient } from "./client.js";
@@ -63,6 +64,8 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       const r = await c.get(cmd.key);
       return print(r, () => readLine(r));
     }
+    case "evidence":
+      return runEvidence(cmd, inv.endpoint, print);
     case "op": {
       const { key } = await loadOrCreateKeyFile(inv.keyFile);
       const c = await AspecClient.connect({

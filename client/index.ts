@@ -29,6 +29,16 @@ export {
   type PinnedKeys,
 } from "./verify.js";
 export type { FetchFn } from "./transport.js";
+export {
+  contradictionEvidence,
+  equivocationEvidence,
+  evidenceFrom,
+  submitEvidence,
+  type CaughtReply,
+  type Evidence,
+  type EvidencePins,
+  type EvidenceSubmission,
+} from "./evidence.js";
 // Re-exported so SDK users need one import.
 export { AspecError, isAspecError, type ErrorCode } from "../shared/errors.js";
 export { generateKeyPair, type KeyPair } from "../shared/crypto/keys.js";

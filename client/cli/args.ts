@@ -4,6 +4,7 @@ import type { Json } from "../../shared/canonical.js";
 import type { TypeName } from "../../shared/datatypes/index.js";
 import { defaultKeyFilePath } from "../node/keyfile.js";
 import { COMMAND_HELP } from "./help.js";
+import { parseEvidence, type EvidenceCommand } from "./evidence.js";
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:8787";
 
@@ -13,7 +14,8 @@ export type Command =
   | { kind: "keygen"; out: string | undefined }
   | { kind: "replicas" }
   | { kind: "get"; key: string }
-  | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } };
+  | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } }
+  | EvidenceCommand;
 
 export interface Invocation {
   command: Command;
@@ -37,6 +39,7 @@ commands:
   account deposit|withdraw KEY N   N a positive integer
   get KEY                          read KEY at the home replica
   replicas                         list replicas and their public keys
+  evidence submit FILE             submit evidence that a replica lied (POST /v1/evidence)
 
 options:
   --endpoint URL     edge Worker URL (env ASPEC_ENDPOINT, default ${DEFAULT_ENDPOINT})
@@ -116,6 +119,8 @@ function command(pos: string[], out: string | undefined): Command {
       if (sub !== "deposit" && sub !== "withdraw")
         throw new UsageError(`account has no op '${sub}' (deposit, withdraw)`);
       return { kind: "op", key: pos[2]!, type: "account", op: sub, args: { n: integer(pos[3]!, "N") } };
+    case "evidence":
+      return parseEvidence(pos);
     default:
       throw new UsageError(`unknown command '${name}'`);
   }

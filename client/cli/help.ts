@@ -1,4 +1,5 @@
 /** Per-command help of `aspec` (`aspec counter --help`); the overview is `USAGE` in args.ts. */
+import { EVIDENCE_HELP } from "./evidence.js";
 
 const COMMON = `options:
   --endpoint URL     edge Worker URL (env ASPEC_ENDPOINT)
@@ -28,5 +29,6 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "aspec account deposit alice 10",
   ),
   get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
+  evidence: EVIDENCE_HELP,
   replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,
 };

@@ -24,8 +24,13 @@ import {
   type ReadReply,
   type Unsigned,
 } from "../../shared/replies.js";
-import { replicaKey } from "../../workers/keys.js";
-import { replicaInfos } from "../../workers/keys.js";
+import {
+  evidenceListReply,
+  evidenceVerdictReply,
+  liftReply,
+  replicasReply,
+} from "../../workers/api-schemas.js";
+import { replicaInfos, replicaKey } from "../../workers/keys.js";
 import { TestCluster, deliverCertified } from "./cert-helpers.js";
 import { TestClient, post } from "./helpers.js";
 import { digestAll } from "./state-digest.js";
@@ -161,12 +166,14 @@ describe("POST /v1/evidence: a replica's lie", () => {
     const res = await submit(lie);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { verdict: { digest: string }; outcome: string; quarantine: unknown };
+    expect(evidenceVerdictReply.safeParse(body).success).toBe(true);
     expect(body).toMatchObject({
       verdict: { kind: "bad_certified_read", replica: "weur" },
       outcome: "quarantined",
       quarantine: { replica: "weur", kind: "bad_certified_read", digest: body.verdict.digest },
     });
     const replicas = (await (await get("/v1/replicas")).json()) as { quarantined: Record<string, unknown> };
+    expect(replicasReply.safeParse(replicas).success).toBe(true);
     expect(replicas.quarantined).toEqual({
       weur: { kind: "bad_certified_read", at: expect.any(Number), digest: body.verdict.digest },
       enam: null,
@@ -243,7 +250,9 @@ describe("POST /v1/evidence: a replica's lie", () => {
 
     const ok = await lift("weur", ADMIN);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ lifted: { replica: "weur", kind: "bad_certified_read" } });
+    const lifted = await ok.json();
+    expect(liftReply.safeParse(lifted).success).toBe(true);
+    expect(lifted).toMatchObject({ lifted: { replica: "weur", kind: "bad_certified_read" } });
     expect((await get("/v1/kv/ev%2Fk?replica=weur")).status).toBe(200);
     const replicas = (await (await get("/v1/replicas")).json()) as { quarantined: Record<string, unknown> };
     expect(replicas.quarantined.weur).toBeNull();
@@ -269,6 +278,7 @@ describe("POST /v1/evidence: the cluster's equivocation", () => {
       outcome: "recorded",
     });
     const list = (await (await get("/v1/evidence")).json()) as { quarantines: unknown[]; cluster: unknown[] };
+    expect(evidenceListReply.safeParse(list).success).toBe(true);
     expect(list.quarantines).toEqual([]);
     expect(list.cluster).toEqual([
       { digest: body.verdict.digest, seq: a.body.seq, nodes: ["pbft-1", "pbft-2"], at: expect.any(Number) },

@@ -97,7 +97,13 @@ export type EvidenceRejection =
   /** `cluster_equivocation`: a certificate does not verify, or the two are for different seqs / the same body. */
   | "not_equivocation"
   /** The pinned cluster config is unusable (the verifier's problem, never the evidence's). */
-  | "bad_config";
+  | "bad_config"
+  /**
+   * A certificate names another cluster. Not judged: a cluster whose node keys change gets a new
+   * cluster id (docs/deploy.md), so an honest replica's reply from before the change must not read
+   * as a forged certificate; a client refuses such a certificate anyway.
+   */
+  | "other_cluster";
 
 export type EvidenceVerdict =
   | { ok: true; kind: ReplicaEvidenceKind; replica: string; digest: string; detail: string }
@@ -175,11 +181,16 @@ async function signedReply(
   return { reply, replica: reply.replica };
 }
 
-/** Does a certificate verify against the pinned cluster? `bad_config` is passed up, never blamed on anyone. */
+/**
+ * Does a certificate verify against the pinned cluster? `bad_config` and another cluster's
+ * certificate are passed up: neither is blamed on anyone.
+ */
 async function certificateValid(cert: unknown, pins: EvidencePins): Promise<boolean | Rejected> {
   const v = await verifyCertificate(cert as Certificate, pins.cluster);
   if (v.ok) return true;
   if (v.reason === "bad_config") return reject("bad_config", v.detail);
+  if (v.reason === "wrong_cluster")
+    return reject("other_cluster", `not a certificate of ${pins.cluster.cluster}`);
   return false;
 }
 

@@ -248,7 +248,7 @@ export const OPERATIONS: Operation[] = [
     operationId: "submitEvidence",
     summary: "Submit evidence that a replica lied, or that the cluster signed two bodies for one seq",
     description:
-      "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. A body over 256 KiB is `413 payload_too_large`.",
+      "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`, `other_cluster`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. A body over 256 KiB is `413 payload_too_large`.",
     request: evidenceRequest,
     reply: evidenceVerdictReply,
     errors: [

@@ -285,3 +285,12 @@ function flatKeys(v: unknown, out: Record<string, true> = {}): Record<string, tr
     }
   return out;
 }
+
+describe("verifyEvidence: another cluster's certificate", () => {
+  it("is not judged (a re-keyed cluster has a new id; an old honest reply must not read as forged)", async () => {
+    const r = clone(w.honestOp);
+    r.certificate!.body.cluster = "aspec-edge-pbft-v0";
+    const v = await verifyEvidence({ kind: "bad_certificate", reply: await w.sign(r) }, w.pins);
+    expect(rejected(v)).toBe("other_cluster");
+  });
+});

@@ -161,6 +161,45 @@ describe("POST /v1/evidence: bogus evidence", () => {
   });
 });
 
+/** Every leaf path of a JSON value. */
+function leaves(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => leaves(x, [...at, i]));
+  if (v !== null && typeof v === "object")
+    return Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k]));
+  return [at];
+}
+
+describe("POST /v1/evidence: every field of a valid evidence changed, the body truncated", () => {
+  it("each is refused with a stable code and nothing changes", async () => {
+    const before = await everything();
+    const text = JSON.stringify(lie);
+    let sent = 0;
+    for (const path of leaves(lie)) {
+      const m = JSON.parse(text) as Record<string | number, unknown>;
+      let parent = m;
+      for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
+      const last = path[path.length - 1]!;
+      const old = parent[last];
+      parent[last] =
+        typeof old === "number" ? old + 1 : typeof old === "string" ? `${old}x` : old === null ? 0 : !old;
+      const res = await submit(m);
+      sent++;
+      expect([path.join("."), res.status]).toEqual([path.join("."), 422]);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_evidence");
+    }
+    for (const cut of [1, 10, 100, Math.floor(text.length / 2), text.length - 1]) {
+      const res = await submit(text.slice(0, cut));
+      expect([cut, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([
+        cut,
+        400,
+        "malformed_json",
+      ]);
+    }
+    expect(sent).toBeGreaterThan(30);
+    expect(await everything()).toEqual(before);
+  });
+});
+
 describe("POST /v1/evidence: a replica's lie", () => {
   it("quarantines the replica: GET /v1/replicas says so and why, and the evidence is served to re-verify", async () => {
     const res = await submit(lie);

@@ -9,7 +9,14 @@ import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
-import { applyEffect, decideOp, effectLoses, effectStamp, valueOf } from "../shared/materialize.js";
+import {
+  applyEffect,
+  decideOp,
+  effectLoses,
+  effectStamp,
+  rebaseRecord,
+  valueOf,
+} from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   signErrorReply,
@@ -122,11 +129,21 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     this.store = new ReplicaStore(ctx.storage.sql);
     this.delivery = new Delivery(ctx, env, this.store);
     this.certified = new CertifiedReplica(ctx, {
-      markCertified: (ops) => {
+      markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";
-        for (const op of ops)
-          if (typeof op?.client === "string" && Number.isSafeInteger(op.seq))
-            this.store.markCertified(opIdOf(op), op.client, me);
+        const keys = new Set<string>();
+        for (const op of ops) {
+          if (typeof op?.client !== "string" || !Number.isSafeInteger(op.seq)) continue;
+          const held = this.store.markCertified(opIdOf(op), op.client, me);
+          if (typeof held === "string") keys.add(held);
+          if (typeof op.key === "string") keys.add(op.key);
+        }
+        // tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state")
+        for (const key of keys) {
+          const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
+          if (rec) this.store.putRecord(key, rec);
+          else this.store.deleteRecord(key);
+        }
       },
     });
   }
@@ -161,9 +178,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         this.absorbStamp(op.type, d.effect);
         const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
         if (d.reason) entry.reason = d.reason;
-        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        // certified already (its certificate came before this copy): not counted as uncertified
+        // certified already (its certificate came before this copy): not counted as uncertified, and
+        // not applied either: the certified state the key was rebuilt from holds its outcome
         const certified = this.certified.isCertified(op);
+        if (!certified && d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos(), certified);
         const pending = this.store.noteClientSeq(op.client, op.seq, certified ? 0 : 1);
         return {
@@ -391,7 +409,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         }
         if (this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
         let rec = this.store.getRecord(e.op.key);
-        if (e.effect !== null) {
+        // certified already: its outcome is in the certified state the key was rebuilt from
+        const certified = this.certified.isCertified(e.op);
+        if (e.effect !== null && !certified) {
           const lost = effectLoses(rec, e.op.type, e.effect);
           const next = applyEffect(rec, e.op.type, e.effect);
           if (next) {
@@ -404,7 +424,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
             console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
-        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, this.certified.isCertified(e.op));
+        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, certified);
         this.store.noteClientSeq(e.op.client, e.op.seq, 0);
         if (e.pos !== undefined) handled.push(e.pos);
         report.applied++;

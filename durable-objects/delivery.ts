@@ -13,7 +13,7 @@
  *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
  * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
  */
-import type { ReplicaConfig } from "../shared/config.js";
+import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
 import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
 import { resendPlan } from "../shared/delivery/resend.js";
@@ -96,8 +96,9 @@ export class Delivery {
     return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
   }
 
+  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
   faults(): Faults {
-    return this.book.faults();
+    return faultInjectionAllowed(this.env, this.env.FAULT_TOKEN) ? this.book.faults() : {};
   }
 
   // --- receiver side -----------------------------------------------------------------------

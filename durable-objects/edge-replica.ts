@@ -104,8 +104,8 @@ export interface ReplicaRpc {
   opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
   certifiedHead(name: string): Promise<{ seq: number; certification: Certification }>;
   certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
-  /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
-  setFaults(name: string, token: string, faults: Faults): Promise<void>;
+  /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
+  setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
   stats(): Promise<ReplicaStats>;
 }
 
@@ -439,10 +439,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     this.store.setMeta("dead_lettered", String(n + Math.max(0, Math.trunc(count))));
   }
 
-  async setFaults(name: string, token: string, faults: Faults): Promise<void> {
+  async setFaults(name: string, token: string, faults: Faults): Promise<Faults> {
     await this.identity(name);
     if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
-    this.delivery.book.setFaults(faults);
+    return this.delivery.book.setFaults(faults);
   }
 
   async stats(): Promise<ReplicaStats> {

@@ -79,6 +79,9 @@ export function parseFaults(raw: unknown): { ok: true; faults: Faults } | { ok: 
 }
 
 export class DeliveryStore {
+  /** The stored faults, read once per instance (every reply asks in dev); only `setFaults` writes them. */
+  private storedFaults: Faults | undefined;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }
@@ -141,10 +144,13 @@ export class DeliveryStore {
 
   /** The faults as stored (the caller decides whether they are in force). */
   faults(): Faults {
-    const out: Record<string, unknown> = {};
-    for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
-      out[r.name] = JSON.parse(r.v);
-    return out as Faults;
+    if (this.storedFaults === undefined) {
+      const out: Record<string, unknown> = {};
+      for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
+        out[r.name] = JSON.parse(r.v);
+      this.storedFaults = out as Faults;
+    }
+    return this.storedFaults;
   }
   /** Replace the stored faults with `f` (parsed: unknown names and non-booleans refused); returns them. */
   setFaults(f: Faults): Faults {
@@ -153,6 +159,7 @@ export class DeliveryStore {
     this.sql.exec("DELETE FROM faults");
     for (const [k, v] of Object.entries(parsed.faults))
       this.sql.exec("INSERT INTO faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
+    this.storedFaults = parsed.faults;
     return parsed.faults;
   }
 }

@@ -39,6 +39,7 @@ import type { Faults } from "./delivery-store.js";
 import { Delivery, type LogPage } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
+import { lies, signAsFaulty } from "./replica-lies.js";
 
 /**
  * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
@@ -102,7 +103,8 @@ export interface ReplicaRpc {
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** GET /v1/ops/:id. */
   opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
-  certifiedHead(name: string): Promise<{ seq: number; certification: Certification }>;
+  /** `lying`: dev lies are on, so the edge must neither cache its certified reads nor serve them cached. */
+  certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }>;
   certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
   /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
   setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
@@ -195,7 +197,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         duplicate: outcome.duplicate,
         time: now,
       };
-      return signReply<OpReply>(key.secret, reply);
+      return signAsFaulty<OpReply>(this.delivery.faults(), key.secret, reply);
     });
   }
 
@@ -221,7 +223,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       const rec = this.store.getRecord(key);
-      return signReply<ReadReply>(id.secret, {
+      return signAsFaulty<ReadReply>(this.delivery.faults(), id.secret, {
         kind: "read",
         key,
         type: rec?.type ?? null,
@@ -248,11 +250,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /** The newest certified seq applied here, and whether its certified values can be served. */
-  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification }> {
+  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }> {
     await this.identity(name);
     return {
       seq: this.certified.latestCertificate()?.body.seq ?? 0,
       certification: this.certified.certification(),
+      ...(lies(this.delivery.faults()) ? { lying: true as const } : {}),
     };
   }
 
@@ -268,7 +271,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           `replica '${name}' has no certified state to prove '${key}' against (${this.certified.certification()})`,
           { certification: this.certified.certification() },
         );
-      return signReply<CertifiedReadReply>(id.secret, {
+      return signAsFaulty<CertifiedReadReply>(this.delivery.faults(), id.secret, {
         kind: "certified-read",
         key,
         replica: name,
@@ -290,7 +293,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const tentative: TentativeResult | null = stored
         ? { status: stored.status, value: stored.value, ...(stored.reason ? { reason: stored.reason } : {}) }
         : null;
-      return signReply<OpStatusReply>(id.secret, {
+      return signAsFaulty<OpStatusReply>(this.delivery.faults(), id.secret, {
         kind: "op-status",
         opId,
         tentative,
@@ -312,7 +315,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         throw new AspecError("unknown_certificate", `replica '${name}' holds no certificate of seq ${seq}`, {
           latest: this.certified.latestCertificate()?.body.seq ?? null,
         });
-      return signReply<CertificateReply>(id.secret, {
+      return signAsFaulty<CertificateReply>(this.delivery.faults(), id.secret, {
         kind: "certificate",
         replica: name,
         certificate: cert,

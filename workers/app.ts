@@ -55,7 +55,7 @@ async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key:
     new Request(
       `https://certified-reads.aspec-edge.invalid/${encodeURIComponent(name)}/${seq}/${encodeURIComponent(key)}`,
     );
-  const cache = (globalThis as { caches?: { default: Cache } }).caches?.default;
+  const cache = head.lying ? undefined : (globalThis as { caches?: { default: Cache } }).caches?.default;
   const reply = (body: string, state: "hit" | "miss" | "bypass", seq: number) =>
     new Response(body, {
       headers: {

@@ -5,14 +5,31 @@
  * the replica's signed reply and `{}` takes it back.
  */
 import { SELF, createExecutionContext, env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FORGED_SEQ_OFFSET, LIE_DELTA, LIE_ELEMENT } from "../../durable-objects/replica-lies.js";
 import { toHex, utf8 } from "../../shared/bytes.js";
+import { verifyCertificate } from "../../shared/certified/certificate.js";
+import { verifyResultProof, verifyStateProof } from "../../shared/certified/proofs.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import { sha256 } from "../../shared/hash.js";
+import { opIdOf, type SignedOp } from "../../shared/ops.js";
+import {
+  verifyReply,
+  type CertificateReply,
+  type CertifiedReadReply,
+  type OpReply,
+  type OpStatusReply,
+  type ReadReply,
+  type ReplicaInfo,
+  type ReplicaReply,
+} from "../../shared/replies.js";
+import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
+import { FAULT_INJECTION_OFF } from "../../shared/config.js";
 import type { Env } from "../../workers/env.js";
 import worker from "../../workers/index.js";
-import { FAULT_TOKEN } from "./delivery-helpers.js";
-import { REPLICAS } from "./helpers.js";
+import { deliverCertified, TestCluster } from "./cert-helpers.js";
+import { FAULT_TOKEN, ownLog, tick } from "./delivery-helpers.js";
+import { REPLICAS, TestClient, eventually, post, read, stub } from "./helpers.js";
 import { digestAll } from "./state-digest.js";
 
 const FAULTS_URL = "https://edge.test/v1/dev/faults";
@@ -138,5 +155,199 @@ describe("POST /v1/dev/faults", () => {
       expect(await off.json()).toEqual({ target, faults: {} });
     }
     expect(REPLICAS).toContain("enam");
+  });
+});
+
+const getJson = async <T>(path: string): Promise<{ res: Response; body: T }> => {
+  const res = await SELF.fetch(`https://edge.test${path}`);
+  return { res, body: (await res.json()) as T };
+};
+
+async function setOk(target: string, faults: Record<string, boolean>) {
+  const res = await setFaultsHttp(target, faults);
+  expect(res.status).toBe(200);
+}
+
+describe("a lying replica (weur): each lie in its signed reply, gone again with {}", () => {
+  let cluster: TestCluster;
+  let keys: Record<string, string>;
+  let certified: SignedOp; // certified at seq 1: counter lie/c = 5
+  const signedBy = async (r: ReplicaReply) => expect(await verifyReply(keys[r.replica]!, r)).toBe(true);
+
+  const kv = (key: string) => getJson<ReadReply>(`/v1/kv/${key}?replica=weur`).then((x) => x.body);
+  const certifiedKv = (key: string) =>
+    getJson<CertifiedReadReply>(`/v1/kv/${key}?replica=weur&view=certified`);
+  const status = (op: SignedOp) =>
+    getJson<OpStatusReply>(`/v1/ops/${opIdOf(op)}?replica=weur`).then((x) => x.body);
+  const latest = () => getJson<CertificateReply>("/v1/certificates/latest?replica=weur").then((x) => x.body);
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create();
+    const { body } = await getJson<{ replicas: ReplicaInfo[] }>("/v1/replicas");
+    keys = Object.fromEntries(body.replicas.map((r) => [r.name, r.publicKey]));
+    const c = await TestClient.create();
+    certified = await c.sign("lie/c", "counter", "add", { n: 5 });
+    expect((await post(certified, "weur")).status).toBe(200);
+    for (const op of [
+      await c.sign("lie/r", "register", "set", { v: "truth" }),
+      await c.sign("lie/s", "set", "add", { x: "a" }),
+    ])
+      expect((await post(op, "weur")).status).toBe(200);
+    const made = await cluster.certify([certified]);
+    const r = await deliverCertified([made.message]);
+    expect(r.explicitAcks.length).toBe(1);
+  });
+
+  it("lieTentative: wrong tentative values (counter + 1000, register replaced, set + 1), still signed", async () => {
+    const truth = {
+      c: (await kv("lie/c")).value,
+      r: (await kv("lie/r")).value,
+      s: (await kv("lie/s")).value,
+    };
+    expect(truth).toEqual({ c: 5, r: "truth", s: ["a"] });
+    await setOk("weur", { lieTentative: true });
+    try {
+      const c = await kv("lie/c");
+      await signedBy(c);
+      expect(c.value).toBe(5 + LIE_DELTA);
+      expect((await kv("lie/r")).value).not.toEqual("truth");
+      expect((await kv("lie/s")).value).toEqual(["a", LIE_ELEMENT]);
+      const w = await TestClient.create();
+      const res = await post(await w.sign("lie/c2", "counter", "add", { n: 2 }), "weur");
+      const reply = (await res.json()) as OpReply;
+      await signedBy(reply);
+      expect(reply.tentative.value).toBe(2 + LIE_DELTA);
+      const st = await status(certified);
+      await signedBy(st);
+      expect(st.tentative!.value).toBe(5 + LIE_DELTA);
+      // the other replicas tell the truth
+      expect(await read("lie/c2", "enam").catch(() => null)).not.toMatchObject({ value: 2 + LIE_DELTA });
+    } finally {
+      await setOk("weur", {});
+    }
+    expect((await kv("lie/c")).value).toBe(5);
+    expect((await status(certified)).tentative!.value).toBe(5);
+  });
+
+  it("lieCertified: wrong certified values beside the real proof and certificate (the proof fails)", async () => {
+    const honest = await kv("lie/c");
+    const cert = honest.certificate!;
+    expect(await verifyCertificate(cert, cluster.config)).toEqual({ ok: true });
+    expect(honest.certified!.value).toMatchObject({ value: 5 });
+    const proves = (r: { certified: ReadReply["certified"] }, key: string) =>
+      verifyStateProof(r.certified!.stateRoot, key, r.certified!.value, r.certified!.proof);
+    expect(proves(honest, "lie/c")).toBe(true);
+    expect(proves(await kv("lie/r"), "lie/r")).toBe(true); // absent from the certified state: proven absent
+    await setOk("weur", { lieCertified: true });
+    try {
+      const lying = await kv("lie/c");
+      await signedBy(lying);
+      expect(lying.value).toBe(5); // the tentative value is true
+      expect(lying.certified!.value).toMatchObject({ value: 5 + LIE_DELTA });
+      expect(lying.certificate).toEqual(cert);
+      expect(lying.certified!.proof).toEqual(honest.certified!.proof);
+      expect(proves(lying, "lie/c")).toBe(false);
+      const absent = await kv("lie/r");
+      expect(absent.certified!.value).not.toBeNull(); // claims a key the certified state lacks
+      expect(proves(absent, "lie/r")).toBe(false);
+      const view = await certifiedKv("lie/c");
+      expect(view.res.headers.get("x-aspec-cache")).toBe("bypass");
+      await signedBy(view.body);
+      expect(view.body.certified.value).toMatchObject({ value: 5 + LIE_DELTA });
+      expect(proves(view.body, "lie/c")).toBe(false);
+      const st = await status(certified);
+      await signedBy(st);
+      expect(st.certified!.result.value).toBe(5 + LIE_DELTA);
+      const { result, proof, certificate } = st.certified!;
+      expect(verifyResultProof(certificate.body.resultsRoot, result, proof)).toBe(false);
+    } finally {
+      await setOk("weur", {});
+    }
+    const view = await certifiedKv("lie/c");
+    expect(view.body.certified.value).toMatchObject({ value: 5 }); // the lie was not cached
+    expect(proves(view.body, "lie/c")).toBe(true);
+    const st = (await status(certified)).certified!;
+    expect(verifyResultProof(st.certificate.body.resultsRoot, st.result, st.proof)).toBe(true);
+  });
+
+  it("forgeCertificate: replies carry the certificate with seq + 1000, whose signatures fail", async () => {
+    const real = (await latest()).certificate!;
+    expect(real.body.seq).toBe(1);
+    await setOk("weur", { forgeCertificate: true });
+    try {
+      const replies: { certificate: CertificateReply["certificate"] }[] = [
+        await latest(),
+        await kv("lie/c"),
+        (await certifiedKv("lie/c")).body,
+        await status(certified),
+      ];
+      for (const r of replies) {
+        await signedBy(r as ReplicaReply);
+        expect(r.certificate!.body).toEqual({ ...real.body, seq: real.body.seq + FORGED_SEQ_OFFSET });
+        expect(r.certificate!.sigs).toEqual(real.sigs);
+        expect(await verifyCertificate(r.certificate!, cluster.config)).toMatchObject({ ok: false });
+      }
+    } finally {
+      await setOk("weur", {});
+    }
+    expect((await latest()).certificate).toEqual(real);
+    expect((await kv("lie/c")).certificate).toEqual(real);
+  });
+
+  it("the replica refuses a wrong token, and stored lies are not in force outside dev", async () => {
+    await setOk("weur", { lieTentative: true });
+    try {
+      const before = await digestAll();
+      const weur = env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("weur"));
+      await runInDurableObject(weur, async (instance: EdgeReplica) => {
+        const refused = await instance.setFaults("weur", "wrong", {}).then(
+          () => null,
+          (e: unknown) => String(e),
+        );
+        expect(refused).toContain(FAULT_INJECTION_OFF);
+        const e = (instance as unknown as { env: Env }).env;
+        const was = e.ENVIRONMENT;
+        e.ENVIRONMENT = "production";
+        try {
+          const r = await instance.read("weur", "lie/c");
+          expect(r.ok && r.value.value).toBe(5); // the truth: the stored lie is not in force
+        } finally {
+          e.ENVIRONMENT = was;
+        }
+      });
+      expect(await digestAll()).toEqual(before);
+      expect((await kv("lie/c")).value).toBe(5 + LIE_DELTA); // back in dev: in force again
+    } finally {
+      await setOk("weur", {});
+    }
+  });
+});
+
+describe("dropOps (apac): acknowledged, never propagated while on; propagated once off", () => {
+  it("a peer never gets the op while the fault is on, and gets it after {}", async () => {
+    const c = await TestClient.create();
+    const before = (await ownLog("apac")).length;
+    await setOk("apac", { dropOps: true });
+    const res = await post(await c.sign("drop/k", "counter", "add", { n: 7 }), "apac");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as OpReply).tentative.value).toBe(7);
+    await tick("apac", ["drain", "resend"]); // through the real queue, if it sent anything
+    expect((await stub("apac").stats()).outbox).toBe(0);
+    // a control op through the real queue from weur arrives at enam: the queue works meanwhile
+    const control = await c.sign("drop/control", "counter", "add", { n: 1 });
+    expect((await post(control, "weur")).status).toBe(200);
+    await eventually(async () => expect(await read("drop/control", "enam")).toMatchObject({ value: 1 }));
+    for (const peer of ["enam", "weur"]) {
+      await tick(peer, ["antiEntropy"]);
+      expect(await read("drop/k", peer)).toMatchObject({ value: null });
+    }
+    expect(await stub("apac").opsSince("apac", "enam", 0, 500)).toMatchObject({ entries: "[]" });
+    expect((await stub("apac").stats()).ops).toBeGreaterThan(0); // the row is kept
+    await setOk("apac", {});
+    expect((await ownLog("apac")).length).toBe(before + 1);
+    for (const peer of ["enam", "weur"]) {
+      await tick(peer, ["antiEntropy"]);
+      expect(await read("drop/k", peer)).toMatchObject({ value: 7 });
+    }
   });
 });

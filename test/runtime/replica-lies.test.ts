@@ -350,4 +350,49 @@ describe("dropOps (apac): acknowledged, never propagated while on; propagated on
       expect(await read("drop/k", peer)).toMatchObject({ value: 7 });
     }
   });
+  it("nor submits them to the PBFT nodes in its certify task while on; after {} it does", async () => {
+    const accepted = async () =>
+      Promise.all(
+        PBFT_NODES.map(async (n) => {
+          const st = await env.PBFT_NODE.get(env.PBFT_NODE.idFromName(n.id)).status(n.id);
+          return st.stats["op.accepted"] ?? 0;
+        }),
+      );
+    const c = await TestClient.create();
+    await setOk("apac", { dropOps: true });
+    // old enough for the certify task (it submits ops uncertified `certifyAfterMs` after their ts)
+    const op = await c.sign("drop/cert", "counter", "add", { n: 1 }, { ts: Date.now() - 60_000 });
+    expect((await post(op, "apac")).status).toBe(200);
+    const before = await accepted();
+    // this file runs with CERTIFY=off and hour-long periods: the certify task on, 2 s after ts
+    const apac = env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("apac"));
+    const certifyOn = async (run: () => Promise<void>) => {
+      let e: Env | undefined;
+      let was: Pick<Env, "CERTIFY" | "ANTI_ENTROPY_MS"> | undefined;
+      await runInDurableObject(apac, (instance: EdgeReplica) => {
+        e = (instance as unknown as { env: Env }).env;
+        was = { CERTIFY: e.CERTIFY, ANTI_ENTROPY_MS: e.ANTI_ENTROPY_MS };
+        Object.assign(e, { CERTIFY: "on", ANTI_ENTROPY_MS: "1000" });
+      });
+      try {
+        await run();
+      } finally {
+        Object.assign(e!, was);
+      }
+    };
+    await certifyOn(() => tick("apac", ["certify"]));
+    expect(await accepted()).toEqual(before);
+    await setOk("apac", {});
+    await certifyOn(() => tick("apac", ["certify"]));
+    const after = await accepted();
+    for (const [i, n] of after.entries()) expect(n, PBFT_NODES[i]!.id).toBeGreaterThan(before[i]!);
+    // let the live nodes certify it and post it before the file ends (no work left at teardown)
+    await eventually(async () => {
+      for (const n of PBFT_NODES) {
+        const st = await env.PBFT_NODE.get(env.PBFT_NODE.idFromName(n.id)).status(n.id);
+        expect(st).toMatchObject({ pool: 0, fallbacksPending: 0 });
+        expect(st.lastExecuted).toBeGreaterThan(0);
+      }
+    }, 20_000);
+  });
 });

@@ -46,6 +46,8 @@ const notFound = (c: AppContext) => new AspecError("not_found", `no route for ${
 async function readBody(c: AppContext): Promise<{ target: string; faults: Record<string, unknown> }> {
   if (!isJsonUtf8(c.req.header("content-type")))
     throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
+  if (Number(c.req.header("content-length") ?? "0") > BODY_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > BODY_BYTES_MAX)
     throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);

@@ -13,7 +13,7 @@
  *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
  * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
  */
-import type { ReplicaConfig } from "../shared/config.js";
+import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
 import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
 import { resendPlan } from "../shared/delivery/resend.js";
@@ -33,6 +33,7 @@ import { submitToNodes } from "../workers/pbft-node-stub.js";
 import { replicasOf } from "../workers/routing.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
+import { withholdsOps } from "./replica-lies.js";
 
 /** Own ops per drain (the rest in the next run, at once). */
 export const OUTBOX_DRAIN_MAX = 2000;
@@ -96,8 +97,9 @@ export class Delivery {
     return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
   }
 
+  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
   faults(): Faults {
-    return this.book.faults();
+    return faultInjectionAllowed(this.env, this.env.FAULT_TOKEN) ? this.book.faults() : {};
   }
 
   // --- receiver side -----------------------------------------------------------------------
@@ -130,6 +132,7 @@ export class Delivery {
     const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
     if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
     const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
+    if (withholdsOps(this.faults())) return { entries: "[]", head: this.store.ownHead() }; // dev: dropOps
     return { entries: "[" + this.store.logPage(me, from, n).join(",") + "]", head: this.store.ownHead() };
   }
 
@@ -246,7 +249,7 @@ export class Delivery {
   private async send(messages: ReplicateMessage[]): Promise<void> {
     if (messages.length === 0) return;
     if (this.faults().failQueueSends) throw new Error("fault injected: the replicate queue refuses sends");
-    if (this.faults().dropQueueSends) {
+    if (this.faults().dropQueueSends || withholdsOps(this.faults())) {
       console.log({ event: "fault_drop_queue_sends", messages: messages.length });
       return;
     }
@@ -306,7 +309,7 @@ export class Delivery {
    * dedupe, and an op certified once is never certified again).
    */
   private async certify(me: string): Promise<boolean> {
-    if (this.env.CERTIFY === "off") return false;
+    if (this.env.CERTIFY === "off" || withholdsOps(this.faults())) return false;
     const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), CERTIFY_RESUBMIT_MAX);
     if (ops.length === 0) return false;
     const took = await submitToNodes(this.env, ops);

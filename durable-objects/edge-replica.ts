@@ -46,6 +46,7 @@ import type { Faults } from "./delivery-store.js";
 import { Delivery, type LogPage } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
+import { lies, signAsFaulty } from "./replica-lies.js";
 
 /**
  * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
@@ -109,10 +110,11 @@ export interface ReplicaRpc {
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** GET /v1/ops/:id. */
   opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
-  certifiedHead(name: string): Promise<{ seq: number; certification: Certification }>;
+  /** `lying`: dev lies are on, so the edge must neither cache its certified reads nor serve them cached. */
+  certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }>;
   certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
-  /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
-  setFaults(name: string, token: string, faults: Faults): Promise<void>;
+  /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
+  setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
   stats(): Promise<ReplicaStats>;
 }
 
@@ -213,7 +215,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         duplicate: outcome.duplicate,
         time: now,
       };
-      return signReply<OpReply>(key.secret, reply);
+      return signAsFaulty<OpReply>(this.delivery.faults(), key.secret, reply);
     });
   }
 
@@ -239,7 +241,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       const rec = this.store.getRecord(key);
-      return signReply<ReadReply>(id.secret, {
+      return signAsFaulty<ReadReply>(this.delivery.faults(), id.secret, {
         kind: "read",
         key,
         type: rec?.type ?? null,
@@ -266,11 +268,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /** The newest certified seq applied here, and whether its certified values can be served. */
-  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification }> {
+  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }> {
     await this.identity(name);
     return {
       seq: this.certified.latestCertificate()?.body.seq ?? 0,
       certification: this.certified.certification(),
+      ...(lies(this.delivery.faults()) ? { lying: true as const } : {}),
     };
   }
 
@@ -286,7 +289,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           `replica '${name}' has no certified state to prove '${key}' against (${this.certified.certification()})`,
           { certification: this.certified.certification() },
         );
-      return signReply<CertifiedReadReply>(id.secret, {
+      return signAsFaulty<CertifiedReadReply>(this.delivery.faults(), id.secret, {
         kind: "certified-read",
         key,
         replica: name,
@@ -308,7 +311,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const tentative: TentativeResult | null = stored
         ? { status: stored.status, value: stored.value, ...(stored.reason ? { reason: stored.reason } : {}) }
         : null;
-      return signReply<OpStatusReply>(id.secret, {
+      return signAsFaulty<OpStatusReply>(this.delivery.faults(), id.secret, {
         kind: "op-status",
         opId,
         tentative,
@@ -330,7 +333,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         throw new AspecError("unknown_certificate", `replica '${name}' holds no certificate of seq ${seq}`, {
           latest: this.certified.latestCertificate()?.body.seq ?? null,
         });
-      return signReply<CertificateReply>(id.secret, {
+      return signAsFaulty<CertificateReply>(this.delivery.faults(), id.secret, {
         kind: "certificate",
         replica: name,
         certificate: cert,
@@ -459,10 +462,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     this.store.setMeta("dead_lettered", String(n + Math.max(0, Math.trunc(count))));
   }
 
-  async setFaults(name: string, token: string, faults: Faults): Promise<void> {
+  async setFaults(name: string, token: string, faults: Faults): Promise<Faults> {
     await this.identity(name);
     if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
-    this.delivery.book.setFaults(faults);
+    return this.delivery.book.setFaults(faults);
   }
 
   async stats(): Promise<ReplicaStats> {

@@ -18,6 +18,7 @@ import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
 import { clusterStatus } from "./cluster-status.js";
 import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
+import { mountDevRoutes } from "./dev-routes.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -54,7 +55,7 @@ async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key:
     new Request(
       `https://certified-reads.aspec-edge.invalid/${encodeURIComponent(name)}/${seq}/${encodeURIComponent(key)}`,
     );
-  const cache = (globalThis as { caches?: { default: Cache } }).caches?.default;
+  const cache = head.lying ? undefined : (globalThis as { caches?: { default: Cache } }).caches?.default;
   const reply = (body: string, state: "hit" | "miss" | "bypass", seq: number) =>
     new Response(body, {
       headers: {
@@ -265,6 +266,8 @@ export function createApp() {
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
   });
+
+  mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route
 
   // After every handler: reached only by a method no handler of the path answers.
   for (const route of ROUTES) app.all(route.path, (c) => methodNotAllowed(c, route));

@@ -71,7 +71,14 @@ const seqOf = (b: unknown): unknown =>
   (b as { certificate?: { body?: { seq?: unknown } } } | null)?.certificate?.body?.seq;
 
 export class CertifiedSync {
-  readonly stats: SyncStats = { rounds: 0, fetched: 0, applied: 0, refused: 0, failures: 0, unrecoverable: 0 };
+  readonly stats: SyncStats = {
+    rounds: 0,
+    fetched: 0,
+    applied: 0,
+    refused: 0,
+    failures: 0,
+    unrecoverable: 0,
+  };
   /** The next node to ask (a random start, so replicas don't all ask the same node first). */
   private next: number;
   /** Seqs known certified for a while: a head seen in an earlier round, or below a buffered batch. */
@@ -140,7 +147,8 @@ export class CertifiedSync {
       }
       this.stats.fetched++;
       if (r.outcome === "applied") applied += r.applied;
-      else if (r.outcome === "duplicate") continue; // the queue brought it meanwhile
+      else if (r.outcome === "duplicate")
+        continue; // the queue brought it meanwhile
       else if (r.outcome === "invalid" || r.outcome === "ops_mismatch") {
         this.noteApplied(replica, node, from, applied, target);
         return this.refused(replica, node, from + k, r.reason ?? r.outcome);

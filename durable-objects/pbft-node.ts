@@ -401,5 +401,4 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   }
 }
 
-const isNodeId = (id: unknown): id is string =>
-  typeof id === "string" && PBFT_NODES.some((n) => n.id === id);
+const isNodeId = (id: unknown): id is string => typeof id === "string" && PBFT_NODES.some((n) => n.id === id);

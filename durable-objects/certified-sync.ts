@@ -22,9 +22,8 @@
  */
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import type { Env } from "../workers/env.js";
-import { certifiedBatchesOf, certifiedHeadOf } from "../workers/pbft-node-stub.js";
+import { CERTIFIED_BATCHES_MAX, certifiedBatchesOf, certifiedHeadOf } from "../workers/pbft-node-stub.js";
 import type { CertifiedBatchMessage, CertReport } from "./certified-replica.js";
-import { CERTIFIED_BATCHES_MAX } from "./pbft-node.js";
 
 /** The replica side: its certified head, and its one entry point for certified batches. */
 export interface SyncTarget {

@@ -44,7 +44,12 @@ import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
 import type { CertifiedBatchMessage } from "./certified-replica.js";
 import type { Env } from "../workers/env.js";
-import { pbftNodeStub, type CertifiedBatchSource } from "../workers/pbft-node-stub.js";
+import {
+  CERTIFIED_BATCHES_BYTES_MAX,
+  CERTIFIED_BATCHES_MAX,
+  pbftNodeStub,
+  type CertifiedBatchSource,
+} from "../workers/pbft-node-stub.js";
 import { publishCertified } from "../workers/certificates-publish.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
@@ -69,10 +74,6 @@ export const CERT_FALLBACK_PENDING_MAX = 256;
 
 /** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
 export const CERTIFIED_KEPT_SEQS = 1024;
-/** Batches per `certifiedBatches` answer at most. */
-export const CERTIFIED_BATCHES_MAX = 16;
-/** Bytes (JSON text) per `certifiedBatches` answer at most, past its first batch (which always goes). */
-export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
 
 /** What a node answers about itself (`GET /v1/cluster` shows it per node; tests read it). */
 export interface NodeStatus {

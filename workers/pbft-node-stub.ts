@@ -23,6 +23,11 @@ export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
   return Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)));
 }
 
+/** Batches per `certifiedBatches` answer at most. */
+export const CERTIFIED_BATCHES_MAX = 16;
+/** Bytes (JSON text) per `certifiedBatches` answer at most, past its first batch (which always goes). */
+export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
+
 /**
  * What a node serves replicas that missed certified batches (PbftNode implements it; declared apart
  * to keep RPC type inference shallow, as `ReplicaRpc` is).

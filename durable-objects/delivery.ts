@@ -12,6 +12,8 @@
  * - antiEntropy: every period, ask each peer (direct DO RPC) for its own ops after this replica's
  *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
  * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
+ * - certifiedSync: fetch the certified batches this replica misses from a PBFT node
+ *   (durable-objects/certified-sync.ts).
  */
 import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
@@ -31,6 +33,7 @@ import type { Env } from "../workers/env.js";
 import { replicaStub } from "../workers/replica-stub.js";
 import { submitToNodes } from "../workers/pbft-node-stub.js";
 import { replicasOf } from "../workers/routing.js";
+import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
 import { withholdsOps } from "./replica-lies.js";
@@ -77,8 +80,12 @@ export type ApplyEntries = (
   entriesJson: string,
 ) => Promise<{ cursor: number; applied: number }>;
 
+/** How soon after a batch was buffered behind a gap the certified catch-up runs (ms, at most). */
+export const GAP_SYNC_DELAY_MS = 500;
+
 export class Delivery {
   readonly book: DeliveryStore;
+  readonly certifiedSync: CertifiedSync;
   private drainScheduled = false;
   private timersChecked = false;
 
@@ -86,8 +93,10 @@ export class Delivery {
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly store: ReplicaStore,
+    private readonly certified?: SyncTarget,
   ) {
     this.book = new DeliveryStore(ctx.storage.sql);
+    this.certifiedSync = new CertifiedSync(clusterNodes(env));
   }
 
   peers(me: string): ReplicaConfig[] {
@@ -153,6 +162,21 @@ export class Delivery {
     this.drainScheduled = true;
   }
 
+  /**
+   * A certified batch was buffered: a gap opened below `seq`. Run the catch-up soon (not at once:
+   * the queue usually brings the missing seq within milliseconds).
+   */
+  async gapSeen(seq: number): Promise<void> {
+    if (this.env.CERTIFY === "off") return;
+    this.certifiedSync.noteGap(seq);
+    const d = this.book.deadlines();
+    const at = Date.now() + Math.min(GAP_SYNC_DELAY_MS, periodsOf(this.env).certifiedSync);
+    if (d.certifiedSync !== undefined && d.certifiedSync <= at) return;
+    this.book.putDeadlines({ ...d, certifiedSync: at });
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+  }
+
   /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
   async ensureTimers(): Promise<void> {
     if (this.timersChecked) return;
@@ -207,6 +231,9 @@ export class Delivery {
         return this.gc(me);
       case "certify":
         return this.certify(me);
+      case "certifiedSync":
+        if (this.env.CERTIFY === "off" || !this.certified) return false;
+        return this.certifiedSync.round(me, this.certified);
     }
   }
 

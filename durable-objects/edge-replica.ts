@@ -43,6 +43,7 @@ import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../share
 import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
+import type { SyncStats } from "./certified-sync.js";
 import { Delivery, type LogPage } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
@@ -85,6 +86,8 @@ export interface ReplicaStats {
   deadLettered: number;
   /** The certified state: newest seq, drops, root mismatches (durable-objects/certified-replica.ts). */
   certification: CertificationStats;
+  /** Certified catch-up from the PBFT nodes, since this instance started (durable-objects/certified-sync.ts). */
+  certifiedSync: SyncStats;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -129,7 +132,11 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
-    this.delivery = new Delivery(ctx, env, this.store);
+    this.delivery = new Delivery(ctx, env, this.store, {
+      head: () => this.certified.latestCertificate()?.body.seq ?? 0,
+      canApply: () => this.certified.certification() !== "diverged",
+      receive: (name, msg) => this.receiveCertified(name, msg),
+    });
     this.certified = new CertifiedReplica(ctx, {
       markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";
@@ -260,7 +267,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     if (this.delivery.faults().refuseCertified)
       throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
-    return this.certified.receive(name, msg, config);
+    const report = await this.certified.receive(name, msg, config);
+    if (report.outcome === "buffered" && report.seq !== null) await this.delivery.gapSeen(report.seq);
+    return report;
   }
 
   async certificationStats(): Promise<CertificationStats> {
@@ -485,6 +494,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       cursors,
       deadLettered: Number(this.store.getMeta("dead_lettered") ?? "0"),
       certification: this.certified.stats(),
+      certifiedSync: { ...this.delivery.certifiedSync.stats },
     };
   }
 

@@ -20,6 +20,7 @@ import type { Certification, CertifiedResult, CertifiedValue } from "../shared/r
 import { proveResults, type ResultProof } from "../shared/certified/results.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import type { Certificate, ClusterConfig, Digest, OpResult } from "../shared/certified/types.js";
+import type { KeyRecord } from "../shared/materialize.js";
 import type { SignedOp } from "../shared/ops.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
@@ -114,8 +115,12 @@ class RootMismatch extends Error {
 
 /** What the op log does when ops become certified (edge-replica.ts / replica-store.ts). */
 export interface CertifiedOpSink {
-  /** Mark these ops certified in the op log (those present), inside the batch's transaction. */
-  markCertified(ops: readonly SignedOp[]): void;
+  /**
+   * Mark these ops certified in the op log (those present) and rebuild the tentative state of the
+   * keys they touch from `certified` (the key's record in the certified state just reached), inside
+   * the batch's transaction.
+   */
+  markCertified(ops: readonly SignedOp[], certified: (key: string) => KeyRecord | undefined): void;
 }
 
 const COUNTERS = ["duplicate", "invalid", "opsMismatch", "tooFarAhead", "bufferFull", "halted"] as const;
@@ -439,7 +444,7 @@ export class CertifiedReplica {
         );
         this.sql.exec("DELETE FROM cert_results WHERE seq <= ?", body.seq - CERTS_KEPT);
         this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
-        this.sink.markCertified(msg.ops);
+        this.sink.markCertified(msg.ops, (key) => this.sm.get(key));
         this.head = next;
         this.latest = msg.certificate;
       });

@@ -24,7 +24,10 @@ export interface CursorRow extends CursorState {
   syncedAt: number;
 }
 
-/** Faults a test or demo can switch on in dev (behind FAULT_TOKEN). */
+/**
+ * Faults a test or demo can switch on in dev (behind FAULT_TOKEN); in force only while the gate
+ * (`faultInjectionAllowed`) allows. The lies are applied by durable-objects/replica-lies.ts.
+ */
 export interface Faults {
   /** Sends to the replicate queue are lost after the call (what a broker crash does). */
   dropQueueSends?: boolean;
@@ -34,9 +37,51 @@ export interface Faults {
   refuseRemote?: boolean;
   /** receiveCertified fails (a replica that cannot take certified batches). */
   refuseCertified?: boolean;
+  /** Replies carry a wrong tentative value, still signed by the replica (an attributable lie). */
+  lieTentative?: boolean;
+  /** Certified values in replies are wrong, beside the real proof and certificate. */
+  lieCertified?: boolean;
+  /** Replies carry the latest certificate with `body.seq` + 1000 (its signatures then fail). */
+  forgeCertificate?: boolean;
+  /**
+   * Own ops are acknowledged but never propagated: not sent to the queue, left out of the
+   * anti-entropy pages served, not submitted to the PBFT nodes. Rows are kept: switched off, they go.
+   */
+  dropOps?: boolean;
+}
+
+export const FAULT_NAMES = [
+  "dropQueueSends",
+  "failQueueSends",
+  "refuseRemote",
+  "refuseCertified",
+  "lieTentative",
+  "lieCertified",
+  "forgeCertificate",
+  "dropOps",
+] as const satisfies readonly (keyof Faults)[];
+
+/**
+ * A replica's faults from untrusted JSON: an object of known names with boolean values (`false`
+ * switches one off, so it is not kept); anything else is refused with the reason.
+ */
+export function parseFaults(raw: unknown): { ok: true; faults: Faults } | { ok: false; reason: string } {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    return { ok: false, reason: "faults is an object of fault names to booleans" };
+  const out: Faults = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(FAULT_NAMES as readonly string[]).includes(k))
+      return { ok: false, reason: `unknown replica fault '${k}' (known: ${FAULT_NAMES.join(", ")})` };
+    if (typeof v !== "boolean") return { ok: false, reason: `fault '${k}' takes true or false` };
+    if (v) out[k as keyof Faults] = true;
+  }
+  return { ok: true, faults: out };
 }
 
 export class DeliveryStore {
+  /** The stored faults, read once per instance (every reply asks in dev); only `setFaults` writes them. */
+  private storedFaults: Faults | undefined;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }
@@ -97,15 +142,24 @@ export class DeliveryStore {
     }
   }
 
+  /** The faults as stored (the caller decides whether they are in force). */
   faults(): Faults {
-    const out: Record<string, unknown> = {};
-    for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
-      out[r.name] = JSON.parse(r.v);
-    return out as Faults;
+    if (this.storedFaults === undefined) {
+      const out: Record<string, unknown> = {};
+      for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
+        out[r.name] = JSON.parse(r.v);
+      this.storedFaults = out as Faults;
+    }
+    return this.storedFaults;
   }
-  setFaults(f: Faults): void {
+  /** Replace the stored faults with `f` (parsed: unknown names and non-booleans refused); returns them. */
+  setFaults(f: Faults): Faults {
+    const parsed = parseFaults(f);
+    if (!parsed.ok) throw new Error(parsed.reason);
     this.sql.exec("DELETE FROM faults");
-    for (const [k, v] of Object.entries(f))
-      if (v !== undefined) this.sql.exec("INSERT INTO faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
+    for (const [k, v] of Object.entries(parsed.faults))
+      this.sql.exec("INSERT INTO faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
+    this.storedFaults = parsed.faults;
+    return parsed.faults;
   }
 }

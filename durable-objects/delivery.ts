@@ -12,8 +12,10 @@
  * - antiEntropy: every period, ask each peer (direct DO RPC) for its own ops after this replica's
  *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
  * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
+ * - certifiedSync: fetch the certified batches this replica misses from a PBFT node
+ *   (durable-objects/certified-sync.ts).
  */
-import type { ReplicaConfig } from "../shared/config.js";
+import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
 import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
 import { resendPlan } from "../shared/delivery/resend.js";
@@ -31,8 +33,10 @@ import type { Env } from "../workers/env.js";
 import { replicaStub } from "../workers/replica-stub.js";
 import { submitToNodes } from "../workers/pbft-node-stub.js";
 import { replicasOf } from "../workers/routing.js";
+import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
+import { withholdsOps } from "./replica-lies.js";
 
 /** Own ops per drain (the rest in the next run, at once). */
 export const OUTBOX_DRAIN_MAX = 2000;
@@ -76,8 +80,12 @@ export type ApplyEntries = (
   entriesJson: string,
 ) => Promise<{ cursor: number; applied: number }>;
 
+/** How soon after a batch was buffered behind a gap the certified catch-up runs (ms, at most). */
+export const GAP_SYNC_DELAY_MS = 500;
+
 export class Delivery {
   readonly book: DeliveryStore;
+  readonly certifiedSync: CertifiedSync;
   private drainScheduled = false;
   private timersChecked = false;
 
@@ -85,8 +93,10 @@ export class Delivery {
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly store: ReplicaStore,
+    private readonly certified?: SyncTarget,
   ) {
     this.book = new DeliveryStore(ctx.storage.sql);
+    this.certifiedSync = new CertifiedSync(clusterNodes(env));
   }
 
   peers(me: string): ReplicaConfig[] {
@@ -96,8 +106,9 @@ export class Delivery {
     return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
   }
 
+  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
   faults(): Faults {
-    return this.book.faults();
+    return faultInjectionAllowed(this.env, this.env.FAULT_TOKEN) ? this.book.faults() : {};
   }
 
   // --- receiver side -----------------------------------------------------------------------
@@ -130,6 +141,7 @@ export class Delivery {
     const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
     if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
     const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
+    if (withholdsOps(this.faults())) return { entries: "[]", head: this.store.ownHead() }; // dev: dropOps
     return { entries: "[" + this.store.logPage(me, from, n).join(",") + "]", head: this.store.ownHead() };
   }
 
@@ -148,6 +160,21 @@ export class Delivery {
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null || alarm > d.drain) await this.ctx.storage.setAlarm(d.drain);
     this.drainScheduled = true;
+  }
+
+  /**
+   * A certified batch was buffered: a gap opened below `seq`. Run the catch-up soon (not at once:
+   * the queue usually brings the missing seq within milliseconds).
+   */
+  async gapSeen(seq: number): Promise<void> {
+    if (this.env.CERTIFY === "off") return;
+    this.certifiedSync.noteGap(seq);
+    const d = this.book.deadlines();
+    const at = Date.now() + Math.min(GAP_SYNC_DELAY_MS, periodsOf(this.env).certifiedSync);
+    if (d.certifiedSync !== undefined && d.certifiedSync <= at) return;
+    this.book.putDeadlines({ ...d, certifiedSync: at });
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
@@ -204,6 +231,9 @@ export class Delivery {
         return this.gc(me);
       case "certify":
         return this.certify(me);
+      case "certifiedSync":
+        if (this.env.CERTIFY === "off" || !this.certified) return false;
+        return this.certifiedSync.round(me, this.certified);
     }
   }
 
@@ -246,7 +276,7 @@ export class Delivery {
   private async send(messages: ReplicateMessage[]): Promise<void> {
     if (messages.length === 0) return;
     if (this.faults().failQueueSends) throw new Error("fault injected: the replicate queue refuses sends");
-    if (this.faults().dropQueueSends) {
+    if (this.faults().dropQueueSends || withholdsOps(this.faults())) {
       console.log({ event: "fault_drop_queue_sends", messages: messages.length });
       return;
     }
@@ -306,7 +336,7 @@ export class Delivery {
    * dedupe, and an op certified once is never certified again).
    */
   private async certify(me: string): Promise<boolean> {
-    if (this.env.CERTIFY === "off") return false;
+    if (this.env.CERTIFY === "off" || withholdsOps(this.faults())) return false;
     const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), CERTIFY_RESUBMIT_MAX);
     if (ops.length === 0) return false;
     const took = await submitToNodes(this.env, ops);

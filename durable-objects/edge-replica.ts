@@ -9,7 +9,14 @@ import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
-import { applyEffect, decideOp, effectLoses, effectStamp, valueOf } from "../shared/materialize.js";
+import {
+  applyEffect,
+  decideOp,
+  effectLoses,
+  effectStamp,
+  rebaseRecord,
+  valueOf,
+} from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   signErrorReply,
@@ -36,9 +43,11 @@ import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../share
 import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
+import type { SyncStats } from "./certified-sync.js";
 import { Delivery, type LogPage } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
+import { lies, signAsFaulty } from "./replica-lies.js";
 
 /**
  * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
@@ -77,6 +86,8 @@ export interface ReplicaStats {
   deadLettered: number;
   /** The certified state: newest seq, drops, root mismatches (durable-objects/certified-replica.ts). */
   certification: CertificationStats;
+  /** Certified catch-up from the PBFT nodes, since this instance started (durable-objects/certified-sync.ts). */
+  certifiedSync: SyncStats;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -102,10 +113,11 @@ export interface ReplicaRpc {
   certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
   /** GET /v1/ops/:id. */
   opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
-  certifiedHead(name: string): Promise<{ seq: number; certification: Certification }>;
+  /** `lying`: dev lies are on, so the edge must neither cache its certified reads nor serve them cached. */
+  certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }>;
   certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
-  /** Dev only, behind FAULT_TOKEN: switch faults on or off. */
-  setFaults(name: string, token: string, faults: Faults): Promise<void>;
+  /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
+  setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
   stats(): Promise<ReplicaStats>;
 }
 
@@ -120,13 +132,27 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
-    this.delivery = new Delivery(ctx, env, this.store);
+    this.delivery = new Delivery(ctx, env, this.store, {
+      head: () => this.certified.latestCertificate()?.body.seq ?? 0,
+      canApply: () => this.certified.certification() !== "diverged",
+      receive: (name, msg) => this.receiveCertified(name, msg),
+    });
     this.certified = new CertifiedReplica(ctx, {
-      markCertified: (ops) => {
+      markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";
-        for (const op of ops)
-          if (typeof op?.client === "string" && Number.isSafeInteger(op.seq))
-            this.store.markCertified(opIdOf(op), op.client, me);
+        const keys = new Set<string>();
+        for (const op of ops) {
+          if (typeof op?.client !== "string" || !Number.isSafeInteger(op.seq)) continue;
+          const held = this.store.markCertified(opIdOf(op), op.client, me);
+          if (typeof held === "string") keys.add(held);
+          if (typeof op.key === "string") keys.add(op.key);
+        }
+        // tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state")
+        for (const key of keys) {
+          const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
+          if (rec) this.store.putRecord(key, rec);
+          else this.store.deleteRecord(key);
+        }
       },
     });
   }
@@ -161,9 +187,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         this.absorbStamp(op.type, d.effect);
         const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
         if (d.reason) entry.reason = d.reason;
-        if (d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        // certified already (its certificate came before this copy): not counted as uncertified
+        // certified already (its certificate came before this copy): not counted as uncertified, and
+        // not applied either: the certified state the key was rebuilt from holds its outcome
         const certified = this.certified.isCertified(op);
+        if (!certified && d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
         this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos(), certified);
         const pending = this.store.noteClientSeq(op.client, op.seq, certified ? 0 : 1);
         return {
@@ -195,7 +222,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         duplicate: outcome.duplicate,
         time: now,
       };
-      return signReply<OpReply>(key.secret, reply);
+      return signAsFaulty<OpReply>(this.delivery.faults(), key.secret, reply);
     });
   }
 
@@ -221,7 +248,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       const rec = this.store.getRecord(key);
-      return signReply<ReadReply>(id.secret, {
+      return signAsFaulty<ReadReply>(this.delivery.faults(), id.secret, {
         kind: "read",
         key,
         type: rec?.type ?? null,
@@ -240,7 +267,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     if (this.delivery.faults().refuseCertified)
       throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
-    return this.certified.receive(name, msg, config);
+    const report = await this.certified.receive(name, msg, config);
+    if (report.outcome === "buffered" && report.seq !== null) await this.delivery.gapSeen(report.seq);
+    return report;
   }
 
   async certificationStats(): Promise<CertificationStats> {
@@ -248,11 +277,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /** The newest certified seq applied here, and whether its certified values can be served. */
-  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification }> {
+  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }> {
     await this.identity(name);
     return {
       seq: this.certified.latestCertificate()?.body.seq ?? 0,
       certification: this.certified.certification(),
+      ...(lies(this.delivery.faults()) ? { lying: true as const } : {}),
     };
   }
 
@@ -268,7 +298,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           `replica '${name}' has no certified state to prove '${key}' against (${this.certified.certification()})`,
           { certification: this.certified.certification() },
         );
-      return signReply<CertifiedReadReply>(id.secret, {
+      return signAsFaulty<CertifiedReadReply>(this.delivery.faults(), id.secret, {
         kind: "certified-read",
         key,
         replica: name,
@@ -290,7 +320,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const tentative: TentativeResult | null = stored
         ? { status: stored.status, value: stored.value, ...(stored.reason ? { reason: stored.reason } : {}) }
         : null;
-      return signReply<OpStatusReply>(id.secret, {
+      return signAsFaulty<OpStatusReply>(this.delivery.faults(), id.secret, {
         kind: "op-status",
         opId,
         tentative,
@@ -312,7 +342,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         throw new AspecError("unknown_certificate", `replica '${name}' holds no certificate of seq ${seq}`, {
           latest: this.certified.latestCertificate()?.body.seq ?? null,
         });
-      return signReply<CertificateReply>(id.secret, {
+      return signAsFaulty<CertificateReply>(this.delivery.faults(), id.secret, {
         kind: "certificate",
         replica: name,
         certificate: cert,
@@ -391,7 +421,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         }
         if (this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
         let rec = this.store.getRecord(e.op.key);
-        if (e.effect !== null) {
+        // certified already: its outcome is in the certified state the key was rebuilt from
+        const certified = this.certified.isCertified(e.op);
+        if (e.effect !== null && !certified) {
           const lost = effectLoses(rec, e.op.type, e.effect);
           const next = applyEffect(rec, e.op.type, e.effect);
           if (next) {
@@ -404,7 +436,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
             console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
-        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, this.certified.isCertified(e.op));
+        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, certified);
         this.store.noteClientSeq(e.op.client, e.op.seq, 0);
         if (e.pos !== undefined) handled.push(e.pos);
         report.applied++;
@@ -439,10 +471,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     this.store.setMeta("dead_lettered", String(n + Math.max(0, Math.trunc(count))));
   }
 
-  async setFaults(name: string, token: string, faults: Faults): Promise<void> {
+  async setFaults(name: string, token: string, faults: Faults): Promise<Faults> {
     await this.identity(name);
     if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
-    this.delivery.book.setFaults(faults);
+    return this.delivery.book.setFaults(faults);
   }
 
   async stats(): Promise<ReplicaStats> {
@@ -462,6 +494,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       cursors,
       deadLettered: Number(this.store.getMeta("dead_lettered") ?? "0"),
       certification: this.certified.stats(),
+      certifiedSync: { ...this.delivery.certifiedSync.stats },
     };
   }
 

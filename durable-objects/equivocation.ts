@@ -41,7 +41,8 @@ export function resolveEquivocation(
   const win = replaces(held, e.op);
   store.recordEvidence(win ? e.op : held, win ? held : e.op, true, nowMs);
   console.log({ event: "client_equivocated", client: e.op.client, opId, replaced: win });
-  if (!win) return false;
+  // once certified, the certified order has settled it: the key was rebuilt from the certified state
+  if (!win || store.isOpCertified(opId)) return false;
   const heldEffect = store.getEffect(opId);
   const before = store.getRecord(held.key);
   const without = unapplyEffect(before, held.type, heldEffect, () =>

@@ -12,6 +12,9 @@
  *   batch's ops, for every replica; the next node in line (`(seq + 1) mod n`) posts it again
  *   CERT_FALLBACK_MS later (`pbft_fallback`), so a silent or faulty poster costs a delay, not the
  *   seq (replicas drop the duplicate by seq: docs/architecture.md, "Posting certificates");
+ * - kept batches: every certified batch it completes, the newest CERTIFIED_KEPT_SEQS seqs
+ *   (`pbft_published`), served to replicas that missed a seq (`certifiedHead`, `certifiedBatches`;
+ *   durable-objects/certified-sync.ts asks);
  * - one alarm, at the earlier of the core's next wake-up and the next fallback post;
  * - dev only: fault injection (`setFaults`, behind FAULT_TOKEN; `shared/pbft/dev-faults.ts`),
  *   kept in `pbft_faults`, applied through the driver's `rewrite` hook.
@@ -29,9 +32,11 @@ import type { PbftConfig } from "../shared/pbft/config.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
   certificateToPost,
+  forgeBatch,
   parseNodeFaults,
   postsCertificates,
   rewriteFaulty,
+  servesBatches,
   type NodeFaults,
 } from "../shared/pbft/dev-faults.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
@@ -39,7 +44,12 @@ import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
 import type { CertifiedBatchMessage } from "./certified-replica.js";
 import type { Env } from "../workers/env.js";
-import { pbftNodeStub } from "../workers/pbft-node-stub.js";
+import {
+  CERTIFIED_BATCHES_BYTES_MAX,
+  CERTIFIED_BATCHES_MAX,
+  pbftNodeStub,
+  type CertifiedBatchSource,
+} from "../workers/pbft-node-stub.js";
 import { publishCertified } from "../workers/certificates-publish.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
@@ -61,6 +71,9 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
 export const CERT_FALLBACK_MS_DEFAULT = 2_000;
 /** Fallback posts waiting at most (past it, the oldest is posted at once: a delay, never a loss). */
 export const CERT_FALLBACK_PENDING_MAX = 256;
+
+/** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
+export const CERTIFIED_KEPT_SEQS = 1024;
 
 /** What a node answers about itself (`GET /v1/cluster` shows it per node; tests read it). */
 export interface NodeStatus {
@@ -91,7 +104,7 @@ interface Running {
   boundary: PbftBoundary;
 }
 
-export class PbftNode extends DurableObject<Env> {
+export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource {
   private running: Promise<Running> | undefined;
   private certificatesPosted = 0;
   private fallbacksPosted = 0;
@@ -151,6 +164,48 @@ export class PbftNode extends DurableObject<Env> {
   }
 
   /**
+   * The newest seq this node keeps a certified batch for (0: none). For replicas that missed seqs
+   * (durable-objects/certified-sync.ts); an unknown `id` answers 0.
+   */
+  async certifiedHead(id: string): Promise<number> {
+    if (!isNodeId(id)) return 0;
+    await this.start(id);
+    if (!servesBatches(this.faults())) return 0;
+    return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM pbft_published").one().s ?? 0;
+  }
+
+  /**
+   * Kept certified batches from `fromSeq` on, contiguous (it stops at the first seq it lacks: one it
+   * skipped by state transfer, or older than what it keeps), at most `max` (≤ CERTIFIED_BATCHES_MAX)
+   * and CERTIFIED_BATCHES_BYTES_MAX of JSON past the first. Bad arguments answer `[]`, never a throw.
+   * What it serves is untrusted: a replica verifies every batch (`CertifiedReplica.receive`).
+   */
+  async certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]> {
+    if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return [];
+    if (!Number.isSafeInteger(max) || max < 1) return [];
+    await this.start(id);
+    const faults = this.faults();
+    if (!servesBatches(faults)) return [];
+    const rows = this.sql
+      .exec<{ seq: number; msg: string }>(
+        "SELECT seq, msg FROM pbft_published WHERE seq >= ? ORDER BY seq LIMIT ?",
+        fromSeq,
+        Math.min(max, CERTIFIED_BATCHES_MAX),
+      )
+      .toArray();
+    const out: CertifiedBatchMessage[] = [];
+    let bytes = 0;
+    for (const [i, r] of rows.entries()) {
+      if (r.seq !== fromSeq + i) break;
+      bytes += r.msg.length;
+      if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
+      const msg = JSON.parse(r.msg) as CertifiedBatchMessage;
+      out.push(faults.forgeBatches ? forgeBatch(msg) : msg);
+    }
+    return out;
+  }
+
+  /**
    * Dev only, behind FAULT_TOKEN (the replicas' rule, `faultInjectionAllowed`; refused with the same
    * error otherwise): switch this node's faults (`shared/pbft/dev-faults.ts`); `{}` switches them off.
    * Kept in SQLite: they survive an eviction.
@@ -196,6 +251,8 @@ export class PbftNode extends DurableObject<Env> {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS pbft_fallback (seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, msg TEXT NOT NULL)",
     );
+    // the certified batches it completed ({certificate, ops} JSON), the newest CERTIFIED_KEPT_SEQS
+    sql.exec("CREATE TABLE IF NOT EXISTS pbft_published (seq INTEGER PRIMARY KEY, msg TEXT NOT NULL)");
     // dev-only fault injection (mode → JSON), set through FAULT_TOKEN
     sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
@@ -249,11 +306,14 @@ export class PbftNode extends DurableObject<Env> {
   }
 
   /**
-   * The poster of a seq (`seq mod n`) sends its certified batch to every replica through the queue
-   * at once; the next node in line (`(seq + 1) mod n`) keeps it and sends it CERT_FALLBACK_MS later,
-   * whatever happened (replicas drop the second copy by seq, before verifying anything).
+   * Every node keeps the batch (`pbft_published`, before anything is posted: a replica that misses
+   * the posted copies fetches it). The poster of a seq (`seq mod n`) sends it to every replica
+   * through the queue at once; the next node in line (`(seq + 1) mod n`) keeps it and sends it
+   * CERT_FALLBACK_MS later, whatever happened (replicas drop the second copy by seq, before
+   * verifying anything).
    */
   private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
+    this.keepCertified(c);
     const faults = this.faults();
     if (!postsCertificates(faults)) return;
     const n = cluster.nodes.length;
@@ -278,6 +338,18 @@ export class PbftNode extends DurableObject<Env> {
           pending - CERT_FALLBACK_PENDING_MAX,
         );
     }
+  }
+
+  /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
+  private keepCertified(c: CertifiedBatch): void {
+    const seq = c.body.seq;
+    const msg: CertifiedBatchMessage = { certificate: c.certificate, ops: c.ops };
+    this.sql.exec(
+      "INSERT INTO pbft_published (seq, msg) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
+      seq,
+      JSON.stringify(msg),
+    );
+    this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - CERTIFIED_KEPT_SEQS);
   }
 
   private fallbackMs(): number {
@@ -329,3 +401,5 @@ export class PbftNode extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }
+
+const isNodeId = (id: unknown): id is string => typeof id === "string" && PBFT_NODES.some((n) => n.id === id);

@@ -4,13 +4,13 @@
  */
 import type { Json } from "../shared/canonical.js";
 import type { OpStatus, TypeName } from "../shared/datatypes/index.js";
-import type { KeyRecord } from "../shared/materialize.js";
+import type { KeyRecord, PendingEffect } from "../shared/materialize.js";
 import type { SignedOp } from "../shared/ops.js";
 import type { ReplicatedOp } from "../shared/replication.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
--- tentative state: every op this replica has applied, in any order
+-- tentative state: the certified state's record with the key's uncertified ops applied on top
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL);
 -- the op log: one row per op id ever seen (dedupe, idempotent retries, replay protection).
 -- It is also the transactional outbox: this replica's own ops above meta.drained_seq are not yet
@@ -38,7 +38,9 @@ const ADDED_COLUMNS: [table: string, column: string, decl: string][] = [
   ["clients", "collected_seq", "INTEGER NOT NULL DEFAULT 0"],
 ];
 // not UNIQUE: a faulty origin may send two ops under one position; each is still kept by op id
-const INDEXES = `CREATE INDEX IF NOT EXISTS ops_origin_pos ON ops (origin, opos);`;
+const INDEXES = `CREATE INDEX IF NOT EXISTS ops_origin_pos ON ops (origin, opos);
+-- a key's ops still waiting for their certificate (the tentative state is rebuilt from them)
+CREATE INDEX IF NOT EXISTS ops_pending_key ON ops (json_extract(op, '$.key')) WHERE certified = 0;`;
 
 /** Tables added beside the first schema (additive). */
 const LWW_AND_EVIDENCE = `
@@ -146,16 +148,38 @@ export class ReplicaStore {
   /**
    * An op of the certified order: mark its row certified (if this replica has it and it was not
    * yet) and, if it was accepted here (`origin === me`), take it off its client's uncertified count.
+   * Returns the key of the row it marked (the version held here, which may name another key than the
+   * certified version of an equivocating client's op), undefined if none.
    */
-  markCertified(opId: string, client: string, me: string): void {
+  markCertified(opId: string, client: string, me: string): string | undefined {
     const row = this.sql
-      .exec<{ origin: string }>(
-        "UPDATE ops SET certified = 1 WHERE op_id = ? AND certified = 0 RETURNING origin",
+      .exec<{ origin: string; key: string }>(
+        "UPDATE ops SET certified = 1 WHERE op_id = ? AND certified = 0 RETURNING origin, json_extract(op, '$.key') AS key",
         opId,
       )
       .toArray()[0];
     if (row?.origin === me)
       this.sql.exec("UPDATE clients SET pending = max(0, pending - 1) WHERE client = ?", client);
+    return row?.key;
+  }
+
+  isOpCertified(opId: string): boolean {
+    return (
+      this.sql.exec<{ certified: number }>("SELECT certified FROM ops WHERE op_id = ?", opId).toArray()[0]
+        ?.certified === 1
+    );
+  }
+
+  /** The effects of `key`'s ops not yet certified (what the tentative state holds beyond the certified). */
+  pendingEffects(key: string): PendingEffect[] {
+    return this.sql
+      .exec<{ type: string; effect: string }>(
+        `SELECT json_extract(op, '$.type') AS type, effect FROM ops
+           WHERE json_extract(op, '$.key') = ? AND certified = 0 AND effect IS NOT NULL`,
+        key,
+      )
+      .toArray()
+      .map((r) => ({ type: r.type as TypeName, effect: JSON.parse(r.effect) }));
   }
 
   clientMaxSeq(client: string): number {

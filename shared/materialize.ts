@@ -94,3 +94,31 @@ export function applyEffect(rec: KeyRecord | undefined, type: TypeName, effect: 
   const dt = dataType(type);
   return { type, state: dt.apply(rec ? rec.state : dt.initial(), effect) };
 }
+
+/** An effect still waiting for its certificate: the type its op names, and the effect its origin decided. */
+export interface PendingEffect {
+  type: TypeName;
+  effect: unknown;
+}
+
+/**
+ * A key's tentative record: its certified record with the effects of the key's ops not yet certified
+ * applied on top. Effects commute (CRDT types; account deltas add up; a register keeps the greatest
+ * stamp, and a certified register's stamp is below every origin's clock), so the order of `pending`
+ * does not matter and replicas that hold the same certificate and the same uncertified ops agree.
+ * Whatever the certified order decided differently (a withdraw it rejected, the other version of an
+ * equivocating client's op, an effect its origin lied about) is gone from the result. An effect of
+ * another type than the record's is skipped (the certified order rejects its op). Undefined: the key
+ * holds nothing yet.
+ */
+export function rebaseRecord(
+  certified: KeyRecord | undefined,
+  pending: readonly PendingEffect[],
+): KeyRecord | undefined {
+  let rec = certified;
+  for (const p of pending) {
+    if (p.effect === null) continue;
+    rec = applyEffect(rec, p.type, p.effect) ?? rec;
+  }
+  return rec;
+}

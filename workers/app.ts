@@ -18,6 +18,7 @@ import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
 import { clusterStatus } from "./cluster-status.js";
 import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
+import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
 
@@ -56,7 +57,7 @@ async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key:
     new Request(
       `https://certified-reads.aspec-edge.invalid/${encodeURIComponent(name)}/${seq}/${encodeURIComponent(key)}`,
     );
-  const cache = (globalThis as { caches?: { default: Cache } }).caches?.default;
+  const cache = head.lying ? undefined : (globalThis as { caches?: { default: Cache } }).caches?.default;
   const reply = (body: string, state: "hit" | "miss" | "bypass", seq: number) =>
     new Response(body, {
       headers: {
@@ -282,6 +283,7 @@ export function createApp() {
     return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
   });
 
+  mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route
   mountEvidenceRoutes(app, readJsonBody);
 
   // After every handler: reached only by a method no handler of the path answers.

@@ -56,7 +56,7 @@ export async function consumeCertificates(
   }
 }
 
-/** Consumer of the dead-letter queue: logged for operators (the node side re-publishes). */
+/** Consumer of the dead-letter queue: logged for operators (replicas fetch the seq from the nodes: certified-sync.ts). */
 export function consumeCertificateDeadLetters(batch: MessageBatch<unknown>): void {
   for (const m of batch.messages) {
     const b = m.body as Partial<CertificateDeadLetter> & Partial<CertifiedBatchMessage>;

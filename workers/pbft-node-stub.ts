@@ -1,5 +1,6 @@
 /** The stub of a PBFT node's Durable Object, created in its region (`locationHint`). */
 import { PBFT_NODES, type NodePlacement } from "../shared/cluster-config.js";
+import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 import type { SignedOp } from "../shared/ops.js";
 import type { Env } from "./env.js";
 
@@ -20,4 +21,36 @@ export function pbftNodeStub(env: Env, node: NodePlacement) {
  */
 export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
   return Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)));
+}
+
+/** Batches per `certifiedBatches` answer at most. */
+export const CERTIFIED_BATCHES_MAX = 16;
+/** Bytes (JSON text) per `certifiedBatches` answer at most, past its first batch (which always goes). */
+export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
+
+/**
+ * What a node serves replicas that missed certified batches (PbftNode implements it; declared apart
+ * to keep RPC type inference shallow, as `ReplicaRpc` is).
+ */
+export interface CertifiedBatchSource {
+  certifiedHead(id: string): Promise<number>;
+  certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]>;
+}
+
+const sourceOf = (env: Env, node: NodePlacement) =>
+  pbftNodeStub(env, node) as unknown as CertifiedBatchSource;
+
+/** The newest seq `node` keeps a certified batch for (durable-objects/certified-sync.ts asks). */
+export function certifiedHeadOf(env: Env, node: NodePlacement): Promise<number> {
+  return sourceOf(env, node).certifiedHead(node.id);
+}
+
+/** Up to `max` of `node`'s kept certified batches from `fromSeq` on (unverified: a node may lie). */
+export function certifiedBatchesOf(
+  env: Env,
+  node: NodePlacement,
+  fromSeq: number,
+  max: number,
+): Promise<CertifiedBatchMessage[]> {
+  return sourceOf(env, node).certifiedBatches(node.id, fromSeq, max);
 }

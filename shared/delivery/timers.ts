@@ -7,9 +7,10 @@
 
 /**
  * drain: send new outbox ops; antiEntropy: pull peers' logs; resend: unconfirmed ops; gc: the op
- * log; certify: submit own ops still uncertified after a while to the PBFT nodes again.
+ * log; certify: submit own ops still uncertified after a while to the PBFT nodes again;
+ * certifiedSync: fetch certified batches this replica misses from a PBFT node.
  */
-export const TASKS = ["drain", "antiEntropy", "resend", "gc", "certify"] as const;
+export const TASKS = ["drain", "antiEntropy", "resend", "gc", "certify", "certifiedSync"] as const;
 export type Task = (typeof TASKS)[number];
 export type Deadlines = Partial<Record<Task, number>>;
 
@@ -20,6 +21,7 @@ export interface Periods {
   resend: number;
   gc: number;
   certify: number;
+  certifiedSync: number;
 }
 
 export function periodsFrom(antiEntropyMs: number): Periods {
@@ -28,6 +30,7 @@ export function periodsFrom(antiEntropyMs: number): Periods {
     resend: 3 * antiEntropyMs,
     gc: 5 * antiEntropyMs,
     certify: 3 * antiEntropyMs,
+    certifiedSync: 2 * antiEntropyMs,
   };
 }
 

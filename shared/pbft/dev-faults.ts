@@ -18,6 +18,10 @@
  *   hex digit flipped), and its checkpoints carry a wrong digest, all validly signed. No right
  *   signature of its own leaves it either: a certificate it posts goes without its own signature
  *   (with only 2f+1, replicas refuse it, and the seq arrives from the fallback poster instead).
+ * - `noPost`: it posts no certificate (neither as a seq's poster nor as its fallback): what every
+ *   queued copy lost looks like. It still votes, and serves its kept batches to replicas that ask.
+ * - `forgeBatches`: the certified batches it serves to replicas that ask (`certifiedBatches`) are
+ *   tampered with (`forgeBatch`): replicas must refuse them and fetch from another node.
  */
 import type { Certificate } from "../certified/types.js";
 import type { Outgoing } from "./effects.js";
@@ -25,7 +29,7 @@ import { proposalDigest } from "./digest.js";
 
 export { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../config.js";
 
-export const NODE_FAULT_MODES = ["silent", "equivocate", "wrongRoots"] as const;
+export const NODE_FAULT_MODES = ["silent", "equivocate", "wrongRoots", "noPost", "forgeBatches"] as const;
 export type NodeFaultMode = (typeof NODE_FAULT_MODES)[number];
 /** The modes switched on (absent or false: off). */
 export type NodeFaults = Partial<Record<NodeFaultMode, boolean>>;
@@ -38,10 +42,28 @@ export function parseNodeFaults(raw: unknown): NodeFaults {
   return out;
 }
 
-export const anyFault = (f: NodeFaults): boolean => NODE_FAULT_MODES.some((m) => f[m] === true);
+/** The modes that change the node's protocol messages (the others act on what it posts or serves). */
+const MESSAGE_FAULT_MODES = ["silent", "equivocate", "wrongRoots"] as const;
 
-/** Whether the node posts certificates at all (a silent one does not). */
-export const postsCertificates = (f: NodeFaults): boolean => f.silent !== true;
+export const anyFault = (f: NodeFaults): boolean => MESSAGE_FAULT_MODES.some((m) => f[m] === true);
+
+/** Whether the node posts certificates at all (a silent or `noPost` one does not). */
+export const postsCertificates = (f: NodeFaults): boolean => f.silent !== true && f.noPost !== true;
+
+/** Whether the node answers replicas asking for its kept certified batches (a silent one does not). */
+export const servesBatches = (f: NodeFaults): boolean => f.silent !== true;
+
+/**
+ * What a `forgeBatches` node serves instead of a kept batch: deterministic, one of two forgeries by
+ * seq, so both of a replica's checks are met. Odd seqs with ops: the last op dropped under the real
+ * certificate (the log chain no longer matches). Otherwise: the certificate's `stateRoot` changed
+ * under its signatures (they no longer verify).
+ */
+export function forgeBatch<B extends { certificate: Certificate; ops: readonly unknown[] }>(b: B): B {
+  const body = b.certificate.body;
+  if (body.seq % 2 === 1 && b.ops.length > 0) return { ...b, ops: b.ops.slice(0, -1) };
+  return { ...b, certificate: { ...b.certificate, body: { ...body, stateRoot: flip(body.stateRoot) } } };
+}
 
 /** The certificate node `me` posts (under `wrongRoots`: without its own signature). */
 export function certificateToPost(faults: NodeFaults, c: Certificate, me: number): Certificate {

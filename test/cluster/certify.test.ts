@@ -87,11 +87,13 @@ describe("account decided in the BFT order", () => {
     const statuses = certified.map((x) => x.result.status).sort();
     expect(statuses).toEqual(["ok", "rejected"]);
     expect(certified.find((x) => x.result.status === "rejected")!.result.reason).toBe("insufficient_funds");
-    // The certified balance is 3 everywhere, whatever each replica said at first.
+    // The certified balance is 3 everywhere, whatever each replica said at first, and so is the
+    // tentative one (tentative = certified + nothing uncertified): the rejected withdraw left it.
     await eventually(async () => {
       for (const r of REPLICAS) {
         const read = (await (await get(`/v1/kv/cl%2Facct?replica=${r}`)).json()) as ReadReply;
         expect(read.certified?.value?.value, r).toBe(3);
+        expect(read.value, `${r} tentative`).toBe(3);
       }
     }, 20_000);
   });

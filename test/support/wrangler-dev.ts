@@ -168,6 +168,13 @@ const REQUEST_LINES = /^\[wrangler:info\] [A-Z]+ \/.*\n?/gm;
 
 const running = new Set<DevServer>();
 
+/**
+ * The FAULT_TOKEN every started server has (the one in .dev.vars, passed as a `--var` too so that a
+ * server under another config has it), unless `vars` sets another: POST /v1/dev/faults takes it,
+ * and only when ENVIRONMENT is dev.
+ */
+export const DEV_FAULT_TOKEN = "dev-fault-token";
+
 /** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
   const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
@@ -186,7 +193,8 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
     o.logLevel === "debug" ? "debug" : "info",
     "--show-interactive-dev-session=false",
   ];
-  for (const [k, v] of Object.entries(o.vars ?? {})) args.push("--var", `${k}:${v}`);
+  for (const [k, v] of Object.entries({ FAULT_TOKEN: DEV_FAULT_TOKEN, ...o.vars }))
+    args.push("--var", `${k}:${v}`);
   const child = spawn(WRANGLER, args, {
     cwd: REPO_ROOT,
     env: {

@@ -124,12 +124,19 @@ describe("alarm deadlines", () => {
   const p = periodsFrom(1000);
   it("runs what is due, re-arms periodic tasks, clears the drain", () => {
     const d = withPeriodic({ drain: 50 }, 0, p);
-    expect(d).toEqual({ drain: 50, antiEntropy: 1000, resend: 3000, gc: 5000, certify: 3000 });
+    expect(d).toEqual({
+      drain: 50,
+      antiEntropy: 1000,
+      resend: 3000,
+      gc: 5000,
+      certify: 3000,
+      certifiedSync: 2000,
+    });
     expect(nextAlarm(d)).toBe(50);
     expect(dueTasks(d, 49)).toEqual([]);
     expect(dueTasks(d, 1000)).toEqual(["drain", "antiEntropy"]);
     const after = afterRun(d, ["drain", "antiEntropy"], 1000, p);
-    expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000, certify: 3000 });
+    expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000, certify: 3000, certifiedSync: 2000 });
     expect(nextAlarm(after)).toBe(2000);
   });
 

@@ -1,0 +1,99 @@
+/**
+ * DEV ONLY: `POST /v1/dev/faults` — switch a replica's or a PBFT node's faults, for tests and demos.
+ *
+ * The gate (`faultInjectionAllowed`: ENVIRONMENT "dev" and the configured FAULT_TOKEN in the
+ * `x-aspec-fault-token` header) is checked before anything else, the body included: refused, the
+ * route answers exactly as an unknown route does (404 `not_found`) and changes nothing, so outside
+ * dev it does not even show that it exists. It is not in ROUTES (no 405 for other methods, and not
+ * in the OpenAPI document) for the same reason.
+ *
+ * Body `{target, faults}`: `target` is a replica name (REPLICAS) or a node id (`pbft-0..3`);
+ * `faults` an object (`{}` switches everything off). A replica's faults are checked here
+ * (durable-objects/delivery-store.ts `parseFaults`); a node's go to its Durable Object as given,
+ * which keeps the modes it knows (shared/pbft/dev-faults.ts). Answers `{target, faults}` as stored.
+ */
+import type { Context, Hono } from "hono";
+import { parseFaults } from "../durable-objects/delivery-store.js";
+import { PBFT_NODES } from "../shared/cluster-config.js";
+import { faultInjectionAllowed } from "../shared/config.js";
+import { AspecError, type ErrorCode } from "../shared/errors.js";
+import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
+import type { Env } from "./env.js";
+import { isJsonUtf8 } from "./media-type.js";
+import { pbftNodeStub } from "./pbft-node-stub.js";
+import { replicaStub } from "./replica-stub.js";
+import { replicasOf } from "./routing.js";
+
+export const FAULTS_PATH = "/v1/dev/faults";
+export const FAULT_TOKEN_HEADER = "x-aspec-fault-token";
+
+/** A faults body is small: `{target, faults}` with a few flags. */
+const BODY_BYTES_MAX = 4096;
+const BODY_DEPTH_MAX = 4;
+
+const BODY_ERROR: Record<StrictJsonErrorKind, ErrorCode> = {
+  syntax: "malformed_json",
+  duplicate: "duplicate_field",
+  reserved_name: "reserved_name",
+  too_deep: "invalid_request",
+};
+
+type AppContext = Context<{ Bindings: Env }>;
+
+/** What app.ts's `notFound` answers, thrown so that `onError` renders it the same way. */
+const notFound = (c: AppContext) => new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+
+async function readBody(c: AppContext): Promise<{ target: string; faults: Record<string, unknown> }> {
+  if (!isJsonUtf8(c.req.header("content-type")))
+    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
+  if (Number(c.req.header("content-length") ?? "0") > BODY_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > BODY_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
+  let body: unknown;
+  try {
+    body = parseStrictJson(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf),
+      BODY_DEPTH_MAX,
+    );
+  } catch (e) {
+    if (e instanceof StrictJsonError)
+      throw new AspecError(BODY_ERROR[e.kind], `the body is not accepted JSON: ${e.message} (at ${e.at})`);
+    throw new AspecError("malformed_json", "the body is not valid UTF-8");
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(body) || typeof body.target !== "string" || !isObject(body.faults))
+    throw new AspecError("invalid_request", "the body is `{target, faults}`: a target name and an object");
+  const extra = Object.keys(body).filter((k) => k !== "target" && k !== "faults");
+  if (extra.length > 0) throw new AspecError("invalid_request", `unknown field '${extra[0]}'`);
+  return { target: body.target, faults: body.faults };
+}
+
+/** Mount the dev routes on the app (before its 405 and not-found handlers). */
+export function mountDevRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.post(FAULTS_PATH, async (c) => {
+    const token = c.req.header(FAULT_TOKEN_HEADER);
+    if (!faultInjectionAllowed(c.env, token)) throw notFound(c);
+    const { target, faults } = await readBody(c);
+    const replica = replicasOf(c.env.REPLICAS).find((r) => r.name === target);
+    if (replica) {
+      const parsed = parseFaults(faults);
+      if (!parsed.ok) throw new AspecError("invalid_request", parsed.reason);
+      const stored = await replicaStub(c.env, replica).setFaults(replica.name, token!, parsed.faults);
+      console.log({ event: "dev_faults_set", target, faults: stored });
+      return c.json({ target, faults: stored });
+    }
+    const node = PBFT_NODES.find((n) => n.id === target);
+    if (node) {
+      const stub = pbftNodeStub(c.env, node);
+      await stub.setFaults(node.id, token!, faults);
+      const stored = (await stub.status(node.id)).faults;
+      console.log({ event: "dev_faults_set", target, faults: stored });
+      return c.json({ target, faults: stored });
+    }
+    const targets = [...replicasOf(c.env.REPLICAS).map((r) => r.name), ...PBFT_NODES.map((n) => n.id)];
+    throw new AspecError("invalid_request", `no replica or PBFT node '${target}'`, { targets });
+  });
+}

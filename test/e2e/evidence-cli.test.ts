@@ -1,18 +1,24 @@
-// End to end against `wrangler dev` with the live PBFT cluster: an op certified for real, weur's real
-// certified read turned into a lie (re-signed with weur's dev key), `aspec evidence submit` lands it,
-// weur is quarantined (routing skips it, an explicit route is 503), the quarantine survives a
-// SIGKILL and restart of the whole server, and the operator's lift (bearer token) restores it.
+// End to end against `wrangler dev` with the live PBFT cluster: an op certified for real, then weur
+// made to lie about certified values (the dev fault `lieCertified`, over POST /v1/dev/faults): its
+// own signed read is the evidence; `aspec evidence submit` lands it, weur is quarantined (routing
+// skips it, an explicit route is 503), the quarantine survives a SIGKILL and restart of the whole
+// server, and the operator's lift (bearer token) restores it.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devKeyPair, generateKeyPair } from "../../shared/crypto/keys.js";
+import { generateKeyPair } from "../../shared/crypto/keys.js";
 import { signOp } from "../../shared/ops.js";
-import { signReply, type ReadReply, type Unsigned } from "../../shared/replies.js";
-import { REPO_ROOT, startWranglerDev, stopAll, type DevServer } from "../support/wrangler-dev.js";
+import type { ReadReply } from "../../shared/replies.js";
+import {
+  DEV_FAULT_TOKEN,
+  REPO_ROOT,
+  startWranglerDev,
+  stopAll,
+  type DevServer,
+} from "../support/wrangler-dev.js";
 
-const DEV_SEED = "aspec-edge-dev-seed-v1"; // wrangler.toml [vars]
 const ADMIN_TOKEN = "e2e-admin-token";
 const CERTIFY_MS = 30_000;
 const VARS = { ENVIRONMENT: "dev", ADMIN_TOKEN };
@@ -74,14 +80,18 @@ describe("aspec evidence submit against wrangler dev", () => {
     }
     expect(read, "weur holds a certified value of the op").toBeDefined();
 
-    // weur's certified read with the value changed to 50, signed by weur's own key: a lie
-    const { sig: _sig, ...body } = JSON.parse(JSON.stringify(read)) as ReadReply;
-    body.certified!.value!.value = 50;
-    const weur = await devKeyPair(DEV_SEED, "weur");
-    const lie = {
-      kind: "bad_certified_read",
-      reply: await signReply<ReadReply>(weur.secret, body as Unsigned<ReadReply>),
-    };
+    // weur lies about certified values: its certified read, as it signed it, is the evidence
+    const faults = (f: object) =>
+      fetch(`${server.url}/v1/dev/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-aspec-fault-token": DEV_FAULT_TOKEN },
+        body: JSON.stringify({ target: "weur", faults: f }),
+      });
+    expect((await faults({ lieCertified: true })).status).toBe(200);
+    const lying = (await (await fetch(`${server.url}/v1/kv/${key}?replica=weur`)).json()) as ReadReply;
+    expect((await faults({})).status).toBe(200);
+    expect(lying.certified?.value?.value).not.toBe(5);
+    const lie = { kind: "bad_certified_read", reply: lying };
     const lieFile = join(tmp, "lie.json");
     await writeFile(lieFile, JSON.stringify(lie));
     const honestFile = join(tmp, "honest.json");

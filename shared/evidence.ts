@@ -23,7 +23,7 @@
  *
  * Hostile input throughout: a malformed evidence verifies as `{ok: false}`, never a throw.
  */
-import { toHex } from "./bytes.js";
+import { bytesEqual, toHex } from "./bytes.js";
 import { DOMAIN, canonicalBytes } from "./canonical.js";
 import { certificateDigest, sameCertificateBody, verifyCertificate } from "./certified/certificate.js";
 import {
@@ -34,9 +34,9 @@ import {
 } from "./certified/proofs.js";
 import { resultLeafHash } from "./certified/results.js";
 import type { Certificate, ClusterConfig, OpResult } from "./certified/types.js";
+import type { StateValue } from "./certified/hashing.js";
 import { verifyCanonical } from "./crypto/keys.js";
 import { sha256 } from "./hash.js";
-import type { StateValue } from "./certified/hashing.js";
 import type {
   CertifiedReadReply,
   CertifiedResult,
@@ -44,7 +44,6 @@ import type {
   ReadReply,
   ReplicaReply,
 } from "./replies.js";
-import { bytesEqual } from "./bytes.js";
 
 /** Domain of an evidence's digest: `SHA-256(canonicalBytes(EVIDENCE_DOMAIN, normalized evidence))`. */
 export const EVIDENCE_DOMAIN = "aspec/evidence/v1";

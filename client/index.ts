@@ -56,6 +56,6 @@ export type {
   ReplicaInfo,
   TentativeResult,
 } from "../shared/replies.js";
-export type { ClusterInfo } from "../shared/cluster-config.js";
+export { configDigest as clusterConfigDigest, type ClusterInfo } from "../shared/cluster-config.js";
 export type { Certificate, CertificateBody, OpResult } from "../shared/certified/types.js";
 export type { Json } from "../shared/canonical.js";

@@ -254,12 +254,11 @@ export class AspecClient implements OpSink {
       failover: opts.failover ?? true,
     };
     if (!(settings.certifyDeadlineMs > 0)) throw new RangeError("certifyDeadlineMs must be > 0");
-    const [replicas, cluster] = await Promise.all([
-      opts.replicas ? checkReplicas(opts.replicas) : fetchReplicas(endpoint, http),
-      opts.cluster
-        ? checkCluster(opts.cluster, opts.configDigest)
-        : fetchCluster(endpoint, http, opts.configDigest),
-    ]);
+    // One after the other: the first failure is always the directory's (stable errors).
+    const replicas = opts.replicas ? checkReplicas(opts.replicas) : await fetchReplicas(endpoint, http);
+    const cluster = opts.cluster
+      ? checkCluster(opts.cluster, opts.configDigest)
+      : await fetchCluster(endpoint, http, opts.configDigest);
     if (opts.replica !== undefined && !replicas.some((r) => r.name === opts.replica))
       throw new AspecClientError(
         "unknown_replica",
@@ -416,7 +415,7 @@ export class AspecClient implements OpSink {
       // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
       { method: "GET", url: this.#url(kvPath(key), asked) },
       this.#http,
-      (b, e) => checkErrorReply(b, e, { replica: asked, key }, this.#pinned),
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
     );
     const reply = await this.#verified(() =>
       verifyReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
@@ -434,7 +433,7 @@ export class AspecClient implements OpSink {
     const body = await requestJson(
       { method: "GET", url: this.#url(kvPath(key), asked, { view: "certified" }) },
       this.#http,
-      (b, e) => checkErrorReply(b, e, { replica: asked, key }, this.#pinned),
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
     );
     const reply = await this.#verified(() =>
       verifyCertifiedReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
@@ -457,7 +456,7 @@ export class AspecClient implements OpSink {
     const body = await requestJson(
       { method: "GET", url: this.#url("/v1/certificates/latest", asked) },
       this.#http,
-      (b, e) => checkErrorReply(b, e, { replica: asked }, this.#pinned),
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked }, this.#pinned)),
     );
     return this.#verified(() => verifyCertificateReply(body, asked, this.#pinned, this.#certs, true));
   }
@@ -519,7 +518,7 @@ export class AspecClient implements OpSink {
     const req: JsonRequest = { method: "POST", url: this.#url("/v1/ops", replica), body: JSON.stringify(op) };
     if (signal) req.signal = signal;
     const body = await requestJson(req, this.#http, (b, e) =>
-      checkErrorReply(b, e, { replica, opId }, this.#pinned),
+      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
     );
     return this.#verified(() =>
       verifyOpReply(body, { replica, opId, key: op.key, type: op.type }, this.#pinned, this.#certs),
@@ -541,7 +540,7 @@ export class AspecClient implements OpSink {
     };
     if (signal) req.signal = signal;
     const body = await requestJson(req, this.#http, (b, e) =>
-      checkErrorReply(b, e, { replica, opId }, this.#pinned),
+      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
     );
     return this.#verified(() => verifyOpStatusReply(body, { replica, opId }, this.#pinned, this.#certs));
   }

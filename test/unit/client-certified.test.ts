@@ -148,6 +148,8 @@ describe("failover", () => {
     const { d, c } = await setup({ now: Date.now });
     const seen: FailoverEvent[] = [];
     c.on("failover", (e) => seen.push(e));
+    const unverified: ReplyVerificationError[] = [];
+    c.on("unverified", (e) => unverified.push(e));
     const w = await c.counter("g").add(2);
     d.lie = (path, reply, replica) => {
       if (path === "op-status" && replica === "weur" && reply.certified)
@@ -162,6 +164,11 @@ describe("failover", () => {
     expect(seen[0]!.reason).toBeInstanceOf(ReplyVerificationError);
     expect((seen[0]!.reason as ReplyVerificationError).reason).toBe("bad_result_proof");
     expect(c.leftReplicas).toEqual(["weur"]);
+    // the lie, as the replica signed it, is handed to listeners (evidence)
+    expect(unverified.map((e) => [e.reason, e.replica])).toEqual([["bad_result_proof", "weur"]]);
+    expect(
+      (unverified[0]!.reply as { certified: { result: { value: number } } }).certified.result.value,
+    ).toBe(999);
     // dedupe: enam got the same op id again, applied once
     expect(d.results.size).toBe(1);
     c.close();

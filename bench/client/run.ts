@@ -10,7 +10,8 @@
  *    per op, the time until `submit` resolves (k = 0: until certified), and the time until every
  *    op is certified. Not a test.
  *
- * Flags: --ops N (40)  --keys N (1000)  --verifications N (500)  --no-browser  --out PATH
+ * Flags: --ops N (40)  --keys N (1000)  --verifications N (500)  --k LIST (0,1,10,inf; run in
+ * that order)  --no-browser  --out PATH
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,12 +26,13 @@ import { intFlag } from "../int-flag.js";
 import { resultsPath } from "../results-path.js";
 import { browserScript, makeSamples, measureNode, type Samples } from "./verify-cost.js";
 
-const DEFAULTS = { ops: "40", keys: "1000", verifications: "500" };
+const DEFAULTS = { ops: "40", keys: "1000", verifications: "500", k: "0,1,10,inf" };
 const { values: flags } = parseArgs({
   options: {
     ops: { type: "string", default: DEFAULTS.ops },
     keys: { type: "string", default: DEFAULTS.keys },
     verifications: { type: "string", default: DEFAULTS.verifications },
+    k: { type: "string", default: DEFAULTS.k },
     "no-browser": { type: "boolean", default: false },
     out: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
@@ -39,14 +41,19 @@ const { values: flags } = parseArgs({
 });
 if (flags.help) {
   console.log(
-    "usage: npm run bench:client -- [--ops N (40)] [--keys N (1000)] [--verifications N (500)] [--no-browser] [--out PATH]",
+    "usage: npm run bench:client -- [--ops N (40)] [--keys N (1000)] [--verifications N (500)] [--k 0,1,10,inf] [--no-browser] [--out PATH]",
   );
   process.exit(0);
 }
 const OPS = intFlag(flags, "ops", 1);
 const KEYS = intFlag(flags, "keys", 1);
 const N = intFlag(flags, "verifications", 1);
-const KS = [0, 1, 10, Infinity];
+const KS = flags.k.split(",").map((x) => {
+  const k = x === "inf" ? Infinity : Number(x);
+  if (!(k === Infinity || (Number.isSafeInteger(k) && k >= 0)))
+    throw new Error(`--k: not a tolerance: '${x}'`);
+  return k;
+});
 
 async function browserCosts(s: Samples): Promise<number[] | null> {
   const [{ default: chromium }, { default: puppeteer }] = await Promise.all([

@@ -7,9 +7,11 @@
  * Checking and recording are apart: a reply is checked whole (signature, certificates, proofs)
  * before `observe` records anything, so a reply that fails changes no state.
  *
- * Regression is judged per replica: a replica that showed seq 9 and now shows 7 contradicts itself,
- * while another replica that is simply behind (after a failover) holds an older, not a false,
- * certificate. `highestSeq` is the newest seq seen from any replica.
+ * Regression is judged per replica and by the replica's own reply time: a replica that showed seq 9
+ * in a reply signed at t and later (after t) signs a reply with seq 7 contradicts itself. A reply
+ * signed before t that arrives late (concurrent requests: a long-poll and a write) is not a
+ * regression, nor is another replica that is simply behind (after a failover): it holds an older,
+ * not a false, certificate. `highestSeq` is the newest seq seen from any replica.
  */
 import { verifyCertificate } from "../shared/certified/certificate.js";
 import type { Certificate } from "../shared/certified/types.js";
@@ -28,7 +30,8 @@ export class CertificateGuard {
   readonly #maxAgeMs: number | undefined;
   readonly #now: () => number;
   readonly #verified = new Map<string, true>();
-  readonly #seqByReplica = new Map<string, number>();
+  /** Per replica: the newest seq it showed, and the earliest reply time at which it showed it. */
+  readonly #seqByReplica = new Map<string, { seq: number; time: number }>();
   #highest = 0;
 
   constructor(cluster: PinnedCluster, opts: { maxAgeMs?: number | undefined; now: () => number }) {
@@ -44,7 +47,7 @@ export class CertificateGuard {
 
   /** The newest seq accepted from `replica` (0: none yet). */
   seqOf(replica: string): number {
-    return this.#seqByReplica.get(replica) ?? 0;
+    return this.#seqByReplica.get(replica)?.seq ?? 0;
   }
 
   /** Is `cert` a certificate of the pinned cluster? (For a batch's certificate: no order, no age.) */
@@ -69,9 +72,15 @@ export class CertificateGuard {
     return null;
   }
 
-  /** Check a reply's newest certificate (`null`: the replica holds none yet) from `replica`. */
-  async check(cert: unknown, replica: string): Promise<CertificateProblem | null> {
-    const known = this.seqOf(replica);
+  /**
+   * Check a reply's newest certificate (`null`: the replica holds none yet) from `replica`, in a
+   * reply the replica signed at `replyTime` (its clock).
+   */
+  async check(cert: unknown, replica: string, replyTime: unknown): Promise<CertificateProblem | null> {
+    const rec = this.#seqByReplica.get(replica);
+    // Shown in a reply signed strictly after the one that showed the newer seq (no time: assume after).
+    const after = rec !== undefined && (typeof replyTime !== "number" || replyTime > rec.time);
+    const known = after ? rec.seq : 0;
     if (cert === null) {
       return known > 0
         ? {
@@ -100,10 +109,13 @@ export class CertificateGuard {
   }
 
   /** Record a checked reply's newest certificate. */
-  observe(cert: Certificate | null, replica: string): void {
+  observe(cert: Certificate | null, replica: string, replyTime: unknown): void {
     if (cert === null) return;
     const seq = cert.body.seq;
-    if (seq > this.seqOf(replica)) this.#seqByReplica.set(replica, seq);
+    const time = typeof replyTime === "number" ? replyTime : Infinity;
+    const rec = this.#seqByReplica.get(replica);
+    if (!rec || seq > rec.seq) this.#seqByReplica.set(replica, { seq, time });
+    else if (seq === rec.seq && time < rec.time) rec.time = time;
     if (seq > this.#highest) this.#highest = seq;
   }
 }

@@ -88,12 +88,12 @@ async function checkSigned(
 /** The reply's newest certificate: valid, not behind what this replica showed before, fresh enough. */
 async function checkNewest(
   cert: unknown,
-  replica: string,
+  reply: { replica: string; time: unknown },
   certs: CertificateGuard | undefined,
   fail: Fail,
 ): Promise<void> {
   if (!certs) return;
-  const problem = await certs.check(cert, replica);
+  const problem = await certs.check(cert, reply.replica, reply.time);
   if (problem) fail(problem.reason, problem.message);
 }
 
@@ -131,8 +131,8 @@ export async function verifyOpReply(
   const t = r.tentative as unknown;
   if (!isObject(t) || (t.status !== "ok" && t.status !== "rejected"))
     fail("malformed", "reply has no tentative status");
-  await checkNewest(r.certificate, r.replica, certs, fail);
-  certs?.observe(r.certificate, r.replica);
+  await checkNewest(r.certificate, r, certs, fail);
+  certs?.observe(r.certificate, r.replica, r.time);
   return r;
 }
 
@@ -147,9 +147,9 @@ export async function verifyReadReply(
   const r = reply as ReadReply;
   if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
   if (certs) {
-    await checkNewest(r.certificate, r.replica, certs, fail);
+    await checkNewest(r.certificate, r, certs, fail);
     checkCertifiedValue(r.key, r.certified, r.certificate, fail);
-    certs.observe(r.certificate, r.replica);
+    certs.observe(r.certificate, r.replica, r.time);
   }
   return r;
 }
@@ -165,9 +165,9 @@ export async function verifyCertifiedReadReply(
   const r = reply as CertifiedReadReply;
   if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
   if (!isObject(r.certified)) fail("bad_read_proof", "no certified value");
-  await checkNewest(r.certificate ?? null, r.replica, certs, fail);
+  await checkNewest(r.certificate ?? null, r, certs, fail);
   checkCertifiedValue(r.key, r.certified, r.certificate ?? null, fail);
-  certs.observe(r.certificate, r.replica);
+  certs.observe(r.certificate, r.replica, r.time);
   return r;
 }
 
@@ -185,7 +185,7 @@ export async function verifyOpStatusReply(
   const { reply, fail } = await checkSigned(body, "op-status", pinned, expect.replica);
   const r = reply as OpStatusReply;
   if (r.opId !== expect.opId) fail("wrong_subject", `reply is for op '${r.opId}', not '${expect.opId}'`);
-  await checkNewest(r.certificate, r.replica, certs, fail);
+  await checkNewest(r.certificate, r, certs, fail);
   const c = r.certified as unknown;
   if (c !== null) {
     if (!isObject(c) || !isObject(c.result))
@@ -205,7 +205,7 @@ export async function verifyOpStatusReply(
     if (!verifyResultProof(cr.certificate.body.resultsRoot, cr.result, cr.proof))
       fail("bad_result_proof", "the result's proof does not fold to its certificate's resultsRoot");
   } else if (r.pending !== true) fail("malformed", "neither certified nor pending");
-  certs.observe(r.certificate, r.replica);
+  certs.observe(r.certificate, r.replica, r.time);
   return r;
 }
 
@@ -219,12 +219,12 @@ export async function verifyCertificateReply(
 ): Promise<CertificateReply> {
   const { reply, fail } = await checkSigned(body, "certificate", pinned, replica);
   const r = reply as CertificateReply;
-  if (latest) await checkNewest(r.certificate, r.replica, certs, fail);
+  if (latest) await checkNewest(r.certificate, r, certs, fail);
   else {
     const problem = await certs.verify(r.certificate);
     if (problem) fail(problem.reason, problem.message);
   }
-  if (latest) certs.observe(r.certificate, r.replica);
+  if (latest) certs.observe(r.certificate, r.replica, r.time);
   return r;
 }
 

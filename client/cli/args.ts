@@ -71,9 +71,12 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-// parseArgs takes any "-…" for an option; a negative number is a value here, so hide it from it.
+// parseArgs takes any "-…" for an option; a negative number is a value here, and so is an op id
+// whose client key starts with "-" (base64url), so hide them from it.
 const NEG = "\u0000neg:";
-const hideNegatives = (argv: string[]) => argv.map((a) => (/^-\d/.test(a) ? NEG + a : a));
+const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
+const hideNegatives = (argv: string[]) =>
+  argv.map((a) => (/^-\d/.test(a) || (a.startsWith("-") && OP_ID_RE.test(a)) ? NEG + a : a));
 const unhide = (s: string) => (s.startsWith(NEG) ? s.slice(NEG.length) : s);
 
 function integer(s: string, what: string): number {
@@ -127,7 +130,7 @@ function command(pos: string[], x: Extra): Command {
       return { kind: "cluster" };
     case "verify":
       arity(pos, 2, "verify OPID");
-      if (!/^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/.test(pos[1]!))
+      if (!OP_ID_RE.test(pos[1]!))
         throw new UsageError(`not an op id: '${pos[1]}' (it is <client public key>:<seq>)`);
       return { kind: "verify", opId: pos[1]! };
     case "watch":

@@ -123,5 +123,8 @@ describe("aspec watch", () => {
     expect(() => parseCli(["watch", "k", "--interval", "0"])).toThrow(UsageError);
     expect(() => parseCli(["get", "k", "--count", "2"])).toThrow(UsageError);
     expect(() => parseCli(["verify", "not-an-op-id"])).toThrow(UsageError);
+    // a client key may start with "-" (base64url): still an op id, not an option
+    const dashed = `-${"A".repeat(42)}:7`;
+    expect(parseCli(["verify", dashed]).command).toEqual({ kind: "verify", opId: dashed });
   });
 });

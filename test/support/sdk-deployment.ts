@@ -57,6 +57,8 @@ interface Replica {
   records: Map<string, KeyRecord>;
   ops: Map<string, { op: SignedOp; tentative: TentativeResult }>;
   down: boolean;
+  /** Answers 503 `replica_quarantined`, as the edge does for a quarantined replica. */
+  quarantined: boolean;
 }
 
 type Path = "op" | "read" | "op-status" | "certified-read" | "certificate";
@@ -93,6 +95,7 @@ export class TestDeployment {
         records: new Map<string, KeyRecord>(),
         ops: new Map(),
         down: false,
+        quarantined: false,
       })),
     );
     return new TestDeployment(cluster, replicas);
@@ -162,6 +165,8 @@ export class TestDeployment {
       });
     const r = this.replica(name);
     if (r.down) return json({ error: { code: "unavailable", message: `${name} is down` } }, 503);
+    if (r.quarantined)
+      return json({ error: { code: "replica_quarantined", message: `${name} is quarantined` } }, 503);
     const sign = async (path: Path, body: Record<string, unknown>) => {
       const told = this.lie ? this.lie(path, structuredClone(body), name) : body;
       return json(await signReply(r.key.secret, told as never as Omit<ReplicaReply, "sig">));

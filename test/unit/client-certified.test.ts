@@ -17,10 +17,16 @@ async function setup(over: Partial<ConnectOptions> = {}) {
   return { d, c };
 }
 
-/** Let every ready promise callback run (no timing: a bounded number of macrotask turns). */
+/** Let ready callbacks run (a bounded number of macrotask turns); nothing asserted depends on how many. */
 const turns = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
+
+/** Turn the event loop until `cond` holds (bounded: fails rather than hangs). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+}
 
 describe("certified outcomes", () => {
   it("w.certified is the proven certified result; reads carry a proven certified value", async () => {
@@ -105,7 +111,8 @@ describe("tolerance k", () => {
       .counter("z")
       .add(5)
       .then((r) => ((done = true), r));
-    await turns();
+    // accepted, and its certification asked for: still unresolved
+    await until(() => d.requests.some((r) => r.path.startsWith("/v1/ops/")));
     expect(done).toBe(false);
     expect(d.pending).toHaveLength(1);
     await d.certify();
@@ -141,6 +148,21 @@ describe("failover", () => {
     expect(w.replica).toBe("enam");
     expect(c.replica).toBe("enam");
     expect(seen).toMatchObject([{ from: "weur", to: "enam", opId: w.opId }]);
+    c.close();
+  });
+
+  it("a quarantined replica (503 replica_quarantined) is left for the next, for writes and for polls", async () => {
+    const { d, c } = await setup({ now: Date.now });
+    const seen: FailoverEvent[] = [];
+    c.on("failover", (e) => seen.push(e));
+    const w = await c.counter("qq").add(1); // accepted at weur
+    d.replica("weur").quarantined = true; // then quarantined: its polls fail
+    d.autoCertify = true;
+    const final = await w.certified;
+    expect(final.replica).toBe("enam");
+    const next = await c.counter("qq").add(1); // the home moved on
+    expect(next.replica).toBe("enam");
+    expect(seen.map((s) => [s.from, s.to])).toEqual([["weur", "enam"]]);
     c.close();
   });
 

@@ -26,7 +26,7 @@ export class Tolerance {
 
   /** True when `acquire` would wait now. */
   get full(): boolean {
-    return this.#inFlight >= this.#slots;
+    return this.#inFlight >= this.#slots || this.#waiters.length > 0;
   }
 
   /** Take a slot, waiting (in order) while all are taken. */

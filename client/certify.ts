@@ -151,11 +151,14 @@ export class CertificationTracker {
     const host = this.#host;
     const signal = this.#abort.signal;
     const tried = new Set([p.replica]);
+    /** Set when a re-send was refused: on to the next replica at once, for that reason. */
+    let refused: Error | undefined;
     for (;;) {
       if (signal.aborted) throw closedError();
-      let reason: "deadline" | Error = "deadline";
+      let reason: "deadline" | Error = refused ?? "deadline";
+      refused = undefined;
       const remaining = p.deadline - host.now();
-      if (remaining > 0) {
+      if (reason === "deadline" && remaining > 0) {
         try {
           const r = await host.pollStatus(p.opId, p.replica, Math.min(remaining, OP_WAIT_MAX_MS), signal);
           if (r.certified) return outcomeOf(p, r);
@@ -177,9 +180,9 @@ export class CertificationTracker {
       p.deadline = host.now() + host.certifyDeadlineMs;
       try {
         await host.resend(p.op, next, signal);
-      } catch {
+      } catch (e) {
         if (signal.aborted) throw closedError();
-        p.deadline = 0; // refused or unverifiable: on to the next one
+        refused = e instanceof Error ? e : new Error(String(e)); // refused or unverifiable
       }
     }
   }

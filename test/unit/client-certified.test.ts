@@ -196,6 +196,23 @@ describe("failover", () => {
     c.close();
   });
 
+  it("a re-send the next replica refuses moves on at once, with that refusal as the reason", async () => {
+    const { d, c } = await setup({ now: Date.now });
+    const seen: FailoverEvent[] = [];
+    c.on("failover", (e) => seen.push(e));
+    const w = await c.counter("rs").add(1);
+    d.replica("weur").quarantined = true;
+    d.replica("enam").down = true;
+    d.autoCertify = true;
+    expect((await w.certified).replica).toBe("apac");
+    expect(seen.map((s) => [s.from, s.to, s.reason instanceof Error])).toEqual([
+      ["weur", "enam", true],
+      ["enam", "apac", true],
+    ]);
+    expect((seen[1]!.reason as { code?: string }).code).toBe("unavailable");
+    c.close();
+  });
+
   it("an op not certified by the deadline is re-sent through the next replica, then given up", async () => {
     const { d, c } = await setup({ now: Date.now, certifyDeadlineMs: 20 });
     const seen: FailoverEvent[] = [];

@@ -153,14 +153,18 @@ export class CertificationTracker {
     const tried = new Set([p.replica]);
     /** Set when a re-send was refused: on to the next replica at once, for that reason. */
     let refused: Error | undefined;
+    let polled = false;
     for (;;) {
       if (signal.aborted) throw closedError();
       let reason: "deadline" | Error = refused ?? "deadline";
       refused = undefined;
       const remaining = p.deadline - host.now();
-      if (reason === "deadline" && remaining > 0) {
+      // Asked at least once per replica, even past the deadline (it may have waited behind older ops).
+      if (reason === "deadline" && (remaining > 0 || !polled)) {
+        polled = true;
         try {
-          const r = await host.pollStatus(p.opId, p.replica, Math.min(remaining, OP_WAIT_MAX_MS), signal);
+          const wait = Math.max(0, Math.min(remaining, OP_WAIT_MAX_MS));
+          const r = await host.pollStatus(p.opId, p.replica, wait, signal);
           if (r.certified) return outcomeOf(p, r);
           continue; // pending: poll again until the deadline
         } catch (e) {
@@ -177,6 +181,7 @@ export class CertificationTracker {
         );
       tried.add(next);
       p.replica = next;
+      polled = false;
       p.deadline = host.now() + host.certifyDeadlineMs;
       try {
         await host.resend(p.op, next, signal);

@@ -8,16 +8,21 @@ import { isAspecError } from "../shared/errors.js";
 import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
 import { COMMAND_HELP } from "./cli/help.js";
 import { runEvidence } from "./cli/evidence.js";
-import { opLine, readLine, replicaLines } from "./cli/output.js";
+import { clusterLines, opLine, readLine, replicaLines, verifyLines, watchLine } from "./cli/output.js";
 import { packageVersion } from "./node/version.js";
-import { AspecClient } from "./client.js";
-import { isAspecClientError } from "./errors.js";
+import { AspecClient, type ConnectOptions } from "./client.js";
+import { ReplyVerificationError, isAspecClientError } from "./errors.js";
+import type { FetchFn } from "./transport.js";
 import { createKeyFile, loadOrCreateKeyFile, newKeyFile, updateKeyFile } from "./node/keyfile.js";
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** A `fetch` for the SDK (tests); the global one otherwise. */
+  fetch?: FetchFn;
+  /** Ends `watch` (Ctrl-C does, by default). */
+  signal?: AbortSignal;
 }
 
 const processIo: CliIo = {
@@ -37,6 +42,15 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
     return 0;
   };
   const cmd = inv.command;
+  // One op per process: nothing to wait for (k = ∞), and the process ends when the command does.
+  const connect = (o: Partial<ConnectOptions> = {}) =>
+    AspecClient.connect({
+      endpoint: inv.endpoint,
+      ...(inv.replica === undefined ? {} : { replica: inv.replica }),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+      maxUncertified: Infinity,
+      ...o,
+    });
   switch (cmd.kind) {
     case "help":
       io.out(cmd.topic === undefined ? USAGE : COMMAND_HELP[cmd.topic]!);
@@ -56,11 +70,43 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       );
     }
     case "replicas": {
-      const c = await AspecClient.connect({ endpoint: inv.endpoint });
+      const c = await connect({ replica: undefined });
       return print({ replicas: c.replicas }, () => replicaLines(c.replicas));
     }
+    case "cluster": {
+      const c = await connect();
+      const latest = await c.latestCertificate();
+      return print({ cluster: c.cluster, latest }, () => clusterLines(c.cluster, latest));
+    }
+    case "verify": {
+      const c = await connect();
+      const r = await c.opStatus(cmd.opId);
+      if (!r.certified) {
+        if (inv.json) io.out(JSON.stringify({ verified: false, pending: true, reply: r }));
+        else io.err(`aspec: op ${cmd.opId} is not certified at replica ${r.replica} yet`);
+        return 1;
+      }
+      return print({ verified: true, reply: r }, () => verifyLines(r, c.cluster));
+    }
+    case "watch": {
+      const c = await connect();
+      const stop = io.signal ?? ctrlC();
+      let last = "";
+      for (let i = 0; cmd.count === undefined || i < cmd.count; i++) {
+        if (stop.aborted) break;
+        if (i > 0) await sleepUnless(cmd.intervalMs, stop);
+        if (stop.aborted) break;
+        const r = await c.get(cmd.key);
+        const now = JSON.stringify([r.value, r.certified?.seq ?? null, r.certified?.value ?? null]);
+        if (now === last) continue;
+        last = now;
+        if (inv.json) io.out(JSON.stringify(r));
+        else io.out(watchLine(r, new Date()));
+      }
+      return 0;
+    }
     case "get": {
-      const c = await AspecClient.connect({ endpoint: inv.endpoint, replica: inv.replica });
+      const c = await connect();
       const r = await c.get(cmd.key);
       return print(r, () => readLine(r));
     }
@@ -68,12 +114,7 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       return runEvidence(cmd, inv.endpoint, print);
     case "op": {
       const { key } = await loadOrCreateKeyFile(inv.keyFile);
-      const c = await AspecClient.connect({
-        endpoint: inv.endpoint,
-        replica: inv.replica,
-        key,
-        seq: key.nextSeq,
-      });
+      const c = await connect({ key, seq: key.nextSeq });
       // Reserve the seq before sending: a crash after the send then skips a seq rather than reusing it.
       await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + 1 });
       try {
@@ -86,6 +127,20 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       }
     }
   }
+}
+
+/** Aborted on the first Ctrl-C (the second one kills, as usual). */
+function ctrlC(): AbortSignal {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  return ac.signal;
+}
+
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), done()), { once: true });
+  });
 }
 
 /**
@@ -106,7 +161,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await run(inv, io);
   } catch (e) {
     if (isAspecError(e) || isAspecClientError(e)) {
-      const details = isAspecError(e) && e.details !== undefined ? e.details : undefined;
+      const details =
+        isAspecError(e) && e.details !== undefined
+          ? e.details
+          : e instanceof ReplyVerificationError
+            ? { reason: e.reason, replica: e.replica }
+            : undefined;
       if (inv.json) io.out(JSON.stringify({ error: { code: e.code, message: e.message, details } }));
       else
         io.err(`aspec: ${e.code}: ${e.message}${details === undefined ? "" : ` ${JSON.stringify(details)}`}`);

@@ -1,21 +1,42 @@
 /**
  * `AspecClient`: signs operations with the client's Ed25519 key, sends them to one home replica,
- * and verifies every reply against the replica keys pinned at connect time.
- *
- * Room is left for what verifying clients add later (certificate checks, `maxUncertified`, rollback events,
- * failover): every reply already passes through `#send` / `get`, which is where those hook in.
+ * and verifies every reply: the replica's signature against the keys pinned at connect time, every
+ * certificate against the PBFT cluster pinned at connect time, every certified value and result
+ * against its certificate's roots (client/verify.ts, client/certificates.ts). It follows each op to
+ * its certified outcome (client/certify.ts), issues new ops only within the tolerance k
+ * (client/tolerance.ts), and fails over to the next replica of the directory when one refuses,
+ * lies or does not get an op certified in time.
  */
 import type { Json } from "../shared/canonical.js";
 import { fromB64u } from "../shared/bytes.js";
+import type { ClusterInfo } from "../shared/cluster-config.js";
 import { generateKeyPair, keyPairFromSeed, type KeyPair } from "../shared/crypto/keys.js";
 import type { TypeName } from "../shared/datatypes/index.js";
 import { isAspecError } from "../shared/errors.js";
 import { kvPath } from "../shared/kv-key.js";
 import { opIdOf, type SignedOp } from "../shared/ops.js";
-import type { OpReply, ReadReply, ReplicaInfo } from "../shared/replies.js";
+import type {
+  CertificateReply,
+  CertifiedReadReply,
+  OpReply,
+  OpStatusReply,
+  ReadReply,
+  ReplicaInfo,
+} from "../shared/replies.js";
 import { retryPolicy, type RetryPolicy } from "./backoff.js";
 import { checkIntent, signIntent, type OpIntent } from "./build-op.js";
-import { AspecClientError } from "./errors.js";
+import { CertificateGuard } from "./certificates.js";
+import {
+  CertificationTracker,
+  differs,
+  OP_WAIT_MAX_MS,
+  type CertifiedOutcome,
+  type FailoverEvent,
+  type RollbackEvent,
+} from "./certify.js";
+import { checkCluster, fetchCluster, type PinnedCluster } from "./cluster.js";
+import { AspecClientError, NetworkError, BadResponseError, ReplyVerificationError } from "./errors.js";
+import { Emitter, type Listener } from "./events.js";
 import {
   accountHandle,
   counterHandle,
@@ -26,11 +47,20 @@ import {
   type OpSink,
   type RegisterHandle,
   type SetHandle,
+  type SubmittedOp,
 } from "./handles.js";
 import { checkReplicas, fetchReplicas } from "./replicas.js";
 import { SeqCounter } from "./seq.js";
-import { requestJson, type FetchFn, type HttpOptions } from "./transport.js";
-import { checkErrorReply, verifyOpReply, verifyReadReply } from "./verify.js";
+import { Tolerance } from "./tolerance.js";
+import { requestJson, type FetchFn, type HttpOptions, type JsonRequest } from "./transport.js";
+import {
+  checkErrorReply,
+  verifyCertificateReply,
+  verifyCertifiedReadReply,
+  verifyOpReply,
+  verifyOpStatusReply,
+  verifyReadReply,
+} from "./verify.js";
 
 export interface ConnectOptions {
   /** Base URL of the edge Worker, e.g. `http://127.0.0.1:8787`. */
@@ -43,21 +73,65 @@ export interface ConnectOptions {
   seq?: number;
   /** Pin these replica keys instead of fetching `GET /v1/replicas`. */
   replicas?: ReplicaInfo[];
+  /** Pin this PBFT cluster instead of fetching `GET /v1/cluster`. */
+  cluster?: ClusterInfo;
+  /** Refuse to connect unless the cluster's config digest is this one. */
+  configDigest?: string;
+  /**
+   * Tolerance k: issue a new op only while fewer than k of this client's ops are uncertified
+   * (default 4). 0: each op resolves only once certified. Infinity: plain EC, nothing waits.
+   */
+  maxUncertified?: number;
+  /** An op not certified this long after it was sent is re-sent through the next replica (default 10 000). */
+  certifyDeadlineMs?: number;
+  /** Refuse a reply whose newest certificate is older than this by its `time` (default: no bound). */
+  maxCertificateAgeMs?: number;
+  /** Re-send through the next replica on a refusal, a lie or a missed deadline (default true). */
+  failover?: boolean;
   /** A `fetch` to use instead of the global one. */
   fetch?: FetchFn;
   /** Retries of network failures and 5xx. Default: 4 attempts, 100 ms base, 2 s cap, full jitter. */
   retry?: Partial<RetryPolicy>;
   /** Per-attempt timeout, ms (default 10 000). */
   timeoutMs?: number;
-  /** Clock for op timestamps, ms (default `Date.now`). */
+  /** Clock for op timestamps and certificate age, ms (default `Date.now`). */
   now?: () => number;
 }
+
+/** What `client.on(…)` delivers. */
+export interface ClientEvents {
+  [name: string]: unknown;
+  /** An op's certified result differs from what the replica said at once (status or value). */
+  rollback: RollbackEvent;
+  /** An op's certified outcome was verified. */
+  certified: CertifiedOutcome;
+  /** An op is re-sent through another replica (which becomes the home replica). */
+  failover: FailoverEvent;
+  /** A new op waits: k ops are uncertified. */
+  blocked: { uncertified: number; maxUncertified: number };
+  /** A waiting op goes out. */
+  unblocked: { uncertified: number; maxUncertified: number };
+  /** A reply failed verification (the error holds the reply: evidence). */
+  unverified: ReplyVerificationError;
+}
+
+export type { CertifiedOutcome, FailoverEvent, RollbackEvent };
+
+const DEFAULT_MAX_UNCERTIFIED = 4;
+const DEFAULT_CERTIFY_DEADLINE_MS = 10_000;
 
 function seqReplayedLastSeq(e: unknown): number | undefined {
   if (!isAspecError(e) || e.code !== "seq_replayed") return undefined;
   const last = (e.details as { lastSeq?: unknown } | null | undefined)?.lastSeq;
   return typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last : undefined;
 }
+
+/** A replica that could not help: it lied, could not be reached, or failed (5xx, quarantined). */
+const isReplicaFault = (e: unknown): e is Error =>
+  e instanceof ReplyVerificationError ||
+  e instanceof NetworkError ||
+  e instanceof BadResponseError ||
+  (isAspecError(e) && e.status >= 500 && e.code !== "not_configured");
 
 async function checkKey(key: KeyPair): Promise<KeyPair> {
   let derived: KeyPair;
@@ -71,22 +145,26 @@ async function checkKey(key: KeyPair): Promise<KeyPair> {
   return derived;
 }
 
+interface Settings {
+  tolerance: Tolerance;
+  certifyDeadlineMs: number;
+  failover: boolean;
+}
+
 /**
  * A client of one Aspec Edge deployment.
  *
  * @example
  * ```ts
  * const c = await AspecClient.connect({ endpoint: "http://127.0.0.1:8787", replica: "weur" });
- * const r = await c.counter("hits").add(1);   // r.tentative → { status: "ok", value: 1 }
- * await c.register("title").set("hi");
- * await c.set("tags").add("x");
- * await c.account("alice").deposit(5);
- * const read = await c.get("hits");           // read.value → 1
+ * const w = await c.account("alice").withdraw(7); // w.tentative: the replica's answer, at once
+ * const final = await w.certified;                 // final.result: the certified one, proven
+ * c.on("rollback", (r) => console.log("undo", r.opId, r.tentative, "→", r.certified));
+ * const read = await c.get("hits");                // read.value; read.certified proven if present
  * ```
  *
  * Server refusals throw `AspecError` (with the API's `code`); an unverifiable reply throws
- * `ReplyVerificationError`, and so does a replica's refusal that is unsigned or mis-signed (replicas
- * sign their errors; only the edge's own errors, e.g. malformed JSON, come unsigned); an unreachable
+ * `ReplyVerificationError` (with a stable `reason`, the `replica` and the `reply`); an unreachable
  * endpoint `NetworkError`.
  */
 export class AspecClient implements OpSink {
@@ -94,6 +172,13 @@ export class AspecClient implements OpSink {
   readonly #seq: SeqCounter;
   readonly #http: HttpOptions;
   readonly #now: () => number;
+  readonly #certs: CertificateGuard;
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #tolerance: Tolerance;
+  readonly #tracker: CertificationTracker;
+  readonly #failover: boolean;
+  /** Replicas that lied to this client: never chosen again. */
+  readonly #left = new Set<string>();
   #home: string | undefined;
 
   private constructor(
@@ -103,20 +188,53 @@ export class AspecClient implements OpSink {
     readonly key: KeyPair,
     /** The replica directory pinned at connect time. */
     readonly replicas: readonly ReplicaInfo[],
+    /** The PBFT cluster pinned at connect time (every certificate is checked against it). */
+    readonly cluster: ClusterInfo,
+    pinnedCluster: PinnedCluster,
     home: string | undefined,
     seq: SeqCounter,
     http: HttpOptions,
     now: () => number,
+    maxCertificateAgeMs: number | undefined,
+    settings: Settings,
   ) {
     this.#pinned = new Map(replicas.map((r) => [r.name, r.publicKey]));
     this.#home = home;
     this.#seq = seq;
     this.#http = http;
     this.#now = now;
+    this.#certs = new CertificateGuard(pinnedCluster, { maxAgeMs: maxCertificateAgeMs, now });
+    this.#tolerance = settings.tolerance;
+    this.#failover = settings.failover;
+    this.#tracker = new CertificationTracker({
+      certifyDeadlineMs: settings.certifyDeadlineMs,
+      now,
+      pollStatus: (opId, replica, waitMs, signal) => this.#pollStatus(opId, replica, waitMs, signal),
+      resend: async (op, replica, signal) => {
+        const r = await this.#send(op, replica, signal);
+        this.#home = replica;
+        return r;
+      },
+      failover: (from, tried, reason, opId) => this.#nextReplica(from, tried, reason, opId),
+      onCertified: (o) => {
+        this.#events.emit("certified", o);
+        if (o.rolledBack)
+          this.#events.emit("rollback", {
+            opId: o.opId,
+            key: o.key,
+            type: o.type,
+            tentative: o.tentative,
+            certified: o.result,
+            seq: o.seq,
+            replica: o.replica,
+          });
+      },
+    });
   }
 
   /**
-   * Fetch and pin the replica directory, check the home replica exists, and make a client.
+   * Fetch and pin the replica directory and the PBFT cluster, check the home replica exists and the
+   * cluster's config digest, and make a client.
    *
    * @example
    * ```ts
@@ -130,7 +248,17 @@ export class AspecClient implements OpSink {
       retry: retryPolicy(opts.retry),
       timeoutMs: opts.timeoutMs ?? 10_000,
     };
+    const settings: Settings = {
+      tolerance: new Tolerance(opts.maxUncertified ?? DEFAULT_MAX_UNCERTIFIED),
+      certifyDeadlineMs: opts.certifyDeadlineMs ?? DEFAULT_CERTIFY_DEADLINE_MS,
+      failover: opts.failover ?? true,
+    };
+    if (!(settings.certifyDeadlineMs > 0)) throw new RangeError("certifyDeadlineMs must be > 0");
+    // One after the other: the first failure is always the directory's (stable errors).
     const replicas = opts.replicas ? checkReplicas(opts.replicas) : await fetchReplicas(endpoint, http);
+    const cluster = opts.cluster
+      ? checkCluster(opts.cluster, opts.configDigest)
+      : await fetchCluster(endpoint, http, opts.configDigest);
     if (opts.replica !== undefined && !replicas.some((r) => r.name === opts.replica))
       throw new AspecClientError(
         "unknown_replica",
@@ -138,7 +266,19 @@ export class AspecClient implements OpSink {
       );
     const key = opts.key ? await checkKey(opts.key) : await generateKeyPair();
     const seq = new SeqCounter(opts.seq ?? 1);
-    return new AspecClient(endpoint, key, replicas, opts.replica, seq, http, opts.now ?? Date.now);
+    return new AspecClient(
+      endpoint,
+      key,
+      replicas,
+      cluster.info,
+      cluster,
+      opts.replica,
+      seq,
+      http,
+      opts.now ?? Date.now,
+      opts.maxCertificateAgeMs,
+      settings,
+    );
   }
 
   /** This client's id: its base64url Ed25519 public key. */
@@ -146,7 +286,7 @@ export class AspecClient implements OpSink {
     return this.key.publicKey;
   }
 
-  /** The home replica: the one asked, or the one that first answered when none was given. */
+  /** The home replica: the one asked, the one that first answered, or the one failed over to. */
   get replica(): string | undefined {
     return this.#home;
   }
@@ -154,6 +294,45 @@ export class AspecClient implements OpSink {
   /** The seq the next new op will use. Save it with the key to resume without a resync. */
   get nextSeq(): number {
     return this.#seq.next;
+  }
+
+  /** Tolerance k (`maxUncertified`). */
+  get maxUncertified(): number {
+    return this.#tolerance.k;
+  }
+
+  /** This client's ops issued and not yet certified (its own count; replies' `uncertified` is the replica's). */
+  get uncertified(): number {
+    return this.#tolerance.uncertified;
+  }
+
+  /** The newest certified seq this client has verified from any replica (0: none). */
+  get certifiedSeq(): number {
+    return this.#certs.highestSeq;
+  }
+
+  /** Replicas this client no longer uses because they lied to it. */
+  get leftReplicas(): readonly string[] {
+    return [...this.#left];
+  }
+
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof ClientEvents & string>(name: K, fn: Listener<ClientEvents[K]>): () => void {
+    return this.#events.on(name, fn);
+  }
+  off<K extends keyof ClientEvents & string>(name: K, fn: Listener<ClientEvents[K]>): void {
+    this.#events.off(name, fn);
+  }
+
+  /** Resolves once none of this client's ops is uncertified. */
+  settled(): Promise<void> {
+    return this.#tolerance.idle();
+  }
+
+  /** Stop following ops: polls are aborted, pending `certified` promises and waiting ops reject with `closed`. */
+  close(): void {
+    this.#tracker.close();
+    this.#tolerance.close();
   }
 
   /** @example `await c.counter("hits").add(1)` */
@@ -168,35 +347,67 @@ export class AspecClient implements OpSink {
   set(key: string): SetHandle {
     return setHandle(this, key);
   }
-  /** @example `const r = await c.account("alice").withdraw(3); if (r.tentative.status === "rejected") …` */
+  /** @example `const w = await c.account("alice").withdraw(3); const final = await w.certified;` */
   account(key: string): AccountHandle {
     return accountHandle(this, key);
   }
 
   /**
-   * Sign and send one new op. If the replica has seen this seq already (`seq_replayed` with
-   * `lastSeq`, e.g. a key restored without its seq), the seq is moved past `lastSeq` and the op
-   * re-signed and sent once more.
+   * Sign and send one new op, once fewer than k of this client's ops are uncertified. Resolves to
+   * the replica's signed reply (its tentative result), with `certified`: a promise of the op's
+   * verified certified outcome (a non-enumerable property: the reply's JSON stays as signed).
+   * With k = 0 it resolves only once certified.
    *
-   * @example `await c.submit("hits", "counter", "add", { n: 2 })`
+   * If the replica has seen this seq already (`seq_replayed` with `lastSeq`, e.g. a key restored
+   * without its seq), the seq is moved past `lastSeq` and the op re-signed and sent once more.
+   *
+   * @example `const r = await c.submit("hits", "counter", "add", { n: 2 }); await r.certified;`
    */
-  async submit(key: string, type: TypeName, op: string, args: { [k: string]: Json }): Promise<OpReply> {
+  async submit(key: string, type: TypeName, op: string, args: { [k: string]: Json }): Promise<SubmittedOp> {
     const intent: OpIntent = { key, type, op, args };
     checkIntent(intent, this.publicKey, this.#now());
-    try {
-      return await this.#send(await this.#sign(intent));
-    } catch (e) {
-      const lastSeq = seqReplayedLastSeq(e);
-      if (lastSeq === undefined) throw e;
-      this.#seq.advancePast(lastSeq);
-      return await this.#send(await this.#sign(intent));
+    const tol = this.#tolerance;
+    // Plain EC with nobody listening: nothing to count, and `certified` is followed only if asked for.
+    const eager = tol.k !== Infinity || this.#events.has("rollback") || this.#events.has("certified");
+    if (eager) {
+      const blocked = tol.full;
+      const info = () => ({ uncertified: tol.uncertified, maxUncertified: tol.k });
+      if (blocked) this.#events.emit("blocked", info());
+      await tol.acquire();
+      if (blocked) this.#events.emit("unblocked", info());
     }
+    let sent: { op: SignedOp; reply: OpReply };
+    try {
+      sent = await this.#issue(intent);
+    } catch (e) {
+      if (eager) tol.release();
+      throw e;
+    }
+    const { op: signed, reply } = sent;
+    let certified: Promise<CertifiedOutcome> | undefined;
+    const follow = (): Promise<CertifiedOutcome> => {
+      if (!certified) {
+        certified = this.#tracker.track(signed, reply.replica, reply.tentative);
+        if (eager)
+          certified.then(
+            () => tol.release(),
+            () => tol.release(),
+          );
+        certified.catch(() => {}); // the caller may never look: not an unhandled rejection
+      }
+      return certified;
+    };
+    if (eager) follow();
+    const out = Object.defineProperty(reply, "certified", { get: follow, enumerable: false }) as SubmittedOp;
+    if (tol.k === 0) await follow();
+    return out;
   }
 
   /**
-   * Read a key's tentative value at the home replica.
+   * Read a key at the home replica: its tentative value, and (`certified`) its certified value,
+   * whose proof has been checked against the reply's certificate.
    *
-   * @example `const { type, value } = await c.get("hits")`  // type null: never written there
+   * @example `const { type, value, certified } = await c.get("hits")`  // type null: never written there
    */
   async get(key: string): Promise<ReadReply> {
     const asked = this.#home;
@@ -204,35 +415,164 @@ export class AspecClient implements OpSink {
       // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
       { method: "GET", url: this.#url(kvPath(key), asked) },
       this.#http,
-      (b, e) => checkErrorReply(b, e, { replica: asked, key }, this.#pinned),
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
     );
-    const reply = await verifyReadReply(body, { replica: asked, key }, this.#pinned);
+    const reply = await this.#verified(() =>
+      verifyReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
+    );
     this.#home ??= reply.replica;
     return reply;
+  }
+
+  /**
+   * A key's certified value alone (`GET /v1/kv/:key?view=certified`, edge-cached), proven against
+   * the reply's certificate. Refused (`not_certified`) while the replica has no certified state.
+   */
+  async getCertified(key: string): Promise<CertifiedReadReply> {
+    const asked = this.#home;
+    const body = await requestJson(
+      { method: "GET", url: this.#url(kvPath(key), asked, { view: "certified" }) },
+      this.#http,
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
+    );
+    const reply = await this.#verified(() =>
+      verifyCertifiedReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
+    );
+    this.#home ??= reply.replica;
+    return reply;
+  }
+
+  /**
+   * An op's status at the home replica (`GET /v1/ops/:id`), verified: with its certified result and
+   * proof once certified. `waitMs` > 0 long-polls for certification (≤ 30 000).
+   */
+  async opStatus(opId: string, waitMs = 0): Promise<OpStatusReply> {
+    return this.#pollStatus(opId, this.#home, Math.min(Math.max(0, Math.floor(waitMs)), OP_WAIT_MAX_MS));
+  }
+
+  /** The home replica's newest certificate (`GET /v1/certificates/latest`), verified. */
+  async latestCertificate(): Promise<CertificateReply> {
+    const asked = this.#home;
+    const body = await requestJson(
+      { method: "GET", url: this.#url("/v1/certificates/latest", asked) },
+      this.#http,
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked }, this.#pinned)),
+    );
+    return this.#verified(() => verifyCertificateReply(body, asked, this.#pinned, this.#certs, true));
+  }
+
+  /** Did the certified result of an op differ from its tentative one? (What `rollback` reports.) */
+  static rolledBack = differs;
+
+  async #verified<T>(check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (e) {
+      if (e instanceof ReplyVerificationError) this.#events.emit("unverified", e);
+      throw e;
+    }
   }
 
   #sign(intent: OpIntent): Promise<SignedOp> {
     return signIntent(this.key, intent, this.#seq.take(), Math.floor(this.#now()));
   }
 
-  /** One signed op to the home replica; retries (inside requestJson) re-send the same op id. */
-  async #send(op: SignedOp): Promise<OpReply> {
-    const asked = this.#home;
-    const body = await requestJson(
-      { method: "POST", url: this.#url("/v1/ops", asked), body: JSON.stringify(op) },
-      this.#http,
-      (b, e) => checkErrorReply(b, e, { replica: asked, opId: opIdOf(op) }, this.#pinned),
-    );
-    const reply = await verifyOpReply(
-      body,
-      { replica: asked, opId: opIdOf(op), key: op.key, type: op.type },
-      this.#pinned,
-    );
-    this.#home ??= reply.replica;
-    return reply;
+  async #issue(intent: OpIntent): Promise<{ op: SignedOp; reply: OpReply }> {
+    let op = await this.#sign(intent);
+    try {
+      return { op, reply: await this.#sendWithFailover(op) };
+    } catch (e) {
+      const lastSeq = seqReplayedLastSeq(e);
+      if (lastSeq === undefined) throw e;
+      this.#seq.advancePast(lastSeq);
+      op = await this.#sign(intent);
+      return { op, reply: await this.#sendWithFailover(op) };
+    }
   }
 
-  #url(path: string, replica: string | undefined): string {
-    return this.endpoint + path + (replica === undefined ? "" : `?replica=${encodeURIComponent(replica)}`);
+  /** Send to the home replica; on a replica fault, the same signed op through the next one. */
+  async #sendWithFailover(op: SignedOp): Promise<OpReply> {
+    const tried = new Set<string>();
+    let target = this.#home;
+    let first: unknown;
+    for (;;) {
+      try {
+        const reply = await this.#send(op, target);
+        if (first !== undefined) this.#home = reply.replica; // failed over: the new home
+        this.#home ??= reply.replica;
+        return reply;
+      } catch (e) {
+        if (!this.#failover || !isReplicaFault(e)) throw e;
+        first ??= e;
+        if (target !== undefined) tried.add(target);
+        const next = this.#nextReplica(target, tried, e, opIdOf(op));
+        if (next === undefined) throw first;
+        target = next;
+      }
+    }
+  }
+
+  /** One signed op to `replica` (the server's choice when undefined); retries re-send the same op id. */
+  async #send(op: SignedOp, replica: string | undefined, signal?: AbortSignal): Promise<OpReply> {
+    const opId = opIdOf(op);
+    const req: JsonRequest = { method: "POST", url: this.#url("/v1/ops", replica), body: JSON.stringify(op) };
+    if (signal) req.signal = signal;
+    const body = await requestJson(req, this.#http, (b, e) =>
+      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
+    );
+    return this.#verified(() =>
+      verifyOpReply(body, { replica, opId, key: op.key, type: op.type }, this.#pinned, this.#certs),
+    );
+  }
+
+  async #pollStatus(
+    opId: string,
+    replica: string | undefined,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<OpStatusReply> {
+    const wait: Record<string, string> =
+      waitMs > 0 ? { wait: "certified", timeoutMs: String(Math.floor(waitMs)) } : {};
+    const req: JsonRequest = {
+      method: "GET",
+      url: this.#url(`/v1/ops/${encodeURIComponent(opId)}`, replica, wait),
+      timeoutMs: waitMs + this.#http.timeoutMs,
+    };
+    if (signal) req.signal = signal;
+    const body = await requestJson(req, this.#http, (b, e) =>
+      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
+    );
+    return this.#verified(() => verifyOpStatusReply(body, { replica, opId }, this.#pinned, this.#certs));
+  }
+
+  /**
+   * The replica to fail over to from `from`: the next in directory order not yet tried for this op
+   * and not left (it becomes the home replica once it answers). A replica that lied is left for good.
+   */
+  #nextReplica(
+    from: string | undefined,
+    tried: ReadonlySet<string>,
+    reason: "deadline" | Error,
+    opId: string,
+  ): string | undefined {
+    if (!this.#failover) return undefined;
+    // Left: the replica asked, whose answer did not verify (whoever signed it).
+    if (reason instanceof ReplyVerificationError && from !== undefined) this.#left.add(from);
+    const names = this.replicas.map((r) => r.name);
+    const start = from === undefined ? 0 : names.indexOf(from) + 1;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(start + i) % names.length]!;
+      if (name === from || tried.has(name) || this.#left.has(name)) continue;
+      this.#events.emit("failover", { opId, from, to: name, reason });
+      return name;
+    }
+    return undefined;
+  }
+
+  #url(path: string, replica: string | undefined, query: Record<string, string> = {}): string {
+    const q = new URLSearchParams(query);
+    if (replica !== undefined) q.set("replica", replica);
+    const s = q.toString();
+    return this.endpoint + path + (s === "" ? "" : `?${s}`);
   }
 }

@@ -5,7 +5,14 @@
  */
 
 export type ClientErrorCode =
-  "reply_unverified" | "network" | "bad_response" | "unknown_replica" | "invalid_key";
+  | "reply_unverified"
+  | "network"
+  | "bad_response"
+  | "unknown_replica"
+  | "invalid_key"
+  | "invalid_cluster"
+  | "not_certified"
+  | "closed";
 
 /** Base class of every error the SDK raises on its own. */
 export class AspecClientError extends Error {
@@ -20,14 +27,43 @@ export class AspecClientError extends Error {
 }
 
 /**
- * A reply that fails verification: bad or foreign signature, a replica we did not ask, or an op id /
- * key that is not the one we sent. The reply is kept: a signed reply that contradicts itself is
- * evidence against the replica that signed it.
+ * Why a reply was refused. Stable: evidence and tests key on it.
+ * - `malformed`: not a signed reply of the kind asked for.
+ * - `unknown_replica`: it names a replica that is not pinned.
+ * - `bad_signature`: the replica's signature does not verify under its pinned key.
+ * - `wrong_replica`: a genuine reply, from another replica than the one asked.
+ * - `wrong_subject`: a genuine reply about another op / key / type than the one sent.
+ * - `bad_certificate`: a certificate that is not 2f+1 valid signatures of distinct pinned nodes over one body.
+ * - `certificate_regressed`: a replica's newest certificate is older than one it showed this client before.
+ * - `certificate_stale`: older than `maxCertificateAgeMs` by the certificate's own `time`.
+ * - `bad_read_proof`: a certified value whose proof does not fold to its certificate's `stateRoot`.
+ * - `bad_result_proof`: a certified op result whose proof does not fold to its certificate's `resultsRoot`.
+ */
+export type VerificationReason =
+  | "malformed"
+  | "unknown_replica"
+  | "bad_signature"
+  | "wrong_replica"
+  | "wrong_subject"
+  | "bad_certificate"
+  | "certificate_regressed"
+  | "certificate_stale"
+  | "bad_read_proof"
+  | "bad_result_proof";
+
+/**
+ * A reply that fails verification. The reply is kept exactly as received (parsed JSON): a signed
+ * reply that a certificate or proof contradicts is evidence against the replica that signed it.
  */
 export class ReplyVerificationError extends AspecClientError {
   constructor(
-    message: string,
+    /** Stable reason, see `VerificationReason`. */
+    readonly reason: VerificationReason,
+    /** The replica that signed (or is named by) the reply; "" when the reply names none. */
+    readonly replica: string,
+    /** The reply as received. */
     readonly reply: unknown,
+    message: string,
   ) {
     super("reply_unverified", message);
     this.name = "ReplyVerificationError";

@@ -5,10 +5,17 @@
 import type { Json } from "../shared/canonical.js";
 import type { TypeName } from "../shared/datatypes/index.js";
 import type { OpReply, ReadReply } from "../shared/replies.js";
+import type { CertifiedOutcome } from "./certify.js";
+
+/**
+ * A submitted op: the replica's signed reply (its tentative result, at once) and `certified`, a
+ * promise of the op's verified certified outcome (non-enumerable: the JSON is the reply as signed).
+ */
+export type SubmittedOp = OpReply & { readonly certified: Promise<CertifiedOutcome> };
 
 /** What a handle needs from the client. */
 export interface OpSink {
-  submit(key: string, type: TypeName, op: string, args: { [k: string]: Json }): Promise<OpReply>;
+  submit(key: string, type: TypeName, op: string, args: { [k: string]: Json }): Promise<SubmittedOp>;
   get(key: string): Promise<ReadReply>;
 }
 
@@ -20,24 +27,25 @@ interface Handle {
 
 /** A PN-counter: `add(n)` with any integer n (negative to subtract). */
 export interface CounterHandle extends Handle {
-  add(n: number): Promise<OpReply>;
+  add(n: number): Promise<SubmittedOp>;
 }
 /** A last-writer-wins register holding any JSON value. */
 export interface RegisterHandle extends Handle {
-  set(value: Json): Promise<OpReply>;
+  set(value: Json): Promise<SubmittedOp>;
 }
 /** An observed-remove set of strings. */
 export interface SetHandle extends Handle {
-  add(x: string): Promise<OpReply>;
-  remove(x: string): Promise<OpReply>;
+  add(x: string): Promise<SubmittedOp>;
+  remove(x: string): Promise<SubmittedOp>;
 }
 /**
  * A balance that never goes below 0. A withdraw is decided against the home replica's state: its
  * reply may say `tentative.status === "rejected"` (reason `insufficient_funds`).
  */
 export interface AccountHandle extends Handle {
-  deposit(n: number): Promise<OpReply>;
-  withdraw(n: number): Promise<OpReply>;
+  // `const w = await c.account("alice").withdraw(7)`: `w.tentative` now, `await w.certified` later
+  deposit(n: number): Promise<SubmittedOp>;
+  withdraw(n: number): Promise<SubmittedOp>;
 }
 
 export const counterHandle = (c: OpSink, key: string): CounterHandle => ({

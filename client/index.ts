@@ -5,12 +5,19 @@
  * ```ts
  * import { AspecClient } from "./client/index.js";
  * const c = await AspecClient.connect({ endpoint: "http://127.0.0.1:8787", replica: "weur" });
- * await c.counter("hits").add(1);
- * console.log((await c.get("hits")).value);
+ * const w = await c.counter("hits").add(1);
+ * console.log(w.tentative.value, (await w.certified).result.value);
  * ```
  */
-export { AspecClient, type ConnectOptions } from "./client.js";
-export type { AccountHandle, CounterHandle, RegisterHandle, SetHandle } from "./handles.js";
+export {
+  AspecClient,
+  type ClientEvents,
+  type ConnectOptions,
+  type CertifiedOutcome,
+  type FailoverEvent,
+  type RollbackEvent,
+} from "./client.js";
+export type { AccountHandle, CounterHandle, RegisterHandle, SetHandle, SubmittedOp } from "./handles.js";
 export {
   AspecClientError,
   BadResponseError,
@@ -18,12 +25,18 @@ export {
   ReplyVerificationError,
   isAspecClientError,
   type ClientErrorCode,
+  type VerificationReason,
 } from "./errors.js";
 export { DEFAULT_RETRY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
 export { SeqCounter } from "./seq.js";
+export { CertificateGuard } from "./certificates.js";
+export { checkCluster, type PinnedCluster } from "./cluster.js";
 export {
   checkErrorReply,
+  verifyCertificateReply,
+  verifyCertifiedReadReply,
   verifyOpReply,
+  verifyOpStatusReply,
   verifyReadReply,
   type ErrorExpectation,
   type PinnedKeys,
@@ -42,5 +55,17 @@ export {
 // Re-exported so SDK users need one import.
 export { AspecError, isAspecError, type ErrorCode } from "../shared/errors.js";
 export { generateKeyPair, type KeyPair } from "../shared/crypto/keys.js";
-export type { ErrorReply, OpReply, ReadReply, ReplicaInfo, TentativeResult } from "../shared/replies.js";
+export type {
+  CertifiedReadReply,
+  CertifiedResult,
+  CertifiedValue,
+  ErrorReply,
+  OpReply,
+  OpStatusReply,
+  ReadReply,
+  ReplicaInfo,
+  TentativeResult,
+} from "../shared/replies.js";
+export { configDigest as clusterConfigDigest, type ClusterInfo } from "../shared/cluster-config.js";
+export type { Certificate, CertificateBody, OpResult } from "../shared/certified/types.js";
 export type { Json } from "../shared/canonical.js";

@@ -23,6 +23,10 @@ export interface JsonRequest {
   method: "GET" | "POST";
   url: string;
   body?: string;
+  /** This request's per-attempt timeout (a long-poll's is longer than `HttpOptions.timeoutMs`). */
+  timeoutMs?: number;
+  /** Aborts the request and its retries (the client was closed). */
+  signal?: AbortSignal;
 }
 
 /** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
@@ -42,7 +46,9 @@ async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: numb
   const init: RequestInit = {
     method: req.method,
     headers: req.body === undefined ? { accept: "application/json" } : { "content-type": "application/json" },
-    signal: AbortSignal.timeout(o.timeoutMs),
+    signal: req.signal
+      ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs ?? o.timeoutMs)])
+      : AbortSignal.timeout(req.timeoutMs ?? o.timeoutMs),
   };
   if (req.body !== undefined) init.body = req.body;
   const res = await o.fetch(req.url, init);
@@ -70,6 +76,7 @@ export async function requestJson(req: JsonRequest, o: HttpOptions, check?: Erro
   let last: { status: number; text: string } | undefined;
   for (let i = 0; i < o.retry.attempts; i++) {
     if (i > 0) await wait(backoffDelayMs(i - 1, o.retry, o.random));
+    if (req.signal?.aborted) break;
     try {
       last = await attempt(req, o);
       lastError = undefined;

@@ -3,18 +3,30 @@
  * signature against the key pinned at connect time, that the replica is the one asked, and that the
  * reply is about the op / key that was sent. A replica cannot then pass off one op's outcome as
  * another's, nor speak for another replica.
+ *
+ * With a `CertificateGuard` (what `AspecClient` always passes) every certificate in the reply is
+ * checked too, and every certified value / result against its certificate's root, with the shared
+ * verifiers (`verifyCertificate`, `verifyStateProof`, `verifyResultProof`). Nothing is recorded
+ * (the guard's seqs) until the whole reply has passed.
  */
+import type { Certificate } from "../shared/certified/types.js";
+import { verifyResultProof, verifyStateProof } from "../shared/certified/proofs.js";
 import type { TypeName } from "../shared/datatypes/index.js";
 import { REPLICA_ERROR_CODES, type AspecError } from "../shared/errors.js";
 import {
   verifyErrorReply,
   verifyReply,
+  type CertificateReply,
+  type CertifiedReadReply,
+  type CertifiedValue,
   type ErrorReply,
   type OpReply,
+  type OpStatusReply,
   type ReadReply,
   type ReplicaReply,
 } from "../shared/replies.js";
-import { ReplyVerificationError } from "./errors.js";
+import type { CertificateGuard } from "./certificates.js";
+import { ReplyVerificationError, type VerificationReason } from "./errors.js";
 
 /** Replica name → pinned base64url public key. */
 export type PinnedKeys = ReadonlyMap<string, string>;
@@ -32,7 +44,21 @@ export interface ReadExpectation {
   key: string;
 }
 
+export interface OpStatusExpectation {
+  replica: string | undefined;
+  opId: string;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+type Fail = (reason: VerificationReason, why: string) => never;
+
+function failerFor(body: unknown): Fail {
+  const replica = isObject(body) && typeof body.replica === "string" ? body.replica : "";
+  return (reason, why) => {
+    throw new ReplyVerificationError(reason, replica, body, why);
+  };
+}
 
 async function checkSigned(
   body: unknown,
@@ -40,24 +66,54 @@ async function checkSigned(
   pinned: PinnedKeys,
   asked: string | undefined,
 ) {
-  const fail = (why: string): never => {
-    throw new ReplyVerificationError(why, body);
-  };
+  const fail = failerFor(body);
   if (
     !isObject(body) ||
     body.kind !== kind ||
     typeof body.sig !== "string" ||
     typeof body.replica !== "string"
   )
-    fail(`not a signed ${kind} reply`);
+    fail("malformed", `not a signed ${kind} reply`);
   const reply = body as unknown as ReplicaReply;
   const publicKey = pinned.get(reply.replica);
-  if (publicKey === undefined) fail(`reply names replica '${reply.replica}', which is not pinned`);
+  if (publicKey === undefined)
+    fail("unknown_replica", `reply names replica '${reply.replica}', which is not pinned`);
   if (!(await verifyReply(publicKey!, reply)))
-    fail(`bad signature on a reply from replica '${reply.replica}'`);
+    fail("bad_signature", `bad signature on a reply from replica '${reply.replica}'`);
   if (asked !== undefined && reply.replica !== asked)
-    fail(`asked replica '${asked}' but the reply is from '${reply.replica}'`);
+    fail("wrong_replica", `asked replica '${asked}' but the reply is from '${reply.replica}'`);
   return { reply, fail };
+}
+
+/** The reply's newest certificate: valid, not behind what this replica showed before, fresh enough. */
+async function checkNewest(
+  cert: unknown,
+  reply: { replica: string; time: unknown },
+  certs: CertificateGuard | undefined,
+  fail: Fail,
+): Promise<void> {
+  if (!certs) return;
+  const problem = await certs.check(cert, reply.replica, reply.time);
+  if (problem) fail(problem.reason, problem.message);
+}
+
+/** A certified value (or absence) against the certificate it claims: seq, root and proof. */
+function checkCertifiedValue(
+  key: string,
+  cv: CertifiedValue | null,
+  cert: Certificate | null,
+  fail: Fail,
+): void {
+  if (cv === null || cv === undefined) return;
+  if (!isObject(cv)) fail("bad_read_proof", "the certified value is not an object");
+  if (cert === null) fail("bad_read_proof", "a certified value without a certificate");
+  if (cv.seq !== cert!.body.seq || cv.stateRoot !== cert!.body.stateRoot)
+    fail(
+      "bad_read_proof",
+      `the certified value claims seq ${String(cv.seq)} / root ${String(cv.stateRoot)}, the certificate seq ${cert!.body.seq}`,
+    );
+  if (!verifyStateProof(cert!.body.stateRoot, key, cv.value, cv.proof))
+    fail("bad_read_proof", `the proof of '${key}' does not fold to the certificate's stateRoot`);
 }
 
 /** Check an `OpReply`; returns it typed, or throws `ReplyVerificationError`. */
@@ -65,26 +121,110 @@ export async function verifyOpReply(
   body: unknown,
   expect: OpExpectation,
   pinned: PinnedKeys,
+  certs?: CertificateGuard,
 ): Promise<OpReply> {
   const { reply, fail } = await checkSigned(body, "op", pinned, expect.replica);
   const r = reply as OpReply;
-  if (r.opId !== expect.opId) fail(`reply is for op '${r.opId}', not '${expect.opId}'`);
-  if (r.key !== expect.key) fail(`reply is for key '${r.key}', not '${expect.key}'`);
-  if (r.type !== expect.type) fail(`reply is for type '${r.type}', not '${expect.type}'`);
+  if (r.opId !== expect.opId) fail("wrong_subject", `reply is for op '${r.opId}', not '${expect.opId}'`);
+  if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
+  if (r.type !== expect.type) fail("wrong_subject", `reply is for type '${r.type}', not '${expect.type}'`);
   const t = r.tentative as unknown;
-  if (!isObject(t) || (t.status !== "ok" && t.status !== "rejected")) fail("reply has no tentative status");
+  if (!isObject(t) || (t.status !== "ok" && t.status !== "rejected"))
+    fail("malformed", "reply has no tentative status");
+  await checkNewest(r.certificate, r, certs, fail);
+  certs?.observe(r.certificate, r.replica, r.time);
   return r;
 }
 
-/** Check a `ReadReply`; returns it typed, or throws `ReplyVerificationError`. */
+/** Check a `ReadReply` (and its certified value's proof); returns it typed, or throws `ReplyVerificationError`. */
 export async function verifyReadReply(
   body: unknown,
   expect: ReadExpectation,
   pinned: PinnedKeys,
+  certs?: CertificateGuard,
 ): Promise<ReadReply> {
   const { reply, fail } = await checkSigned(body, "read", pinned, expect.replica);
   const r = reply as ReadReply;
-  if (r.key !== expect.key) fail(`reply is for key '${r.key}', not '${expect.key}'`);
+  if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
+  if (certs) {
+    await checkNewest(r.certificate, r, certs, fail);
+    checkCertifiedValue(r.key, r.certified, r.certificate, fail);
+    certs.observe(r.certificate, r.replica, r.time);
+  }
+  return r;
+}
+
+/** Check a `CertifiedReadReply` (`?view=certified`): its certificate and the value's proof. */
+export async function verifyCertifiedReadReply(
+  body: unknown,
+  expect: ReadExpectation,
+  pinned: PinnedKeys,
+  certs: CertificateGuard,
+): Promise<CertifiedReadReply> {
+  const { reply, fail } = await checkSigned(body, "certified-read", pinned, expect.replica);
+  const r = reply as CertifiedReadReply;
+  if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
+  if (!isObject(r.certified)) fail("bad_read_proof", "no certified value");
+  await checkNewest(r.certificate ?? null, r, certs, fail);
+  checkCertifiedValue(r.key, r.certified, r.certificate ?? null, fail);
+  certs.observe(r.certificate, r.replica, r.time);
+  return r;
+}
+
+/**
+ * Check an `OpStatusReply` (`GET /v1/ops/:id`): the newest certificate, and when the op is
+ * certified, its batch's certificate, that the result is this op's, and the result's proof against
+ * that certificate's `resultsRoot`.
+ */
+export async function verifyOpStatusReply(
+  body: unknown,
+  expect: OpStatusExpectation,
+  pinned: PinnedKeys,
+  certs: CertificateGuard,
+): Promise<OpStatusReply> {
+  const { reply, fail } = await checkSigned(body, "op-status", pinned, expect.replica);
+  const r = reply as OpStatusReply;
+  if (r.opId !== expect.opId) fail("wrong_subject", `reply is for op '${r.opId}', not '${expect.opId}'`);
+  await checkNewest(r.certificate, r, certs, fail);
+  const c = r.certified as unknown;
+  if (c !== null) {
+    if (!isObject(c) || !isObject(c.result))
+      fail("bad_result_proof", "the certified result is not an object");
+    const cr = r.certified!;
+    const problem = await certs.verify(cr.certificate);
+    if (problem) fail(problem.reason, `the op's batch ${problem.message}`);
+    if (cr.seq !== cr.certificate.body.seq)
+      fail(
+        "bad_result_proof",
+        `the result claims seq ${String(cr.seq)}, its certificate ${cr.certificate.body.seq}`,
+      );
+    if (cr.result.opId !== expect.opId)
+      fail("bad_result_proof", `the certified result is of op '${String(cr.result.opId)}'`);
+    if (cr.result.status !== "ok" && cr.result.status !== "rejected")
+      fail("bad_result_proof", "the certified result has no status");
+    if (!verifyResultProof(cr.certificate.body.resultsRoot, cr.result, cr.proof))
+      fail("bad_result_proof", "the result's proof does not fold to its certificate's resultsRoot");
+  } else if (r.pending !== true) fail("malformed", "neither certified nor pending");
+  certs.observe(r.certificate, r.replica, r.time);
+  return r;
+}
+
+/** Check a `CertificateReply` (`GET /v1/certificates/…`). */
+export async function verifyCertificateReply(
+  body: unknown,
+  replica: string | undefined,
+  pinned: PinnedKeys,
+  certs: CertificateGuard,
+  latest: boolean,
+): Promise<CertificateReply> {
+  const { reply, fail } = await checkSigned(body, "certificate", pinned, replica);
+  const r = reply as CertificateReply;
+  if (latest) await checkNewest(r.certificate, r, certs, fail);
+  else {
+    const problem = await certs.verify(r.certificate);
+    if (problem) fail(problem.reason, problem.message);
+  }
+  if (latest) certs.observe(r.certificate, r.replica, r.time);
   return r;
 }
 
@@ -109,26 +249,25 @@ export async function checkErrorReply(
   expect: ErrorExpectation,
   pinned: PinnedKeys,
 ): Promise<AspecError> {
-  const fail = (why: string): never => {
-    throw new ReplyVerificationError(why, body);
-  };
+  const fail = failerFor(body);
   if (!isObject(body) || !("sig" in body)) {
     if (REPLICA_ERROR_CODES.has(error.code))
-      fail(`an unsigned '${error.code}' error: replicas sign refusals`);
+      fail("malformed", `an unsigned '${error.code}' error: replicas sign refusals`);
     return error;
   }
   if (body.kind !== "error" || typeof body.sig !== "string" || typeof body.replica !== "string")
-    fail("not a signed error reply");
+    fail("malformed", "not a signed error reply");
   const reply = body as unknown as ErrorReply;
   const publicKey = pinned.get(reply.replica);
-  if (publicKey === undefined) fail(`error names replica '${reply.replica}', which is not pinned`);
+  if (publicKey === undefined)
+    fail("unknown_replica", `error names replica '${reply.replica}', which is not pinned`);
   if (!(await verifyErrorReply(publicKey!, reply)))
-    fail(`bad signature on an error from replica '${reply.replica}'`);
+    fail("bad_signature", `bad signature on an error from replica '${reply.replica}'`);
   if (expect.replica !== undefined && reply.replica !== expect.replica)
-    fail(`asked replica '${expect.replica}' but the error is from '${reply.replica}'`);
+    fail("wrong_replica", `asked replica '${expect.replica}' but the error is from '${reply.replica}'`);
   if (expect.opId !== undefined && reply.opId !== expect.opId)
-    fail(`error is for op '${String(reply.opId)}', not '${expect.opId}'`);
+    fail("wrong_subject", `error is for op '${String(reply.opId)}', not '${expect.opId}'`);
   if (expect.key !== undefined && reply.key !== expect.key)
-    fail(`error is for key '${String(reply.key)}', not '${expect.key}'`);
+    fail("wrong_subject", `error is for key '${String(reply.key)}', not '${expect.key}'`);
   return error;
 }

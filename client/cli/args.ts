@@ -14,6 +14,9 @@ export type Command =
   | { kind: "keygen"; out: string | undefined }
   | { kind: "replicas" }
   | { kind: "get"; key: string }
+  | { kind: "cluster" }
+  | { kind: "verify"; opId: string }
+  | { kind: "watch"; key: string; intervalMs: number; count: number | undefined }
   | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } }
   | EvidenceCommand;
 
@@ -39,6 +42,11 @@ commands:
   account deposit|withdraw KEY N   N a positive integer
   get KEY                          read KEY at the home replica
   replicas                         list replicas and their public keys
+  cluster                          the pinned PBFT cluster and its newest certificate, verified
+  verify OPID                      an op's proof chain (certificate signers, seq, resultsRoot,
+                                   proof path); exit 1 unless it is certified and verifies
+  watch KEY [--interval MS]        follow KEY live: tentative vs certified value (Ctrl-C ends;
+            [--count N]            --count N stops after N reads)
   evidence submit FILE             submit evidence that a replica lied (POST /v1/evidence)
 
 options:
@@ -51,21 +59,27 @@ options:
   --version          the version of aspec
 
 exit codes: 0 ok, 1 refused by the server (an error, or an op answered rejected, e.g. an
-            overdrawing withdraw) or an unverifiable reply, 2 usage error`;
+            overdrawing withdraw), an unverifiable reply, or an op not (yet) certified (verify),
+            2 usage error`;
 
 const OPTIONS = {
   endpoint: { type: "string" },
   replica: { type: "string" },
   "key-file": { type: "string" },
   out: { type: "string" },
+  interval: { type: "string" },
+  count: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
 
-// parseArgs takes any "-…" for an option; a negative number is a value here, so hide it from it.
+// parseArgs takes any "-…" for an option; a negative number is a value here, and so is an op id
+// whose client key starts with "-" (base64url), so hide them from it.
 const NEG = "\u0000neg:";
-const hideNegatives = (argv: string[]) => argv.map((a) => (/^-\d/.test(a) ? NEG + a : a));
+const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
+const hideNegatives = (argv: string[]) =>
+  argv.map((a) => (/^-\d/.test(a) || (a.startsWith("-") && OP_ID_RE.test(a)) ? NEG + a : a));
 const unhide = (s: string) => (s.startsWith(NEG) ? s.slice(NEG.length) : s);
 
 function integer(s: string, what: string): number {
@@ -87,9 +101,24 @@ function arity(pos: string[], n: number, form: string): void {
   if (pos.length !== n) throw new UsageError(`usage: aspec ${form}`);
 }
 
-function command(pos: string[], out: string | undefined): Command {
+interface Extra {
+  out: string | undefined;
+  interval: string | undefined;
+  count: string | undefined;
+}
+
+function positive(s: string, what: string): number {
+  const n = integer(s, what);
+  if (n < 1) throw new UsageError(`${what} must be ≥ 1, got '${s}'`);
+  return n;
+}
+
+function command(pos: string[], x: Extra): Command {
   const [name, sub] = pos;
+  const { out } = x;
   if (out !== undefined && name !== "keygen") throw new UsageError("--out is only for keygen");
+  if ((x.interval !== undefined || x.count !== undefined) && name !== "watch")
+    throw new UsageError("--interval and --count are only for watch");
   switch (name) {
     case undefined:
       throw new UsageError("no command");
@@ -99,6 +128,22 @@ function command(pos: string[], out: string | undefined): Command {
     case "replicas":
       arity(pos, 1, "replicas");
       return { kind: "replicas" };
+    case "cluster":
+      arity(pos, 1, "cluster");
+      return { kind: "cluster" };
+    case "verify":
+      arity(pos, 2, "verify OPID");
+      if (!OP_ID_RE.test(pos[1]!))
+        throw new UsageError(`not an op id: '${pos[1]}' (it is <client public key>:<seq>)`);
+      return { kind: "verify", opId: pos[1]! };
+    case "watch":
+      arity(pos, 2, "watch KEY [--interval MS] [--count N]");
+      return {
+        kind: "watch",
+        key: pos[1]!,
+        intervalMs: x.interval === undefined ? 1000 : positive(x.interval, "--interval"),
+        count: x.count === undefined ? undefined : positive(x.count, "--count"),
+      };
     case "get":
       arity(pos, 2, "get KEY");
       return { kind: "get", key: pos[1]! };
@@ -150,5 +195,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocatio
     };
   }
   if (v.version) return { ...base, command: { kind: "version" } };
-  return { ...base, command: command(parsed.positionals.map(unhide), opt(v.out)) };
+  return {
+    ...base,
+    command: command(parsed.positionals.map(unhide), {
+      out: opt(v.out),
+      interval: opt(v.interval),
+      count: opt(v.count),
+    }),
+  };
 }

@@ -31,4 +31,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
   evidence: EVIDENCE_HELP,
   replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,
+  cluster: `usage: aspec cluster [--endpoint URL] [--replica NAME] [--json]\n\nThe PBFT cluster every certificate is checked against (id, f, nodes and keys, config digest), and the\nhome replica's newest certificate, verified (seq, signers, roots).\n\nexample: aspec cluster --json`,
+  verify: `usage: aspec verify OPID [--endpoint URL] [--replica NAME] [--json]\n\nFetch the op's certified result from the replica and check it: the certificate (2f+1 signers of the\npinned cluster), its seq, and the result's proof path to the certificate's resultsRoot. Prints the chain.\n\nexample: aspec verify <client key>:7\n\nexit codes: 0 certified and verified, 1 not certified (yet), refused, or not verifying, 2 usage error`,
+  watch: `usage: aspec watch KEY [--interval MS] [--count N] [--endpoint URL] [--replica NAME] [--json]\n\nRead KEY every MS ms (default 1000) and print a line each time its tentative or certified value\nchanges (every certified value's proof checked). Ctrl-C ends; --count N stops after N reads.\n\nexample: aspec watch hits --interval 500`,
 };

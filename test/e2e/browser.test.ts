@@ -1,7 +1,8 @@
 // In headless Chromium (@sparticuz/chromium through puppeteer-core), against the real Worker under
 // `wrangler dev`: the dashboard at `/` renders the replicas and PBFT nodes from the API and follows
 // the newest certificate as ops are written; a page on the Worker's origin (a secure context, so
-// crypto.subtle exists) loads the browser SDK bundle and writes and reads a key through it.
+// crypto.subtle exists) loads the browser SDK bundle, writes and reads a key through it, waits for
+// the write's certification and verifies a certified read in the page.
 //
 // `UPDATE_SCREENSHOT=1 npx vitest run --project e2e test/e2e/browser.test.ts` rewrites docs/dashboard.png.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -133,6 +134,49 @@ describe("the dashboard in headless Chromium", () => {
 });
 
 describe("the browser SDK bundle in headless Chromium", () => {
+  it("writes, waits for certification and verifies a certified read, in the page", async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/health`);
+    await page.evaluate(`window.__bundle = ${JSON.stringify(bundle)}`);
+    const key = `browser-certified-${Date.now().toString(36)}`;
+    const out = (await page.evaluate(`(async () => {
+      const url = URL.createObjectURL(new Blob([window.__bundle], { type: "text/javascript" }));
+      const { AspecClient, ReplyVerificationError } = await import(url);
+      const c = await AspecClient.connect({ endpoint: location.origin, replica: "weur", certifyDeadlineMs: ${CERTIFIED_WAIT_MS} });
+      const w = await c.counter(${JSON.stringify(key)}).add(7);
+      const final = await w.certified;           // verified: 2f+1 node signatures, result proof
+      let read = await c.get(${JSON.stringify(key)});
+      for (let i = 0; i < 200 && read.certified?.value?.value !== 7; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        read = await c.get(${JSON.stringify(key)});
+      }
+      const cr = await c.getCertified(${JSON.stringify(key)}); // proof checked against its certificate
+      // a lie the page is told is refused: the same certified read with its value changed
+      const bad = JSON.parse(JSON.stringify(cr));
+      bad.certified.value.value = 8;
+      const { verifyCertifiedReadReply, CertificateGuard, checkCluster } = await import(url);
+      const guard = new CertificateGuard(checkCluster(c.cluster), { now: Date.now });
+      const pinned = new Map(c.replicas.map((r) => [r.name, r.publicKey]));
+      const refused = await verifyCertifiedReadReply(bad, { replica: "weur", key: ${JSON.stringify(key)} }, pinned, guard)
+        .then(() => "accepted", (e) => e instanceof ReplyVerificationError ? e.reason : String(e));
+      c.close();
+      return {
+        certified: [final.result.status, final.result.value, final.certificate.sigs.length >= 3],
+        read: [read.certified?.value?.value, cr.certified.value?.value, cr.certified.seq >= final.seq],
+        seq: c.certifiedSeq >= final.seq,
+        refused,
+      };
+    })()`)) as Record<string, unknown>;
+    expect(out).toEqual({
+      certified: ["ok", 7, true],
+      read: [7, 7, true],
+      seq: true,
+      // re-signing is beyond the page, so the changed reply fails on the replica's signature first
+      refused: "bad_signature",
+    });
+    await page.close();
+  });
+
   it("writes and reads a key through AspecClient on the Worker's origin", async () => {
     const page = await newPage();
     // a page on the origin: a secure context (http://127.0.0.1), same origin as the API

@@ -76,7 +76,7 @@ describe("the built SDK package", () => {
   it("imports from a plain Node script, with no tsx to be found", async () => {
     const script = `
       import { createRequire } from "node:module";
-      import { AspecClient, AspecError, generateKeyPair } from "aspec-edge/client";
+      import { AspecClient, AspecError, clusterConfigDigest, generateKeyPair } from "aspec-edge/client";
       import * as root from "aspec-edge";
       let tsx = "found";
       try { createRequire(import.meta.url).resolve("tsx"); } catch { tsx = "absent"; }
@@ -87,7 +87,11 @@ describe("the built SDK package", () => {
         requests.push(String(url));
         return new Response(JSON.stringify({ replicas }), { headers: { "content-type": "application/json" } });
       };
-      const c = await AspecClient.connect({ endpoint: "http://aspec.invalid", replica: "weur", fetch });
+      // the PBFT cluster pinned from config (so only the replica directory is fetched)
+      const nodes = await Promise.all([0, 1, 2, 3].map(async (i) => ({ id: "pbft-" + i, region: "x", publicKey: (await generateKeyPair()).publicKey })));
+      const config = { cluster: "c", f: 1, nodes: nodes.map(({ id, publicKey }) => ({ id, publicKey })) };
+      const cluster = { cluster: "c", n: 4, f: 1, nodes, configDigest: clusterConfigDigest(config) };
+      const c = await AspecClient.connect({ endpoint: "http://aspec.invalid", replica: "weur", fetch, cluster });
       // Checked on the client, by the same op parser the server runs, before anything is sent.
       const refused = await c.counter("hits").add(1.5).catch((e) => e);
       console.log(JSON.stringify({

@@ -9,6 +9,7 @@ import { main, type CliIo } from "../../client/cli.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signReply, type OpReply } from "../../shared/replies.js";
+import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
 
 let dir: string;
 let server: Server;
@@ -25,6 +26,8 @@ beforeAll(async () => {
     req.on("data", (d) => (body += d));
     req.on("end", async () => {
       res.setHeader("content-type", "application/json");
+      if (req.method === "GET" && req.url?.startsWith("/v1/cluster"))
+        return res.end(JSON.stringify(SDK_TEST_CLUSTER)); // the SDK pins the cluster at connect
       if (req.method === "GET" && req.url?.startsWith("/v1/replicas"))
         return res.end(
           JSON.stringify({ replicas: [{ name: "weur", region: "weur", publicKey: weur.publicKey }] }),

@@ -7,6 +7,7 @@ import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { AspecError, type ErrorBody } from "../../shared/errors.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signErrorReply, type ErrorReply, type Unsigned } from "../../shared/replies.js";
+import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
 
 let weur: KeyPair, enam: KeyPair;
 beforeAll(async () => {
@@ -19,6 +20,9 @@ const mismatch: ErrorBody["error"] = { code: "type_mismatch", message: "key 'k' 
 /** A client whose every request is answered `status` with `answer(request body)`. */
 function clientAnswering(status: number, answer: (op: SignedOp | undefined) => Promise<unknown>) {
   return AspecClient.connect({
+    cluster: SDK_TEST_CLUSTER,
+    maxUncertified: Infinity,
+    failover: false,
     endpoint: "http://replica.test",
     replica: "weur",
     replicas: [

@@ -16,6 +16,7 @@ import {
   type ReplicaInfo,
   type Unsigned,
 } from "../../shared/replies.js";
+import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
 
 describe("SeqCounter", () => {
   it("hands out increasing seqs and never goes back", () => {
@@ -94,6 +95,8 @@ async function scriptedClient(steps: Step[], seq?: number) {
     return r;
   };
   const c = await AspecClient.connect({
+    cluster: SDK_TEST_CLUSTER,
+    maxUncertified: Infinity,
     endpoint: "http://127.0.0.1:1/",
     replica: "weur",
     replicas,
@@ -164,7 +167,12 @@ describe("AspecClient seqs", () => {
 describe("AspecClient.connect", () => {
   it("refuses an unknown replica and a key whose halves don't match", async () => {
     await expect(
-      AspecClient.connect({ endpoint: "http://127.0.0.1:1", replica: "mars", replicas }),
+      AspecClient.connect({
+        endpoint: "http://127.0.0.1:1",
+        replica: "mars",
+        replicas,
+        cluster: SDK_TEST_CLUSTER,
+      }),
     ).rejects.toMatchObject({
       code: "unknown_replica",
     });
@@ -173,6 +181,7 @@ describe("AspecClient.connect", () => {
       AspecClient.connect({
         endpoint: "http://127.0.0.1:1",
         replicas,
+        cluster: SDK_TEST_CLUSTER,
         key: { secret: weur.secret, publicKey: other.publicKey },
       }),
     ).rejects.toMatchObject({ code: "invalid_key" });

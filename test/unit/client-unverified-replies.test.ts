@@ -7,6 +7,7 @@ import { ReplyVerificationError } from "../../client/errors.js";
 import { devKeyPair, generateKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signReply, type OpReply, type ReadReply, type Unsigned } from "../../shared/replies.js";
+import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
 
 let weur: KeyPair, enam: KeyPair;
 beforeAll(async () => {
@@ -17,6 +18,9 @@ beforeAll(async () => {
 /** A client pinned to weur and enam whose every request is answered 200 with `answer(op sent)`. */
 function clientAnswering(answer: (op: SignedOp | undefined) => Promise<unknown>, replica?: string) {
   return AspecClient.connect({
+    cluster: SDK_TEST_CLUSTER,
+    maxUncertified: Infinity,
+    failover: false,
     endpoint: "http://replica.test",
     ...(replica === undefined ? {} : { replica }),
     replicas: [

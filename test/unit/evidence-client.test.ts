@@ -35,7 +35,12 @@ describe("evidenceFrom", () => {
   });
 
   it("takes the SDK's ReplyVerificationError as it is (the reply it kept)", async () => {
-    const err = new ReplyVerificationError("bad proof", replyOf(lies.bad_certified_read));
+    const err = new ReplyVerificationError(
+      "bad_read_proof",
+      "weur",
+      replyOf(lies.bad_certified_read),
+      "bad proof",
+    );
     expect(await evidenceFrom(err, w.pins)).toMatchObject({ kind: "bad_certified_read" });
   });
 

@@ -7,18 +7,36 @@
  * @example
  *   try { await client.get("k"); } catch (e) {
  *     if (e instanceof ReplyVerificationError) {
- *       const ev = await evidenceFrom(e, { cluster, replicaKeys });
+ *       const ev = await evidenceFrom(e, evidencePins(client.replicas, client.cluster));
  *       if (ev) console.log(await submitEvidence(endpoint, ev));
  *     }
  *   }
  */
-import type { Certificate } from "../shared/certified/types.js";
+import type { Certificate, ClusterConfig } from "../shared/certified/types.js";
 import { verifyEvidence, type Evidence, type EvidenceKind, type EvidencePins } from "../shared/evidence.js";
 import type { CertifiedResult, ReplicaReply } from "../shared/replies.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./backoff.js";
 import { requestJson, type FetchFn } from "./transport.js";
 
 export type { Evidence, EvidenceKind, EvidencePins, EvidenceVerdict } from "../shared/evidence.js";
+
+/**
+ * The pins evidence is checked against, from what a client pinned at connect
+ * (`evidencePins(client.replicas, client.cluster)`).
+ */
+export function evidencePins(
+  replicas: readonly { name: string; publicKey: string }[],
+  cluster: ClusterConfig,
+): EvidencePins {
+  return {
+    cluster: {
+      cluster: cluster.cluster,
+      f: cluster.f,
+      nodes: cluster.nodes.map((n) => ({ id: n.id, publicKey: n.publicKey })),
+    },
+    replicaKeys: new Map(replicas.map((r) => [r.name, r.publicKey])),
+  };
+}
 
 /** What a failed reply check carries (the SDK's `ReplyVerificationError`): why, and the reply as received. */
 export interface CaughtReply {

@@ -46,6 +46,7 @@ export {
   contradictionEvidence,
   equivocationEvidence,
   evidenceFrom,
+  evidencePins,
   submitEvidence,
   type CaughtReply,
   type Evidence,

@@ -7,7 +7,9 @@
  */
 import { SELF, env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evidenceFrom } from "../../client/evidence.js";
+import { AspecClient } from "../../client/client.js";
+import { ReplyVerificationError } from "../../client/errors.js";
+import { evidenceFrom, evidencePins, submitEvidence } from "../../client/evidence.js";
 import { clusterOf } from "../../shared/cluster-config.js";
 import type { EvidencePins } from "../../shared/evidence.js";
 import { opIdOf } from "../../shared/ops.js";
@@ -103,5 +105,28 @@ describe("a lying replica's own replies as evidence", () => {
     expect(
       ((await get("/v1/replicas")) as { quarantined: Record<string, unknown> }).quarantined.weur,
     ).toBeNull();
+  });
+
+  it("the SDK's own ReplyVerificationError from a lying replica becomes evidence that lands", async () => {
+    const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
+    const client = await AspecClient.connect({ endpoint: BASE, replica: "weur", fetch, failover: false });
+    await setFaults("weur", { lieCertified: true });
+    const caught = await client.get("lies/k").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await setFaults("weur", {});
+    expect(caught).toBeInstanceOf(ReplyVerificationError);
+    expect(caught).toMatchObject({ reason: "bad_read_proof", replica: "weur" });
+    const e = await evidenceFrom(
+      caught as ReplyVerificationError,
+      evidencePins(client.replicas, client.cluster),
+    );
+    expect(e).toMatchObject({ kind: "bad_certified_read" });
+    expect(await submitEvidence(BASE, e, fetch)).toMatchObject({
+      verdict: { kind: "bad_certified_read", replica: "weur" },
+      outcome: "quarantined",
+    });
+    expect((await lift("weur")).status).toBe(200);
   });
 });

@@ -36,6 +36,14 @@ import {
 } from "./certify.js";
 import { checkCluster, fetchCluster, type PinnedCluster } from "./cluster.js";
 import { AspecClientError, NetworkError, BadResponseError, ReplyVerificationError } from "./errors.js";
+import {
+  evidenceFrom,
+  evidencePins,
+  submitEvidence,
+  type Evidence,
+  type EvidencePins,
+  type EvidenceSubmission,
+} from "./evidence.js";
 import { Emitter, type Listener } from "./events.js";
 import {
   accountHandle,
@@ -88,6 +96,11 @@ export interface ConnectOptions {
   maxCertificateAgeMs?: number;
   /** Re-send through the next replica on a refusal, a lie or a missed deadline (default true). */
   failover?: boolean;
+  /**
+   * Submit evidence (`POST /v1/evidence`) when a refused reply proves its replica lied (default
+   * true): the edge then quarantines that replica for every client. Reported as `evidence` events.
+   */
+  reportEvidence?: boolean;
   /** A `fetch` to use instead of the global one. */
   fetch?: FetchFn;
   /** Retries of network failures and 5xx. Default: 4 attempts, 100 ms base, 2 s cap, full jitter. */
@@ -113,6 +126,18 @@ export interface ClientEvents {
   unblocked: { uncertified: number; maxUncertified: number };
   /** A reply failed verification (the error holds the reply: evidence). */
   unverified: ReplyVerificationError;
+  /** A refused reply proved a lie and was submitted as evidence (or its submission failed). */
+  evidence: EvidenceReport;
+}
+
+export interface EvidenceReport {
+  /** The refusal the evidence comes from. */
+  error: ReplyVerificationError;
+  evidence: Evidence;
+  /** What `POST /v1/evidence` answered (e.g. `outcome: "quarantined"`) … */
+  submission?: EvidenceSubmission;
+  /** … or why it could not be submitted. */
+  failure?: unknown;
 }
 
 export type { CertifiedOutcome, FailoverEvent, RollbackEvent };
@@ -149,6 +174,7 @@ interface Settings {
   tolerance: Tolerance;
   certifyDeadlineMs: number;
   failover: boolean;
+  reportEvidence: boolean;
 }
 
 /**
@@ -177,6 +203,7 @@ export class AspecClient implements OpSink {
   readonly #tolerance: Tolerance;
   readonly #tracker: CertificationTracker;
   readonly #failover: boolean;
+  readonly #reportEvidence: boolean;
   /** Replicas that lied to this client: never chosen again. */
   readonly #left = new Set<string>();
   #home: string | undefined;
@@ -206,6 +233,7 @@ export class AspecClient implements OpSink {
     this.#certs = new CertificateGuard(pinnedCluster, { maxAgeMs: maxCertificateAgeMs, now });
     this.#tolerance = settings.tolerance;
     this.#failover = settings.failover;
+    this.#reportEvidence = settings.reportEvidence;
     this.#tracker = new CertificationTracker({
       certifyDeadlineMs: settings.certifyDeadlineMs,
       now,
@@ -252,6 +280,7 @@ export class AspecClient implements OpSink {
       tolerance: new Tolerance(opts.maxUncertified ?? DEFAULT_MAX_UNCERTIFIED),
       certifyDeadlineMs: opts.certifyDeadlineMs ?? DEFAULT_CERTIFY_DEADLINE_MS,
       failover: opts.failover ?? true,
+      reportEvidence: opts.reportEvidence ?? true,
     };
     if (!(settings.certifyDeadlineMs > 0)) throw new RangeError("certifyDeadlineMs must be > 0");
     // One after the other: the first failure is always the directory's (stable errors).
@@ -309,6 +338,11 @@ export class AspecClient implements OpSink {
   /** The newest certified seq this client has verified from any replica (0: none). */
   get certifiedSeq(): number {
     return this.#certs.highestSeq;
+  }
+
+  /** What evidence is checked against: the pinned cluster and replica keys (`client/evidence.ts`). */
+  get pins(): EvidencePins {
+    return evidencePins(this.replicas, this.cluster);
   }
 
   /** Replicas this client no longer uses because they lied to it. */
@@ -468,8 +502,25 @@ export class AspecClient implements OpSink {
     try {
       return await check();
     } catch (e) {
-      if (e instanceof ReplyVerificationError) this.#events.emit("unverified", e);
+      if (e instanceof ReplyVerificationError) {
+        this.#events.emit("unverified", e);
+        if (this.#reportEvidence) void this.#report(e);
+      }
       throw e;
+    }
+  }
+
+  /** Submit what a refused reply proves, if it proves anything (never throws: an `evidence` event). */
+  async #report(error: ReplyVerificationError): Promise<void> {
+    const evidence = await evidenceFrom(error, this.pins).catch(() => null);
+    if (!evidence) return;
+    try {
+      const submission = await submitEvidence(this.endpoint, evidence, this.#http.fetch, {
+        timeoutMs: this.#http.timeoutMs,
+      });
+      this.#events.emit("evidence", { error, evidence, submission });
+    } catch (failure) {
+      this.#events.emit("evidence", { error, evidence, failure });
     }
   }
 

@@ -14,6 +14,7 @@ export {
   type ClientEvents,
   type ConnectOptions,
   type CertifiedOutcome,
+  type EvidenceReport,
   type FailoverEvent,
   type RollbackEvent,
 } from "./client.js";

@@ -30,7 +30,7 @@ export interface JsonRequest {
 }
 
 /** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
-const PERMANENT_CODES: ReadonlySet<string> = new Set(["not_configured"]);
+const PERMANENT_CODES: ReadonlySet<string> = new Set(["not_configured", "replica_quarantined"]);
 
 function isRetryable({ status, text }: { status: number; text: string }): boolean {
   if (status < 500) return false;

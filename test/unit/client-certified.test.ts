@@ -5,10 +5,12 @@ import { describe, expect, it } from "vitest";
 import {
   AspecClient,
   type ConnectOptions,
+  type EvidenceReport,
   type FailoverEvent,
   type RollbackEvent,
 } from "../../client/client.js";
 import { AspecClientError, ReplyVerificationError } from "../../client/errors.js";
+import { verifyEvidence } from "../../shared/evidence.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
 async function setup(over: Partial<ConnectOptions> = {}) {
@@ -194,6 +196,45 @@ describe("failover", () => {
     // dedupe: enam got the same op id again, applied once
     expect(d.results.size).toBe(1);
     c.close();
+  });
+
+  it("a lie its own proof refutes is submitted as evidence (POST /v1/evidence), reported as an event", async () => {
+    const { d, c } = await setup({ now: Date.now });
+    const reports: EvidenceReport[] = [];
+    c.on("evidence", (r) => reports.push(r));
+    const w = await c.counter("g").add(2);
+    d.lie = (path, reply, replica) => {
+      if (path === "op-status" && replica === "weur" && reply.certified)
+        (reply.certified as { result: { value: number } }).result.value = 999;
+      return reply;
+    };
+    d.autoCertify = true;
+    await w.certified;
+    await until(() => reports.length === 1);
+    expect(reports[0]!.evidence.kind).toBe("bad_certified_result");
+    expect(reports[0]!.error.replica).toBe("weur");
+    // the evidence is checked by the one verifier against the client's pins before it is sent
+    expect((await verifyEvidence(reports[0]!.evidence, c.pins)).ok).toBe(true);
+    expect(d.requests.filter((r) => r.method === "POST" && r.path === "/v1/evidence")).toHaveLength(1);
+    // this in-test deployment has no evidence route: the failure is reported, nothing throws
+    expect(reports[0]!.submission).toBeUndefined();
+    expect(reports[0]!.failure).toBeDefined();
+    c.close();
+  });
+
+  it("reportEvidence: false: the lie is refused and failed over, and nothing is submitted", async () => {
+    const quiet = await setup({ now: Date.now, reportEvidence: false });
+    quiet.d.lie = (path, reply, replica) => {
+      if (path === "op-status" && replica === "weur" && reply.certified)
+        (reply.certified as { result: { value: number } }).result.value = 999;
+      return reply;
+    };
+    const w = await quiet.c.counter("g").add(2);
+    quiet.d.autoCertify = true;
+    expect((await w.certified).replica).toBe("enam");
+    await turns();
+    expect(quiet.d.requests.some((r) => r.path === "/v1/evidence")).toBe(false);
+    quiet.c.close();
   });
 
   it("a re-send the next replica refuses moves on at once, with that refusal as the reason", async () => {

@@ -7,7 +7,7 @@
  */
 import { SELF, env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AspecClient } from "../../client/client.js";
+import { AspecClient, type EvidenceReport } from "../../client/client.js";
 import { ReplyVerificationError } from "../../client/errors.js";
 import { evidenceFrom, evidencePins, submitEvidence } from "../../client/evidence.js";
 import { clusterOf } from "../../shared/cluster-config.js";
@@ -109,7 +109,14 @@ describe("a lying replica's own replies as evidence", () => {
 
   it("the SDK's own ReplyVerificationError from a lying replica becomes evidence that lands", async () => {
     const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
-    const client = await AspecClient.connect({ endpoint: BASE, replica: "weur", fetch, failover: false });
+    // reportEvidence off: this test submits by hand (the SDK's own submission is tested below)
+    const client = await AspecClient.connect({
+      endpoint: BASE,
+      replica: "weur",
+      fetch,
+      failover: false,
+      reportEvidence: false,
+    });
     await setFaults("weur", { lieCertified: true });
     const caught = await client.get("lies/k").then(
       () => null,
@@ -128,5 +135,26 @@ describe("a lying replica's own replies as evidence", () => {
       outcome: "quarantined",
     });
     expect((await lift("weur")).status).toBe(200);
+  });
+
+  it("the SDK submits it by itself (reportEvidence, the default): the replica is quarantined", async () => {
+    const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
+    const client = await AspecClient.connect({ endpoint: BASE, replica: "enam", fetch, failover: false });
+    const reports: EvidenceReport[] = [];
+    client.on("evidence", (r) => reports.push(r));
+    await setFaults("enam", { lieCertified: true });
+    await client.get("lies/k2").catch(() => undefined);
+    await setFaults("enam", {});
+    for (let i = 0; i < 200 && reports.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.submission).toMatchObject({
+      verdict: { kind: "bad_certified_read", replica: "enam" },
+      outcome: "quarantined",
+    });
+    const replicas = (await (await SELF.fetch(`${BASE}/v1/replicas`)).json()) as {
+      quarantined: Record<string, unknown>;
+    };
+    expect(replicas.quarantined.enam).toMatchObject({ kind: "bad_certified_read" });
+    expect((await lift("enam")).status).toBe(200);
   });
 });

@@ -444,18 +444,15 @@ export class AspecClient implements OpSink {
    * @example `const { type, value, certified } = await c.get("hits")`  // type null: never written there
    */
   async get(key: string): Promise<ReadReply> {
-    const asked = this.#home;
-    const body = await requestJson(
-      // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
-      { method: "GET", url: this.#url(kvPath(key), asked) },
-      this.#http,
-      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
-    );
-    const reply = await this.#verified(() =>
-      verifyReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
-    );
-    this.#home ??= reply.replica;
-    return reply;
+    return this.#withFailover(async (asked) => {
+      const body = await requestJson(
+        // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
+        { method: "GET", url: this.#url(kvPath(key), asked) },
+        this.#http,
+        (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
+      );
+      return this.#verified(() => verifyReadReply(body, { replica: asked, key }, this.#pinned, this.#certs));
+    });
   }
 
   /**
@@ -463,17 +460,16 @@ export class AspecClient implements OpSink {
    * the reply's certificate. Refused (`not_certified`) while the replica has no certified state.
    */
   async getCertified(key: string): Promise<CertifiedReadReply> {
-    const asked = this.#home;
-    const body = await requestJson(
-      { method: "GET", url: this.#url(kvPath(key), asked, { view: "certified" }) },
-      this.#http,
-      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
-    );
-    const reply = await this.#verified(() =>
-      verifyCertifiedReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
-    );
-    this.#home ??= reply.replica;
-    return reply;
+    return this.#withFailover(async (asked) => {
+      const body = await requestJson(
+        { method: "GET", url: this.#url(kvPath(key), asked, { view: "certified" }) },
+        this.#http,
+        (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
+      );
+      return this.#verified(() =>
+        verifyCertifiedReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
+      );
+    });
   }
 
   /**
@@ -542,13 +538,24 @@ export class AspecClient implements OpSink {
   }
 
   /** Send to the home replica; on a replica fault, the same signed op through the next one. */
-  async #sendWithFailover(op: SignedOp): Promise<OpReply> {
+  #sendWithFailover(op: SignedOp): Promise<OpReply> {
+    return this.#withFailover((replica) => this.#send(op, replica), opIdOf(op));
+  }
+
+  /**
+   * Ask the home replica; on a replica fault (down, 5xx, quarantined, a reply that does not verify)
+   * ask the next one of the directory, which becomes the home replica once it answers.
+   */
+  async #withFailover<T extends { replica: string }>(
+    ask: (replica: string | undefined) => Promise<T>,
+    opId?: string,
+  ): Promise<T> {
     const tried = new Set<string>();
     let target = this.#home;
     let first: unknown;
     for (;;) {
       try {
-        const reply = await this.#send(op, target);
+        const reply = await ask(target);
         if (first !== undefined) this.#home = reply.replica; // failed over: the new home
         this.#home ??= reply.replica;
         return reply;
@@ -556,7 +563,7 @@ export class AspecClient implements OpSink {
         if (!this.#failover || !isReplicaFault(e)) throw e;
         first ??= e;
         if (target !== undefined) tried.add(target);
-        const next = this.#nextReplica(target, tried, e, opIdOf(op));
+        const next = this.#nextReplica(target, tried, e, opId);
         if (next === undefined) throw first;
         target = next;
       }
@@ -604,7 +611,7 @@ export class AspecClient implements OpSink {
     from: string | undefined,
     tried: ReadonlySet<string>,
     reason: "deadline" | Error,
-    opId: string,
+    opId: string | undefined,
   ): string | undefined {
     if (!this.#failover) return undefined;
     // Left: the replica asked, whose answer did not verify (whoever signed it).

@@ -153,6 +153,32 @@ describe("failover", () => {
     c.close();
   });
 
+  it("reads fail over too: a replica that is down, then one whose certified value its proof refutes", async () => {
+    const { d, c } = await setup({ reportEvidence: false });
+    await c.counter("r").add(4);
+    await d.certify();
+    const seen: FailoverEvent[] = [];
+    c.on("failover", (e) => seen.push(e));
+    d.replica("weur").down = true;
+    const r1 = await c.get("r");
+    expect([r1.replica, r1.value]).toEqual(["enam", 4]);
+    expect(seen).toMatchObject([{ from: "weur", to: "enam", opId: undefined }]);
+    d.replica("weur").down = false;
+    d.lie = (path, reply, replica) => {
+      if ((path === "read" || path === "certified-read") && replica === "enam") {
+        const v = (reply.certified as { value: { value: number } }).value;
+        v.value = 40;
+      }
+      return reply;
+    };
+    const r2 = await c.getCertified("r");
+    expect(r2.replica).toBe("apac");
+    expect(r2.certified.value).toMatchObject({ value: 4 });
+    expect(c.leftReplicas).toEqual(["enam"]);
+    expect(seen.at(-1)).toMatchObject({ from: "enam", to: "apac" });
+    c.close();
+  });
+
   it("a quarantined replica (503 replica_quarantined) is left for the next, for writes and for polls", async () => {
     const { d, c } = await setup({ now: Date.now });
     const seen: FailoverEvent[] = [];
@@ -275,7 +301,7 @@ describe("failover", () => {
 
 describe("certificate order and freshness", () => {
   it("a replica whose certificate goes backwards in a later reply is refused; the client's state is unchanged", async () => {
-    const { d, c } = await setup();
+    const { d, c } = await setup({ failover: false }); // the refusal itself, not the read failing over
     await c.counter("r").add(1);
     await d.certify();
     await c.counter("r").add(1);

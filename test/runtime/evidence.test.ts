@@ -33,7 +33,7 @@ import {
 import { replicaInfos, replicaKey } from "../../workers/keys.js";
 import { TestCluster, deliverCertified } from "./cert-helpers.js";
 import { TestClient, post } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { digestAll, dumpTables } from "./state-digest.js";
 
 const ADMIN = "test-admin-token";
 const BASE = "https://edge.test";
@@ -54,25 +54,7 @@ const lift = (replica: string, token?: string) =>
 /** Every row of every table of the Directory, as one digest. */
 async function directoryDigest(): Promise<string> {
   const dir = env.DIRECTORY.get(env.DIRECTORY.idFromName("directory"));
-  const dump = await runInDurableObject(dir, async (_i, state) => {
-    const sql = state.storage.sql;
-    const tables = sql
-      .exec<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
-      )
-      .toArray()
-      .map((t) => t.name);
-    return tables
-      .map(
-        (t) =>
-          `${t}\n${sql
-            .exec(`SELECT * FROM "${t}" ORDER BY 1`)
-            .toArray()
-            .map((r) => JSON.stringify(r))
-            .join("\n")}`,
-      )
-      .join("\n\n");
-  });
+  const dump = await runInDurableObject(dir, async (_i, state) => dumpTables(state.storage.sql));
   return toHex(sha256(utf8(dump)));
 }
 

@@ -8,22 +8,27 @@ import { toHex, utf8 } from "../../shared/bytes.js";
 import { sha256 } from "../../shared/hash.js";
 import { REPLICAS, stub } from "./helpers.js";
 
-/** Every table (not the platform's own `_cf_` ones), every row in primary-key order, as one text. */
-export async function dumpReplica(name: string): Promise<string> {
-  return runInDurableObject(stub(name) as unknown as DurableObjectStub, async (_instance, state) => {
-    const sql = state.storage.sql;
-    const tables = sql
-      .exec<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
-      )
-      .toArray()
-      .map((t) => t.name);
-    const parts = tables.map((t) => {
+/** Every table of a Durable Object (not the platform's own `_cf_` ones), every row in key order, as one text. */
+export function dumpTables(sql: SqlStorage): string {
+  const tables = sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
+    )
+    .toArray()
+    .map((t) => t.name);
+  return tables
+    .map((t) => {
       const rows = sql.exec(`SELECT * FROM "${t}" ORDER BY 1`).toArray();
       return `${t}\n${rows.map((r) => JSON.stringify(r)).join("\n")}`;
-    });
-    parts.push(`alarm ${(await state.storage.getAlarm()) === null ? "none" : "set"}`);
-    return parts.join("\n\n");
+    })
+    .join("\n\n");
+}
+
+/** A replica's every table and row, and whether its alarm is set. */
+export async function dumpReplica(name: string): Promise<string> {
+  return runInDurableObject(stub(name) as unknown as DurableObjectStub, async (_instance, state) => {
+    const alarm = (await state.storage.getAlarm()) === null ? "none" : "set";
+    return `${dumpTables(state.storage.sql)}\n\nalarm ${alarm}`;
   });
 }
 

@@ -37,6 +37,7 @@ import {
   postsCertificates,
   rewriteFaulty,
   servesBatches,
+  sendDelayMs,
   type NodeFaults,
 } from "../shared/pbft/dev-faults.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
@@ -280,12 +281,14 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   private send(to: number, envelopes: readonly Envelope[]): void {
     const target = PBFT_NODES[to];
     if (!target) return;
-    const call = pbftNodeStub(this.env, target)
-      .deliver(
-        target.id,
-        envelopes.map((e) => JSON.stringify(e)),
-      )
-      .catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
+    const texts = envelopes.map((e) => JSON.stringify(e));
+    const deliver = () =>
+      pbftNodeStub(this.env, target)
+        .deliver(target.id, texts)
+        .catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
+    // dev only (`delayMs` fault): a timer per send, so the step never waits for the delay
+    const delayMs = sendDelayMs(this.faults(), Math.random());
+    const call = delayMs > 0 ? new Promise((r) => setTimeout(r, delayMs)).then(deliver) : deliver();
     this.ctx.waitUntil(call);
   }
 

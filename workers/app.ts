@@ -21,6 +21,7 @@ import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
 import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
+import { mountDevSubmit } from "./dev-submit.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -285,6 +286,7 @@ export function createApp() {
 
   mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route
   mountEvidenceRoutes(app, readJsonBody);
+  mountDevSubmit(app); // dev only, behind FAULT_TOKEN (workers/dev-submit.ts)
 
   // After every handler: reached only by a method no handler of the path answers.
   for (const route of ROUTES) app.all(route.path, (c) => methodNotAllowed(c, route));

@@ -14,6 +14,9 @@
  * - `equivocate`: as primary, each PRE-PREPARE of a non-empty batch goes to the first backup as
  *   proposed, and a conflicting one for the same view and seq (the ops reversed, time + 1 ms: another
  *   digest) to the other backups. Deterministic, so a retransmission repeats the same split.
+ * - `delayMs: [min, max]`: not a lie, a slow network — each send to a peer waits a delay drawn from
+ *   [min, max] ms (the shell's timer per send; `sendDelayMs`), to measure certification under
+ *   inter-region latency. Messages may then arrive out of order, which the protocol tolerates.
  * - `wrongRoots`: its certificate shares are signed over the body with a wrong `stateRoot` (first
  *   hex digit flipped), and its checkpoints carry a wrong digest, all validly signed. No right
  *   signature of its own leaves it either: a certificate it posts goes without its own signature
@@ -31,19 +34,45 @@ export { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../config.js";
 
 export const NODE_FAULT_MODES = ["silent", "equivocate", "wrongRoots", "noPost", "forgeBatches"] as const;
 export type NodeFaultMode = (typeof NODE_FAULT_MODES)[number];
-/** The modes switched on (absent or false: off). */
-export type NodeFaults = Partial<Record<NodeFaultMode, boolean>>;
+/**
+ * The modes switched on (absent or false: off), and `delayMs: [min, max]`: every message to a peer
+ * leaves this node after a delay drawn uniformly from [min, max] ms (inter-region hops for the
+ * benchmark; the shell applies it, per send, without holding up the step).
+ */
+export type NodeFaults = Partial<Record<NodeFaultMode, boolean>> & { delayMs?: readonly [number, number] };
 
-/** The known modes switched on in `raw` (anything else is ignored). */
+/** The largest per-hop delay accepted (longer than every timer of the core would be a partition). */
+export const NODE_DELAY_MS_MAX = 10_000;
+
+/** The known modes switched on in `raw`, and a well-formed `delayMs` (anything else is ignored). */
 export function parseNodeFaults(raw: unknown): NodeFaults {
   const out: NodeFaults = {};
   if (typeof raw !== "object" || raw === null) return out;
-  for (const m of NODE_FAULT_MODES) if ((raw as Record<string, unknown>)[m] === true) out[m] = true;
+  const r = raw as Record<string, unknown>;
+  for (const m of NODE_FAULT_MODES) if (r[m] === true) out[m] = true;
+  const d = r.delayMs;
+  if (
+    Array.isArray(d) &&
+    d.length === 2 &&
+    d.every((x) => Number.isSafeInteger(x)) &&
+    0 <= d[0] &&
+    d[0] <= d[1] &&
+    d[1] <= NODE_DELAY_MS_MAX &&
+    d[1] > 0
+  )
+    out.delayMs = [d[0] as number, d[1] as number];
   return out;
 }
 
 /** The modes that change the node's protocol messages (the others act on what it posts or serves). */
 const MESSAGE_FAULT_MODES = ["silent", "equivocate", "wrongRoots"] as const;
+
+/** The delay before one send (ms, 0: none), drawn from `delayMs` with `random` ∈ [0, 1). */
+export function sendDelayMs(faults: NodeFaults, random: number): number {
+  const d = faults.delayMs;
+  if (!d) return 0;
+  return d[0] + Math.floor(random * (d[1] - d[0] + 1));
+}
 
 export const anyFault = (f: NodeFaults): boolean => MESSAGE_FAULT_MODES.some((m) => f[m] === true);
 

@@ -7,6 +7,7 @@ import {
   parseNodeFaults,
   postsCertificates,
   rewriteFaulty,
+  sendDelayMs,
 } from "../../../shared/pbft/dev-faults.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Outgoing } from "../../../shared/pbft/effects.js";
@@ -100,5 +101,22 @@ describe("dev faults of a PBFT node", () => {
     const cert = { body, sigs: [0, 1, 2].map((node) => ({ node, sig: "s" })) } as Certificate;
     expect(certificateToPost({ wrongRoots: true }, cert, 1).sigs.map((x) => x.node)).toEqual([0, 2]);
     expect(certificateToPost({ silent: true }, cert, 1)).toBe(cert);
+  });
+});
+
+describe("dev delay of a PBFT node's sends", () => {
+  it("keeps a well-formed [min, max] only", () => {
+    expect(parseNodeFaults({ delayMs: [70, 150] })).toEqual({ delayMs: [70, 150] });
+    expect(parseNodeFaults({ delayMs: [5, 5], silent: true })).toEqual({ delayMs: [5, 5], silent: true });
+    for (const bad of [[150, 70], [-1, 5], [0, 0], [1, 20_000], [1.5, 3], [1], [1, 2, 3], "70-150", null])
+      expect(parseNodeFaults({ delayMs: bad })).toEqual({});
+  });
+
+  it("draws each send's delay from [min, max] and rewrites no message", () => {
+    const f = parseNodeFaults({ delayMs: [70, 150] });
+    expect(sendDelayMs(f, 0)).toBe(70);
+    expect(sendDelayMs(f, 0.999999)).toBe(150);
+    expect(sendDelayMs({}, 0.5)).toBe(0);
+    expect(rewriteFaulty(f, prePrepare, 0)).toEqual([prePrepare]);
   });
 });

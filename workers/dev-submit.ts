@@ -1,0 +1,70 @@
+/**
+ * DEV ONLY: `POST /v1/dev/submit` hands an array of client-signed ops straight to the four PBFT
+ * nodes, through the path the replicate-queue consumer uses (`submitToNodes`), without any replica:
+ * the benchmark of the cluster alone (bench/cluster). Gated exactly like fault injection
+ * (`faultInjectionAllowed`: ENVIRONMENT=dev and the `x-aspec-fault-token` header equal to
+ * FAULT_TOKEN); otherwise it answers as an unknown route (404 `not_found`) and touches nothing.
+ *
+ * Each op is parsed by the one op parser (`parseOp`); the nodes verify the signatures themselves,
+ * as they do for the queue. The reply says, per node, how many ops it admitted and refused.
+ */
+import type { Context, Hono } from "hono";
+import { faultInjectionAllowed } from "../shared/config.js";
+import { AspecError } from "../shared/errors.js";
+import { parseOp, type SignedOp } from "../shared/ops.js";
+import { PBFT_NODES } from "../shared/cluster-config.js";
+import type { Env } from "./env.js";
+import { submitToNodes } from "./pbft-node-stub.js";
+import { isJsonUtf8 } from "./media-type.js";
+
+/** What one request may carry (a node's `submit` takes at most 5,000 ops per call). */
+export const DEV_SUBMIT_OPS_MAX = 5_000;
+export const DEV_SUBMIT_BYTES_MAX = 8 * 1024 * 1024;
+
+type AppContext = Context<{ Bindings: Env }>;
+
+const notFound = (c: AppContext) =>
+  c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404);
+
+async function readOps(c: AppContext): Promise<SignedOp[]> {
+  if (!isJsonUtf8(c.req.header("content-type")))
+    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
+  if (Number(c.req.header("content-length") ?? "0") > DEV_SUBMIT_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${DEV_SUBMIT_BYTES_MAX} bytes`);
+  const text = await c.req.text();
+  if (text.length > DEV_SUBMIT_BYTES_MAX)
+    throw new AspecError("payload_too_large", `body larger than ${DEV_SUBMIT_BYTES_MAX} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new AspecError("malformed_json", `the body is not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > DEV_SUBMIT_OPS_MAX)
+    throw new AspecError("invalid_request", `the body is an array of 1 to ${DEV_SUBMIT_OPS_MAX} signed ops`);
+  return raw.map((op, i) => {
+    try {
+      return parseOp(op);
+    } catch (e) {
+      if (e instanceof AspecError) throw new AspecError(e.code, `op ${i}: ${e.message}`, e.details);
+      throw e;
+    }
+  });
+}
+
+/** Mount the route (workers/app.ts, before its not-found handler). */
+export function mountDevSubmit(app: Hono<{ Bindings: Env }>): void {
+  app.post("/v1/dev/submit", async (c) => {
+    if (!faultInjectionAllowed(c.env, c.req.header("x-aspec-fault-token"))) return notFound(c);
+    const ops = await readOps(c);
+    const answers = await submitToNodes(c.env, ops);
+    return c.json({
+      ops: ops.length,
+      nodes: answers.map((a, i) =>
+        a.status === "fulfilled"
+          ? { id: PBFT_NODES[i]!.id, ...a.value }
+          : { id: PBFT_NODES[i]!.id, error: String(a.reason) },
+      ),
+    });
+  });
+}

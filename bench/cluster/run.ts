@@ -1,162 +1,441 @@
 /**
- * `npm run bench:cluster` (tsx bench/cluster/run.ts): sustained ingress of signed ops through the
- * edge under `wrangler dev`, with the four PBFT Durable Objects certifying in the background,
- * beside the same load with the cluster switched off (`CERTIFY=off`: plain EC), measured in the
- * same run on the same machine. Reports accepted ops/s, certified ops/s (from the replicas' latest
- * certificate, polled every 50 ms), the time until every accepted op is certified, EC write latency
- * with and without the cluster, and certification lag (per op: from its reply to the first poll
- * whose certificate's op count covers as many ops as had been acknowledged by then — an upper
- * bound of each op's lag, since the order of acknowledgement is not the certified order). Not a test.
+ * `npm run bench:cluster` (tsx bench/cluster/run.ts): the certification path's speed, every figure
+ * from the same run on the same machine, each setup in a fresh `wrangler dev` (one at a time):
  *
- * Flags: --ops N (2000)  --connections N (8)  --keys N (500)
+ * a. sustained ingress through the edge (8 connections, one replica): EC alone (`CERTIFY=off`)
+ *    beside EC + the four PBFT nodes — accepted ops/s, certified ops/s, certification lag p50/p99
+ *    (reply → certificate at the replica) and the lag over time (an SVG);
+ * b. what one writer waits for, 1 connection: the bare Worker + SQLite DO baseline (bench/baseline),
+ *    an EC write, and a certified write (k = 0: POST, then GET /v1/ops/:id?wait=certified);
+ * e. the same ingress and writer latencies with every node-to-node message delayed by an
+ *    inter-region hop (`delayMs` node fault, 70–150 ms, through POST /v1/dev/faults);
+ * f. where the time goes, by role (a CPU profile of the Worker isolate during an ingress: profile.ts);
+ * c. the cluster alone: client-signed ops fed to the four nodes through POST /v1/dev/submit (the
+ *    queue consumer's `submitToNodes`), certified ops/s and lag;
+ * d. workerd RSS along that run (100,000 certified ops over 10,000 keys by default).
+ *
+ * Prints a Markdown summary; a full run with the default flags writes bench/results/cluster-latest.md
+ * and bench/results/cluster-lag.svg (a partial run only with --out). Not a test.
  */
-import { performance } from "node:perf_hooks";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { signOp } from "../../shared/ops.js";
-import { runScript, startWranglerDev, type DevServer } from "../../test/support/wrangler-dev.js";
-import { get, makeAgent, runLoad } from "../ec/load.js";
-import { fmt, sortedCopy, summarize } from "../ec/stats.js";
-import { makeClients } from "../ec/workload.js";
+import { PBFT_NODES } from "../../shared/cluster-config.js";
+import {
+  DEV_FAULT_TOKEN,
+  REPO_ROOT,
+  installCleanup,
+  runScript,
+  startWranglerDev,
+  type DevServer,
+} from "../../test/support/wrangler-dev.js";
+import { makeAgent } from "../ec/load.js";
+import { fmt } from "../ec/stats.js";
 import { intFlag } from "../int-flag.js";
+import { resultsPath } from "../results-path.js";
+import { DEV_TOKEN_HEADER, runClusterAlone, type AloneResult } from "./alone.js";
+import { postWithHeaders } from "./http.js";
+import { REPLICA, runIngress, type IngressResult } from "./ingress.js";
+import { lagSvg } from "./lag-svg.js";
+import { profileRoles, type RoleTable } from "./profile.js";
+import { certifiedWrites, serialWrites, type SerialResult } from "./writer-latency.js";
 
-const { values: flags } = parseArgs({
-  options: {
-    ops: { type: "string", default: "2000" },
-    connections: { type: "string", default: "8" },
-    keys: { type: "string", default: "500" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-  strict: true,
-});
+const OPTIONS = {
+  ops: { type: "string", default: "2000" },
+  connections: { type: "string", default: "8" },
+  keys: { type: "string", default: "500" },
+  "serial-ops": { type: "string", default: "300" },
+  "wait-ops": { type: "string", default: "100" },
+  "delay-ms": { type: "string", default: "70,150" },
+  "delay-ops": { type: "string", default: "1000" },
+  "delay-wait-ops": { type: "string", default: "40" },
+  "profile-ops": { type: "string", default: "1500" },
+  "profile-alone-ops": { type: "string", default: "3000" },
+  "alone-ops": { type: "string", default: "100000" },
+  "alone-keys": { type: "string", default: "10000" },
+  "alone-clients": { type: "string", default: "16" },
+  "alone-batch": { type: "string", default: "200" },
+  "alone-senders": { type: "string", default: "4" },
+  "alone-window": { type: "string", default: "4000" },
+  "alone-budget-s": { type: "string", default: "480" },
+  phases: { type: "string", default: "baseline,ec,cluster,delay,profile,alone,profile-alone" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+const PHASES = ["baseline", "ec", "cluster", "delay", "profile", "alone", "profile-alone"] as const;
+const COMMITTED = "bench/results/cluster-latest.md";
+
+const USAGE = `usage: npm run bench:cluster -- [options]   (defaults in brackets)
+  --ops N --connections N --keys N   ingress through the edge [2000, 8, 500]
+  --serial-ops N                     1-connection EC / baseline writes [300]
+  --wait-ops N                       1-connection certified writes (k = 0) [100]
+  --delay-ms MIN,MAX                 node-to-node delay of the delay phase [70,150]
+  --delay-ops N --delay-wait-ops N   ingress / certified writes under the delay [1000, 40]
+  --profile-ops N                    ingress ops under the CPU profiler [1500]
+  --profile-alone-ops N              cluster-alone ops under the CPU profiler, after the run [3000]
+  --alone-ops N --alone-keys N       cluster alone: ops and keys [100000, 10000]
+  --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 4, 4000]
+  --alone-budget-s N                 stop feeding the cluster after N s [480]
+  --phases LIST                      any of ${PHASES.join(",")} [all]
+  --out PATH                         write the summary (and PATH's -lag.svg) there`;
+
+function parseCli() {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const flags = parseCli();
 if (flags.help) {
-  console.log("usage: npm run bench:cluster -- [--ops N (2000)] [--connections N (8)] [--keys N (500)]");
+  console.log(USAGE);
   process.exit(0);
 }
-const OPS = intFlag(flags, "ops", 1);
-const CONNECTIONS = intFlag(flags, "connections", 1);
-const KEYS = intFlag(flags, "keys", 1);
-const REPLICAS = ["weur", "enam", "apac"];
+const changed = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((k) => {
+  const d = (OPTIONS[k] as { default?: string }).default;
+  return d !== undefined && flags[k] !== d;
+});
+const int = (name: keyof typeof flags, min = 1) => intFlag(flags, name, min);
+const OPS = int("ops");
+const CONNECTIONS = int("connections");
+const KEYS = int("keys");
+const SERIAL_OPS = int("serial-ops");
+const WAIT_OPS = int("wait-ops");
+const DELAY = (flags["delay-ms"] ?? "").split(",").map(Number) as [number, number];
+if (DELAY.length !== 2 || !DELAY.every(Number.isSafeInteger) || DELAY[0] > DELAY[1])
+  throw new Error("--delay-ms is MIN,MAX (integers, MIN ≤ MAX)");
+const DELAY_OPS = int("delay-ops");
+const DELAY_WAIT_OPS = int("delay-wait-ops");
+const PROFILE_OPS = int("profile-ops");
+const phases = new Set((flags.phases ?? "").split(",").filter(Boolean));
+for (const p of phases)
+  if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase ${p}: ${PHASES.join(", ")}`);
 
-interface RunResult {
-  label: string;
-  acceptedOpsPerSec: number;
-  ecP50: number;
-  ecP99: number;
-  certifiedOpsPerSec: number | null;
-  allCertifiedMs: number | null;
-  lagP50: number | null;
-  lagP99: number | null;
-  errors: number;
-}
+const log = (s: string) => console.log(s);
+const run = Date.now().toString(36);
 
-async function bodies(): Promise<string[][]> {
-  const clients = await makeClients(CONNECTIONS);
-  const out: string[][] = clients.map(() => []);
-  const run = Date.now().toString(36);
-  for (let i = 0; i < OPS; i++) {
-    const c = i % CONNECTIONS;
-    const cl = clients[c]!;
-    const seq = ++cl.seq;
-    const op = await signOp(cl.kp.secret, {
-      client: cl.kp.publicKey,
-      seq,
-      key: `bench-${run}/k${i % KEYS}`,
-      type: "counter",
-      op: "add",
-      args: { n: 1 },
-      ts: Date.now(),
-    });
-    out[c]!.push(JSON.stringify(op));
-  }
-  return out;
-}
-
-async function opCountAt(server: DevServer, agent: ReturnType<typeof makeAgent>): Promise<number> {
-  const r = await get(agent, server.port, "/v1/certificates/latest?replica=weur");
-  const body = JSON.parse(r.body) as { certificate: { body: { opCount: number } } | null };
-  return body.certificate?.body.opCount ?? 0;
-}
-
-async function runOne(label: string, certify: boolean): Promise<RunResult> {
+async function withServer<T>(
+  name: string,
+  vars: Record<string, string>,
+  f: (s: DevServer) => Promise<T>,
+  config?: string,
+): Promise<T> {
+  log(`# ${name}: starting wrangler dev`);
   const server = await startWranglerDev({
-    name: `bench-cluster-${label}`,
-    readyPath: "/v1/replicas",
-    vars: { ENVIRONMENT: "dev", CERTIFY: certify ? "on" : "off" },
+    name: `bench-cluster-${name}`,
+    logFile: join(tmpdir(), `aspec-bench-cluster-${name}.log`),
+    readyPath: config ? "/" : "/v1/replicas",
+    ...(config ? { config } : {}),
+    vars,
   });
   try {
-    const agent = makeAgent(CONNECTIONS + 1);
-    const load = await bodies();
-    const base = certify ? await opCountAt(server, agent) : 0;
-    const acked: number[] = []; // reply times, in order
-    const polls: { t: number; count: number }[] = [];
-    let polling = certify;
-    const poller = (async () => {
-      while (polling) {
-        polls.push({ t: performance.now(), count: (await opCountAt(server, agent)) - base });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    const t0 = performance.now();
-    const res = await runLoad(agent, {
-      port: server.port,
-      path: "/v1/ops?replica=weur",
-      bodies: load,
-      onReply: (_c, _i, status, _b, t) => {
-        if (status === 200) acked.push(t);
-      },
-    });
-    const tEnd = performance.now();
-    let allCertifiedMs: number | null = null;
-    if (certify) {
-      const deadline = tEnd + 60_000;
-      while (performance.now() < deadline) {
-        const n = polls[polls.length - 1]?.count ?? 0;
-        if (n >= acked.length) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      polling = false;
-      await poller;
-      const done = polls.find((p) => p.count >= acked.length);
-      allCertifiedMs = done ? done.t - t0 : null;
-    }
-    const lags: number[] = [];
-    if (certify)
-      acked.forEach((t, i) => {
-        const p = polls.find((q) => q.t >= t && q.count >= i + 1);
-        if (p) lags.push(p.t - t);
-      });
-    const lat = summarize(res.latenciesMs);
-    const lag = lags.length ? sortedCopy(lags) : null;
-    return {
-      label,
-      acceptedOpsPerSec: res.opsPerSec,
-      ecP50: lat.p50,
-      ecP99: lat.p99,
-      certifiedOpsPerSec: allCertifiedMs ? (acked.length / allCertifiedMs) * 1000 : null,
-      allCertifiedMs,
-      lagP50: lag ? lag[Math.floor(lag.length / 2)]! : null,
-      lagP99: lag ? lag[Math.floor(lag.length * 0.99)]! : null,
-      errors: res.errors,
-    };
+    return await f(server);
   } finally {
     await server.stop();
   }
 }
 
-runScript(async () => {
-  // Each setup in a fresh wrangler dev, EC alone first (the baseline), then with the cluster.
-  const ec = await runOne("ec", false);
-  const withCluster = await runOne("cluster", true);
-  const row = (r: RunResult) =>
-    `| ${r.label === "ec" ? "EC only (CERTIFY=off)" : "EC + 4 PBFT nodes"} | ${fmt(r.acceptedOpsPerSec, 0)} | ${fmt(r.ecP50)} / ${fmt(r.ecP99)} | ${r.certifiedOpsPerSec === null ? "—" : fmt(r.certifiedOpsPerSec, 0)} | ${r.allCertifiedMs === null ? "—" : fmt(r.allCertifiedMs, 0)} | ${r.lagP50 === null ? "—" : `${fmt(r.lagP50, 0)} / ${fmt(r.lagP99!, 0)}`} | ${r.errors} |`;
-  console.log(
-    [
-      `bench:cluster — ${OPS} signed counter.add ops over ${KEYS} keys, ${CONNECTIONS} connections to one replica (weur), wrangler dev on this machine`,
-      "",
-      "| setup | accepted ops/s | EC write ms p50 / p99 | certified ops/s | all certified after (ms from start) | certification lag ms p50 / p99 (upper bound) | errors |",
-      "|---|---:|---:|---:|---:|---:|---:|",
-      row(ec),
-      row(withCluster),
-    ].join("\n"),
+async function setNodeFaults(server: DevServer, faults: Record<string, unknown>): Promise<void> {
+  const agent = makeAgent(1);
+  for (const n of PBFT_NODES) {
+    const r = await postWithHeaders(
+      agent,
+      server.port,
+      "/v1/dev/faults",
+      JSON.stringify({ target: n.id, faults }),
+      {
+        [DEV_TOKEN_HEADER]: DEV_FAULT_TOKEN,
+      },
+    );
+    if (r.status !== 200) throw new Error(`POST /v1/dev/faults ${n.id}: ${r.status} ${r.body.slice(0, 300)}`);
+  }
+  agent.destroy();
+}
+
+interface Report {
+  baseline?: SerialResult;
+  ec?: { ingress: IngressResult; serial: SerialResult };
+  cluster?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
+  delay?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
+  roles?: RoleTable;
+  rolesAlone?: RoleTable;
+  alone?: AloneResult;
+}
+
+const ms = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "—" : fmt(x, d));
+const pair = (a: number | null, b: number | null, d = 0) => (a === null ? "—" : `${ms(a, d)} / ${ms(b, d)}`);
+
+function ingressRow(label: string, r: IngressResult): string {
+  const pct =
+    r.certifiedOpsPerSec === null ? "" : ` (${fmt((r.certifiedOpsPerSec / r.acceptedOpsPerSec) * 100, 0)}%)`;
+  return `| ${label} | ${fmt(r.acceptedOpsPerSec, 0)} | ${ms(r.ecP50)} / ${ms(r.ecP99)} | ${r.certifiedOpsPerSec === null ? "—" : fmt(r.certifiedOpsPerSec, 0) + pct} | ${r.allCertifiedMs === null ? "—" : fmt(r.allCertifiedMs / 1000, 1) + " s"} | ${pair(r.lagP50, r.lagP99)} | ${r.errors} |`;
+}
+
+function serialRow(label: string, r: SerialResult): string {
+  return `| ${label} | ${ms(r.lat.p50, 2)} | ${ms(r.lat.p99, 2)} | ${r.lat.count} | ${r.errors + r.pending} |`;
+}
+
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+
+function render(r: Report, date: string): string {
+  const L: string[] = [];
+  L.push(
+    `# bench:cluster — ${date}`,
+    "",
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; wrangler dev (workerd) on 127.0.0.1, each setup in a fresh one; flags: ${changed.length ? changed.map((k) => `--${k} ${flags[k]}`).join(" ") : "defaults"}.`,
+    "",
   );
+  if (r.ec || r.cluster || r.delay) {
+    L.push(
+      `## a. Sustained ingress through the edge (${CONNECTIONS} connections, replica ${REPLICA}, signed counter.add over ${KEYS} keys)`,
+      "",
+      "| setup | accepted ops/s | EC write ms p50 / p99 | certified ops/s (of accepted) | all certified after | certification lag ms p50 / p99 | errors |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+    );
+    if (r.ec) L.push(ingressRow(`EC only (CERTIFY=off), ${r.ec.ingress.ops} ops`, r.ec.ingress));
+    if (r.cluster) L.push(ingressRow(`EC + 4 PBFT nodes, ${r.cluster.ingress.ops} ops`, r.cluster.ingress));
+    if (r.delay)
+      L.push(
+        ingressRow(
+          `EC + 4 PBFT nodes, node hops +${DELAY[0]}–${DELAY[1]} ms, ${r.delay.ingress.ops} ops`,
+          r.delay.ingress,
+        ),
+      );
+    if (r.cluster?.ingress.certifiedOpsPerSec) {
+      const c = r.cluster.ingress;
+      L.push(
+        "",
+        `Targets: certified ≥ 95% of accepted — ${verdict(c.certifiedOpsPerSec! >= 0.95 * c.acceptedOpsPerSec)}; lag p99 ≤ 1 s — ${verdict((c.lagP99 ?? Infinity) <= 1000)}. Lag over time: [cluster-lag.svg](cluster-lag.svg).`,
+      );
+    }
+    L.push("");
+  }
+  if (r.baseline || r.ec || r.cluster) {
+    L.push(
+      "## b. What one writer waits for (1 connection, one request in flight)",
+      "",
+      "| write | p50 ms | p99 ms | n | errors / timed out |",
+      "|---|---:|---:|---:|---:|",
+    );
+    if (r.baseline) L.push(serialRow("bare Worker + SQLite DO (bench/baseline)", r.baseline));
+    if (r.ec) L.push(serialRow("EC write, CERTIFY=off", r.ec.serial));
+    if (r.cluster) {
+      L.push(serialRow("EC write, cluster on", r.cluster.serial));
+      L.push(serialRow("certified write (POST + GET ?wait=certified, k = 0)", r.cluster.certified));
+    }
+    if (r.delay) {
+      L.push(serialRow(`EC write, node hops +${DELAY[0]}–${DELAY[1]} ms`, r.delay.serial));
+      L.push(serialRow(`certified write, node hops +${DELAY[0]}–${DELAY[1]} ms`, r.delay.certified));
+    }
+    L.push("");
+    if (r.cluster) {
+      const x = r.cluster.certified.lat.p50 / r.cluster.serial.lat.p50;
+      L.push(`- certified / EC write at p50: ${fmt(x, 1)}× (target: EC ≥ 10× faster — ${verdict(x >= 10)})`);
+    }
+    if (r.baseline && r.cluster) {
+      const x = r.cluster.serial.lat.p50 / r.baseline.lat.p50;
+      L.push(
+        `- EC write (cluster on) / baseline at p50: ${fmt(x, 2)}× (target ≤ 1.3× — ${verdict(x <= 1.3)})`,
+      );
+    }
+    if (r.baseline && r.ec) {
+      const x = r.ec.serial.lat.p50 / r.baseline.lat.p50;
+      L.push(`- EC write (CERTIFY=off) / baseline at p50: ${fmt(x, 2)}×`);
+    }
+    L.push("");
+  }
+  if (r.delay && r.cluster) {
+    L.push(
+      `## e. Off the critical path: node-to-node hops delayed ${DELAY[0]}–${DELAY[1]} ms (delayMs fault on all four nodes), same server`,
+      "",
+      "| | no delay | with delay |",
+      "|---|---:|---:|",
+      `| EC write p50 / p99 ms (1 connection) | ${ms(r.cluster.serial.lat.p50, 2)} / ${ms(r.cluster.serial.lat.p99, 2)} | ${ms(r.delay.serial.lat.p50, 2)} / ${ms(r.delay.serial.lat.p99, 2)} |`,
+      `| EC write p50 / p99 ms (ingress, ${CONNECTIONS} connections) | ${ms(r.cluster.ingress.ecP50)} / ${ms(r.cluster.ingress.ecP99)} | ${ms(r.delay.ingress.ecP50)} / ${ms(r.delay.ingress.ecP99)} |`,
+      `| certified write p50 / p99 ms (1 connection) | ${ms(r.cluster.certified.lat.p50, 0)} / ${ms(r.cluster.certified.lat.p99, 0)} | ${ms(r.delay.certified.lat.p50, 0)} / ${ms(r.delay.certified.lat.p99, 0)} |`,
+      `| certification lag p50 / p99 ms (ingress) | ${pair(r.cluster.ingress.lagP50, r.cluster.ingress.lagP99)} | ${pair(r.delay.ingress.lagP50, r.delay.ingress.lagP99)} |`,
+      "",
+      `PBFT's three message delays (PRE-PREPARE, PREPARE, COMMIT) at ${DELAY[0]}–${DELAY[1]} ms add about ${3 * DELAY[0]}–${3 * DELAY[1]} ms (mean ${(3 * (DELAY[0] + DELAY[1])) / 2}).`,
+      "",
+    );
+  }
+  if (r.roles) {
+    L.push(
+      `## f. Where the time goes (CPU profile of the Worker isolate, ${r.roles.ops} ops of ingress with the cluster)`,
+      "",
+      r.roles.markdown,
+      "",
+    );
+  }
+  if (r.rolesAlone) {
+    L.push(
+      `## f. Where the node time goes: the cluster alone (CPU profile of the Worker isolate, ${r.rolesAlone.ops} ops through POST /v1/dev/submit, after the run below)`,
+      "",
+      r.rolesAlone.markdown,
+      "",
+    );
+  }
+  if (r.alone) {
+    const a = r.alone;
+    L.push(
+      `## c. The cluster alone (POST /v1/dev/submit → submitToNodes; ${flags["alone-clients"]} clients, batches of ${flags["alone-batch"]}, ${flags["alone-senders"]} senders, ≤ ${flags["alone-window"]} uncertified)`,
+      "",
+      "| ops certified | elapsed | submitted ops/s | certified ops/s | lag ms p50 / p99 | workerd CPU ms / op | refused | target |",
+      "|---:|---:|---:|---:|---:|---:|---:|---|",
+      `| ${a.certified} of ${a.ops} | ${fmt(a.elapsedMs / 1000, 0)} s | ${fmt(a.submittedOpsPerSec, 0)} | ${fmt(a.certifiedOpsPerSec, 0)} | ${ms(a.lagP50, 0)} / ${ms(a.lagP99, 0)} | ${fmt(a.cpuMsPerOp, 2)} | ${a.refused} | > 1,125 (BFT-SMaRt 2.0, n = 4) — ${verdict(a.certifiedOpsPerSec > 1125)} |`,
+      "",
+    );
+    if (a.errors.length) L.push(`Errors: ${a.errors.join("; ")}`, "");
+    L.push(
+      `## d. workerd RSS over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
+      "",
+      "| certified ops | s | RSS MiB per workerd process | total |",
+      "|---:|---:|---:|---:|",
+      ...a.rss.map(
+        (s) =>
+          `| ${s.certified} | ${fmt(s.elapsedS, 0)} | ${s.rssMiB.map((m) => fmt(m, 0)).join(" + ")} | ${fmt(
+            s.rssMiB.reduce((n, m) => n + m, 0),
+            0,
+          )} |`,
+      ),
+      "",
+    );
+  }
+  return L.join("\n");
+}
+
+runScript(async () => {
+  installCleanup();
+  const r: Report = {};
+  const vars = (certify: boolean) => ({ ENVIRONMENT: "dev", CERTIFY: certify ? "on" : "off" });
+  if (phases.has("baseline"))
+    r.baseline = await withServer(
+      "baseline",
+      {},
+      (s) => serialWrites(s.port, "/", SERIAL_OPS, `base-${run}`),
+      join(REPO_ROOT, "bench", "baseline", "wrangler.toml"),
+    );
+  if (phases.has("ec"))
+    r.ec = await withServer("ec", vars(false), async (s) => {
+      const ingress = await runIngress(s, {
+        ops: OPS,
+        connections: CONNECTIONS,
+        keys: KEYS,
+        certify: false,
+        prefix: `ec-${run}`,
+      });
+      log(ingressRow("EC only", ingress));
+      const serial = await serialWrites(s.port, `/v1/ops?replica=${REPLICA}`, SERIAL_OPS, `ec1-${run}`);
+      return { ingress, serial };
+    });
+  const clusterPhases = ["cluster", "delay", "profile"].filter((p) => phases.has(p));
+  if (clusterPhases.length)
+    await withServer("cluster", vars(true), async (s) => {
+      if (phases.has("cluster")) {
+        const ingress = await runIngress(s, {
+          ops: OPS,
+          connections: CONNECTIONS,
+          keys: KEYS,
+          certify: true,
+          prefix: `cl-${run}`,
+        });
+        log(ingressRow("EC + cluster", ingress));
+        const serial = await serialWrites(s.port, `/v1/ops?replica=${REPLICA}`, SERIAL_OPS, `cl1-${run}`);
+        const certified = await certifiedWrites(s.port, WAIT_OPS, `clw-${run}`);
+        log(serialRow("EC write", serial) + "\n" + serialRow("certified write", certified));
+        r.cluster = { ingress, serial, certified };
+      }
+      if (phases.has("profile")) {
+        r.roles = await profileRoles(s, () =>
+          runIngress(s, {
+            ops: PROFILE_OPS,
+            connections: CONNECTIONS,
+            keys: KEYS,
+            certify: true,
+            prefix: `pr-${run}`,
+          }),
+        );
+        r.roles.ops = PROFILE_OPS;
+        log(r.roles.markdown);
+      }
+      if (phases.has("delay")) {
+        await setNodeFaults(s, { delayMs: DELAY });
+        try {
+          const ingress = await runIngress(s, {
+            ops: DELAY_OPS,
+            connections: CONNECTIONS,
+            keys: KEYS,
+            certify: true,
+            prefix: `dl-${run}`,
+          });
+          log(ingressRow("EC + cluster, delayed hops", ingress));
+          const serial = await serialWrites(
+            s.port,
+            `/v1/ops?replica=${REPLICA}`,
+            Math.min(SERIAL_OPS, 100),
+            `dl1-${run}`,
+          );
+          const certified = await certifiedWrites(s.port, DELAY_WAIT_OPS, `dlw-${run}`);
+          log(
+            serialRow("EC write, delayed hops", serial) +
+              "\n" +
+              serialRow("certified write, delayed hops", certified),
+          );
+          r.delay = { ingress, serial, certified };
+        } finally {
+          await setNodeFaults(s, {});
+        }
+      }
+    });
+  const aloneOptions = (ops: number) => ({
+    ops,
+    keys: int("alone-keys"),
+    clients: int("alone-clients"),
+    batch: int("alone-batch"),
+    senders: int("alone-senders"),
+    window: int("alone-window"),
+    rssEvery: Math.max(1000, Math.floor(int("alone-ops") / 10)),
+    token: DEV_FAULT_TOKEN,
+    budgetMs: int("alone-budget-s") * 1000,
+  });
+  if (phases.has("alone") || phases.has("profile-alone"))
+    await withServer("alone", vars(true), async (s) => {
+      if (phases.has("alone")) r.alone = await runClusterAlone(s, aloneOptions(int("alone-ops")), log);
+      if (phases.has("profile-alone")) {
+        const ops = int("profile-alone-ops");
+        r.rolesAlone = await profileRoles(s, () => runClusterAlone(s, aloneOptions(ops), () => {}));
+        r.rolesAlone.ops = ops;
+        log(r.rolesAlone.markdown);
+      }
+    });
+  const md = render(r, new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC");
+  log("\n" + md);
+  const { path, why } = resultsPath({ out: flags.out, committed: COMMITTED, changed });
+  log(`\n(${why})`);
+  if (path) {
+    const abs = resolve(REPO_ROOT, path);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, md + "\n");
+    const svgPath = abs.replace(/(-latest)?\.md$/, "") + "-lag.svg";
+    const series = [
+      r.cluster && {
+        label: `EC + 4 PBFT nodes (${r.cluster.ingress.ops} ops)`,
+        colour: "#1f77b4",
+        points: r.cluster.ingress.lagOverTime,
+      },
+      r.delay && {
+        label: `node hops +${DELAY[0]}–${DELAY[1]} ms (${r.delay.ingress.ops} ops)`,
+        colour: "#d62728",
+        points: r.delay.ingress.lagOverTime,
+      },
+    ].filter((x) => !!x);
+    if (series.length)
+      writeFileSync(
+        svgPath,
+        lagSvg(`Certification lag over time, ${CONNECTIONS} connections through the edge`, series),
+      );
+    log(`wrote ${abs}${series.length ? ` and ${svgPath}` : ""}`);
+  }
 });

@@ -109,6 +109,8 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   private running: Promise<Running> | undefined;
   private certificatesPosted = 0;
   private fallbacksPosted = 0;
+  /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
+  private readonly linkFreeAt: number[] = [];
   /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
   private storedFaults: NodeFaults | undefined;
 
@@ -286,10 +288,13 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       pbftNodeStub(this.env, target)
         .deliver(target.id, texts)
         .catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
-    // dev only (`delayMs` fault): a timer per send, so the step never waits for the delay
+    // dev only (`delayMs` fault): a timer per send, so the step never waits for the delay; each
+    // link stays FIFO like the connection it stands for (a send leaves no earlier than the previous one)
     const delayMs = sendDelayMs(this.faults(), Math.random());
-    const call = delayMs > 0 ? new Promise((r) => setTimeout(r, delayMs)).then(deliver) : deliver();
-    this.ctx.waitUntil(call);
+    if (delayMs <= 0) return this.ctx.waitUntil(deliver());
+    const at = Math.max(Date.now() + delayMs, this.linkFreeAt[to] ?? 0);
+    this.linkFreeAt[to] = at;
+    this.ctx.waitUntil(new Promise((r) => setTimeout(r, at - Date.now())).then(deliver));
   }
 
   private get sql(): SqlStorage {

@@ -39,6 +39,7 @@ export interface RoleTable {
   rows: { role: string; ms: number; sqlMs: number; cryptoMs: number }[];
 }
 
+const HOTSPOTS_SHOWN = 12;
 const SQL_NATIVE = new Set(["exec", "next", "one", "toArray", "raw", "transactionSync", "columnNames"]);
 const CRYPTO_NATIVE = new Set(["sign", "verify", "digest", "importKey"]);
 
@@ -166,8 +167,9 @@ export async function profileRoles(server: DevServer, load: () => Promise<unknow
       }
       return m(f.lineNumber);
     };
+    const t = await table(profile, modOf);
     await cdp.send("Debugger.disable");
-    return await table(profile, modOf);
+    return t;
   } finally {
     cdp.close();
   }
@@ -189,6 +191,7 @@ async function table(profile: Profile, modOf: (f: CallFrame) => Promise<string>)
   });
   const rows = new Map<string, { ms: number; sqlMs: number; cryptoMs: number }>();
   let idleMs = 0;
+  const hotspots = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const leaf = byId.get(id)!;
     if (leaf.callFrame.functionName === "(idle)") {
@@ -202,6 +205,14 @@ async function table(profile: Profile, modOf: (f: CallFrame) => Promise<string>)
       role = classify(stack.filter((f) => f.fn !== "(root)"));
       roleOf.set(id, role);
     }
+    // the nearest JS frame (the caller of a native leaf), for the hot-spot list
+    let hot = "";
+    for (let x: number | undefined = id; x !== undefined && !hot; x = parent.get(x)) {
+      const f = frameOf.get(x)!;
+      if (f.mod)
+        hot = `${f.mod} ${f.fn || "(anonymous)"}${x === id ? "" : ` → ${leaf.callFrame.functionName || "(native)"}`}`;
+    }
+    if (hot) hotspots.set(hot, (hotspots.get(hot) ?? 0) + us / 1000);
     const r = rows.get(role) ?? { ms: 0, sqlMs: 0, cryptoMs: 0 };
     r.ms += us / 1000;
     if (!leaf.callFrame.url && SQL_NATIVE.has(leaf.callFrame.functionName)) r.sqlMs += us / 1000;
@@ -220,6 +231,15 @@ async function table(profile: Profile, modOf: (f: CallFrame) => Promise<string>)
       (r) =>
         `| ${r.role} | ${fmt(r.ms, 0)} | ${fmt((r.ms / busy) * 100, 1)}% | ${fmt(r.sqlMs, 0)} | ${fmt(r.cryptoMs, 0)} |`,
     ),
+    "",
+    "Hot spots (self time of the nearest JS frame, native callee after →):",
+    "",
+    "| frame | CPU ms |",
+    "|---|---:|",
+    ...[...hotspots.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, HOTSPOTS_SHOWN)
+      .map(([f, m]) => `| \`${f}\` | ${fmt(m, 0)} |`),
   ].join("\n");
   return { ops: 0, markdown: md, rows: sorted };
 }

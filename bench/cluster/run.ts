@@ -58,7 +58,7 @@ const OPTIONS = {
   "alone-batch": { type: "string", default: "200" },
   "alone-senders": { type: "string", default: "4" },
   "alone-window": { type: "string", default: "4000" },
-  "alone-budget-s": { type: "string", default: "480" },
+  "alone-budget-s": { type: "string", default: "420" },
   phases: { type: "string", default: "baseline,ec,cluster,delay,profile,alone,profile-alone" },
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -76,7 +76,7 @@ const USAGE = `usage: npm run bench:cluster -- [options]   (defaults in brackets
   --profile-alone-ops N              cluster-alone ops under the CPU profiler, after the run [3000]
   --alone-ops N --alone-keys N       cluster alone: ops and keys [100000, 10000]
   --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 4, 4000]
-  --alone-budget-s N                 stop feeding the cluster after N s [480]
+  --alone-budget-s N                 stop feeding the cluster after N s [420]
   --phases LIST                      any of ${PHASES.join(",")} [all]
   --out PATH                         write the summary (and PATH's -lag.svg) there`;
 
@@ -287,7 +287,11 @@ function render(r: Report, date: string): string {
       `| ${a.certified} of ${a.ops} | ${fmt(a.elapsedMs / 1000, 0)} s | ${fmt(a.submittedOpsPerSec, 0)} | ${fmt(a.certifiedOpsPerSec, 0)} | ${ms(a.lagP50, 0)} / ${ms(a.lagP99, 0)} | ${fmt(a.cpuMsPerOp, 2)} | ${a.refused} | > 1,125 (BFT-SMaRt 2.0, n = 4) — ${verdict(a.certifiedOpsPerSec > 1125)} |`,
       "",
     );
-    if (a.errors.length) L.push(`Errors: ${a.errors.join("; ")}`, "");
+    if (a.errors.length)
+      L.push(
+        `${a.retried} requests were answered with an error and sent again (${a.failed} ops given up); first errors: ${a.errors.join("; ")}`,
+        "",
+      );
     L.push(
       `## d. workerd RSS over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
       "",

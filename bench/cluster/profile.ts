@@ -128,7 +128,9 @@ function classify(stack: Frame[]): string {
     if (/^workers\/|node_modules\/hono\//.test(fr.mod)) return "edge Worker (HTTP, routing, op parse)";
   }
   if (sawNode) return `PBFT node: ${part ?? "shell"}`;
-  if (replicaHelper) return "replicas: other";
+  if (replicaHelper) return "replicas: helpers (the entry method not on the stack: resumed after an await)";
+  if (stack.some((f) => f.mod.startsWith("shared/crypto/")))
+    return "Ed25519 (replicas and nodes: the caller not on the stack, resumed after an await)";
   const leaf = stack[0];
   if (leaf?.fn === "(garbage collector)") return "V8 garbage collector";
   if (leaf?.fn === "(program)") return "runtime (program: workerd, I/O, RPC serialization)";

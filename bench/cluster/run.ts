@@ -30,7 +30,7 @@ import {
   startWranglerDev,
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
-import { makeAgent } from "../ec/load.js";
+import { get, makeAgent } from "../ec/load.js";
 import { fmt } from "../ec/stats.js";
 import { intFlag } from "../int-flag.js";
 import { resultsPath } from "../results-path.js";
@@ -154,6 +154,19 @@ async function setNodeFaults(server: DevServer, faults: Record<string, unknown>)
   agent.destroy();
 }
 
+let viewAfterDelay: number | null = null;
+
+/** The primary's view now (0 unless a view change happened). */
+async function clusterView(server: DevServer): Promise<number | null> {
+  const agent = makeAgent(1);
+  try {
+    const r = await get(agent, server.port, "/v1/cluster/status");
+    return r.status === 200 ? ((JSON.parse(r.body) as { view?: number }).view ?? null) : null;
+  } finally {
+    agent.destroy();
+  }
+}
+
 interface Report {
   baseline?: SerialResult;
   ec?: { ingress: IngressResult; serial: SerialResult };
@@ -256,6 +269,8 @@ function render(r: Report, date: string): string {
       `| EC write p50 / p99 ms (ingress, ${CONNECTIONS} connections) | ${ms(r.cluster.ingress.ecP50)} / ${ms(r.cluster.ingress.ecP99)} | ${ms(r.delay.ingress.ecP50)} / ${ms(r.delay.ingress.ecP99)} |`,
       `| certified write p50 / p99 ms (1 connection) | ${ms(r.cluster.certified.lat.p50, 0)} / ${ms(r.cluster.certified.lat.p99, 0)} | ${ms(r.delay.certified.lat.p50, 0)} / ${ms(r.delay.certified.lat.p99, 0)} |`,
       `| certification lag p50 / p99 ms (ingress) | ${pair(r.cluster.ingress.lagP50, r.cluster.ingress.lagP99)} | ${pair(r.delay.ingress.lagP50, r.delay.ingress.lagP99)} |`,
+      "",
+      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"} (0: no view change happened).`,
       "",
       `PBFT's three message delays (PRE-PREPARE, PREPARE, COMMIT) at ${DELAY[0]}–${DELAY[1]} ms add about ${3 * DELAY[0]}–${3 * DELAY[1]} ms (mean ${(3 * (DELAY[0] + DELAY[1])) / 2}).`,
       "",
@@ -375,6 +390,7 @@ runScript(async () => {
             prefix: `dl-${run}`,
           });
           log(ingressRow("EC + cluster, delayed hops", ingress));
+          viewAfterDelay = await clusterView(s);
           const serial = await serialWrites(
             s.port,
             `/v1/ops?replica=${REPLICA}`,

@@ -56,8 +56,8 @@ const OPTIONS = {
   "alone-keys": { type: "string", default: "10000" },
   "alone-clients": { type: "string", default: "16" },
   "alone-batch": { type: "string", default: "200" },
-  "alone-senders": { type: "string", default: "4" },
-  "alone-window": { type: "string", default: "4000" },
+  "alone-senders": { type: "string", default: "3" },
+  "alone-window": { type: "string", default: "800" },
   "alone-budget-s": { type: "string", default: "420" },
   phases: { type: "string", default: "baseline,ec,cluster,delay,profile,alone,profile-alone" },
   out: { type: "string" },
@@ -75,7 +75,7 @@ const USAGE = `usage: npm run bench:cluster -- [options]   (defaults in brackets
   --profile-ops N                    ingress ops under the CPU profiler [1500]
   --profile-alone-ops N              cluster-alone ops under the CPU profiler, after the run [3000]
   --alone-ops N --alone-keys N       cluster alone: ops and keys [100000, 10000]
-  --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 4, 4000]
+  --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 3, 800]
   --alone-budget-s N                 stop feeding the cluster after N s [420]
   --phases LIST                      any of ${PHASES.join(",")} [all]
   --out PATH                         write the summary (and PATH's -lag.svg) there`;

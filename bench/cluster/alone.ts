@@ -20,6 +20,8 @@ import { REPLICA } from "./ingress.js";
 export const DEV_TOKEN_HEADER = "x-aspec-fault-token";
 /** A submit answered with an error is sent again this many times at most. */
 const SUBMIT_RETRIES = 3;
+/** No new certificate for this long while ops are outstanding: the feed stops (and the run says so). */
+const STALL_MS = 30_000;
 
 export interface RssSample {
   certified: number;
@@ -37,6 +39,8 @@ export interface AloneResult {
   lagP50: number;
   lagP99: number;
   refused: number;
+  /** The feed stopped because nothing was certified for STALL_MS with ops outstanding. */
+  stalled: boolean;
   /** Requests sent again after an error reply, and ops given up after the retries. */
   retried: number;
   failed: number;
@@ -125,15 +129,26 @@ export async function runClusterAlone(
   let next = 0;
   let acked = 0;
   const deadline = t0 + o.budgetMs;
+  let inflight = 0;
+  let lastCount = -1;
+  let lastProgress = performance.now();
+  let stalled = false;
   const sender = async () => {
-    while (next < ops.length && performance.now() < deadline) {
-      if (next - poller.latest > o.window) {
+    while (next < ops.length && performance.now() < deadline && !stalled) {
+      if (poller.latest !== lastCount) {
+        lastCount = poller.latest;
+        lastProgress = performance.now();
+      }
+      if (acked + inflight - poller.latest > o.window) {
+        // no certificate for a while with ops outstanding: say so and stop feeding
+        if (performance.now() - lastProgress > STALL_MS) stalled = true;
         await sleep(20);
         continue;
       }
       const from = next;
       const to = Math.min(ops.length, from + o.batch);
       next = to;
+      inflight += to - from;
       const body = `[${ops.slice(from, to).join(",")}]`;
       // a failed request is sent again (the nodes dedupe), as the queue would redeliver; counted
       let r = await postWithHeaders(agent, server.port, "/v1/dev/submit", body, {
@@ -146,6 +161,7 @@ export async function runClusterAlone(
           [DEV_TOKEN_HEADER]: o.token,
         });
       }
+      inflight -= to - from;
       if (r.status !== 200) {
         failed += to - from;
         continue;
@@ -163,7 +179,7 @@ export async function runClusterAlone(
   };
   await Promise.all(Array.from({ length: o.senders }, sender));
   const tSent = performance.now();
-  const done = await poller.waitFor(acked, 120_000);
+  const done = await poller.waitFor(acked, stalled ? 1 : 60_000);
   await poller.stop();
   const tEnd = done ?? performance.now();
   const certified = Math.min(acked, poller.latest);
@@ -181,6 +197,7 @@ export async function runClusterAlone(
     lagP50: weightedPercentile(lags, 50),
     lagP99: weightedPercentile(lags, 99),
     refused,
+    stalled,
     retried,
     failed,
     errors,

@@ -302,6 +302,11 @@ function render(r: Report, date: string): string {
       `| ${a.certified} of ${a.ops} | ${fmt(a.elapsedMs / 1000, 0)} s | ${fmt(a.submittedOpsPerSec, 0)} | ${fmt(a.certifiedOpsPerSec, 0)} | ${ms(a.lagP50, 0)} / ${ms(a.lagP99, 0)} | ${fmt(a.cpuMsPerOp, 2)} | ${a.refused} | > 1,125 (BFT-SMaRt 2.0, n = 4) — ${verdict(a.certifiedOpsPerSec > 1125)} |`,
       "",
     );
+    if (a.stalled)
+      L.push(
+        `The feed **stalled**: no new certificate for 30 s with ops outstanding, so it stopped at ${a.ops} acknowledged ops.`,
+        "",
+      );
     if (a.errors.length)
       L.push(
         `${a.retried} requests were answered with an error and sent again (${a.failed} ops given up); first errors: ${a.errors.join("; ")}`,

@@ -68,6 +68,9 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
   stateTransferIntervalTicks: 20,
 };
 
+/** Posts in flight at once from one node (each a queue send, or RPCs to the replicas for a big batch). */
+export const POSTS_IN_FLIGHT_MAX = 32;
+
 /** How long the next node in line waits before it posts a seq's certificate too (CERT_FALLBACK_MS). */
 export const CERT_FALLBACK_MS_DEFAULT = 2_000;
 /** Fallback posts waiting at most (past it, the oldest is posted at once: a delay, never a loss). */
@@ -87,6 +90,9 @@ export interface NodeStatus {
   uncertifiedFrom: number;
   /** Certificates this instance posted as the seq's poster (`seq mod n`). */
   certificatesPosted: number;
+  /** Posts as the poster that failed, or were skipped with too many in flight (the fallback covers them). */
+  postFailures: number;
+  postsSkipped: number;
   /** Certificates this instance posted as the next node in line, after the delay. */
   fallbacksPosted: number;
   /** Fallback posts waiting for their delay. */
@@ -108,6 +114,9 @@ interface Running {
 export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource {
   private running: Promise<Running> | undefined;
   private certificatesPosted = 0;
+  private postsInFlight = 0;
+  private postsSkipped = 0;
+  private postFailures = 0;
   private fallbacksPosted = 0;
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
   private readonly linkFreeAt: number[] = [];
@@ -158,6 +167,8 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       pool: s.pool.size,
       uncertifiedFrom: s.uncertifiedFrom,
       certificatesPosted: this.certificatesPosted,
+      postFailures: this.postFailures,
+      postsSkipped: this.postsSkipped,
       fallbacksPosted: this.fallbacksPosted,
       fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
       faults: this.faults(),
@@ -320,7 +331,14 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
    * CERT_FALLBACK_MS later, whatever happened (replicas drop the second copy by seq, before
    * verifying anything).
    */
-  private async publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): Promise<void> {
+  /**
+   * After the step's rows are durable: keep the batch (catch-up), and post it if this node is the
+   * seq's poster, or schedule the fallback post. Synchronous: the post itself is never awaited inside
+   * a step (steps are serialized; a queue send or replica RPC that hangs would stop the node), and at
+   * most POSTS_IN_FLIGHT_MAX posts are in flight (past that a post is skipped, counted: the fallback
+   * node posts the seq too, and replicas fetch what they miss).
+   */
+  private publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): void {
     this.keepCertified(c);
     const faults = this.faults();
     if (!postsCertificates(faults)) return;
@@ -330,8 +348,23 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       ops: c.ops,
     };
     if (c.body.seq % n === me) {
-      await publishCertified(this.env, msg); // the queue, or RPC to every replica for a batch over 120 KiB
-      this.certificatesPosted++;
+      const seq = c.body.seq;
+      if (this.postsInFlight >= POSTS_IN_FLIGHT_MAX) {
+        this.postsSkipped++;
+        console.log({ event: "certificate_post_skipped", node: me, seq, inFlight: this.postsInFlight });
+        return;
+      }
+      this.postsInFlight++;
+      const post = publishCertified(this.env, msg) // the queue, or RPC to every replica for a batch over 120 KiB
+        .then(
+          () => void this.certificatesPosted++,
+          (e: unknown) => {
+            this.postFailures++;
+            console.log({ event: "certificate_post_failed", node: me, seq, error: String(e) });
+          },
+        )
+        .finally(() => void this.postsInFlight--);
+      this.ctx.waitUntil(post);
     } else if ((c.body.seq + 1) % n === me) {
       this.sql.exec(
         "INSERT INTO pbft_fallback (seq, due_at, msg) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",

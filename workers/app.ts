@@ -1,15 +1,13 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
 import { Hono, type Context } from "hono";
-import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody, type ErrorCode } from "../shared/errors.js";
+import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
-import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
 import type { ReplicaRpc, RpcResult } from "../durable-objects/edge-replica.js";
 import type { ErrorReply } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
-import { isJsonUtf8 } from "./media-type.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
 import { corsFromEnv } from "./cors.js";
 import { ROUTES, allowHeader, type Route } from "./routes.js";
@@ -22,6 +20,7 @@ import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
 import { mountDevSubmit } from "./dev-submit.js";
+import { readJsonBody, type BodyLimits } from "./json-body.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -29,13 +28,6 @@ export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
 export const BODY_DEPTH_MAX = ARGS_DEPTH_MAX + 1;
 
 const KV_PREFIX = "/v1/kv/";
-
-const BODY_ERROR: Record<StrictJsonErrorKind, ErrorCode> = {
-  syntax: "malformed_json",
-  duplicate: "duplicate_field",
-  reserved_name: "reserved_name",
-  too_deep: "invalid_args",
-};
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -108,31 +100,8 @@ function unwrap<T>(r: RpcResult<T>): T {
   throw new ReplicaRefusal(body);
 }
 
-async function readJsonBody(
-  c: AppContext,
-  limits = { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX },
-): Promise<unknown> {
-  if (!isJsonUtf8(c.req.header("content-type")))
-    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limits.bytes)
-    throw new AspecError("payload_too_large", `body larger than ${limits.bytes} bytes`);
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > limits.bytes)
-    throw new AspecError("payload_too_large", `body larger than ${limits.bytes} bytes`);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
-  } catch {
-    throw new AspecError("malformed_json", "the body is not valid UTF-8");
-  }
-  try {
-    return parseStrictJson(text, limits.depth);
-  } catch (e) {
-    if (!(e instanceof StrictJsonError)) throw e;
-    throw new AspecError(BODY_ERROR[e.kind], `the body is not accepted JSON: ${e.message} (at ${e.at})`);
-  }
-}
+/** An op's body (`POST /v1/ops`): a signed op, nested only inside its args. */
+const OP_BODY: BodyLimits = { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX, tooDeep: "invalid_args" };
 
 /** A kv path the router matched only once decoded (`/v1/%6Bv/…`) is no kv path: 404, as for GET. */
 function isRawKvPath(c: AppContext): boolean {
@@ -259,7 +228,7 @@ export function createApp() {
   });
 
   app.post("/v1/ops", async (c) => {
-    const op = parseOp(await readJsonBody(c));
+    const op = parseOp(await readJsonBody(c, OP_BODY));
     await replicaInfos(c.env); // refuse writes early when keys are not configured
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.submit(replica.name, op)));
@@ -285,7 +254,7 @@ export function createApp() {
   });
 
   mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route
-  mountEvidenceRoutes(app, readJsonBody);
+  mountEvidenceRoutes(app);
   mountDevSubmit(app); // dev only, behind FAULT_TOKEN (workers/dev-submit.ts)
 
   // After every handler: reached only by a method no handler of the path answers.

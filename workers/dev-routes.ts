@@ -16,10 +16,9 @@ import type { Context, Hono } from "hono";
 import { parseFaults } from "../durable-objects/delivery-store.js";
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import { faultInjectionAllowed } from "../shared/config.js";
-import { AspecError, type ErrorCode } from "../shared/errors.js";
-import { StrictJsonError, parseStrictJson, type StrictJsonErrorKind } from "../shared/strict-json.js";
+import { AspecError } from "../shared/errors.js";
 import type { Env } from "./env.js";
-import { isJsonUtf8 } from "./media-type.js";
+import { readJsonBody } from "./json-body.js";
 import { pbftNodeStub } from "./pbft-node-stub.js";
 import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
@@ -31,37 +30,13 @@ export const FAULT_TOKEN_HEADER = "x-aspec-fault-token";
 const BODY_BYTES_MAX = 4096;
 const BODY_DEPTH_MAX = 4;
 
-const BODY_ERROR: Record<StrictJsonErrorKind, ErrorCode> = {
-  syntax: "malformed_json",
-  duplicate: "duplicate_field",
-  reserved_name: "reserved_name",
-  too_deep: "invalid_request",
-};
-
 type AppContext = Context<{ Bindings: Env }>;
 
 /** What app.ts's `notFound` answers, thrown so that `onError` renders it the same way. */
 const notFound = (c: AppContext) => new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`);
 
 async function readBody(c: AppContext): Promise<{ target: string; faults: Record<string, unknown> }> {
-  if (!isJsonUtf8(c.req.header("content-type")))
-    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
-  if (Number(c.req.header("content-length") ?? "0") > BODY_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > BODY_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${BODY_BYTES_MAX} bytes`);
-  let body: unknown;
-  try {
-    body = parseStrictJson(
-      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf),
-      BODY_DEPTH_MAX,
-    );
-  } catch (e) {
-    if (e instanceof StrictJsonError)
-      throw new AspecError(BODY_ERROR[e.kind], `the body is not accepted JSON: ${e.message} (at ${e.at})`);
-    throw new AspecError("malformed_json", "the body is not valid UTF-8");
-  }
+  const body = await readJsonBody(c, { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX });
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v);
   if (!isObject(body) || typeof body.target !== "string" || !isObject(body.faults))

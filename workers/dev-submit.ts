@@ -11,11 +11,11 @@
 import type { Context, Hono } from "hono";
 import { faultInjectionAllowed } from "../shared/config.js";
 import { AspecError } from "../shared/errors.js";
-import { parseOp, type SignedOp } from "../shared/ops.js";
+import { ARGS_DEPTH_MAX, parseOp, type SignedOp } from "../shared/ops.js";
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import type { Env } from "./env.js";
 import { submitToNodes } from "./pbft-node-stub.js";
-import { isJsonUtf8 } from "./media-type.js";
+import { readJsonBody } from "./json-body.js";
 
 /** What one request may carry (a node's `submit` takes at most 5,000 ops per call). */
 export const DEV_SUBMIT_OPS_MAX = 5_000;
@@ -27,19 +27,12 @@ const notFound = (c: AppContext) =>
   c.json(new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404);
 
 async function readOps(c: AppContext): Promise<SignedOp[]> {
-  if (!isJsonUtf8(c.req.header("content-type")))
-    throw new AspecError("unsupported_media_type", "the body must be Content-Type: application/json (UTF-8)");
-  if (Number(c.req.header("content-length") ?? "0") > DEV_SUBMIT_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${DEV_SUBMIT_BYTES_MAX} bytes`);
-  const text = await c.req.text();
-  if (text.length > DEV_SUBMIT_BYTES_MAX)
-    throw new AspecError("payload_too_large", `body larger than ${DEV_SUBMIT_BYTES_MAX} bytes`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new AspecError("malformed_json", `the body is not JSON: ${(e as Error).message}`);
-  }
+  // an array of ops: one level more than an op's body
+  const raw = await readJsonBody(c, {
+    bytes: DEV_SUBMIT_BYTES_MAX,
+    depth: ARGS_DEPTH_MAX + 2,
+    tooDeep: "invalid_args",
+  });
   if (!Array.isArray(raw) || raw.length === 0 || raw.length > DEV_SUBMIT_OPS_MAX)
     throw new AspecError("invalid_request", `the body is an array of 1 to ${DEV_SUBMIT_OPS_MAX} signed ops`);
   return raw.map((op, i) => {

@@ -21,6 +21,7 @@ import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { directoryStub, loadQuarantines, quarantined } from "./quarantine.js";
 import { replicasOf } from "./routing.js";
+import { readJsonBody } from "./json-body.js";
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -31,8 +32,6 @@ export const EVIDENCE_DEPTH_MAX = ARGS_DEPTH_MAX + 5;
 /** Cluster equivocations `GET /v1/evidence` lists (newest first). */
 const CLUSTER_EVIDENCE_LISTED = 100;
 const DIGEST_RE = /^[0-9a-f]{64}$/;
-
-export type ReadJson = (c: AppContext, limits: { bytes: number; depth: number }) => Promise<unknown>;
 
 /** The verdict as the reply shows it (`ok` dropped: a reply is only ever an accepted one). */
 function shown(v: Extract<EvidenceVerdict, { ok: true }>) {
@@ -52,9 +51,9 @@ function requireAdmin(c: AppContext): void {
 }
 
 /** Mount the routes on the edge app (before its 405 fallbacks). `readJson` is the edge's one body reader. */
-export function mountEvidenceRoutes(app: Hono<{ Bindings: Env }>, readJson: ReadJson): void {
+export function mountEvidenceRoutes(app: Hono<{ Bindings: Env }>): void {
   app.post("/v1/evidence", async (c) => {
-    const body = await readJson(c, { bytes: EVIDENCE_BYTES_MAX, depth: EVIDENCE_DEPTH_MAX });
+    const body = await readJsonBody(c, { bytes: EVIDENCE_BYTES_MAX, depth: EVIDENCE_DEPTH_MAX });
     const [{ config }, infos] = await Promise.all([clusterOf(c.env), replicaInfos(c.env)]);
     const replicaKeys = new Map(infos.map((r) => [r.name, r.publicKey]));
     const verdict = await verifyEvidence(body, { cluster: config, replicaKeys });

@@ -30,7 +30,7 @@ import worker from "../../workers/index.js";
 import { deliverCertified, TestCluster } from "./cert-helpers.js";
 import { FAULT_TOKEN, ownLog, tick } from "./delivery-helpers.js";
 import { REPLICAS, TestClient, eventually, post, read, stub } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { digestAll, dumpTables } from "./state-digest.js";
 
 const FAULTS_URL = "https://edge.test/v1/dev/faults";
 
@@ -92,6 +92,40 @@ describe("POST /v1/dev/faults", () => {
     expect(get.status).toBe(404);
     expect(((await get.json()) as { error: { code: string } }).error.code).toBe("not_found");
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("POST /v1/dev/submit: the same gate (404 as an unknown route, no node touched); past it, a bad body is 400", async () => {
+    const nodeTables = () =>
+      Promise.all(
+        PBFT_NODES.map((n) =>
+          runInDurableObject(env.PBFT_NODE.get(env.PBFT_NODE.idFromName(n.id)), (_i, state) =>
+            dumpTables(state.storage.sql),
+          ),
+        ),
+      );
+    const before = { ...(await snapshot()), tables: await nodeTables() };
+    const submit = (token: string | null, body: string) =>
+      SELF.fetch("https://edge.test/v1/dev/submit", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token === null ? {} : { "x-aspec-fault-token": token }),
+        },
+        body,
+      });
+    const c = await TestClient.create();
+    const op = JSON.stringify([await c.sign("dev/submit", "counter", "add", { n: 1 })]);
+    for (const token of [null, "", "wrong-token"]) {
+      const res = await submit(token, op);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({
+        error: { code: "not_found", message: "no route for POST /v1/dev/submit" },
+      });
+    }
+    expect({ ...(await snapshot()), tables: await nodeTables() }).toEqual(before);
+    const bad = await submit(FAULT_TOKEN, "[1]");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
   });
 
   it("outside dev answers 404 even with the configured token, and changes nothing", async () => {

@@ -10,8 +10,7 @@
 import { performance } from "node:perf_hooks";
 import type { DevServer } from "../../test/support/wrangler-dev.js";
 import { signOp } from "../../shared/ops.js";
-import { makeAgent } from "../ec/load.js";
-import { postWithHeaders } from "./http.js";
+import { makeAgent, post } from "../ec/load.js";
 import { makeClients } from "../ec/workload.js";
 import { cpuMs, memKiB, workerdPids } from "../ec/proc-stats.js";
 import { CertPoller, lagsOf, weightedPercentile, type Ack } from "./cert-poll.js";
@@ -151,13 +150,13 @@ export async function runClusterAlone(
       inflight += to - from;
       const body = `[${ops.slice(from, to).join(",")}]`;
       // a failed request is sent again (the nodes dedupe), as the queue would redeliver; counted
-      let r = await postWithHeaders(agent, server.port, "/v1/dev/submit", body, {
+      let r = await post(agent, server.port, "/v1/dev/submit", body, true, {
         [DEV_TOKEN_HEADER]: o.token,
       });
       for (let attempt = 1; r.status !== 200 && attempt <= SUBMIT_RETRIES; attempt++) {
         retried++;
         if (errors.length < 3) errors.push(`${r.status} ${r.body.slice(0, 200)}`);
-        r = await postWithHeaders(agent, server.port, "/v1/dev/submit", body, {
+        r = await post(agent, server.port, "/v1/dev/submit", body, true, {
           [DEV_TOKEN_HEADER]: o.token,
         });
       }

@@ -30,12 +30,11 @@ import {
   startWranglerDev,
   type DevServer,
 } from "../../test/support/wrangler-dev.js";
-import { get, makeAgent } from "../ec/load.js";
+import { get, makeAgent, post } from "../ec/load.js";
 import { fmt } from "../ec/stats.js";
 import { intFlag } from "../int-flag.js";
 import { resultsPath } from "../results-path.js";
 import { DEV_TOKEN_HEADER, runClusterAlone, type AloneResult } from "./alone.js";
-import { postWithHeaders } from "./http.js";
 import { REPLICA, runIngress, type IngressResult } from "./ingress.js";
 import { lagSvg } from "./lag-svg.js";
 import { profileRoles, type RoleTable } from "./profile.js";
@@ -140,11 +139,12 @@ async function withServer<T>(
 async function setNodeFaults(server: DevServer, faults: Record<string, unknown>): Promise<void> {
   const agent = makeAgent(1);
   for (const n of PBFT_NODES) {
-    const r = await postWithHeaders(
+    const r = await post(
       agent,
       server.port,
       "/v1/dev/faults",
       JSON.stringify({ target: n.id, faults }),
+      true,
       {
         [DEV_TOKEN_HEADER]: DEV_FAULT_TOKEN,
       },

@@ -37,6 +37,7 @@ export function post(
   path: string,
   body: string,
   keepBody: boolean,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((ok, fail) => {
     const req = request(
@@ -46,7 +47,11 @@ export function post(
         path,
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: {
+          ...headers,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
+    // One project at a time (groupOrder), so the workerd pools never interleave. The closing-line
+    // reporter also ends a run in which no test finishes for 5 min (see the README).
     projects: [
       {
         test: {
@@ -11,6 +13,7 @@ export default defineConfig({
           environment: "node",
           include: ["test/unit/**/*.test.ts", "test/sim/**/*.test.ts"],
           testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -32,7 +35,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "runtime", include: ["test/runtime/**/*.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "runtime",
+          include: ["test/runtime/**/*.test.ts"],
+          testTimeout: 30_000,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         plugins: [
@@ -42,7 +50,12 @@ export default defineConfig({
           }),
         ],
         // the four PBFT nodes live, in workerd: ops in through the queue, certificates out to replicas
-        test: { name: "cluster", include: ["test/cluster/**/*.test.ts"], testTimeout: 60_000 },
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 2 },
+        },
       },
       {
         test: {
@@ -52,6 +65,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

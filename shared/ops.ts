@@ -233,7 +233,7 @@ function sameArgs(a: Record<string, unknown>, b: Record<string, unknown>): boole
     const x = a[k];
     const y = b[k];
     if (typeof x === "object" && x !== null) return JSON.stringify(a) === JSON.stringify(b);
-    if (x !== y || typeof y === "object") return false; // scalars: equal values (NaN never occurs)
+    if (x !== y) return false; // scalars and null: equal values (NaN never occurs)
   }
   return true;
 }

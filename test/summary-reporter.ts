@@ -6,8 +6,15 @@
  * run because a hook of its file or suite threw (vitest reports those tests as skipped), a file that
  * failed to load, an error raised by a hook after its tests passed, and an unhandled error. So a run
  * that exits non-zero never closes on "0 failed".
+ *
+ * It also bounds a stalled run: when no test has finished for `STALL_MS` (a pool that lost its
+ * workerd never reports again, and vitest would wait for ever), it prints the files still running,
+ * closes on a line that counts them as failed, and exits 1.
  */
-import type { Reporter, TestModule, TestSuite } from "vitest/node";
+import type { Reporter, TestCase, TestModule, TestSuite } from "vitest/node";
+
+/** The longest test file takes under a minute here; no test reporting for this long is a hang. */
+const STALL_MS = Number(process.env.TEST_STALL_MS ?? 300_000);
 
 interface Tally {
   passed: number;
@@ -41,7 +48,49 @@ function tally(node: TestModule | TestSuite, broken: boolean, t: Tally): void {
 }
 
 export default class SummaryReporter implements Reporter {
+  private readonly running = new Set<TestModule>();
+  private passed = 0;
+  private failed = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  private progress(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.stalled(), STALL_MS);
+    this.timer.unref();
+  }
+
+  private stalled(): void {
+    const files = [...this.running].map((m) => (m.project.name ? `${m.project.name}: ` : "") + m.moduleId);
+    process.stdout.write(
+      `\nno test finished for ${STALL_MS / 1000} s; still running:\n${files.map((f) => `  ${f}\n`).join("")}` +
+        `tests: ${this.passed} passed, ${this.failed + Math.max(files.length, 1)} failed (run stalled)\n`,
+    );
+    process.exit(1);
+  }
+
+  onTestRunStart(): void {
+    this.progress();
+  }
+
+  onTestModuleStart(m: TestModule): void {
+    this.running.add(m);
+    this.progress();
+  }
+
+  onTestModuleEnd(m: TestModule): void {
+    this.running.delete(m);
+    this.progress();
+  }
+
+  onTestCaseResult(c: TestCase): void {
+    const s = c.result().state;
+    if (s === "passed") this.passed++;
+    else if (s === "failed") this.failed++;
+    this.progress();
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
+    clearTimeout(this.timer);
     const t: Tally = { passed: 0, failed: errors.length, skipped: 0 };
     for (const m of modules) tally(m, false, t);
     process.stdout.write(

@@ -4,7 +4,7 @@
  * first op refused (the SDK then resyncs, but only once).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile, unlink } from "node:fs/promises";
+import { link, mkdir, readFile, rename, writeFile, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fromB64u } from "../../shared/bytes.js";
@@ -59,15 +59,27 @@ export async function readKeyFile(path: string): Promise<KeyFile | null> {
   return parseKeyFile(path, text);
 }
 
-/** Create a key file; refuses to overwrite one (a lost key is a lost identity). */
+const tmpSibling = (path: string) => `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+
+/**
+ * Create a key file; refuses to overwrite one (a lost key is a lost identity): EEXIST. The file
+ * appears whole (written beside it, then hard-linked into place), so a concurrent reader never
+ * sees it empty or half-written.
+ */
 export async function createKeyFile(path: string, key: KeyFile): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, render(key), { mode: 0o600, flag: "wx" });
+  const tmp = tmpSibling(path);
+  await writeFile(tmp, render(key), { mode: 0o600, flag: "wx" });
+  try {
+    await link(tmp, path);
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
 }
 
 /** Replace a key file atomically (write a sibling, then rename), keeping mode 0600. */
 export async function updateKeyFile(path: string, key: KeyFile): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = tmpSibling(path);
   try {
     await writeFile(tmp, render(key), { mode: 0o600, flag: "wx" });
     await rename(tmp, path);
@@ -90,9 +102,11 @@ export async function loadOrCreateKeyFile(path: string): Promise<{ key: KeyFile;
     await createKeyFile(path, key);
   } catch (e) {
     // Someone else created it between our read and write: use theirs.
-    if ((e as NodeJS.ErrnoException).code === "EEXIST")
-      return { key: (await readKeyFile(path))!, created: false };
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    const theirs = await readKeyFile(path);
+    // Exists, yet reads as absent: a dangling symlink (never written through).
+    if (!theirs) throw invalid(path, "exists but cannot be read (a dangling symlink?)");
+    return { key: theirs, created: false };
   }
   return { key, created: true };
 }

@@ -61,7 +61,12 @@ export const isSmallOrderEncoding = (b: Uint8Array): boolean =>
 
 /** Keys checked so far → their decoded point, or null when refused. Bounded, oldest out. */
 const keyVerdicts = new Map<string, Point | null>();
-const KEY_VERDICTS_MAX = 4096;
+/** At most this many key verdicts are kept: endless distinct keys from a peer cannot grow memory. */
+export const KEY_VERDICTS_MAX = 4096;
+/** How many key verdicts are held now (read-only; for the bound's tests). */
+export function keyVerdictsHeld(): number {
+  return keyVerdicts.size;
+}
 
 /**
  * The point of an acceptable public key (canonical, prime-order subgroup, not the identity), or

@@ -29,8 +29,10 @@ export interface Ed25519Engine {
 
 export const nobleEngine: Ed25519Engine = {
   name: "noble",
-  publicKey: (seed) => noble.getPublicKeyAsync(seed),
-  sign: (seed, msg) => noble.signAsync(msg, seed),
+  // noble's *Async functions hash with crypto.subtle.digest, which is missing exactly where this
+  // engine is the fallback (no crypto.subtle, e.g. a page outside a secure context): hash in JS.
+  publicKey: async (seed) => noble.getPublicKey(seed),
+  sign: async (seed, msg) => noble.sign(msg, seed),
   // noble's own verify is cofactored (it accepts a mixed-order R that WebCrypto refuses), so the
   // policy's cofactorless equation is computed here with its point arithmetic.
   async verify(pub, msg, sig) {
@@ -47,7 +49,8 @@ export const nobleEngine: Ed25519Engine = {
 // PKCS#8 wrapper for a raw Ed25519 seed (RFC 8410): WebCrypto imports private keys only this way or as JWK.
 const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
 const ALG = { name: "Ed25519" } as const;
-const CACHE_MAX = 1024;
+/** Each engine keeps at most this many imported private and public CryptoKeys. */
+export const CRYPTO_KEY_CACHE_MAX = 1024;
 
 /** A small insertion-ordered cache: imported CryptoKeys are reused, never unbounded. */
 function boundedCache<V>() {
@@ -55,7 +58,7 @@ function boundedCache<V>() {
   return {
     get: (k: string) => m.get(k),
     set(k: string, v: V) {
-      if (m.size >= CACHE_MAX) m.delete(m.keys().next().value as string);
+      if (m.size >= CRYPTO_KEY_CACHE_MAX) m.delete(m.keys().next().value as string);
       m.set(k, v);
     },
   };

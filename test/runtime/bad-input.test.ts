@@ -10,10 +10,11 @@ import { fromHex, toB64u, utf8 } from "../../shared/bytes.js";
 import type { OpBody } from "../../shared/ops.js";
 import { signOp } from "../../shared/ops.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { settled } from "./state-digest.js";
 
 async function snapshot() {
-  return { stats: await Promise.all(REPLICAS.map((r) => stub(r).stats())), digests: await digestAll() };
+  const digests = await settled(); // first: an earlier case's write may still be draining
+  return { stats: await Promise.all(REPLICAS.map((r) => stub(r).stats())), digests };
 }
 
 /** The identity point as a public key, and R = identity, S = 0: "valid" for every message. */

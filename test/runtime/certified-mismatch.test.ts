@@ -4,13 +4,14 @@
  * `GET /v1/replicas`), and from then on claims no certified value. Its own file: the replicas
  * stay diverged for the rest of it.
  */
-import { SELF, abortAllDurableObjects } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CertificationStats } from "../../durable-objects/certified-replica.js";
 import type { OpReply, ReadReply } from "../../shared/replies.js";
 import { certifiedMarks, TestCluster } from "./cert-helpers.js";
 import { REPLICAS, post, stub, TestClient } from "./helpers.js";
 import { opIdOf } from "../../shared/ops.js";
+import { restartAll } from "./state-digest.js";
 
 const get = (path: string) => SELF.fetch(`https://edge.test${path}`);
 const readAt = async (key: string, replica: string) =>
@@ -76,7 +77,7 @@ describe("certified root mismatch", () => {
     expect(await stub("weur").receiveCertified("weur", next.message)).toMatchObject({ outcome: "halted" });
     expect((await stub("weur").stats()).certification).toMatchObject({ seq: 1, rootMismatches: 1 });
     // survives a restart: the divergence is in storage, not in memory
-    await abortAllDurableObjects();
+    await restartAll();
     expect(await readAt("mm/other", "weur")).toMatchObject({ certification: "diverged", certified: null });
     expect((await stub("weur").stats()).certification).toMatchObject({ seq: 1, rootMismatches: 1 });
     expect((await readAt("mm/acct", "enam")).certified!.value).toMatchObject({ value: 10 });

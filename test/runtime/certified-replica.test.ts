@@ -17,29 +17,13 @@ import { certifiedMarks, deliverCertified, TestCluster, type Made } from "./cert
 import { setFaults } from "./delivery-helpers.js";
 import { CERTIFICATE_MESSAGE_BYTES_MAX, publishCertified } from "../../workers/certificates-publish.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { digestAll, settled } from "./state-digest.js";
 
 const get = (path: string) => SELF.fetch(`https://edge.test${path}`);
 const readAt = async (key: string, replica: string) =>
   (await (await get(`/v1/kv/${encodeURIComponent(key)}?replica=${replica}`)).json()) as ReadReply;
 const certStats = async (name: string): Promise<CertificationStats> =>
   (await stub(name).stats()).certification;
-
-/**
- * Every replica's digest once the writes of earlier tests are drained (their outbox drain deletes
- * its deadline row when it runs): what a certified batch must then leave unchanged.
- */
-async function settled(): Promise<Record<string, string>> {
-  let last = await digestAll();
-  for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const outboxes = await Promise.all(REPLICAS.map(async (r) => (await stub(r).stats()).outbox));
-    const now = await digestAll();
-    if (outboxes.every((n) => n === 0) && JSON.stringify(now) === JSON.stringify(last)) return now;
-    last = now;
-  }
-  throw new Error("replicas did not settle");
-}
 
 let cluster: TestCluster;
 beforeAll(async () => {

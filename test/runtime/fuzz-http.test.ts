@@ -14,7 +14,7 @@ import { utf8 } from "../../shared/bytes.js";
 import { ERROR_STATUS } from "../../shared/errors.js";
 import type { OpBody } from "../../shared/ops.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { digestAll, settled } from "./state-digest.js";
 
 const URL_BASE = "https://edge.test";
 /** Hundreds of requests, each digesting every replica's tables: ~10 s quiet, far more on a loaded machine. */
@@ -37,21 +37,6 @@ async function checkReply(res: Response): Promise<{ ok: boolean; code?: string }
   expect(Object.hasOwn(ERROR_STATUS, code), `undocumented code ${code}`).toBe(true);
   expect(res.status, code).toBe(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
   return { ok: false, code };
-}
-
-/** Wait until replication is done: no outbox at any replica and digests stable. */
-async function settle(): Promise<Record<string, string>> {
-  let last = "";
-  let digests: Record<string, string> = {};
-  await eventually(async () => {
-    for (const r of REPLICAS) expect((await stub(r).stats()).outbox).toBe(0);
-    digests = await digestAll();
-    const now = JSON.stringify(digests);
-    const stable = now === last;
-    last = now;
-    expect(stable).toBe(true);
-  }, 20_000);
-  return digests;
 }
 
 type TextMutation =
@@ -199,14 +184,14 @@ describe("HTTP API under fuzzing", async () => {
       await c.sign("fz/a", "account", "deposit", { n: 10 }),
     ];
     for (const op of ops) expect((await post(op)).status).toBe(200);
-    await settle();
+    await settled();
     expect(await read("fz/c", "apac")).toMatchObject({ value: 3 });
   });
 
   it(
     "mutated POST /v1/ops bodies and headers: no 5xx, one error shape, refusals change nothing",
     async () => {
-      let before = await settle();
+      let before = await settled();
       const codes = new Map<string, number>();
       await fc.assert(
         fc.asyncProperty(
@@ -237,7 +222,7 @@ describe("HTTP API under fuzzing", async () => {
             });
             const r = await checkReply(res);
             if (r.ok) {
-              before = await settle(); // a mutation that left a valid op: it counts, and replicates
+              before = await settled(); // a mutation that left a valid op: it counts, and replicates
               return;
             }
             codes.set(r.code!, (codes.get(r.code!) ?? 0) + 1);
@@ -255,7 +240,7 @@ describe("HTTP API under fuzzing", async () => {
   it(
     "mutated methods and paths (GET /v1/kv/… with random segments): no 5xx, one error shape, nothing changes",
     async () => {
-      const before = await settle();
+      const before = await settled();
       const segment = fc.oneof(
         fc.string({ maxLength: 12 }).map(encodeURIComponent),
         fc.string({ unit: "binary", maxLength: 8 }).map((s) => s.replace(/[\ud800-\udfff]/g, "%ED%A0%80")),

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { isAspecError } from "../../shared/errors.js";
 import { keyProblem, kvPath } from "../../shared/kv-key.js";
 import { post, TestClient } from "./helpers.js";
-import { digestAll } from "./state-digest.js";
+import { digestAll, settled } from "./state-digest.js";
 
 const get = (path: string) => SELF.fetch(`https://edge.test${path}?replica=weur`);
 
@@ -35,7 +35,7 @@ describe("one key grammar, one error, on both paths", async () => {
 
   for (const [what, key, segment] of BAD) {
     it(`${what}: 400 invalid_key on write and on read, nothing stored`, async () => {
-      const before = await digestAll();
+      const before = await settled();
       const write = await errorOf(await post(await c.sign(key, "counter", "add", { n: 1 })));
       const read = await errorOf(await get(`/v1/kv/${segment}`));
       expect(write).toEqual([400, "invalid_key"]);

@@ -3,13 +3,13 @@
  * ts can't pin a value, a faulty replica's far-future stamp is refused, a replica's clock survives a
  * restart, and a write that lost at a replica says so there.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { HLC_AHEAD_MAX_MS, type Hlc } from "../../shared/hlc.js";
 import { decideOp } from "../../shared/materialize.js";
 import type { SignedOp } from "../../shared/ops.js";
 import type { OpReply } from "../../shared/replies.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
+import { restartAll } from "./state-digest.js";
 
 /** What an origin replica stamped `stamp` would send for `op`. */
 function entry(op: SignedOp, stamp: Hlc) {
@@ -56,7 +56,7 @@ describe("register clock", () => {
       logical: 7,
     });
     expect(await remote("apac", [near])).toMatchObject({ applied: 1, stampAhead: 0 });
-    await abortAllDurableObjects(); // the clock must come back from storage, not from memory
+    await restartAll(); // the clock must come back from storage, not from memory
     const r = (await (
       await post(await c.sign(key, "register", "set", { v: "local" }), "apac")
     ).json()) as OpReply;

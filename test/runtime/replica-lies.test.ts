@@ -30,7 +30,7 @@ import worker from "../../workers/index.js";
 import { deliverCertified, TestCluster } from "./cert-helpers.js";
 import { FAULT_TOKEN, ownLog, tick } from "./delivery-helpers.js";
 import { REPLICAS, TestClient, eventually, post, read, stub } from "./helpers.js";
-import { digestAll, dumpTables } from "./state-digest.js";
+import { digestAll, dumpTables, settled } from "./state-digest.js";
 
 const FAULTS_URL = "https://edge.test/v1/dev/faults";
 
@@ -65,7 +65,7 @@ async function nodeFaultRows(): Promise<string> {
   return toHex(sha256(utf8(rows.join("\n"))));
 }
 
-const snapshot = async () => ({ replicas: await digestAll(), nodes: await nodeFaultRows() });
+const snapshot = async () => ({ replicas: await settled(), nodes: await nodeFaultRows() });
 
 async function expectNotFound(res: Response) {
   expect(res.status).toBe(404);
@@ -331,7 +331,7 @@ describe("a lying replica (weur): each lie in its signed reply, gone again with 
   it("the replica refuses a wrong token, and stored lies are not in force outside dev", async () => {
     await setOk("weur", { lieTentative: true });
     try {
-      const before = await digestAll();
+      const before = await settled();
       const weur = env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("weur"));
       await runInDurableObject(weur, async (instance: EdgeReplica) => {
         const refused = await instance.setFaults("weur", "wrong", {}).then(

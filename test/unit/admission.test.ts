@@ -19,13 +19,18 @@ const op = (over: object = {}) =>
     ts: NOW,
     ...over,
   });
-const code = (f: () => unknown) => {
+/** What `f` throws (an AspecError in these tests), or "accepted". */
+const thrown = (f: () => unknown): AspecError | "accepted" => {
   try {
     f();
   } catch (e) {
-    return (e as AspecError).code;
+    return e as AspecError;
   }
   return "accepted";
+};
+const code = (f: () => unknown) => {
+  const e = thrown(f);
+  return e === "accepted" ? e : e.code;
 };
 
 describe("admission", () => {
@@ -47,9 +52,73 @@ describe("admission", () => {
     );
     expect(code(() => admitOp({ seq: 3, ts: NOW } as never, undefined, 9, NOW))).toBe("accepted"); // late, never seen: fine
   });
+  it("each refusal's body carries what a client needs to recover: the last seq seen, the replica's clock", async () => {
+    const o = await op();
+    const body = (f: () => unknown) => {
+      const e = thrown(f);
+      return e === "accepted" ? e : e.toBody();
+    };
+    expect(body(() => admitOp(o, { ...o, args: { n: 2 } }, 7, NOW))).toEqual({
+      error: {
+        code: "seq_replayed",
+        message: "seq 5 was already used by this client",
+        details: { lastSeq: 7 },
+      },
+    });
+    expect(body(() => admitOp({ seq: 1, ts: NOW - TS_SKEW_MAX_MS - 1 } as never, undefined, 0, NOW))).toEqual(
+      {
+        error: {
+          code: "ts_out_of_range",
+          message: "ts is more than 300 s from the replica's clock",
+          details: { replicaTime: NOW },
+        },
+      },
+    );
+    expect(body(() => admitOp({ seq: SEQ_WINDOW + 3, ts: NOW } as never, undefined, 2, NOW))).toEqual({
+      error: {
+        code: "seq_out_of_range",
+        message: "seq jumps more than 1000000 past the last seen",
+        details: { lastSeq: 2 },
+      },
+    });
+    // the bounds themselves are in: exactly the skew, exactly the window
+    expect(
+      code(() => admitOp({ seq: SEQ_WINDOW + 2, ts: NOW + TS_SKEW_MAX_MS } as never, undefined, 2, NOW)),
+    ).toBe("accepted");
+  });
 });
 
 describe("parseOp", () => {
+  it("each refusal of the schema path says what is wrong", async () => {
+    const o = JSON.parse(JSON.stringify(await op())) as Record<string, unknown>;
+    const refusal = (input: unknown) => {
+      const e = thrown(() => parseOp(input));
+      return e === "accepted" ? e : { code: e.code, message: e.message };
+    };
+    expect(refusal(JSON.parse(`{"__proto__":1,${JSON.stringify(o).slice(1)}`))).toEqual({
+      code: "reserved_name",
+      message: "the op has a member named '__proto__'",
+    });
+    expect(refusal({ ...o, args: JSON.parse('{"n":1,"__proto__":2}') })).toEqual({
+      code: "reserved_name",
+      message: "args: a member named '__proto__'",
+    });
+    expect(refusal({ ...o, args: { n: "a\ud800" } })).toEqual({
+      code: "invalid_args",
+      message: "args: a string is not Unicode text (lone surrogate)",
+    });
+    expect(refusal({ ...o, type: "nope" })).toEqual({ code: "unknown_type", message: "unknown type 'nope'" });
+    expect(refusal({ ...o, op: "divide" })).toEqual({
+      code: "unknown_op",
+      message: "type 'counter' has no op 'divide'",
+    });
+    // a zod issue names its path
+    expect(refusal({ ...o, seq: "5" })).toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(/^seq: /),
+    });
+  });
+
   it("accepts a valid op and its signature verifies", async () => {
     const o = parseOp(JSON.parse(JSON.stringify(await op())));
     expect(await verifyOp(o)).toBe(true);
@@ -79,7 +148,9 @@ describe("config and routing", () => {
     expect(code(() => chooseReplica(replicas, "mars", undefined))).toBe("unknown_replica");
   });
   it("refuses duplicate or malformed replica lists", () => {
-    expect(() => parseReplicas('[{"name":"a","region":"x"},{"name":"a","region":"y"}]')).toThrow();
+    expect(() => parseReplicas('[{"name":"a","region":"x"},{"name":"a","region":"y"}]')).toThrow(
+      "duplicate replica name",
+    );
     expect(() => parseReplicas("[]")).toThrow();
   });
   it("dev seed only in dev", async () => {
@@ -89,5 +160,25 @@ describe("config and routing", () => {
     await expect(
       resolveKey({ environment: "dev", devSeed: "s", secret: undefined }, "weur"),
     ).resolves.toHaveProperty("publicKey");
+  });
+  it("a missing key says which secret to set and how; with no secret name, what to do instead", async () => {
+    const fix = "wrangler secret put REPLICA_KEY_WEUR";
+    await expect(
+      resolveKey(
+        { environment: "production", devSeed: undefined, secret: undefined, secretName: "REPLICA_KEY_WEUR" },
+        "weur",
+      ),
+    ).rejects.toMatchObject({
+      code: "not_configured",
+      message: `no signing key for 'weur': the secret REPLICA_KEY_WEUR is not set; run \`${fix}\` (a base64url 32-byte seed)`,
+      details: { secret: "REPLICA_KEY_WEUR", fix },
+    });
+    await expect(
+      resolveKey({ environment: "production", devSeed: undefined, secret: undefined }, "weur"),
+    ).rejects.toMatchObject({
+      code: "not_configured",
+      message: "no signing key for 'weur': set the secret or run in dev",
+      details: undefined,
+    });
   });
 });

@@ -155,8 +155,9 @@ describe("failover", () => {
 
   it("reads fail over too: a replica that is down, then one whose certified value its proof refutes", async () => {
     const { d, c } = await setup({ reportEvidence: false });
-    await c.counter("r").add(4);
+    const w = await c.counter("r").add(4);
     await d.certify();
+    await w.certified; // its poll is over: a poll of the downed replica would fail over too (a race)
     const seen: FailoverEvent[] = [];
     c.on("failover", (e) => seen.push(e));
     d.replica("weur").down = true;

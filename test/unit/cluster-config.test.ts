@@ -7,6 +7,7 @@ import {
   CLUSTER_F,
   CLUSTER_ID,
   PBFT_NODES,
+  clusterOf,
   configDigest,
   nodeSecretName,
   resolveCluster,
@@ -66,5 +67,40 @@ describe("cluster config", () => {
       code: "not_configured",
       details: { secret: "PBFT_KEY_PBFT_2" },
     });
+  });
+
+  it("an empty secret counts as unset (not_configured), not as a key; the published info names each node's region", async () => {
+    const secrets: Record<string, string> = Object.fromEntries(
+      PBFT_NODES.map((n, i) => [nodeSecretName(n.id), seed(i)]),
+    );
+    const prod = { ENVIRONMENT: "production", ...secrets, PBFT_KEY_PBFT_1: "" };
+    await expect(resolveCluster(prod)).rejects.toMatchObject({
+      code: "not_configured",
+      details: { secret: "PBFT_KEY_PBFT_1" },
+    });
+    const { info } = await resolveCluster(DEV);
+    expect(info.nodes.map((n) => `${n.id}@${n.region}`)).toEqual(
+      PBFT_NODES.map((n) => `${n.id}@${n.region}`),
+    );
+  });
+
+  it("clusterOf resolves once per env object, and retries one whose secret was missing", async () => {
+    const env = { ...DEV };
+    const p = clusterOf(env);
+    expect(clusterOf(env)).toBe(p);
+    expect(clusterOf({ ...DEV })).not.toBe(p); // another env object: its own resolution
+    expect((await p).info).toEqual((await resolveCluster(DEV)).info);
+
+    const secrets: Record<string, string> = Object.fromEntries(
+      PBFT_NODES.map((n, i) => [nodeSecretName(n.id), seed(i)]),
+    );
+    const prod: Record<string, string> = { ENVIRONMENT: "production" };
+    const first = clusterOf(prod as never);
+    await expect(first).rejects.toMatchObject({ code: "not_configured" });
+    Object.assign(prod, secrets); // the operator sets the secrets
+    const second = clusterOf(prod as never);
+    expect(second).not.toBe(first);
+    expect((await second).config.nodes).toHaveLength(4);
+    expect(clusterOf(prod as never)).toBe(second);
   });
 });

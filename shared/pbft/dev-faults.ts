@@ -19,8 +19,10 @@
  *   inter-region latency. Messages may then arrive out of order, which the protocol tolerates.
  * - `wrongRoots`: its certificate shares are signed over the body with a wrong `stateRoot` (first
  *   hex digit flipped), and its checkpoints carry a wrong digest, all validly signed. No right
- *   signature of its own leaves it either: a certificate it posts goes without its own signature
- *   (with only 2f+1, replicas refuse it, and the seq arrives from the fallback poster instead).
+ *   certificate signature of its own leaves it either: every certificate that leaves it (posted,
+ *   sent to a peer that lacks it, served to a replica catching up) goes without its own signature
+ *   (with only 2f+1, the receiver refuses it; the seq arrives from the fallback poster or another
+ *   node instead).
  * - `noPost`: it posts no certificate (neither as a seq's poster nor as its fallback): what every
  *   queued copy lost looks like. It still votes, and serves its kept batches to replicas that ask.
  * - `forgeBatches`: the certified batches it serves to replicas that ask (`certifiedBatches`) are
@@ -94,8 +96,11 @@ export function forgeBatch<B extends { certificate: Certificate; ops: readonly u
   return { ...b, certificate: { ...b.certificate, body: { ...body, stateRoot: flip(body.stateRoot) } } };
 }
 
-/** The certificate node `me` posts (under `wrongRoots`: without its own signature). */
-export function certificateToPost(faults: NodeFaults, c: Certificate, me: number): Certificate {
+/**
+ * The certificate node `me` lets out — posts, sends to a peer, serves to a replica — as `c` (under
+ * `wrongRoots`: without its own signature, so no right signature of it leaves the node).
+ */
+export function certificateLeaving(faults: NodeFaults, c: Certificate, me: number): Certificate {
   return faults.wrongRoots ? { ...c, sigs: c.sigs.filter((x) => x.node !== me) } : c;
 }
 
@@ -114,7 +119,7 @@ export function rewriteFaulty(faults: NodeFaults, out: Outgoing, me: number): Ou
   if (others.length === 0 || faults.silent) return own;
   let outs: Outgoing[] = [withTo(out, others)];
   if (faults.equivocate) outs = outs.flatMap(equivocate);
-  if (faults.wrongRoots) outs = outs.map(wrongRoots);
+  if (faults.wrongRoots) outs = outs.map((o) => wrongRoots(o, me));
   return [...own, ...outs];
 }
 
@@ -130,9 +135,14 @@ function equivocate(out: Outgoing): Outgoing[] {
   ];
 }
 
-function wrongRoots(out: Outgoing): Outgoing {
+function wrongRoots(out: Outgoing, me: number): Outgoing {
   const msg = out.msg;
   if (!msg) return out;
+  if (msg.type === "certificate")
+    return {
+      to: out.to,
+      msg: { ...msg, certificate: certificateLeaving({ wrongRoots: true }, msg.certificate, me) },
+    };
   if (msg.type === "share")
     return { to: out.to, msg: { ...msg, body: { ...msg.body, stateRoot: flip(msg.body.stateRoot) } } };
   if (msg.type === "checkpoint") return { to: out.to, msg: { ...msg, digest: flip(msg.digest) } };

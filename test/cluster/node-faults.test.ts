@@ -12,6 +12,7 @@ import { FAULT_INJECTION_OFF } from "../../shared/config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { PbftNode } from "../../durable-objects/pbft-node.js";
 import type { Env } from "../../workers/env.js";
+import { CERTIFIED_BATCHES_MAX, certifiedBatchesOf } from "../../workers/pbft-node-stub.js";
 import { eventually } from "../runtime/helpers.js";
 import {
   allStatus,
@@ -67,6 +68,14 @@ describe("a faulty PBFT node (dev faults)", () => {
       expect(s[2]!.lastExecuted).toBe(Math.max(...s.map((x) => x.lastExecuted)));
       expect(s[2]!.uncertifiedFrom).toBe(Math.max(...s.map((x) => x.uncertifiedFrom)));
     }, 10_000);
+    // and no right signature of its own leaves it: the batches it serves replicas carry none
+    // (it keeps them as its own core certified them, with its right signature: served once the fault is off)
+    const served = await certifiedBatchesOf(env, PBFT_NODES[2]!, 1, CERTIFIED_BATCHES_MAX);
+    expect(served.length).toBeGreaterThan(0);
+    for (const b of served) expect(signers(b.certificate)).not.toContain(2);
+    await setNodeFaults(2, {});
+    const again = await certifiedBatchesOf(env, PBFT_NODES[2]!, 1, CERTIFIED_BATCHES_MAX);
+    expect(again.some((b) => signers(b.certificate).includes(2))).toBe(true);
   });
 
   it("the view-0 primary pbft-0 equivocating: ops are still certified at every replica, after a view change", async () => {

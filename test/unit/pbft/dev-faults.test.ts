@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { faultInjectionAllowed } from "../../../shared/config.js";
 import type { Certificate } from "../../../shared/certified/types.js";
 import {
-  certificateToPost,
+  certificateLeaving,
   parseNodeFaults,
   postsCertificates,
   rewriteFaulty,
@@ -99,8 +99,27 @@ describe("dev faults of a PBFT node", () => {
     expect(outs[1]!.msg.body).toEqual({ ...body, stateRoot: "1b" });
     // and a certificate it posts goes without its own (right) signature
     const cert = { body, sigs: [0, 1, 2].map((node) => ({ node, sig: "s" })) } as Certificate;
-    expect(certificateToPost({ wrongRoots: true }, cert, 1).sigs.map((x) => x.node)).toEqual([0, 2]);
-    expect(certificateToPost({ silent: true }, cert, 1)).toBe(cert);
+    expect(certificateLeaving({ wrongRoots: true }, cert, 1).sigs.map((x) => x.node)).toEqual([0, 2]);
+    expect(certificateLeaving({ silent: true }, cert, 1)).toBe(cert);
+  });
+
+  it("wrongRoots: a certificate it sends a peer that lacks it goes without its own (right) signature", () => {
+    const cert = { body, sigs: [0, 1, 2].map((node) => ({ node, sig: "s" })) } as Certificate;
+    const out = { to: [1, 3], msg: { type: "certificate", certificate: cert } } as Outgoing;
+    const [own, sent, ...rest] = rewriteFaulty({ wrongRoots: true }, out, 1) as {
+      to: number[];
+      msg: { type: string; certificate: Certificate };
+    }[];
+    expect(rest).toEqual([]);
+    expect(own).toEqual({ ...out, to: [1] });
+    expect(sent!.to).toEqual([3]);
+    expect(sent!.msg.type).toBe("certificate");
+    expect(sent!.msg.certificate).toEqual({ body, sigs: [0, 2].map((node) => ({ node, sig: "s" })) });
+    // other faults send it as it is
+    expect(rewriteFaulty({ equivocate: true }, out, 1)).toEqual([
+      { ...out, to: [1] },
+      { ...out, to: [3] },
+    ]);
   });
 });
 

@@ -7,6 +7,8 @@
  * The last column counts the undetected mutants that are module-level (`static`): with `ignoreStatic`
  * Stryker still runs one when a test loads the module afresh (`vi.resetModules()` and `import()`),
  * and then only against that test, so it survives whatever the rest of the suite would catch.
+ * A sampled run's report (`--sample`): the mutants left out are CompileErrors "not in the sample",
+ * uncounted; the score is then the sample's, printed with its 95 % (Wilson) interval.
  */
 import { readFileSync } from "node:fs";
 
@@ -17,6 +19,7 @@ interface Mutant {
   location: { start: { line: number; column: number } };
   /** Stryker: reached only while a module loads (module-level code), not while a test runs. */
   static?: boolean;
+  statusReason?: string;
 }
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
@@ -47,15 +50,26 @@ for (const path of args.filter((a) => !a.startsWith("--"))) {
 
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNCOUNTED = new Set(["Ignored", "CompileError", "RuntimeError"]);
-const tally = new Map<string, { detected: number; total: number; staticUndetected: number }>();
+const NOT_SAMPLED = "not in the sample"; // scripts/stryker-sample-checker.mjs
+type Tally = { detected: number; total: number; staticUndetected: number; notSampled: number };
+const tally = new Map<string, Tally>();
 const add = (k: string, m: Mutant) => {
+  const t = tally.get(k) ?? { detected: 0, total: 0, staticUndetected: 0, notSampled: 0 };
+  tally.set(k, t);
+  if (m.status === "CompileError" && m.statusReason === NOT_SAMPLED) t.notSampled++;
   if (UNCOUNTED.has(m.status)) return;
-  const t = tally.get(k) ?? { detected: 0, total: 0, staticUndetected: 0 };
   t.total++;
   if (DETECTED.has(m.status)) t.detected++;
   else if (m.static === true) t.staticUndetected++;
-  tally.set(k, t);
 };
+/** The 95 % Wilson score interval of `k` successes in `n` (percent, one decimal). */
+function wilson(k: number, n: number): string {
+  const z = 1.96;
+  const p = k / n;
+  const mid = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return `${(100 * (mid - half)).toFixed(1)}–${(100 * (mid + half)).toFixed(1)} %`;
+}
 for (const [f, v] of files) {
   const parts = f.split("/");
   for (const m of v.mutants) {
@@ -64,11 +78,15 @@ for (const [f, v] of files) {
     if (args.includes("--files")) add(f, m);
   }
 }
-for (const [k, t] of [...tally].sort(([a], [b]) => a.localeCompare(b)))
+for (const [k, t] of [...tally].sort(([a], [b]) => a.localeCompare(b))) {
+  if (t.total === 0) continue;
+  const sampled =
+    t.notSampled > 0 ? `  sample (${t.notSampled} not sampled), 95 % CI ${wilson(t.detected, t.total)}` : "";
   console.log(
     `${k.padEnd(40)} ${((100 * t.detected) / t.total).toFixed(1).padStart(5)} %  ${t.detected} / ${t.total}` +
-      `  (${t.staticUndetected} undetected module-level)`,
+      `  (${t.staticUndetected} undetected module-level)${sampled}`,
   );
+}
 
 if (args.includes("--survivors"))
   for (const [f, v] of files) {

@@ -24,7 +24,7 @@ class LiveReporter {
     const file = m.fileName.replace(/^.*?\/((shared|client)\/)/, "$1");
     const { line, column } = m.location.start;
     appendFileSync(ALL, `${m.status} ${file}:${line}:${column}\n`);
-    if (m.status === "Killed" || m.status === "Timeout" || m.status === "Ignored") return;
+    if (["Killed", "Timeout", "Ignored", "CompileError"].includes(m.status)) return;
     const repl = JSON.stringify(m.replacement ?? "").slice(0, 70);
     appendFileSync(
       OUT,

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, type CliIo } from "../../client/cli.js";
 import { opLine } from "../../client/cli/output.js";
 import { parseKeyFile, readKeyFile } from "../../client/node/keyfile.js";
-import type { OpReply } from "../../shared/replies.js";
+import { opIdOf, parseOp } from "../../shared/ops.js";
+import { signErrorReply, type OpReply } from "../../shared/replies.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
 let dir: string;
@@ -138,5 +139,40 @@ describe("an op signs with the key file's key and reserves its seq", () => {
     expect(key.nextSeq).toBe(3);
     expect(d.replica("weur").ops.has(`${key.publicKey}:1`)).toBe(true);
     expect(d.replica("weur").ops.has(`${key.publicKey}:2`)).toBe(true);
+  });
+
+  it("a key file behind the replica (seq_replayed with lastSeq): the op goes out past it, and the file keeps the seq after", async () => {
+    const d = await TestDeployment.create();
+    const keyFile = join(dir, "ops", "behind.json");
+    const weur = d.replica("weur");
+    const posted: number[] = [];
+    const io: CliIo = {
+      out: () => {},
+      err: () => {},
+      env: { ASPEC_KEY_FILE: keyFile },
+      fetch: async (u, init) => {
+        if (init?.method !== "POST") return d.fetch(u, init);
+        const op = parseOp(JSON.parse(String(init.body)));
+        posted.push(op.seq);
+        if (op.seq > 41) return d.fetch(u, init);
+        // the replica has seen this key's seqs up to 41 (the key file was restored without its seq)
+        const refusal = await signErrorReply(weur.key.secret, {
+          error: { code: "seq_replayed", message: "seen", details: { lastSeq: 41 } },
+          kind: "error",
+          replica: "weur",
+          opId: opIdOf(op),
+          time: d.time,
+        });
+        return Response.json(refusal, { status: 409 });
+      },
+    };
+    const argv = ["counter", "add", "k", "1", "--endpoint", "http://deployment.test", "--replica", "weur"];
+    expect(await main(argv, io)).toBe(0);
+    expect(posted).toEqual([1, 42]);
+    const key = (await readKeyFile(keyFile))!;
+    expect(key.nextSeq).toBe(43); // not 2: the next op would be refused again
+    expect(weur.ops.has(`${key.publicKey}:42`)).toBe(true);
+    expect(await main(argv, io)).toBe(0);
+    expect(posted).toEqual([1, 42, 43]);
   });
 });

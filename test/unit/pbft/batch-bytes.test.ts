@@ -1,0 +1,79 @@
+/**
+ * The batch byte count (shared/pbft/batch-bytes.ts): exact where JSON has one encoding (ASCII
+ * without escapes, 2-byte UTF-8, arrays, objects), an upper bound where an escape could be shorter,
+ * and never below the real UTF-8 length of `JSON.stringify` — the bound a backup refuses batches by.
+ */
+import { describe, expect, it } from "vitest";
+import { batchBytes, jsonBytes, opBytes } from "../../../shared/pbft/batch-bytes.js";
+import type { SignedOp } from "../../../shared/ops.js";
+
+const utf8Bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
+
+describe("jsonBytes", () => {
+  it("is exact for plain values, arrays and objects", () => {
+    const exact: unknown[] = [
+      "",
+      " ",
+      "a b~",
+      'q"uote',
+      "back\\slash",
+      "é",
+      "߿", // U+07FF: the last 2-byte unit
+      12.5,
+      -3,
+      true,
+      false,
+      null,
+      [],
+      [1],
+      [1, "x", [2, []]],
+      {},
+      { a: 1 },
+      { a: [1, 2], "b c": { d: null }, e: "é" },
+    ];
+    for (const v of exact) expect(jsonBytes(v), JSON.stringify(v)).toBe(utf8Bytes(v));
+  });
+
+  it("leaves out undefined fields as JSON does", () => {
+    expect(jsonBytes({ a: undefined, b: 1 })).toBe(utf8Bytes({ b: 1 }));
+    expect(jsonBytes({ a: undefined })).toBe(2);
+  });
+
+  it("counts more than UTF-8 where it does not look closer: control characters, DEL, 3-byte units, surrogates", () => {
+    expect(jsonBytes("\u0001")).toBe(2 + 6); // "\u0001"
+    expect(jsonBytes("\u001f")).toBe(2 + 6);
+    expect(jsonBytes("\u007f")).toBe(2 + 2); // DEL: one byte in UTF-8, counted as two
+    expect(jsonBytes("ࠀ")).toBe(2 + 6); // U+0800: the first 3-byte unit
+    expect(jsonBytes("😀")).toBe(2 + 12); // a surrogate pair: 4 bytes in UTF-8
+  });
+
+  it("is never below the UTF-8 length of JSON.stringify", () => {
+    const units = ["a", " ", '"', "\\", "\n", "\u0000", "\u007f", "é", "߿", "ࠀ", "€", "😀", "\ud800"];
+    let x = 7;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % n);
+    for (let t = 0; t < 300; t++) {
+      const s = Array.from({ length: rnd(12) }, () => units[rnd(units.length)]).join("");
+      const v = { [s]: [s, rnd(1000), { k: s }], n: null };
+      expect(jsonBytes(v)).toBeGreaterThanOrEqual(utf8Bytes(v));
+    }
+  });
+
+  it("counts what JSON cannot hold as nothing", () => {
+    expect(jsonBytes(undefined)).toBe(0);
+    expect(jsonBytes(() => 1)).toBe(0);
+  });
+});
+
+describe("opBytes and batchBytes", () => {
+  const op = (n: number) =>
+    ({ client: "c", seq: n, key: "k", type: "counter", op: "add", args: { n }, ts: 1, sig: "s" }) as SignedOp;
+
+  it("an op's bytes are its JSON's, and a batch's the sum of its ops'", () => {
+    const a = op(1);
+    const b = op(22);
+    expect(opBytes(a)).toBe(utf8Bytes(a));
+    expect(opBytes(a)).toBe(opBytes(a)); // remembered
+    expect(batchBytes([a, b])).toBe(utf8Bytes(a) + utf8Bytes(b));
+    expect(batchBytes([])).toBe(0);
+  });
+});

@@ -93,6 +93,8 @@ describe("PbftBoundary.open: why a message was dropped", () => {
     expect(await receiver().open(vc, DEFAULT_PBFT_CONFIG.messageBytesMax + 1)).toMatchObject({ ok: true });
     await expectDrop("too_large", vc, DEFAULT_PBFT_CONFIG.bulkMessageBytesMax + 1);
     expect(await receiver().open(env, DEFAULT_PBFT_CONFIG.messageBytesMax)).toMatchObject({ ok: true });
+    // exactly at the largest limit: read, and a bulk message let through
+    expect(await receiver().open(vc, DEFAULT_PBFT_CONFIG.bulkMessageBytesMax)).toMatchObject({ ok: true });
   });
 
   it("redundant: what the core no longer needs, dropped before its signature is checked", async () => {
@@ -138,6 +140,19 @@ describe("PbftBoundary.open: why a message was dropped", () => {
     await expectDrop("bad_certificate", await wire(1, twice));
     const lie = { ...good, certificate: { ...good.certificate, body: body({ stateRoot: "b".repeat(64) }) } };
     await expectDrop("bad_certificate", await wire(1, lie));
+  });
+
+  it("a client op is verified once, and only the very op verified is taken as verified", async () => {
+    const b = receiver();
+    const op = makeOp(1);
+    expect(await b.admitOp(op)).toEqual(op);
+    expect(await b.admitOp(JSON.parse(JSON.stringify(op)))).toEqual(op); // an equal copy
+    expect(b.stats.op_verified).toBe(1);
+    // the same client and seq (so the same op id) with other args and the old signature: refused
+    expect(await b.admitOp({ ...op, args: { n: 2 } })).toBeNull();
+    expect(b.stats["drop.bad_op_signature"]).toBe(1);
+    expect(await b.admitOp({ ...op, seq: 0 })).toBeNull();
+    expect(b.stats["drop.malformed_op"]).toBe(1);
   });
 
   it("OPEN_REJECTIONS is every reason but redundant", () => {

@@ -57,6 +57,7 @@ describe("dev faults of a PBFT node", () => {
       silent: true,
     });
     expect(parseNodeFaults(null)).toEqual({});
+    for (const raw of [undefined, "silent", 1, true]) expect(parseNodeFaults(raw)).toEqual({});
   });
 
   it("without faults change nothing", () => {
@@ -81,6 +82,14 @@ describe("dev faults of a PBFT node", () => {
     expect(b!.msg.digest).toBe(proposalDigest(b!.proposal));
     // deterministic: a retransmission repeats the same split
     expect(rewriteFaulty({ equivocate: true }, prePrepare, 0)).toEqual(outs);
+    // the other batch is the same ops reversed, one ms later
+    expect(b!.proposal).toEqual({ ...proposal, ops: [...proposal.ops].reverse(), time: proposal.time + 1 });
+    // "first" is the lowest-numbered backup, numerically
+    const wide = rewriteFaulty({ equivocate: true }, { ...prePrepare, to: [10, 9, 2] } as Outgoing, 0);
+    expect(wide.map((o) => o.to)).toEqual([[2], [9, 10]]);
+    // a forwarded envelope (no message of its own) goes as it is
+    const forwarded = { to: [1, 2, 3], forward: { from: 1, msg: prePrepare.msg, sig: "s" } } as Outgoing;
+    expect(rewriteFaulty({ equivocate: true }, forwarded, 0)).toEqual([forwarded]);
     // votes and empty proposals go unchanged
     expect(rewriteFaulty({ equivocate: true }, share, 0)).toEqual([
       { ...share, to: [0] },
@@ -127,6 +136,7 @@ describe("dev delay of a PBFT node's sends", () => {
   it("keeps a well-formed [min, max] only", () => {
     expect(parseNodeFaults({ delayMs: [70, 150] })).toEqual({ delayMs: [70, 150] });
     expect(parseNodeFaults({ delayMs: [5, 5], silent: true })).toEqual({ delayMs: [5, 5], silent: true });
+    expect(parseNodeFaults({ delayMs: [0, 5] })).toEqual({ delayMs: [0, 5] });
     for (const bad of [[150, 70], [-1, 5], [0, 0], [1, 20_000], [1.5, 3], [1], [1, 2, 3], "70-150", null])
       expect(parseNodeFaults({ delayMs: bad })).toEqual({});
   });

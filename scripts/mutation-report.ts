@@ -53,15 +53,16 @@ const UNCOUNTED = new Set(["Ignored", "CompileError", "RuntimeError"]);
 const NOT_SAMPLED = "not in the sample"; // scripts/stryker-sample-checker.mjs
 type Tally = { detected: number; total: number; staticUndetected: number; notSampled: number };
 const tally = new Map<string, Tally>();
-const add = (k: string, m: Mutant) => {
-  const t = tally.get(k) ?? { detected: 0, total: 0, staticUndetected: 0, notSampled: 0 };
-  tally.set(k, t);
+function countInto(into: Map<string, Tally>, k: string, m: Mutant): void {
+  const t = into.get(k) ?? { detected: 0, total: 0, staticUndetected: 0, notSampled: 0 };
+  into.set(k, t);
   if (m.status === "CompileError" && m.statusReason === NOT_SAMPLED) t.notSampled++;
   if (UNCOUNTED.has(m.status)) return;
   t.total++;
   if (DETECTED.has(m.status)) t.detected++;
   else if (m.static === true) t.staticUndetected++;
-};
+}
+const add = (k: string, m: Mutant) => countInto(tally, k, m);
 /** The 95 % Wilson score interval of `k` successes in `n` (percent, one decimal). */
 function wilson(k: number, n: number): string {
   const z = 1.96;
@@ -70,13 +71,40 @@ function wilson(k: number, n: number): string {
   const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
   return `${(100 * (mid - half)).toFixed(1)}–${(100 * (mid + half)).toFixed(1)} %`;
 }
+/** Per stratum (a sub-folder, or a top folder's own files): for the estimate over a sampled top folder. */
+const strata = new Map<string, Tally>();
 for (const [f, v] of files) {
   const parts = f.split("/");
+  const stratum = parts.length > 2 ? parts.slice(0, 2).join("/") : `${parts[0]}/*.ts`;
   for (const m of v.mutants) {
     add(parts[0]!, m);
+    countInto(strata, stratum, m);
     if (parts.length > 2) add(parts.slice(0, 2).join("/"), m);
     if (args.includes("--files")) add(f, m);
   }
+}
+/**
+ * A top folder whose strata were sampled at different rates (or some not at all): the stratified
+ * estimate Σ N·p / Σ N over its strata (N = the stratum's mutants, sampled or not), with a 95 %
+ * normal interval (finite-population corrected). Null when nothing in it was sampled.
+ */
+function stratified(top: string): string | null {
+  const hs = [...strata].filter(([k]) => k.startsWith(`${top}/`)).map(([, t]) => t);
+  if (!hs.some((t) => t.notSampled > 0)) return null;
+  if (hs.some((t) => t.total === 0 && t.notSampled > 0))
+    return "stratified estimate: a stratum has no sampled mutant";
+  const N = hs.reduce((a, t) => a + t.total + t.notSampled, 0);
+  let est = 0;
+  let variance = 0;
+  for (const t of hs) {
+    if (t.total === 0) continue;
+    const Nh = t.total + t.notSampled;
+    const p = t.detected / t.total;
+    est += (Nh / N) * p;
+    variance += (Nh / N) ** 2 * ((p * (1 - p)) / t.total) * (1 - t.total / Nh);
+  }
+  const half = 1.96 * Math.sqrt(variance);
+  return `stratified estimate ${(100 * est).toFixed(1)} % ± ${(100 * half).toFixed(1)} (over ${hs.length} folders, ${N} mutants)`;
 }
 for (const [k, t] of [...tally].sort(([a], [b]) => a.localeCompare(b))) {
   if (t.total === 0) continue;
@@ -86,6 +114,8 @@ for (const [k, t] of [...tally].sort(([a], [b]) => a.localeCompare(b))) {
     `${k.padEnd(40)} ${((100 * t.detected) / t.total).toFixed(1).padStart(5)} %  ${t.detected} / ${t.total}` +
       `  (${t.staticUndetected} undetected module-level)${sampled}`,
   );
+  const est = k.includes("/") ? null : stratified(k);
+  if (est) console.log(`${"".padEnd(40)} ${est}`);
 }
 
 if (args.includes("--survivors"))

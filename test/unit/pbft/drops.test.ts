@@ -7,7 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import type { CertificateBody } from "../../../shared/certified/types.js";
+import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
+import { opIdOf } from "../../../shared/ops.js";
 import type { Envelope, Message, Proposal } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { CLUSTER, UNIT_CONFIG, makeOp } from "./harness.js";
@@ -169,8 +171,30 @@ describe("the core's drop reasons, each from the input that should produce it", 
 
   it("a valid PRE-PREPARE, COMMITTED and share are dropped for no reason", () => {
     expect(dropsOf([prePrepare()])).toEqual({});
+    const edge = proposal({ time: DEFAULT_PBFT_CONFIG.timeSkewMaxMs }); // the clock is at 0
+    expect(dropsOf([prePrepare(edge)])).toEqual({});
     expect(dropsOf([committed([commit(0), commit(2), commit(3)])])).toEqual({});
     expect(dropsOf([env(2, { type: "checkpoint", seq: 2, digest: D })])).toEqual({});
     expect(dropsOf([viewChange(2, 1)])).toEqual({});
+  });
+});
+
+describe("a backup's ops once a proposal holds them", () => {
+  it("a pooled op the primary proposed is in flight, no longer waiting to be proposed", () => {
+    const r = fresh();
+    const id = opIdOf(makeOp(1));
+    r.step({ kind: "submit", op: makeOp(1) });
+    expect([r.state.unproposed.has(id), r.state.inFlight.has(id)]).toEqual([true, false]);
+    r.step({ kind: "message", envelope: prePrepare() });
+    expect([r.state.unproposed.has(id), r.state.inFlight.has(id)]).toEqual([false, true]);
+  });
+
+  it("an op that arrives after a proposal holding it is pooled, but not to be proposed again", () => {
+    const r = fresh();
+    const id = opIdOf(makeOp(1));
+    r.step({ kind: "message", envelope: prePrepare() });
+    r.step({ kind: "submit", op: makeOp(1) });
+    expect(r.state.pool.has(id)).toBe(true);
+    expect(r.state.unproposed.has(id)).toBe(false);
   });
 });

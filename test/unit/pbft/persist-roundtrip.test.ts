@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
+import { slotKey } from "../../../shared/pbft/context.js";
 import { persistOps } from "../../../shared/pbft/persist.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import type { ReplicaState } from "../../../shared/pbft/state.js";
@@ -13,13 +14,24 @@ import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 /** What a restore must bring back (plain data, comparable). */
 const durable = (s: ReplicaState) => ({
   view: s.view,
+  normal: s.normal,
+  newView: s.newView,
   lastExecuted: s.lastExecuted,
   stable: s.stable,
   stableHeader: s.stableHeader,
   certificates: [...s.certificates],
   uncertified: [...s.uncertified].map(([seq, r]) => [seq, r.body, r.ops, r.results, r.share]),
   uncertifiedFrom: s.uncertifiedFrom,
-  slots: [...s.slots].map(([seq, x]) => [seq, x.view, x.digest, x.proposal, x.preparedCert, x.commitProof]),
+  slots: [...s.slots].map(([seq, x]) => [
+    seq,
+    x.view,
+    x.digest,
+    x.proposal,
+    x.preparedCert,
+    x.commitProof,
+    x.committedProposal,
+    x.sentCommit,
+  ]),
   checkpoints: [...s.checkpoints].map(([seq, e]) => [seq, e.mine]),
   pool: [...s.pool.keys()],
   logRoot: s.logRoot,
@@ -55,11 +67,83 @@ describe("a replica's rows", () => {
       rows,
     );
     expect(durable(replica.state)).toEqual(durable(before));
+    // the votes a quorum proof of the slot's view holds count again
+    for (const [seq, x] of replica.state.slots) {
+      const was = before.slots.get(seq)!;
+      if (was.commitProof?.[0]?.msg.view === was.view)
+        expect([...x.commits.keys()].sort(), `slot ${seq}`).toEqual(
+          was.commitProof.map((c) => c.from).sort(),
+        );
+      if (was.preparedCert?.view === was.view)
+        expect([...x.prepares.keys()].sort(), `slot ${seq}`).toEqual(
+          was.preparedCert.prepares.map((c) => c.from).sort(),
+        );
+    }
 
     replica.state.dirty.clear();
     for (const [key] of rows) replica.state.dirty.add(key);
     const back = persistOps(replica.state);
     expect(back.filter((o) => o.op === "delete")).toEqual([]);
     expect(new Map(back.map((o) => [o.key, (o as { value: unknown }).value]))).toEqual(new Map(rows));
+  });
+
+  it("a restored primary proposes next after the last seq it proposed", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 3; seq++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+      h.run();
+    }
+    const before = h.nodes[0]!.state;
+    expect(before.nextSeq).toBe(4);
+    const { replica } = PbftReplica.restore(
+      {
+        cluster: CLUSTER,
+        me: 0,
+        config: UNIT_CONFIG,
+        sm: new MerkleStateMachine((before.sm as MerkleStateMachine).stores),
+      },
+      [...h.storage[0]!] as [string, never][],
+    );
+    expect(replica.state.nextSeq).toBe(4);
+  });
+
+  it("a slot row at or below the stable checkpoint, or past its window, is dropped and deleted with the first write", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 5; seq++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+      h.run();
+    }
+    const before = h.nodes[2]!.state;
+    const stable = before.stable.seq;
+    const [key, row] = [...h.storage[2]!].find(([k]) => k === slotKey(5))! as [
+      string,
+      Record<string, unknown>,
+    ];
+    expect(row).toBeDefined();
+    const stale = [slotKey(stable), { ...row, seq: stable }] as const;
+    const far = [
+      slotKey(stable + UNIT_CONFIG.logWindowSeqs! + 1),
+      { ...row, seq: stable + UNIT_CONFIG.logWindowSeqs! + 1 },
+    ] as const;
+    const { replica, effects } = PbftReplica.restore(
+      {
+        cluster: CLUSTER,
+        me: 2,
+        config: UNIT_CONFIG,
+        sm: new MerkleStateMachine((before.sm as MerkleStateMachine).stores),
+      },
+      [...h.storage[2]!, stale, far] as [string, never][],
+    );
+    expect([...replica.state.slots.keys()]).toEqual([5]);
+    expect(key).toBe(slotKey(5));
+    const writes = effects.persist; // the restore's own first write
+    expect(
+      writes
+        .filter((o) => o.op === "delete")
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual([stale[0], far[0]].sort());
   });
 });

@@ -12,7 +12,7 @@ import { proposalDigest } from "../../../shared/pbft/digest.js";
 import { opIdOf } from "../../../shared/ops.js";
 import type { Envelope, Message, Proposal } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
-import { CLUSTER, UNIT_CONFIG, makeOp } from "./harness.js";
+import { CLUSTER, Harness, UNIT_CONFIG, makeOp } from "./harness.js";
 
 const D = "a".repeat(64);
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
@@ -196,5 +196,50 @@ describe("a backup's ops once a proposal holds them", () => {
     r.step({ kind: "submit", op: makeOp(1) });
     expect(r.state.pool.has(id)).toBe(true);
     expect(r.state.unproposed.has(id)).toBe(false);
+  });
+});
+
+describe("state transfer drops, against a real stable checkpoint", () => {
+  /** A STATE offering node 0's stable checkpoint (at seq 4, after ordering 5 ops). */
+  function offered(): Envelope {
+    const h = new Harness();
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 5; seq++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+      h.run();
+    }
+    const s = h.nodes[0]!.state;
+    expect(s.stable.seq).toBe(4);
+    return env(0, { type: "state", checkpoint: s.stable, header: s.stableHeader } as Message);
+  }
+  const state = offered();
+  const m = state.msg as Extract<Message, { type: "state" }>;
+  const withMsg = (over: Partial<typeof m>) => ({ ...state, msg: { ...m, ...over } }) as Envelope;
+
+  it("a valid STATE starts a transfer at a node behind it", () => {
+    const r = fresh(2);
+    r.step({ kind: "message", envelope: state });
+    expect(r.state.transfer?.checkpoint.seq).toBe(4);
+    expect(dropsOf([state], [], 2)).toEqual({});
+  });
+
+  it("bad_state: a header of another seq, a proof short of a quorum, a digest that is not the header's", () => {
+    const bad = [
+      withMsg({ header: { ...m.header, seq: 2 } }),
+      withMsg({ checkpoint: { ...m.checkpoint, proof: m.checkpoint.proof.slice(0, 2) } }),
+      withMsg({ header: { ...m.header, opCount: m.header.opCount + 1 } }),
+    ];
+    for (const e of bad) expect(dropsOf([e], [], 2)).toEqual({ "drop.bad_state": 1 });
+  });
+
+  it("state_in_progress: the same checkpoint offered again while fetching it", () => {
+    expect(dropsOf([state], [state], 2)).toEqual({ "drop.state_in_progress": 1 });
+  });
+
+  it("chunks: of another seq, or for a path not asked for", () => {
+    const chunk = (seq: number, path: string) =>
+      env(0, { type: "state-chunk", seq, path, chunk: { records: [] } } as unknown as Message);
+    expect(dropsOf([chunk(2, "")], [state], 2)).toEqual({ "drop.chunk_unexpected": 1 });
+    expect(dropsOf([chunk(4, "no-such-path")], [state], 2)).toEqual({ "drop.chunk_not_pending": 1 });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Effects } from "../../../shared/pbft/effects.js";
-import type { Envelope, Status } from "../../../shared/pbft/messages.js";
+import type { Envelope, Status, ViewChange } from "../../../shared/pbft/messages.js";
 import { Harness, makeOp } from "./harness.js";
 
 /** Node 0 after ordering 5 ops (stable checkpoint at 4), and what it answers node 3's STATUS with. */
@@ -67,5 +67,26 @@ describe("answering a peer's STATUS", () => {
     const h = ordered();
     expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed", "state"]);
     expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed"]);
+  });
+});
+
+describe("a stable checkpoint learned from a VIEW-CHANGE", () => {
+  it("a node that missed every CHECKPOINT vote becomes stable from the proof a VIEW-CHANGE carries", () => {
+    const h = new Harness();
+    h.drop = (to, env) => to === 2 && env.msg.type === "checkpoint";
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= 5; seq++) {
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+      h.run();
+    }
+    const behind = h.nodes[2]!.state;
+    const proof = h.nodes[0]!.state.stable;
+    // (its window ends at seq 4 until a checkpoint is stable: it executed that far)
+    expect([behind.lastExecuted, behind.stable.seq, proof.seq]).toEqual([4, 0, 4]);
+    const vc: ViewChange = { type: "view-change", view: 1, checkpoint: proof, prepared: [] };
+    h.step(2, { kind: "message", envelope: { from: 3, msg: vc, sig: "" } as Envelope });
+    expect(behind.stable.seq).toBe(4);
+    expect(behind.stable.digest).toBe(proof.digest);
+    expect(h.nodes[2]!.stats["checkpoint.stable"]).toBe(1);
   });
 });

@@ -110,6 +110,15 @@ describe("parseEnvelope against the messages the core sends", () => {
     for (const e of envs) expect(parseEnvelope(clone(e), LIM), e.msg.type).not.toBeNull();
   });
 
+  it("a proposal rides only on a PRE-PREPARE or a COMMITTED", () => {
+    const { proposal } = byType.get("pre-prepare")!;
+    expect(proposal).toBeDefined();
+    for (const [type, env] of byType) {
+      const wants = type === "pre-prepare" || type === "committed";
+      expect(parseEnvelope({ ...clone(env), proposal: clone(proposal) }, LIM) === null, type).toBe(!wants);
+    }
+  });
+
   for (const [type, env] of byType)
     it(`${type}: refused with a field added, removed or of another type anywhere`, () => {
       const tried: string[] = [];

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
+import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
+import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Effects } from "../../../shared/pbft/effects.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
@@ -51,5 +53,32 @@ describe("a backup's waiting ops", () => {
     const shared = opsSent(r.step({ kind: "tick", nowMs: 1_005 * TICK }));
     expect(shared).toContainEqual([[0, 2, 3], ids(1, 2)]);
     expect(opsSent(r.step({ kind: "tick", nowMs: 1_006 * TICK }))).toEqual([]); // not again so soon
+  });
+});
+
+describe("when a node asks to be ticked next", () => {
+  const STATUS = DEFAULT_PBFT_CONFIG.statusIntervalTicks;
+  it("idle: at its next STATUS; with work (pooled ops, a slot in progress): the next tick", () => {
+    const r = backup();
+    r.step({ kind: "tick", nowMs: 100 * TICK });
+    const idle = r.step({ kind: "tick", nowMs: 101 * TICK }); // sends its STATUS
+    expect(r.state.lastStatusTick).toBe(101);
+    expect(idle.wakeAtMs).toBe((101 + STATUS) * TICK);
+    expect(r.step({ kind: "submit", op: makeOp(1) }).wakeAtMs).toBe(102 * TICK); // pooled
+    const p = { ops: [makeOp(2)], time: 100 * TICK, view: 0 };
+    const inSlot = backup();
+    inSlot.step({ kind: "tick", nowMs: 100 * TICK });
+    inSlot.step({ kind: "tick", nowMs: 101 * TICK });
+    const fx = inSlot.step({
+      kind: "message",
+      envelope: {
+        from: 0,
+        msg: { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(p) },
+        sig: "",
+        proposal: p,
+      },
+    });
+    expect([inSlot.state.pool.size, inSlot.state.slots.size]).toEqual([0, 1]);
+    expect(fx.wakeAtMs).toBe(102 * TICK); // a slot in progress
   });
 });

@@ -204,10 +204,7 @@ describe("state transfer drops, against a real stable checkpoint", () => {
   function offered(): Envelope {
     const h = new Harness();
     h.tickAll(1_000);
-    for (let seq = 1; seq <= 5; seq++) {
-      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-      h.run();
-    }
+    h.order(1, 5);
     const s = h.nodes[0]!.state;
     expect(s.stable.seq).toBe(4);
     return env(0, { type: "state", checkpoint: s.stable, header: s.stableHeader } as Message);

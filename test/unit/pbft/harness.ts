@@ -103,4 +103,13 @@ export class Harness {
   tickAll(nowMs: number): void {
     for (let i = 0; i < 4; i++) this.step(i, { kind: "tick", nowMs });
   }
+
+  /** Order ops `from`..`to` one batch each: each submitted to `nodes`, then delivered until quiet. */
+  order(from: number, to: number, nodes = [0, 1, 2, 3]): this {
+    for (let seq = from; seq <= to; seq++) {
+      for (const i of nodes) this.step(i, { kind: "submit", op: makeOp(seq) });
+      this.run();
+    }
+    return this;
+  }
 }

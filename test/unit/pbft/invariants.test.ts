@@ -14,10 +14,7 @@ import { Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 function ordered(): ReplicaState {
   const h = new Harness({ ...UNIT_CONFIG, uncertifiedMax: 8 });
   h.tickAll(1_000);
-  for (let seq = 1; seq <= 5; seq++) {
-    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-    h.run();
-  }
+  h.order(1, 5);
   const s = h.nodes[0]!.state;
   s.pool.set(`${makeOp(9).client}:9`, { op: makeOp(9), sinceTick: 0, relayedView: -1 });
   s.unproposed.add(`${makeOp(9).client}:9`);

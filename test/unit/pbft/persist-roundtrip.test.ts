@@ -90,10 +90,7 @@ describe("a replica's rows", () => {
   it("a restored primary proposes next after the last seq it proposed", () => {
     const h = new Harness();
     h.tickAll(1_000);
-    for (let seq = 1; seq <= 3; seq++) {
-      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-      h.run();
-    }
+    h.order(1, 3);
     const before = h.nodes[0]!.state;
     expect(before.nextSeq).toBe(4);
     const { replica } = PbftReplica.restore(
@@ -111,10 +108,7 @@ describe("a replica's rows", () => {
   it("a slot row at or below the stable checkpoint, or past its window, is dropped and deleted with the first write", () => {
     const h = new Harness();
     h.tickAll(1_000);
-    for (let seq = 1; seq <= 5; seq++) {
-      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-      h.run();
-    }
+    h.order(1, 5);
     const before = h.nodes[2]!.state;
     const stable = before.stable.seq;
     const [key, row] = [...h.storage[2]!].find(([k]) => k === slotKey(5))! as [

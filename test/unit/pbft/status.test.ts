@@ -30,10 +30,7 @@ function answer(status: Partial<Status>, h = ordered()): { to: number[]; type: s
 function ordered(): Harness {
   const h = new Harness();
   h.tickAll(1_000);
-  for (let seq = 1; seq <= 5; seq++) {
-    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-    h.run();
-  }
+  h.order(1, 5);
   expect(h.nodes[0]!.state.stable.seq).toBe(4);
   return h;
 }
@@ -75,10 +72,7 @@ describe("a stable checkpoint learned from a VIEW-CHANGE", () => {
     const h = new Harness();
     h.drop = (to, env) => to === 2 && env.msg.type === "checkpoint";
     h.tickAll(1_000);
-    for (let seq = 1; seq <= 5; seq++) {
-      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
-      h.run();
-    }
+    h.order(1, 5);
     const behind = h.nodes[2]!.state;
     const proof = h.nodes[0]!.state.stable;
     // (its window ends at seq 4 until a checkpoint is stable: it executed that far)

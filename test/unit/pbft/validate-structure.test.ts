@@ -18,17 +18,11 @@ function sentEnvelopes(): Envelope[] {
   const seen: Envelope[] = [];
   const record = (h: Harness, drop: (to: number, env: Envelope) => boolean = () => false) =>
     void (h.drop = (to, env) => (seen.push(env), drop(to, env)));
-  const order = (h: Harness, from: number, to: number, nodes = [0, 1, 2, 3]) => {
-    for (let seq = from; seq <= to; seq++) {
-      for (const i of nodes) h.step(i, { kind: "submit", op: makeOp(seq) });
-      h.run();
-    }
-  };
   // normal case, with STATUS rounds
   const a = new Harness();
   record(a);
   a.tickAll(1_000);
-  order(a, 1, 3);
+  a.order(1, 3);
   for (let t = 1; t <= 3; t++) {
     a.tickAll(1_000 + t * 2_000);
     a.run();
@@ -37,7 +31,7 @@ function sentEnvelopes(): Envelope[] {
   const b = new Harness();
   record(b, (to, env) => env.from === 0 || to === 0);
   b.tickAll(1_000);
-  order(b, 1, 2, [1, 2, 3]);
+  b.order(1, 2, [1, 2, 3]);
   for (let t = 1; t <= 400 && b.nodes[1]!.state.view === 0; t++) {
     b.tickAll(1_000 + t * 100);
     b.run();
@@ -48,7 +42,7 @@ function sentEnvelopes(): Envelope[] {
   let cut = true;
   record(c, (to, env) => cut && (to === 3 || env.from === 3));
   c.tickAll(1_000);
-  order(c, 1, 9, [0, 1, 2]);
+  c.order(1, 9, [0, 1, 2]);
   cut = false;
   for (let t = 1; t <= 200 && c.nodes[3]!.state.lastExecuted < 8; t++) {
     c.tickAll(1_000 + t * 100);

@@ -9,7 +9,7 @@ import { OPEN_REJECTIONS, PbftBoundary, type OpenDrop } from "../../../shared/pb
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import type { Envelope, Message, Proposal, ViewChange } from "../../../shared/pbft/messages.js";
 import { standInScheme } from "../../../shared/pbft/signature-scheme.js";
-import { CLUSTER, makeOp } from "./harness.js";
+import { CLUSTER, certificateBody, makeOp } from "./harness.js";
 
 const D = "a".repeat(64);
 const SECRETS = ["a", "b", "c", "d"];
@@ -26,17 +26,7 @@ const commit = (seq = 1): Message => ({ type: "commit", view: 0, seq, digest: D 
 const tamperSig = <E extends { sig: string }>(e: E): E => ({ ...e, sig: e.sig.slice(0, -2) + "AA" });
 const proposal = (ops = [makeOp(1)]): Proposal => ({ ops, time: 0, view: 0 });
 
-const body = (over: Partial<CertificateBody> = {}): CertificateBody => ({
-  cluster: CLUSTER.cluster,
-  view: 0,
-  seq: 1,
-  logRoot: D,
-  stateRoot: D,
-  resultsRoot: D,
-  opCount: 1,
-  time: 0,
-  ...over,
-});
+const body = certificateBody;
 
 async function viewChange(from: number, checkpointProof: Envelope[] = []): Promise<Envelope<ViewChange>> {
   const msg: ViewChange = {

@@ -6,13 +6,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
-import type { CertificateBody } from "../../../shared/certified/types.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import { opIdOf } from "../../../shared/ops.js";
 import type { Envelope, Message, Proposal } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
-import { CLUSTER, Harness, UNIT_CONFIG, makeOp } from "./harness.js";
+import { CLUSTER, Harness, UNIT_CONFIG, certificateBody, makeOp } from "./harness.js";
 
 const D = "a".repeat(64);
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
@@ -25,17 +24,7 @@ const env = (from: number, msg: Message, p?: Proposal): Envelope =>
   ({ from, msg, sig: "", ...(p ? { proposal: p } : {}) }) as Envelope;
 const prePrepare = (p = proposal(), over: Partial<{ view: number; seq: number; digest: string }> = {}) =>
   env(0, { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(p), ...over }, p);
-const body = (over: Partial<CertificateBody> = {}): CertificateBody => ({
-  cluster: CLUSTER.cluster,
-  seq: 1,
-  view: 0,
-  logRoot: D,
-  stateRoot: D,
-  resultsRoot: D,
-  opCount: 1,
-  time: 0,
-  ...over,
-});
+const body = certificateBody;
 const commit = (from: number, over: Partial<{ view: number; seq: number; digest: string }> = {}) =>
   env(from, { type: "commit", view: 0, seq: 1, digest: proposalDigest(proposal()), ...over });
 const committed = (commits: Envelope[], p: Proposal | null = proposal(), seq = 1) =>

@@ -5,7 +5,7 @@
  * by the driver right after the step that sent them.
  */
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
-import type { ClusterConfig } from "../../../shared/certified/types.js";
+import type { CertificateBody, ClusterConfig } from "../../../shared/certified/types.js";
 import type { OpBody, SignedOp } from "../../../shared/ops.js";
 import type { PbftConfig } from "../../../shared/pbft/config.js";
 import type { Json } from "../../../shared/canonical.js";
@@ -20,6 +20,19 @@ export const CLUSTER: ClusterConfig = {
   f: 1,
   nodes: [0, 1, 2, 3].map((i) => ({ id: `pbft-${i}`, publicKey: `p${i}` })),
 };
+
+/** A certificate body of cluster CLUSTER at seq 1, every root a dummy digest (override what matters). */
+export const certificateBody = (over: Partial<CertificateBody> = {}): CertificateBody => ({
+  cluster: CLUSTER.cluster,
+  seq: 1,
+  view: 0,
+  logRoot: "a".repeat(64),
+  stateRoot: "a".repeat(64),
+  resultsRoot: "a".repeat(64),
+  opCount: 1,
+  time: 0,
+  ...over,
+});
 
 export const UNIT_CONFIG: Partial<PbftConfig> = {
   batchSizeMax: 1,

@@ -286,6 +286,21 @@ export class Delivery {
       );
   }
 
+  /**
+   * Both versions of an op a client equivocated on, to every peer (entries without a position, so no
+   * cursor moves): a replica that holds one version and receives the other refuses the client too.
+   * Without it the losing version of one of this replica's own ops may never leave here (its log row
+   * now holds the winner), and only this replica would refuse the client. Best effort: a lost send
+   * leaves the peers' values converged all the same, only their refusal is missing.
+   */
+  async shareEvidence(me: string, entriesJson: string[]): Promise<void> {
+    try {
+      await this.send(packMessages(me, entriesJson));
+    } catch (e) {
+      console.log({ event: "evidence_share_failed", replica: me, error: String(e) });
+    }
+  }
+
   /** Pull each peer's own ops after my cursor for it, in bounded pages. */
   private async antiEntropy(me: string, apply: ApplyEntries): Promise<boolean> {
     let more = false;

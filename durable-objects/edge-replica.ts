@@ -385,6 +385,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const entries = parseEntries(entriesJson);
     const fresh: ReplicatedOp[] = [];
     const handled: number[] = [];
+    const evidence: string[] = []; // both versions of each equivocation first learnt here
     let seen = this.delivery.seenIn(origin); // a snapshot of the cursor, taken again after the await
     const isOld = (e: ReplicatedOp) =>
       seen(e.pos) || this.store.hasOp(opIdOf(e.op)) || e.op.seq <= this.store.collectedSeq(e.op.client);
@@ -411,6 +412,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         const held = knownOtherVersion(this.store, e);
         if (held) {
           if (replaces(held, e.op) && this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
+          if (!this.store.isEquivocationKnown(opId))
+            evidence.push(this.store.entryOf(opId)!, JSON.stringify({ ...e, pos: undefined }));
           if (resolveEquivocation(this.store, held, e, now)) this.absorbStamp(e.op.type, e.effect);
           if (e.pos !== undefined) handled.push(e.pos);
           return void report.equivocations++;
@@ -443,6 +446,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       });
       report.cursor = this.delivery.handled(name, origin, handled);
     });
+    if (evidence.length > 0) await this.delivery.shareEvidence(name, evidence);
     return report;
   }
 

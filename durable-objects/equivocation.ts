@@ -2,7 +2,8 @@
  * An equivocating client at a replica: two different ops, both validly signed, under one op id.
  * Evidence is kept (`client_evidence`), the client's new ops are refused here, and the replica keeps
  * the version `equivocationWinner` picks, so every replica that sees both ends with the same one
- * (until the certified order settles it). Runs inside the caller's SQLite transaction.
+ * (until the certified order settles it). Runs inside the caller's SQLite transaction; the caller
+ * then shares both versions with its peers (Delivery.shareEvidence), so they refuse the client too.
  *
  * Detection needs the held version's op log row. Rows are collected only once delivered everywhere
  * and past the dedupe horizon, so two versions sent out at about the same time meet while rows are

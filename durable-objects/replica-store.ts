@@ -64,6 +64,15 @@ export interface StoredOp {
   value: Json;
 }
 
+type EntryRow = { op: string; status: string; reason: string | null; effect: string | null };
+
+/** A row as `ReplicatedOp` JSON text, stitched from stored JSON texts: nothing parsed or re-encoded. */
+const entryText = (r: EntryRow, pos?: number): string =>
+  `{"op":${r.op},"status":${JSON.stringify(r.status)}` +
+  (r.reason === null ? "" : `,"reason":${JSON.stringify(r.reason)}`) +
+  `,"effect":${r.effect ?? "null"}` +
+  (pos === undefined ? "}" : `,"pos":${pos}}`);
+
 export class ReplicaStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -227,7 +236,7 @@ export class ReplicaStore {
    */
   logPage(origin: string, after: number, limit: number, through = Number.MAX_SAFE_INTEGER): string[] {
     return this.sql
-      .exec<{ opos: number; op: string; status: string; reason: string | null; effect: string | null }>(
+      .exec<EntryRow & { opos: number }>(
         "SELECT opos, op, status, reason, effect FROM ops WHERE origin = ? AND opos > ? AND opos <= ? ORDER BY opos LIMIT ?",
         origin,
         after,
@@ -235,13 +244,15 @@ export class ReplicaStore {
         limit,
       )
       .toArray()
-      .map(
-        (r) =>
-          // stitched from stored JSON texts: nothing is parsed or re-encoded on the way out
-          `{"op":${r.op},"status":${JSON.stringify(r.status)}` +
-          (r.reason === null ? "" : `,"reason":${JSON.stringify(r.reason)}`) +
-          `,"effect":${r.effect ?? "null"},"pos":${r.opos}}`,
-      );
+      .map((r) => entryText(r, r.opos));
+  }
+
+  /** One op's row as `ReplicatedOp` JSON text without a position (shared evidence, not a log entry). */
+  entryOf(opId: string): string | undefined {
+    const r = this.sql
+      .exec<EntryRow>("SELECT op, status, reason, effect FROM ops WHERE op_id = ?", opId)
+      .toArray()[0];
+    return r && entryText(r);
   }
 
   /** Ops of `origin` not certified yet whose signed ts is before `tsBefore`, oldest first (parsed). */
@@ -375,6 +386,13 @@ export class ReplicaStore {
       JSON.stringify(other),
       refused ? 1 : 0,
       atMs,
+    );
+  }
+  /** Has this replica proof already that the op id's client equivocated (both versions accepted)? */
+  isEquivocationKnown(opId: string): boolean {
+    return (
+      this.sql.exec("SELECT 1 FROM client_evidence WHERE op_id = ? AND refused = 1", opId).toArray().length >
+      0
     );
   }
   isClientRefused(client: string): boolean {

@@ -4,7 +4,8 @@
  * and never below the real UTF-8 length of `JSON.stringify` — the bound a backup refuses batches by.
  */
 import { describe, expect, it } from "vitest";
-import { batchBytes, jsonBytes, opBytes } from "../../../shared/pbft/batch-bytes.js";
+import { batchBytes, batchBytesLimit, jsonBytes, opBytes } from "../../../shared/pbft/batch-bytes.js";
+import { DEFAULT_PBFT_CONFIG as D } from "../../../shared/pbft/config.js";
 import type { SignedOp } from "../../../shared/ops.js";
 
 const utf8Bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
@@ -75,5 +76,35 @@ describe("opBytes and batchBytes", () => {
     expect(opBytes(a)).toBe(opBytes(a)); // remembered
     expect(batchBytes([a, b])).toBe(utf8Bytes(a) + utf8Bytes(b));
     expect(batchBytes([])).toBe(0);
+  });
+});
+
+describe("batchBytesLimit", () => {
+  const huge = 1e9;
+  // 1,024 bytes per node around a batch: with n = 4, 4,096 off each message bound
+  it("leaves each message room for n nodes' overhead around one batch", () => {
+    expect(
+      batchBytesLimit({ ...D, batchBytesMax: huge, bulkMessageBytesMax: huge, messageBytesMax: 100_000 }, 4),
+    ).toBe(100_000 - 4 * 1024);
+    expect(
+      batchBytesLimit({ ...D, batchBytesMax: huge, bulkMessageBytesMax: huge, messageBytesMax: 100_000 }, 7),
+    ).toBe(100_000 - 7 * 1024);
+  });
+
+  it("fits n × logWindowSeqs batches (and their overhead) in one bulk message", () => {
+    const cfg = {
+      ...D,
+      batchBytesMax: huge,
+      messageBytesMax: huge,
+      bulkMessageBytesMax: 4_000_000,
+      logWindowSeqs: 10,
+    };
+    expect(batchBytesLimit(cfg, 4)).toBe(4_000_000 / 40 - 4 * 1024);
+  });
+
+  it("is never above the configured batchBytesMax", () => {
+    expect(
+      batchBytesLimit({ ...D, batchBytesMax: 5_000, bulkMessageBytesMax: huge, messageBytesMax: huge }, 4),
+    ).toBe(5_000);
   });
 });

@@ -77,6 +77,15 @@ describe("the replica's invariants", () => {
         });
       },
     ],
+    [/certificates over their limit/, (s) => setCfg(s, { certificatesKeptMax: s.certificates.size - 1 })],
+    [
+      /slot 5 prepared without a quorum/,
+      (s) => {
+        const slot = s.slots.get(5)!;
+        const cert = slot.preparedCert!;
+        s.slots.set(5, { ...slot, preparedCert: { ...cert, prepares: cert.prepares.slice(0, 1) } });
+      },
+    ],
     [/checkpoint 4 not collected/, (s) => void s.checkpoints.set(4, { mine: null, votes: new Map() })],
     [
       /uncertified 6 not executed/,
@@ -91,6 +100,17 @@ describe("the replica's invariants", () => {
       breakIt(s);
       expect(() => invariants(s)).toThrow(message);
     });
+
+  it("hold with every bound met exactly: pool, uncertified and certificates at their limits", () => {
+    const s = ordered();
+    expect(s.certificates.size).toBeGreaterThan(0);
+    setCfg(s, {
+      poolSizeMax: s.pool.size,
+      uncertifiedMax: s.uncertified.size,
+      certificatesKeptMax: s.certificates.size,
+    });
+    expect(() => invariants(s)).not.toThrow();
+  });
 
   it("the step check (O(1)) names the broken invariant, at each bound's edge", () => {
     const atEdge = ordered();

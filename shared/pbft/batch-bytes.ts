@@ -8,8 +8,16 @@
  * (n × logWindowSeqs × (batch + per-certificate overhead) ≤ bulkMessageBytesMax; a PRE-PREPARE
  * or COMMITTED with one batch ≤ messageBytesMax).
  */
-import type { SignedOp } from "../ops.js";
+import { OP_BYTES_MAX, type SignedOp } from "../ops.js";
 import type { PbftConfig } from "./config.js";
+
+/**
+ * The most `opBytes` counts for any valid op: `jsonBytes` counts each UTF-8 byte of a canonical
+ * encoding at most 3 times (a character outside the BMP: 4 bytes, counted as two 6-byte escapes;
+ * a 3-byte character counts 6, DEL 2). A batch bound below it would let a client's one valid op
+ * be proposed alone and refused by every backup as too large, for ever.
+ */
+export const OP_BYTES_COUNTED_MAX = 3 * OP_BYTES_MAX;
 
 /** Generous bytes per node for everything around a batch: its votes, digests, checkpoint proof. */
 const OVERHEAD_BYTES_PER_NODE = 1024;

@@ -3,8 +3,7 @@
  * Time is ticks: the shell turns wall-clock time into ticks (`tickMs`), the core never reads a clock.
  */
 import type { ClusterConfig } from "../certified/types.js";
-import { OP_BYTES_MAX } from "../ops.js";
-import { batchBytesLimit } from "./batch-bytes.js";
+import { batchBytesLimit, OP_BYTES_COUNTED_MAX } from "./batch-bytes.js";
 
 export interface PbftConfig {
   /** Length of one tick in ms: `tick = floor(nowMs / tickMs)`. */
@@ -115,8 +114,8 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.stateChunkRecordsPatch <= cfg.stateChunkRecordsMax &&
     cfg.stateFetchPathsMax >= 1 &&
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
-    // Any one valid op must fit in a batch.
-    batchBytesLimit(cfg, n) >= OP_BYTES_MAX;
+    // Any one valid op must fit in a batch, as batches are counted.
+    batchBytesLimit(cfg, n) >= OP_BYTES_COUNTED_MAX;
   if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);
 }
 

@@ -23,7 +23,13 @@ import { standInSignOp } from "../../../shared/pbft/signature-scheme.js";
 import { utf8 } from "../../../shared/bytes.js";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { OP_BYTES_MAX, type SignedOp } from "../../../shared/ops.js";
-import { batchBytes, batchBytesLimit, jsonBytes } from "../../../shared/pbft/batch-bytes.js";
+import {
+  batchBytes,
+  batchBytesLimit,
+  jsonBytes,
+  OP_BYTES_COUNTED_MAX,
+  opBytes,
+} from "../../../shared/pbft/batch-bytes.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
@@ -221,6 +227,49 @@ describe("message bytes: a worst-case VIEW-CHANGE and NEW-VIEW fit the bulk limi
     });
     expect(backup.stats["drop.batch_too_large"]).toBe(1);
     expect(backup.state.slots.get(1)?.digest ?? null).toBeNull();
+  });
+});
+
+describe("the smallest batch bound allowed still orders every valid op", () => {
+  const cfg = { ...UNIT_CONFIG, batchBytesMax: OP_BYTES_COUNTED_MAX };
+  const register = (seq: number, v: string): SignedOp =>
+    standInSignOp({ client: "C".repeat(43), seq, key: "k", type: "register", op: "set", args: { v }, ts: 1 });
+
+  it("8 KiB of emoji (counted 3×, the worst a valid op can be) is proposed, accepted and executed", () => {
+    let n = 1;
+    while (utf8(canonicalJson(register(1, "😀".repeat(n + 1)))).length <= OP_BYTES_MAX) n++;
+    const op = register(1, "😀".repeat(n));
+    expect(opBytes(op)).toBeGreaterThan(2.9 * OP_BYTES_MAX);
+    const h = new Harness(cfg);
+    h.tickAll(1_000);
+    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op });
+    h.run();
+    for (const node of h.nodes) {
+      expect(node.stats["drop.batch_too_large"] ?? 0).toBe(0);
+      expect(node.state.lastExecuted).toBe(1);
+    }
+  });
+
+  it("a backup accepts a proposal of exactly the bound, and refuses one byte more", () => {
+    const limit = batchBytesLimit({ ...DEFAULT_PBFT_CONFIG, ...cfg }, CLUSTER.nodes.length);
+    const base = register(1, "😀".repeat(2000));
+    const exact = register(1, "😀".repeat(2000) + "x".repeat(limit - opBytes(base)));
+    expect(opBytes(exact)).toBe(limit);
+    for (const [op, dropped] of [
+      [exact, 0],
+      [register(1, "😀".repeat(2000) + "x".repeat(limit - opBytes(base) + 1)), 1],
+    ] as const) {
+      const backup = new PbftReplica({ cluster: CLUSTER, me: 1, config: cfg, sm: new MerkleStateMachine() });
+      backup.step({ kind: "tick", nowMs: 1_000 });
+      const proposal: Proposal = { ops: [op], time: 1_000, view: 0 };
+      const digest = proposalDigest(proposal);
+      backup.step({
+        kind: "message",
+        envelope: { from: 0, msg: { type: "pre-prepare", view: 0, seq: 1, digest }, sig: "", proposal },
+      });
+      expect(backup.stats["drop.batch_too_large"] ?? 0).toBe(dropped);
+      expect(backup.state.slots.get(1)?.digest ?? null).toBe(dropped ? null : digest);
+    }
   });
 });
 

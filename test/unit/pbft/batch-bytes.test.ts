@@ -59,6 +59,14 @@ describe("jsonBytes", () => {
     }
   });
 
+  it("is never above 3 × the UTF-8 length of JSON.stringify (OP_BYTES_COUNTED_MAX's factor)", () => {
+    for (const u of ["a", '"', "\n", "\u0000", "\u007f", "é", "ࠀ", "€", "😀", "\ud800"]) {
+      const v = { k: u.repeat(100) };
+      expect(jsonBytes(v), JSON.stringify(u)).toBeLessThanOrEqual(3 * utf8Bytes(v));
+    }
+    expect(jsonBytes("😀".repeat(100))).toBe(2 + 1200); // 402 bytes of UTF-8: the worst case
+  });
+
   it("counts what JSON cannot hold as nothing", () => {
     expect(jsonBytes(undefined)).toBe(0);
     expect(jsonBytes(() => 1)).toBe(0);

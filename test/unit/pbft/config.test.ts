@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ClusterConfig } from "../../../shared/certified/types.js";
-import { batchBytesLimit } from "../../../shared/pbft/batch-bytes.js";
+import { batchBytesLimit, OP_BYTES_COUNTED_MAX } from "../../../shared/pbft/batch-bytes.js";
 import { checkConfig, DEFAULT_PBFT_CONFIG, quorum, type PbftConfig } from "../../../shared/pbft/config.js";
-import { OP_BYTES_MAX } from "../../../shared/op-limits.js";
 import { CLUSTER } from "./harness.js";
 
 const D = DEFAULT_PBFT_CONFIG;
@@ -29,7 +28,7 @@ describe("checkConfig", () => {
       { stateChunkRecordsPatch: D.stateChunkRecordsMax },
       { stateFetchPathsMax: 1 },
       { stateChunkBytesMax: D.bulkMessageBytesMax / 2 },
-      { batchBytesMax: OP_BYTES_MAX },
+      { batchBytesMax: OP_BYTES_COUNTED_MAX },
     ] satisfies Partial<PbftConfig>[])
       expect(check(edge), JSON.stringify(edge)).not.toThrow();
   });
@@ -47,10 +46,10 @@ describe("checkConfig", () => {
       { stateChunkRecordsPatch: D.stateChunkRecordsMax + 1 },
       { stateFetchPathsMax: 0 },
       { stateChunkBytesMax: D.bulkMessageBytesMax / 2 + 1 },
-      { batchBytesMax: OP_BYTES_MAX - 1 }, // a valid op would fit in no batch
+      { batchBytesMax: OP_BYTES_COUNTED_MAX - 1 }, // a valid op, as batches count it, would fit in no batch
     ] satisfies Partial<PbftConfig>[])
       expect(check(bad), JSON.stringify(bad)).toThrow(INVALID);
-    expect(batchBytesLimit({ ...D, batchBytesMax: OP_BYTES_MAX }, 4)).toBe(OP_BYTES_MAX);
+    expect(batchBytesLimit({ ...D, batchBytesMax: OP_BYTES_COUNTED_MAX }, 4)).toBe(OP_BYTES_COUNTED_MAX);
   });
 
   it("throws on a cluster that is not 3f + 1 nodes with f ≥ 1 whole", () => {

@@ -42,6 +42,8 @@ const viewChange = (from: number, view: number, checkpointSeq = 0) =>
     prepared: [],
   });
 
+const seq2Commits = () => [0, 2, 3].map((from) => commit(from, { seq: 2 }));
+
 /** The drop counts after delivering `before` (not counted) and then `envs` to a fresh node `me`. */
 function dropsOf(envs: Envelope[], before: Envelope[] = [], me = 1): Record<string, number> {
   const r = fresh(me);
@@ -81,6 +83,13 @@ describe("the core's drop reasons, each from the input that should produce it", 
     ["bad_committed", () => [committed([commit(0), commit(2), commit(3, { digest: D })])]],
     ["bad_committed", () => [committed([commit(0), commit(2)])]], // fewer than 2f+1
     ["bad_committed", () => [committed([commit(0), commit(2), commit(2)])]], // a repeated sender
+    ["bad_committed", () => [committed([commit(0), commit(2), commit(3), commit(3)])]], // 2f+1, one repeated
+    // seq 2 cannot execute before seq 1: its commit proof stays, and the same COMMITTED again is a duplicate
+    [
+      "duplicate",
+      () => [committed(seq2Commits(), proposal(), 2)],
+      () => [committed(seq2Commits(), proposal(), 2)],
+    ],
     ["bad_digest", () => [committed([commit(0), commit(2), commit(3)], proposal({ time: 1 }))]],
     // CHECKPOINT
     ["stale_checkpoint", () => [env(2, { type: "checkpoint", seq: 0, digest: D })]],
@@ -157,6 +166,16 @@ describe("the core's drop reasons, each from the input that should produce it", 
     it(`${reason}: ${JSON.stringify(envs().map((e) => e.msg)).slice(0, 110)}`, () => {
       expect(dropsOf(envs(), before?.())).toEqual({ [`drop.${reason}`]: envs().length });
     });
+
+  it("a valid COMMITTED for a seq the node cannot execute yet is kept as that slot's commit proof", () => {
+    const r = fresh();
+    r.step({ kind: "message", envelope: committed(seq2Commits(), proposal(), 2) });
+    expect(r.stats["batch.caught_up"]).toBe(1);
+    const slot = r.state.slots.get(2)!;
+    expect(slot.commitProof).toEqual(seq2Commits());
+    expect(slot.committedProposal).toEqual(proposal());
+    expect(r.state.lastExecuted).toBe(0);
+  });
 
   it("a valid PRE-PREPARE, COMMITTED and share are dropped for no reason", () => {
     expect(dropsOf([prePrepare()])).toEqual({});

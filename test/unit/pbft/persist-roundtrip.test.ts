@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
-import { slotKey } from "../../../shared/pbft/context.js";
+import { markDirty, slotKey } from "../../../shared/pbft/context.js";
+import { execKey, skipKey } from "../../../shared/pbft/keys.js";
+import { applyRows } from "../../../shared/pbft/driver.js";
 import { persistOps } from "../../../shared/pbft/persist.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import type { ReplicaState } from "../../../shared/pbft/state.js";
@@ -139,5 +141,67 @@ describe("a replica's rows", () => {
         .map((o) => o.key)
         .sort(),
     ).toEqual([stale[0], far[0]].sort());
+  });
+
+  /** Restore node `me` of `h` from its rows (optionally changed). */
+  const restoreFrom = (h: Harness, me: number, rows = [...h.storage[me]!]) =>
+    PbftReplica.restore(
+      {
+        cluster: CLUSTER,
+        me,
+        config: UNIT_CONFIG,
+        sm: new MerkleStateMachine((h.nodes[me]!.state.sm as MerkleStateMachine).stores),
+      },
+      rows as [string, never][],
+    );
+
+  it("a restored primary whose proposals got no answer proposes after them, never the same seq again", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    h.drop = (to) => to !== 0; // the backups hear nothing
+    for (let seq = 1; seq <= 3; seq++) h.step(0, { kind: "submit", op: makeOp(seq) });
+    h.run();
+    expect(h.nodes[0]!.state.lastExecuted).toBe(0);
+    expect(h.nodes[0]!.state.nextSeq).toBe(4);
+    const { replica } = restoreFrom(h, 0);
+    expect(replica.state.nextSeq).toBe(4);
+    expect([...replica.state.slots.keys()].sort()).toEqual([1, 2, 3]);
+  });
+
+  it("an own checkpoint not yet stable, and a seq skipped by state transfer, come back", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    h.drop = (to, env) => to === 2 && env.msg.type === "checkpoint" && env.from !== 2 && env.msg.seq === 4;
+    h.order(1, 5);
+    const s = h.nodes[2]!.state;
+    expect([s.stable.seq, s.checkpoints.get(4)?.mine?.header.seq]).toEqual([2, 4]);
+    // seq 3 as if this node had skipped it by state transfer and endorsed nothing yet
+    s.skipped.set(3, { body: null, share: null, sinceTick: s.tick });
+    markDirty(s, skipKey(3));
+    applyRows(h.storage[2]!, persistOps(s));
+    const { replica } = restoreFrom(h, 2);
+    expect(replica.state.checkpoints.get(4)?.mine).toEqual(s.checkpoints.get(4)!.mine);
+    expect([...replica.state.skipped]).toEqual([[3, { body: null, share: null, sinceTick: 0 }]]);
+  });
+
+  it("an uncertified batch's share: kept if it was signed, asked for again if the crash came first", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    h.drop = (to, env) => to === 2 && (env.msg.type === "share" || env.msg.type === "certificate");
+    h.order(1, 1);
+    const rec = h.nodes[2]!.state.uncertified.get(1)!;
+    expect(rec.share).not.toBeNull();
+    const kept = restoreFrom(h, 2);
+    expect(kept.replica.state.shares.get(1)?.get(2)).toEqual(rec.share);
+    expect(kept.effects.send.filter((o) => o.msg?.type === "share")).toEqual([]);
+
+    const rows = [...h.storage[2]!].map(([k, v]) =>
+      k === execKey(1) ? ([k, { ...(v as object), share: null }] as const) : ([k, v] as const),
+    );
+    const lost = restoreFrom(h, 2, rows as never);
+    expect(lost.replica.state.shares.get(1)?.get(2)).toBeUndefined();
+    expect(lost.effects.send.filter((o) => o.msg?.type === "share").map((o) => o.msg)).toEqual([
+      { type: "share", body: rec.body },
+    ]);
   });
 });

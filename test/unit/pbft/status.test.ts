@@ -5,13 +5,18 @@
  * view — and nothing of that to a peer that is level with us.
  */
 import { describe, expect, it } from "vitest";
+import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../../../shared/pbft/config.js";
 import type { Effects } from "../../../shared/pbft/effects.js";
 import type { Envelope, Status, ViewChange } from "../../../shared/pbft/messages.js";
-import { Harness, makeOp } from "./harness.js";
+import { Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
 /** Node 0 after ordering 5 ops (stable checkpoint at 4), and what it answers node 3's STATUS with. */
-function answer(status: Partial<Status>, h = ordered()): { to: number[]; type: string; seq?: number }[] {
-  const me = h.nodes[0]!.state;
+function answer(
+  status: Partial<Status>,
+  h = ordered(),
+  node = 0,
+): { to: number[]; type: string; seq?: number; from?: number }[] {
+  const me = h.nodes[node]!.state;
   const msg: Status = {
     type: "status",
     view: me.view,
@@ -21,10 +26,15 @@ function answer(status: Partial<Status>, h = ordered()): { to: number[]; type: s
     uncertifiedFrom: me.uncertifiedFrom,
     ...status,
   };
-  const fx: Effects = h.step(0, { kind: "message", envelope: { from: 3, msg, sig: "" } as Envelope });
+  const fx: Effects = h.step(node, { kind: "message", envelope: { from: 3, msg, sig: "" } as Envelope });
   return fx.send.map((o) => {
     const m = (o.msg ?? o.forward!.msg) as { type: string; seq?: number };
-    return { to: o.to, type: m.type, ...(m.seq !== undefined ? { seq: m.seq } : {}) };
+    return {
+      to: o.to,
+      type: m.type,
+      ...(m.seq !== undefined ? { seq: m.seq } : {}),
+      ...(o.forward ? { from: o.forward.from } : {}),
+    };
   });
 }
 function ordered(): Harness {
@@ -64,6 +74,96 @@ describe("answering a peer's STATUS", () => {
     const h = ordered();
     expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed", "state"]);
     expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed"]);
+  });
+});
+
+describe("answering a peer's STATUS: votes, view changes and the retransmit budget", () => {
+  /** Seq 1 (and 2) prepared everywhere, every COMMIT lost: each slot holds its own votes only. */
+  function inProgress(ops = 1, config: Partial<PbftConfig> = UNIT_CONFIG): Harness {
+    const h = new Harness(config);
+    h.drop = (_to, env) => env.msg.type === "commit";
+    h.tickAll(1_000);
+    for (let seq = 1; seq <= ops; seq++)
+      for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(seq) });
+    h.run();
+    for (const node of h.nodes) expect(node.state.lastExecuted).toBe(0);
+    return h;
+  }
+  /** Make every slot of `node` exactly `ticks` old. */
+  const age = (h: Harness, node: number, ticks: number) => {
+    const s = h.nodes[node]!.state;
+    for (const slot of s.slots.values()) slot.sinceTick = s.tick - ticks;
+  };
+  const level = { lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 };
+  const R = DEFAULT_PBFT_CONFIG.retransmitAfterTicks;
+
+  it("a slot in progress, once aged: the backup sends its PREPARE and COMMIT again, the primary its PRE-PREPARE too", () => {
+    const h = inProgress();
+    age(h, 1, R);
+    expect(answer(level, h, 1).map(({ type, seq, from }) => [type, seq, from])).toEqual([
+      ["prepare", 1, 1],
+      ["commit", 1, 1],
+    ]);
+    age(h, 0, R);
+    expect(types(answer(level, h, 0))).toEqual(["commit", "pre-prepare", "prepare"]);
+  });
+
+  it("not yet aged, or to a peer changing view: the votes are not sent again", () => {
+    const h = inProgress();
+    age(h, 1, R - 1);
+    expect(answer(level, h, 1)).toEqual([]);
+    age(h, 1, R);
+    expect(answer({ ...level, normal: false }, h, 1)).toEqual([]);
+    expect(answer({ ...level, view: 1 }, h, 1)).toEqual([]);
+  });
+
+  it("retransmitSlotsMax bounds the slots answered in one STATUS", () => {
+    const h = inProgress(2, { ...UNIT_CONFIG, retransmitSlotsMax: 1 });
+    age(h, 1, R);
+    expect(answer(level, h, 1).map((x) => x.seq)).toEqual([1, 1]);
+  });
+
+  it("retransmitSlotsMax bounds the committed batches too; own votes for a checkpoint the peer lacks go along", () => {
+    const h = new Harness({ ...UNIT_CONFIG, retransmitSlotsMax: 1 });
+    // node 0 never hears the others' votes for checkpoint 6: it stays stable at 4, its own vote kept
+    h.drop = (to, env) => to === 0 && env.from !== 0 && env.msg.type === "checkpoint" && env.msg.seq === 6;
+    h.tickAll(1_000);
+    h.order(1, 7);
+    const s = h.nodes[0]!.state;
+    expect([s.stable.seq, s.lastExecuted]).toEqual([4, 7]);
+    const behind = { lastExecuted: 4, stableSeq: 4, uncertifiedFrom: 5 };
+    const sends = answer(behind, h);
+    expect(sends.filter((x) => x.type === "committed").map((x) => x.seq)).toEqual([5]);
+    expect(sends.filter((x) => x.type === "checkpoint").map((x) => [x.seq, x.from])).toEqual([[6, 0]]);
+    const past = answer({ ...behind, stableSeq: 6 }, h);
+    expect(past.filter((x) => x.type === "checkpoint")).toEqual([]);
+  });
+
+  it("a node changing view sends its VIEW-CHANGE to a peer in its view or an older one, not a newer", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    const genesis = h.nodes[2]!.state.stable;
+    const vc = (from: number): Envelope =>
+      ({
+        from,
+        msg: { type: "view-change", view: 1, checkpoint: { ...genesis, proof: [] }, prepared: [] },
+        sig: "",
+      }) as Envelope;
+    h.step(2, { kind: "message", envelope: vc(0) });
+    h.step(2, { kind: "message", envelope: vc(3) }); // f+1: node 2 joins view 1
+    const s = h.nodes[2]!.state;
+    expect([s.view, s.normal, s.viewChanges.get(2)?.msg.view]).toEqual([1, false, 1]);
+    for (const [view, sent] of [
+      [0, true],
+      [1, true],
+      [2, false],
+    ] as const) {
+      const got = answer({ ...level, view, normal: false }, h, 2).filter((x) => x.type === "view-change");
+      expect(
+        got.map((x) => x.from),
+        `peer in view ${view}`,
+      ).toEqual(sent ? [2] : []);
+    }
   });
 });
 

@@ -125,6 +125,22 @@ describe("strings and hostile objects", () => {
     expect(parseEnvelope(hostile, LIM)).toBeNull();
   });
 
+  it("a STATE-CHUNK split is two digests; a CERTIFICATE message has no field beyond its certificate", () => {
+    const split = (xs: unknown[]) =>
+      parseEnvelope(env({ type: "state-chunk", seq: 2, path: "0", chunk: { split: xs } }), LIM);
+    expect(split([D, D])).not.toBeNull();
+    expect(split([D, "x"])).toBeNull();
+    expect(split(["x", D])).toBeNull();
+    expect(split([D])).toBeNull();
+    const certificate = (extra: object) =>
+      parseEnvelope(
+        env({ type: "certificate", certificate: { body: certificateBody(), sigs: [] }, ...extra }),
+        LIM,
+      );
+    expect(certificate({})).not.toBeNull();
+    expect(certificate({ more: 1 })).toBeNull();
+  });
+
   it("null, numbers, strings and arrays where an object belongs are refused", () => {
     for (const bad of [null, 1, "x", [], true])
       for (const where of ["msg", "checkpoint"] as const) {

@@ -32,6 +32,31 @@ describe("NEW-VIEW re-proposals", () => {
   });
 });
 
+describe("NEW-VIEW re-proposals: deterministic whatever the order of the VIEW-CHANGEs", () => {
+  it("two certificates of one seq and view (only an equivocating primary and > f faults make them): the lower digest", () => {
+    const [a, b] = [cert(1, 1, 1), cert(1, 1, 2)].sort((x, y) => (x.digest < y.digest ? -1 : 1));
+    for (const vcs of [
+      [vc([a!]), vc([b!])],
+      [vc([b!]), vc([a!])],
+    ])
+      expect(computeReproposals(3, vcs).entries[0]!.digest).toBe(a!.digest);
+  });
+
+  it("the newest checkpoint any VIEW-CHANGE proves is the base; certificates at or below it are ignored", () => {
+    const at4 = { seq: 4, digest: "4".repeat(64), proof: [] };
+    const r = computeReproposals(3, [
+      vc([cert(2, 1, 2), cert(5, 0, 5)]),
+      { ...vc([cert(3, 2, 3)]), checkpoint: at4 },
+    ]);
+    expect(r.checkpoint).toEqual(at4);
+    expect(r.entries.map((e) => [e.seq, e.digest])).toEqual([[5, cert(5, 0, 5).digest]]);
+  });
+
+  it("no certificate above the checkpoint: nothing to re-propose", () => {
+    expect(computeReproposals(3, [vc([]), vc([])]).entries).toEqual([]);
+  });
+});
+
 describe("view change", () => {
   it("a silent primary is replaced and pending ops are ordered in the new view", () => {
     const h = new Harness({

@@ -139,6 +139,37 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
     expect(past.filter((x) => x.type === "checkpoint")).toEqual([]);
   });
 
+  it("certificates a peer lacks: from its uncertifiedFrom, at most retransmitSlotsMax, none it has not executed", () => {
+    const h = new Harness({ ...UNIT_CONFIG, retransmitSlotsMax: 2, certificatesKeptMax: 64 });
+    h.tickAll(1_000);
+    h.order(1, 5);
+    const me = h.nodes[0]!.state;
+    expect([...me.certificates.keys()]).toEqual([1, 2, 3, 4, 5]);
+    const sent = (st: Partial<Status>) => {
+      const fx = h.step(0, {
+        kind: "message",
+        envelope: {
+          from: 3,
+          msg: {
+            type: "status",
+            view: 0,
+            normal: true,
+            lastExecuted: 5,
+            stableSeq: 4,
+            uncertifiedFrom: 1,
+            ...st,
+          },
+          sig: "",
+        } as Envelope,
+      });
+      return fx.send.flatMap((o) => (o.msg?.type === "certificate" ? [o.msg.certificate.body.seq] : []));
+    };
+    expect(sent({ uncertifiedFrom: 1 })).toEqual([1, 2]);
+    expect(sent({ uncertifiedFrom: 4 })).toEqual([4, 5]);
+    expect(sent({ uncertifiedFrom: 2, lastExecuted: 2 })).toEqual([2]);
+    expect(sent({ uncertifiedFrom: 6 })).toEqual([]);
+  });
+
   it("a node changing view sends its VIEW-CHANGE to a peer in its view or an older one, not a newer", () => {
     const h = new Harness();
     h.tickAll(1_000);

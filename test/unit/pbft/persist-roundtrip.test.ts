@@ -204,4 +204,24 @@ describe("a replica's rows", () => {
       { type: "share", body: rec.body },
     ]);
   });
+
+  it("a restarted node casts again its votes for slots still in progress, none for committed ones", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    h.order(1, 1); // seq 1 committed everywhere
+    h.drop = (_to, env) => env.msg.type === "commit"; // seq 2: prepared, every COMMIT lost
+    for (let i = 0; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(2) });
+    h.run();
+    const slots = h.nodes[1]!.state.slots;
+    expect([slots.get(1)!.commitProof !== null, slots.get(2)!.commitProof, slots.get(2)!.sentCommit]).toEqual(
+      [true, null, true],
+    );
+    const votes = restoreFrom(h, 1).effects.send.flatMap((o) =>
+      o.msg?.type === "prepare" || o.msg?.type === "commit" ? [[o.msg.type, o.msg.seq, o.msg.digest]] : [],
+    );
+    expect(votes).toEqual([
+      ["prepare", 2, slots.get(2)!.digest],
+      ["commit", 2, slots.get(2)!.digest],
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { nullProposal, proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Envelope, Prepare, PreparedCert, ViewChange } from "../../../shared/pbft/messages.js";
 import { computeReproposals } from "../../../shared/pbft/view-change.js";
-import { Harness, makeOp } from "./harness.js";
+import { Harness, makeOp, UNIT_CONFIG } from "./harness.js";
 
 function cert(seq: number, view: number, opSeq: number): PreparedCert {
   const proposal = { ops: [makeOp(opSeq)], time: 5, view };
@@ -79,5 +79,37 @@ describe("view change", () => {
       expect(h.nodes[i]!.state.normal).toBe(true);
       expect(h.nodes[i]!.state.lastExecuted).toBe(1);
     }
+  });
+
+  it("a view change that timed out doubles the wait; the first batch executed in the new view resets it", () => {
+    const config = { ...UNIT_CONFIG, requestTimeoutTicks: 5, viewChangeTimeoutTicks: 5 };
+    const h = new Harness(config);
+    // node 0 is silent, and view 1's NEW-VIEW never reaches anyone: view 1 times out, view 2 installs;
+    // view 2's ordering is held back until the doubled wait is seen
+    let hold = true;
+    const ordering = ["pre-prepare", "prepare", "commit"];
+    h.drop = (to, env) =>
+      env.from === 0 ||
+      to === 0 ||
+      (env.msg.type === "new-view" && env.msg.view === 1) ||
+      (hold && ordering.includes(env.msg.type) && (env.msg as { view: number }).view === 2);
+    h.tickAll(1_000);
+    for (let i = 1; i < 4; i++) h.step(i, { kind: "submit", op: makeOp(1) });
+    const s = h.nodes[2]!.state;
+    let t = 1;
+    const until = (done: () => boolean) => {
+      for (; t <= 400 && !done(); t++) {
+        h.tickAll(1_000 + t * 10);
+        h.run();
+      }
+    };
+    until(() => s.view === 2 && s.normal);
+    expect([s.view, s.normal, s.lastExecuted]).toEqual([2, true, 0]);
+    expect(h.nodes[2]!.stats["view_change.timeout"]).toBeGreaterThanOrEqual(1);
+    expect(s.viewChangeTimeoutTicks, "the wait doubled").toBe(10);
+    hold = false;
+    until(() => s.lastExecuted === 1);
+    expect(s.lastExecuted).toBe(1); // (in view 2, or a later one if view 2 timed out while held)
+    expect(s.viewChangeTimeoutTicks, "reset by progress").toBe(5);
   });
 });

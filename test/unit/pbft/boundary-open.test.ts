@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { certificateOf } from "../../../shared/certified/certificate.js";
 import type { CertificateBody } from "../../../shared/certified/types.js";
-import { OPEN_REJECTIONS, PbftBoundary, type OpenDrop } from "../../../shared/pbft/boundary.js";
+import { OPEN_REJECTIONS, PbftBoundary, signedBytes, type OpenDrop } from "../../../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import type { Envelope, Message, Proposal, ViewChange } from "../../../shared/pbft/messages.js";
 import { standInScheme } from "../../../shared/pbft/signature-scheme.js";
@@ -156,5 +156,16 @@ describe("PbftBoundary.open: why a message was dropped", () => {
       "bad_certificate",
     ];
     expect([...OPEN_REJECTIONS].sort()).toEqual(all.filter((r) => r !== "redundant").sort());
+  });
+});
+
+describe("signedBytes: what a signature covers", () => {
+  it("names the sender: one message object signed as from two nodes gives two encodings, as if built afresh", () => {
+    const msg: Message = { type: "prepare", view: 0, seq: 1, digest: "a".repeat(64) };
+    const as0 = signedBytes(0, msg);
+    const as1 = signedBytes(1, msg);
+    expect(as1).not.toEqual(as0);
+    expect(as1).toEqual(signedBytes(1, { ...msg }));
+    expect(signedBytes(0, msg)).toEqual(signedBytes(0, { ...msg }));
   });
 });

@@ -11,7 +11,6 @@ import { sha256 } from "../hash.js";
 import { sameOp, verifyOp, type OpBody, type SignedOp } from "../ops.js";
 
 export interface SignatureScheme {
-  readonly name: string;
   /** Sign as this node. */
   sign(bytes: Uint8Array): Promise<string>;
   /** Is `sig` node `node`'s signature of `bytes`? False on anything malformed. */
@@ -31,7 +30,6 @@ export function ed25519Scheme(cluster: ClusterConfig, secret: string): Signature
     }
   });
   return {
-    name: "ed25519",
     async sign(bytes) {
       return toB64u(await (await ed25519()).sign(seed, bytes));
     },
@@ -59,7 +57,6 @@ const tag = (secret: string, bytes: Uint8Array): string => toB64u(sha256(concatB
  */
 export function standInScheme(secrets: readonly string[], me: number): SignatureScheme {
   return {
-    name: "stand-in",
     sign: async (bytes) => tag(secrets[me]!, bytes),
     async verify(node, bytes, sig) {
       const secret = secrets[node];

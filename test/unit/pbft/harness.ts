@@ -117,6 +117,16 @@ export class Harness {
     for (let i = 0; i < 4; i++) this.step(i, { kind: "tick", nowMs });
   }
 
+  /** Node `me` hears a VIEW-CHANGE for `view` from each of `from` (genesis checkpoint, nothing prepared). */
+  hearViewChanges(me: number, view: number, from: number[]): void {
+    const checkpoint = { ...this.nodes[me]!.state.stable, proof: [] };
+    for (const f of from)
+      this.step(me, {
+        kind: "message",
+        envelope: { from: f, msg: { type: "view-change", view, checkpoint, prepared: [] }, sig: "" },
+      });
+  }
+
   /** Order ops `from`..`to` one batch each: each submitted to `nodes`, then delivered until quiet. */
   order(from: number, to: number, nodes = [0, 1, 2, 3]): this {
     for (let seq = from; seq <= to; seq++) {

@@ -173,15 +173,7 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
   it("a node changing view sends its VIEW-CHANGE to a peer in its view or an older one, not a newer", () => {
     const h = new Harness();
     h.tickAll(1_000);
-    const genesis = h.nodes[2]!.state.stable;
-    const vc = (from: number): Envelope =>
-      ({
-        from,
-        msg: { type: "view-change", view: 1, checkpoint: { ...genesis, proof: [] }, prepared: [] },
-        sig: "",
-      }) as Envelope;
-    h.step(2, { kind: "message", envelope: vc(0) });
-    h.step(2, { kind: "message", envelope: vc(3) }); // f+1: node 2 joins view 1
+    h.hearViewChanges(2, 1, [0, 3]); // f+1: node 2 joins view 1
     const s = h.nodes[2]!.state;
     expect([s.view, s.normal, s.viewChanges.get(2)?.msg.view]).toEqual([1, false, 1]);
     for (const [view, sent] of [

@@ -79,15 +79,7 @@ describe("a view change that does not complete", () => {
   it("moves to the next view at its deadline tick, not before", () => {
     const h = new Harness();
     h.tickAll(1_000);
-    const genesis = h.nodes[2]!.state.stable;
-    const vc = (from: number): Envelope =>
-      ({
-        from,
-        msg: { type: "view-change", view: 1, checkpoint: { ...genesis, proof: [] }, prepared: [] },
-        sig: "",
-      }) as Envelope;
-    h.step(2, { kind: "message", envelope: vc(0) });
-    h.step(2, { kind: "message", envelope: vc(3) }); // f+1: node 2 joins view 1
+    h.hearViewChanges(2, 1, [0, 3]); // f+1: node 2 joins view 1
     const s = h.nodes[2]!.state;
     const deadline = s.viewChangeDeadlineTick!;
     expect([s.view, s.normal, deadline > s.tick]).toEqual([1, false, true]);

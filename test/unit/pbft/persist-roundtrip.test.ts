@@ -224,4 +224,12 @@ describe("a replica's rows", () => {
       ["commit", 2, slots.get(2)!.digest],
     ]);
   });
+
+  it("a dirty key no row kind owns is a bug, named, not a silent write", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    const s = h.nodes[0]!.state;
+    s.dirty.add("bogus/1");
+    expect(() => persistOps(s)).toThrow("pbft: unknown persist key bogus/1");
+  });
 });

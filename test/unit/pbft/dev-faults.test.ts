@@ -87,6 +87,9 @@ describe("dev faults of a PBFT node", () => {
     // "first" is the lowest-numbered backup, numerically
     const wide = rewriteFaulty({ equivocate: true }, { ...prePrepare, to: [10, 9, 2] } as Outgoing, 0);
     expect(wide.map((o) => o.to)).toEqual([[2], [9, 10]]);
+    // one backup alone: nobody to tell another story, so it gets the proposal and no empty send is made
+    const single = { ...prePrepare, to: [2] } as Outgoing;
+    expect(rewriteFaulty({ equivocate: true }, single, 0)).toEqual([single]);
     // a forwarded envelope (no message of its own) goes as it is
     const forwarded = { to: [1, 2, 3], forward: { from: 1, msg: prePrepare.msg, sig: "s" } } as Outgoing;
     expect(rewriteFaulty({ equivocate: true }, forwarded, 0)).toEqual([forwarded]);

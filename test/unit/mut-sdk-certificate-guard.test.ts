@@ -66,6 +66,44 @@ describe("what the guard remembers per replica", () => {
     expect(p?.reason).toBe("certificate_regressed");
     expect(p?.message).toMatch(/seq 5\b.*\b3\b/);
   });
+
+  it("a reply signed at the same instant as the one that showed the newer seq is concurrent, not a regression", async () => {
+    const g = guard();
+    g.observe(await certOf(bodyAt(5)), "weur", T0);
+    expect(await g.check(await certOf(bodyAt(3)), "weur", T0)).toBeNull();
+    expect(await g.check(null, "weur", T0)).toBeNull();
+  });
+
+  it("the same seq seen again earlier moves its time back: a reply after that earlier time must not go back", async () => {
+    const g = guard();
+    g.observe(await certOf(bodyAt(5)), "weur", T0 + 10);
+    g.observe(await certOf(bodyAt(5)), "weur", T0); // a reply signed earlier, arriving late
+    expect((await g.check(await certOf(bodyAt(3)), "weur", T0 + 5))?.reason).toBe("certificate_regressed");
+  });
+
+  it("the same seq seen again later keeps the earliest time it was shown", async () => {
+    const g = guard();
+    g.observe(await certOf(bodyAt(5)), "weur", T0);
+    g.observe(await certOf(bodyAt(5)), "weur", T0 + 20);
+    expect((await g.check(await certOf(bodyAt(3)), "weur", T0 + 10))?.reason).toBe("certificate_regressed");
+  });
+
+  it("an older seq seen at an earlier time changes nothing the newer seq decided", async () => {
+    const g = guard();
+    g.observe(await certOf(bodyAt(5)), "weur", T0 + 10);
+    g.observe(await certOf(bodyAt(3)), "weur", T0);
+    expect(g.seqOf("weur")).toBe(5);
+    // Signed before the reply that showed seq 5: still a late reply, not a lie.
+    expect(await g.check(await certOf(bodyAt(3)), "weur", T0 + 5)).toBeNull();
+  });
+
+  it("highestSeq is the newest seq of any replica: a replica behind does not lower it", async () => {
+    const g = guard();
+    g.observe(await certOf(bodyAt(5)), "weur", T0);
+    g.observe(await certOf(bodyAt(2)), "enam", T0 + 1);
+    expect(g.highestSeq).toBe(5);
+    expect(g.seqOf("enam")).toBe(2);
+  });
 });
 
 describe("freshness (maxCertificateAgeMs)", () => {

@@ -241,3 +241,135 @@ describe("error replies", () => {
     expect((e as ReplyVerificationError).message).toContain("'mars'");
   });
 });
+
+describe("what a refusal names", () => {
+  it("a reply with its signature broken is a bad signature, naming the replica", async () => {
+    const { d, c } = await setup();
+    const honest = d.fetch;
+    const c2 = await AspecClient.connect(
+      d.connectOptions({
+        replica: "weur",
+        failover: false,
+        reportEvidence: false,
+        maxUncertified: Infinity,
+        fetch: async (url, init) => {
+          const res = await honest(url, init);
+          const body = (await res.json()) as Record<string, unknown>;
+          return new Response(JSON.stringify({ ...body, sig: "A".repeat(86) }), { status: res.status });
+        },
+      }),
+    );
+    const p = await refusal(c2.get("k"));
+    expect(p).toEqual({ reason: "bad_signature", message: "bad signature on a reply from replica 'weur'" });
+    c.close();
+  });
+
+  it("a signature that is not a string is malformed, before any key is used", async () => {
+    const { d, c } = await setup();
+    const honest = d.fetch;
+    const c2 = await AspecClient.connect(
+      d.connectOptions({
+        replica: "weur",
+        failover: false,
+        reportEvidence: false,
+        maxUncertified: Infinity,
+        fetch: async (url, init) => {
+          const body = (await (await honest(url, init)).json()) as Record<string, unknown>;
+          return new Response(JSON.stringify({ ...body, sig: 7 }), { status: 200 });
+        },
+      }),
+    );
+    const p = await refusal(c2.get("k"));
+    expect(p).toEqual({ reason: "malformed", message: "not a signed read reply" });
+    c.close();
+  });
+
+  it("an op reply about another op or key names both", async () => {
+    const { d, c } = await setup();
+    d.lie = lieOn("op", (r) => (r.opId = "A".repeat(43) + ":9"));
+    const p = await refusal(c.counter("k").add(1));
+    expect(p.reason).toBe("wrong_subject");
+    expect(p.message).toMatch(/^reply is for op 'A{43}:9', not '[A-Za-z0-9_-]{43}:\d+'$/);
+    d.lie = lieOn("op", (r) => (r.key = "other"));
+    const q = await refusal(c.counter("k").add(1));
+    expect(q).toEqual({ reason: "wrong_subject", message: "reply is for key 'other', not 'k'" });
+  });
+
+  it("a certified result with no status says so", async () => {
+    const { d, c, opId } = await setup();
+    d.lie = lieOn("op-status", (r) => {
+      const cr = r.certified as { result: Record<string, unknown> };
+      delete cr.result.status;
+    });
+    const p = await refusal(c.opStatus(opId));
+    expect(p).toEqual({ reason: "bad_result_proof", message: "the certified result has no status" });
+  });
+
+  it("a certified result whose batch certificate is bad says it is the op's batch", async () => {
+    const { d, c, opId } = await setup();
+    d.lie = lieOn("op-status", (r) => {
+      const cr = r.certified as { certificate: { sigs: unknown[] } };
+      cr.certificate = { ...cr.certificate, sigs: cr.certificate.sigs.slice(0, 2) };
+    });
+    const p = await refusal(c.opStatus(opId));
+    expect(p.reason).toBe("bad_certificate");
+    expect(p.message).toMatch(/^the op's batch certificate refused: too_few_signatures/);
+  });
+});
+
+describe("error replies, checked field by field", () => {
+  const pins = async () => {
+    const d = await TestDeployment.create();
+    return { d, pinned: new Map(d.replicas.map((r) => [r.name, r.key.publicKey])) };
+  };
+  const check = async (
+    body: unknown,
+    expect: Parameters<typeof checkErrorReply>[2],
+    pinned: Map<string, string>,
+  ) => checkErrorReply(body, AspecError.fromBody(body)!, expect, pinned).catch((x: unknown) => x);
+
+  it("an unsigned refusal only a replica can make is malformed, and names its code", async () => {
+    const { pinned } = await pins();
+    const body = { error: { code: "seq_replayed", message: "seq used" } };
+    const e = await check(body, { replica: "weur", opId: "x" }, pinned);
+    expect(e).toMatchObject({
+      reason: "malformed",
+      message: "an unsigned 'seq_replayed' error: replicas sign refusals",
+    });
+  });
+
+  it("a signed body that is not an error reply, or whose signature is not a string, is malformed", async () => {
+    const { d, pinned } = await pins();
+    const good = await signErrorReply(d.replica("weur").key.secret, {
+      error: { code: "type_mismatch", message: "no" },
+      kind: "error",
+      replica: "weur",
+      time: 1,
+      opId: "x",
+    });
+    for (const bad of [
+      { ...good, kind: "op" },
+      { ...good, sig: 7 },
+      { ...good, replica: 7 },
+    ]) {
+      const e = await check(bad, { replica: "weur", opId: "x" }, pinned);
+      expect(e).toMatchObject({ reason: "malformed", message: "not a signed error reply" });
+    }
+  });
+
+  it("a refusal of another op names it; one about a key is not checked against a key nobody asked about", async () => {
+    const { d, pinned } = await pins();
+    const signed = (over: Record<string, unknown>) =>
+      signErrorReply(d.replica("weur").key.secret, {
+        error: { code: "type_mismatch", message: "no" },
+        kind: "error",
+        replica: "weur",
+        time: 1,
+        ...over,
+      });
+    const e = await check(await signed({ opId: "y" }), { replica: "weur", opId: "x" }, pinned);
+    expect(e).toMatchObject({ reason: "wrong_subject", message: "error is for op 'y', not 'x'" });
+    const ok = await check(await signed({ opId: "x", key: "k" }), { replica: "weur", opId: "x" }, pinned);
+    expect(ok).toBeInstanceOf(AspecError);
+  });
+});

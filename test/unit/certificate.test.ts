@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../shared/bytes.js";
 import { DOMAIN, canonicalBytes } from "../../shared/canonical.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
@@ -165,7 +165,9 @@ describe("certificates", () => {
   describe("verifyCertificate rejects", () => {
     let good: Certificate;
     let fourth: { node: number; sig: string };
-    beforeAll(async () => {
+    // Per test: code reached in beforeAll counts as module-level for mutation testing (see
+    // test/unit/evidence.test.ts).
+    beforeEach(async () => {
       const shares = await signAll(c1.keys, body(), [0, 1, 2, 3]);
       good = combineShares(shares, c1.config)!;
       fourth = { node: 3, sig: shares[3]!.sig };

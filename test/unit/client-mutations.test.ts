@@ -3,7 +3,7 @@
 // mutation must be refused with a stable reason, and the client's state must not move (certified
 // seq, pinned cluster, uncertified count). fast-check picks the field and the mutation.
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { ReplyVerificationError, type VerificationReason } from "../../client/errors.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
@@ -70,7 +70,9 @@ let d: TestDeployment;
 let c: AspecClient;
 let opId: string;
 
-beforeAll(async () => {
+// Built per test, not in beforeAll: code reached outside a test counts as module-level for mutation
+// testing, and Stryker runs such mutants without activating them (they "survive" whatever this checks).
+beforeEach(async () => {
   d = await TestDeployment.create();
   c = await AspecClient.connect(d.connectOptions({ replica: "weur", maxUncertified: Infinity }));
   // a batch of three, so result proofs have a path; the op checked is the middle one

@@ -3,7 +3,7 @@
  * before it is returned (null when nothing is provable), and `aspec evidence submit` parses.
  * Submission against a real server: test/e2e/evidence-cli.test.ts.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parseCli, UsageError } from "../../client/cli/args.js";
 import { contradictionEvidence, equivocationEvidence, evidenceFrom } from "../../client/evidence.js";
 import { ReplyVerificationError } from "../../client/errors.js";
@@ -12,7 +12,9 @@ import { clone, evidenceWorld, type EvidenceWorld } from "../support/evidence-fi
 
 let w: EvidenceWorld;
 let lies: Record<Evidence["kind"], Evidence>;
-beforeAll(async () => {
+// Built per test, not in beforeAll: code reached outside a test counts as module-level for mutation
+// testing, and Stryker runs such mutants without activating them (they "survive" whatever this checks).
+beforeEach(async () => {
   w = await evidenceWorld("evidence-client");
   lies = await w.lies();
 });

@@ -4,7 +4,7 @@
  * valid evidence mutated → refused (never a throw), replays idempotent (one digest whatever the
  * key order or pair order), re-signed replies refused.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { combineShares, signShare } from "../../shared/certified/certificate.js";
 import { proveResults } from "../../shared/certified/results.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
@@ -22,7 +22,9 @@ import { op } from "../support/trusted-ops.js";
 
 let w: EvidenceWorld;
 let lies: Record<Evidence["kind"], Evidence>;
-beforeAll(async () => {
+// Built per test, not in beforeAll: code reached outside a test counts as module-level for mutation
+// testing, and Stryker runs such mutants without activating them (they "survive" whatever this checks).
+beforeEach(async () => {
   w = await evidenceWorld();
   lies = await w.lies();
 });

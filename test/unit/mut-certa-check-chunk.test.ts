@@ -3,7 +3,7 @@
  * its own reason and never throws; `serveChunk` splits at the byte limit and refuses a leaf whose
  * record is gone; `adopt` refuses a state with a key the checkpoint lacks.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../shared/canonical.js";
 import { utf8Length, toHex } from "../../shared/bytes.js";
 import { EXECUTED_TYPE, executedKey } from "../../shared/certified/executed.js";
@@ -34,9 +34,15 @@ const keyWithBit = (bit: 0 | 1): string => {
 };
 
 describe("checkChunk: each malformed chunk gets its reason", () => {
-  const sm = machine(["a", "b", "c"]);
-  const root = sm.stateRoot();
-  const full = sm.serveChunk(sm.handle(), 1, "", BIG) as { records: ChunkRecord[] };
+  // Per test, not while tests are collected (test/support/lazy.ts says why).
+  let sm: MerkleStateMachine;
+  let root: string;
+  let full: { records: ChunkRecord[] };
+  beforeEach(() => {
+    sm = machine(["a", "b", "c"]);
+    root = sm.stateRoot();
+    full = sm.serveChunk(sm.handle(), 1, "", BIG) as { records: ChunkRecord[] };
+  });
   const check = (path: unknown, expected: unknown, chunk: unknown) =>
     sm.checkChunk(path as string, expected as string, chunk as StateChunk);
 

@@ -26,11 +26,12 @@ const op = (seq: number) =>
     sig: "s",
   }) as unknown as SignedOp;
 const proposal: Proposal = { ops: [op(1), op(2)], time: 1_000, view: 0 };
-const prePrepare: Outgoing = {
+// Built in the tests, not while they are collected (test/support/lazy.ts says why).
+const prePrepare = (): Outgoing => ({
   to: [0, 1, 2, 3],
   msg: { type: "pre-prepare", view: 0, seq: 1, digest: proposalDigest(proposal) },
   proposal,
-};
+});
 const body = {
   cluster: "x",
   seq: 1,
@@ -61,7 +62,7 @@ describe("dev faults of a PBFT node", () => {
   });
 
   it("without faults change nothing", () => {
-    expect(rewriteFaulty({}, prePrepare, 0)).toEqual([prePrepare]);
+    expect(rewriteFaulty({}, prePrepare(), 0)).toEqual([prePrepare()]);
   });
 
   it("silent: only the node's own copy is left, and it posts no certificate", () => {
@@ -72,26 +73,26 @@ describe("dev faults of a PBFT node", () => {
   });
 
   it("equivocate: its own copy and the first backup get the proposal, the other backups another one for the same seq", () => {
-    const outs = rewriteFaulty({ equivocate: true }, prePrepare, 0);
+    const outs = rewriteFaulty({ equivocate: true }, prePrepare(), 0);
     expect(outs.map((o) => o.to)).toEqual([[0], [1], [2, 3]]);
-    expect(outs[0]).toEqual({ ...prePrepare, to: [0] });
+    expect(outs[0]).toEqual({ ...prePrepare(), to: [0] });
     const [, a, b] = outs as { msg: { seq: number; digest: string }; proposal: Proposal }[];
-    expect(a!.msg).toEqual(prePrepare.msg);
+    expect(a!.msg).toEqual(prePrepare().msg);
     expect(b!.msg.seq).toBe(1);
     expect(b!.msg.digest).not.toBe(a!.msg.digest);
     expect(b!.msg.digest).toBe(proposalDigest(b!.proposal));
     // deterministic: a retransmission repeats the same split
-    expect(rewriteFaulty({ equivocate: true }, prePrepare, 0)).toEqual(outs);
+    expect(rewriteFaulty({ equivocate: true }, prePrepare(), 0)).toEqual(outs);
     // the other batch is the same ops reversed, one ms later
     expect(b!.proposal).toEqual({ ...proposal, ops: [...proposal.ops].reverse(), time: proposal.time + 1 });
     // "first" is the lowest-numbered backup, numerically
-    const wide = rewriteFaulty({ equivocate: true }, { ...prePrepare, to: [10, 9, 2] } as Outgoing, 0);
+    const wide = rewriteFaulty({ equivocate: true }, { ...prePrepare(), to: [10, 9, 2] } as Outgoing, 0);
     expect(wide.map((o) => o.to)).toEqual([[2], [9, 10]]);
     // one backup alone: nobody to tell another story, so it gets the proposal and no empty send is made
-    const single = { ...prePrepare, to: [2] } as Outgoing;
+    const single = { ...prePrepare(), to: [2] } as Outgoing;
     expect(rewriteFaulty({ equivocate: true }, single, 0)).toEqual([single]);
     // a forwarded envelope (no message of its own) goes as it is
-    const forwarded = { to: [1, 2, 3], forward: { from: 1, msg: prePrepare.msg, sig: "s" } } as Outgoing;
+    const forwarded = { to: [1, 2, 3], forward: { from: 1, msg: prePrepare().msg, sig: "s" } } as Outgoing;
     expect(rewriteFaulty({ equivocate: true }, forwarded, 0)).toEqual([forwarded]);
     // votes and empty proposals go unchanged
     expect(rewriteFaulty({ equivocate: true }, share, 0)).toEqual([
@@ -149,6 +150,6 @@ describe("dev delay of a PBFT node's sends", () => {
     expect(sendDelayMs(f, 0)).toBe(70);
     expect(sendDelayMs(f, 0.999999)).toBe(150);
     expect(sendDelayMs({}, 0.5)).toBe(0);
-    expect(rewriteFaulty(f, prePrepare, 0)).toEqual([prePrepare]);
+    expect(rewriteFaulty(f, prePrepare(), 0)).toEqual([prePrepare()]);
   });
 });

@@ -4,7 +4,7 @@
  * trusts its boundary for signatures, so these envelopes go unsigned; what they test is the core's
  * own checks of views, windows, proposals, quorums and bodies — hostile input a key holder can send.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
@@ -12,6 +12,7 @@ import { opIdOf } from "../../../shared/ops.js";
 import type { Envelope, Message, Proposal } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { CLUSTER, Harness, UNIT_CONFIG, certificateBody, makeOp } from "./harness.js";
+import { lazy } from "../../support/lazy.js";
 
 const D = "a".repeat(64);
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
@@ -32,13 +33,13 @@ const committed = (commits: Envelope[], p: Proposal | null = proposal(), seq = 1
 
 const fresh = (me = 1) =>
   new PbftReplica({ cluster: CLUSTER, me, config: UNIT_CONFIG, sm: new MerkleStateMachine() });
-/** The genesis checkpoint every node starts from. */
-const GENESIS = fresh().state.stable.digest;
+/** The genesis checkpoint every node starts from (computed in the test that asks: test/support/lazy.ts). */
+const genesis = lazy(() => fresh().state.stable.digest);
 const viewChange = (from: number, view: number, checkpointSeq = 0) =>
   env(from, {
     type: "view-change",
     view,
-    checkpoint: { seq: checkpointSeq, digest: GENESIS, proof: [] },
+    checkpoint: { seq: checkpointSeq, digest: genesis(), proof: [] },
     prepared: [],
   });
 
@@ -162,10 +163,13 @@ describe("the core's drop reasons, each from the input that should produce it", 
     ],
   ];
 
-  for (const [reason, envs, before] of cases)
-    it(`${reason}: ${JSON.stringify(envs().map((e) => e.msg)).slice(0, 110)}`, () => {
+  // Named by reason and position only: the envelopes are built in the test, not while tests are
+  // collected (test/support/lazy.ts says why).
+  cases.forEach(([reason, envs, before], i) =>
+    it(`${reason} (case ${i + 1})`, () => {
       expect(dropsOf(envs(), before?.())).toEqual({ [`drop.${reason}`]: envs().length });
-    });
+    }),
+  );
 
   it("a valid COMMITTED for a seq the node cannot execute yet is kept as that slot's commit proof", () => {
     const r = fresh();
@@ -217,8 +221,13 @@ describe("state transfer drops, against a real stable checkpoint", () => {
     expect(s.stable.seq).toBe(4);
     return env(0, { type: "state", checkpoint: s.stable, header: s.stableHeader } as Message);
   }
-  const state = offered();
-  const m = state.msg as Extract<Message, { type: "state" }>;
+  // Per test, not while tests are collected (test/support/lazy.ts says why).
+  let state: Envelope;
+  let m: Extract<Message, { type: "state" }>;
+  beforeEach(() => {
+    state = offered();
+    m = state.msg as typeof m;
+  });
   const withMsg = (over: Partial<typeof m>) => ({ ...state, msg: { ...m, ...over } }) as Envelope;
 
   it("a valid STATE starts a transfer at a node behind it", () => {

@@ -17,10 +17,13 @@ import type {
 } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { validViewChange } from "../../../shared/pbft/view-change.js";
+import { lazy } from "../../support/lazy.js";
 import { CLUSTER, makeOp, UNIT_CONFIG } from "./harness.js";
 
-const s = new PbftReplica({ cluster: CLUSTER, me: 1, config: UNIT_CONFIG, sm: new MerkleStateMachine() })
-  .state;
+// Built in the tests, not while they are collected (test/support/lazy.ts says why).
+const state = lazy(
+  () => new PbftReplica({ cluster: CLUSTER, me: 1, config: UNIT_CONFIG, sm: new MerkleStateMachine() }).state,
+);
 const W = UNIT_CONFIG.logWindowSeqs!;
 const D = "c".repeat(64);
 
@@ -36,7 +39,7 @@ const checkpoint = (
     (f) => ({ from: f, msg: { type: "checkpoint", seq, digest, ...voteOver }, sig: "" }) as Envelope<never>,
   ),
 });
-const GENESIS: CheckpointProof = { seq: 0, digest: s.genesisDigest, proof: [] };
+const genesis = (): CheckpointProof => ({ seq: 0, digest: state().genesisDigest, proof: [] });
 
 function cert(
   over: Partial<{
@@ -76,36 +79,43 @@ const vc = (checkpointProof: CheckpointProof, prepared: PreparedCert[] = [], vie
 
 describe("validViewChange", () => {
   it("accepts honest claims: genesis or a quorum checkpoint, certificates across the window", () => {
-    expect(validViewChange(s, vc(GENESIS))).toBe(true);
-    expect(validViewChange(s, vc(GENESIS, [cert({ seq: 1 }), cert({ seq: W })]))).toBe(true);
-    expect(validViewChange(s, vc(checkpoint(2), [cert({ seq: 3 }), cert({ seq: 2 + W })]))).toBe(true);
-    expect(validViewChange(s, vc(checkpoint(2, [0, 1, 2, 3])))).toBe(true);
-    expect(validViewChange(s, vc(GENESIS, [cert({ view: 2, proposalView: 1 })], 3))).toBe(true);
+    expect(validViewChange(state(), vc(genesis()))).toBe(true);
+    expect(validViewChange(state(), vc(genesis(), [cert({ seq: 1 }), cert({ seq: W })]))).toBe(true);
+    expect(validViewChange(state(), vc(checkpoint(2), [cert({ seq: 3 }), cert({ seq: 2 + W })]))).toBe(true);
+    expect(validViewChange(state(), vc(checkpoint(2, [0, 1, 2, 3])))).toBe(true);
+    expect(validViewChange(state(), vc(genesis(), [cert({ view: 2, proposalView: 1 })], 3))).toBe(true);
   });
 
-  const refused: [string, ViewChange][] = [
-    ["view 0", vc(GENESIS, [], 0)],
-    ["genesis with another digest", vc({ ...GENESIS, digest: D })],
-    ["genesis with votes", vc({ ...GENESIS, proof: checkpoint(0).proof })],
-    ["a checkpoint off the interval", vc(checkpoint(3))],
-    ["a checkpoint of 2f votes", vc(checkpoint(2, [0, 1]))],
-    ["a checkpoint voted twice by one node", vc(checkpoint(2, [0, 1, 1]))],
-    ["a quorum checkpoint with a vote repeated", vc(checkpoint(2, [0, 1, 2, 2]))],
-    ["a checkpoint vote for another seq", vc(checkpoint(2, [0, 1, 2], D, { seq: 4 }))],
-    ["a checkpoint vote for another digest", vc(checkpoint(2, [0, 1, 2], D, { digest: "d".repeat(64) }))],
-    ["a certificate at the checkpoint", vc(checkpoint(2), [cert({ seq: 2 })])],
-    ["a certificate past the window", vc(checkpoint(2), [cert({ seq: 3 + W })])],
-    ["a certificate of the view changed to", vc(GENESIS, [cert({ view: 1 })])],
-    ["a certificate of a later view", vc(GENESIS, [cert({ view: 2 })])],
-    ["a proposal of a later view than its certificate", vc(GENESIS, [cert({ view: 0, proposalView: 1 })], 2)],
-    ["2f PREPAREs", vc(GENESIS, [cert({ from: [0, 2] })])],
-    ["a PREPARE repeated", vc(GENESIS, [cert({ from: [0, 2, 2] })])],
-    ["a quorum of PREPAREs with one repeated", vc(GENESIS, [cert({ from: [0, 2, 3, 3] })])],
-    ["a PREPARE of another view", vc(GENESIS, [cert({ view: 1, prepare: { view: 0 } })], 2)],
-    ["a PREPARE of another seq", vc(GENESIS, [cert({ prepare: { seq: 2 } })])],
-    ["a PREPARE of another digest", vc(GENESIS, [cert({ prepare: { digest: D } })])],
-    ["a digest that is not the proposal's", vc(GENESIS, [cert({ digest: D })])],
-    ["two certificates for one seq", vc(GENESIS, [cert({ seq: 1 }), cert({ seq: 1, view: 0 })])],
+  const refused: [string, () => ViewChange][] = [
+    ["view 0", () => vc(genesis(), [], 0)],
+    ["genesis with another digest", () => vc({ ...genesis(), digest: D })],
+    ["genesis with votes", () => vc({ ...genesis(), proof: checkpoint(0).proof })],
+    ["a checkpoint off the interval", () => vc(checkpoint(3))],
+    ["a checkpoint of 2f votes", () => vc(checkpoint(2, [0, 1]))],
+    ["a checkpoint voted twice by one node", () => vc(checkpoint(2, [0, 1, 1]))],
+    ["a quorum checkpoint with a vote repeated", () => vc(checkpoint(2, [0, 1, 2, 2]))],
+    ["a checkpoint vote for another seq", () => vc(checkpoint(2, [0, 1, 2], D, { seq: 4 }))],
+    [
+      "a checkpoint vote for another digest",
+      () => vc(checkpoint(2, [0, 1, 2], D, { digest: "d".repeat(64) })),
+    ],
+    ["a certificate at the checkpoint", () => vc(checkpoint(2), [cert({ seq: 2 })])],
+    ["a certificate past the window", () => vc(checkpoint(2), [cert({ seq: 3 + W })])],
+    ["a certificate of the view changed to", () => vc(genesis(), [cert({ view: 1 })])],
+    ["a certificate of a later view", () => vc(genesis(), [cert({ view: 2 })])],
+    [
+      "a proposal of a later view than its certificate",
+      () => vc(genesis(), [cert({ view: 0, proposalView: 1 })], 2),
+    ],
+    ["2f PREPAREs", () => vc(genesis(), [cert({ from: [0, 2] })])],
+    ["a PREPARE repeated", () => vc(genesis(), [cert({ from: [0, 2, 2] })])],
+    ["a quorum of PREPAREs with one repeated", () => vc(genesis(), [cert({ from: [0, 2, 3, 3] })])],
+    ["a PREPARE of another view", () => vc(genesis(), [cert({ view: 1, prepare: { view: 0 } })], 2)],
+    ["a PREPARE of another seq", () => vc(genesis(), [cert({ prepare: { seq: 2 } })])],
+    ["a PREPARE of another digest", () => vc(genesis(), [cert({ prepare: { digest: D } })])],
+    ["a digest that is not the proposal's", () => vc(genesis(), [cert({ digest: D })])],
+    ["two certificates for one seq", () => vc(genesis(), [cert({ seq: 1 }), cert({ seq: 1, view: 0 })])],
   ];
-  for (const [what, m] of refused) it(`refuses ${what}`, () => expect(validViewChange(s, m)).toBe(false));
+  for (const [what, m] of refused)
+    it(`refuses ${what}`, () => expect(validViewChange(state(), m())).toBe(false));
 });

@@ -62,11 +62,7 @@ function wellFormed(proof: unknown): proof is StateProof {
 }
 
 /** The root a state proof implies for (key, expected); null when the proof can't say that at all. */
-export function stateRootFromProof(
-  key: string,
-  expected: StateValue | null,
-  proof: StateProof,
-): Uint8Array | null {
+function stateRootFromProof(key: string, expected: StateValue | null, proof: StateProof): Uint8Array | null {
   if (!wellFormed(proof)) return null;
   const kh = keyHashOf(key);
   const depth = proof.siblings.length;

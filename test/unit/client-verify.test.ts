@@ -1,5 +1,5 @@
 // Reply verification with real Ed25519 signatures: replies are built with shared/replies.ts signReply.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { checkIntent, signIntent } from "../../client/build-op.js";
 import { ReplyVerificationError } from "../../client/errors.js";
 import { verifyOpReply, verifyReadReply, type PinnedKeys } from "../../client/verify.js";
@@ -10,7 +10,8 @@ import { signReply, type OpReply, type ReadReply, type Unsigned } from "../../sh
 
 let weur: KeyPair, enam: KeyPair, client: KeyPair, pinned: PinnedKeys, op: SignedOp;
 
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   weur = await devKeyPair("client-test", "weur");
   enam = await devKeyPair("client-test", "enam");
   client = await generateKeyPair();

@@ -2,7 +2,7 @@
 // caller about each certificate it refuses, the exact freshness bound, a replica's seq going back
 // to "none", and that its verified-certificate cache is never shared by certificates whose JSON
 // does not identify them. Real Ed25519 certificates signed by the four test nodes.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { CertificateGuard } from "../../client/certificates.js";
 import { checkCluster, type PinnedCluster } from "../../client/cluster.js";
 import { signShare } from "../../shared/certified/certificate.js";
@@ -11,7 +11,8 @@ import { CLUSTER_ID, testCluster, type TestCluster } from "../support/sdk-deploy
 
 let tc: TestCluster;
 let pinned: PinnedCluster;
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   tc = await testCluster("mut-sdk-guard");
   pinned = checkCluster(tc.info);
 });

@@ -2,7 +2,7 @@
 // that cannot be trusted is refused before any op is signed, with a stable error and a message that
 // says what is wrong with it (which node, which replica); a field it does not need (region) is
 // pinned as empty rather than made up.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { checkCluster } from "../../client/cluster.js";
 import { AspecClientError, BadResponseError } from "../../client/errors.js";
@@ -11,7 +11,8 @@ import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { TestDeployment, testCluster, type TestCluster } from "../support/sdk-deployment.js";
 
 let tc: TestCluster;
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   tc = await testCluster("mut-sdk-directory");
 });
 
@@ -79,7 +80,7 @@ describe("the pinned replica directory", () => {
     { name: "weur", region: "weur", publicKey: "" },
     { name: "enam", region: "enam", publicKey: "" },
   ];
-  beforeAll(() => {
+  beforeEach(() => {
     weur.publicKey = tc.info.nodes[0]!.publicKey;
     enam.publicKey = tc.info.nodes[1]!.publicKey;
   });

@@ -1,5 +1,7 @@
 /** A pinned PBFT cluster for SDK unit tests whose server never certifies (dev-seeded node keys). */
 import type { ClusterInfo } from "../../shared/cluster-config.js";
+import { lazy } from "./lazy.js";
 import { testCluster } from "./sdk-deployment.js";
 
-export const SDK_TEST_CLUSTER: ClusterInfo = (await testCluster()).info;
+/** Built inside the first test that asks (test/support/lazy.ts says why). */
+export const sdkTestCluster: () => Promise<ClusterInfo> = lazy(async () => (await testCluster()).info);

@@ -6,34 +6,37 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, type CliIo } from "../../client/cli.js";
-import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
+import { devKeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signReply, type OpReply } from "../../shared/replies.js";
-import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
+import { lazy } from "../support/lazy.js";
+import { sdkTestCluster } from "../support/sdk-cluster.js";
 
 let dir: string;
 let server: Server;
 let url: string;
-let weur: KeyPair;
+/** The replica's key, made inside the first test that needs it (test/support/lazy.ts says why). */
+const weurKey = lazy(() => devKeyPair("cli-exit-test", "weur"));
 /** What the stand-in answers to the next POST /v1/ops. */
 let tentative: OpReply["tentative"] = { status: "ok", value: 0 };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "aspec-cli-exit-"));
-  weur = await devKeyPair("cli-exit-test", "weur");
   server = createServer((req, res) => {
     let body = "";
     req.on("data", (d) => (body += d));
     req.on("end", async () => {
       res.setHeader("content-type", "application/json");
       if (req.method === "GET" && req.url?.startsWith("/v1/cluster"))
-        return res.end(JSON.stringify(SDK_TEST_CLUSTER)); // the SDK pins the cluster at connect
+        return res.end(JSON.stringify(await sdkTestCluster())); // the SDK pins the cluster at connect
       if (req.method === "GET" && req.url?.startsWith("/v1/replicas"))
         return res.end(
-          JSON.stringify({ replicas: [{ name: "weur", region: "weur", publicKey: weur.publicKey }] }),
+          JSON.stringify({
+            replicas: [{ name: "weur", region: "weur", publicKey: (await weurKey()).publicKey }],
+          }),
         );
       const op = JSON.parse(body) as SignedOp;
-      const reply = await signReply<OpReply>(weur.secret, {
+      const reply = await signReply<OpReply>((await weurKey()).secret, {
         kind: "op",
         opId: opIdOf(op),
         key: op.key,

@@ -1,16 +1,17 @@
 // The SDK checks a replica's error replies like its other replies: signed by the pinned key of the
 // replica asked, about the op / key sent. Real Ed25519; the HTTP exchange is a `fetch` function.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { ReplyVerificationError } from "../../client/errors.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { AspecError, type ErrorBody } from "../../shared/errors.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signErrorReply, type ErrorReply, type Unsigned } from "../../shared/replies.js";
-import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
+import { sdkTestCluster } from "../support/sdk-cluster.js";
 
 let weur: KeyPair, enam: KeyPair;
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   weur = await devKeyPair("error-reply-test", "weur");
   enam = await devKeyPair("error-reply-test", "enam");
 });
@@ -18,9 +19,9 @@ beforeAll(async () => {
 const mismatch: ErrorBody["error"] = { code: "type_mismatch", message: "key 'k' holds a set, not a counter" };
 
 /** A client whose every request is answered `status` with `answer(request body)`. */
-function clientAnswering(status: number, answer: (op: SignedOp | undefined) => Promise<unknown>) {
+async function clientAnswering(status: number, answer: (op: SignedOp | undefined) => Promise<unknown>) {
   return AspecClient.connect({
-    cluster: SDK_TEST_CLUSTER,
+    cluster: await sdkTestCluster(),
     maxUncertified: Infinity,
     failover: false,
     endpoint: "http://replica.test",

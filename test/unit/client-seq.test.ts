@@ -2,7 +2,7 @@
 // seq_replayed, same op id on retry). The fetch below is a scripted responder that signs replies
 // with a real replica key via signReply: it exercises the SDK's logic, it does not stand in for the
 // server (test/e2e/ec.test.ts runs the SDK against the real one).
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { SeqCounter } from "../../client/seq.js";
 import type { FetchFn } from "../../client/transport.js";
@@ -16,7 +16,7 @@ import {
   type ReplicaInfo,
   type Unsigned,
 } from "../../shared/replies.js";
-import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
+import { sdkTestCluster } from "../support/sdk-cluster.js";
 
 describe("SeqCounter", () => {
   it("hands out increasing seqs and never goes back", () => {
@@ -39,7 +39,8 @@ describe("SeqCounter", () => {
 });
 
 let weur: KeyPair, replicas: ReplicaInfo[];
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   weur = await devKeyPair("client-test", "weur");
   replicas = [{ name: "weur", region: "weur", publicKey: weur.publicKey }];
 });
@@ -95,7 +96,7 @@ async function scriptedClient(steps: Step[], seq?: number) {
     return r;
   };
   const c = await AspecClient.connect({
-    cluster: SDK_TEST_CLUSTER,
+    cluster: await sdkTestCluster(),
     maxUncertified: Infinity,
     endpoint: "http://127.0.0.1:1/",
     replica: "weur",
@@ -171,7 +172,7 @@ describe("AspecClient.connect", () => {
         endpoint: "http://127.0.0.1:1",
         replica: "mars",
         replicas,
-        cluster: SDK_TEST_CLUSTER,
+        cluster: await sdkTestCluster(),
       }),
     ).rejects.toMatchObject({
       code: "unknown_replica",
@@ -181,7 +182,7 @@ describe("AspecClient.connect", () => {
       AspecClient.connect({
         endpoint: "http://127.0.0.1:1",
         replicas,
-        cluster: SDK_TEST_CLUSTER,
+        cluster: await sdkTestCluster(),
         key: { secret: weur.secret, publicKey: other.publicKey },
       }),
     ).rejects.toMatchObject({ code: "invalid_key" });

@@ -1,24 +1,25 @@
 // The SDK's promise: `AspecClient` hands back only replies it verified — signed by the pinned key of
 // the replica asked, about the op / key it sent. An honest server can't show this, so a stand-in
 // `fetch` plays a lying one. Real Ed25519 throughout.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { ReplyVerificationError } from "../../client/errors.js";
 import { devKeyPair, generateKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { signReply, type OpReply, type ReadReply, type Unsigned } from "../../shared/replies.js";
-import { SDK_TEST_CLUSTER } from "../support/sdk-cluster.js";
+import { sdkTestCluster } from "../support/sdk-cluster.js";
 
 let weur: KeyPair, enam: KeyPair;
-beforeAll(async () => {
+// Per test, not in beforeAll (test/support/lazy.ts says why).
+beforeEach(async () => {
   weur = await devKeyPair("unverified-test", "weur");
   enam = await devKeyPair("unverified-test", "enam");
 });
 
 /** A client pinned to weur and enam whose every request is answered 200 with `answer(op sent)`. */
-function clientAnswering(answer: (op: SignedOp | undefined) => Promise<unknown>, replica?: string) {
+async function clientAnswering(answer: (op: SignedOp | undefined) => Promise<unknown>, replica?: string) {
   return AspecClient.connect({
-    cluster: SDK_TEST_CLUSTER,
+    cluster: await sdkTestCluster(),
     maxUncertified: Infinity,
     failover: false,
     endpoint: "http://replica.test",

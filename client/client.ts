@@ -204,6 +204,8 @@ export class AspecClient implements OpSink {
   readonly #tracker: CertificationTracker;
   readonly #failover: boolean;
   readonly #reportEvidence: boolean;
+  /** Evidence submissions under way (`reported()` waits for them). */
+  readonly #reports = new Set<Promise<void>>();
   /** Replicas that lied to this client: never chosen again. */
   readonly #left = new Set<string>();
   #home: string | undefined;
@@ -363,6 +365,15 @@ export class AspecClient implements OpSink {
     return this.#tolerance.idle();
   }
 
+  /**
+   * Resolves once every evidence submission this client has started is over (it never rejects: each
+   * ends as an `evidence` event). In a Worker, `ctx.waitUntil(client.reported())` keeps one alive
+   * after the response is sent.
+   */
+  async reported(): Promise<void> {
+    await Promise.all(this.#reports);
+  }
+
   /** Stop following ops: polls are aborted, pending `certified` promises and waiting ops reject with `closed`. */
   close(): void {
     this.#tracker.close();
@@ -500,7 +511,10 @@ export class AspecClient implements OpSink {
     } catch (e) {
       if (e instanceof ReplyVerificationError) {
         this.#events.emit("unverified", e);
-        if (this.#reportEvidence) void this.#report(e);
+        if (this.#reportEvidence) {
+          const report = this.#report(e).finally(() => this.#reports.delete(report));
+          this.#reports.add(report);
+        }
       }
       throw e;
     }

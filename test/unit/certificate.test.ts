@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../shared/bytes.js";
 import { DOMAIN, canonicalBytes } from "../../shared/canonical.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
@@ -54,7 +54,8 @@ const signAll = (keys: KeyPair[], b: CertificateBody, nodes: number[]) =>
 describe("certificates", () => {
   let c1: { config: ClusterConfig; keys: KeyPair[] };
   let c2: { config: ClusterConfig; keys: KeyPair[] };
-  beforeAll(async () => {
+  // Per test, not in beforeAll (test/support/lazy.ts says why).
+  beforeEach(async () => {
     c1 = await cluster(1);
     c2 = await cluster(2);
   });
@@ -160,6 +161,18 @@ describe("certificates", () => {
     expect(await verifyShare({ ...s0!, node: 1 }, config)).toBe(false);
     expect(await verifyShare({ ...s0!, body: body({ seq: 9 }) }, config)).toBe(false);
     expect(await verifyShare({ ...s0!, node: 4 }, config)).toBe(false);
+  });
+
+  it("verifyShare refuses what is not a share, and a share signed for another cluster", async () => {
+    const { config, keys } = c1;
+    const [s0] = await signAll(keys, body(), [0]);
+    expect(await verifyShare(s0!, config)).toBe(true);
+    for (const junk of [null, undefined, 7, "share", { ...s0!, sig: 5 }, { ...s0!, sig: undefined }])
+      expect(await verifyShare(junk as never, config)).toBe(false);
+    // Validly signed by node 0, but for a cluster of the same keys under another name.
+    const [elsewhere] = await signAll(keys, body({ cluster: "other" }), [0]);
+    expect(await verifyShare(elsewhere!, { ...config, cluster: "other" })).toBe(true);
+    expect(await verifyShare(elsewhere!, config)).toBe(false);
   });
 
   describe("verifyCertificate rejects", () => {

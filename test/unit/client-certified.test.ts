@@ -1,7 +1,7 @@
 // The verifying SDK against an in-test deployment (test/support/sdk-deployment.ts): real Ed25519,
 // real certificates and proofs. Certified outcomes, tolerance k, rollback, failover, and the
 // certificate order and freshness checks.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   AspecClient,
   type ConnectOptions,
@@ -13,11 +13,18 @@ import { AspecClientError, ReplyVerificationError } from "../../client/errors.js
 import { verifyEvidence } from "../../shared/evidence.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
+const clients: AspecClient[] = [];
 async function setup(over: Partial<ConnectOptions> = {}) {
   const d = await TestDeployment.create();
   const c = await AspecClient.connect(d.connectOptions({ replica: "weur", ...over }));
+  clients.push(c);
   return { d, c };
 }
+// A test's evidence submissions finish inside it (code run after a test ends counts as module-level
+// for mutation testing: test/support/lazy.ts).
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.reported()));
+});
 
 /** Let ready callbacks run (a bounded number of macrotask turns); nothing asserted depends on how many. */
 const turns = async (n = 20) => {
@@ -237,7 +244,8 @@ describe("failover", () => {
     };
     d.autoCertify = true;
     await w.certified;
-    await until(() => reports.length === 1);
+    await c.reported(); // resolves once the submission is over, whatever it answered
+    expect(reports).toHaveLength(1);
     expect(reports[0]!.evidence.kind).toBe("bad_certified_result");
     expect(reports[0]!.error.replica).toBe("weur");
     // the evidence is checked by the one verifier against the client's pins before it is sent

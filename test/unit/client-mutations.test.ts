@@ -3,7 +3,7 @@
 // mutation must be refused with a stable reason, and the client's state must not move (certified
 // seq, pinned cluster, uncertified count). fast-check picks the field and the mutation.
 import fc from "fast-check";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { ReplyVerificationError, type VerificationReason } from "../../client/errors.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
@@ -88,6 +88,8 @@ beforeEach(async () => {
   expect((await c.getCertified("absent-key")).certified.value).toBeNull();
   expect(c.certifiedSeq).toBe(2);
 });
+// Each test's evidence submissions finish inside it (the same reason).
+afterEach(() => c.reported());
 
 /**
  * Check that every mutation at `paths` of the signed reply to `call` is refused with one of

@@ -3,7 +3,7 @@
 // which it tries the others, which refusals are a replica's fault (fail over) and which are the
 // caller's (thrown as they are), the seq resync only on a well-formed `seq_replayed`, and that a
 // failed op hands its tolerance slot back.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { AspecClient, type ConnectOptions } from "../../client/client.js";
 import { retryPolicy } from "../../client/backoff.js";
 import type { FailoverEvent } from "../../client/certify.js";
@@ -19,6 +19,14 @@ import { opIdOf, parseOp } from "../../shared/ops.js";
 import { signErrorReply } from "../../shared/replies.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
+const clients: AspecClient[] = [];
+// Each test's background work (polls, evidence submissions) ends inside it: code run after a test
+// ends counts as module-level for mutation testing (test/support/lazy.ts).
+afterEach(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(clients.splice(0).map((c) => c.reported()));
+});
+
 /** A deployment whose fetch records every URL and lets a test answer a request itself. */
 async function setup(over: Partial<ConnectOptions> = {}, names?: string[]) {
   const d = await TestDeployment.create(names);
@@ -30,6 +38,7 @@ async function setup(over: Partial<ConnectOptions> = {}, names?: string[]) {
     return own ?? d.fetch(input, init);
   };
   const c = await AspecClient.connect(d.connectOptions({ fetch, ...over }));
+  clients.push(c);
   return { d, c, urls, setAnswer: (a: typeof answer) => void (answer = a) };
 }
 
@@ -236,7 +245,7 @@ describe("events", () => {
     c.on("unverified", (e) => unverified.push(e));
     c.on("evidence", (e) => evidence.push(e));
     await expect(c.opStatus(`${"A".repeat(43)}:1`)).rejects.toThrow(AspecError);
-    await new Promise((r) => setTimeout(r, 20));
+    await c.reported();
     expect(unverified).toEqual([]);
     expect(evidence).toEqual([]);
   });
@@ -257,7 +266,7 @@ describe("events", () => {
       .add(1)
       .catch((e: unknown) => e);
     expect((err as ReplyVerificationError).reason).toBe("bad_signature");
-    await new Promise((r) => setTimeout(r, 50));
+    await c.reported();
     expect(evidence).toEqual([]);
     expect(posts).toEqual([]);
   });

@@ -10,8 +10,10 @@ import {
   certificateBytes,
   certificateDigest,
   certificateOf,
+  clusterConfigProblem,
   combineShares,
   countByBody,
+  isCertificateBody,
   logRootOf,
   nextLogRoot,
   sameCertificateBody,
@@ -163,6 +165,30 @@ describe("certificates", () => {
     expect(await verifyShare({ ...s0!, node: 4 }, config)).toBe(false);
   });
 
+  it("isCertificateBody: exactly the known fields, a non-empty cluster; never throws on junk", () => {
+    expect(isCertificateBody(body())).toBe(true);
+    for (const junk of [null, undefined, 5, "body", [], [body()]])
+      expect(isCertificateBody(junk)).toBe(false);
+    expect(isCertificateBody(body({ cluster: "" }))).toBe(false);
+    expect(isCertificateBody({ ...body(), cluster: 5 })).toBe(false);
+  });
+
+  it("clusterConfigProblem names what is wrong with a config, and never throws", () => {
+    const { config } = c1;
+    expect(clusterConfigProblem(config)).toBeNull();
+    for (const junk of [null, undefined, "config", 4])
+      expect(clusterConfigProblem(junk as never)).toBe("not an object");
+    expect(clusterConfigProblem({ ...config, cluster: "" })).toBe("no cluster name");
+    expect(clusterConfigProblem({ ...config, cluster: 5 as never })).toBe("no cluster name");
+    expect(clusterConfigProblem({ ...config, f: 0 })).toBe("f must be an integer ≥ 1");
+    expect(clusterConfigProblem({ ...config, nodes: config.nodes.slice(1) })).toBe("n must be 3f+1");
+    const keyless = [{ id: "pbft-0" }, ...config.nodes.slice(1)] as ClusterConfig["nodes"];
+    expect(clusterConfigProblem({ ...config, nodes: keyless })).toBe("a node has no public key");
+    expect(clusterConfigProblem({ ...config, nodes: [null as never, ...config.nodes.slice(1)] })).toBe(
+      "a node has no public key",
+    );
+  });
+
   it("verifyShare refuses what is not a share, and a share signed for another cluster", async () => {
     const { config, keys } = c1;
     const [s0] = await signAll(keys, body(), [0]);
@@ -231,6 +257,8 @@ describe("certificates", () => {
       await expectReject({ ...good, body: { ...good.body, seq: -1 } }, "malformed");
       await expectReject({ body: good.body }, "malformed");
       await expectReject(null, "malformed");
+      await expectReject({ ...good, body: null }, "malformed");
+      await expectReject({ ...good, body: [] }, "malformed");
       await expectReject({ ...good, sigs: [null, ...good.sigs] }, "malformed");
     });
     it("a cluster config that isn't n = 3f+1 with f ≥ 1", async () => {

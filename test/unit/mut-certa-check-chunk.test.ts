@@ -54,6 +54,7 @@ describe("checkChunk: each malformed chunk gets its reason", () => {
   it("bad_path: not a string, not bits, too long, or a non-digest expected hash", () => {
     expect(check(5, root, full)).toEqual({ ok: false, reason: "bad_path" });
     expect(check("2", root, full)).toEqual({ ok: false, reason: "bad_path" });
+    for (const bits of [0, 1, 10]) expect(check(bits, root, full)).toEqual({ ok: false, reason: "bad_path" });
     expect(check("0".repeat(257), D, { records: [] })).toEqual({ ok: false, reason: "bad_path" });
     expect(check("", "nothex", full)).toEqual({ ok: false, reason: "bad_path" });
   });
@@ -93,6 +94,8 @@ describe("checkChunk: each malformed chunk gets its reason", () => {
       [executedKey("c"), EXECUTED_TYPE, null],
       [executedKey("c"), "counter", { floor: 1, above: [] }],
       [good[0], "counter", undefined],
+      [...good, "extra"], // an honest record with a fourth element
+      { 0: good[0], 1: good[1], 2: good[2], length: 3 }, // array-like, not an array
     ];
     for (const item of bad)
       expect(check("", root, { records: [item] }), JSON.stringify(item)).toEqual({

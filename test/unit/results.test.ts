@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../shared/bytes.js";
@@ -7,6 +8,7 @@ import {
   buildResultsTree,
   proveResults,
   resultInnerHash,
+  RESULT_DOMAIN,
   resultLeafHash,
   resultsRoot,
   splitPoint,
@@ -36,6 +38,16 @@ function mth(rs: OpResult[]): Uint8Array {
 }
 
 describe("results tree", () => {
+  it("a leaf is SHA-256 of 0x00, the domain, a newline and the result's canonical JSON (the wire format every verifier shares)", () => {
+    const r: OpResult = { opId: "op-1", status: "rejected", reason: "insufficient_funds", value: 3 };
+    const json = '{"opId":"op-1","reason":"insufficient_funds","status":"rejected","value":3}';
+    const want = createHash("sha256")
+      .update(Buffer.concat([Buffer.from([0]), Buffer.from(`${RESULT_DOMAIN}\n${json}`, "utf8")]))
+      .digest("hex");
+    expect(RESULT_DOMAIN).toBe("aspec/result/v1");
+    expect(toHex(resultLeafHash(r))).toBe(want);
+  });
+
   it("root matches the RFC 9162 definition", () => {
     fc.assert(
       fc.property(fc.array(resultArb, { maxLength: 40 }), (rs) => {

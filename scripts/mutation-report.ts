@@ -16,7 +16,7 @@ interface Mutant {
   status: string;
   mutatorName: string;
   replacement?: string;
-  location: { start: { line: number; column: number } };
+  location: { start: { line: number; column: number }; end?: { line: number; column: number } };
   /** Stryker: reached only while a module loads (module-level code), not while a test runs. */
   static?: boolean;
   statusReason?: string;
@@ -125,8 +125,18 @@ if (args.includes("--survivors"))
       if (DETECTED.has(m.status) || UNCOUNTED.has(m.status)) continue;
       const at = `${f}:${m.location.start.line}:${m.location.start.column}`;
       const repl = JSON.stringify(m.replacement ?? "").slice(0, 70);
+      // What the mutant replaces (columns are 1-based), not only its line: a mutant of one operand
+      // reads like one of the whole condition otherwise.
+      const { start, end } = m.location;
+      const line = lines[start.line - 1] ?? "";
+      const what =
+        end === undefined
+          ? ""
+          : end.line === start.line
+            ? line.slice(start.column - 1, end.column - 1)
+            : `${line.slice(start.column - 1)} …`;
       console.log(
-        `${m.status} ${at} ${m.mutatorName} ${repl} | ${(lines[m.location.start.line - 1] ?? "").trim().slice(0, 100)}`,
+        `${m.status} ${at} ${m.mutatorName} ${JSON.stringify(what.trim()).slice(0, 80)} → ${repl} | ${line.trim().slice(0, 100)}`,
       );
     }
   }

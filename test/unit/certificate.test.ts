@@ -260,6 +260,8 @@ describe("certificates", () => {
       await expectReject({ ...good, body: null }, "malformed");
       await expectReject({ ...good, body: [] }, "malformed");
       await expectReject({ ...good, sigs: [null, ...good.sigs] }, "malformed");
+      await expectReject({ ...good, sigs: [{ node: 0, sig: 5 }, ...good.sigs.slice(1)] }, "malformed");
+      await expectReject({ ...good, sigs: [{ node: 0 }, ...good.sigs.slice(1)] }, "malformed");
     });
     it("a cluster config that isn't n = 3f+1 with f ≥ 1", async () => {
       await expectReject(good, "bad_config", { ...c1.config, f: 0 });

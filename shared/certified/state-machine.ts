@@ -80,6 +80,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     this.map = new AuthMap(stores.nodes);
   }
 
+  /** `proposed`: objects shaped like signed ops (the only entries the PBFT envelope parser admits). */
   execute(proposed: readonly SignedOp[], version: number): BatchExecution {
     // Dedupe by op id: ops executed in earlier batches (any view, any node) and repeats within the batch.
     const entries = new Map<string, ExecutedEntry>();
@@ -87,7 +88,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     for (const op of proposed) {
       // An op id that is not one (a shape the order must still decide): executed, and rejected
       // as invalid_op, but not recorded, so executed-ids records only ever hold valid ids.
-      if (typeof op?.client !== "string" || !Number.isSafeInteger(op.seq) || op.seq < 1) {
+      if (typeof op.client !== "string" || !Number.isSafeInteger(op.seq) || op.seq < 1) {
         ops.push(op);
         continue;
       }

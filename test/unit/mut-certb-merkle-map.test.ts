@@ -81,6 +81,18 @@ describe("AuthMap reads", () => {
     expect(new AuthMap().childHashes(0)).toBeNull();
   });
 
+  it("MemoryNodeStore.get of an id it never gave out is undefined (0, negative, the next id)", () => {
+    const store = new MemoryNodeStore();
+    const id = store.add({
+      kind: "leaf",
+      keyHash: keyHashOf("a"),
+      valueHash: keyHashOf("v"),
+      hash: keyHashOf("h"),
+    });
+    expect(store.get(id)).toMatchObject({ kind: "leaf" });
+    for (const never of [0, -1, id + 1, id + 2]) expect(store.get(never)).toBeUndefined();
+  });
+
   it("a root that points at a node the store lacks is reported as a corrupt store", () => {
     const store = new MemoryNodeStore();
     store.setRoot(99);

@@ -193,6 +193,16 @@ describe("MerkleStateMachine", () => {
     const kp = sm.proveKey("r");
     expect(verifyStateProof(root, "r", kp.value, kp.proof)).toBe(true);
     expect(verifyStateProof(root, "r", { ...kp.value!, stateHash: "0".repeat(64) }, kp.proof)).toBe(false);
+    // An inclusion proof carries no other leaf: one that does is not an inclusion proof.
+    const other = { keyHash: "ab".repeat(32), valueHash: "cd".repeat(32) };
+    expect(verifyStateProof(root, "r", kp.value, { ...kp.proof, leaf: other })).toBe(false);
+  });
+
+  it("an op-shaped entry without a valid id is executed as invalid_op, not a crash", () => {
+    const sm = new MerkleStateMachine();
+    const junk = [{}, { client: 5, seq: 1 }, { client: "c", seq: 0 }] as unknown as SignedOp[];
+    const ex = sm.execute(junk, 1);
+    expect(ex.results.map((r) => [r.status, r.reason])).toEqual(junk.map(() => ["rejected", "invalid_op"]));
   });
 
   it("proves every key's certified value and every result against the batch's roots", () => {

@@ -115,6 +115,16 @@ export function isWellFormedOp(input: unknown): input is SignedOp {
 
 /** The schema path of `parseOp`: the reference behaviour, errors included. */
 export function parseOpReference(input: unknown): SignedOp {
+  try {
+    return checkOp(input);
+  } catch (e) {
+    if (e instanceof AspecError) throw e;
+    // not JSON data (e.g. a getter that throws): refused like any other bad op, never a crash
+    throw new AspecError("invalid_request", "the op cannot be read as JSON data");
+  }
+}
+
+function checkOp(input: unknown): SignedOp {
   if (typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__"))
     throw new AspecError("reserved_name", "the op has a member named '__proto__'");
   const env = envelopeSchema.safeParse(input);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../shared/canonical.js";
-import type { TypeName } from "../../shared/datatypes/index.js";
+import { DATA_TYPES, type TypeName } from "../../shared/datatypes/index.js";
 import { applyEffect, decideOp, type KeyRecord } from "../../shared/materialize.js";
 import type { OpBody } from "../../shared/ops.js";
 
@@ -50,6 +50,13 @@ const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; ar
     .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
     .map(({ op, x }) => ({ op, args: { x } })),
 };
+
+describe("a fresh key's state", () => {
+  it("is pinned per type (certified state roots hash it, so every replica and version must agree)", () => {
+    const initial = Object.fromEntries(Object.entries(DATA_TYPES).map(([t, d]) => [t, d.initial()]));
+    expect(initial).toEqual({ counter: 0, register: null, set: { adds: {}, removed: [] }, account: 0 });
+  });
+});
 
 describe("CRDT data types converge under any permutation and duplication", () => {
   for (const type of Object.keys(opsFor) as (keyof typeof opsFor)[]) {

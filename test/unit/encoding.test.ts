@@ -123,6 +123,8 @@ describe("canonical encoding", () => {
       '{"a":[true,null,"x"],"b":1,"c":{"y":0.1,"z":1e+21}}',
     );
     expect(canonicalJson(-0)).toBe("0");
+    // a member whose value is undefined is absent, as in JSON.stringify
+    expect(canonicalJson({ a: 1, b: undefined, c: { d: undefined } })).toBe('{"a":1,"c":{}}');
   });
   it("refuses what JSON cannot carry exactly", () => {
     for (const bad of [NaN, Infinity, 1n, () => 1, new Date(0), new Map()])

@@ -26,6 +26,7 @@ describe("AspecError.fromBody", () => {
       { error: { code: "no_such_code" } },
       { error: { code: "toString" } },
       { error: { code: "__proto__" } },
+      { error: { code: ["not_found"] } }, // stringifies to a known code, but is not one
     ])
       expect(AspecError.fromBody(body), JSON.stringify(body)).toBeNull();
   });

@@ -148,7 +148,11 @@ describe("verifyEvidence: each kind, from a real lie", () => {
       { kind: "contradicted_result", reply: w.honestStatus, truth },
       w.pins,
     );
-    expect(rejected(honest)).toBe("cluster_fault");
+    expect(honest).toEqual({
+      ok: false,
+      reason: "cluster_fault",
+      detail: "both results verify: two valid certificates disagree about the op",
+    });
     // the same truth against a claim that does not verify on its own is the replica's lie
     const lie = lies.contradicted_result as Extract<Evidence, { kind: "contradicted_result" }>;
     const v = await verifyEvidence({ kind: "contradicted_result", reply: lie.reply, truth }, w.pins);
@@ -353,6 +357,20 @@ describe("verifyEvidence: each verdict says why", () => {
       reason: "malformed",
       detail: "reply: not a replica reply",
     });
+    // not an object, no kind, no replica: each is "not a replica reply", for every kind of evidence
+    const { kind: _kind, ...kindless } = read.reply as ReadReply;
+    const { replica: _replica, ...nameless } = read.reply as ReadReply;
+    const truth = (lie("contradicted_result") as { truth: unknown }).truth;
+    for (const [kind, extra] of [
+      ["bad_certified_read", {}],
+      ["contradicted_result", { truth }],
+    ] as const)
+      for (const reply of [null, "reply", kindless, nameless, { ...read.reply, kind: 5 }])
+        expect(await refused({ kind, reply, ...extra }), `${kind} ${JSON.stringify(reply)}`).toEqual({
+          ok: false,
+          reason: "malformed",
+          detail: "reply: not a replica reply",
+        });
     expect(await refused({ kind: "bad_certified_read", reply: unsigned })).toEqual({
       ok: false,
       reason: "malformed",

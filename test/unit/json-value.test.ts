@@ -12,6 +12,7 @@ describe("jsonProblem", () => {
     expect(jsonProblem({ a: [1, "x", true, null, { b: -0.5 }] })).toBeNull();
     expect(jsonProblem(Object.assign(Object.create(null) as object, { a: 1 }))).toBeNull();
     expect(jsonProblem([[[]]], 3)).toBeNull();
+    for (const scalar of [true, false, 0, "", null]) expect(jsonProblem(scalar), String(scalar)).toBeNull();
     expect(jsonProblem([[[[]]]], 3)).toEqual(invalid("nested deeper than 3 levels"));
   });
 

@@ -336,4 +336,30 @@ describe("signed ops: one validation, one set of limits", () => {
     for (const op of [extra, proto, { ...valid(), seq: undefined }])
       expect(verdicts(op)).toEqual({ reference: false, parseOp: false, wire: false });
   });
+
+  it("a field that only stringifies to a valid name (['add'], ['counter']) is refused by every path", () => {
+    for (const over of [
+      { op: ["add"] },
+      { type: ["counter"] },
+      { client: [valid().client] },
+      { sig: [valid().sig] },
+    ])
+      expect(verdicts({ ...valid(), ...over }), JSON.stringify(over)).toEqual({
+        reference: false,
+        parseOp: false,
+        wire: false,
+      });
+  });
+
+  it("an op whose field getter throws is refused with a code, by every path, never a crash", () => {
+    const o = valid() as Record<string, unknown>;
+    Object.defineProperty(o, "args", {
+      enumerable: true,
+      get: () => {
+        throw new Error("boom");
+      },
+    });
+    expect(parseOpFast(o)).toBeNull();
+    expect(verdicts(o)).toEqual({ reference: false, parseOp: false, wire: false });
+  });
 });

@@ -1,7 +1,7 @@
 // The verifying SDK against an in-test deployment (test/support/sdk-deployment.ts): real Ed25519,
 // real certificates and proofs. Certified outcomes, tolerance k, rollback, failover, and the
 // certificate order and freshness checks.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AspecClient,
   type ConnectOptions,
@@ -11,20 +11,15 @@ import {
 } from "../../client/client.js";
 import { AspecClientError, ReplyVerificationError } from "../../client/errors.js";
 import { verifyEvidence } from "../../shared/evidence.js";
+import { endedAfterEach } from "../support/client-cleanup.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
-const clients: AspecClient[] = [];
+const ended = endedAfterEach();
 async function setup(over: Partial<ConnectOptions> = {}) {
   const d = await TestDeployment.create();
-  const c = await AspecClient.connect(d.connectOptions({ replica: "weur", ...over }));
-  clients.push(c);
+  const c = ended(await AspecClient.connect(d.connectOptions({ replica: "weur", ...over })));
   return { d, c };
 }
-// A test's evidence submissions finish inside it (code run after a test ends counts as module-level
-// for mutation testing: test/support/lazy.ts).
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.reported()));
-});
 
 /** Let ready callbacks run (a bounded number of macrotask turns); nothing asserted depends on how many. */
 const turns = async (n = 20) => {

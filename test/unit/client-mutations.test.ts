@@ -3,9 +3,10 @@
 // mutation must be refused with a stable reason, and the client's state must not move (certified
 // seq, pinned cluster, uncertified count). fast-check picks the field and the mutation.
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/client.js";
 import { ReplyVerificationError, type VerificationReason } from "../../client/errors.js";
+import { endedAfterEach } from "../support/client-cleanup.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
 type Path = (string | number)[];
@@ -68,13 +69,14 @@ function flip(s: string, pick: number): string {
 
 let d: TestDeployment;
 let c: AspecClient;
+const ended = endedAfterEach();
 let opId: string;
 
 // Built per test, not in beforeAll: code reached outside a test counts as module-level for mutation
 // testing, and Stryker runs such mutants without activating them (they "survive" whatever this checks).
 beforeEach(async () => {
   d = await TestDeployment.create();
-  c = await AspecClient.connect(d.connectOptions({ replica: "weur", maxUncertified: Infinity }));
+  c = ended(await AspecClient.connect(d.connectOptions({ replica: "weur", maxUncertified: Infinity })));
   // a batch of three, so result proofs have a path; the op checked is the middle one
   await c.counter("m").add(1);
   opId = (await c.account("acct").deposit(4)).opId;
@@ -88,8 +90,6 @@ beforeEach(async () => {
   expect((await c.getCertified("absent-key")).certified.value).toBeNull();
   expect(c.certifiedSeq).toBe(2);
 });
-// Each test's evidence submissions finish inside it (the same reason).
-afterEach(() => c.reported());
 
 /**
  * Check that every mutation at `paths` of the signed reply to `call` is refused with one of

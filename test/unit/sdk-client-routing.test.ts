@@ -3,7 +3,7 @@
 // which it tries the others, which refusals are a replica's fault (fail over) and which are the
 // caller's (thrown as they are), the seq resync only on a well-formed `seq_replayed`, and that a
 // failed op hands its tolerance slot back.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AspecClient, type ConnectOptions } from "../../client/client.js";
 import { retryPolicy } from "../../client/backoff.js";
 import type { FailoverEvent } from "../../client/certify.js";
@@ -17,15 +17,10 @@ import type { FetchFn } from "../../client/transport.js";
 import { AspecError } from "../../shared/errors.js";
 import { opIdOf, parseOp } from "../../shared/ops.js";
 import { signErrorReply } from "../../shared/replies.js";
+import { endedAfterEach } from "../support/client-cleanup.js";
 import { TestDeployment } from "../support/sdk-deployment.js";
 
-const clients: AspecClient[] = [];
-// Each test's background work (polls, evidence submissions) ends inside it: code run after a test
-// ends counts as module-level for mutation testing (test/support/lazy.ts).
-afterEach(async () => {
-  for (const c of clients) c.close();
-  await Promise.all(clients.splice(0).map((c) => c.reported()));
-});
+const ended = endedAfterEach();
 
 /** A deployment whose fetch records every URL and lets a test answer a request itself. */
 async function setup(over: Partial<ConnectOptions> = {}, names?: string[]) {
@@ -37,8 +32,7 @@ async function setup(over: Partial<ConnectOptions> = {}, names?: string[]) {
     const own = answer ? await answer(new URL(input), init) : undefined;
     return own ?? d.fetch(input, init);
   };
-  const c = await AspecClient.connect(d.connectOptions({ fetch, ...over }));
-  clients.push(c);
+  const c = ended(await AspecClient.connect(d.connectOptions({ fetch, ...over })));
   return { d, c, urls, setAnswer: (a: typeof answer) => void (answer = a) };
 }
 

@@ -14,7 +14,7 @@
  * values for good (`certification: "diverged"`): it never serves a value it can't prove.
  */
 import { canonicalJson } from "../shared/canonical.js";
-import { isCertificateBody, verifyCertificate } from "../shared/certified/certificate.js";
+import { verifyCertificate } from "../shared/certified/certificate.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../shared/pbft/chain.js";
 import type { Certification, CertifiedResult, CertifiedValue } from "../shared/replies.js";
 import { proveResults, type ResultProof } from "../shared/certified/results.js";
@@ -22,14 +22,15 @@ import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import type { Certificate, ClusterConfig, Digest, OpResult } from "../shared/certified/types.js";
 import type { KeyRecord } from "../shared/materialize.js";
 import type { SignedOp } from "../shared/ops.js";
+import {
+  certifiedBatchText,
+  parseCertifiedBatch,
+  type CertifiedBatchMessage,
+} from "../shared/wire/certified-batch.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 
-/** One certified batch: the certificate of seq s and the ops the nodes executed at s, in order. */
-export interface CertifiedBatchMessage {
-  certificate: Certificate;
-  ops: SignedOp[];
-}
+export type { CertifiedBatchMessage } from "../shared/wire/certified-batch.js";
 
 /** Seqs ahead of the next one that are buffered (a batch further ahead is dropped, counted). */
 export const CERT_BUFFER_SEQS = 64;
@@ -269,8 +270,13 @@ export class CertifiedReplica {
     };
   }
 
-  /** Take one certified batch (idempotent: a duplicate changes nothing). */
-  async receive(replica: string, msg: CertifiedBatchMessage, cluster: ClusterConfig): Promise<CertReport> {
+  /**
+   * Take one certified batch, as the wire text a node or the queue carried (idempotent: a duplicate
+   * changes nothing). Only what `parseCertifiedBatch` returns is verified, executed, stored and
+   * echoed: a message that is not exactly a certificate and well-formed ops is refused here
+   * (`invalid`, with the parser's reason), and the seq comes again from another copy or node.
+   */
+  async receive(replica: string, text: unknown, cluster: ClusterConfig): Promise<CertReport> {
     const report = (
       outcome: CertOutcome,
       seq: number | null,
@@ -282,14 +288,14 @@ export class CertifiedReplica {
       head: this.readHead().seq,
       ...extra,
     });
-    const cert = (msg as Partial<CertifiedBatchMessage> | null)?.certificate;
-    const ops = (msg as Partial<CertifiedBatchMessage> | null)?.ops;
-    const seq = isCertificateBody(cert?.body) ? cert.body.seq : null;
-    if (seq === null || !Array.isArray(ops)) {
+    const parsed = parseCertifiedBatch(text);
+    if (!parsed.ok) {
       this.count("invalid");
-      console.log({ event: "certified_batch_malformed", replica });
-      return report("invalid", seq);
+      console.log({ event: "certified_batch_malformed", replica, reason: parsed.reason });
+      return report("invalid", null, { reason: parsed.reason });
     }
+    const { certificate: cert, ops } = parsed.value;
+    const seq = cert.body.seq;
     const head = this.readHead();
     if (head.diverged) {
       this.count("halted");
@@ -304,7 +310,7 @@ export class CertifiedReplica {
       console.log({ event: "certified_batch_too_far_ahead", replica, seq, head: head.seq });
       return report("too_far_ahead", seq);
     }
-    const verdict = await verifyCertificate(cert!, cluster);
+    const verdict = await verifyCertificate(cert, cluster);
     if (!verdict.ok) {
       this.count("invalid");
       console.log({
@@ -316,19 +322,13 @@ export class CertifiedReplica {
       });
       return report("invalid", seq, { reason: verdict.reason });
     }
-    let digest: Digest;
-    try {
-      digest = batchDigest(ops);
-    } catch {
-      this.count("invalid");
-      return report("invalid", seq, { reason: "ops_not_json" });
-    }
+    const digest = batchDigest(ops);
     // the state may have moved during verification: decide again, synchronously from here on
     const now = this.readHead();
     if (now.diverged) return (this.count("halted"), report("halted", seq));
     if (seq <= now.seq) return (this.count("duplicate"), report("duplicate", seq));
-    if (seq > now.seq + 1) return this.buffer(replica, seq, digest, { certificate: cert!, ops }, report);
-    const first = this.applyNext(replica, { certificate: cert!, ops }, digest);
+    if (seq > now.seq + 1) return this.buffer(replica, seq, digest, { certificate: cert, ops }, report);
+    const first = this.applyNext(replica, { certificate: cert, ops }, digest);
     if (first === "applied") return report("applied", seq, { applied: 1 + this.drainBuffer(replica) });
     // wrong ops under a good certificate: a copy buffered earlier for this seq may be the right one
     const applied = first === "ops_mismatch" ? this.drainBuffer(replica) : 0;
@@ -361,7 +361,7 @@ export class CertifiedReplica {
       "INSERT INTO cert_buffer (seq, digest, batch) VALUES (?, ?, ?)",
       seq,
       digest,
-      canonicalJson({ certificate: msg.certificate, ops: msg.ops }),
+      certifiedBatchText(msg),
     );
     return report("buffered", seq);
   }
@@ -429,7 +429,7 @@ export class CertifiedReplica {
         this.sql.exec(
           "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
           body.seq,
-          JSON.stringify(msg.certificate),
+          canonicalJson(msg.certificate),
         );
         this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
         const proofs = proveResults(exec.results);

@@ -23,7 +23,9 @@
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import type { Env } from "../workers/env.js";
 import { CERTIFIED_BATCHES_MAX, certifiedBatchesOf, certifiedHeadOf } from "../workers/pbft-node-stub.js";
-import type { CertifiedBatchMessage, CertReport } from "./certified-replica.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
+import { parseCertifiedBatches, seqHint } from "../shared/wire/certified-batch.js";
+import type { CertReport } from "./certified-replica.js";
 
 /** The replica side: its certified head, and its one entry point for certified batches. */
 export interface SyncTarget {
@@ -31,15 +33,16 @@ export interface SyncTarget {
   head(): number;
   /** False once the replica diverged: it takes no batch any more, so there is nothing to fetch. */
   canApply(): boolean;
-  /** `EdgeReplica.receiveCertified`: verifies and applies (throws only on a fault or a failure). */
-  receive(replica: string, msg: CertifiedBatchMessage): Promise<CertReport>;
+  /** `EdgeReplica.receiveCertified`: parses, verifies and applies (throws only on a fault or a failure). */
+  receive(replica: string, text: string): Promise<CertReport>;
 }
 
-/** The nodes asked, by index (their answers are untrusted). */
+/** The nodes asked, by index (their answers are untrusted: anything may come back, or nothing). */
 export interface NodeSource {
   readonly ids: readonly string[];
-  head(i: number): Promise<number>;
-  batches(i: number, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]>;
+  head(i: number): Promise<unknown>;
+  /** The answer's wire text (`parseCertifiedBatches`). */
+  batches(i: number, fromSeq: number, max: number): Promise<unknown>;
 }
 
 export interface SyncStats {
@@ -61,13 +64,16 @@ export interface SyncStats {
 export function clusterNodes(env: Env): NodeSource {
   return {
     ids: PBFT_NODES.map((n) => n.id),
-    head: (i) => certifiedHeadOf(env, PBFT_NODES[i]!),
-    batches: (i, fromSeq, max) => certifiedBatchesOf(env, PBFT_NODES[i]!, fromSeq, max),
+    head: (i) =>
+      withDeadline(certifiedHeadOf(env, PBFT_NODES[i]!), PEER_DEADLINE_MS.nodeFetch, "certifiedHead"),
+    batches: (i, fromSeq, max) =>
+      withDeadline(
+        certifiedBatchesOf(env, PBFT_NODES[i]!, fromSeq, max),
+        PEER_DEADLINE_MS.nodeFetch,
+        "certifiedBatches",
+      ),
   };
 }
-
-const seqOf = (b: unknown): unknown =>
-  (b as { certificate?: { body?: { seq?: unknown } } } | null)?.certificate?.body?.seq;
 
 export class CertifiedSync {
   readonly stats: SyncStats = {
@@ -120,26 +126,28 @@ export class CertifiedSync {
     const upTo = Math.min(nodeHead, seenBefore);
     if (upTo <= head) return false;
     const from = head + 1;
-    let batches: unknown;
+    let answer: unknown;
     try {
-      batches = await this.nodes.batches(i, from, Math.min(CERTIFIED_BATCHES_MAX, upTo - head));
+      answer = await this.nodes.batches(i, from, Math.min(CERTIFIED_BATCHES_MAX, upTo - head));
     } catch (e) {
       return this.failed(replica, node, "batches", e);
     }
-    const list = Array.isArray(batches) ? (batches as unknown[]).slice(0, CERTIFIED_BATCHES_MAX) : [];
+    const parsed = parseCertifiedBatches(answer);
+    if (!parsed.ok) return this.refused(replica, node, from, `answer_${parsed.reason}`);
+    const list = parsed.value.slice(0, CERTIFIED_BATCHES_MAX);
     if (list.length === 0) {
       this.noteLacking(replica, i, from);
       return false;
     }
     let applied = 0;
     for (const [k, b] of list.entries()) {
-      if (seqOf(b) !== from + k) {
+      if (seqHint(b) !== from + k) {
         this.noteApplied(replica, node, from, applied, target);
         return this.refused(replica, node, from + k, "out_of_order");
       }
       let r: CertReport;
       try {
-        r = await target.receive(replica, b as CertifiedBatchMessage);
+        r = await target.receive(replica, b);
       } catch (e) {
         this.noteApplied(replica, node, from, applied, target);
         return this.failed(replica, node, "receive", e);

@@ -28,7 +28,14 @@ import {
   type Periods,
   type Task,
 } from "../shared/delivery/timers.js";
-import { packMessages, type ReplicateMessage } from "../shared/replication.js";
+import {
+  logPageText,
+  packMessages,
+  parseLogPage,
+  replicateText,
+  type ReplicateMessage,
+} from "../shared/replication.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { Env } from "../workers/env.js";
 import { replicaStub } from "../workers/replica-stub.js";
 import { submitToNodes } from "../workers/pbft-node-stub.js";
@@ -54,13 +61,6 @@ export const GC_BATCH_MAX = 1000;
 /** Cloudflare Queues: at most 100 messages per sendBatch. */
 const SEND_BATCH_MESSAGES_MAX = 100;
 
-/** One page of an origin's own log: ops after the asked position, and the log's head. */
-export interface LogPage {
-  /** JSON text of `ReplicatedOp[]`, each with its `pos`. */
-  entries: string;
-  head: number;
-}
-
 const envMs = (v: string | undefined, fallback: number, max: number): number => {
   const ms = Number(v);
   return v !== undefined && v !== "" && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, max) : fallback;
@@ -74,11 +74,14 @@ export const periodsOf = (env: Env): Periods =>
 export const horizonMs = (env: Env): number =>
   envMs(env.DEDUPE_HORIZON_MS, DEDUPE_HORIZON_MS_DEFAULT, 365 * 24 * 3600_000);
 
-/** Applies parsed entries from `origin` (the replica's own apply path) and reports each position. */
+/** Applies entries from `origin`, parsed from peer text (the replica's own apply path), and reports each position. */
 export type ApplyEntries = (
   origin: string,
-  entriesJson: string,
+  entries: readonly unknown[],
 ) => Promise<{ cursor: number; applied: number }>;
+
+/** How long one alarm task may hold the alarm (each peer call inside has its own, shorter deadline). */
+export const ALARM_TASK_DEADLINE_MS = 20_000;
 
 /** How soon after a batch was buffered behind a gap the certified catch-up runs (ms, at most). */
 export const GAP_SYNC_DELAY_MS = 500;
@@ -136,13 +139,16 @@ export class Delivery {
       if (this.isPeer(me, peer) && Number.isSafeInteger(pos) && pos > 0) this.book.noteAck(peer, pos);
   }
 
-  /** A peer asks for this replica's own ops after its cursor (and so confirms everything ≤ it). */
-  logPage(me: string, requester: string, after: number, limit: number): LogPage {
+  /**
+   * A peer asks for this replica's own ops after its cursor (and so confirms everything ≤ it): the
+   * page's wire text (`logPageText`).
+   */
+  logPage(me: string, requester: string, after: number, limit: number): string {
     const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
     if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
     const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
-    if (withholdsOps(this.faults())) return { entries: "[]", head: this.store.ownHead() }; // dev: dropOps
-    return { entries: "[" + this.store.logPage(me, from, n).join(",") + "]", head: this.store.ownHead() };
+    if (withholdsOps(this.faults())) return logPageText([], this.store.ownHead()); // dev: dropOps
+    return logPageText(this.store.logPage(me, from, n), this.store.ownHead());
   }
 
   // --- the alarm -----------------------------------------------------------------------------
@@ -189,33 +195,38 @@ export class Delivery {
   }
 
   /**
-   * Run every task that is due; re-arm; set the alarm to the earliest deadline. Idempotent. A task
-   * that throws is logged and retried later by this same alarm; the others still run, and the
-   * handler itself never throws (a thrown alarm would leave the retry to the platform's backoff).
+   * Run every task that is due; re-arm; set the alarm to the earliest deadline. Idempotent. Each
+   * task is independent: one that throws or passes ALARM_TASK_DEADLINE_MS (a peer that never
+   * answers) is logged and retried later by this same alarm, the others still run, and the alarm is
+   * re-armed in `finally` (a thrown alarm would leave the retry to the platform's backoff).
    */
   async alarm(me: string, apply: ApplyEntries): Promise<void> {
     const periods = periodsOf(this.env);
     const start = Date.now();
     const due = dueTasks(withPeriodic(this.book.deadlines(), start, periods), start);
     const more: Task[] = [];
-    const failed: Task[] = [];
-    for (const t of due) {
-      if (t === "drain") this.drainScheduled = false;
-      try {
-        if (await this.run(t, me, apply)) more.push(t);
-      } catch (e) {
-        failed.push(t);
-        console.error({ event: "alarm_task_failed", replica: me, task: t, error: String(e) });
+    const failed: Task[] = [...due];
+    try {
+      for (const t of due) {
+        if (t === "drain") this.drainScheduled = false;
+        try {
+          if (await withDeadline(this.run(t, me, apply), ALARM_TASK_DEADLINE_MS, `alarm task ${t}`))
+            more.push(t);
+          failed.splice(failed.indexOf(t), 1);
+        } catch (e) {
+          console.error({ event: "alarm_task_failed", replica: me, task: t, error: String(e) });
+        }
       }
+      if (due.includes("drain") && !failed.includes("drain") && this.store.ownHead() > this.sentPos())
+        more.push("drain");
+    } finally {
+      const now = Date.now();
+      // re-read: a write during the awaits may have set a drain deadline
+      const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods, more, failed);
+      this.book.putDeadlines(d);
+      await this.ctx.storage.setAlarm(nextAlarm(d)!);
+      this.timersChecked = true;
     }
-    const now = Date.now();
-    if (due.includes("drain") && !failed.includes("drain") && this.store.ownHead() > this.sentPos())
-      more.push("drain");
-    // re-read: a write during the awaits may have set a drain deadline
-    const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods, more, failed);
-    this.book.putDeadlines(d);
-    await this.ctx.storage.setAlarm(nextAlarm(d)!);
-    this.timersChecked = true;
   }
 
   /** One task; true when it stopped at a bound and has more to do at once. */
@@ -281,8 +292,12 @@ export class Delivery {
       return;
     }
     for (let i = 0; i < messages.length; i += SEND_BATCH_MESSAGES_MAX)
-      await this.env.REPLICATE.sendBatch(
-        messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((body) => ({ body })),
+      await withDeadline(
+        this.env.REPLICATE.sendBatch(
+          messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((m) => ({ body: replicateText(m) })),
+        ),
+        PEER_DEADLINE_MS.queueSend,
+        "replicate queue send",
       );
   }
 
@@ -310,14 +325,24 @@ export class Delivery {
           const started = Date.now();
           for (let page = 0; page < ANTI_ENTROPY_PAGES_MAX; page++) {
             const cursor = this.book.cursor(peer.name).cursor;
-            const got = await replicaStub(this.env, peer).opsSince(
-              peer.name,
-              me,
-              cursor,
-              ANTI_ENTROPY_PAGE_MAX,
+            const text = await withDeadline(
+              replicaStub(this.env, peer).opsSince(peer.name, me, cursor, ANTI_ENTROPY_PAGE_MAX),
+              PEER_DEADLINE_MS.replicaSmall,
+              `opsSince at ${peer.name}`,
             );
+            const page = parseLogPage(text);
+            if (!page.ok) {
+              console.log({
+                event: "anti_entropy_malformed",
+                replica: me,
+                peer: peer.name,
+                reason: page.reason,
+              });
+              return;
+            }
+            const got = page.value;
             let after = cursor;
-            if (got.entries !== "[]") {
+            if (got.entries.length > 0) {
               const r = await apply(peer.name, got.entries);
               after = r.cursor;
               // ops the queue had not brought: what anti-entropy repaired
@@ -334,7 +359,7 @@ export class Delivery {
               this.book.putCursor(peer.name, { ...c, syncedAt: Math.max(c.syncedAt, started) });
               return;
             }
-            if (after === cursor && got.entries === "[]") return; // nothing served (hostile or collected)
+            if (after === cursor && got.entries.length === 0) return; // nothing served (hostile or collected)
           }
           more = true;
         } catch (e) {

@@ -39,12 +39,19 @@ import {
   type CertReport,
 } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
-import { parseEntries, type ReplicateMessage, type ReplicatedOp } from "../shared/replication.js";
+import {
+  parseAcks,
+  parseEntryList,
+  parseReplicateText,
+  type ApplyReport,
+  type ReplicatedOp,
+} from "../shared/replication.js";
+import { peerText } from "../shared/wire/peer-text.js";
 import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import type { SyncStats } from "./certified-sync.js";
-import { Delivery, type LogPage } from "./delivery.js";
+import { Delivery } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 import { lies, signAsFaulty } from "./replica-lies.js";
@@ -55,19 +62,7 @@ import { lies, signAsFaulty } from "./replica-lies.js";
  */
 export type RpcResult<T> = { ok: true; value: T } | ({ ok: false } & (ErrorReply | ErrorBody));
 
-export interface ApplyReport {
-  applied: number;
-  duplicates: number;
-  malformed: number;
-  badSignature: number;
-  typeConflicts: number;
-  /** Register stamps more than HLC_AHEAD_MAX_MS ahead of this replica's clock: refused, not recorded. */
-  stampAhead: number;
-  /** Ops whose id this replica held with other content, both signed by the client: evidence kept. */
-  equivocations: number;
-  /** This receiver's cursor for the message's origin afterwards (what it confirms to the origin). */
-  cursor: number;
-}
+export type { ApplyReport } from "../shared/replication.js";
 
 /** Sizes and delivery state, for tests, operators and the bench. */
 export interface ReplicaStats {
@@ -95,18 +90,22 @@ export interface ReplicaRpc {
   submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>>;
   read(name: string, key: string): Promise<RpcResult<ReadReply>>;
   evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>>;
-  applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport>;
-  /** Anti-entropy: this replica's own ops after `after` (the requester's cursor, thereby confirmed). */
-  opsSince(name: string, requester: string, after: number, limit: number): Promise<LogPage>;
-  /** The queue consumer's confirmations: `{peer: that peer's cursor for this origin}`. */
-  confirm(name: string, acks: Record<string, number>): Promise<void>;
+  /** A replicate message's wire text (`replicateText`); answers its `ApplyReport`'s text. */
+  applyRemote(name: string, text: string): Promise<string>;
+  /**
+   * Anti-entropy: this replica's own ops after `after` (the requester's cursor, thereby confirmed),
+   * as a page's wire text (`logPageText`).
+   */
+  opsSince(name: string, requester: string, after: number, limit: number): Promise<string>;
+  /** The queue consumer's confirmations, `{peer: that peer's cursor for this origin}` as text (`acksText`). */
+  confirm(name: string, text: string): Promise<void>;
   /** The dead-letter consumer: `count` replication messages of this origin were dead-lettered. */
   noteDeadLetter(name: string, count: number): Promise<void>;
   /**
    * One certified batch `{certificate, ops}` (the certificates queue's consumer, or a PBFT node
    * directly): verified, applied in seq order, idempotent. Throws only on a bug or storage failure.
    */
-  receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport>;
+  receiveCertified(name: string, text: string): Promise<CertReport>;
   /** GET /v1/replicas: the certified state's stats alone (cheap: no table scans, unlike `stats`). */
   certificationStats(): Promise<CertificationStats>;
   /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
@@ -120,6 +119,17 @@ export interface ReplicaRpc {
   setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
   stats(): Promise<ReplicaStats>;
 }
+
+const EMPTY_REPORT: ApplyReport = {
+  applied: 0,
+  duplicates: 0,
+  malformed: 0,
+  badSignature: 0,
+  typeConflicts: 0,
+  stampAhead: 0,
+  equivocations: 0,
+  cursor: 0,
+};
 
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
@@ -262,12 +272,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     });
   }
 
-  async receiveCertified(name: string, msg: CertifiedBatchMessage): Promise<CertReport> {
+  /** A certified batch's wire text (shared/wire/certified-batch.ts), from the queue, a node or catch-up. */
+  async receiveCertified(name: string, text: string): Promise<CertReport> {
     await this.identity(name);
     if (this.delivery.faults().refuseCertified)
       throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
-    const report = await this.certified.receive(name, msg, config);
+    const report = await this.certified.receive(name, text, config);
     if (report.outcome === "buffered" && report.seq !== null) await this.delivery.gapSeen(report.seq);
     return report;
   }
@@ -357,11 +368,17 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    * redelivered batch changes nothing. Client signatures are checked again: a faulty origin can't
    * inject ops nobody signed.
    */
-  async applyRemote(name: string, msg: ReplicateMessage): Promise<ApplyReport> {
+  async applyRemote(name: string, text: string): Promise<string> {
     await this.identity(name);
     await this.delivery.ensureTimers();
     if (this.delivery.faults().refuseRemote) throw new Error(`fault injected: ${name} refuses remote ops`);
-    return this.applyEntries(name, msg.origin, msg.entries);
+    const msg = parseReplicateText(text);
+    if (!msg.ok) {
+      // nothing in it can be trusted, not even its origin: no cursor moves
+      console.log({ event: "remote_message_malformed", replica: name, reason: msg.reason });
+      return peerText({ ...EMPTY_REPORT, malformed: 1 });
+    }
+    return peerText(await this.applyEntries(name, msg.value.origin, msg.value.entries));
   }
 
   /**
@@ -370,19 +387,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    * client's collected seq. Every position handled (applied or duplicate or forged) moves the
    * cursor; one refused for now (stamp ahead) does not, so anti-entropy asks for it again.
    */
-  private async applyEntries(name: string, origin: string, entriesJson: string): Promise<ApplyReport> {
-    const report: ApplyReport = {
-      applied: 0,
-      duplicates: 0,
-      malformed: 0,
-      badSignature: 0,
-      typeConflicts: 0,
-      stampAhead: 0,
-      equivocations: 0,
-      cursor: 0,
-    };
+  private async applyEntries(name: string, origin: string, raw: readonly unknown[]): Promise<ApplyReport> {
+    const report: ApplyReport = { ...EMPTY_REPORT };
     const now = Date.now();
-    const entries = parseEntries(entriesJson);
+    const entries = parseEntryList(raw);
     const fresh: ReplicatedOp[] = [];
     const handled: number[] = [];
     const evidence: string[] = []; // both versions of each equivocation first learnt here
@@ -458,15 +466,15 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     await this.delivery.alarm(name, (origin, entries) => this.applyEntries(name, origin, entries));
   }
 
-  async opsSince(name: string, requester: string, after: number, limit: number): Promise<LogPage> {
+  async opsSince(name: string, requester: string, after: number, limit: number): Promise<string> {
     await this.identity(name);
     await this.delivery.ensureTimers();
     return this.delivery.logPage(name, requester, after, limit);
   }
 
-  async confirm(name: string, acks: Record<string, number>): Promise<void> {
+  async confirm(name: string, text: string): Promise<void> {
     await this.identity(name);
-    this.delivery.confirm(name, acks);
+    this.delivery.confirm(name, parseAcks(text));
   }
 
   async noteDeadLetter(name: string, count: number): Promise<void> {

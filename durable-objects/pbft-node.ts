@@ -33,6 +33,8 @@ import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
   certificateLeaving,
   forgeBatch,
+  HANG_MS,
+  mangle,
   parseNodeFaults,
   postsCertificates,
   rewriteFaulty,
@@ -43,7 +45,11 @@ import {
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
-import type { CertifiedBatchMessage } from "./certified-replica.js";
+import {
+  certifiedBatchText,
+  certifiedBatchesText,
+  type CertifiedBatchMessage,
+} from "../shared/wire/certified-batch.js";
 import type { Env } from "../workers/env.js";
 import {
   CERTIFIED_BATCHES_BYTES_MAX,
@@ -51,7 +57,10 @@ import {
   pbftNodeStub,
   type CertifiedBatchSource,
 } from "../workers/pbft-node-stub.js";
-import { publishCertified } from "../workers/certificates-publish.js";
+import { publishText } from "../workers/certificates-publish.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
+import { parsePeerJson } from "../shared/wire/peer-text.js";
+import { ENVELOPE_LIMITS, parseSubmittedOps } from "../shared/wire/node-calls.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
@@ -120,29 +129,35 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   private fallbacksPosted = 0;
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
   private readonly linkFreeAt: number[] = [];
+  /** Fallback posts sent and not yet settled, by seq (not sent again meanwhile). */
+  private readonly fallbacksInFlight = new Set<number>();
   /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
   private storedFaults: NodeFaults | undefined;
 
   /** Envelopes from another node (its sends of one step), each as its wire JSON text. */
   async deliver(id: string, envelopes: readonly string[]): Promise<void> {
     const node = await this.start(id);
+    await this.hangIfFaulty();
     if (!Array.isArray(envelopes)) return; // a faulty peer's junk: nothing to step
     const raws = envelopes.slice(0, 1024).map((text) => {
-      // the text's length is the size the boundary checks against the message limits
+      // the text's length is the size the boundary checks against the message limits; the strict
+      // parser refuses what JSON.parse would resolve silently (duplicate members, __proto__, depth)
       if (typeof text !== "string") return { raw: null };
-      try {
-        return { raw: JSON.parse(text) as unknown, sizeBytes: text.length };
-      } catch {
-        return { raw: null, sizeBytes: text.length };
-      }
+      const parsed = parsePeerJson(text, ENVELOPE_LIMITS);
+      return { raw: parsed.ok ? parsed.value : null, sizeBytes: text.length };
     });
     const { wakeAtMs } = await node.driver.deliver(raws);
     await this.wakeAt(wakeAtMs);
   }
 
-  /** Client ops from the replicate queue (each verified here before it enters the pool). */
-  async submit(id: string, ops: readonly unknown[]): Promise<{ admitted: number; refused: number }> {
+  /**
+   * Client ops from the replicate queue, as the text of a JSON array of ops (`submitText`); each op
+   * verified here before it enters the pool.
+   */
+  async submit(id: string, text: string): Promise<{ admitted: number; refused: number }> {
     const node = await this.start(id);
+    await this.hangIfFaulty();
+    const ops = parseSubmittedOps(text);
     const admitted: SignedOp[] = [];
     for (const raw of ops.slice(0, 5_000)) {
       const op = await node.boundary.admitOp(raw);
@@ -184,6 +199,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   async certifiedHead(id: string): Promise<number> {
     if (!isNodeId(id)) return 0;
     await this.start(id);
+    await this.hangIfFaulty();
     if (!servesBatches(this.faults())) return 0;
     return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM pbft_published").one().s ?? 0;
   }
@@ -191,15 +207,17 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   /**
    * Kept certified batches from `fromSeq` on, contiguous (it stops at the first seq it lacks: one it
    * skipped by state transfer, or older than what it keeps), at most `max` (≤ CERTIFIED_BATCHES_MAX)
-   * and CERTIFIED_BATCHES_BYTES_MAX of JSON past the first. Bad arguments answer `[]`, never a throw.
-   * What it serves is untrusted: a replica verifies every batch (`CertifiedReplica.receive`).
+   * and CERTIFIED_BATCHES_BYTES_MAX of JSON past the first, as the text of a JSON array of each
+   * batch's wire text. Bad arguments answer `[]`, never a throw. What it serves is untrusted: a
+   * replica parses and verifies every batch (`CertifiedReplica.receive`).
    */
-  async certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]> {
-    if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return [];
-    if (!Number.isSafeInteger(max) || max < 1) return [];
+  async certifiedBatches(id: string, fromSeq: number, max: number): Promise<string> {
+    if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return "[]";
+    if (!Number.isSafeInteger(max) || max < 1) return "[]";
     const { me } = await this.start(id);
+    await this.hangIfFaulty();
     const faults = this.faults();
-    if (!servesBatches(faults)) return [];
+    if (!servesBatches(faults)) return "[]";
     const rows = this.sql
       .exec<{ seq: number; msg: string }>(
         "SELECT seq, msg FROM pbft_published WHERE seq >= ? ORDER BY seq LIMIT ?",
@@ -207,17 +225,20 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
         Math.min(max, CERTIFIED_BATCHES_MAX),
       )
       .toArray();
-    const out: CertifiedBatchMessage[] = [];
+    const out: string[] = [];
     let bytes = 0;
     for (const [i, r] of rows.entries()) {
       if (r.seq !== fromSeq + i) break;
       bytes += r.msg.length;
       if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
-      const msg = JSON.parse(r.msg) as CertifiedBatchMessage;
+      const msg = JSON.parse(r.msg) as CertifiedBatchMessage; // its own row, written by keepCertified
       const served = { ...msg, certificate: certificateLeaving(faults, msg.certificate, me) };
-      out.push(faults.forgeBatches ? forgeBatch(served) : served);
+      const text = certifiedBatchText(faults.forgeBatches ? forgeBatch(served) : served);
+      // dev `mangledPosts`: a text with a member no schema knows (objects can't go inside a text)
+      const m = faults.mangledPosts ? mangle(served, text) : text;
+      out.push(typeof m === "string" ? m : text.replace("{", '{"extra":1,'));
     }
-    return out;
+    return certifiedBatchesText(out);
   }
 
   /**
@@ -236,13 +257,29 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     console.log({ event: "pbft_faults_set", node: id, faults: f });
   }
 
+  /**
+   * The node's one loop: tick first, then hand the due fallback posts to the network without waiting
+   * for them (each has its own deadline), and re-arm in `finally`, whatever threw: a tick never waits
+   * on I/O, and a throw never leaves re-arming to the platform's retry backoff.
+   */
   override async alarm(): Promise<void> {
     const id = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
     if (id === undefined) return; // never started: nothing to tick
-    const node = await this.start(id);
-    await this.postDueFallbacks(node);
-    const { wakeAtMs } = await node.driver.step({ kind: "tick", nowMs: Date.now() });
-    await this.wakeAt(wakeAtMs, true);
+    let wakeAtMs: number | null = Date.now() + (NODE_CONFIG.tickMs ?? 50);
+    try {
+      const node = await this.start(id);
+      wakeAtMs = (await node.driver.step({ kind: "tick", nowMs: Date.now() })).wakeAtMs;
+      this.postDueFallbacks(node);
+    } catch (e) {
+      console.error({ event: "pbft_alarm_failed", node: id, error: String(e) });
+    } finally {
+      await this.wakeAt(wakeAtMs, true);
+    }
+  }
+
+  /** Dev `hang`: hold this call without an answer for HANG_MS (callers' deadlines must cut it off). */
+  private async hangIfFaulty(): Promise<void> {
+    if (this.faults().hang) await new Promise((r) => setTimeout(r, HANG_MS));
   }
 
   /** The node, started once per instance: keys, stores, the driver restored from SQLite. */
@@ -297,9 +334,11 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     if (!target) return;
     const texts = envelopes.map((e) => JSON.stringify(e));
     const deliver = () =>
-      pbftNodeStub(this.env, target)
-        .deliver(target.id, texts)
-        .catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
+      withDeadline(
+        pbftNodeStub(this.env, target).deliver(target.id, texts),
+        PEER_DEADLINE_MS.nodeSubmit,
+        `deliver to ${target.id}`,
+      ).catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
     // dev only (`delayMs` fault): a timer per send, so the step never waits for the delay; each
     // link stays FIFO like the connection it stands for (a send leaves no earlier than the previous one)
     const delayMs = sendDelayMs(this.faults(), Math.random());
@@ -348,6 +387,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       certificate: certificateLeaving(faults, c.certificate, me),
       ops: c.ops,
     };
+    const text = certifiedBatchText(msg);
     if (c.body.seq % n === me) {
       const seq = c.body.seq;
       if (this.postsInFlight >= POSTS_IN_FLIGHT_MAX) {
@@ -356,7 +396,9 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
         return;
       }
       this.postsInFlight++;
-      const post = publishCertified(this.env, msg) // the queue, or RPC to every replica for a batch over 120 KiB
+      const payload = faults.mangledPosts ? mangle(msg, text) : text;
+      // the queue, or RPC to every replica for a batch over 120 KiB; each send with its deadline
+      const post = publishText(this.env, text, seq, payload)
         .then(
           () => void this.certificatesPosted++,
           (e: unknown) => {
@@ -371,7 +413,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
         "INSERT INTO pbft_fallback (seq, due_at, msg) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
         c.body.seq,
         Date.now() + this.fallbackMs(),
-        JSON.stringify(msg),
+        text,
       );
       const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n;
       if (pending > CERT_FALLBACK_PENDING_MAX)
@@ -385,11 +427,10 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
   private keepCertified(c: CertifiedBatch): void {
     const seq = c.body.seq;
-    const msg: CertifiedBatchMessage = { certificate: c.certificate, ops: c.ops };
     this.sql.exec(
       "INSERT INTO pbft_published (seq, msg) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
       seq,
-      JSON.stringify(msg),
+      certifiedBatchText({ certificate: c.certificate, ops: c.ops }),
     );
     this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - CERTIFIED_KEPT_SEQS);
   }
@@ -399,37 +440,45 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     return Number.isSafeInteger(v) && v >= 0 && v <= 3_600_000 ? v : CERT_FALLBACK_MS_DEFAULT;
   }
 
-  /** Post the fallback copies whose delay is over (a failed send is tried again a delay later). */
-  private async postDueFallbacks(node: Running): Promise<void> {
+  /**
+   * Post the fallback copies whose delay is over, without waiting for them: each is marked posted
+   * (its row deleted) or due again a delay later when its send settles (with its deadline), so a
+   * hung queue or replica never holds the node's loop. Rows already in flight are not sent twice.
+   */
+  private postDueFallbacks(node: Running): void {
     const now = Date.now();
     const due = this.sql
       .exec<{ seq: number; msg: string }>(
         "SELECT seq, msg FROM pbft_fallback WHERE due_at <= ? ORDER BY seq LIMIT 100",
         now,
       )
-      .toArray();
+      .toArray()
+      .filter((r) => !this.fallbacksInFlight.has(r.seq));
     if (due.length === 0) return;
-    if (!postsCertificates(this.faults())) {
+    const faults = this.faults();
+    if (!postsCertificates(faults)) {
       for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
       return;
     }
     // one send each: a batch of ops can be ~124 KB, over what one sendBatch may carry
-    const sent = await Promise.allSettled(
-      due.map((r) => publishCertified(this.env, JSON.parse(r.msg) as CertifiedBatchMessage)),
-    );
-    const posted: number[] = [];
-    sent.forEach((res, i) => {
-      const { seq } = due[i]!;
-      if (res.status === "fulfilled") {
-        this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
-        posted.push(seq);
-      } else {
-        console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(res.reason) });
-        this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
-      }
-    });
-    this.fallbacksPosted += posted.length;
-    if (posted.length) console.log({ event: "pbft_fallback_posted", node: node.id, seqs: posted });
+    for (const { seq, msg: text } of due) {
+      this.fallbacksInFlight.add(seq);
+      // due again one delay later unless it lands (also if this instance dies meanwhile)
+      this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
+      const payload = faults.mangledPosts ? mangle(JSON.parse(text) as CertifiedBatchMessage, text) : text;
+      const post = publishText(this.env, text, seq, payload).then(
+        () => {
+          this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+          this.fallbacksPosted++;
+          console.log({ event: "pbft_fallback_posted", node: node.id, seq });
+        },
+        (e: unknown) =>
+          console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(e) }),
+      );
+      this.ctx.waitUntil(
+        post.finally(() => this.fallbacksInFlight.delete(seq)).then(() => this.wakeAt(null)),
+      );
+    }
   }
 
   /** One alarm: at the earlier of the core's next wake-up and the next fallback post. */

@@ -1,15 +1,14 @@
 /**
  * How a PBFT node hands a certified batch to the replicas (for the node's Durable Object shell to
- * call with each `CertifiedBatch` of its effects): one `certificates` queue message `{certificate,
- * ops}` when it fits a Queues message, otherwise (a batch may hold up to `batchBytesMax` = 1 MiB of
- * ops, a queue message at most 128 KB) a direct `receiveCertified` RPC to every replica. Either way
- * a replica verifies and orders it itself, and a copy it already has changes nothing, so every
- * node may publish every batch it certifies.
+ * call with each `CertifiedBatch` of its effects): its wire text (shared/wire/certified-batch.ts) as
+ * one `certificates` queue message when it fits a Queues message, otherwise (a batch may hold up to
+ * `batchBytesMax` = 1 MiB of ops, a queue message at most 128 KB) a direct `receiveCertified` RPC to
+ * every replica. Either way a replica parses, verifies and orders it itself, and a copy it already
+ * has changes nothing, so every node may publish every batch it certifies. Every send has a deadline.
  */
-import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 import { utf8Length } from "../shared/bytes.js";
-import type { Certificate } from "../shared/certified/types.js";
-import type { SignedOp } from "../shared/ops.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
+import { certifiedBatchText, type CertifiedBatchMessage } from "../shared/wire/certified-batch.js";
 import type { Env } from "./env.js";
 import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
@@ -20,23 +19,42 @@ export const CERTIFICATE_MESSAGE_BYTES_MAX = 120 * 1024;
 export type PublishPath = { via: "queue" } | { via: "rpc"; failed: { target: string; error: string }[] };
 
 /** Publish one certified batch (the core's `CertifiedBatch`: its `certificate` and executed `ops`). */
-export async function publishCertified(
+export function publishCertified(env: Env, batch: CertifiedBatchMessage): Promise<PublishPath> {
+  return publishText(env, certifiedBatchText(batch), batch.certificate.body.seq);
+}
+
+/**
+ * Publish a batch's text as is. `payload` is what goes on the wire: the text, except from a node
+ * whose dev fault `mangledPosts` sends something else (shared/pbft/dev-faults.ts), which replicas
+ * must refuse.
+ */
+export async function publishText(
   env: Env,
-  batch: { certificate: Certificate; ops: SignedOp[] },
+  text: string,
+  seq: number,
+  payload: unknown = text,
 ): Promise<PublishPath> {
-  const msg: CertifiedBatchMessage = { certificate: batch.certificate, ops: batch.ops };
-  if (utf8Length(JSON.stringify(msg)) <= CERTIFICATE_MESSAGE_BYTES_MAX) {
-    await env.CERTIFICATES.send(msg);
+  if (utf8Length(text) <= CERTIFICATE_MESSAGE_BYTES_MAX) {
+    await withDeadline(
+      env.CERTIFICATES.send(payload as string),
+      PEER_DEADLINE_MS.queueSend,
+      "certificates queue send",
+    );
     return { via: "queue" };
   }
   const replicas = replicasOf(env.REPLICAS);
   const results = await Promise.allSettled(
-    replicas.map((r) => replicaStub(env, r).receiveCertified(r.name, msg)),
+    replicas.map((r) =>
+      withDeadline(
+        replicaStub(env, r).receiveCertified(r.name, payload as string),
+        PEER_DEADLINE_MS.replicaApply,
+        `receiveCertified at ${r.name}`,
+      ),
+    ),
   );
   const failed = results.flatMap((res, i) =>
     res.status === "rejected" ? [{ target: replicas[i]!.name, error: String(res.reason) }] : [],
   );
-  if (failed.length > 0)
-    console.log({ event: "certificates_rpc_failed", seq: msg.certificate.body.seq, failed });
+  if (failed.length > 0) console.log({ event: "certificates_rpc_failed", seq, failed });
   return { via: "rpc", failed };
 }

@@ -1,7 +1,5 @@
 import type { EdgeReplica } from "../durable-objects/edge-replica.js";
 import type { PbftNode } from "../durable-objects/pbft-node.js";
-import type { ReplicateMessage } from "../shared/replication.js";
-import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 import type { Directory } from "../durable-objects/directory.js";
 
 export interface Env {
@@ -17,7 +15,8 @@ export interface Env {
    * tests that hand-craft certificates, and for running the edge without its cluster.
    */
   CERTIFY?: string;
-  REPLICATE: Queue<ReplicateMessage>;
+  /** Replicate messages, each its wire text (`replicateText`, shared/replication.ts). */
+  REPLICATE: Queue<string>;
   ENVIRONMENT: string;
   DEV_SEED: string;
   /** How long a replica batches writes before draining its outbox to the queue (ms, default 20). */
@@ -28,8 +27,8 @@ export interface Env {
   DEDUPE_HORIZON_MS?: string;
   /** Dead-letter queue of `replicate`: messages no target took after REPLICATE_ATTEMPTS_MAX attempts. */
   REPLICATE_DLQ: Queue<unknown>;
-  /** Certified batches (`{certificate, ops}`) from the PBFT nodes, to every replica. */
-  CERTIFICATES: Queue<CertifiedBatchMessage>;
+  /** Certified batches from the PBFT nodes to every replica, each its wire text (shared/wire/certified-batch.ts). */
+  CERTIFICATES: Queue<string>;
   /** Dead-letter queue of `certificates`. */
   CERTIFICATES_DLQ: Queue<unknown>;
   /**

@@ -2,8 +2,6 @@
 import { createApp } from "./app.js";
 import type { Env } from "./env.js";
 import { consumeDeadLetters, consumeReplicate } from "./replicate-consumer.js";
-import type { ReplicateMessage } from "../shared/replication.js";
-import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
 import { consumeCertificateDeadLetters, consumeCertificates } from "./certificates-consumer.js";
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
@@ -17,11 +15,11 @@ export default {
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
     switch (batch.queue) {
       case "aspec-replicate":
-        return consumeReplicate(batch as MessageBatch<ReplicateMessage>, env);
+        return consumeReplicate(batch, env);
       case "aspec-replicate-dlq":
         return consumeDeadLetters(batch, env);
       case "aspec-certificates":
-        return consumeCertificates(batch as MessageBatch<CertifiedBatchMessage>, env);
+        return consumeCertificates(batch, env);
       case "aspec-certificates-dlq":
         return consumeCertificateDeadLetters(batch);
       default:

@@ -1,6 +1,7 @@
 /** The stub of a PBFT node's Durable Object, created in its region (`locationHint`). */
-import { PBFT_NODES, type NodePlacement } from "../shared/cluster-config.js";
-import type { CertifiedBatchMessage } from "../durable-objects/certified-replica.js";
+import { CLUSTER_F, PBFT_NODES, type NodePlacement } from "../shared/cluster-config.js";
+import { PEER_DEADLINE_MS, settleQuorum } from "../shared/deadline.js";
+import { submitText } from "../shared/wire/node-calls.js";
 import type { SignedOp } from "../shared/ops.js";
 import type { Env } from "./env.js";
 
@@ -17,10 +18,18 @@ export function pbftNodeStub(env: Env, node: NodePlacement) {
 
 /**
  * Hand client ops to every PBFT node (each verifies and pools them; a node dedupes what it has
- * seen or executed). Per node, in `PBFT_NODES` order: its answer, or why it failed.
+ * seen or executed), as one text. Settles once n − f nodes took them (a slow, silent or hanging node
+ * can't hold the caller), or once that can't happen, or at the deadline. Per node, in `PBFT_NODES`
+ * order: its answer, or why it failed (a `DeadlineError` for a node still working on it).
  */
 export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
-  return Promise.allSettled(PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, ops)));
+  const text = submitText(ops);
+  return settleQuorum(
+    PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, text)),
+    PBFT_NODES.length - CLUSTER_F,
+    PEER_DEADLINE_MS.nodeSubmit,
+    "submit to a PBFT node",
+  );
 }
 
 /** Batches per `certifiedBatches` answer at most. */
@@ -34,7 +43,8 @@ export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
  */
 export interface CertifiedBatchSource {
   certifiedHead(id: string): Promise<number>;
-  certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]>;
+  /** The text of a JSON array of kept batches' wire texts (shared/wire/certified-batch.ts). */
+  certifiedBatches(id: string, fromSeq: number, max: number): Promise<string>;
 }
 
 const sourceOf = (env: Env, node: NodePlacement) =>
@@ -45,12 +55,12 @@ export function certifiedHeadOf(env: Env, node: NodePlacement): Promise<number> 
   return sourceOf(env, node).certifiedHead(node.id);
 }
 
-/** Up to `max` of `node`'s kept certified batches from `fromSeq` on (unverified: a node may lie). */
+/** Up to `max` of `node`'s kept certified batches from `fromSeq` on, as text (unverified: a node may lie). */
 export function certifiedBatchesOf(
   env: Env,
   node: NodePlacement,
   fromSeq: number,
   max: number,
-): Promise<CertifiedBatchMessage[]> {
+): Promise<string> {
   return sourceOf(env, node).certifiedBatches(node.id, fromSeq, max);
 }

@@ -27,6 +27,13 @@
  *   queued copy lost looks like. It still votes, and serves its kept batches to replicas that ask.
  * - `forgeBatches`: the certified batches it serves to replicas that ask (`certifiedBatches`) are
  *   tampered with (`forgeBatch`): replicas must refuse them and fetch from another node.
+ * - `mangledPosts`: what it posts and serves is a genuine certified batch, but not its wire text:
+ *   by seq, the batch as an object carrying values only structured clone keeps (`undefined`, `NaN`,
+ *   a `Date`, a `Map`, a typed array, a `BigInt`) or the text with an extra member in an op or in
+ *   the certificate (`mangle`). Replicas must refuse each before verifying or executing anything,
+ *   never diverge over it, and take the seq from the fallback poster or another node.
+ * - `hang`: it accepts every call from peers and replicas (`deliver`, `submit`, `certifiedHead`,
+ *   `certifiedBatches`) and does not answer for HANG_MS: callers' deadlines must cut it off.
  */
 import type { Certificate } from "../certified/types.js";
 import type { Outgoing } from "./effects.js";
@@ -34,7 +41,15 @@ import { proposalDigest } from "./digest.js";
 
 export { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../config.js";
 
-export const NODE_FAULT_MODES = ["silent", "equivocate", "wrongRoots", "noPost", "forgeBatches"] as const;
+export const NODE_FAULT_MODES = [
+  "silent",
+  "equivocate",
+  "wrongRoots",
+  "noPost",
+  "forgeBatches",
+  "mangledPosts",
+  "hang",
+] as const;
 export type NodeFaultMode = (typeof NODE_FAULT_MODES)[number];
 /**
  * The modes switched on (absent or false: off), and `delayMs: [min, max]`: every message to a peer
@@ -80,6 +95,9 @@ export const anyFault = (f: NodeFaults): boolean => MESSAGE_FAULT_MODES.some((m)
 
 /** Whether the node posts certificates at all (a silent or `noPost` one does not). */
 export const postsCertificates = (f: NodeFaults): boolean => f.silent !== true && f.noPost !== true;
+
+/** How long a `hang` node holds a call before it answers nothing (longer than every caller's deadline). */
+export const HANG_MS = 10 * 60_000;
 
 /** Whether the node answers replicas asking for its kept certified batches (a silent one does not). */
 export const servesBatches = (f: NodeFaults): boolean => f.silent !== true;
@@ -147,4 +165,35 @@ function wrongRoots(out: Outgoing, me: number): Outgoing {
     return { to: out.to, msg: { ...msg, body: { ...msg.body, stateRoot: flip(msg.body.stateRoot) } } };
   if (msg.type === "checkpoint") return { to: out.to, msg: { ...msg, digest: flip(msg.digest) } };
   return out;
+}
+
+/**
+ * What a `mangledPosts` node puts on the wire instead of a batch's text: the same genuine batch, one
+ * of six ways by seq. Objects go as structured clones (queue messages and RPC keep them); texts carry
+ * a member no schema knows. Each must be refused by a replica before anything is verified.
+ */
+export function mangle(b: { certificate: Certificate; ops: readonly unknown[] }, text: string): unknown {
+  const seq = b.certificate.body.seq;
+  const ops = b.ops.map((op, i) => (i === 0 ? { ...(op as object), note: undefined } : op));
+  switch (seq % 6) {
+    case 0:
+      return { certificate: b.certificate, ops }; // an op with an `undefined` member: JSON drops it
+    case 1:
+      return { certificate: { ...b.certificate, at: new Date(0) }, ops: b.ops };
+    case 2:
+      return { certificate: { ...b.certificate, body: { ...b.certificate.body, weight: NaN } }, ops: b.ops };
+    case 3:
+      return {
+        certificate: b.certificate,
+        ops: b.ops,
+        extra: new Map([[1, new Uint8Array(2)]]),
+        n: BigInt(1),
+      };
+    case 4:
+      return b.ops.length > 0
+        ? text.replace('"ops":[{', '"ops":[{"extra":null,')
+        : text.replace("{", '{"extra":0,');
+    default:
+      return text.replace('"certificate":{', '"certificate":{"extra":[],');
+  }
 }

@@ -6,7 +6,7 @@
  * (`scheme.sign(certificateBytes(body))`), then combined with the shared certificate code.
  */
 import { env, runInDurableObject } from "cloudflare:test";
-import type { CertifiedBatchMessage } from "../../durable-objects/certified-replica.js";
+import { certifiedBatchText, type CertifiedBatchMessage } from "../../shared/wire/certified-batch.js";
 import { certificateBytes, combineShares } from "../../shared/certified/certificate.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type {
@@ -95,7 +95,7 @@ export class TestCluster {
 
 /** Certified batches through the real queue handler (`aspec-certificates`). */
 export const deliverCertified = (messages: CertifiedBatchMessage[], attempts = 1) =>
-  deliverTo("aspec-certificates", messages, attempts);
+  deliverTo("aspec-certificates", messages.map(certifiedBatchText), attempts);
 
 const doStub = (name: string) => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(name));
 

@@ -4,6 +4,7 @@
  * `GET /v1/replicas`), and from then on claims no certified value. Its own file: the replicas
  * stay diverged for the rest of it.
  */
+import { certifiedBatchText } from "../../shared/wire/certified-batch.js";
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CertificationStats } from "../../durable-objects/certified-replica.js";
@@ -27,7 +28,9 @@ describe("certified root mismatch", () => {
     expect((await post(a, "weur")).status).toBe(200);
     const good = await cluster.certify([a]);
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, good.message)).toMatchObject({ outcome: "applied" });
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(good.message))).toMatchObject({
+        outcome: "applied",
+      });
     expect((await readAt("mm/acct", "weur")).certified!.value).toMatchObject({ value: 10 });
 
     // The nodes certify a state root this replica's execution of the same ops does not give.
@@ -35,7 +38,7 @@ describe("certified root mismatch", () => {
     expect((await post(b, "weur")).status).toBe(200);
     const bad = await cluster.certify([b], { stateRoot: "ab".repeat(32) });
     const errors = vi.spyOn(console, "error");
-    expect(await stub("weur").receiveCertified("weur", bad.message)).toMatchObject({
+    expect(await stub("weur").receiveCertified("weur", certifiedBatchText(bad.message))).toMatchObject({
       outcome: "root_mismatch",
       seq: 2,
       head: 1,
@@ -74,7 +77,9 @@ describe("certified root mismatch", () => {
 
     // later batches are dropped (halted), also a correct one for seq 2 and the ones after it
     const next = await cluster.certify([]);
-    expect(await stub("weur").receiveCertified("weur", next.message)).toMatchObject({ outcome: "halted" });
+    expect(await stub("weur").receiveCertified("weur", certifiedBatchText(next.message))).toMatchObject({
+      outcome: "halted",
+    });
     expect((await stub("weur").stats()).certification).toMatchObject({ seq: 1, rootMismatches: 1 });
     // survives a restart: the divergence is in storage, not in memory
     await restartAll();

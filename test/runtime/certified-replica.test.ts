@@ -4,6 +4,7 @@
  * replica through the certificates queue's consumer (or its RPC), in order, buffered, duplicated
  * or forged. The tests of this file share one certified history (seq 1, 2, 3, ...), in order.
  */
+import { certifiedBatchText } from "../../shared/wire/certified-batch.js";
 import { SELF, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CertificationStats } from "../../durable-objects/certified-replica.js";
@@ -157,7 +158,7 @@ describe("certified batches at the replicas", () => {
     second = await cluster.certify([d]);
     third = await cluster.certify([e]);
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, third.message)).toMatchObject({
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(third.message))).toMatchObject({
         outcome: "buffered",
         seq: 3,
         head: 1,
@@ -165,7 +166,7 @@ describe("certified batches at the replicas", () => {
     expect((await certStats("enam")).buffered).toBe(1);
     expect((await readAt("cert/hits", "enam")).certificate!.body.seq).toBe(1);
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, second.message)).toMatchObject({
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(second.message))).toMatchObject({
         outcome: "applied",
         seq: 2,
         applied: 2,
@@ -189,7 +190,9 @@ describe("certified batches at the replicas", () => {
     const result = await deliverCertified([third.message, first.message, second.message]);
     expect(result.explicitAcks.length).toBe(3);
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, second.message)).toMatchObject({ outcome: "duplicate" });
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(second.message))).toMatchObject({
+        outcome: "duplicate",
+      });
     expect(await digestAll()).toEqual(before);
     expect((await certStats("weur")).dropped.duplicate).toBe(dropped + 4);
   });
@@ -223,9 +226,12 @@ describe("certified batches at the replicas", () => {
     const before = await settled();
     const stats0 = await certStats("apac");
     const reasons = [];
-    for (const m of forged) reasons.push((await stub("apac").receiveCertified("apac", m)).reason);
+    for (const m of forged)
+      reasons.push((await stub("apac").receiveCertified("apac", certifiedBatchText(m))).reason);
     expect(reasons).toEqual(["too_few_signatures", "bad_signature", "wrong_cluster", "duplicate_node"]);
-    expect(await stub("apac").receiveCertified("apac", swapped)).toMatchObject({ outcome: "ops_mismatch" });
+    expect(await stub("apac").receiveCertified("apac", certifiedBatchText(swapped))).toMatchObject({
+      outcome: "ops_mismatch",
+    });
     const queued = await deliverCertified([...forged, swapped]);
     expect(queued.explicitAcks.length).toBe(5); // every replica took (and dropped) each: nothing to retry
     expect(await digestAll()).toEqual(before);
@@ -235,7 +241,7 @@ describe("certified batches at the replicas", () => {
     expect(stats1).toMatchObject({ seq: 3, certification: "ok", rootMismatches: 0 });
     // the genuine one still applies
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, fourth.message)).toMatchObject({
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(fourth.message))).toMatchObject({
         outcome: "applied",
         head: 4,
       });
@@ -278,7 +284,9 @@ describe("certified batches at the replicas", () => {
     } finally {
       await setFaults("enam", {});
     }
-    expect(await stub("enam").receiveCertified("enam", sixth.message)).toMatchObject({ outcome: "applied" });
+    expect(await stub("enam").receiveCertified("enam", certifiedBatchText(sixth.message))).toMatchObject({
+      outcome: "applied",
+    });
   });
   it("an op whose certificate came first is stored certified: never counted as uncertified", async () => {
     const c = client.c;
@@ -297,10 +305,14 @@ describe("certified batches at the replicas", () => {
     const eighth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 1 })]);
     const ninth = await cluster.certify([await c.sign("cert/late", "counter", "add", { n: 2 })]);
     const wrong = { certificate: ninth.certificate, ops: eighth.ops };
-    expect(await stub("enam").receiveCertified("enam", wrong)).toMatchObject({ outcome: "buffered" });
-    expect(await stub("enam").receiveCertified("enam", ninth.message)).toMatchObject({ outcome: "buffered" });
+    expect(await stub("enam").receiveCertified("enam", certifiedBatchText(wrong))).toMatchObject({
+      outcome: "buffered",
+    });
+    expect(await stub("enam").receiveCertified("enam", certifiedBatchText(ninth.message))).toMatchObject({
+      outcome: "buffered",
+    });
     expect((await certStats("enam")).buffered).toBe(2);
-    expect(await stub("enam").receiveCertified("enam", eighth.message)).toMatchObject({
+    expect(await stub("enam").receiveCertified("enam", certifiedBatchText(eighth.message))).toMatchObject({
       outcome: "applied",
       applied: 2,
       head: 9,

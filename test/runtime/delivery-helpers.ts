@@ -10,7 +10,7 @@ import {
 import { expect } from "vitest";
 import type { Faults } from "../../durable-objects/delivery-store.js";
 import type { Task } from "../../shared/delivery/timers.js";
-import type { ReplicateMessage } from "../../shared/replication.js";
+import { replicateText, type ApplyReport, type ReplicateMessage } from "../../shared/replication.js";
 import worker from "../../workers/index.js";
 import { stub } from "./helpers.js";
 
@@ -50,16 +50,23 @@ export async function deliverTo<T>(queue: string, messages: T[], attempts = 1) {
   return getQueueResult(batch, ctx);
 }
 
-/** Replicate messages through the real queue handler. */
+/** Replicate messages through the real queue handler, each as its wire text. */
 export const deliver = (messages: ReplicateMessage[], attempts = 1) =>
-  deliverTo("aspec-replicate", messages, attempts);
+  deliverTo("aspec-replicate", messages.map(replicateText), attempts);
+
+/** One replicate message straight to a replica's RPC, as its wire text; the parsed report. */
+export const applyRemote = async (name: string, msg: ReplicateMessage): Promise<ApplyReport> =>
+  JSON.parse(await stub(name).applyRemote(name, replicateText(msg))) as ApplyReport;
 
 /** Every op of `origin`'s own log, as the entries JSON texts its drain sends. */
 export async function ownLog(origin: string): Promise<unknown[]> {
   const out: unknown[] = [];
   for (;;) {
-    const page = await stub(origin).opsSince(origin, "test", out.length, 500);
-    const entries = JSON.parse(page.entries) as unknown[];
+    const page = JSON.parse(await stub(origin).opsSince(origin, "test", out.length, 500)) as {
+      entries: unknown[];
+      head: number;
+    };
+    const entries = page.entries;
     out.push(...entries);
     if (entries.length === 0 || out.length >= page.head) return out;
   }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ReplicateMessage } from "../../shared/replication.js";
 import type { SignedOp } from "../../shared/ops.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
-import { deliver, ownLog, tick } from "./delivery-helpers.js";
+import { applyRemote, deliver, ownLog, tick } from "./delivery-helpers.js";
 
 const N = 50;
 
@@ -58,7 +58,7 @@ describe("op log collection", () => {
     const late: ReplicateMessage = { origin: "weur", entries: JSON.stringify(log.slice(0, 5)) };
     expect((await deliver([late])).explicitAcks.length).toBe(1);
     const { pos: _pos, ...unpositioned } = log[0] as { pos: number };
-    const viaApac = await stub("enam").applyRemote("enam", {
+    const viaApac = await applyRemote("enam", {
       origin: "apac",
       entries: JSON.stringify([unpositioned]),
     });

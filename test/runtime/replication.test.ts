@@ -12,17 +12,22 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { decideOp } from "../../shared/materialize.js";
-import type { ReplicateMessage } from "../../shared/replication.js";
+import { replicateText, type ReplicateMessage } from "../../shared/replication.js";
 import worker from "../../workers/index.js";
-import { setFaults, tick } from "./delivery-helpers.js";
+import { applyRemote, setFaults, tick } from "./delivery-helpers.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
 
 const replicaDo = (name: string) => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(name));
 
 async function deliver(messages: ReplicateMessage[]) {
-  const batch = createMessageBatch<ReplicateMessage>(
+  const batch = createMessageBatch<string>(
     "aspec-replicate",
-    messages.map((body, i) => ({ id: `m${i}-${Math.random()}`, timestamp: new Date(), attempts: 1, body })),
+    messages.map((m, i) => ({
+      id: `m${i}-${Math.random()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body: replicateText(m),
+    })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env);
@@ -51,7 +56,7 @@ describe("replication", () => {
       expect(await read("r/dup", r)).toMatchObject({ type: "counter", value: 7 });
     // the origin is never a target of its own batch
     expect(await read("r/dup", "weur")).toMatchObject({ type: null });
-    const report = await stub("enam").applyRemote("enam", msg);
+    const report = await applyRemote("enam", msg);
     expect(report).toMatchObject({
       applied: 0,
       duplicates: 2,
@@ -65,15 +70,13 @@ describe("replication", () => {
     const c = await TestClient.create();
     const good = await entry(c, "r/forged", 1);
     const forged = { ...good, op: { ...good.op, args: { n: 1000 } }, effect: { n: 1000 } };
-    const report = await stub("apac").applyRemote("apac", {
+    const report = await applyRemote("apac", {
       origin: "weur",
       entries: JSON.stringify([forged]),
     });
     expect(report.badSignature).toBe(1);
     expect(await read("r/forged", "apac")).toMatchObject({ type: null, value: null });
-    expect(
-      await stub("apac").applyRemote("apac", { origin: "weur", entries: JSON.stringify([good]) }),
-    ).toMatchObject({
+    expect(await applyRemote("apac", { origin: "weur", entries: JSON.stringify([good]) })).toMatchObject({
       applied: 1,
     });
   });
@@ -88,13 +91,13 @@ describe("replication", () => {
       { junk: true },
       good,
     ];
-    const report = await stub("enam").applyRemote("enam", {
+    const report = await applyRemote("enam", {
       origin: "weur",
       entries: JSON.stringify(entries),
     });
     expect(report).toMatchObject({ applied: 1, malformed: 3 });
     expect(await read("r/malformed", "enam")).toMatchObject({ type: "counter", value: 2 });
-    expect(await stub("enam").applyRemote("enam", { origin: "weur", entries: "{not json" })).toMatchObject({
+    expect(await applyRemote("enam", { origin: "weur", entries: "{not json" })).toMatchObject({
       applied: 0,
       malformed: 1,
     });

@@ -5,6 +5,7 @@
  * view most answering nodes are in (ties: the higher view), `null` when none answers.
  */
 import { PBFT_NODES } from "../shared/cluster-config.js";
+import { withDeadline } from "../shared/deadline.js";
 import type { Env } from "./env.js";
 import { pbftNodeStub } from "./pbft-node-stub.js";
 
@@ -31,10 +32,14 @@ export interface ClusterStatusReply {
   nodes: Record<string, NodeStatusEntry | null>;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((done) => (timer = setTimeout(() => done(null), ms)));
-  return Promise.race([p.catch(() => null), timeout]).finally(() => clearTimeout(timer));
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** A node's answer is a peer's: only well-typed counts and flags are shown, else the node is `null`. */
+async function statusOf(env: Env, node: (typeof PBFT_NODES)[number]) {
+  const s = await withDeadline(pbftNodeStub(env, node).status(node.id), NODE_STATUS_TIMEOUT_MS, "status");
+  if (!isCount(s?.view) || !isCount(s.lastExecuted) || !isCount(s.stableSeq) || typeof s.normal !== "boolean")
+    return null;
+  return { view: s.view, normal: s.normal, lastExecuted: s.lastExecuted, stableSeq: s.stableSeq };
 }
 
 /** The view held by the most nodes (ties: the higher view); null for none. */
@@ -49,17 +54,7 @@ export function majorityView(views: readonly number[]): number | null {
 }
 
 export async function clusterStatus(env: Env): Promise<ClusterStatusReply> {
-  const answers = await Promise.all(
-    PBFT_NODES.map((node) =>
-      withTimeout(
-        (async () => {
-          const s = await pbftNodeStub(env, node).status(node.id);
-          return { view: s.view, normal: s.normal, lastExecuted: s.lastExecuted, stableSeq: s.stableSeq };
-        })(),
-        NODE_STATUS_TIMEOUT_MS,
-      ),
-    ),
-  );
+  const answers = await Promise.all(PBFT_NODES.map((node) => statusOf(env, node).catch(() => null)));
   const n = PBFT_NODES.length;
   const view = majorityView(answers.flatMap((a) => (a ? [a.view] : [])));
   const primary = view === null ? null : PBFT_NODES[view % n]!.id;

@@ -195,7 +195,10 @@ describe("the largest reply the SDK accepts", () => {
         r.pad = "z".repeat(padBytes);
       });
     const probe = await shaped(0);
-    const largest = await shaped(REPLY_BYTES_MAX - utf8(JSON.stringify(probe)).length);
+    const largest = (await shaped(REPLY_BYTES_MAX - utf8(JSON.stringify(probe)).length)) as OpStatusReply & {
+      pad: string;
+      deep: unknown;
+    };
     expect(utf8(JSON.stringify(largest)).length).toBe(REPLY_BYTES_MAX);
     expect(parseReplyText(JSON.stringify(largest)).ok).toBe(true);
     // one more byte, or one more level, and the SDK refuses it (so it never needs to be evidence)

@@ -25,7 +25,7 @@ import { sdkTestCluster } from "../support/sdk-cluster.js";
 const nested = (n: number): unknown => (n === 0 ? 0 : [nested(n - 1)]);
 const http = {
   fetch: (_u: string) => Promise.reject(new Error("unused")),
-  retry: { attempts: 1 },
+  retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
   timeoutMs: 5000,
 };
 

@@ -563,7 +563,7 @@ describe("verifyEvidence: each verdict says why (contradictions, equivocations, 
       detail: "evidence: an object with a kind",
     });
     expect(await why({ kind: "nope" })).toEqual({ ok: false, reason: "unknown_kind", detail: "nope" });
-    const { reply: _r, ...noReply } = lies.bad_certificate;
+    const { reply: _r, ...noReply } = lies.bad_certificate as { kind: string; reply: unknown };
     expect(await why({ ...noReply, extra: 1 })).toEqual({
       ok: false,
       reason: "malformed",

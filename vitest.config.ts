@@ -31,6 +31,8 @@ export default defineConfig({
                 DEDUPE_HORIZON_MS: "0",
                 // these tests hand-craft certificates: the live cluster stays out (test/cluster has it)
                 CERTIFY: "off",
+                // files share an isolate's evidence rate; the rate-limit test sets its own per request
+                EVIDENCE_RATE_PER_MIN: "1000000",
               },
             },
           }),

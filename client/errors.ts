@@ -38,6 +38,8 @@ export class AspecClientError extends Error {
  * - `certificate_stale`: older than `maxCertificateAgeMs` by the certificate's own `time`.
  * - `bad_read_proof`: a certified value whose proof does not fold to its certificate's `stateRoot`.
  * - `bad_result_proof`: a certified op result whose proof does not fold to its certificate's `resultsRoot`.
+ * - `out_of_bounds`: a reply past the SDK's bound (bytes or nesting, shared/reply-limits.ts), or with
+ *   a member name twice / `__proto__`: refused unread (`reply` null), never evidence.
  */
 export type VerificationReason =
   | "malformed"
@@ -49,7 +51,8 @@ export type VerificationReason =
   | "certificate_regressed"
   | "certificate_stale"
   | "bad_read_proof"
-  | "bad_result_proof";
+  | "bad_result_proof"
+  | "out_of_bounds";
 
 /**
  * A reply that fails verification. The reply is kept exactly as received (parsed JSON): a signed

@@ -3,10 +3,14 @@
  * bounded backoff (except a 5xx whose code says retrying cannot help: `not_configured`), re-sending the very same bytes (a signed op keeps its op id, and the server
  * dedupes by op id, so a retry can never apply an op twice); 4xx are the caller's problem and are
  * returned at once. An error body becomes `AspecError`; anything else unexpected `BadResponseError`.
+ * A reply past the reply bounds (shared/reply-limits.ts: bytes, nesting, or what the evidence route
+ * would refuse) is a `ReplyVerificationError` (`out_of_bounds`): the SDK fails over and never acts
+ * on it, so whatever it does act on can be submitted as evidence. Reading stops at the byte bound.
  */
 import { AspecError } from "../shared/errors.js";
+import { REPLY_BYTES_MAX, parseReplyText } from "../shared/reply-limits.js";
 import { backoffDelayMs, sleep as realSleep, type RetryPolicy } from "./backoff.js";
-import { BadResponseError, NetworkError } from "./errors.js";
+import { BadResponseError, NetworkError, ReplyVerificationError } from "./errors.js";
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -32,8 +36,9 @@ export interface JsonRequest {
 /** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
 const PERMANENT_CODES: ReadonlySet<string> = new Set(["not_configured", "replica_quarantined"]);
 
-function isRetryable({ status, text }: { status: number; text: string }): boolean {
+function isRetryable({ status, text }: { status: number; text: string | null }): boolean {
   if (status < 500) return false;
+  if (text === null) return true; // an oversized 5xx page: not the API's error shape
   try {
     const code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
     return !(typeof code === "string" && PERMANENT_CODES.has(code));
@@ -42,7 +47,7 @@ function isRetryable({ status, text }: { status: number; text: string }): boolea
   }
 }
 
-async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: number; text: string }> {
+async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: number; text: string | null }> {
   const init: RequestInit = {
     method: req.method,
     headers: req.body === undefined ? { accept: "application/json" } : { "content-type": "application/json" },
@@ -52,15 +57,45 @@ async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: numb
   };
   if (req.body !== undefined) init.body = req.body;
   const res = await o.fetch(req.url, init);
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await readText(res, REPLY_BYTES_MAX) };
 }
 
-function parseBody(status: number, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadResponseError(`HTTP ${status} with a body that is not JSON`, status);
+/** The body as text, or null once more than `limit` bytes arrived (the rest is never read). */
+async function readText(res: Response, limit: number): Promise<string | null> {
+  if (res.body === null) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    text += decoder.decode(value, { stream: true });
   }
+}
+
+function parseBody(status: number, text: string | null): unknown {
+  if (text === null) return outOfBoundsThrow(status, `more than ${REPLY_BYTES_MAX} bytes`);
+  const parsed = parseReplyText(text);
+  if (parsed.ok) return parsed.value;
+  if (parsed.problem === "not_json")
+    throw new BadResponseError(`HTTP ${status} with a body that is not JSON`, status);
+  return outOfBoundsThrow(status, parsed.detail);
+}
+
+/** Not evidence (`reply` null): a reply the SDK refuses unread proves nothing to anyone. */
+function outOfBoundsThrow(status: number, detail: string): never {
+  throw new ReplyVerificationError(
+    "out_of_bounds",
+    "",
+    null,
+    `HTTP ${status}: a reply past the SDK's bound (${detail})`,
+  );
 }
 
 /**
@@ -73,7 +108,7 @@ export type ErrorCheck = (body: unknown, error: AspecError) => Promise<Error>;
 export async function requestJson(req: JsonRequest, o: HttpOptions, check?: ErrorCheck): Promise<unknown> {
   const wait = o.sleep ?? realSleep;
   let lastError: unknown;
-  let last: { status: number; text: string } | undefined;
+  let last: { status: number; text: string | null } | undefined;
   for (let i = 0; i < o.retry.attempts; i++) {
     if (i > 0) await wait(backoffDelayMs(i - 1, o.retry, o.random));
     if (req.signal?.aborted) break;

@@ -5,7 +5,7 @@
  * outcome durably and idempotently (docs/architecture.md, "Evidence and quarantine").
  *
  * Tables:
- *   evidence    (digest PK, kind, against, seq, evidence JSON, at): every evidence that changed something
+ *   evidence    (digest PK, kind, against, seq, evidence JSON in normal form, at): every evidence that changed something
  *   quarantines (replica PK, kind, digest → evidence, at): the replicas the edge does not route to
  *   lifts       (id, replica, kind, digest, quarantined_at, at): the operator's lifts, kept as a log
  */
@@ -166,7 +166,7 @@ export class Directory extends DurableObject<Env> {
       .map((r) => ({ digest: r.digest, seq: r.seq, nodes: JSON.parse(r.against) as string[], at: r.at }));
   }
 
-  /** An accepted evidence by digest, as it was submitted (JSON text), or null. */
+  /** An accepted evidence by digest, in the normal form it was verified in (canonical JSON), or null. */
   async evidence(digest: string): Promise<string | null> {
     return (
       this.sql

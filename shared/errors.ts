@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   unknown_type: 400,
   unknown_op: 400,
   invalid_args: 400,
+  // A body that ended before its Content-Length (the sender hung up): nothing was read or changed.
+  truncated_body: 400,
   bad_signature: 401,
   client_equivocated: 403,
   not_found: 404,
@@ -37,6 +39,8 @@ export const ERROR_STATUS = {
   not_quarantined: 404,
   unauthorized: 401,
   forbidden: 403,
+  // `POST /v1/evidence` past its per-client rate (with `Retry-After`).
+  rate_limited: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -21,6 +21,11 @@
  * Tentative values prove nothing: a replica's tentative state legitimately differs from the
  * certified one while ops are concurrent or undelivered, so there is no tentative kind.
  *
+ * Judged on signed content only. Members no one signed (beside the reply at the top level, inside
+ * `truth`, a certificate's members other than `body` and `sigs`) are ignored, never refused before
+ * verification; an accepted verdict carries the evidence's normal form (`evidence`: the signed
+ * content only, in one order — what the Directory stores) and one digest per lie (`evidenceDigest`).
+ *
  * Hostile input throughout: a malformed evidence verifies as `{ok: false}`, never a throw.
  */
 import { bytesEqual, toHex } from "./bytes.js";
@@ -32,7 +37,7 @@ import {
   type ResultProof,
   type StateProof,
 } from "./certified/proofs.js";
-import { resultLeafHash } from "./certified/results.js";
+import { committedResult, resultLeafHash } from "./certified/results.js";
 import type { Certificate, ClusterConfig, OpResult } from "./certified/types.js";
 import type { StateValue } from "./certified/hashing.js";
 import { verifyCanonical } from "./crypto/keys.js";
@@ -45,8 +50,11 @@ import type {
   ReplicaReply,
 } from "./replies.js";
 
-/** Domain of an evidence's digest: `SHA-256(canonicalBytes(EVIDENCE_DOMAIN, normalized evidence))`. */
-export const EVIDENCE_DOMAIN = "aspec/evidence/v1";
+/**
+ * Domain of an evidence's digest (`evidenceDigest`). v2: the digest names the lie (the signed reply,
+ * or the pair of certified bodies), not the submission (v1 hashed the whole evidence).
+ */
+export const EVIDENCE_DOMAIN = "aspec/evidence/v2";
 
 export const REPLICA_EVIDENCE_KINDS = [
   "bad_certificate",
@@ -105,8 +113,24 @@ export type EvidenceRejection =
   | "other_cluster";
 
 export type EvidenceVerdict =
-  | { ok: true; kind: ReplicaEvidenceKind; replica: string; digest: string; detail: string }
-  | { ok: true; kind: "cluster_equivocation"; nodes: string[]; seq: number; digest: string; detail: string }
+  | {
+      ok: true;
+      kind: ReplicaEvidenceKind;
+      replica: string;
+      digest: string;
+      detail: string;
+      /** The normal form: the signed content only, in one order (what is stored and served). */
+      evidence: Evidence;
+    }
+  | {
+      ok: true;
+      kind: "cluster_equivocation";
+      nodes: string[];
+      seq: number;
+      digest: string;
+      detail: string;
+      evidence: Evidence;
+    }
   | { ok: false; reason: EvidenceRejection; detail?: string };
 
 type Rejected = Extract<EvidenceVerdict, { ok: false }>;
@@ -116,9 +140,11 @@ const reject = (reason: EvidenceRejection, detail?: string): Rejected =>
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Exactly these own fields (so nothing unverified rides along, and one evidence has one digest). */
-const hasExactly = (o: Obj, fields: readonly string[]): boolean =>
-  Object.keys(o).length === fields.length && fields.every((f) => Object.hasOwn(o, f));
+/**
+ * At least these own fields. Others are not refused (that would judge unsigned content before the
+ * signed): they are left out of the normal form, so they change neither the verdict nor the digest.
+ */
+const hasAll = (o: Obj, fields: readonly string[]): boolean => fields.every((f) => Object.hasOwn(o, f));
 
 const FIELDS: Record<EvidenceKind, readonly string[]> = {
   bad_certificate: ["kind", "reply"],
@@ -132,34 +158,66 @@ const FIELDS: Record<EvidenceKind, readonly string[]> = {
 const CERTIFYING_KINDS = new Set(["op", "read", "op-status", "certified-read", "certificate"]);
 
 /**
- * The digest that names an evidence: equal for a replay, whatever the JSON's key order. The parts no
- * one signed as a whole are put in one order first: a certificate's signatures by node (a set: any
- * order verifies alike), and the equivocation pair (a, b) = (b, a). A replica-signed reply is taken
- * as signed.
+ * The digest that names a lie, one per lie whatever else the evidence carries:
+ *
+ * - against a replica: the reply as the replica signed it, without its signature (a signer may make
+ *   several signatures of one body; the body is the statement). Not the kind, nor the `truth`: one
+ *   signed reply is one lie, whether it is shown as `bad_certified_result` or `contradicted_result`,
+ *   and whichever valid quorum of signatures the truth's certificate carries;
+ * - the cluster's: the two certified bodies (by `certificateDigest`, in order), not the signatures.
+ *
+ * So every padded, nested or re-ordered submission of one lie is a `replay` of the first.
  */
 export function evidenceDigest(e: Evidence): string {
-  const normalized =
+  const named =
     e.kind === "cluster_equivocation"
-      ? {
-          kind: e.kind,
-          certificates: sortPair(e.certificates.map(sigsInOrder) as [Certificate, Certificate]),
-        }
-      : e.kind === "contradicted_result"
-        ? { ...e, truth: { ...e.truth, certificate: sigsInOrder(e.truth.certificate) } }
-        : e;
-  return toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, normalized)));
+      ? { bodies: e.certificates.map((c) => certificateDigest(c.body)).sort() }
+      : { reply: withoutSig(e.reply as unknown as Obj) };
+  return toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, named)));
 }
 
-const sigsInOrder = (c: Certificate): Certificate => ({
-  ...c,
-  sigs: [...c.sigs].sort((x, y) => x.node - y.node),
+const withoutSig = (reply: Obj): Obj => {
+  const { sig: _sig, ...body } = reply;
+  return body;
+};
+
+/** A verified certificate's signed content: its body and its (all valid) signatures, by node. */
+const certificateNormal = (c: Certificate): Certificate => ({
+  body: c.body,
+  sigs: [...c.sigs].sort((x, y) => x.node - y.node).map((s) => ({ node: s.node, sig: s.sig })),
 });
 
-/** The pair in one order (by body digest, then by canonical bytes), so (a, b) and (b, a) are one evidence. */
+/** The pair in one order (by body digest), so (a, b) and (b, a) are one evidence. */
 function sortPair([a, b]: [Certificate, Certificate]): [Certificate, Certificate] {
-  const ka = certificateDigest(a.body) + toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, a)));
-  const kb = certificateDigest(b.body) + toHex(sha256(canonicalBytes(EVIDENCE_DOMAIN, b)));
-  return ka <= kb ? [a, b] : [b, a];
+  return certificateDigest(a.body) <= certificateDigest(b.body) ? [a, b] : [b, a];
+}
+
+/**
+ * The normal form of verified evidence: the kind, the reply exactly as signed, and for the parts no
+ * one signed as a whole only what the verifier checked — a truth's `{seq, result, proof,
+ * certificate}` (the result's committed fields, the proof's `{index, count, path}`, the certificate's
+ * body and signatures by node), an equivocation's certificates in one order.
+ */
+function normalForm(e: Obj): Evidence {
+  const kind = e.kind as EvidenceKind;
+  if (kind === "cluster_equivocation") {
+    const [a, b] = e.certificates as [Certificate, Certificate];
+    return { kind, certificates: sortPair([certificateNormal(a), certificateNormal(b)]) };
+  }
+  const reply = e.reply as ReplicaReply;
+  if (kind !== "contradicted_result") return { kind, reply } as Evidence;
+  const t = e.truth as CertifiedResult;
+  const { index, count, path } = t.proof;
+  return {
+    kind,
+    reply: reply as OpStatusReply,
+    truth: {
+      seq: t.seq,
+      result: committedResult(t.result),
+      proof: { index, count, path },
+      certificate: certificateNormal(t.certificate),
+    },
+  };
 }
 
 /** A replica-signed reply of one of `kinds`, signed by the pinned key of the replica it names. */
@@ -273,7 +331,7 @@ async function contradictedResult(e: Obj, pins: EvidencePins): Promise<EvidenceV
   if (!isObj(claim) || !isObj(claim.result) || claim.result.opId !== opId)
     return reject("consistent", "the reply claims no certified result for its op");
   const truth = e.truth;
-  if (!isObj(truth) || !hasExactly(truth, ["seq", "result", "proof", "certificate"]))
+  if (!isObj(truth) || !hasAll(truth, ["seq", "result", "proof", "certificate"]))
     return reject("malformed", "truth: {seq, result, proof, certificate}");
   const truthValid = await certificateValid(truth.certificate, pins);
   if (isRejected(truthValid)) return truthValid;
@@ -321,7 +379,7 @@ async function clusterEquivocation(e: Obj, pins: EvidencePins): Promise<Evidence
   const signers = new Set(cb.sigs.map((s) => s.node));
   const both = [...new Set(ca.sigs.map((s) => s.node))].filter((n) => signers.has(n)).sort((x, y) => x - y);
   const nodes = both.map((n) => pins.cluster.nodes[n]!.id);
-  const evidence = e as unknown as Evidence;
+  const evidence = normalForm(e);
   return {
     ok: true,
     kind: "cluster_equivocation",
@@ -329,11 +387,13 @@ async function clusterEquivocation(e: Obj, pins: EvidencePins): Promise<Evidence
     seq: ca.body.seq,
     digest: evidenceDigest(evidence),
     detail: `two certified bodies for seq ${ca.body.seq}, both signed by ${nodes.join(", ")}`,
+    evidence,
   };
 }
 
 function accepted(kind: ReplicaEvidenceKind, replica: string, e: Obj, detail: string): EvidenceVerdict {
-  return { ok: true, kind, replica, digest: evidenceDigest(e as unknown as Evidence), detail };
+  const evidence = normalForm(e);
+  return { ok: true, kind, replica, digest: evidenceDigest(evidence), detail, evidence };
 }
 
 const VERIFIERS: Record<EvidenceKind, (e: Obj, pins: EvidencePins) => Promise<EvidenceVerdict>> = {
@@ -358,8 +418,7 @@ export async function verifyEvidence(e: unknown, pins: EvidencePins): Promise<Ev
       return reject("malformed", "evidence: an object with a kind");
     if (!Object.hasOwn(FIELDS, e.kind)) return reject("unknown_kind", e.kind);
     const kind = e.kind as EvidenceKind;
-    if (!hasExactly(e, FIELDS[kind]))
-      return reject("malformed", `${kind}: fields ${FIELDS[kind].join(", ")}`);
+    if (!hasAll(e, FIELDS[kind])) return reject("malformed", `${kind}: fields ${FIELDS[kind].join(", ")}`);
     return await VERIFIERS[kind](e, pins);
   } catch {
     // Every check above is written not to throw; this is the last line against an input no one foresaw

@@ -243,14 +243,14 @@ export const evidenceReply = z.strictObject({
  * schema, is what decides (a reply off this shape is still checked).
  */
 export const evidenceRequest = z.union([
-  z.strictObject({
+  z.looseObject({
     kind: z.literal("bad_certificate"),
     reply: z.union([opReply, readReply, opStatusReply, certifiedReadReply, certificateReply]),
   }),
-  z.strictObject({ kind: z.literal("bad_certified_read"), reply: z.union([readReply, certifiedReadReply]) }),
-  z.strictObject({ kind: z.literal("bad_certified_result"), reply: opStatusReply }),
-  z.strictObject({ kind: z.literal("contradicted_result"), reply: opStatusReply, truth: certifiedResult }),
-  z.strictObject({
+  z.looseObject({ kind: z.literal("bad_certified_read"), reply: z.union([readReply, certifiedReadReply]) }),
+  z.looseObject({ kind: z.literal("bad_certified_result"), reply: opStatusReply }),
+  z.looseObject({ kind: z.literal("contradicted_result"), reply: opStatusReply, truth: certifiedResult }),
+  z.looseObject({
     kind: z.literal("cluster_equivocation"),
     certificates: z.tuple([certificateObject, certificateObject]),
   }),

@@ -38,6 +38,8 @@ export interface Env {
   CERT_FALLBACK_MS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
+  /** `POST /v1/evidence` per client address (CF-Connecting-IP) and minute, per isolate (default 30). */
+  EVIDENCE_RATE_PER_MIN?: string;
   /** Origins allowed to call the API from a browser: `*` or a comma-separated list (workers/cors.ts). */
   CORS_ORIGINS?: string;
   /** JSON list of `{name, region}`. */

@@ -1,11 +1,12 @@
 /**
  * Evidence and quarantine over HTTP (docs/architecture.md, "Evidence and quarantine"):
  *
- * - `POST /v1/evidence`: verify (shared/evidence.ts) → `422 invalid_evidence` with the reason, and
- *   nothing changes; or `200` with the verdict, and the Directory keeps the outcome (a replica
- *   kind quarantines that replica; a replay of the same digest changes nothing).
+ * - `POST /v1/evidence`: rate limited per client address; verify (shared/evidence.ts) → `422
+ *   invalid_evidence` with the reason, and nothing changes; or `200` with the verdict, and the
+ *   Directory keeps the outcome and the evidence's normal form (a replica kind quarantines that
+ *   replica; a replay of the same digest — one per lie — changes nothing).
  * - `GET /v1/evidence`: the quarantines and the cluster equivocations recorded.
- * - `GET /v1/evidence/:digest`: one accepted evidence as submitted (canonical JSON), to re-verify.
+ * - `GET /v1/evidence/:digest`: one accepted evidence in its normal form (canonical JSON), to re-verify.
  * - `POST /v1/admin/quarantine/:replica/lift`: the operator's lift, `Authorization: Bearer <ADMIN_TOKEN>`.
  */
 import type { Context, Hono } from "hono";
@@ -15,7 +16,8 @@ import { clusterOf } from "../shared/cluster-config.js";
 import { AspecError } from "../shared/errors.js";
 import { verifyEvidence, type EvidenceVerdict } from "../shared/evidence.js";
 import { sha256 } from "../shared/hash.js";
-import { ARGS_DEPTH_MAX } from "../shared/ops.js";
+import { TokenBuckets, ratePerMinute } from "../shared/rate-limit.js";
+import { EVIDENCE_BYTES_MAX, EVIDENCE_DEPTH_MAX } from "../shared/reply-limits.js";
 import type { RecordInput } from "../durable-objects/directory.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
@@ -25,18 +27,39 @@ import { readJsonBody } from "./json-body.js";
 
 type AppContext = Context<{ Bindings: Env }>;
 
-/** Evidence carries whole signed replies (a read's tentative value, proofs, certificates). */
-export const EVIDENCE_BYTES_MAX = 256 * 1024;
-/** evidence → reply → certified → value (a StateValue) → the value's own nesting (≤ a register value's). */
-export const EVIDENCE_DEPTH_MAX = ARGS_DEPTH_MAX + 5;
+/** `POST /v1/evidence` per client address and minute when `EVIDENCE_RATE_PER_MIN` is not set. */
+export const EVIDENCE_RATE_PER_MIN_DEFAULT = 30;
+/**
+ * Per isolate: each isolate counts the addresses it serves (bounded at 10,000; the least recently
+ * seen dropped first), so an address spread over n isolates gets up to n times the rate. Worst case
+ * per admitted request: EVIDENCE_BYTES_MAX bytes read and parsed, 1 + 2n signature checks (the
+ * reply's and two certificates' of a cluster of n nodes).
+ */
+const evidenceBuckets = new TokenBuckets(10_000);
 /** Cluster equivocations `GET /v1/evidence` lists (newest first). */
 const CLUSTER_EVIDENCE_LISTED = 100;
 const DIGEST_RE = /^[0-9a-f]{64}$/;
 
-/** The verdict as the reply shows it (`ok` dropped: a reply is only ever an accepted one). */
+/** The verdict as the reply shows it (`ok` dropped: a reply is only ever an accepted one; the evidence is served by digest). */
 function shown(v: Extract<EvidenceVerdict, { ok: true }>) {
-  const { ok: _ok, ...rest } = v;
+  const { ok: _ok, evidence: _evidence, ...rest } = v;
   return rest;
+}
+
+/** Refuse a client address past its rate (`429 rate_limited`, `Retry-After`), before its body is read. */
+function admitEvidence(c: AppContext): void {
+  const address = c.req.header("cf-connecting-ip") ?? "unknown";
+  const rate = { perMinute: ratePerMinute(c.env.EVIDENCE_RATE_PER_MIN, EVIDENCE_RATE_PER_MIN_DEFAULT) };
+  const taken = evidenceBuckets.take(address, Date.now(), rate);
+  if (taken.ok) return;
+  c.header("retry-after", String(taken.retryAfterSeconds));
+  throw new AspecError(
+    "rate_limited",
+    `too much evidence from this address: retry in ${taken.retryAfterSeconds} s`,
+    {
+      retryAfterSeconds: taken.retryAfterSeconds,
+    },
+  );
 }
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`, compared by digest (no early exit on a prefix). */
@@ -53,6 +76,7 @@ function requireAdmin(c: AppContext): void {
 /** Mount the routes on the edge app (before its 405 fallbacks). `readJson` is the edge's one body reader. */
 export function mountEvidenceRoutes(app: Hono<{ Bindings: Env }>): void {
   app.post("/v1/evidence", async (c) => {
+    admitEvidence(c);
     const body = await readJsonBody(c, { bytes: EVIDENCE_BYTES_MAX, depth: EVIDENCE_DEPTH_MAX });
     const [{ config }, infos] = await Promise.all([clusterOf(c.env), replicaInfos(c.env)]);
     const replicaKeys = new Map(infos.map((r) => [r.name, r.publicKey]));
@@ -62,7 +86,7 @@ export function mountEvidenceRoutes(app: Hono<{ Bindings: Env }>): void {
         reason: verdict.reason,
         ...(verdict.detail === undefined ? {} : { detail: verdict.detail }),
       });
-    const evidence = canonicalJson(body);
+    const evidence = canonicalJson(verdict.evidence); // the signed content only, not what rode along
     const input: RecordInput =
       verdict.kind === "cluster_equivocation"
         ? { kind: verdict.kind, nodes: verdict.nodes, seq: verdict.seq, digest: verdict.digest, evidence }

@@ -144,6 +144,7 @@ export const OPERATIONS: Operation[] = [
       "op_expired",
       "type_mismatch",
       "payload_too_large",
+      "truncated_body",
       "unsupported_media_type",
       "ts_out_of_range",
       "seq_out_of_range",
@@ -248,7 +249,7 @@ export const OPERATIONS: Operation[] = [
     operationId: "submitEvidence",
     summary: "Submit evidence that a replica lied, or that the cluster signed two bodies for one seq",
     description:
-      "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`, `other_cluster`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. A body over 256 KiB is `413 payload_too_large`.",
+      "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`, `other_cluster`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. Members beside the kind's fields are ignored (after verification); the digest names the lie (the signed reply, or the two certified bodies), so every variant of one lie is a `replay`. A body over 2 MiB + 4 KiB (two replies at the SDK's 1 MiB bound, and the envelope) is `413 payload_too_large`; more than `EVIDENCE_RATE_PER_MIN` (default 30) per minute from one address is `429 rate_limited` with `Retry-After`.",
     request: evidenceRequest,
     reply: evidenceVerdictReply,
     errors: [
@@ -258,8 +259,10 @@ export const OPERATIONS: Operation[] = [
       "reserved_name",
       "invalid_args",
       "payload_too_large",
+      "truncated_body",
       "unsupported_media_type",
       "invalid_evidence",
+      "rate_limited",
     ],
   },
   {

@@ -33,7 +33,7 @@ export interface ResultProof {
 const INNER = new Uint8Array([0x01]);
 
 /** Only the committed fields, so stray properties on a wire object can't change the hash. */
-function committed(r: OpResult): OpResult {
+export function committedResult(r: OpResult): OpResult {
   const out: OpResult = { opId: r.opId, status: r.status, value: r.value };
   if (r.reason !== undefined) out.reason = r.reason;
   return out;
@@ -41,7 +41,7 @@ function committed(r: OpResult): OpResult {
 
 // "\u0000" is the single byte 0x00 in UTF-8: the leaf prefix, without a second buffer.
 export const resultLeafHash = (r: OpResult): Uint8Array =>
-  sha256(utf8("\u0000" + RESULT_DOMAIN + "\n" + canonicalJson(committed(r))));
+  sha256(utf8("\u0000" + RESULT_DOMAIN + "\n" + canonicalJson(committedResult(r))));
 
 export const resultInnerHash = (left: Uint8Array, right: Uint8Array): Uint8Array =>
   sha256(concatBytes(INNER, left, right));

@@ -15,6 +15,7 @@ import type { Certificate } from "../../shared/certified/types.js";
 import { generateKeyPair } from "../../shared/crypto/keys.js";
 import { verifyEvidence, type Evidence } from "../../shared/evidence.js";
 import { sha256 } from "../../shared/hash.js";
+import { EVIDENCE_BYTES_MAX } from "../../shared/reply-limits.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import { clusterOf } from "../../shared/cluster-config.js";
 import {
@@ -128,7 +129,11 @@ describe("POST /v1/evidence: bogus evidence", () => {
         "invalid_evidence",
         "not_equivocation",
       ],
-      [JSON.stringify({ kind: "bad_certificate", pad: "x".repeat(300 * 1024) }), 413, "payload_too_large"],
+      [
+        JSON.stringify({ kind: "bad_certificate", pad: "x".repeat(EVIDENCE_BYTES_MAX) }),
+        413,
+        "payload_too_large",
+      ],
     ];
     const before = await everything();
     for (const [body, status, code, reason] of cases) {

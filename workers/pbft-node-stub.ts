@@ -35,6 +35,10 @@ export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
 export interface CertifiedBatchSource {
   certifiedHead(id: string): Promise<number>;
   certifiedBatches(id: string, fromSeq: number, max: number): Promise<CertifiedBatchMessage[]>;
+  /** Canonical JSON text (shared/certified/transfer-wire.ts): the stable checkpoint's certificate. */
+  transferPoint(id: string): Promise<string>;
+  /** Canonical JSON text: chunks of the stable checkpoint's state at `seq`. */
+  stateChunks(id: string, seq: number, paths: string[], recordsMax: number): Promise<string>;
 }
 
 const sourceOf = (env: Env, node: NodePlacement) =>
@@ -53,4 +57,20 @@ export function certifiedBatchesOf(
   max: number,
 ): Promise<CertifiedBatchMessage[]> {
   return sourceOf(env, node).certifiedBatches(node.id, fromSeq, max);
+}
+
+/** `node`'s transfer point, as its text (unparsed: durable-objects/certified-transfer.ts parses it). */
+export function transferPointOf(env: Env, node: NodePlacement): Promise<string> {
+  return sourceOf(env, node).transferPoint(node.id);
+}
+
+/** Chunks of `node`'s stable checkpoint state at `seq`, as its text (unparsed). */
+export function stateChunksOf(
+  env: Env,
+  node: NodePlacement,
+  seq: number,
+  paths: string[],
+  recordsMax: number,
+): Promise<string> {
+  return sourceOf(env, node).stateChunks(node.id, seq, paths, recordsMax);
 }

@@ -421,7 +421,13 @@ export class CertifiedReplica {
       console.error({ event: "certified_transfer_refused", replica, seq: body.seq, outcome });
       return outcome;
     }
-    console.log({ event: "certified_transfer_adopted", replica, seq: body.seq, fresh, subtrees: staged.length });
+    console.log({
+      event: "certified_transfer_adopted",
+      replica,
+      seq: body.seq,
+      fresh,
+      subtrees: staged.length,
+    });
     return "adopted";
   }
 

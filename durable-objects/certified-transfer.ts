@@ -151,7 +151,7 @@ export class CertifiedTransfer {
       console.log({ event: "certified_transfer_started", replica, head: t.head(), diverged: t.diverged() });
     }
     newRound(s);
-    for (let calls = 0; calls < TRANSFER_CALLS_PER_RUN; ) {
+    for (let calls = 0; calls < TRANSFER_CALLS_PER_RUN;) {
       if (s.target && !t.diverged() && t.head() >= s.target.body.seq) {
         // the queue or the catch-up brought the batches after all
         this.stats.overtaken++;

@@ -135,28 +135,34 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
-    this.delivery = new Delivery(ctx, env, this.store, {
-      head: () => this.certified.latestCertificate()?.body.seq ?? 0,
-      canApply: () => this.certified.certification() !== "diverged",
-      receive: (name, msg) => this.receiveCertified(name, msg),
-    }, {
-      head: () => this.certified.headSeq(),
-      diverged: () => this.certified.certification() === "diverged",
-      local: () => this.certified.transferLocal(),
-      cluster: async () => (await clusterOf(this.env)).config,
-      adopt: (certificate, staged, fresh) =>
-        this.certified.adoptTransfer(this.store.getMeta("name") ?? "", certificate, staged, fresh, {
-          uncertifiedOps: () => this.store.uncertifiedOps(),
-          // tentative = certified + the ops not certified yet, for every key the adoption may change
-          rebuild: (keys, all, certified) => {
-            for (const key of all ? new Set([...keys, ...this.store.recordKeys()]) : keys) {
-              const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
-              if (rec) this.store.putRecord(key, rec);
-              else this.store.deleteRecord(key);
-            }
-          },
-        }),
-    });
+    this.delivery = new Delivery(
+      ctx,
+      env,
+      this.store,
+      {
+        head: () => this.certified.latestCertificate()?.body.seq ?? 0,
+        canApply: () => this.certified.certification() !== "diverged",
+        receive: (name, msg) => this.receiveCertified(name, msg),
+      },
+      {
+        head: () => this.certified.headSeq(),
+        diverged: () => this.certified.certification() === "diverged",
+        local: () => this.certified.transferLocal(),
+        cluster: async () => (await clusterOf(this.env)).config,
+        adopt: (certificate, staged, fresh) =>
+          this.certified.adoptTransfer(this.store.getMeta("name") ?? "", certificate, staged, fresh, {
+            uncertifiedOps: () => this.store.uncertifiedOps(),
+            // tentative = certified + the ops not certified yet, for every key the adoption may change
+            rebuild: (keys, all, certified) => {
+              for (const key of all ? new Set([...keys, ...this.store.recordKeys()]) : keys) {
+                const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
+                if (rec) this.store.putRecord(key, rec);
+                else this.store.deleteRecord(key);
+              }
+            },
+          }),
+      },
+    );
     this.certified = new CertifiedReplica(ctx, {
       markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";

@@ -259,7 +259,9 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
 
   /** The certificate of `seq`, from the kept batches or the core's recent certificates. */
   private certificateOf(seq: number, recent: ReadonlyMap<number, Certificate>): Certificate | undefined {
-    const row = this.sql.exec<{ msg: string }>("SELECT msg FROM pbft_published WHERE seq = ?", seq).toArray()[0];
+    const row = this.sql
+      .exec<{ msg: string }>("SELECT msg FROM pbft_published WHERE seq = ?", seq)
+      .toArray()[0];
     return row ? (JSON.parse(row.msg) as CertifiedBatchMessage).certificate : recent.get(seq);
   }
 

@@ -171,13 +171,7 @@ export function restartFresh(s: TransferState, local: LocalState): Changes {
   return ch;
 }
 
-function want(
-  s: TransferState,
-  local: LocalState,
-  path: string,
-  hash: Digest,
-  ch: Changes,
-): void {
+function want(s: TransferState, local: LocalState, path: string, hash: Digest, ch: Changes): void {
   ch.paths.add(path);
   if (!s.fresh && local.hashAt(path) === hash) s.paths.set(path, { kind: "reused", hash });
   else if (hash === EMPTY_DIGEST) s.paths.set(path, { kind: "fetched", hash, records: [] });

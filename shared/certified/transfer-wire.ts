@@ -113,7 +113,10 @@ export const refusalText = (error: TransferRefusal, stableSeq?: number): string 
 export const pointText = (c: Certificate): string => canonicalJson({ certificate: c });
 
 /** Arguments of `stateChunks` from a peer, checked (null: refuse with `bad_args`). */
-export function chunkRequest(paths: unknown, recordsMax: unknown): { paths: string[]; records: number } | null {
+export function chunkRequest(
+  paths: unknown,
+  recordsMax: unknown,
+): { paths: string[]; records: number } | null {
   if (!Array.isArray(paths) || paths.length === 0) return null;
   if (!Number.isSafeInteger(recordsMax) || (recordsMax as number) < 1) return null;
   const list = (paths as unknown[]).slice(0, TRANSFER_PATHS_MAX);
@@ -134,7 +137,10 @@ export function chunksText(
   const chunks: { path: string; chunk: StateChunk }[] = [];
   let chars = 0;
   for (const p of req.paths) {
-    const c = { path: p, chunk: sm.serveChunk(h, seq, p, { records: req.records, bytes: TRANSFER_CHUNK_BYTES_MAX }) };
+    const c = {
+      path: p,
+      chunk: sm.serveChunk(h, seq, p, { records: req.records, bytes: TRANSFER_CHUNK_BYTES_MAX }),
+    };
     chars += canonicalJson(c).length;
     if (chunks.length > 0 && chars > TRANSFER_ANSWER_CHARS_MAX - 64) break;
     chunks.push(c);

@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../shared/canonical.js";
 import {
+  leaveNode,
   newRound,
   newTransfer,
   next,
@@ -107,7 +108,7 @@ function drive(
     const node = nodes[step.node]!;
     if (node === "silent") {
       log.left.push("silent");
-      onChunksOrPointFailed(s);
+      leaveNode(s, N, "silent"); // what the driver does when a call throws or passes its deadline
       continue;
     }
     const ch =
@@ -120,13 +121,6 @@ function drive(
     if (ch.left) log.left.push(ch.left);
   }
   return { ...log, waited: false };
-
-  function onChunksOrPointFailed(st: TransferState) {
-    // what the driver does when a call throws or passes its deadline
-    st.node = (st.node + 1) % N;
-    st.failedInRow++;
-    st.needPoint = st.target === null;
-  }
 }
 
 describe("replica certified state transfer: decisions", () => {

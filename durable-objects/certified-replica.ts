@@ -18,8 +18,10 @@ import { verifyCertificate } from "../shared/certified/certificate.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../shared/pbft/chain.js";
 import type { Certification, CertifiedResult, CertifiedValue } from "../shared/replies.js";
 import { proveResults, type ResultProof } from "../shared/certified/results.js";
+import { isExecutedKey } from "../shared/certified/executed.js";
+import type { LocalState } from "../shared/certified/replica-transfer.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
-import type { Certificate, ClusterConfig, Digest, OpResult } from "../shared/certified/types.js";
+import type { Certificate, ChunkRecord, ClusterConfig, Digest, OpResult } from "../shared/certified/types.js";
 import type { KeyRecord } from "../shared/materialize.js";
 import type { SignedOp } from "../shared/ops.js";
 import {
@@ -123,6 +125,19 @@ export interface CertifiedOpSink {
    */
   markCertified(ops: readonly SignedOp[], certified: (key: string) => KeyRecord | undefined): void;
 }
+
+/** What the op log does when a certified state is adopted (edge-replica.ts): see `adoptTransfer`. */
+export interface TransferSink {
+  /** Every op of the op log not marked certified yet. */
+  uncertifiedOps(): SignedOp[];
+  /** Rebuild the tentative state of these keys (of every key held too, when `all`) from `certified`. */
+  rebuild(keys: Iterable<string>, all: boolean, certified: (key: string) => KeyRecord | undefined): void;
+}
+
+export type AdoptOutcome = "adopted" | "not_prefix" | "root_mismatch" | "stale";
+
+/** The certified state's tables (SqlRecordStore "cert_records", SqlNodeStore "cert"). */
+const CERT_STATE_TABLES = ["cert_records", "cert_records_history", "cert_nodes", "cert_root", "cert_retired"];
 
 const COUNTERS = ["duplicate", "invalid", "opsMismatch", "tooFarAhead", "bufferFull", "halted"] as const;
 
@@ -333,6 +348,87 @@ export class CertifiedReplica {
     // wrong ops under a good certificate: a copy buffered earlier for this seq may be the right one
     const applied = first === "ops_mismatch" ? this.drainBuffer(replica) : 0;
     return report(applied > 0 ? "applied" : first, seq, { applied });
+  }
+
+  // --- certified state transfer (durable-objects/certified-transfer.ts drives it) -------------
+
+  /** The current certified state, for the transfer's reuse and chunk checks (read-only use). */
+  transferLocal(): LocalState {
+    return this.sm;
+  }
+
+  /** The newest certified seq applied (0: none); unlike `latestCertificate`, also after a divergence. */
+  headSeq(): number {
+    return this.readHead().seq;
+  }
+
+  /**
+   * Adopt a certified state fetched from the nodes: `staged` (subtree path → every record under it,
+   * each chunk checked against its certificate's hashes), all of it in one `transactionSync` — the
+   * records and tree at version `seq` (the whole certified state replaced first when `fresh`), the
+   * head `{seq, logRoot, opCount}` from the certificate with the divergence cleared, the certificate
+   * kept (replies carry it), the buffer below it dropped, and the tentative state brought back in
+   * line: the op log's ops the adopted state executed are marked certified, and every key they or
+   * the staged records touch is rebuilt (tentative = certified + uncertified ops). `certificate`
+   * must be verified by the caller. Cost: the staged records, plus one scan of the uncertified op
+   * rows; when `fresh`, also every key of the tentative state.
+   */
+  adoptTransfer(
+    replica: string,
+    certificate: Certificate,
+    staged: readonly [string, ChunkRecord[]][],
+    fresh: boolean,
+    sink: TransferSink,
+  ): AdoptOutcome {
+    const body = certificate.body;
+    if (body.seq <= this.readHead().seq) return "stale"; // batches took it there meanwhile
+    let outcome: AdoptOutcome = "adopted";
+    try {
+      this.ctx.storage.transactionSync(() => {
+        if (fresh) {
+          for (const t of CERT_STATE_TABLES) this.sql.exec(`DELETE FROM ${t}`);
+          this.sm = this.openMachine();
+        }
+        const root = this.sm.adopt(staged, body.seq);
+        if (root !== body.stateRoot) {
+          outcome = root === null ? "not_prefix" : "root_mismatch";
+          throw new Error(outcome);
+        }
+        this.sm.collect(body.seq);
+        const next: Head = { seq: body.seq, logRoot: body.logRoot, opCount: body.opCount, diverged: null };
+        this.writeHead(next);
+        this.sql.exec(
+          "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
+          body.seq,
+          JSON.stringify(certificate),
+        );
+        this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
+        this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
+        const executed = sink.uncertifiedOps().filter((op) => this.sm.hasExecuted(op));
+        this.sink.markCertified(executed, (key) => this.sm.get(key));
+        const keys = new Set<string>();
+        for (const [, records] of staged) for (const [key] of records) if (!isExecutedKey(key)) keys.add(key);
+        sink.rebuild(keys, fresh, (key) => this.sm.get(key));
+        this.head = next;
+        this.latest = certificate;
+      });
+    } catch (e) {
+      // rolled back: reopen so no cache outlives the rollback
+      this.head = undefined;
+      this.latest = undefined;
+      this.sm = this.openMachine();
+      if (outcome === "adopted") throw e;
+      console.error({ event: "certified_transfer_refused", replica, seq: body.seq, outcome });
+      return outcome;
+    }
+    console.log({
+      event: "certified_transfer_adopted",
+      replica,
+      seq: body.seq,
+      fresh,
+      subtrees: staged.length,
+    });
+    return "adopted";
   }
 
   private buffer(

@@ -99,6 +99,11 @@ export class CertifiedSync {
     this.next = Math.floor(Math.random() * nodes.ids.length);
   }
 
+  /** Did every node say it lacks `head + 1` (older than what they keep)? A certified state transfer is the cure. */
+  gapUnrecoverable(head: number): boolean {
+    return this.lacking.seq === head + 1 && this.lacking.nodes.size >= this.nodes.ids.length;
+  }
+
   /** A batch of `seq` was buffered: every seq below it is certified, and missing here. */
   noteGap(seq: number): void {
     if (Number.isSafeInteger(seq) && seq > this.known + 1) this.known = seq - 1;

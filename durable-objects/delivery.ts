@@ -13,7 +13,8 @@
  *   cursor for it, in bounded pages. A lost or duplicated queue message heals at the next pull.
  * - gc: delete op rows that are delivered (and, once it exists, certified) and past the horizon.
  * - certifiedSync: fetch the certified batches this replica misses from a PBFT node
- *   (durable-objects/certified-sync.ts).
+ *   (durable-objects/certified-sync.ts); when it diverged or fell behind what every node keeps,
+ *   a certified state transfer instead (durable-objects/certified-transfer.ts).
  */
 import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
@@ -41,6 +42,7 @@ import { replicaStub } from "../workers/replica-stub.js";
 import { submitToNodes } from "../workers/pbft-node-stub.js";
 import { replicasOf } from "../workers/routing.js";
 import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
+import { CertifiedTransfer, transferNodes, type TransferTarget } from "./certified-transfer.js";
 import { DeliveryStore, type Faults } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
 import { withholdsOps } from "./replica-lies.js";
@@ -89,6 +91,7 @@ export const GAP_SYNC_DELAY_MS = 500;
 export class Delivery {
   readonly book: DeliveryStore;
   readonly certifiedSync: CertifiedSync;
+  readonly certifiedTransfer: CertifiedTransfer;
   private drainScheduled = false;
   private timersChecked = false;
 
@@ -97,9 +100,11 @@ export class Delivery {
     private readonly env: Env,
     private readonly store: ReplicaStore,
     private readonly certified?: SyncTarget,
+    readonly transferTarget?: TransferTarget,
   ) {
     this.book = new DeliveryStore(ctx.storage.sql);
     this.certifiedSync = new CertifiedSync(clusterNodes(env));
+    this.certifiedTransfer = new CertifiedTransfer(ctx, transferNodes(env));
   }
 
   peers(me: string): ReplicaConfig[] {
@@ -244,8 +249,15 @@ export class Delivery {
         return this.certify(me);
       case "certifiedSync":
         if (this.env.CERTIFY === "off" || !this.certified) return false;
+        // diverged, or behind what every node keeps: recover by certified state transfer
+        if (this.transferTarget && this.transferWanted(this.transferTarget))
+          return this.certifiedTransfer.run(me, this.transferTarget);
         return this.certifiedSync.round(me, this.certified);
     }
+  }
+
+  private transferWanted(t: TransferTarget): boolean {
+    return this.certifiedTransfer.active() || t.diverged() || this.certifiedSync.gapUnrecoverable(t.head());
   }
 
   private sentPos(): number {

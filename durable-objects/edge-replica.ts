@@ -51,6 +51,7 @@ import type { Env } from "../workers/env.js";
 import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import type { SyncStats } from "./certified-sync.js";
+import type { TransferStats } from "./certified-transfer.js";
 import { Delivery } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
@@ -83,6 +84,8 @@ export interface ReplicaStats {
   certification: CertificationStats;
   /** Certified catch-up from the PBFT nodes, since this instance started (durable-objects/certified-sync.ts). */
   certifiedSync: SyncStats;
+  /** Certified state transfers from the PBFT nodes, since this instance started (durable-objects/certified-transfer.ts). */
+  certifiedTransfer: TransferStats;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -142,11 +145,34 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
-    this.delivery = new Delivery(ctx, env, this.store, {
-      head: () => this.certified.latestCertificate()?.body.seq ?? 0,
-      canApply: () => this.certified.certification() !== "diverged",
-      receive: (name, msg) => this.receiveCertified(name, msg),
-    });
+    this.delivery = new Delivery(
+      ctx,
+      env,
+      this.store,
+      {
+        head: () => this.certified.latestCertificate()?.body.seq ?? 0,
+        canApply: () => this.certified.certification() !== "diverged",
+        receive: (name, msg) => this.receiveCertified(name, msg),
+      },
+      {
+        head: () => this.certified.headSeq(),
+        diverged: () => this.certified.certification() === "diverged",
+        local: () => this.certified.transferLocal(),
+        cluster: async () => (await clusterOf(this.env)).config,
+        adopt: (certificate, staged, fresh) =>
+          this.certified.adoptTransfer(this.store.getMeta("name") ?? "", certificate, staged, fresh, {
+            uncertifiedOps: () => this.store.uncertifiedOps(),
+            // tentative = certified + the ops not certified yet, for every key the adoption may change
+            rebuild: (keys, all, certified) => {
+              for (const key of all ? new Set([...keys, ...this.store.recordKeys()]) : keys) {
+                const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
+                if (rec) this.store.putRecord(key, rec);
+                else this.store.deleteRecord(key);
+              }
+            },
+          }),
+      },
+    );
     this.certified = new CertifiedReplica(ctx, {
       markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";
@@ -507,6 +533,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       deadLettered: Number(this.store.getMeta("dead_lettered") ?? "0"),
       certification: this.certified.stats(),
       certifiedSync: { ...this.delivery.certifiedSync.stats },
+      certifiedTransfer: { ...this.delivery.certifiedTransfer.stats },
     };
   }
 

@@ -15,6 +15,8 @@
  * - kept batches: every certified batch it completes, the newest CERTIFIED_KEPT_SEQS seqs
  *   (`pbft_published`), served to replicas that missed a seq (`certifiedHead`, `certifiedBatches`;
  *   durable-objects/certified-sync.ts asks);
+ * - certified state transfer to replicas: the stable checkpoint's certificate and chunks of its
+ *   state (`transferPoint`, `stateChunks`; durable-objects/certified-transfer.ts asks);
  * - one alarm, at the earlier of the core's next wake-up and the next fallback post;
  * - dev only: fault injection (`setFaults`, behind FAULT_TOKEN; `shared/pbft/dev-faults.ts`),
  *   kept in `pbft_faults`, applied through the driver's `rewrite` hook.
@@ -24,7 +26,8 @@ import { DurableObject } from "cloudflare:workers";
 import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
-import type { ClusterConfig } from "../shared/certified/types.js";
+import { chunkRequest, chunksText, pointText, refusalText } from "../shared/certified/transfer-wire.js";
+import type { Certificate, ClusterConfig } from "../shared/certified/types.js";
 import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
@@ -239,6 +242,48 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       out.push(typeof m === "string" ? m : text.replace("{", '{"extra":1,'));
     }
     return certifiedBatchesText(out);
+  }
+
+  /**
+   * Where a replica can transfer its certified state to: the certificate of this node's stable
+   * checkpoint (its body has the log root and op count the replica resumes from), as canonical JSON
+   * text (shared/certified/transfer-wire.ts). `no_checkpoint` while that seq has no certificate here
+   * (none yet, or a node that skipped it). Never throws on bad arguments.
+   */
+  async transferPoint(id: string): Promise<string> {
+    if (!isNodeId(id)) return refusalText("bad_args");
+    const { me, driver } = await this.start(id);
+    const faults = this.faults();
+    if (!servesBatches(faults)) return refusalText("unavailable");
+    const s = driver.replica.state;
+    const cert = s.stable.seq > 0 ? this.certificateOf(s.stable.seq, s.certificates) : undefined;
+    if (cert === undefined) return refusalText("no_checkpoint");
+    return pointText(certificateLeaving(faults, cert, me));
+  }
+
+  /**
+   * Chunks of the stable checkpoint's state (kept readable until the next checkpoint is stable:
+   * `collect`), one per asked path, as canonical JSON text; another `seq` answers `not_stable` with
+   * the seq served now (the replica moves to it). Bounded: TRANSFER_PATHS_MAX paths, records per
+   * chunk, bytes per answer. Bad arguments answer `bad_args`, never a throw.
+   */
+  async stateChunks(id: string, seq: number, paths: string[], recordsMax: number): Promise<string> {
+    if (!isNodeId(id) || !Number.isSafeInteger(seq) || seq < 1) return refusalText("bad_args");
+    const req = chunkRequest(paths, recordsMax);
+    if (req === null) return refusalText("bad_args");
+    const { driver } = await this.start(id);
+    if (!servesBatches(this.faults())) return refusalText("unavailable");
+    const s = driver.replica.state;
+    if (seq !== s.stable.seq) return refusalText("not_stable", s.stable.seq);
+    return chunksText(s.sm, s.stableHandle, s.stable.seq, req);
+  }
+
+  /** The certificate of `seq`, from the kept batches or the core's recent certificates. */
+  private certificateOf(seq: number, recent: ReadonlyMap<number, Certificate>): Certificate | undefined {
+    const row = this.sql
+      .exec<{ msg: string }>("SELECT msg FROM pbft_published WHERE seq = ?", seq)
+      .toArray()[0];
+    return row ? (JSON.parse(row.msg) as CertifiedBatchMessage).certificate : recent.get(seq);
   }
 
   /**

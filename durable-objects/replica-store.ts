@@ -332,6 +332,22 @@ export class ReplicaStore {
       .toArray()[0]?.effect;
     return e == null ? null : JSON.parse(e);
   }
+  /** Every op not certified yet (parsed): a certified state transfer marks those it executed. */
+  uncertifiedOps(): SignedOp[] {
+    return this.sql
+      .exec<{ op: string }>("SELECT op FROM ops WHERE certified = 0")
+      .toArray()
+      .map((r) => JSON.parse(r.op) as SignedOp);
+  }
+
+  /** Every key of the tentative state (a full certified state transfer rebuilds them all). */
+  recordKeys(): string[] {
+    return this.sql
+      .exec<{ key: string }>("SELECT key FROM kv")
+      .toArray()
+      .map((r) => r.key);
+  }
+
   unmarkSuperseded(opId: string): void {
     this.sql.exec("DELETE FROM superseded_ops WHERE op_id = ?", opId);
   }

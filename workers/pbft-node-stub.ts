@@ -45,6 +45,10 @@ export interface CertifiedBatchSource {
   certifiedHead(id: string): Promise<number>;
   /** The text of a JSON array of kept batches' wire texts (shared/wire/certified-batch.ts). */
   certifiedBatches(id: string, fromSeq: number, max: number): Promise<string>;
+  /** Canonical JSON text (shared/certified/transfer-wire.ts): the stable checkpoint's certificate. */
+  transferPoint(id: string): Promise<string>;
+  /** Canonical JSON text: chunks of the stable checkpoint's state at `seq`. */
+  stateChunks(id: string, seq: number, paths: string[], recordsMax: number): Promise<string>;
 }
 
 const sourceOf = (env: Env, node: NodePlacement) =>
@@ -63,4 +67,20 @@ export function certifiedBatchesOf(
   max: number,
 ): Promise<string> {
   return sourceOf(env, node).certifiedBatches(node.id, fromSeq, max);
+}
+
+/** `node`'s transfer point, as its text (unparsed: durable-objects/certified-transfer.ts parses it). */
+export function transferPointOf(env: Env, node: NodePlacement): Promise<string> {
+  return sourceOf(env, node).transferPoint(node.id);
+}
+
+/** Chunks of `node`'s stable checkpoint state at `seq`, as its text (unparsed). */
+export function stateChunksOf(
+  env: Env,
+  node: NodePlacement,
+  seq: number,
+  paths: string[],
+  recordsMax: number,
+): Promise<string> {
+  return sourceOf(env, node).stateChunks(node.id, seq, paths, recordsMax);
 }

@@ -187,9 +187,21 @@ describe("certified catch-up rounds", () => {
     ]);
     const { r, target } = replica(10);
     const s = sync(source);
+    expect(s.gapUnrecoverable(10)).toBe(false);
     await rounds(s, target, 12);
     expect(r.head).toBe(10);
     expect(s.stats.unrecoverable).toBe(1);
+    // what starts a certified state transfer (durable-objects/delivery.ts); no longer once past it
+    expect(s.gapUnrecoverable(10)).toBe(true);
+    expect(s.gapUnrecoverable(11)).toBe(false);
+  });
+
+  it("a seq only some nodes lack is not unrecoverable", async () => {
+    const { source } = cluster([correct(2000, 900), correct(2000, 900), correct(2000, 900), correct(2000)]);
+    const { target } = replica(10);
+    const s = sync(source);
+    await rounds(s, target, 3);
+    expect(s.gapUnrecoverable(10)).toBe(false);
   });
 
   it("a diverged replica asks nothing", async () => {

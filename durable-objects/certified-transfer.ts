@@ -1,0 +1,275 @@
+/**
+ * A replica recovers its certified state by itself: a certified state transfer from the PBFT nodes,
+ * for a replica that diverged (its execution disagreed with a certificate) or that is behind by more
+ * than the nodes keep (every node lacks its next seq: a long outage, old storage restored). Run by
+ * the replica's alarm task `certifiedSync` (durable-objects/delivery.ts) instead of a catch-up round
+ * while one is wanted or in progress; the replica keeps serving its tentative state meanwhile.
+ *
+ * Every decision is in shared/certified/replica-transfer.ts; this driver does what it says:
+ * - asks a node (a deadline on every call) for its transfer point (`transferPoint`: the certificate
+ *   of its stable checkpoint) and verifies the certificate against the replica's cluster config;
+ * - asks for chunks of that state (`stateChunks`), which the pure module checks against the hashes
+ *   the certificate's `stateRoot` commits to;
+ * - stores the progress in SQLite after each answer (`cert_xfer`, `cert_xfer_paths`: one row per
+ *   subtree), so an eviction or a restart resumes where it was;
+ * - adopts (`CertifiedReplica.adoptTransfer`, one `transactionSync`), after which the normal catch-up
+ *   goes on from the certificate's seq + 1.
+ * Answers are canonical JSON text, read only through the strict parsers of transfer-wire.ts.
+ * Counters are in memory, in the replica's `stats().certifiedTransfer`. See docs/architecture.md
+ * ("Recovering: certified state transfer to a replica").
+ */
+import { withDeadline } from "../shared/deadline.js";
+import { PBFT_NODES } from "../shared/cluster-config.js";
+import { verifyCertificate } from "../shared/certified/certificate.js";
+import {
+  leaveNode,
+  newRound,
+  newTransfer,
+  next,
+  onChunks,
+  onPoint,
+  progress,
+  restartFresh,
+  type Changes,
+  type PathState,
+  type TransferState,
+} from "../shared/certified/replica-transfer.js";
+import { parseChunksAnswer, parsePointAnswer } from "../shared/certified/transfer-wire.js";
+import type { Certificate, ChunkRecord, ClusterConfig } from "../shared/certified/types.js";
+import type { Env } from "../workers/env.js";
+import { stateChunksOf, transferPointOf } from "../workers/pbft-node-stub.js";
+import type { AdoptOutcome, TransferSink } from "./certified-replica.js";
+import type { LocalState } from "../shared/certified/replica-transfer.js";
+
+/** How long one call to a node may take before the node counts as silent (ms). */
+export const TRANSFER_CALL_DEADLINE_MS = 5_000;
+/** Calls to nodes per alarm run at most (then the next run, at once). */
+export const TRANSFER_CALLS_PER_RUN = 32;
+
+/** The nodes asked, by index; every answer is untrusted text. */
+export interface TransferSource {
+  readonly ids: readonly string[];
+  point(i: number): Promise<string>;
+  chunks(i: number, seq: number, paths: string[], recordsMax: number): Promise<string>;
+}
+
+/** The replica's side (edge-replica.ts builds it over its CertifiedReplica and op log). */
+export interface TransferTarget {
+  /** The newest certified seq applied (also after a divergence). */
+  head(): number;
+  diverged(): boolean;
+  local(): LocalState;
+  cluster(): Promise<ClusterConfig>;
+  adopt(certificate: Certificate, staged: [string, ChunkRecord[]][], fresh: boolean): AdoptOutcome;
+}
+
+export interface TransferStats {
+  started: number;
+  adopted: number;
+  /** Nodes left: a bad or stale answer, a refused certificate, silence. */
+  nodesLeft: number;
+  chunksKept: number;
+  chunksRefused: number;
+  /** Adoptions refused (not a prefix: the transfer starts again with the whole state). */
+  refusedAdoptions: number;
+  /** Transfers dropped because certified batches took the replica past their seq. */
+  overtaken: number;
+}
+
+/** The PBFT nodes of this deployment, through their stubs. */
+export function transferNodes(env: Env): TransferSource {
+  return {
+    ids: PBFT_NODES.map((n) => n.id),
+    point: (i) => transferPointOf(env, PBFT_NODES[i]!),
+    chunks: (i, seq, paths, records) => stateChunksOf(env, PBFT_NODES[i]!, seq, paths, records),
+  };
+}
+
+const SCHEMA = `
+-- the certified state transfer in progress (one row while there is one): its verified certificate
+CREATE TABLE IF NOT EXISTS cert_xfer (
+  one INTEGER PRIMARY KEY CHECK (one = 1), certificate TEXT, fresh INTEGER NOT NULL,
+  node INTEGER NOT NULL, need_point INTEGER NOT NULL
+);
+-- its subtrees: pending (to fetch), reused (this replica's own), fetched (records JSON)
+CREATE TABLE IF NOT EXISTS cert_xfer_paths (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL, records TEXT
+) WITHOUT ROWID;
+`;
+
+export class CertifiedTransfer {
+  readonly stats: TransferStats = {
+    started: 0,
+    adopted: 0,
+    nodesLeft: 0,
+    chunksKept: 0,
+    chunksRefused: 0,
+    refusedAdoptions: 0,
+    overtaken: 0,
+  };
+  /** The transfer in progress as loaded (undefined: not read yet; null: none). */
+  private s: TransferState | null | undefined;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly nodes: TransferSource,
+    private readonly deadlineMs = TRANSFER_CALL_DEADLINE_MS,
+  ) {
+    ctx.storage.sql.exec(SCHEMA);
+  }
+
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  /** Is a transfer in progress (stored)? */
+  active(): boolean {
+    return this.load() !== null;
+  }
+
+  /**
+   * One run: start a transfer if none is stored, then ask, check, store, until it is adopted, every
+   * node failed in a row (`wait`: the next period), or TRANSFER_CALLS_PER_RUN calls were made (true:
+   * run again at once). Adopted: true too, so the normal catch-up follows at once.
+   */
+  async run(replica: string, t: TransferTarget): Promise<boolean> {
+    const n = this.nodes.ids.length;
+    let s = this.load();
+    if (s === null) {
+      s = newTransfer(n, Math.floor(Math.random() * n));
+      this.s = s;
+      this.write(s, { paths: new Set(), head: true, kept: 0, refused: 0 });
+      this.stats.started++;
+      console.log({ event: "certified_transfer_started", replica, head: t.head(), diverged: t.diverged() });
+    }
+    newRound(s);
+    for (let calls = 0; calls < TRANSFER_CALLS_PER_RUN;) {
+      if (s.target && !t.diverged() && t.head() >= s.target.body.seq) {
+        // the queue or the catch-up brought the batches after all
+        this.stats.overtaken++;
+        this.clear();
+        return true;
+      }
+      const ch: Changes = { paths: new Set(), head: false, kept: 0, refused: 0 };
+      const step = next(s, t.local(), n, ch);
+      this.write(s, ch);
+      if (step.kind === "wait") {
+        console.log({ event: "certified_transfer_waiting", replica, ...progress(s) });
+        return false;
+      }
+      if (step.kind === "adopt") {
+        const outcome = t.adopt(step.certificate, step.staged, step.fresh);
+        if (outcome === "adopted" || outcome === "stale") {
+          if (outcome === "adopted") this.stats.adopted++;
+          this.clear();
+          return true;
+        }
+        this.stats.refusedAdoptions++;
+        this.write(s, restartFresh(s, t.local()));
+        continue;
+      }
+      calls++;
+      const node = this.nodes.ids[step.node]!;
+      let text: string;
+      try {
+        text = await withDeadline(
+          step.kind === "point"
+            ? this.nodes.point(step.node)
+            : this.nodes.chunks(step.node, step.seq, step.paths, step.records),
+          this.deadlineMs,
+          `${step.kind} from ${node}`,
+        );
+      } catch (e) {
+        const left = leaveNode(s, n, `${step.kind}_silent`); // no answer, or a failed call
+        this.note(replica, node, left, String(e));
+        this.write(s, left);
+        continue;
+      }
+      let done: Changes;
+      if (step.kind === "point") {
+        const a = parsePointAnswer(text);
+        const verified = a.ok ? (await verifyCertificate(a.certificate, await t.cluster())).ok : false;
+        done = onPoint(s, t.local(), n, t.head(), a.ok ? { ...a, verified } : a);
+      } else done = onChunks(s, t.local(), n, parseChunksAnswer(text));
+      this.note(replica, node, done);
+      this.write(s, done);
+    }
+    return true;
+  }
+
+  private note(replica: string, node: string, ch: Changes, error?: string): void {
+    this.stats.chunksKept += ch.kept;
+    this.stats.chunksRefused += ch.refused;
+    if (ch.left === undefined) return;
+    this.stats.nodesLeft++;
+    console.log({ event: "certified_transfer_node_left", replica, node, reason: ch.left, error });
+  }
+
+  // --- storage -------------------------------------------------------------------------------
+
+  private load(): TransferState | null {
+    if (this.s !== undefined) return this.s;
+    const row = this.sql
+      .exec<{ certificate: string | null; fresh: number; node: number; need_point: number }>(
+        "SELECT certificate, fresh, node, need_point FROM cert_xfer WHERE one = 1",
+      )
+      .toArray()[0];
+    if (!row) return (this.s = null);
+    const paths = new Map<string, PathState>();
+    for (const r of this.sql.exec<{ path: string; kind: string; hash: string; records: string | null }>(
+      "SELECT path, kind, hash, records FROM cert_xfer_paths",
+    ))
+      paths.set(
+        r.path,
+        r.kind === "fetched"
+          ? { kind: "fetched", hash: r.hash, records: JSON.parse(r.records ?? "[]") as ChunkRecord[] }
+          : { kind: r.kind === "reused" ? "reused" : "pending", hash: r.hash },
+      );
+    return (this.s = {
+      // written by this driver after verifying it
+      target: row.certificate === null ? null : (JSON.parse(row.certificate) as Certificate),
+      fresh: row.fresh === 1,
+      paths,
+      node: row.node,
+      failedInRow: 0,
+      needPoint: row.need_point === 1,
+    });
+  }
+
+  /** Write what an input changed (in one transaction: a restart sees all of it or none). */
+  private write(s: TransferState, ch: Changes): void {
+    if (!ch.head && ch.paths.size === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      if (ch.head)
+        this.sql.exec(
+          `INSERT INTO cert_xfer (one, certificate, fresh, node, need_point) VALUES (1, ?, ?, ?, ?)
+           ON CONFLICT (one) DO UPDATE SET certificate = excluded.certificate, fresh = excluded.fresh,
+             node = excluded.node, need_point = excluded.need_point`,
+          s.target === null ? null : JSON.stringify(s.target),
+          s.fresh ? 1 : 0,
+          s.node,
+          s.needPoint ? 1 : 0,
+        );
+      for (const p of ch.paths) {
+        const st = s.paths.get(p);
+        if (st === undefined) this.sql.exec("DELETE FROM cert_xfer_paths WHERE path = ?", p);
+        else
+          this.sql.exec(
+            "INSERT OR REPLACE INTO cert_xfer_paths (path, kind, hash, records) VALUES (?, ?, ?, ?)",
+            p,
+            st.kind,
+            st.hash,
+            st.kind === "fetched" ? JSON.stringify(st.records) : null,
+          );
+      }
+    });
+  }
+
+  private clear(): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM cert_xfer");
+      this.sql.exec("DELETE FROM cert_xfer_paths");
+    });
+    this.s = null;
+  }
+}

@@ -3,16 +3,14 @@ import { SELF, env } from "cloudflare:test";
 import { generateKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { signOp, type OpBody, type SignedOp } from "../../shared/ops.js";
 import type { ReplicaRpc } from "../../durable-objects/edge-replica.js";
-import { replicaStub } from "../../workers/replica-stub.js";
 import { replicasOf } from "../../workers/routing.js";
 
 export const REPLICAS = replicasOf(env.REPLICAS).map((r) => r.name);
 
+/** A replica's own Durable Object stub (not the edge's deadline wrapper: `runInDurableObject` takes it too). */
 export function stub(name: string): ReplicaRpc {
-  return replicaStub(
-    env,
-    replicasOf(env.REPLICAS).find((r) => r.name === name)!,
-  );
+  const r = replicasOf(env.REPLICAS).find((x) => x.name === name)!;
+  return env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(r.name)) as unknown as ReplicaRpc;
 }
 
 export class TestClient {

@@ -10,6 +10,7 @@
  */
 import type { Json } from "../canonical.js";
 import { toHex } from "../bytes.js";
+import { clusterId } from "../certified/cluster-id.js";
 import { EMPTY_HASH } from "../certified/hashing.js";
 import type { Certificate, CertifiedStateMachine, ClusterConfig } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
@@ -106,6 +107,7 @@ export class PbftReplica {
       );
     this.state = {
       cluster: opts.cluster,
+      clusterId: clusterId(opts.cluster),
       cfg,
       me: opts.me,
       n: opts.cluster.nodes.length,

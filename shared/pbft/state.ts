@@ -112,6 +112,8 @@ export interface Transfer {
 
 export interface ReplicaState {
   readonly cluster: ClusterConfig;
+  /** `clusterId(cluster)`: what every certificate body of this configuration names (computed once). */
+  readonly clusterId: string;
   readonly cfg: PbftConfig;
   readonly me: number;
   readonly n: number;

@@ -5,7 +5,7 @@ import { canonicalJson } from "../../shared/canonical.js";
 import { clusterConfigProblem } from "../../shared/certified/certificate.js";
 import {
   CLUSTER_F,
-  CLUSTER_ID,
+  CLUSTER_NAME_DEFAULT,
   PBFT_NODES,
   clusterOf,
   configDigest,
@@ -28,7 +28,7 @@ describe("cluster config", () => {
     ]);
     const { config, info } = await resolveCluster(DEV);
     expect(clusterConfigProblem(config)).toBeNull();
-    expect(info).toMatchObject({ cluster: CLUSTER_ID, n: 4, f: CLUSTER_F });
+    expect(info).toMatchObject({ cluster: CLUSTER_NAME_DEFAULT, n: 4, f: CLUSTER_F });
     for (const [i, n] of PBFT_NODES.entries())
       expect(config.nodes[i]).toEqual({
         id: n.id,

@@ -52,6 +52,7 @@ import { persistOps } from "./persist.js";
 import type { OwnCheckpoint, ReplicaState, Transfer } from "./state.js";
 import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
+import { maybeHeartbeat } from "./heartbeat.js";
 import { nextWakeMs, onTick } from "./timers.js";
 import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
 
@@ -118,6 +119,7 @@ export class PbftReplica {
       clockMs: 0,
       lastStatusTick: 0,
       lastOpsBroadcastTick: 0,
+      lastProposalTick: 0,
       view: 0,
       normal: true,
       viewStartTick: 0,
@@ -362,12 +364,14 @@ export class PbftReplica {
 /**
  * What every step ends with, in this order, whatever its input: execute the committed batches
  * that are next in sequence (taking and stabilising checkpoints on the way), then let the primary
- * fill its window. Handlers only record what they learned; none executes or proposes itself.
+ * fill its window, and on a tick, beat if it is idle. Handlers only record what they learned; none
+ * executes or proposes itself.
  */
 function stepTail(ctx: Ctx): void {
   executeReady(ctx);
   dropOvertakenTransfer(ctx);
   maybePropose(ctx, ctx.proposePartial === true);
+  if (ctx.proposePartial === true) maybeHeartbeat(ctx);
 }
 
 /**

@@ -129,6 +129,8 @@ export interface ReplicaState {
   lastStatusTick: number;
   /** Last time waiting ops were sent to every peer during a view change. */
   lastOpsBroadcastTick: number;
+  /** Tick of this node's last proposal as primary (or of its first tick): the heartbeat counts from it. */
+  lastProposalTick: number;
 
   // --- view
   view: number;

@@ -31,6 +31,8 @@ export default defineConfig({
                 DEDUPE_HORIZON_MS: "0",
                 // these tests hand-craft certificates: the live cluster stays out (test/cluster has it)
                 CERTIFY: "off",
+                // and no heartbeat from a node a test starts (its certificates would be posted)
+                HEARTBEAT_MS: "off",
               },
             },
           }),

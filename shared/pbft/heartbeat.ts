@@ -12,6 +12,21 @@ import { propose } from "./normal-case.js";
 import type { ReplicaState } from "./state.js";
 import { count } from "./stats.js";
 
+/** The heartbeat period when `HEARTBEAT_MS` is unset (ms). */
+export const HEARTBEAT_MS_DEFAULT = 2_000;
+
+/**
+ * `heartbeatTicks` from a host's `HEARTBEAT_MS` setting: unset or empty, the default (2 s); `0` or
+ * `off`, no heartbeat; else whole ms up to an hour, rounded up to ticks. Anything else is the
+ * default too (a typo must not switch the heartbeat off unseen).
+ */
+export function heartbeatTicksFrom(setting: string | undefined, tickMs: number): number {
+  const v = setting?.trim() ?? "";
+  if (v === "off" || v === "0") return 0;
+  const ms = /^[0-9]+$/.test(v) && Number(v) <= 3_600_000 ? Number(v) : HEARTBEAT_MS_DEFAULT;
+  return Math.ceil(ms / tickMs);
+}
+
 /**
  * The tick at which this node beats if it stays as it is (Infinity: not now). Only a primary in
  * its normal case, with nothing pooled and every proposal executed, beats (and wakes up for it).

@@ -9,6 +9,7 @@ import { EMPTY_HASH } from "../../../shared/certified/hashing.js";
 import { toHex } from "../../../shared/bytes.js";
 import { buildResultsTree } from "../../../shared/certified/results.js";
 import { GENESIS_LOG_ROOT, batchDigest, nextLogRoot } from "../../../shared/pbft/chain.js";
+import { heartbeatTicksFrom } from "../../../shared/pbft/heartbeat.js";
 import type { PbftConfig } from "../../../shared/pbft/config.js";
 import { Harness, UNIT_CONFIG, makeOp } from "./harness.js";
 
@@ -119,5 +120,19 @@ describe("heartbeat", () => {
     h.run();
     expect(h.step(0, { kind: "tick", nowMs: TICK }).wakeAtMs).toBe(BEAT * TICK);
     expect(h.step(1, { kind: "tick", nowMs: TICK }).wakeAtMs).toBeGreaterThanOrEqual(50 * TICK);
+  });
+});
+
+describe("HEARTBEAT_MS (a node's setting) → heartbeatTicks", () => {
+  it("default 2 s when unset, empty or not a whole ms count up to an hour; 0 or off: none; rounded up to ticks", () => {
+    for (const v of [undefined, "", " ", "2s", "-5", "1.5", "3600001", "1e3"])
+      expect(heartbeatTicksFrom(v, 50)).toBe(40);
+    expect(heartbeatTicksFrom("0", 50)).toBe(0);
+    expect(heartbeatTicksFrom("off", 50)).toBe(0);
+    expect(heartbeatTicksFrom(" off ", 50)).toBe(0);
+    expect(heartbeatTicksFrom("1000", 50)).toBe(20);
+    expect(heartbeatTicksFrom("1001", 50)).toBe(21);
+    expect(heartbeatTicksFrom("1", 50)).toBe(1);
+    expect(heartbeatTicksFrom("3600000", 50)).toBe(72_000);
   });
 });

@@ -33,6 +33,8 @@ export default defineConfig({
                 CERTIFY: "off",
                 // files share an isolate's evidence rate; the rate-limit test sets its own per request
                 EVIDENCE_RATE_PER_MIN: "1000000",
+                // and no heartbeat from a node a test starts (its certificates would be posted)
+                HEARTBEAT_MS: "off",
               },
             },
           }),

@@ -2,7 +2,10 @@
  * The PBFT cluster the client checks every certificate against, pinned at connect time: fetched
  * from `GET /v1/cluster` (trust on first use, like the replica directory) or given as an option.
  * Either way its `configDigest` must be the digest of its own nodes, keys and f (the one
- * `configDigest` the servers compute), and, when the caller pins a digest, that one.
+ * `configDigest` the servers compute), and, when the caller pins a digest, that one. Certificates
+ * are then checked against this configuration only: each must name `clusterId(config)`
+ * (`<cluster>/<configDigest>`), so one signed before a node key rotation, or by another deployment,
+ * is refused (`wrong_cluster`) even where its signatures are of keys both configurations share.
  */
 import { clusterConfigProblem } from "../shared/certified/certificate.js";
 import type { ClusterConfig } from "../shared/certified/types.js";

@@ -32,6 +32,7 @@ import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
 import type { PbftConfig } from "../shared/pbft/config.js";
+import { heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
   certificateLeaving,
@@ -354,7 +355,11 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
-    const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), NODE_CONFIG);
+    const config: Partial<PbftConfig> = {
+      ...NODE_CONFIG,
+      heartbeatTicks: heartbeatTicksFrom(this.env.HEARTBEAT_MS, NODE_CONFIG.tickMs!),
+    };
+    const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);
     const sm = new MerkleStateMachine({
       records: new SqlRecordStore(sql, "pbft_records"),
       nodes: new SqlNodeStore(sql, "pbft_nodes"),
@@ -366,7 +371,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       publish: (c) => this.publish(me, cluster, c),
       hooks: { rewrite: (out) => rewriteFaulty(this.faults(), out, me) },
     };
-    const { driver, effects } = PbftDriver.restore({ cluster, me, config: NODE_CONFIG, sm }, host);
+    const { driver, effects } = PbftDriver.restore({ cluster, me, config, sm }, host);
     const node: Running = { me, id, cluster, driver, boundary };
     const { wakeAtMs } = await driver.resume(effects);
     await this.wakeAt(wakeAtMs);

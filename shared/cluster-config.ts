@@ -1,21 +1,25 @@
 /**
  * The PBFT cluster, in one place: its four nodes (`pbft-0..3`, each a Durable Object created with
- * its region as `locationHint`), f = 1, the cluster id every certificate names, and where each
+ * its region as `locationHint`), f = 1, the deployment name (`CLUSTER_NAME`, a var), and where each
  * node's Ed25519 key comes from: the `PBFT_KEY_<ID>` secret (`secretName("PBFT", id)`) when
  * deployed, the dev seed (`devKeyPair(devSeed, id)`) in dev, `not_configured` otherwise — the same
  * rule as the replicas' keys (shared/config.ts `resolveKey`). The nodes and every verifier (edge
  * replicas, clients) check certificates against the `ClusterConfig` built here; its digest names
- * the configuration exactly (a change of any key changes it).
+ * the configuration exactly (a change of any key changes it), and every certificate body names it
+ * (`clusterId`: `<name>/<configDigest>`, shared/certified/cluster-id.ts).
  */
-import { toHex, utf8 } from "./bytes.js";
-import { canonicalJson } from "./canonical.js";
+import { CLUSTER_NAME_MAX, configDigest } from "./certified/cluster-id.js";
 import type { ClusterConfig } from "./certified/types.js";
 import { resolveKey, secretName } from "./config.js";
 import type { KeyPair } from "./crypto/keys.js";
-import { sha256 } from "./hash.js";
+import { AspecError } from "./errors.js";
 
-/** The id every certificate body carries (`CertificateBody.cluster`). */
-export const CLUSTER_ID = "aspec-edge-pbft-v1";
+export { clusterId, configDigest } from "./certified/cluster-id.js";
+
+/** The deployment name when `CLUSTER_NAME` is unset (what dev and the tests run with). */
+export const CLUSTER_NAME_DEFAULT = "aspec-edge-pbft-v1";
+/** Letters, digits, `.`, `_`, `-`: a name that reads the same in every log and id. */
+const CLUSTER_NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${CLUSTER_NAME_MAX - 1}}$`);
 /** Tolerated Byzantine nodes: n = 3f+1 = 4. */
 export const CLUSTER_F = 1;
 
@@ -37,6 +41,20 @@ export const PBFT_NODES: readonly NodePlacement[] = [
 export interface ClusterKeySource {
   ENVIRONMENT: string;
   DEV_SEED?: string | undefined;
+  /** The deployment's name (a var): two deployments with the same keys still sign different ids. */
+  CLUSTER_NAME?: string | undefined;
+}
+
+/** `CLUSTER_NAME`, or the default when unset or empty; `not_configured` when it is not a valid name. */
+export function clusterName(env: ClusterKeySource): string {
+  const name = env.CLUSTER_NAME;
+  if (name === undefined || name === "") return CLUSTER_NAME_DEFAULT;
+  if (typeof name !== "string" || !CLUSTER_NAME_RE.test(name))
+    throw new AspecError(
+      "not_configured",
+      `CLUSTER_NAME must be 1-${CLUSTER_NAME_MAX} letters, digits, '.', '_' or '-'`,
+    );
+  return name;
 }
 
 /** The Wrangler secret holding a node's seed, e.g. `PBFT_KEY_PBFT_0`. */
@@ -59,6 +77,7 @@ export function nodeKey(env: ClusterKeySource, id: string): Promise<KeyPair> {
 
 /** The cluster as published (`GET /v1/cluster`). */
 export interface ClusterInfo {
+  /** The deployment name (certificate bodies carry `<cluster>/<configDigest>`). */
   cluster: string;
   n: number;
   f: number;
@@ -67,10 +86,6 @@ export interface ClusterInfo {
   configDigest: string;
 }
 
-/** Hex SHA-256 over the canonical JSON (RFC 8785) of the config `verifyCertificate` checks with. */
-export const configDigest = (config: ClusterConfig): string =>
-  toHex(sha256(utf8(canonicalJson({ cluster: config.cluster, f: config.f, nodes: config.nodes }))));
-
 export interface ResolvedCluster {
   config: ClusterConfig;
   info: ClusterInfo;
@@ -78,14 +93,15 @@ export interface ResolvedCluster {
 
 /** Resolve every node's public key; throws `not_configured` naming the first missing secret. */
 export async function resolveCluster(env: ClusterKeySource): Promise<ResolvedCluster> {
+  const name = clusterName(env);
   const keys = await Promise.all(PBFT_NODES.map((n) => nodeKey(env, n.id)));
   const config: ClusterConfig = {
-    cluster: CLUSTER_ID,
+    cluster: name,
     f: CLUSTER_F,
     nodes: PBFT_NODES.map((n, i) => ({ id: n.id, publicKey: keys[i]!.publicKey })),
   };
   const info: ClusterInfo = {
-    cluster: CLUSTER_ID,
+    cluster: name,
     n: PBFT_NODES.length,
     f: CLUSTER_F,
     nodes: PBFT_NODES.map((n, i) => ({ id: n.id, region: n.region, publicKey: keys[i]!.publicKey })),

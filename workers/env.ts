@@ -36,6 +36,13 @@ export interface Env {
    * 2000): the delay a silent or faulty poster adds to that seq (durable-objects/pbft-node.ts).
    */
   CERT_FALLBACK_MS?: string;
+  /**
+   * The idle cluster certifies an empty batch at least this often (ms, default 2000; `0` or `off`:
+   * never), so a certificate's age bounds how stale it is (shared/pbft/heartbeat.ts).
+   */
+  HEARTBEAT_MS?: string;
+  /** The deployment's name, in every certificate's cluster id (default `aspec-edge-pbft-v1`). */
+  CLUSTER_NAME?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** `POST /v1/evidence` per client address (CF-Connecting-IP) and minute, per isolate (default 30). */

@@ -14,6 +14,7 @@ import { toHex } from "../bytes.js";
 import { DOMAIN, canonicalBytes } from "../canonical.js";
 import { signBytes, verifyBytes } from "../crypto/keys.js";
 import { sha256 } from "../hash.js";
+import { clusterId, CLUSTER_NAME_MAX } from "./cluster-id.js";
 import { isDigestHex } from "./hashing.js";
 import type { Certificate, CertificateBody, CertificateShare, ClusterConfig, Digest } from "./types.js";
 
@@ -75,6 +76,7 @@ export const quorumOf = (config: ClusterConfig): number => 2 * config.f + 1;
 export function clusterConfigProblem(config: ClusterConfig): string | null {
   if (typeof config !== "object" || config === null) return "not an object";
   if (typeof config.cluster !== "string" || config.cluster === "") return "no cluster name";
+  if (config.cluster.length > CLUSTER_NAME_MAX) return `cluster name longer than ${CLUSTER_NAME_MAX}`;
   if (!Number.isSafeInteger(config.f) || config.f < 1) return "f must be an integer ≥ 1";
   if (!Array.isArray(config.nodes) || config.nodes.length !== 3 * config.f + 1) return "n must be 3f+1";
   if (!config.nodes.every((n) => typeof n?.publicKey === "string")) return "a node has no public key";
@@ -94,11 +96,11 @@ export async function signShare(
 const isNodeIndex = (i: unknown, config: ClusterConfig): i is number =>
   Number.isInteger(i) && (i as number) >= 0 && (i as number) < config.nodes.length;
 
-/** Check one share from the wire: a well-formed body for this cluster, signed by the node it names. */
+/** Check one share from the wire: a well-formed body for this configuration, signed by the node it names. */
 export async function verifyShare(share: CertificateShare, config: ClusterConfig): Promise<boolean> {
   if (typeof share !== "object" || share === null || typeof share.sig !== "string") return false;
   if (!isNodeIndex(share.node, config) || !isCertificateBody(share.body)) return false;
-  if (share.body.cluster !== config.cluster) return false;
+  if (share.body.cluster !== clusterId(config)) return false;
   return verifyBytes(config.nodes[share.node]!.publicKey, certificateBytes(share.body), share.sig);
 }
 
@@ -163,9 +165,9 @@ export function combineShares(
   config: ClusterConfig,
 ): Certificate | null {
   const groups: { body: CertificateBody; sigs: NodeSignature[] }[] = [];
+  const id = clusterId(config);
   for (const s of shares) {
-    if (!isNodeIndex(s.node, config) || !isCertificateBody(s.body) || s.body.cluster !== config.cluster)
-      continue;
+    if (!isNodeIndex(s.node, config) || !isCertificateBody(s.body) || s.body.cluster !== id) continue;
     let g = groups.find((x) => sameCertificateBody(x.body, s.body));
     if (!g) groups.push((g = { body: s.body, sigs: [] }));
     g.sigs.push({ node: s.node, sig: s.sig });
@@ -192,7 +194,7 @@ export type CertificateVerdict = { ok: true } | { ok: false; reason: Certificate
 export type SignatureCheck = (node: number, bytes: Uint8Array, sig: string) => Promise<boolean>;
 
 /**
- * Is `cert` a valid certificate of `config`'s cluster: a well-formed body for this cluster signed by
+ * Is `cert` a valid certificate of `config`: a well-formed body naming `clusterId(config)`, signed by
  * at least 2f+1 distinct configured nodes, and every signature it carries valid? (One bad signature
  * rejects it: honest combiners never include one, so it is evidence of tampering.) Clients check
  * with the Ed25519 keys of the config (`verifyCertificate`); PBFT nodes with their boundary's scheme.
@@ -206,7 +208,8 @@ export async function verifyCertificateWith(
   if (problem) return { ok: false, reason: "bad_config", detail: problem };
   if (typeof cert !== "object" || cert === null || !isCertificateBody(cert.body) || !Array.isArray(cert.sigs))
     return { ok: false, reason: "malformed" };
-  if (cert.body.cluster !== config.cluster) return { ok: false, reason: "wrong_cluster" };
+  // The id is computed from the keys checked below: another configuration's certificate never passes.
+  if (cert.body.cluster !== clusterId(config)) return { ok: false, reason: "wrong_cluster" };
   const seen = new Set<number>();
   for (const s of cert.sigs) {
     if (typeof s !== "object" || s === null || typeof s.sig !== "string")

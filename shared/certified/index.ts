@@ -9,3 +9,4 @@ export * from "./proofs.js";
 export * from "./execute.js";
 export * from "./state-machine.js";
 export * from "./certificate.js";
+export * from "./cluster-id.js";

@@ -66,6 +66,12 @@ export interface PbftConfig {
   stateChunkBytesMax: number;
   /** State transfer: subtree paths asked for at once (one STATE-FETCH), and in flight. */
   stateFetchPathsMax: number;
+  /**
+   * Heartbeat: an idle primary (nothing pooled, every proposal executed) proposes an empty batch
+   * once it has proposed nothing for this many ticks, so the cluster certifies a new `time` at
+   * least this often even without ops (`heartbeat.ts`). 0: off.
+   */
+  heartbeatTicks: number;
 }
 
 export const DEFAULT_PBFT_CONFIG: PbftConfig = {
@@ -94,6 +100,7 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   stateChunkRecordsPatch: 8,
   stateChunkBytesMax: 1024 * 1024,
   stateFetchPathsMax: 16,
+  heartbeatTicks: 0,
 };
 
 /** Throws on a configuration no cluster can run with (a bug in the caller, not hostile input). */
@@ -114,6 +121,8 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.stateChunkRecordsPatch <= cfg.stateChunkRecordsMax &&
     cfg.stateFetchPathsMax >= 1 &&
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
+    Number.isSafeInteger(cfg.heartbeatTicks) &&
+    cfg.heartbeatTicks >= 0 &&
     // Any one valid op must fit in a batch, as batches are counted.
     batchBytesLimit(cfg, n) >= OP_BYTES_COUNTED_MAX;
   if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);

@@ -69,7 +69,7 @@ function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time:
     s.viewChangeTimeoutTicks = s.cfg.viewChangeTimeoutTicks; // progress: the backoff starts over
   }
   const body: CertificateBody = {
-    cluster: s.cluster.cluster,
+    cluster: s.clusterId,
     view,
     seq,
     logRoot: s.logRoot,
@@ -117,7 +117,7 @@ export function advanceUncertifiedFrom(s: ReplicaState): void {
 export function onShare(ctx: Ctx, env: Envelope<Share>): void {
   const s = ctx.s;
   const seq = env.msg.body.seq;
-  if (env.msg.body.cluster !== s.cluster.cluster) return drop(ctx, "wrong_cluster");
+  if (env.msg.body.cluster !== s.clusterId) return drop(ctx, "wrong_cluster");
   if (s.certificates.has(seq)) return drop(ctx, "share_already_certified");
   if (seq < s.uncertifiedFrom || seq > s.lastExecuted + s.cfg.logWindowSeqs)
     return drop(ctx, "share_out_of_window");
@@ -195,7 +195,7 @@ export function onCertificate(ctx: Ctx, env: Envelope<CertificateMsg>): void {
   const s = ctx.s;
   const cert = env.msg.certificate;
   const seq = cert.body.seq;
-  if (cert.body.cluster !== s.cluster.cluster) return drop(ctx, "wrong_cluster");
+  if (cert.body.cluster !== s.clusterId) return drop(ctx, "wrong_cluster");
   if (s.skipped.has(seq)) return finishSkipped(ctx, seq, cert);
   const rec = s.uncertified.get(seq);
   if (!rec) return drop(ctx, "certificate_not_needed");

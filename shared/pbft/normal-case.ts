@@ -83,9 +83,11 @@ export function maybePropose(ctx: Ctx, partial: boolean): void {
   }
 }
 
-function propose(ctx: Ctx, proposal: Proposal): void {
+/** Propose the next seq (the primary only; the caller checked the window). */
+export function propose(ctx: Ctx, proposal: Proposal): void {
   const s = ctx.s;
   const seq = s.nextSeq++;
+  s.lastProposalTick = s.tick;
   const slot = slotFor(s, seq);
   if (slot.view !== s.view) resetSlotView(s, slot, s.view);
   const digest = proposalDigest(proposal);

@@ -10,6 +10,7 @@
  */
 import type { Json } from "../canonical.js";
 import { toHex } from "../bytes.js";
+import { clusterId } from "../certified/cluster-id.js";
 import { EMPTY_HASH } from "../certified/hashing.js";
 import type { Certificate, CertifiedStateMachine, ClusterConfig } from "../certified/types.js";
 import type { SignedOp } from "../ops.js";
@@ -51,6 +52,7 @@ import { persistOps } from "./persist.js";
 import type { OwnCheckpoint, ReplicaState, Transfer } from "./state.js";
 import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
+import { maybeHeartbeat } from "./heartbeat.js";
 import { nextWakeMs, onTick } from "./timers.js";
 import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
 
@@ -106,6 +108,7 @@ export class PbftReplica {
       );
     this.state = {
       cluster: opts.cluster,
+      clusterId: clusterId(opts.cluster),
       cfg,
       me: opts.me,
       n: opts.cluster.nodes.length,
@@ -116,6 +119,7 @@ export class PbftReplica {
       clockMs: 0,
       lastStatusTick: 0,
       lastOpsBroadcastTick: 0,
+      lastProposalTick: 0,
       view: 0,
       normal: true,
       viewStartTick: 0,
@@ -360,12 +364,14 @@ export class PbftReplica {
 /**
  * What every step ends with, in this order, whatever its input: execute the committed batches
  * that are next in sequence (taking and stabilising checkpoints on the way), then let the primary
- * fill its window. Handlers only record what they learned; none executes or proposes itself.
+ * fill its window, and on a tick, beat if it is idle. Handlers only record what they learned; none
+ * executes or proposes itself.
  */
 function stepTail(ctx: Ctx): void {
   executeReady(ctx);
   dropOvertakenTransfer(ctx);
   maybePropose(ctx, ctx.proposePartial === true);
+  if (ctx.proposePartial === true) maybeHeartbeat(ctx);
 }
 
 /**

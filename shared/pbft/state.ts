@@ -112,6 +112,8 @@ export interface Transfer {
 
 export interface ReplicaState {
   readonly cluster: ClusterConfig;
+  /** `clusterId(cluster)`: what every certificate body of this configuration names (computed once). */
+  readonly clusterId: string;
   readonly cfg: PbftConfig;
   readonly me: number;
   readonly n: number;
@@ -127,6 +129,8 @@ export interface ReplicaState {
   lastStatusTick: number;
   /** Last time waiting ops were sent to every peer during a view change. */
   lastOpsBroadcastTick: number;
+  /** Tick of this node's last proposal as primary (or of its first tick): the heartbeat counts from it. */
+  lastProposalTick: number;
 
   // --- view
   view: number;

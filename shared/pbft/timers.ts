@@ -6,6 +6,7 @@
 import { primaryOf } from "./config.js";
 import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./context.js";
 import { forgetSkipped } from "./endorse.js";
+import { heartbeatDueTick } from "./heartbeat.js";
 import { advanceUncertifiedFrom } from "./execute.js";
 import { sendStatus, transferTick } from "./state-transfer.js";
 import { count } from "./stats.js";
@@ -22,6 +23,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     s.tick = tick;
     s.viewStartTick = tick;
     s.lastStatusTick = tick - s.cfg.statusIntervalTicks;
+    s.lastProposalTick = tick;
     for (const e of s.pool.values()) e.sinceTick = tick;
     for (const slot of s.slots.values()) slot.sinceTick = tick;
     // Restored (and re-executed) batches came back with tick 0: without this, the give-up rule
@@ -138,6 +140,8 @@ export function nextWakeMs(ctx: Ctx): number {
     s.skipped.size > 0 ||
     s.slots.size > 0 ||
     s.transfer !== null;
-  const nextTick = busy ? s.tick + 1 : s.lastStatusTick + s.cfg.statusIntervalTicks;
+  const nextTick = busy
+    ? s.tick + 1
+    : Math.min(s.lastStatusTick + s.cfg.statusIntervalTicks, heartbeatDueTick(s));
   return Math.max(nextTick, s.tick + 1) * s.cfg.tickMs;
 }

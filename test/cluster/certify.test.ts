@@ -171,3 +171,29 @@ describe("certified reads through the edge cache", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("heartbeat", () => {
+  it("with nothing written, the cluster keeps certifying: every replica's newest certificate moves on, same state, later time", async () => {
+    const config = await clusterConfig();
+    const latest = async (r: string) =>
+      ((await (await get(`/v1/certificates/latest?replica=${r}`)).json()) as CertificateReply).certificate;
+    // the nodes run (earlier tests wrote); wait for a first certificate at every replica
+    await eventually(async () => {
+      for (const r of REPLICAS) expect(await latest(r), r).not.toBeNull();
+    }, 30_000);
+    const before = await Promise.all(REPLICAS.map(latest));
+    await eventually(async () => {
+      for (const [i, r] of REPLICAS.entries()) {
+        const now = (await latest(r))!;
+        expect(now.body.seq, r).toBeGreaterThanOrEqual(before[i]!.body.seq + 2);
+      }
+    }, 30_000);
+    for (const [i, r] of REPLICAS.entries()) {
+      const now = (await latest(r))!;
+      expect(await verifyCertificate(now, config)).toEqual({ ok: true });
+      expect(now.body.opCount, r).toBe(before[i]!.body.opCount);
+      expect(now.body.stateRoot, r).toBe(before[i]!.body.stateRoot);
+      expect(now.body.time, r).toBeGreaterThan(before[i]!.body.time);
+    }
+  });
+});

@@ -15,7 +15,7 @@ import type {
   CertificateShare,
   ClusterConfig,
 } from "../../shared/certified/types.js";
-import { CLUSTER_ID, PBFT_NODES, resolveCluster } from "../../shared/cluster-config.js";
+import { clusterId, PBFT_NODES, resolveCluster } from "../../shared/cluster-config.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import type { SignedOp } from "../../shared/ops.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../../shared/pbft/chain.js";
@@ -71,7 +71,7 @@ export class TestCluster {
     this.opCount += exec.ops.length;
     this.time += 1;
     const body: CertificateBody = {
-      cluster: CLUSTER_ID,
+      cluster: clusterId(this.config),
       view,
       seq,
       logRoot: this.logRoot,

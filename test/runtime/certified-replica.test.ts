@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CertificationStats } from "../../durable-objects/certified-replica.js";
 import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
-import { configDigest, PBFT_NODES } from "../../shared/cluster-config.js";
+import { clusterId, configDigest, PBFT_NODES } from "../../shared/cluster-config.js";
 import { devKeyPair } from "../../shared/crypto/keys.js";
 import { opIdOf } from "../../shared/ops.js";
 import type { CertificateReply, OpReply, ReadReply } from "../../shared/replies.js";
@@ -342,5 +342,52 @@ describe("certified batches at the replicas", () => {
     expect(
       verifyStateProof(large.body.stateRoot, "cert/big/29", read.certified!.value, read.certified!.proof),
     ).toBe(true);
+  });
+
+  it("a certificate of another configuration (node 0's key rotated, or another deployment name) is refused as wrong_cluster, even signed only by nodes whose keys both share", async () => {
+    const c = client.c;
+    const next = await cluster.certify([await c.sign("cert/rotated", "counter", "add", { n: 1 })]);
+    const node0 = {
+      id: PBFT_NODES[0]!.id,
+      publicKey: (await devKeyPair("rotated", PBFT_NODES[0]!.id)).publicKey,
+    };
+    const rotated = { ...cluster.config, nodes: [node0, ...cluster.config.nodes.slice(1)] };
+    const renamed = { ...cluster.config, cluster: "another-deployment" };
+    const before = await settled();
+    for (const other of [rotated, renamed]) {
+      const body = { ...next.body, cluster: clusterId(other) };
+      const sigs = (await cluster.sign(body, [1, 2, 3])).map(({ node, sig }) => ({ node, sig }));
+      // a good certificate where it was signed: only the configuration differs
+      expect(await verifyCertificate({ body, sigs }, other)).toEqual({ ok: true });
+      for (const r of REPLICAS)
+        expect(
+          await stub(r).receiveCertified(r, { certificate: { body, sigs }, ops: next.ops }),
+        ).toMatchObject({
+          outcome: "invalid",
+          reason: "wrong_cluster",
+        });
+    }
+    expect(await digestAll()).toEqual(before);
+    for (const r of REPLICAS)
+      expect(await stub(r).receiveCertified(r, next.message)).toMatchObject({ outcome: "applied", head: 12 });
+  });
+
+  it("an empty batch (a heartbeat) applies: a new seq and time, the same state root and op count", async () => {
+    const prev = (await certStats("weur")).seq;
+    const last = (await readAt("cert/rotated", "weur")).certificate!;
+    const beat = await cluster.certify([]);
+    expect(beat.body).toMatchObject({
+      seq: prev + 1,
+      stateRoot: last.body.stateRoot,
+      opCount: last.body.opCount,
+    });
+    expect(beat.body.time).toBeGreaterThan(last.body.time);
+    await deliverCertified([beat.message]);
+    for (const r of REPLICAS) {
+      expect(await certStats(r)).toMatchObject({ seq: prev + 1, certification: "ok", rootMismatches: 0 });
+      const read = await readAt("cert/rotated", r);
+      expect(read.certificate!.body).toEqual(beat.body);
+      expect(read.certified!.value).toMatchObject({ value: 1 });
+    }
   });
 });

@@ -156,6 +156,7 @@ export function planFor(
       timeSkewMaxMs: TIME_SKEW_MAX_MS,
       // Near the limits: a batch of 10 big ops is ~80 KB, a VIEW-CHANGE of 16 of them ~1.3 MB.
       ...(big ? { messageBytesMax: 256 * 1024, bulkMessageBytesMax: 8 * 1024 * 1024, relayOpsMax: 24 } : {}),
+      heartbeatTicks: heartbeatFor(seed),
     },
     // n = 7 costs about three times n = 4 per tick (messages grow with n²): its quick plans are shorter.
     faultTicks: quick ? (f === 2 ? rng.int(50, 100) : rng.int(80, 160)) : rng.int(150, 350),
@@ -185,6 +186,12 @@ export function planFor(
     plantAtSeq: opts.plantAtSeq ?? null,
   };
 }
+
+/**
+ * Half the seeds run with a heartbeat (an idle primary's empty batches), short enough to meet every
+ * fault mode. Drawn from a PRNG of its own, so the rest of every seed's plan is what it was.
+ */
+const heartbeatFor = (seed: number): number => new Prng(seed ^ 0xbea7).pick([0, 0, 15, 40, 120]);
 
 /** The command that runs exactly this plan again. */
 export function replayCommand(plan: SeedPlan): string {

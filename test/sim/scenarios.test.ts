@@ -111,6 +111,27 @@ describe("PBFT scenarios", () => {
     expect(new Set(w.nodes.map((n) => n.replica!.state.sm.stateRoot())).size).toBeLessThanOrEqual(2);
   });
 
+  it("heartbeat: with no faults and no ops, a certificate every heartbeatTicks, its time that much later", async () => {
+    const beat = 20;
+    const w = await World.create({ seed: 16, config: { ...CONFIG, heartbeatTicks: beat } });
+    for (let i = 0; i < 20 * beat; i++) await w.runTick();
+    const certs = [...w.checker.certified.values()].sort((a, b) => a.body.seq - b.body.seq);
+    // proposed at ticks 20, 40, ...: the last may still be in flight
+    expect(certs.length).toBeGreaterThanOrEqual(19);
+    expect(certs.map((c) => c.body.seq)).toEqual(certs.map((_, i) => i + 1));
+    for (const [i, c] of certs.entries()) {
+      expect(c.ops).toEqual([]);
+      expect(c.body.opCount).toBe(0);
+      if (i > 0) expect(c.body.time - certs[i - 1]!.body.time).toBe(beat * 10); // 10 ms ticks
+    }
+    for (const n of w.nodes) expect(n.replica!.state.view).toBe(0);
+    // ops still go through, and the heartbeat picks up after them
+    const ids = await submitOps(w, 3);
+    await runUntil(w, allCertified(w, ids), 500);
+    const at = w.checker.replayedSeq;
+    await runUntil(w, () => w.checker.replayedSeq > at + 2, 4 * beat);
+  });
+
   it("forged and replayed messages are rejected at the boundary and never crash a node", async () => {
     const w = await world(15, [{ node: 2, behaviours: ["forge"] }]);
     const ids = await submitOps(w, 8);

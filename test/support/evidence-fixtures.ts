@@ -5,6 +5,7 @@
  * is just a reply with a changed field, signed by the replica's own key.
  */
 import { combineShares, signShare } from "../../shared/certified/certificate.js";
+import { clusterId } from "../../shared/certified/cluster-id.js";
 import { proveResults } from "../../shared/certified/results.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { Certificate, CertificateBody, ClusterConfig } from "../../shared/certified/types.js";
@@ -73,7 +74,7 @@ export async function evidenceWorld(seed = "evidence-unit"): Promise<EvidenceWor
   const ops = [op("k", "counter", "add", { n: 5 }), op("acct", "account", "deposit", { n: 3 })];
   const exec = sm.execute(ops, 1);
   const body: CertificateBody = {
-    cluster: cluster.cluster,
+    cluster: clusterId(cluster),
     view: 0,
     seq: 1,
     logRoot: nextLogRoot(GENESIS_LOG_ROOT, batchDigest(exec.ops)),

@@ -18,7 +18,7 @@ import { executeOps } from "../../shared/certified/execute.js";
 import { buildResultsTree, type ResultProof } from "../../shared/certified/results.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { Certificate, ClusterConfig, OpResult } from "../../shared/certified/types.js";
-import { configDigest, type ClusterInfo } from "../../shared/cluster-config.js";
+import { clusterId, configDigest, type ClusterInfo } from "../../shared/cluster-config.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import type { KeyRecord } from "../../shared/materialize.js";
 import { valueOf } from "../../shared/materialize.js";
@@ -26,7 +26,7 @@ import { opIdOf, parseOp, type SignedOp } from "../../shared/ops.js";
 import { signErrorReply, signReply, type ReplicaReply, type TentativeResult } from "../../shared/replies.js";
 import { keyFromPath } from "../../shared/kv-key.js";
 
-export const CLUSTER_ID = "aspec-test-cluster";
+export const CLUSTER_NAME = "aspec-test-cluster";
 
 export interface TestCluster {
   info: ClusterInfo;
@@ -37,12 +37,12 @@ export interface TestCluster {
 export async function testCluster(seed = "sdk-test"): Promise<TestCluster> {
   const nodes = await Promise.all([0, 1, 2, 3].map((i) => devKeyPair(seed, `pbft-${i}`)));
   const config: ClusterConfig = {
-    cluster: CLUSTER_ID,
+    cluster: CLUSTER_NAME,
     f: 1,
     nodes: nodes.map((k, i) => ({ id: `pbft-${i}`, publicKey: k.publicKey })),
   };
   const info: ClusterInfo = {
-    cluster: CLUSTER_ID,
+    cluster: CLUSTER_NAME,
     n: 4,
     f: 1,
     nodes: nodes.map((k, i) => ({ id: `pbft-${i}`, region: "test", publicKey: k.publicKey })),
@@ -136,7 +136,7 @@ export class TestDeployment {
     const tree = buildResultsTree(exec.results);
     exec.results.forEach((result, i) => this.results.set(result.opId, { seq, result, proof: tree.prove(i) }));
     const body = {
-      cluster: CLUSTER_ID,
+      cluster: clusterId(this.cluster.config),
       view: 0,
       seq,
       logRoot: this.#logRoot,

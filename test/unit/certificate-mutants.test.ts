@@ -6,11 +6,12 @@ import { toHex, utf8 } from "../../shared/bytes.js";
 import { devKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { sha256 } from "../../shared/hash.js";
 import { signShare, verifyCertificate } from "../../shared/certified/certificate.js";
+import { clusterId } from "../../shared/certified/cluster-id.js";
 import type { Certificate, CertificateBody, ClusterConfig } from "../../shared/certified/types.js";
 
 const D = (s: string) => toHex(sha256(utf8(s)));
-const body = (over: Partial<CertificateBody> = {}): CertificateBody => ({
-  cluster: "mut",
+const body = (c: Cluster, over: Partial<CertificateBody> = {}): CertificateBody => ({
+  cluster: clusterId(c.config),
   view: 0,
   seq: 4,
   logRoot: D("log"),
@@ -35,8 +36,8 @@ async function cluster(f: number): Promise<Cluster> {
   };
 }
 
-/** Every node's signature over `body()`, in node order. */
-async function allSigs(c: Cluster, b = body()): Promise<{ node: number; sig: string }[]> {
+/** Every node's signature over `body(c)`, in node order. */
+async function allSigs(c: Cluster, b = body(c)): Promise<{ node: number; sig: string }[]> {
   return Promise.all(
     c.keys.map(async (k, i) => {
       const s = await signShare(k.secret, i, b);
@@ -55,12 +56,12 @@ describe("verifyCertificate checks every signature it carries", () => {
     it(`f = ${f}: a bad signature after 2f+1 good ones rejects, naming that node`, async () => {
       const c = clusters[f - 1]!;
       const good = await allSigs(c);
-      const other = await allSigs(c, body({ stateRoot: D("forged") }));
+      const other = await allSigs(c, body(c, { stateRoot: D("forged") }));
       const quorum = 2 * f + 1;
-      expect(await verifyCertificate({ body: body(), sigs: good }, c.config)).toEqual({ ok: true });
+      expect(await verifyCertificate({ body: body(c), sigs: good }, c.config)).toEqual({ ok: true });
       for (let bad = quorum; bad < good.length; bad++) {
         const sigs = good.map((s, i) => (i === bad ? other[i]! : s));
-        const cert: Certificate = { body: body(), sigs };
+        const cert: Certificate = { body: body(c), sigs };
         expect(await verifyCertificate(cert, c.config)).toEqual({
           ok: false,
           reason: "bad_signature",
@@ -78,7 +79,7 @@ describe("verifyCertificate checks every signature it carries", () => {
           ...good.filter((_, i) => i !== bad).reverse(),
           { node: bad, sig: good[(bad + 1) % good.length]!.sig },
         ];
-        expect(await verifyCertificate({ body: body(), sigs }, c.config)).toMatchObject({
+        expect(await verifyCertificate({ body: body(c), sigs }, c.config)).toMatchObject({
           ok: false,
           reason: "bad_signature",
           detail: `node ${bad}`,
@@ -91,7 +92,7 @@ describe("verifyCertificate checks every signature it carries", () => {
     const c = clusters[0]!;
     const good = await allSigs(c);
     const sigs = [...good.slice(0, 3), { node: 3, sig: "AAAA" }];
-    expect(await verifyCertificate({ body: body(), sigs }, c.config)).toMatchObject({
+    expect(await verifyCertificate({ body: body(c), sigs }, c.config)).toMatchObject({
       ok: false,
       reason: "bad_signature",
     });

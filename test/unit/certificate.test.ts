@@ -22,14 +22,17 @@ import {
   verifyCertificateWith,
   verifyShare,
 } from "../../shared/certified/certificate.js";
+import { clusterId } from "../../shared/certified/cluster-id.js";
 import { PbftBoundary } from "../../shared/pbft/boundary.js";
 import { ed25519Scheme } from "../../shared/pbft/signature-scheme.js";
 import type { Certificate, CertificateBody, ClusterConfig } from "../../shared/certified/types.js";
 
 const D = (s: string) => toHex(sha256(utf8(s)));
 
+/** The id of the f = 1 test cluster (set per test with it): what its bodies name. */
+let id1 = "";
 const body = (over: Partial<CertificateBody> = {}): CertificateBody => ({
-  cluster: "test",
+  cluster: id1,
   view: 0,
   seq: 1,
   logRoot: D("log"),
@@ -60,6 +63,7 @@ describe("certificates", () => {
   beforeEach(async () => {
     c1 = await cluster(1);
     c2 = await cluster(2);
+    id1 = clusterId(c1.config);
   });
 
   it("signs over canonicalBytes(DOMAIN.certificate, body), ignoring stray fields", () => {
@@ -72,7 +76,7 @@ describe("certificates", () => {
   for (const f of [1, 2]) {
     it(`2f+1 real Ed25519 shares combine and verify (f = ${f})`, async () => {
       const { config, keys } = f === 1 ? c1 : c2;
-      const shares = await signAll(keys, body(), [...keys.keys()].reverse());
+      const shares = await signAll(keys, body({ cluster: clusterId(config) }), [...keys.keys()].reverse());
       for (const s of shares) expect(await verifyShare(s, config)).toBe(true);
       const cert = combineShares(shares, config)!;
       expect(cert.sigs.map((s) => s.node)).toEqual([...Array(2 * f + 1).keys()]);
@@ -196,8 +200,9 @@ describe("certificates", () => {
     for (const junk of [null, undefined, 7, "share", { ...s0!, sig: 5 }, { ...s0!, sig: undefined }])
       expect(await verifyShare(junk as never, config)).toBe(false);
     // Validly signed by node 0, but for a cluster of the same keys under another name.
-    const [elsewhere] = await signAll(keys, body({ cluster: "other" }), [0]);
-    expect(await verifyShare(elsewhere!, { ...config, cluster: "other" })).toBe(true);
+    const other = { ...config, cluster: "other" };
+    const [elsewhere] = await signAll(keys, body({ cluster: clusterId(other) }), [0]);
+    expect(await verifyShare(elsewhere!, other)).toBe(true);
     expect(await verifyShare(elsewhere!, config)).toBe(false);
   });
 
@@ -269,9 +274,10 @@ describe("certificates", () => {
       await expectReject(good, "bad_config", { ...c1.config, f: 2 });
     });
     it("an f = 1 certificate against an f = 2 cluster (too few for 2f+1 = 5)", async () => {
-      const shares = await signAll(c2.keys, body(), [0, 1, 2]);
+      const b = body({ cluster: clusterId(c2.config) });
+      const shares = await signAll(c2.keys, b, [0, 1, 2]);
       await expectReject(
-        { body: body(), sigs: shares.map(({ node, sig }) => ({ node, sig })) },
+        { body: b, sigs: shares.map(({ node, sig }) => ({ node, sig })) },
         "too_few_signatures",
         c2.config,
       );

@@ -5,8 +5,9 @@ import { canonicalJson } from "../../shared/canonical.js";
 import { clusterConfigProblem } from "../../shared/certified/certificate.js";
 import {
   CLUSTER_F,
-  CLUSTER_ID,
+  CLUSTER_NAME_DEFAULT,
   PBFT_NODES,
+  clusterId,
   clusterOf,
   configDigest,
   nodeSecretName,
@@ -28,7 +29,7 @@ describe("cluster config", () => {
     ]);
     const { config, info } = await resolveCluster(DEV);
     expect(clusterConfigProblem(config)).toBeNull();
-    expect(info).toMatchObject({ cluster: CLUSTER_ID, n: 4, f: CLUSTER_F });
+    expect(info).toMatchObject({ cluster: CLUSTER_NAME_DEFAULT, n: 4, f: CLUSTER_F });
     for (const [i, n] of PBFT_NODES.entries())
       expect(config.nodes[i]).toEqual({
         id: n.id,
@@ -82,6 +83,22 @@ describe("cluster config", () => {
     expect(info.nodes.map((n) => `${n.id}@${n.region}`)).toEqual(
       PBFT_NODES.map((n) => `${n.id}@${n.region}`),
     );
+  });
+
+  it("CLUSTER_NAME names the deployment (default when unset or empty); the certificate id is <name>/<configDigest>", async () => {
+    for (const unset of [{}, { CLUSTER_NAME: "" }])
+      expect((await resolveCluster({ ...DEV, ...unset })).info.cluster).toBe(CLUSTER_NAME_DEFAULT);
+    const mine = await resolveCluster({ ...DEV, CLUSTER_NAME: "acme-prod.eu_1" });
+    const dev = await resolveCluster(DEV);
+    expect(mine.config.cluster).toBe("acme-prod.eu_1");
+    expect(mine.info).toMatchObject({ cluster: "acme-prod.eu_1", configDigest: configDigest(mine.config) });
+    expect(mine.info.configDigest).not.toBe(dev.info.configDigest); // same keys, another deployment
+    expect(clusterId(mine.config)).toBe(`acme-prod.eu_1/${mine.info.configDigest}`);
+    for (const bad of ["has space", "a/b", "-lead", "x".repeat(129), "ünï"])
+      await expect(resolveCluster({ ...DEV, CLUSTER_NAME: bad })).rejects.toMatchObject({
+        code: "not_configured",
+      });
+    expect((await resolveCluster({ ...DEV, CLUSTER_NAME: "x".repeat(128) })).info.cluster).toHaveLength(128);
   });
 
   it("clusterOf resolves once per env object, and retries one whose secret was missing", async () => {

@@ -6,8 +6,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { CertificateGuard } from "../../client/certificates.js";
 import { checkCluster, type PinnedCluster } from "../../client/cluster.js";
 import { signShare } from "../../shared/certified/certificate.js";
+import { clusterId } from "../../shared/certified/cluster-id.js";
 import type { Certificate, CertificateBody } from "../../shared/certified/types.js";
-import { CLUSTER_ID, testCluster, type TestCluster } from "../support/sdk-deployment.js";
+import { testCluster, type TestCluster } from "../support/sdk-deployment.js";
 
 let tc: TestCluster;
 let pinned: PinnedCluster;
@@ -20,7 +21,7 @@ beforeEach(async () => {
 const T0 = 1_700_000_000_000;
 
 const bodyAt = (seq: number, time = T0): CertificateBody => ({
-  cluster: CLUSTER_ID,
+  cluster: clusterId(tc.config),
   view: 0,
   seq,
   logRoot: "a".repeat(64),

@@ -4,6 +4,7 @@
  * trusts its boundary), in FIFO order, optionally filtered; a node's own envelopes are looped back
  * by the driver right after the step that sent them.
  */
+import { clusterId } from "../../../shared/certified/cluster-id.js";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import type { CertificateBody, ClusterConfig } from "../../../shared/certified/types.js";
 import type { OpBody, SignedOp } from "../../../shared/ops.js";
@@ -23,7 +24,7 @@ export const CLUSTER: ClusterConfig = {
 
 /** A certificate body of cluster CLUSTER at seq 1, every root a dummy digest (override what matters). */
 export const certificateBody = (over: Partial<CertificateBody> = {}): CertificateBody => ({
-  cluster: CLUSTER.cluster,
+  cluster: clusterId(CLUSTER),
   seq: 1,
   view: 0,
   logRoot: "a".repeat(64),

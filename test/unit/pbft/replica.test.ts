@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { clusterId } from "../../../shared/certified/cluster-id.js";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { opIdOf } from "../../../shared/ops.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
@@ -20,7 +21,7 @@ describe("PBFT replica: normal case", () => {
       expect(h.certified[i]).toHaveLength(1);
       const c = h.certified[i]![0]!;
       expect(c.certificate.sigs).toHaveLength(3);
-      expect(c.body).toMatchObject({ cluster: "unit", seq: 1, view: 0, opCount: 1, time: 1_000 });
+      expect(c.body).toMatchObject({ cluster: clusterId(CLUSTER), seq: 1, view: 0, opCount: 1, time: 1_000 });
       expect(c.ops.map(opIdOf)).toEqual([opIdOf(op)]);
     }
   });

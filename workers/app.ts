@@ -14,7 +14,7 @@ import { ROUTES, allowHeader, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
-import { clusterStatus } from "./cluster-status.js";
+import { clusterStatus, replicaFreshness, staleAfterMs } from "./cluster-status.js";
 import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
 import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
@@ -190,21 +190,24 @@ export function createApp() {
 
   // Each replica's certified state beside the directory (null for one that does not answer now),
   // and its quarantine (null: routed to), read from the Directory now.
+  // Freshness: each replica's newest certificate's seq and age, `stale` past STALE_CERTIFICATE_MS.
   app.get("/v1/replicas", async (c) => {
     const replicas = await replicaInfos(c.env);
-    const [stats, q] = await Promise.all([
+    const each = <T>(ask: (stub: ReplicaRpc, name: string) => Promise<T>) =>
       Promise.all(
-        replicasOf(c.env.REPLICAS).map((r) =>
-          replicaStub(c.env, r)
-            .certificationStats()
-            .catch(() => null),
-        ),
-      ),
+        replicasOf(c.env.REPLICAS).map((r) => ask(replicaStub(c.env, r), r.name).catch(() => null)),
+      );
+    const [stats, heads, q] = await Promise.all([
+      each((stub) => stub.certificationStats()),
+      each((stub, name) => stub.certifiedHead(name)),
       loadQuarantines(c.env),
     ]);
+    const staleMs = staleAfterMs(c.env.STALE_CERTIFICATE_MS);
+    const fresh = replicaFreshness(heads, Date.now(), staleMs);
     const certification = Object.fromEntries(replicas.map((r, i) => [r.name, stats[i] ?? null]));
+    const freshness = Object.fromEntries(replicas.map((r, i) => [r.name, fresh[i] ?? null]));
     const quarantinedNow = Object.fromEntries(replicas.map((r) => [r.name, q.get(r.name) ?? null]));
-    return c.json({ replicas, certification, quarantined: quarantinedNow });
+    return c.json({ replicas, certification, freshness, staleAfterMs: staleMs, quarantined: quarantinedNow });
   });
 
   // The PBFT cluster every certificate is checked against: nodes, keys, f, and the config's digest.

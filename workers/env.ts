@@ -37,6 +37,8 @@ export interface Env {
    * 2000): the delay a silent or faulty poster adds to that seq (durable-objects/pbft-node.ts).
    */
   CERT_FALLBACK_MS?: string;
+  /** `GET /v1/replicas` marks a replica `stale` past this certificate age (ms, default 10000, the SDK's). */
+  STALE_CERTIFICATE_MS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** Origins allowed to call the API from a browser: `*` or a comma-separated list (workers/cors.ts). */

@@ -1,0 +1,181 @@
+/**
+ * Freshness at the edge, in workerd with real replicas: every reply kind (and a signed refusal)
+ * carries the request's `x-aspec-nonce` under the replica's signature, a bad nonce is `400
+ * invalid_nonce` and changes nothing, the dev fault `replayOld` (an old signed read served again)
+ * is refused by the SDK as `reply_replayed`, and `GET /v1/replicas` marks a replica whose newest
+ * certificate is older than the bound as stale (hand-crafted certificates, CERTIFY=off).
+ */
+import { SELF, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { AspecClient } from "../../client/client.js";
+import { ReplyVerificationError } from "../../client/errors.js";
+import { freshNonce } from "../../client/nonce.js";
+import { toB64u } from "../../shared/bytes.js";
+import { opIdOf, type SignedOp } from "../../shared/ops.js";
+import {
+  verifyErrorReply,
+  verifyReply,
+  type ErrorReply,
+  type ReplicaInfo,
+  type ReplicaReply,
+} from "../../shared/replies.js";
+import { replicaInfos } from "../../workers/keys.js";
+import { TestCluster } from "./cert-helpers.js";
+import { setFaults } from "./delivery-helpers.js";
+import { TestClient, stub } from "./helpers.js";
+
+const BASE = "https://edge.test";
+
+const call = (path: string, nonce: string | undefined, init: RequestInit = {}) =>
+  SELF.fetch(`${BASE}${path}`, {
+    ...init,
+    headers: {
+      "content-type": "application/json",
+      ...(nonce === undefined ? {} : { "x-aspec-nonce": nonce }),
+    },
+  });
+const postOp = (op: SignedOp, replica: string, nonce: string | undefined) =>
+  call(`/v1/ops?replica=${replica}`, nonce, { method: "POST", body: JSON.stringify(op) });
+
+async function keyOf(name: string): Promise<string> {
+  return (await replicaInfos(env)).find((r: ReplicaInfo) => r.name === name)!.publicKey;
+}
+
+describe("replies carry the request's nonce, signed", () => {
+  it("in every reply kind and in a signed refusal; absent when the request had none", async () => {
+    const cluster = await TestCluster.create();
+    const c = await TestClient.create();
+    const op = await c.sign("fresh/n", "counter", "add", { n: 2 });
+    const key = await keyOf("weur");
+    const signedBack = async (res: Response, nonce: string | undefined) => {
+      const body = (await res.json()) as ReplicaReply & { nonce?: string };
+      expect(body.nonce).toBe(nonce);
+      expect(await verifyReply(key, body)).toBe(true);
+      expect(await verifyReply(key, { ...body, nonce: freshNonce() })).toBe(false); // the nonce is signed
+      return body;
+    };
+    let n = freshNonce();
+    expect((await signedBack(await postOp(op, "weur", n), n)).kind).toBe("op");
+    await stub("weur").receiveCertified("weur", (await cluster.certify([op])).message);
+    const paths = [
+      "/v1/kv/fresh%2Fn?replica=weur",
+      `/v1/ops/${encodeURIComponent(opIdOf(op))}?replica=weur`,
+      "/v1/certificates/latest?replica=weur",
+      "/v1/certificates/1?replica=weur",
+      `/v1/clients/${c.key.publicKey}/evidence?replica=weur`,
+    ];
+    const kinds: string[] = [];
+    for (const path of paths) {
+      n = freshNonce();
+      kinds.push((await signedBack(await call(path, n), n)).kind);
+    }
+    expect(kinds).toEqual(["read", "op-status", "certificate", "certificate", "evidence"]);
+    // a 32-byte nonce, the longest, is taken too
+    n = toB64u(crypto.getRandomValues(new Uint8Array(32)));
+    await signedBack(await call("/v1/kv/fresh%2Fn?replica=weur", n), n);
+    // a signed refusal
+    n = freshNonce();
+    const refused = await call(`/v1/ops/${encodeURIComponent(`${c.key.publicKey}:99`)}?replica=weur`, n);
+    expect(refused.status).toBe(404);
+    const err = (await refused.json()) as ErrorReply;
+    expect(err).toMatchObject({ error: { code: "unknown_op_id" }, kind: "error", nonce: n });
+    expect(await verifyErrorReply(key, err)).toBe(true);
+    expect(await verifyErrorReply(key, { ...err, nonce: freshNonce() })).toBe(false);
+    // no nonce sent (plain curl): none in the reply
+    await signedBack(await call("/v1/kv/fresh%2Fn?replica=weur", undefined), undefined);
+  });
+
+  it("a certified read through the edge cache carries no nonce (it answers every reader) and still verifies", async () => {
+    const res = await call("/v1/kv/fresh%2Fn?replica=weur&view=certified", freshNonce());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ReplicaReply & { nonce?: string };
+    expect(body.kind).toBe("certified-read");
+    expect(body.nonce).toBeUndefined();
+    expect(await verifyReply(await keyOf("weur"), body)).toBe(true);
+  });
+
+  it("a bad nonce is 400 invalid_nonce, before any replica sees the request: nothing changes", async () => {
+    const c = await TestClient.create();
+    const bad = [
+      "short",
+      toB64u(new Uint8Array(15)), // 15 bytes
+      toB64u(new Uint8Array(33)), // 33 bytes
+      `${freshNonce()}==`, // padded
+      freshNonce().replace(/.$/, "+"), // not base64url
+    ];
+    const before = await stub("enam").stats();
+    for (const nonce of bad) {
+      const op = await c.sign("fresh/bad", "counter", "add", { n: 1 });
+      const res = await postOp(op, "enam", nonce);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: "invalid_nonce", message: expect.any(String) } });
+      const read = await call("/v1/kv/fresh%2Fbad?replica=enam", nonce);
+      expect(read.status).toBe(400);
+    }
+    const after = await stub("enam").stats();
+    expect(after.ops).toBe(before.ops);
+    expect(after.head).toBe(before.head);
+    const status = await call(
+      `/v1/ops/${encodeURIComponent(`${c.key.publicKey}:1`)}?replica=enam`,
+      undefined,
+    );
+    expect(status.status).toBe(404); // never applied
+  });
+});
+
+describe("replayOld (dev fault): an old signed read served again", () => {
+  it("is refused by the SDK as reply_replayed: no evidence, the replica is not left", async () => {
+    const c = await TestClient.create();
+    expect(
+      (await postOp(await c.sign("fresh/replay", "counter", "add", { n: 1 }), "apac", undefined)).status,
+    ).toBe(200);
+    const fetch = (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init);
+    const client = await AspecClient.connect({ endpoint: BASE, replica: "apac", fetch, failover: false });
+    await setFaults("apac", { replayOld: true });
+    try {
+      const first = await client.get("fresh/replay"); // kept by the replica as it signed it
+      expect(first.value).toBe(1);
+      const e = await client.get("fresh/replay").catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ReplyVerificationError);
+      expect((e as ReplyVerificationError).reason).toBe("reply_replayed");
+      expect((e as ReplyVerificationError).reply).toMatchObject({ nonce: first.nonce });
+      await client.reported();
+      expect(client.leftReplicas).toEqual([]);
+      expect(client.restingReplicas).toEqual([]); // no failover asked: nothing to rest from
+    } finally {
+      await setFaults("apac", {});
+      client.close();
+    }
+    const fresh = await AspecClient.connect({ endpoint: BASE, replica: "apac", fetch, failover: false });
+    expect((await fresh.get("fresh/replay")).value).toBe(1); // fault off: fresh replies again
+    fresh.close();
+  });
+});
+
+describe("GET /v1/replicas: freshness", () => {
+  it("shows each replica's newest certified seq and its age, and marks one whose certificate is stale", async () => {
+    const cluster = await TestCluster.create();
+    const c = await TestClient.create();
+    const op = await c.sign("fresh/stale", "counter", "add", { n: 1 });
+    for (const r of ["weur", "enam", "apac"]) expect((await postOp(op, r, undefined)).status).toBe(200);
+    cluster.time = Date.now() - 60_000;
+    const old = await cluster.certify([op]); // a minute old
+    const fresh = await cluster.certify([], { time: Date.now() });
+    for (const r of ["enam", "apac"]) {
+      expect((await stub(r).certifiedHead(r)).seq).toBe(0);
+      await stub(r).receiveCertified(r, old.message);
+    }
+    await stub("enam").receiveCertified("enam", fresh.message); // apac stops receiving certificates
+    const res = await SELF.fetch(`${BASE}/v1/replicas`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      staleAfterMs: number;
+      freshness: Record<string, { seq: number; ageMs: number | null; behind: number; stale: boolean } | null>;
+    };
+    expect(body.staleAfterMs).toBe(10_000);
+    expect(body.freshness.enam).toMatchObject({ seq: fresh.body.seq, behind: 0, stale: false });
+    expect(body.freshness.enam!.ageMs).toBeLessThan(10_000);
+    expect(body.freshness.apac).toMatchObject({ seq: old.body.seq, behind: 1, stale: true });
+    expect(body.freshness.apac!.ageMs).toBeGreaterThanOrEqual(60_000);
+  });
+});

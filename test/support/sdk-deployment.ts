@@ -83,7 +83,11 @@ export class TestDeployment {
   lie: Lie | undefined;
   #logRoot = GENESIS_LOG_ROOT;
   #opCount = 0;
-  time = 1_700_000_000_000;
+  /**
+   * The deployment's clock (ms), which tests move by hand. It starts at the wall clock, so a client
+   * on `Date.now` (the CLI's) finds its certificates fresh, as it would a live cluster's.
+   */
+  time = Date.now();
 
   private constructor(
     readonly cluster: TestCluster,

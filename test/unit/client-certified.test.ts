@@ -17,8 +17,6 @@ import { TestDeployment } from "../support/sdk-deployment.js";
 const ended = endedAfterEach();
 async function setup(over: Partial<ConnectOptions> = {}) {
   const d = await TestDeployment.create();
-  // A client on the wall clock: so is the deployment, or every certificate it signs would be stale.
-  if (over.now === Date.now) d.time = Date.now();
   const c = ended(await AspecClient.connect(d.connectOptions({ replica: "weur", ...over })));
   return { d, c };
 }

@@ -27,3 +27,11 @@ export function retryPolicy(p?: Partial<RetryPolicy>): RetryPolicy {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** How long a replica that was stale (or served a replayed reply) rests before it is tried again. */
+export const REST_BASE_MS = 1_000;
+export const REST_MAX_MS = 30_000;
+
+/** The rest after the `times`-th refusal in a row (1, 2, 4, … s, capped): no jitter, no randomness. */
+export const restMs = (times: number): number =>
+  Math.min(REST_MAX_MS, REST_BASE_MS * 2 ** Math.max(0, times - 1));

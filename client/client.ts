@@ -25,7 +25,7 @@ import type {
 } from "../shared/replies.js";
 import { retryPolicy, type RetryPolicy } from "./backoff.js";
 import { checkIntent, signIntent, type OpIntent } from "./build-op.js";
-import { CertificateGuard } from "./certificates.js";
+import { CertificateGuard, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_CERTIFICATE_AGE_MS } from "./certificates.js";
 import {
   CertificationTracker,
   differs,
@@ -35,7 +35,13 @@ import {
   type RollbackEvent,
 } from "./certify.js";
 import { checkCluster, fetchCluster, type PinnedCluster } from "./cluster.js";
-import { AspecClientError, NetworkError, BadResponseError, ReplyVerificationError } from "./errors.js";
+import {
+  AspecClientError,
+  NetworkError,
+  BadResponseError,
+  ReplyVerificationError,
+  UNPROVEN_REASONS,
+} from "./errors.js";
 import {
   evidenceFrom,
   evidencePins,
@@ -57,7 +63,9 @@ import {
   type SetHandle,
   type SubmittedOp,
 } from "./handles.js";
+import { freshNonce, NONCE_HEADER, type RequestBinding } from "./nonce.js";
 import { checkReplicas, fetchReplicas } from "./replicas.js";
+import { RestingReplicas } from "./resting.js";
 import { SeqCounter } from "./seq.js";
 import { Tolerance } from "./tolerance.js";
 import { requestJson, type FetchFn, type HttpOptions, type JsonRequest } from "./transport.js";
@@ -92,7 +100,12 @@ export interface ConnectOptions {
   maxUncertified?: number;
   /** An op not certified this long after it was sent is re-sent through the next replica (default 10 000). */
   certifyDeadlineMs?: number;
-  /** Refuse a reply whose newest certificate is older than this by its `time` (default: no bound). */
+  /**
+   * Refuse a reply whose newest certificate is older than this (ms) by the certificate's `time` and
+   * this client's clock, with 1 s of slack for the clocks (default 10 000; the cluster certifies at
+   * least every ~2 s, idle or not). `Infinity`: no bound. A stale reply is no lie: the client fails
+   * over and tries that replica again later.
+   */
   maxCertificateAgeMs?: number;
   /** Re-send through the next replica on a refusal, a lie or a missed deadline (default true). */
   failover?: boolean;
@@ -143,6 +156,8 @@ export interface EvidenceReport {
 export type { CertifiedOutcome, FailoverEvent, RollbackEvent };
 
 const DEFAULT_MAX_UNCERTIFIED = 4;
+
+const nonceHeader = (b: RequestBinding): Record<string, string> => ({ [NONCE_HEADER]: b.nonce });
 const DEFAULT_CERTIFY_DEADLINE_MS = 10_000;
 
 function seqReplayedLastSeq(e: unknown): number | undefined {
@@ -208,6 +223,8 @@ export class AspecClient implements OpSink {
   readonly #reports = new Set<Promise<void>>();
   /** Replicas that lied to this client: never chosen again. */
   readonly #left = new Set<string>();
+  /** Replicas that were stale or served a reply not bound to the request: skipped for a while. */
+  readonly #resting: RestingReplicas;
   #home: string | undefined;
 
   private constructor(
@@ -224,7 +241,7 @@ export class AspecClient implements OpSink {
     seq: SeqCounter,
     http: HttpOptions,
     now: () => number,
-    maxCertificateAgeMs: number | undefined,
+    maxCertificateAgeMs: number,
     settings: Settings,
   ) {
     this.#pinned = new Map(replicas.map((r) => [r.name, r.publicKey]));
@@ -232,7 +249,12 @@ export class AspecClient implements OpSink {
     this.#seq = seq;
     this.#http = http;
     this.#now = now;
-    this.#certs = new CertificateGuard(pinnedCluster, { maxAgeMs: maxCertificateAgeMs, now });
+    this.#certs = new CertificateGuard(pinnedCluster, {
+      maxAgeMs: maxCertificateAgeMs,
+      clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+      now,
+    });
+    this.#resting = new RestingReplicas(now);
     this.#tolerance = settings.tolerance;
     this.#failover = settings.failover;
     this.#reportEvidence = settings.reportEvidence;
@@ -285,6 +307,9 @@ export class AspecClient implements OpSink {
       reportEvidence: opts.reportEvidence ?? true,
     };
     if (!(settings.certifyDeadlineMs > 0)) throw new RangeError("certifyDeadlineMs must be > 0");
+    const maxCertificateAgeMs = opts.maxCertificateAgeMs ?? DEFAULT_MAX_CERTIFICATE_AGE_MS;
+    if (!(maxCertificateAgeMs > 0))
+      throw new RangeError("maxCertificateAgeMs must be > 0 (Infinity: no bound)");
     // One after the other: the first failure is always the directory's (stable errors).
     const replicas = opts.replicas ? checkReplicas(opts.replicas) : await fetchReplicas(endpoint, http);
     const cluster = opts.cluster
@@ -307,7 +332,7 @@ export class AspecClient implements OpSink {
       seq,
       http,
       opts.now ?? Date.now,
-      opts.maxCertificateAgeMs,
+      maxCertificateAgeMs,
       settings,
     );
   }
@@ -350,6 +375,11 @@ export class AspecClient implements OpSink {
   /** Replicas this client no longer uses because they lied to it. */
   get leftReplicas(): readonly string[] {
     return [...this.#left];
+  }
+
+  /** Replicas skipped for now (stale, or a reply not bound to its request) and tried again later. */
+  get restingReplicas(): readonly string[] {
+    return this.#resting.names();
   }
 
   /** Subscribe to an event; returns the unsubscribe function. */
@@ -456,13 +486,17 @@ export class AspecClient implements OpSink {
    */
   async get(key: string): Promise<ReadReply> {
     return this.#withFailover(async (asked) => {
+      const bound = this.#bind();
       const body = await requestJson(
         // kvPath: the server's key grammar first (`.`/`..` cannot travel in a URL), then one segment
-        { method: "GET", url: this.#url(kvPath(key), asked) },
+        { method: "GET", url: this.#url(kvPath(key), asked), headers: nonceHeader(bound) },
         this.#http,
-        (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
+        (b, e) =>
+          this.#verified(() => checkErrorReply(b, e, { replica: asked, key, ...bound }, this.#pinned)),
       );
-      return this.#verified(() => verifyReadReply(body, { replica: asked, key }, this.#pinned, this.#certs));
+      return this.#verified(() =>
+        verifyReadReply(body, { replica: asked, key, ...bound }, this.#pinned, this.#certs),
+      );
     });
   }
 
@@ -472,13 +506,19 @@ export class AspecClient implements OpSink {
    */
   async getCertified(key: string): Promise<CertifiedReadReply> {
     return this.#withFailover(async (asked) => {
+      const bound = this.#bind();
       const body = await requestJson(
-        { method: "GET", url: this.#url(kvPath(key), asked, { view: "certified" }) },
+        {
+          method: "GET",
+          url: this.#url(kvPath(key), asked, { view: "certified" }),
+          headers: nonceHeader(bound),
+        },
         this.#http,
-        (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, key }, this.#pinned)),
+        (b, e) =>
+          this.#verified(() => checkErrorReply(b, e, { replica: asked, key, ...bound }, this.#pinned)),
       );
       return this.#verified(() =>
-        verifyCertifiedReadReply(body, { replica: asked, key }, this.#pinned, this.#certs),
+        verifyCertifiedReadReply(body, { replica: asked, key, ...bound }, this.#pinned, this.#certs),
       );
     });
   }
@@ -494,12 +534,13 @@ export class AspecClient implements OpSink {
   /** The home replica's newest certificate (`GET /v1/certificates/latest`), verified. */
   async latestCertificate(): Promise<CertificateReply> {
     const asked = this.#home;
+    const bound = this.#bind();
     const body = await requestJson(
-      { method: "GET", url: this.#url("/v1/certificates/latest", asked) },
+      { method: "GET", url: this.#url("/v1/certificates/latest", asked), headers: nonceHeader(bound) },
       this.#http,
-      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked }, this.#pinned)),
+      (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, ...bound }, this.#pinned)),
     );
-    return this.#verified(() => verifyCertificateReply(body, asked, this.#pinned, this.#certs, true));
+    return this.#verified(() => verifyCertificateReply(body, asked, this.#pinned, this.#certs, true, bound));
   }
 
   /** Did the certified result of an op differ from its tentative one? (What `rollback` reports.) */
@@ -570,6 +611,7 @@ export class AspecClient implements OpSink {
     for (;;) {
       try {
         const reply = await ask(target);
+        this.#resting.clear(reply.replica);
         if (first !== undefined) this.#home = reply.replica; // failed over: the new home
         this.#home ??= reply.replica;
         return reply;
@@ -587,13 +629,19 @@ export class AspecClient implements OpSink {
   /** One signed op to `replica` (the server's choice when undefined); retries re-send the same op id. */
   async #send(op: SignedOp, replica: string | undefined, signal?: AbortSignal): Promise<OpReply> {
     const opId = opIdOf(op);
-    const req: JsonRequest = { method: "POST", url: this.#url("/v1/ops", replica), body: JSON.stringify(op) };
+    const bound = this.#bind();
+    const req: JsonRequest = {
+      method: "POST",
+      url: this.#url("/v1/ops", replica),
+      body: JSON.stringify(op),
+      headers: nonceHeader(bound),
+    };
     if (signal) req.signal = signal;
     const body = await requestJson(req, this.#http, (b, e) =>
-      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
+      this.#verified(() => checkErrorReply(b, e, { replica, opId, ...bound }, this.#pinned)),
     );
     return this.#verified(() =>
-      verifyOpReply(body, { replica, opId, key: op.key, type: op.type }, this.#pinned, this.#certs),
+      verifyOpReply(body, { replica, opId, key: op.key, type: op.type, ...bound }, this.#pinned, this.#certs),
     );
   }
 
@@ -605,21 +653,32 @@ export class AspecClient implements OpSink {
   ): Promise<OpStatusReply> {
     const wait: Record<string, string> =
       waitMs > 0 ? { wait: "certified", timeoutMs: String(Math.floor(waitMs)) } : {};
+    const bound = this.#bind();
     const req: JsonRequest = {
       method: "GET",
       url: this.#url(`/v1/ops/${encodeURIComponent(opId)}`, replica, wait),
       timeoutMs: waitMs + this.#http.timeoutMs,
+      headers: nonceHeader(bound),
     };
     if (signal) req.signal = signal;
     const body = await requestJson(req, this.#http, (b, e) =>
-      this.#verified(() => checkErrorReply(b, e, { replica, opId }, this.#pinned)),
+      this.#verified(() => checkErrorReply(b, e, { replica, opId, ...bound }, this.#pinned)),
     );
-    return this.#verified(() => verifyOpStatusReply(body, { replica, opId }, this.#pinned, this.#certs));
+    return this.#verified(() =>
+      verifyOpStatusReply(body, { replica, opId, ...bound }, this.#pinned, this.#certs),
+    );
+  }
+
+  /** A fresh nonce for one request, and the receive mark its reply's certificate is judged from. */
+  #bind(): RequestBinding {
+    return { nonce: freshNonce(), sent: this.#certs.mark() };
   }
 
   /**
-   * The replica to fail over to from `from`: the next in directory order not yet tried for this op
-   * and not left (it becomes the home replica once it answers). A replica that lied is left for good.
+   * The replica to fail over to from `from`: the next in directory order not yet tried for this op,
+   * not left and not resting (it becomes the home replica once it answers). A replica whose reply
+   * did not verify is left for good, unless the refusal proves nothing against it (stale, or not
+   * this request's reply): then it rests and is tried again later.
    */
   #nextReplica(
     from: string | undefined,
@@ -628,13 +687,16 @@ export class AspecClient implements OpSink {
     opId: string | undefined,
   ): string | undefined {
     if (!this.#failover) return undefined;
-    // Left: the replica asked, whose answer did not verify (whoever signed it).
-    if (reason instanceof ReplyVerificationError && from !== undefined) this.#left.add(from);
+    // Left: the replica asked, whose answer did not verify (whoever signed it) and proves a lie.
+    if (reason instanceof ReplyVerificationError && from !== undefined) {
+      if (UNPROVEN_REASONS.has(reason.reason)) this.#resting.rest(from);
+      else this.#left.add(from);
+    }
     const names = this.replicas.map((r) => r.name);
     const start = from === undefined ? 0 : names.indexOf(from) + 1;
     for (let i = 0; i < names.length; i++) {
       const name = names[(start + i) % names.length]!;
-      if (name === from || tried.has(name) || this.#left.has(name)) continue;
+      if (name === from || tried.has(name) || this.#left.has(name) || this.#resting.resting(name)) continue;
       this.#events.emit("failover", { opId, from, to: name, reason });
       return name;
     }

@@ -35,7 +35,13 @@ export class AspecClientError extends Error {
  * - `wrong_subject`: a genuine reply about another op / key / type than the one sent.
  * - `bad_certificate`: a certificate that is not 2f+1 valid signatures of distinct pinned nodes over one body.
  * - `certificate_regressed`: a replica's newest certificate is older than one it showed this client before.
- * - `certificate_stale`: older than `maxCertificateAgeMs` by the certificate's own `time`.
+ * - `certificate_stale`: older than `maxCertificateAgeMs` (default 10 s) by the certificate's own
+ *   `time` and the client's clock. Not a lie (the replica may be behind): the client fails over and
+ *   tries that replica again later.
+ * - `reply_replayed`: the reply does not carry the nonce its request was sent with (an old signed
+ *   reply, replayed or backdated), or, for a cached certified read, which carries none, shows an
+ *   older certificate than its replica showed before. Proves nothing against the replica (anyone
+ *   can replay its old replies): no evidence, and the replica is tried again later.
  * - `bad_read_proof`: a certified value whose proof does not fold to its certificate's `stateRoot`.
  * - `bad_result_proof`: a certified op result whose proof does not fold to its certificate's `resultsRoot`.
  * - `out_of_bounds`: a reply past the SDK's bound (bytes or nesting, shared/reply-limits.ts), or with
@@ -50,6 +56,7 @@ export type VerificationReason =
   | "bad_certificate"
   | "certificate_regressed"
   | "certificate_stale"
+  | "reply_replayed"
   | "bad_read_proof"
   | "bad_result_proof"
   | "out_of_bounds";
@@ -97,3 +104,12 @@ export class BadResponseError extends AspecClientError {
 }
 
 export const isAspecClientError = (e: unknown): e is AspecClientError => e instanceof AspecClientError;
+
+/**
+ * Refusals that prove nothing against the replica (it may be behind, or someone replays its old
+ * replies): the client fails over and tries the replica again later, never leaves it for good.
+ */
+export const UNPROVEN_REASONS: ReadonlySet<VerificationReason> = new Set([
+  "certificate_stale",
+  "reply_replayed",
+]);

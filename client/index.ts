@@ -25,12 +25,19 @@ export {
   NetworkError,
   ReplyVerificationError,
   isAspecClientError,
+  UNPROVEN_REASONS,
   type ClientErrorCode,
   type VerificationReason,
 } from "./errors.js";
 export { DEFAULT_RETRY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
 export { SeqCounter } from "./seq.js";
-export { CertificateGuard } from "./certificates.js";
+export {
+  CertificateGuard,
+  DEFAULT_CLOCK_SKEW_MS,
+  DEFAULT_MAX_CERTIFICATE_AGE_MS,
+  type GuardOptions,
+} from "./certificates.js";
+export { NONCE_HEADER, freshNonce, type RequestBinding } from "./nonce.js";
 export { checkCluster, type PinnedCluster } from "./cluster.js";
 export {
   checkErrorReply,
@@ -39,6 +46,7 @@ export {
   verifyOpReply,
   verifyOpStatusReply,
   verifyReadReply,
+  type Bound,
   type ErrorExpectation,
   type PinnedKeys,
 } from "./verify.js";

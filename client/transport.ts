@@ -31,6 +31,8 @@ export interface JsonRequest {
   timeoutMs?: number;
   /** Aborts the request and its retries (the client was closed). */
   signal?: AbortSignal;
+  /** Extra request headers (the request's nonce); a retry sends the same ones. */
+  headers?: Record<string, string>;
 }
 
 /** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
@@ -50,7 +52,10 @@ function isRetryable({ status, text }: { status: number; text: string | null }):
 async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: number; text: string | null }> {
   const init: RequestInit = {
     method: req.method,
-    headers: req.body === undefined ? { accept: "application/json" } : { "content-type": "application/json" },
+    headers: {
+      ...(req.body === undefined ? { accept: "application/json" } : { "content-type": "application/json" }),
+      ...req.headers,
+    },
     signal: req.signal
       ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs ?? o.timeoutMs)])
       : AbortSignal.timeout(req.timeoutMs ?? o.timeoutMs),

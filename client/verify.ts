@@ -2,7 +2,11 @@
  * Reply verification. Every replica reply is signed by the replica it names; the SDK checks the
  * signature against the key pinned at connect time, that the replica is the one asked, and that the
  * reply is about the op / key that was sent. A replica cannot then pass off one op's outcome as
- * another's, nor speak for another replica.
+ * another's, nor speak for another replica. With a `nonce` in the expectation (what `AspecClient`
+ * always sends), the reply must carry it (`reply_replayed` otherwise): it answers this request, not
+ * an earlier one. A certified read may instead carry none (the edge's cached copy, made for every
+ * reader): taken on its proof and its certificate's age, and a certificate older than its replica
+ * showed before is then `reply_replayed`.
  *
  * With a `CertificateGuard` (what `AspecClient` always passes) every certificate in the reply is
  * checked too, and every certified value / result against its certificate's root, with the shared
@@ -31,7 +35,15 @@ import { ReplyVerificationError, type VerificationReason } from "./errors.js";
 /** Replica name → pinned base64url public key. */
 export type PinnedKeys = ReadonlyMap<string, string>;
 
-export interface OpExpectation {
+/** What binds a reply to its request (both optional for a caller that sent no nonce). */
+export interface Bound {
+  /** The nonce the request was sent with: the reply must carry exactly it. */
+  nonce?: string | undefined;
+  /** `CertificateGuard.mark()` when the request was sent (undefined: after every recorded reply). */
+  sent?: number | undefined;
+}
+
+export interface OpExpectation extends Bound {
   /** The replica asked; undefined when the server chose (the reply must then name a known replica). */
   replica: string | undefined;
   opId: string;
@@ -39,12 +51,12 @@ export interface OpExpectation {
   type: TypeName;
 }
 
-export interface ReadExpectation {
+export interface ReadExpectation extends Bound {
   replica: string | undefined;
   key: string;
 }
 
-export interface OpStatusExpectation {
+export interface OpStatusExpectation extends Bound {
   replica: string | undefined;
   opId: string;
 }
@@ -65,6 +77,8 @@ async function checkSigned(
   kind: ReplicaReply["kind"],
   pinned: PinnedKeys,
   asked: string | undefined,
+  nonce: string | undefined,
+  cacheable = false,
 ) {
   const fail = failerFor(body);
   if (
@@ -82,18 +96,30 @@ async function checkSigned(
     fail("bad_signature", `bad signature on a reply from replica '${reply.replica}'`);
   if (asked !== undefined && reply.replica !== asked)
     fail("wrong_replica", `asked replica '${asked}' but the reply is from '${reply.replica}'`);
-  return { reply, fail };
+  // Unbound: a cached certified read, which answers no one request (it carries no nonce at all).
+  const unbound = nonce !== undefined && cacheable && reply.nonce === undefined;
+  if (nonce !== undefined && reply.nonce !== nonce && !unbound)
+    fail(
+      "reply_replayed",
+      `a reply from '${reply.replica}' that is not this request's: nonce ${reply.nonce === undefined ? "missing" : `'${String(reply.nonce)}'`}, sent '${nonce}'`,
+    );
+  return { reply, fail, bound: !unbound };
 }
 
-/** The reply's newest certificate: valid, not behind what this replica showed before, fresh enough. */
+/**
+ * The reply's newest certificate: valid, not behind what this replica showed in a reply received
+ * before the request was sent, fresh enough.
+ */
 async function checkNewest(
   cert: unknown,
-  reply: { replica: string; time: unknown },
+  replica: string,
   certs: CertificateGuard | undefined,
   fail: Fail,
+  expect: Bound,
+  bound = true,
 ): Promise<void> {
   if (!certs) return;
-  const problem = await certs.check(cert, reply.replica, reply.time);
+  const problem = await certs.check(cert, replica, expect.sent, bound);
   if (problem) fail(problem.reason, problem.message);
 }
 
@@ -123,7 +149,7 @@ export async function verifyOpReply(
   pinned: PinnedKeys,
   certs?: CertificateGuard,
 ): Promise<OpReply> {
-  const { reply, fail } = await checkSigned(body, "op", pinned, expect.replica);
+  const { reply, fail } = await checkSigned(body, "op", pinned, expect.replica, expect.nonce);
   const r = reply as OpReply;
   if (r.opId !== expect.opId) fail("wrong_subject", `reply is for op '${r.opId}', not '${expect.opId}'`);
   if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
@@ -131,8 +157,8 @@ export async function verifyOpReply(
   const t = r.tentative as unknown;
   if (!isObject(t) || (t.status !== "ok" && t.status !== "rejected"))
     fail("malformed", "reply has no tentative status");
-  await checkNewest(r.certificate, r, certs, fail);
-  certs?.observe(r.certificate, r.replica, r.time);
+  await checkNewest(r.certificate, r.replica, certs, fail, expect);
+  certs?.observe(r.certificate, r.replica);
   return r;
 }
 
@@ -143,13 +169,13 @@ export async function verifyReadReply(
   pinned: PinnedKeys,
   certs?: CertificateGuard,
 ): Promise<ReadReply> {
-  const { reply, fail } = await checkSigned(body, "read", pinned, expect.replica);
+  const { reply, fail } = await checkSigned(body, "read", pinned, expect.replica, expect.nonce);
   const r = reply as ReadReply;
   if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
   if (certs) {
-    await checkNewest(r.certificate, r, certs, fail);
+    await checkNewest(r.certificate, r.replica, certs, fail, expect);
     checkCertifiedValue(r.key, r.certified, r.certificate, fail);
-    certs.observe(r.certificate, r.replica, r.time);
+    certs.observe(r.certificate, r.replica);
   }
   return r;
 }
@@ -161,13 +187,14 @@ export async function verifyCertifiedReadReply(
   pinned: PinnedKeys,
   certs: CertificateGuard,
 ): Promise<CertifiedReadReply> {
-  const { reply, fail } = await checkSigned(body, "certified-read", pinned, expect.replica);
+  const signed = await checkSigned(body, "certified-read", pinned, expect.replica, expect.nonce, true);
+  const { reply, fail } = signed;
   const r = reply as CertifiedReadReply;
   if (r.key !== expect.key) fail("wrong_subject", `reply is for key '${r.key}', not '${expect.key}'`);
   if (!isObject(r.certified)) fail("bad_read_proof", "no certified value");
-  await checkNewest(r.certificate ?? null, r, certs, fail);
+  await checkNewest(r.certificate ?? null, r.replica, certs, fail, expect, signed.bound);
   checkCertifiedValue(r.key, r.certified, r.certificate ?? null, fail);
-  certs.observe(r.certificate, r.replica, r.time);
+  certs.observe(r.certificate, r.replica);
   return r;
 }
 
@@ -182,10 +209,10 @@ export async function verifyOpStatusReply(
   pinned: PinnedKeys,
   certs: CertificateGuard,
 ): Promise<OpStatusReply> {
-  const { reply, fail } = await checkSigned(body, "op-status", pinned, expect.replica);
+  const { reply, fail } = await checkSigned(body, "op-status", pinned, expect.replica, expect.nonce);
   const r = reply as OpStatusReply;
   if (r.opId !== expect.opId) fail("wrong_subject", `reply is for op '${r.opId}', not '${expect.opId}'`);
-  await checkNewest(r.certificate, r, certs, fail);
+  await checkNewest(r.certificate, r.replica, certs, fail, expect);
   const c = r.certified as unknown;
   if (c !== null) {
     if (!isObject(c) || !isObject(c.result))
@@ -205,7 +232,7 @@ export async function verifyOpStatusReply(
     if (!verifyResultProof(cr.certificate.body.resultsRoot, cr.result, cr.proof))
       fail("bad_result_proof", "the result's proof does not fold to its certificate's resultsRoot");
   } else if (r.pending !== true) fail("malformed", "neither certified nor pending");
-  certs.observe(r.certificate, r.replica, r.time);
+  certs.observe(r.certificate, r.replica);
   return r;
 }
 
@@ -216,19 +243,22 @@ export async function verifyCertificateReply(
   pinned: PinnedKeys,
   certs: CertificateGuard,
   latest: boolean,
+  bound: Bound = {},
 ): Promise<CertificateReply> {
-  const { reply, fail } = await checkSigned(body, "certificate", pinned, replica);
+  const { reply, fail } = await checkSigned(body, "certificate", pinned, replica, bound.nonce);
   const r = reply as CertificateReply;
-  if (latest) await checkNewest(r.certificate, r, certs, fail);
+  if (latest) await checkNewest(r.certificate, r.replica, certs, fail, bound);
   else {
     const problem = await certs.verify(r.certificate);
     if (problem) fail(problem.reason, problem.message);
   }
-  if (latest) certs.observe(r.certificate, r.replica, r.time);
+  if (latest) certs.observe(r.certificate, r.replica);
   return r;
 }
 
 export interface ErrorExpectation {
+  /** The nonce the request was sent with: a signed error must carry exactly it. */
+  nonce?: string | undefined;
   /** The replica asked; undefined when the server chose. */
   replica: string | undefined;
   /** The op sent (`POST /v1/ops`) … */
@@ -269,5 +299,7 @@ export async function checkErrorReply(
     fail("wrong_subject", `error is for op '${String(reply.opId)}', not '${expect.opId}'`);
   if (expect.key !== undefined && reply.key !== expect.key)
     fail("wrong_subject", `error is for key '${String(reply.key)}', not '${expect.key}'`);
+  if (expect.nonce !== undefined && reply.nonce !== expect.nonce)
+    fail("reply_replayed", `an error from '${reply.replica}' that is not this request's (nonce)`);
   return error;
 }

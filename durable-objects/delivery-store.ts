@@ -48,6 +48,8 @@ export interface Faults {
    * anti-entropy pages served, not submitted to the PBFT nodes. Rows are kept: switched off, they go.
    */
   dropOps?: boolean;
+  /** Reads are answered with an old signed reply of the same key kept from before (a replay). */
+  replayOld?: boolean;
 }
 
 export const FAULT_NAMES = [
@@ -59,6 +61,7 @@ export const FAULT_NAMES = [
   "lieCertified",
   "forgeCertificate",
   "dropOps",
+  "replayOld",
 ] as const satisfies readonly (keyof Faults)[];
 
 /**

@@ -19,6 +19,8 @@ import {
 } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
+  isNonce,
+  nonceMember,
   signErrorReply,
   signReply,
   type CertificateReply,
@@ -55,7 +57,7 @@ import type { TransferStats } from "./certified-transfer.js";
 import { Delivery } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
-import { lies, signAsFaulty } from "./replica-lies.js";
+import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
 
 /**
  * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
@@ -88,11 +90,22 @@ export interface ReplicaStats {
   certifiedTransfer: TransferStats;
 }
 
+/** Where a replica's certified state stands (`certifiedHead`). */
+export interface CertifiedHead {
+  seq: number;
+  /** The newest certificate's `body.time` (the cluster's clock, ms); null before the first. */
+  time: number | null;
+  certification: Certification;
+  /** Dev lies are on: the edge must neither cache its certified reads nor serve them cached. */
+  lying?: true;
+}
+
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
 export interface ReplicaRpc {
-  submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>>;
-  read(name: string, key: string): Promise<RpcResult<ReadReply>>;
-  evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>>;
+  // `nonce`: the request's `x-aspec-nonce` (absent: the request had none), signed back in the reply.
+  submit(name: string, op: SignedOp, nonce?: string): Promise<RpcResult<OpReply>>;
+  read(name: string, key: string, nonce?: string): Promise<RpcResult<ReadReply>>;
+  evidence(name: string, client: string, nonce?: string): Promise<RpcResult<EvidenceReply>>;
   /** A replicate message's wire text (`replicateText`); answers its `ApplyReport`'s text. */
   applyRemote(name: string, text: string): Promise<string>;
   /**
@@ -112,12 +125,12 @@ export interface ReplicaRpc {
   /** GET /v1/replicas: the certified state's stats alone (cheap: no table scans, unlike `stats`). */
   certificationStats(): Promise<CertificationStats>;
   /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
-  certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>>;
+  certificate(name: string, seq: number | null, nonce?: string): Promise<RpcResult<CertificateReply>>;
   /** GET /v1/ops/:id. */
-  opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>>;
-  /** `lying`: dev lies are on, so the edge must neither cache its certified reads nor serve them cached. */
-  certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }>;
-  certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>>;
+  opStatus(name: string, opId: string, nonce?: string): Promise<RpcResult<OpStatusReply>>;
+  certifiedHead(name: string): Promise<CertifiedHead>;
+  /** No `nonce`: a reply the edge may cache for every reader (`CertifiedReadReply`). */
+  certifiedRead(name: string, key: string, nonce?: string): Promise<RpcResult<CertifiedReadReply>>;
   /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
   setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
   stats(): Promise<ReplicaStats>;
@@ -141,6 +154,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private clock: Hlc | undefined;
   private readonly delivery: Delivery;
   private readonly certified: CertifiedReplica;
+  /** Dev only (`replayOld`): the old signed reads this replica answers with instead of fresh ones. */
+  private readonly replays = new ReplayedReads();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -194,8 +209,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
-  async submit(name: string, op: SignedOp): Promise<RpcResult<OpReply>> {
-    return this.guard({ opId: opIdOf(op) }, async () => {
+  async submit(name: string, op: SignedOp, nonce?: string): Promise<RpcResult<OpReply>> {
+    return this.guard({ opId: opIdOf(op), nonce }, async () => {
       const key = await this.identity(name);
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
       refuseEquivocator(this.store, op.client);
@@ -257,14 +272,15 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         uncertified: outcome.pending,
         duplicate: outcome.duplicate,
         time: now,
+        ...nonceMember(nonce),
       };
       return signAsFaulty<OpReply>(this.delivery.faults(), key.secret, reply);
     });
   }
 
   /** GET /v1/clients/:client/evidence: what this replica holds against a client (up to 20 pairs). */
-  async evidence(name: string, client: string): Promise<RpcResult<EvidenceReply>> {
-    return this.guard({}, async () => {
+  async evidence(name: string, client: string, nonce?: string): Promise<RpcResult<EvidenceReply>> {
+    return this.guard({ nonce }, async () => {
       const id = await this.identity(name);
       const rows = this.store.evidenceOf(client, 20);
       return signReply<EvidenceReply>(id.secret, {
@@ -274,26 +290,31 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         evidence: rows.map((r) => ({ opId: r.opId, kept: r.kept, other: r.other })),
         replica: name,
         time: Date.now(),
+        ...nonceMember(nonce),
       });
     });
   }
 
   /** GET /v1/kv/:key: the tentative value, and the certified one with its proof. */
-  async read(name: string, key: string): Promise<RpcResult<ReadReply>> {
-    return this.guard({ key }, async () => {
+  async read(name: string, key: string, nonce?: string): Promise<RpcResult<ReadReply>> {
+    return this.guard({ key, nonce }, async () => {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
-      const rec = this.store.getRecord(key);
-      return signAsFaulty<ReadReply>(this.delivery.faults(), id.secret, {
-        kind: "read",
-        key,
-        type: rec?.type ?? null,
-        value: valueOf(rec),
-        replica: name,
-        certificate: this.certified.latestCertificate(),
-        certification: this.certified.certification(),
-        certified: this.certified.certifiedRead(key),
-        time: Date.now(),
+      const faults = this.delivery.faults();
+      return this.replays.read(faults, key, () => {
+        const rec = this.store.getRecord(key);
+        return signAsFaulty<ReadReply>(faults, id.secret, {
+          kind: "read",
+          key,
+          type: rec?.type ?? null,
+          value: valueOf(rec),
+          replica: name,
+          certificate: this.certified.latestCertificate(),
+          certification: this.certified.certification(),
+          certified: this.certified.certifiedRead(key),
+          time: Date.now(),
+          ...nonceMember(nonce),
+        });
       });
     });
   }
@@ -314,18 +335,20 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /** The newest certified seq applied here, and whether its certified values can be served. */
-  async certifiedHead(name: string): Promise<{ seq: number; certification: Certification; lying?: true }> {
+  async certifiedHead(name: string): Promise<CertifiedHead> {
     await this.identity(name);
+    const latest = this.certified.latestCertificate();
     return {
-      seq: this.certified.latestCertificate()?.body.seq ?? 0,
+      seq: latest?.body.seq ?? 0,
+      time: latest?.body.time ?? null,
       certification: this.certified.certification(),
       ...(lies(this.delivery.faults()) ? { lying: true as const } : {}),
     };
   }
 
   /** GET /v1/kv/:key?view=certified: the certified value and proof alone (cacheable per seq). */
-  async certifiedRead(name: string, key: string): Promise<RpcResult<CertifiedReadReply>> {
-    return this.guard({ key }, async () => {
+  async certifiedRead(name: string, key: string, nonce?: string): Promise<RpcResult<CertifiedReadReply>> {
+    return this.guard({ key, nonce }, async () => {
       const id = await this.identity(name);
       const certificate = this.certified.latestCertificate();
       const certified = this.certified.certifiedRead(key);
@@ -342,13 +365,14 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         certificate,
         certified,
         time: Date.now(),
+        ...nonceMember(nonce),
       });
     });
   }
 
   /** GET /v1/ops/:id: this replica's outcome of an op, tentative and certified (with its proof). */
-  async opStatus(name: string, opId: string): Promise<RpcResult<OpStatusReply>> {
-    return this.guard({ opId }, async () => {
+  async opStatus(name: string, opId: string, nonce?: string): Promise<RpcResult<OpStatusReply>> {
+    return this.guard({ opId, nonce }, async () => {
       const id = await this.identity(name);
       const stored = this.store.getOp(opId);
       const certified = this.certified.certifiedResult(opId);
@@ -367,12 +391,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         certificate: this.certified.latestCertificate(),
         certification: this.certified.certification(),
         time: Date.now(),
+        ...nonceMember(nonce),
       });
     });
   }
 
-  async certificate(name: string, seq: number | null): Promise<RpcResult<CertificateReply>> {
-    return this.guard({}, async () => {
+  async certificate(name: string, seq: number | null, nonce?: string): Promise<RpcResult<CertificateReply>> {
+    return this.guard({ nonce }, async () => {
       const id = await this.identity(name);
       const cert = seq === null ? this.certified.latestCertificate() : this.certified.certificateAt(seq);
       if (cert === undefined)
@@ -385,6 +410,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         certificate: cert,
         certification: this.certified.certification(),
         time: Date.now(),
+        ...nonceMember(nonce),
       });
     });
   }
@@ -583,13 +609,18 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
 
   /**
    * Run an RPC; a refusal (`AspecError`) becomes data, signed with this replica's key and naming what
-   * was refused (`about`). Unsigned only when the replica has no key (e.g. `not_configured`).
+   * was refused (`about`) and the request's nonce. Unsigned only when the replica has no key (e.g.
+   * `not_configured`). A nonce that is not one (the edge checks it; this is the replica's own check
+   * of what a peer sent) is refused before anything runs, and never signed back.
    */
   private async guard<T>(
-    about: { opId?: string; key?: string },
+    about: { opId?: string; key?: string; nonce?: string | undefined },
     fn: () => Promise<T>,
   ): Promise<RpcResult<T>> {
+    const { nonce, ...subject } = about;
+    const bad = nonce !== undefined && !isNonce(nonce);
     try {
+      if (bad) throw new AspecError("invalid_nonce", "the request's nonce is not base64url of 16-32 bytes");
       return { ok: true, value: await fn() };
     } catch (e) {
       if (!isAspecError(e)) throw e;
@@ -600,8 +631,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         error,
         kind: "error",
         replica: this.name!,
-        ...about,
+        ...subject,
         time: Date.now(),
+        ...nonceMember(bad ? undefined : nonce),
       });
       return { ok: false, ...signed };
     }

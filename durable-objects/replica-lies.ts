@@ -11,18 +11,21 @@
  * - `forgeCertificate`: the certificate a reply carries claims `body.seq` + 1000, a seq that does
  *   not exist (its signatures no longer verify).
  * - `dropOps` is not a reply rewrite: `withholdsOps` says where delivery must keep own ops back.
+ * - `replayOld`: a read is answered with the first signed read of that key kept since the fault
+ *   was seen (`ReplayedReads`): a genuine signed reply, just not this request's (its nonce is
+ *   another's), which is what anyone holding an old reply can serve.
  */
 import type { Json } from "../shared/canonical.js";
 import type { StateValue } from "../shared/certified/proofs.js";
 import type { Certificate } from "../shared/certified/types.js";
 import {
   signReply,
+  type ReadReply,
   type CertificateReply,
   type CertifiedReadReply,
   type CertifiedValue,
   type OpReply,
   type OpStatusReply,
-  type ReadReply,
   type TentativeResult,
   type Unsigned,
 } from "../shared/replies.js";
@@ -104,4 +107,28 @@ export function signAsFaulty<
   T extends OpReply | ReadReply | OpStatusReply | CertifiedReadReply | CertificateReply,
 >(faults: Faults, secret: string, body: Unsigned<T>): Promise<T> {
   return signReply<T>(secret, lie(faults, body as LieableReply) as Unsigned<T>);
+}
+
+/** Old signed reads kept per key for `replayOld` (at most this many keys; memory only). */
+export const REPLAYED_KEYS_MAX = 64;
+
+/**
+ * `replayOld`: the first read of a key signed while the fault is on is kept and served again for
+ * every later read of that key, instead of a fresh one. Switched off, the kept replies are dropped.
+ */
+export class ReplayedReads {
+  readonly #kept = new Map<string, ReadReply>();
+
+  async read(faults: Faults, key: string, fresh: () => Promise<ReadReply>): Promise<ReadReply> {
+    if (faults.replayOld !== true) {
+      this.#kept.clear();
+      return fresh();
+    }
+    const old = this.#kept.get(key);
+    if (old) return old;
+    const reply = await fresh();
+    if (this.#kept.size >= REPLAYED_KEYS_MAX) this.#kept.delete(this.#kept.keys().next().value as string);
+    this.#kept.set(key, reply);
+    return reply;
+  }
 }

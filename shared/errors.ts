@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   malformed_json: 400,
   invalid_request: 400,
+  // `x-aspec-nonce` that is not base64url of 16–32 bytes (shared/replies.ts `isNonce`).
+  invalid_nonce: 400,
   unknown_type: 400,
   unknown_op: 400,
   invalid_args: 400,

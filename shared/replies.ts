@@ -2,6 +2,7 @@
  * What an edge replica says over HTTP. Every reply is signed by the replica's own Ed25519 key over
  * `canonicalBytes(DOMAIN.replicaReply, reply without sig)`, so a lie is attributable to its replica.
  */
+import { fromB64u } from "./bytes.js";
 import type { Json } from "./canonical.js";
 import { DOMAIN } from "./canonical.js";
 import type { ResultProof, StateProof, StateValue } from "./certified/proofs.js";
@@ -10,6 +11,30 @@ import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
 import type { ErrorBody } from "./errors.js";
 import type { SignedOp } from "./ops.js";
+
+/**
+ * The request header a client sends a fresh random nonce in (16–32 bytes, base64url without
+ * padding). The replica signs it back inside its reply (`nonce`), so a reply is bound to the one
+ * request it answers: an old signed reply, replayed or backdated, cannot pass for a new one.
+ */
+export const NONCE_HEADER = "x-aspec-nonce";
+export const NONCE_BYTES_MIN = 16;
+export const NONCE_BYTES_MAX = 32;
+
+/** Is `v` a nonce this API takes: canonical base64url of 16–32 bytes? */
+export function isNonce(v: unknown): v is string {
+  if (typeof v !== "string" || v.length > 43) return false;
+  try {
+    const n = fromB64u(v).length;
+    return n >= NONCE_BYTES_MIN && n <= NONCE_BYTES_MAX;
+  } catch {
+    return false;
+  }
+}
+
+/** The `nonce` member of a reply: present exactly when the request carried one. */
+export const nonceMember = (nonce: string | undefined): { nonce?: string } =>
+  nonce === undefined ? {} : { nonce };
 
 /** Public description of one edge replica (`GET /v1/replicas`). */
 export interface ReplicaInfo {
@@ -64,6 +89,8 @@ export interface OpReply {
   duplicate: boolean;
   /** The replica's clock (ms) when it replied. */
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
@@ -81,6 +108,8 @@ export interface ReadReply {
   /** The certified value with its proof against `certificate`'s stateRoot; null unless `ok`. */
   certified: CertifiedValue | null;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
@@ -106,13 +135,17 @@ export interface OpStatusReply {
   certificate: Certificate | null;
   certification: Certification;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
 /**
  * Reply to `GET /v1/kv/:key?view=certified`: the key's certified value and proof only, as of one
  * certificate. The same for every reader until the next certificate, so the edge caches it (keyed
- * by replica, certified seq and key); a cached copy is the replica's signed reply, byte for byte.
+ * by replica, certified seq and key); a cached copy is the replica's signed reply, byte for byte,
+ * and so carries no `nonce` (it answers no one request): the client takes it on its proof and its
+ * certificate's age alone (docs/architecture.md, "Freshness").
  */
 export interface CertifiedReadReply {
   kind: "certified-read";
@@ -121,6 +154,8 @@ export interface CertifiedReadReply {
   certificate: Certificate;
   certified: CertifiedValue;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
@@ -132,6 +167,8 @@ export interface CertificateReply {
   certificate: Certificate | null;
   certification: Certification;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
@@ -145,6 +182,8 @@ export interface EvidenceReply {
   evidence: { opId: string; kept: SignedOp; other: SignedOp }[];
   replica: string;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 
@@ -166,6 +205,8 @@ export interface ErrorReply {
   /** The key read (`GET /v1/kv/:key`). */
   key?: string;
   time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
   sig: string;
 }
 

@@ -13,6 +13,8 @@ import * as z from "../shared/zod.js";
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
 const json = jsonValue;
+/** The request's nonce signed back (shared/replies.ts `isNonce`); absent when the request had none. */
+const nonce = z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{22,43}$/)));
 const time = z.int().check(z.minimum(0));
 const typeName = z.enum(TYPE_NAMES);
 
@@ -105,10 +107,23 @@ export const certificationStats = z.strictObject({
 const quarantine = z.strictObject({ kind: z.string(), at: time, digest });
 const quarantineRow = z.strictObject({ replica: z.string(), kind: z.string(), at: time, digest });
 
+/** How fresh a replica's newest certificate is (workers/cluster-status.ts `replicaFreshness`). */
+export const replicaFreshnessEntry = z.strictObject({
+  seq: count,
+  certificateTime: z.nullable(time),
+  ageMs: z.nullable(z.int()),
+  behind: count,
+  stale: z.boolean(),
+});
+
 export const replicasReply = z.strictObject({
   replicas: z.array(replicaInfo),
   /** Per replica, its certified state (null: the replica did not answer). */
   certification: z.record(z.string(), z.nullable(certificationStats)),
+  /** Per replica, its newest certificate's seq and age (null: the replica did not answer). */
+  freshness: z.record(z.string(), z.nullable(replicaFreshnessEntry)),
+  /** The bound `stale` is judged by (ms). */
+  staleAfterMs: count,
   /** Per replica, its quarantine (null: the edge routes to it). */
   quarantined: z.record(z.string(), z.nullable(quarantine)),
 });
@@ -148,6 +163,7 @@ export const certificateReply = z.strictObject({
   certificate,
   certification,
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -168,6 +184,7 @@ export const opReply = z.strictObject({
   uncertified: z.int().check(z.minimum(0)),
   duplicate: z.boolean(),
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -181,6 +198,7 @@ export const readReply = z.strictObject({
   certification,
   certified: z.nullable(certifiedValue),
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -214,6 +232,7 @@ export const opStatusReply = z.strictObject({
   certificate,
   certification,
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -224,6 +243,7 @@ export const certifiedReadReply = z.strictObject({
   certificate: certificateObject,
   certified: certifiedValue,
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -234,6 +254,7 @@ export const evidenceReply = z.strictObject({
   evidence: z.array(z.strictObject({ opId: z.string(), kept: signedOp, other: signedOp })),
   replica: z.string(),
   time,
+  nonce,
   sig: signatureSchema,
 });
 
@@ -318,6 +339,7 @@ export const errorReply = (codes: readonly ErrorCode[]) =>
       opId: z.optional(z.string()),
       key: z.optional(z.string()),
       time,
+      nonce,
       sig: signatureSchema,
     }),
   ]);

@@ -4,7 +4,7 @@ import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../share
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import type { ReplicaRpc, RpcResult } from "../durable-objects/edge-replica.js";
-import type { ErrorReply } from "../shared/replies.js";
+import { NONCE_HEADER, isNonce, type ErrorReply } from "../shared/replies.js";
 import type { Env } from "./env.js";
 import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
@@ -14,7 +14,7 @@ import { ROUTES, allowHeader, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
-import { clusterStatus } from "./cluster-status.js";
+import { clusterStatus, replicaFreshness, staleAfterMs } from "./cluster-status.js";
 import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
 import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
@@ -38,13 +38,39 @@ const OP_WAIT_POLL_MS = 100;
 const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
 
 /**
+ * The request's `x-aspec-nonce`, checked once here (absent: undefined, for plain curl users; the
+ * reply then carries none). Anything else than base64url of 16–32 bytes is `400 invalid_nonce`
+ * before any replica sees the request.
+ */
+function nonceOf(c: AppContext): string | undefined {
+  const raw = c.req.header(NONCE_HEADER);
+  if (raw === undefined) return undefined;
+  if (!isNonce(raw))
+    throw new AspecError(
+      "invalid_nonce",
+      `${NONCE_HEADER} is base64url (no padding) of 16 to 32 random bytes`,
+    );
+  return raw;
+}
+
+/**
  * `GET /v1/kv/:key?view=certified` through the Cache API: the replica's signed certified-read
  * reply, cached under (replica, certified seq, key). The seq is asked of the replica first (one
  * small RPC), so a newer certificate makes the next read miss; an entry is stored under the seq
  * of the reply it holds, so it can never claim a newer seq than it was stored with. A hit is the
  * same signed bytes as the miss that stored it, and verifies the same way.
+ *
+ * A reply that is cached answers no one request, so it is asked for without the request's nonce
+ * (the client takes it on its proof and its certificate's age); only a read that bypasses the
+ * cache (no cache, or a lying replica) carries the nonce.
  */
-async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key: string): Promise<Response> {
+async function certifiedRead(
+  c: AppContext,
+  name: string,
+  stub: ReplicaRpc,
+  key: string,
+  nonce: string | undefined,
+): Promise<Response> {
   const head = await stub.certifiedHead(name);
   const cacheKey = (seq: number) =>
     new Request(
@@ -63,7 +89,7 @@ async function certifiedRead(c: AppContext, name: string, stub: ReplicaRpc, key:
     const hit = await cache.match(cacheKey(head.seq));
     if (hit) return reply(await hit.text(), "hit", head.seq);
   }
-  const signed = unwrap(await stub.certifiedRead(name, key));
+  const signed = unwrap(await stub.certifiedRead(name, key, cache ? undefined : nonce));
   const body = JSON.stringify(signed);
   const seq = signed.certified.seq;
   if (!cache) return reply(body, "bypass", seq);
@@ -164,21 +190,24 @@ export function createApp() {
 
   // Each replica's certified state beside the directory (null for one that does not answer now),
   // and its quarantine (null: routed to), read from the Directory now.
+  // Freshness: each replica's newest certificate's seq and age, `stale` past STALE_CERTIFICATE_MS.
   app.get("/v1/replicas", async (c) => {
     const replicas = await replicaInfos(c.env);
-    const [stats, q] = await Promise.all([
+    const each = <T>(ask: (stub: ReplicaRpc, name: string) => Promise<T>) =>
       Promise.all(
-        replicasOf(c.env.REPLICAS).map((r) =>
-          replicaStub(c.env, r)
-            .certificationStats()
-            .catch(() => null),
-        ),
-      ),
+        replicasOf(c.env.REPLICAS).map((r) => ask(replicaStub(c.env, r), r.name).catch(() => null)),
+      );
+    const [stats, heads, q] = await Promise.all([
+      each((stub) => stub.certificationStats()),
+      each((stub, name) => stub.certifiedHead(name)),
       loadQuarantines(c.env),
     ]);
+    const staleMs = staleAfterMs(c.env.STALE_CERTIFICATE_MS);
+    const fresh = replicaFreshness(heads, Date.now(), staleMs);
     const certification = Object.fromEntries(replicas.map((r, i) => [r.name, stats[i] ?? null]));
+    const freshness = Object.fromEntries(replicas.map((r, i) => [r.name, fresh[i] ?? null]));
     const quarantinedNow = Object.fromEntries(replicas.map((r) => [r.name, q.get(r.name) ?? null]));
-    return c.json({ replicas, certification, quarantined: quarantinedNow });
+    return c.json({ replicas, certification, freshness, staleAfterMs: staleMs, quarantined: quarantinedNow });
   });
 
   // The PBFT cluster every certificate is checked against: nodes, keys, f, and the config's digest.
@@ -188,8 +217,9 @@ export function createApp() {
   app.get("/v1/cluster/status", async (c) => c.json(await clusterStatus(c.env)));
 
   app.get("/v1/certificates/latest", async (c) => {
+    const nonce = nonceOf(c);
     const { replica, stub } = homeReplica(c);
-    return c.json(unwrap(await stub.certificate(replica.name, null)));
+    return c.json(unwrap(await stub.certificate(replica.name, null, nonce)));
   });
 
   app.get("/v1/certificates/:seq", async (c) => {
@@ -197,8 +227,9 @@ export function createApp() {
     const seq = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(seq))
       throw new AspecError("invalid_request", "a certificate's seq is a positive integer (or `latest`)");
+    const nonce = nonceOf(c);
     const { replica, stub } = homeReplica(c);
-    return c.json(unwrap(await stub.certificate(replica.name, seq)));
+    return c.json(unwrap(await stub.certificate(replica.name, seq, nonce)));
   });
 
   // An op's outcome: tentative, and certified with its proof. `?wait=certified&timeoutMs=N`
@@ -218,10 +249,11 @@ export function createApp() {
     const timeoutMs = rawTimeout === undefined ? OP_WAIT_DEFAULT_MS : Number(rawTimeout);
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > OP_WAIT_MAX_MS)
       throw new AspecError("invalid_request", `timeoutMs is an integer from 0 to ${OP_WAIT_MAX_MS}`);
+    const nonce = nonceOf(c);
     const { replica, stub } = homeReplica(c);
     const deadline = Date.now() + (wait === "certified" ? timeoutMs : 0);
     for (;;) {
-      const r = await stub.opStatus(replica.name, opId);
+      const r = await stub.opStatus(replica.name, opId, nonce);
       if (!r.ok || !r.value.pending || Date.now() >= deadline) return c.json(unwrap(r));
       await new Promise((done) => setTimeout(done, Math.min(OP_WAIT_POLL_MS, deadline - Date.now())));
     }
@@ -229,9 +261,10 @@ export function createApp() {
 
   app.post("/v1/ops", async (c) => {
     const op = parseOp(await readJsonBody(c, OP_BODY));
+    const nonce = nonceOf(c);
     await replicaInfos(c.env); // refuse writes early when keys are not configured
     const { replica, stub } = homeReplica(c);
-    return c.json(unwrap(await stub.submit(replica.name, op)));
+    return c.json(unwrap(await stub.submit(replica.name, op, nonce)));
   });
 
   // Everything after the prefix, raw, percent-decoded once (not Hono's param, whose pattern misses
@@ -241,16 +274,18 @@ export function createApp() {
     // the router matched a decoded path; a prefix that was itself percent-encoded is no kv path
     if (!isRawKvPath(c)) throw new AspecError("not_found", `no route for GET ${path}`);
     const key = keyFromPath(path.slice(KV_PREFIX.length));
+    const nonce = nonceOf(c);
     const { replica, stub } = homeReplica(c);
     const view = c.req.query("view");
-    if (view === undefined) return c.json(unwrap(await stub.read(replica.name, key)));
+    if (view === undefined) return c.json(unwrap(await stub.read(replica.name, key, nonce)));
     if (view !== "certified") throw new AspecError("invalid_request", "`view` takes only `certified`");
-    return certifiedRead(c, replica.name, stub, key);
+    return certifiedRead(c, replica.name, stub, key, nonce);
   });
 
   app.get("/v1/clients/:client/evidence", async (c) => {
+    const nonce = nonceOf(c);
     const { replica, stub } = homeReplica(c);
-    return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"))));
+    return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"), nonce)));
   });
 
   mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route

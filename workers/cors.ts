@@ -11,6 +11,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { AspecError } from "../shared/errors.js";
 import type { Env } from "./env.js";
+import { NONCE_HEADER } from "../shared/replies.js";
 import { REPLICA_HEADER } from "./routing.js";
 
 /** How long a browser may cache a preflight's answer (s); browsers cap it lower (Chromium: 2 h). */
@@ -51,7 +52,7 @@ function middlewareFor(config: string | undefined): MiddlewareHandler {
     m = cors({
       origin: parseCorsOrigins(config),
       allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
-      allowHeaders: ["Content-Type", REPLICA_HEADER],
+      allowHeaders: ["Content-Type", REPLICA_HEADER, NONCE_HEADER],
       // `Allow` names the methods of a 405; the other headers a client reads are CORS-safelisted.
       exposeHeaders: ["Allow"],
       maxAge: CORS_MAX_AGE_S,

@@ -79,9 +79,15 @@ const SCRIPT = `
   function renderReplicas(r) {
     fill("replicas-body", r.replicas.map((info) => {
       const s = r.certification[info.name];
+      const f = r.freshness && r.freshness[info.name];
       const tr = el("tr", { "data-replica": info.name });
+      if (f && f.stale) tr.setAttribute("data-stale", "true");
       tr.append(td(info.name), td(info.region), el("td", { class: "mono", title: info.publicKey }, short(info.publicKey, 20)));
-      if (!s) { tr.append(el("td", { class: "bad", colspan: "5" }, "no answer")); return tr; }
+      if (!s) { tr.append(el("td", { class: "bad", colspan: "7" }, "no answer")); return tr; }
+      // stale: its newest certificate is older than the bound (clients fail over from it)
+      const age = !f ? "—" : f.ageMs === null ? "none" : (f.ageMs / 1000).toFixed(1) + " s";
+      tr.append(td(f && f.stale ? "stale, " + age : age, f && f.stale ? "bad" : "ok"),
+        td(f ? f.behind : "—", f && f.behind > 0 ? "num warn" : "num"));
       const cls = s.certification === "ok" ? "ok" : s.certification === "diverged" ? "bad" : "warn";
       tr.append(td(s.certification, cls), td(s.seq, "num"), td(s.opCount, "num"), td(s.buffered, "num"),
         td(s.rootMismatches, s.rootMismatches > 0 ? "num bad" : "num"));
@@ -207,7 +213,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 
 <h2>Replicas <span class="muted">(GET /v1/replicas)</span></h2>
 <table id="replicas">
-<thead><tr><th>name</th><th>region</th><th>public key</th><th>certification</th><th>cert. seq</th><th>cert. opCount</th><th>buffered</th><th>root mismatches</th><th>diverged</th></tr></thead>
+<thead><tr><th>name</th><th>region</th><th>public key</th><th>cert. age</th><th>seqs behind</th><th>certification</th><th>cert. seq</th><th>cert. opCount</th><th>buffered</th><th>root mismatches</th><th>diverged</th></tr></thead>
 <tbody id="replicas-body"></tbody>
 </table>
 

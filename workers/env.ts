@@ -43,6 +43,8 @@ export interface Env {
   HEARTBEAT_MS?: string;
   /** The deployment's name, in every certificate's cluster id (default `aspec-edge-pbft-v1`). */
   CLUSTER_NAME?: string;
+  /** `GET /v1/replicas` marks a replica `stale` past this certificate age (ms, default 10000, the SDK's). */
+  STALE_CERTIFICATE_MS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** `POST /v1/evidence` per client address (CF-Connecting-IP) and minute, per isolate (default 30). */

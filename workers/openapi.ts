@@ -42,7 +42,13 @@ export function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output" = "ou
 /** What every route can answer: another method, a missing secret or variable, a bug. */
 const EDGE_ERRORS: ErrorCode[] = ["method_not_allowed", "not_configured", "internal"];
 /** Routes that reach a replica add: a replica named wrongly, a replica briefly unreachable. */
-const REPLICA_ERRORS: ErrorCode[] = [...EDGE_ERRORS, "unknown_replica", "replica_quarantined", "unavailable"];
+const REPLICA_ERRORS: ErrorCode[] = [
+  ...EDGE_ERRORS,
+  "unknown_replica",
+  "replica_quarantined",
+  "unavailable",
+  "invalid_nonce",
+];
 
 interface Parameter {
   name: string;
@@ -70,6 +76,12 @@ interface Operation {
 const CHOOSE_REPLICA: Parameter[] = [
   { name: "replica", in: "query", description: "The replica to ask (e.g. `weur`); default: the nearest." },
   { name: "x-aspec-replica", in: "header", description: "Same as `?replica=`." },
+  {
+    name: "x-aspec-nonce",
+    in: "header",
+    description:
+      "A fresh random nonce per request (base64url, no padding, of 16 to 32 bytes; otherwise `400 invalid_nonce`), signed back as the reply's `nonce` (errors included), binding the reply to this request. Absent: the reply has none. A certified read served by (or for) the edge cache never carries one.",
+  },
 ];
 
 export const OPERATIONS: Operation[] = [
@@ -113,7 +125,7 @@ export const OPERATIONS: Operation[] = [
     summary:
       "The replicas and their public keys (clients pin these), each one's certified state, and each one's quarantine",
     description:
-      "`quarantined[name]` is `{kind, at, digest}` for a replica that accepted evidence proved to lie (the edge no longer routes to it; `GET /v1/evidence/{digest}` serves the evidence), `null` otherwise.",
+      "`quarantined[name]` is `{kind, at, digest}` for a replica that accepted evidence proved to lie (the edge no longer routes to it; `GET /v1/evidence/{digest}` serves the evidence), `null` otherwise. `freshness[name]` is its newest certified seq, that certificate's `time` and age by the edge's clock, how many seqs it is behind the newest replica, and `stale: true` when its certificate is older than `STALE_CERTIFICATE_MS` (default 10 s, the SDK's default bound) or it has none while another replica has one; `null` for a replica that did not answer.",
     reply: replicasReply,
     errors: EDGE_ERRORS,
   },

@@ -361,7 +361,10 @@ describe("certified batches at the replicas", () => {
       expect(await verifyCertificate({ body, sigs }, other)).toEqual({ ok: true });
       for (const r of REPLICAS)
         expect(
-          await stub(r).receiveCertified(r, { certificate: { body, sigs }, ops: next.ops }),
+          await stub(r).receiveCertified(
+            r,
+            certifiedBatchText({ certificate: { body, sigs }, ops: next.ops }),
+          ),
         ).toMatchObject({
           outcome: "invalid",
           reason: "wrong_cluster",
@@ -369,7 +372,10 @@ describe("certified batches at the replicas", () => {
     }
     expect(await digestAll()).toEqual(before);
     for (const r of REPLICAS)
-      expect(await stub(r).receiveCertified(r, next.message)).toMatchObject({ outcome: "applied", head: 12 });
+      expect(await stub(r).receiveCertified(r, certifiedBatchText(next.message))).toMatchObject({
+        outcome: "applied",
+        head: 12,
+      });
   });
 
   it("an empty batch (a heartbeat) applies: a new seq and time, the same state root and op count", async () => {

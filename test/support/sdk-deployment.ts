@@ -76,10 +76,18 @@ export class TestDeployment {
   replicateTentative = true;
   /** Certify everything pending on each `GET /v1/ops/:id`. */
   autoCertify = false;
+  /** Certified reads come without the request's nonce, as the edge's cache serves them. */
+  cachedCertifiedReads = false;
+  /** The nonce of every request, in order (undefined: sent without one). */
+  readonly nonces: (string | undefined)[] = [];
   lie: Lie | undefined;
   #logRoot = GENESIS_LOG_ROOT;
   #opCount = 0;
-  time = 1_700_000_000_000;
+  /**
+   * The deployment's clock (ms), which tests move by hand. It starts at the wall clock, so a client
+   * on `Date.now` (the CLI's) finds its certificates fresh, as it would a live cluster's.
+   */
+  time = Date.now();
 
   private constructor(
     readonly cluster: TestCluster,
@@ -124,9 +132,17 @@ export class TestDeployment {
     return this.certificates.at(-1) ?? null;
   }
 
+  /**
+   * Certify an empty batch at the current time, as the cluster's heartbeat does when idle (so an
+   * idle deployment's newest certificate stays young).
+   */
+  heartbeat(): Promise<Certificate | null> {
+    return this.certify(true);
+  }
+
   /** Execute every pending op as one batch and certify it (nodes 0..2 sign). */
-  async certify(): Promise<Certificate | null> {
-    if (this.pending.length === 0) return this.latest();
+  async certify(empty = false): Promise<Certificate | null> {
+    if (this.pending.length === 0 && !empty) return this.latest();
     const batch = this.pending;
     this.pending = [];
     const seq = this.certificates.length + 1;
@@ -156,6 +172,9 @@ export class TestDeployment {
     const method = init?.method ?? "GET";
     const name = url.searchParams.get("replica") ?? this.replicas[0]!.name;
     this.requests.push({ method, path: url.pathname, replica: name });
+    const nonce = new Headers(init?.headers).get("x-aspec-nonce") ?? undefined;
+    this.nonces.push(nonce);
+    const bound = nonce === undefined ? {} : { nonce };
     const json = (body: unknown, status = 200) =>
       new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
     if (url.pathname === "/v1/cluster") return json(this.cluster.info);
@@ -179,6 +198,7 @@ export class TestDeployment {
           replica: name,
           time: this.time,
           ...extra,
+          ...bound,
         }),
         status,
       );
@@ -187,6 +207,7 @@ export class TestDeployment {
       certificate: this.latest(),
       certification: this.latest() ? "ok" : "none",
       time: this.time,
+      ...bound,
     });
     if (method === "POST" && url.pathname === "/v1/ops") {
       const op = parseOp(JSON.parse(String(init?.body)));
@@ -258,6 +279,7 @@ export class TestDeployment {
           certificate: cert,
           certified,
           time: this.time,
+          ...(this.cachedCertifiedReads ? {} : bound),
         });
       }
       const rec = r.records.get(key);

@@ -18,6 +18,9 @@ beforeEach(async () => {
 
 const mismatch: ErrorBody["error"] = { code: "type_mismatch", message: "key 'k' holds a set, not a counter" };
 
+/** The nonce of the request being answered (one request at a time): refusals sign it back. */
+let nonce: string | undefined;
+
 /** A client whose every request is answered `status` with `answer(request body)`. */
 async function clientAnswering(status: number, answer: (op: SignedOp | undefined) => Promise<unknown>) {
   return AspecClient.connect({
@@ -33,13 +36,21 @@ async function clientAnswering(status: number, answer: (op: SignedOp | undefined
     retry: { attempts: 1 },
     fetch: async (_url, init) => {
       const op = typeof init?.body === "string" ? (JSON.parse(init.body) as SignedOp) : undefined;
+      nonce = new Headers(init?.headers).get("x-aspec-nonce") ?? undefined;
       return new Response(JSON.stringify(await answer(op)), { status });
     },
   });
 }
 
 const signed = (key: KeyPair, over: Partial<Unsigned<ErrorReply>>) =>
-  signErrorReply(key.secret, { error: mismatch, kind: "error", replica: "weur", time: 1, ...over });
+  signErrorReply(key.secret, {
+    error: mismatch,
+    kind: "error",
+    replica: "weur",
+    time: 1,
+    ...(nonce === undefined ? {} : { nonce }),
+    ...over,
+  });
 
 describe("error replies", () => {
   it("a replica's signed refusal becomes AspecError", async () => {

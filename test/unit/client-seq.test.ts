@@ -45,9 +45,10 @@ beforeEach(async () => {
   replicas = [{ name: "weur", region: "weur", publicKey: weur.publicKey }];
 });
 
-type Step = (op: SignedOp) => Response | Error | Promise<Response>;
+/** `nonce`: the request's, which a reply signs back. */
+type Step = (op: SignedOp, nonce: string | undefined) => Response | Error | Promise<Response>;
 
-const reply = (op: SignedOp) =>
+const reply = (op: SignedOp, nonce: string | undefined) =>
   signReply<OpReply>(weur.secret, {
     kind: "op",
     opId: opIdOf(op),
@@ -60,11 +61,12 @@ const reply = (op: SignedOp) =>
     uncertified: 1,
     duplicate: false,
     time: op.ts,
+    ...(nonce === undefined ? {} : { nonce }),
   } satisfies Unsigned<OpReply>);
-const ok: Step = async (op) => Response.json(await reply(op));
+const ok: Step = async (op, nonce) => Response.json(await reply(op, nonce));
 const replayed =
   (lastSeq?: number): Step =>
-  async (op) =>
+  async (op, nonce) =>
     Response.json(
       await signErrorReply(weur.secret, {
         error: {
@@ -76,6 +78,7 @@ const replayed =
         replica: "weur",
         opId: opIdOf(op),
         time: op.ts,
+        ...(nonce === undefined ? {} : { nonce }),
       }),
       { status: 409 },
     );
@@ -91,7 +94,7 @@ async function scriptedClient(steps: Step[], seq?: number) {
     sent.push(op);
     const step = steps.shift();
     if (!step) throw new Error("script exhausted");
-    const r = await step(op);
+    const r = await step(op, new Headers(init?.headers).get("x-aspec-nonce") ?? undefined);
     if (r instanceof Error) throw r;
     return r;
   };

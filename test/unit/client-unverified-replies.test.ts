@@ -16,6 +16,10 @@ beforeEach(async () => {
   enam = await devKeyPair("unverified-test", "enam");
 });
 
+/** The nonce of the request being answered (each test sends one request at a time): replies sign it back. */
+let nonce: string | undefined;
+const bound = () => (nonce === undefined ? {} : { nonce });
+
 /** A client pinned to weur and enam whose every request is answered 200 with `answer(op sent)`. */
 async function clientAnswering(answer: (op: SignedOp | undefined) => Promise<unknown>, replica?: string) {
   return AspecClient.connect({
@@ -31,6 +35,7 @@ async function clientAnswering(answer: (op: SignedOp | undefined) => Promise<unk
     retry: { attempts: 1 },
     fetch: async (_url, init) => {
       const op = typeof init?.body === "string" ? (JSON.parse(init.body) as SignedOp) : undefined;
+      nonce = new Headers(init?.headers).get("x-aspec-nonce") ?? undefined;
       return new Response(JSON.stringify(await answer(op)), { status: 200 });
     },
   });
@@ -48,6 +53,7 @@ const opReply = (op: SignedOp, over: Partial<Unsigned<OpReply>> = {}): Unsigned<
   uncertified: 1,
   duplicate: false,
   time: 1,
+  ...bound(),
   ...over,
 });
 const readReply = (over: Partial<Unsigned<ReadReply>> = {}): Unsigned<ReadReply> => ({
@@ -60,6 +66,7 @@ const readReply = (over: Partial<Unsigned<ReadReply>> = {}): Unsigned<ReadReply>
   certification: "none",
   certified: null,
   time: 1,
+  ...bound(),
   ...over,
 });
 
@@ -131,8 +138,11 @@ describe("AspecClient returns only verified replies", () => {
     });
 
   it("an honest read reply is returned", async () => {
-    const r = await signReply<ReadReply>(weur.secret, readReply());
-    const c = await clientAnswering(async () => r, "weur");
+    let r: ReadReply | undefined;
+    const c = await clientAnswering(
+      async () => (r = await signReply<ReadReply>(weur.secret, readReply())),
+      "weur",
+    );
     expect(await c.get("k")).toEqual(r);
   });
 });

@@ -1,8 +1,14 @@
 // `GET /`'s content negotiation (workers/dashboard.ts) and `GET /v1/cluster/status`'s assembly
 // (workers/cluster-status.ts) against fake node stubs: a silent node is null, the primary is the
-// majority view's.
+// majority view's; `GET /v1/replicas`' freshness (`replicaFreshness`, pure).
 import { describe, expect, it } from "vitest";
-import { NODE_STATUS_TIMEOUT_MS, clusterStatus, majorityView } from "../../workers/cluster-status.js";
+import {
+  NODE_STATUS_TIMEOUT_MS,
+  clusterStatus,
+  majorityView,
+  replicaFreshness,
+  staleAfterMs,
+} from "../../workers/cluster-status.js";
 import { prefersHtml } from "../../workers/dashboard.js";
 import type { Env } from "../../workers/env.js";
 
@@ -98,5 +104,37 @@ describe("clusterStatus", () => {
     expect(r.view).toBe(null);
     expect(r.primary).toBe(null);
     expect(Object.values(r.nodes)).toEqual([null, null, null, null]);
+  });
+});
+
+describe("replicaFreshness (GET /v1/replicas)", () => {
+  const NOW = 1_800_000_000_000;
+  it("is each replica's seq, certificate age and seqs behind the newest; stale past the bound", () => {
+    const [a, b, silent] = replicaFreshness(
+      [{ seq: 7, time: NOW - 1_000 }, { seq: 5, time: NOW - 10_001 }, null],
+      NOW,
+      10_000,
+    );
+    expect(a).toEqual({ seq: 7, certificateTime: NOW - 1_000, ageMs: 1_000, behind: 0, stale: false });
+    expect(b).toEqual({ seq: 5, certificateTime: NOW - 10_001, ageMs: 10_001, behind: 2, stale: true });
+    expect(silent).toBeNull();
+    expect(replicaFreshness([{ seq: 5, time: NOW - 10_000 }], NOW, 10_000)[0]!.stale).toBe(false);
+  });
+
+  it("no certificate is stale only while another replica has one (a cluster not certifying yet is not)", () => {
+    const none = { seq: 0, time: null };
+    expect(replicaFreshness([none, { seq: 3, time: NOW }], NOW, 10_000)[0]).toEqual({
+      seq: 0,
+      certificateTime: null,
+      ageMs: null,
+      behind: 3,
+      stale: true,
+    });
+    expect(replicaFreshness([none, none], NOW, 10_000).map((f) => f!.stale)).toEqual([false, false]);
+  });
+
+  it("STALE_CERTIFICATE_MS: a positive integer, else the SDK's default 10 s", () => {
+    expect(staleAfterMs("2500")).toBe(2_500);
+    for (const bad of [undefined, "", "0", "-5", "1.5", "ten"]) expect(staleAfterMs(bad)).toBe(10_000);
   });
 });

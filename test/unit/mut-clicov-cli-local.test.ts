@@ -162,6 +162,7 @@ describe("an op signs with the key file's key and reserves its seq", () => {
           replica: "weur",
           opId: opIdOf(op),
           time: d.time,
+          nonce: new Headers(init.headers).get("x-aspec-nonce") ?? "", // signed back, as a replica does
         });
         return Response.json(refusal, { status: 409 });
       },

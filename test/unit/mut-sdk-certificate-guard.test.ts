@@ -43,72 +43,96 @@ describe("what the guard remembers per replica", () => {
   it("seqOf is the newest seq a replica showed, 0 for a replica never heard from", async () => {
     const g = guard();
     expect(g.seqOf("weur")).toBe(0);
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
+    g.observe(await certOf(bodyAt(5)), "weur");
     expect(g.seqOf("weur")).toBe(5);
     expect(g.seqOf("apac")).toBe(0);
     expect(g.highestSeq).toBe(5);
   });
 
-  it("a replica that showed a certificate and later shows none contradicts itself; an older reply does not", async () => {
+  it("a replica that showed a certificate and later shows none contradicts itself; a reply to an earlier request does not", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
-    const p = await g.check(null, "weur", T0 + 1);
+    const early = g.mark(); // a request sent before the reply below was received
+    g.observe(await certOf(bodyAt(5)), "weur");
+    const p = await g.check(null, "weur", g.mark());
     expect(p?.reason).toBe("certificate_regressed");
     expect(p?.message).toContain("weur");
     expect(p?.message).toContain("seq 5");
     expect(p?.message).toContain("none");
-    expect(await g.check(null, "weur", T0 - 1)).toBeNull(); // signed before: a late reply, no lie
-    expect(await g.check(null, "enam", T0 + 1)).toBeNull(); // another replica, simply behind
+    expect(await g.check(null, "weur", early)).toBeNull(); // sent before: a late reply, no lie
+    expect(await g.check(null, "enam", g.mark())).toBeNull(); // another replica, simply behind
   });
 
   it("a regression is reported with both seqs, so the caller can see what went back", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
-    const p = await g.check(await certOf(bodyAt(3)), "weur", T0 + 1);
+    g.observe(await certOf(bodyAt(5)), "weur");
+    const p = await g.check(await certOf(bodyAt(3)), "weur", g.mark());
     expect(p?.reason).toBe("certificate_regressed");
     expect(p?.message).toMatch(/seq 5\b.*\b3\b/);
   });
 
-  it("a reply signed at the same instant as the one that showed the newer seq is concurrent, not a regression", async () => {
-    const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
-    expect(await g.check(await certOf(bodyAt(3)), "weur", T0)).toBeNull();
-    expect(await g.check(null, "weur", T0)).toBeNull();
+  it("the reply's own signed time plays no part: only the client's receive order does", async () => {
+    // a reply to a request sent after seq 5 was received, showing seq 3 of a certificate (and, were
+    // it the reply's time, a reply) from a minute before: regressed, whatever the times say
+    const g2 = guard(() => T0, Infinity);
+    g2.observe(await certOf(bodyAt(5)), "weur");
+    expect((await g2.check(await certOf(bodyAt(3, T0 - 60_000)), "weur", g2.mark()))?.reason).toBe(
+      "certificate_regressed",
+    );
   });
 
-  it("the same seq seen again earlier moves its time back: a reply after that earlier time must not go back", async () => {
+  it("without a send mark every reply recorded counts as received before the request", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0 + 10);
-    g.observe(await certOf(bodyAt(5)), "weur", T0); // a reply signed earlier, arriving late
-    expect((await g.check(await certOf(bodyAt(3)), "weur", T0 + 5))?.reason).toBe("certificate_regressed");
+    g.observe(await certOf(bodyAt(5)), "weur");
+    expect((await g.check(await certOf(bodyAt(3)), "weur"))?.reason).toBe("certificate_regressed");
   });
 
-  it("the same seq seen again later keeps the earliest time it was shown", async () => {
+  it("an unbound reply (no nonce: a cached certified read) that goes back is reply_replayed, not the replica's regression", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
-    g.observe(await certOf(bodyAt(5)), "weur", T0 + 20);
-    expect((await g.check(await certOf(bodyAt(3)), "weur", T0 + 10))?.reason).toBe("certificate_regressed");
+    g.observe(await certOf(bodyAt(5)), "weur");
+    const p = await g.check(await certOf(bodyAt(3)), "weur", g.mark(), false);
+    expect(p?.reason).toBe("reply_replayed");
+    expect(p?.message).toContain("nonce");
   });
 
-  it("an older seq seen at an earlier time changes nothing the newer seq decided", async () => {
+  it("the same seq seen again later keeps the mark of the first reply that showed it", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0 + 10);
-    g.observe(await certOf(bodyAt(3)), "weur", T0);
+    g.observe(await certOf(bodyAt(5)), "weur");
+    const between = g.mark();
+    g.observe(await certOf(bodyAt(5)), "weur");
+    expect((await g.check(await certOf(bodyAt(3)), "weur", between))?.reason).toBe("certificate_regressed");
+  });
+
+  it("an older seq received later changes nothing the newer seq decided", async () => {
+    const g = guard();
+    const before = g.mark();
+    g.observe(await certOf(bodyAt(5)), "weur");
+    g.observe(await certOf(bodyAt(3)), "weur");
     expect(g.seqOf("weur")).toBe(5);
-    // Signed before the reply that showed seq 5: still a late reply, not a lie.
-    expect(await g.check(await certOf(bodyAt(3)), "weur", T0 + 5)).toBeNull();
+    // A reply to a request sent before seq 5 was received: still a late reply, not a lie.
+    expect(await g.check(await certOf(bodyAt(3)), "weur", before)).toBeNull();
   });
 
   it("highestSeq is the newest seq of any replica: a replica behind does not lower it", async () => {
     const g = guard();
-    g.observe(await certOf(bodyAt(5)), "weur", T0);
-    g.observe(await certOf(bodyAt(2)), "enam", T0 + 1);
+    g.observe(await certOf(bodyAt(5)), "weur");
+    g.observe(await certOf(bodyAt(2)), "enam");
     expect(g.highestSeq).toBe(5);
     expect(g.seqOf("enam")).toBe(2);
   });
 });
 
 describe("freshness (maxCertificateAgeMs)", () => {
+  it("the default bound is 10 s; Infinity opts out; clockSkewMs widens the bound", async () => {
+    let now = T0 + 10_000;
+    const c = await certOf(bodyAt(2));
+    expect(await guard(() => now).check(c, "weur")).toBeNull();
+    now += 1;
+    expect((await guard(() => now).check(c, "weur"))?.reason).toBe("certificate_stale");
+    expect(await guard(() => now, Infinity).check(c, "weur")).toBeNull();
+    const skewed = new CertificateGuard(pinned, { now: () => now, clockSkewMs: 1 });
+    expect(await skewed.check(c, "weur")).toBeNull();
+  });
+
   it("a certificate exactly maxAgeMs old is accepted; one ms older is stale, with its age and the bound", async () => {
     let now = T0 + 1_000;
     const g = guard(() => now, 1_000);

@@ -96,7 +96,7 @@ describe("refusals of certified reads and of the latest certificate are checked 
   async function refusedBy(
     d: TestDeployment,
     which: (url: URL) => boolean,
-    error: () => Promise<unknown>,
+    error: (nonce: string | undefined) => Promise<unknown>,
   ): Promise<AspecClient> {
     const honest = d.fetch;
     return AspecClient.connect(
@@ -106,7 +106,12 @@ describe("refusals of certified reads and of the latest certificate are checked 
         reportEvidence: false,
         fetch: async (url, init) =>
           which(new URL(url))
-            ? new Response(JSON.stringify(await error()), { status: 409 })
+            ? new Response(
+                JSON.stringify(await error(new Headers(init?.headers).get("x-aspec-nonce") ?? undefined)),
+                {
+                  status: 409,
+                },
+              )
             : honest(url, init),
       }),
     );
@@ -124,27 +129,31 @@ describe("refusals of certified reads and of the latest certificate are checked 
 
   it("getCertified: the asked replica's signed refusal about the key is the server's word", async () => {
     const { d } = await setup();
-    const c = await refusedBy(d, certifiedView, () => refusalBy(d, "weur", { key: "k" }));
+    const c = await refusedBy(d, certifiedView, (nonce) => refusalBy(d, "weur", { key: "k", nonce }));
     await expect(c.getCertified("k")).rejects.toMatchObject({ name: "AspecError", code: "not_certified" });
   });
 
   it("getCertified: a signed refusal about another key, or from another replica, is refused", async () => {
     const { d } = await setup();
-    const otherKey = await refusedBy(d, certifiedView, () => refusalBy(d, "weur", { key: "other" }));
+    const otherKey = await refusedBy(d, certifiedView, (nonce) =>
+      refusalBy(d, "weur", { key: "other", nonce }),
+    );
     expect((await refusal(otherKey.getCertified("k"))).reason).toBe("wrong_subject");
-    const otherReplica = await refusedBy(d, certifiedView, () => refusalBy(d, "enam", { key: "k" }));
+    const otherReplica = await refusedBy(d, certifiedView, (nonce) =>
+      refusalBy(d, "enam", { key: "k", nonce }),
+    );
     const e = await otherReplica.getCertified("k").catch((x: unknown) => x);
     expect((e as ReplyVerificationError).reason).toBe("wrong_replica");
   });
 
   it("latestCertificate: the asked replica's signed refusal is the server's word; another replica's is refused", async () => {
     const { d } = await setup();
-    const own = await refusedBy(d, latestPath, () => refusalBy(d, "weur"));
+    const own = await refusedBy(d, latestPath, (nonce) => refusalBy(d, "weur", { nonce }));
     await expect(own.latestCertificate()).rejects.toMatchObject({
       name: "AspecError",
       code: "not_certified",
     });
-    const foreign = await refusedBy(d, latestPath, () => refusalBy(d, "enam"));
+    const foreign = await refusedBy(d, latestPath, (nonce) => refusalBy(d, "enam", { nonce }));
     const e = await foreign.latestCertificate().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ReplyVerificationError);
     expect((e as ReplyVerificationError).reason).toBe("wrong_replica");
@@ -202,9 +211,9 @@ describe("a historic certificate (verifyCertificateReply, latest = false)", () =
     const { d } = await setup();
     const first = d.latest()!;
     const guard = new CertificateGuard(checkCluster(d.cluster.info), { now: () => d.time });
-    guard.observe(first, "weur", d.time);
+    guard.observe(first, "weur");
     const { body, pinned } = await historic(d, first);
-    guard.observe({ ...first, body: { ...first.body, seq: 9 } }, "weur", d.time - 1);
+    guard.observe({ ...first, body: { ...first.body, seq: 9 } }, "weur");
     const r = await verifyCertificateReply(body, "weur", pinned, guard, false);
     expect(r.certificate?.body.seq).toBe(1);
     expect(guard.seqOf("weur")).toBe(9); // a look at history records nothing

@@ -36,6 +36,12 @@ async function setup(over: Partial<ConnectOptions> = {}, names?: string[]) {
   return { d, c, urls, setAnswer: (a: typeof answer) => void (answer = a) };
 }
 
+/** The request's nonce, which a replica signs back. */
+const nonceOf = (init?: RequestInit): { nonce?: string } => {
+  const n = new Headers(init?.headers).get("x-aspec-nonce");
+  return n === null ? {} : { nonce: n };
+};
+
 /** A refusal signed by `replica`, as a replica signs it. */
 async function signedRefusal(
   d: TestDeployment,
@@ -51,6 +57,7 @@ async function signedRefusal(
     replica,
     time: d.time,
     ...(opId === undefined ? {} : { opId }),
+    ...nonceOf(init),
   });
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }

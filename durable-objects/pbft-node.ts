@@ -323,9 +323,13 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     }
   }
 
-  /** Dev `hang`: hold this call without an answer for HANG_MS (callers' deadlines must cut it off). */
+  /**
+   * Dev `hang`: hold this call without an answer for HANG_MS, or until the fault is switched off
+   * (callers' deadlines must cut it off long before).
+   */
   private async hangIfFaulty(): Promise<void> {
-    if (this.faults().hang) await new Promise((r) => setTimeout(r, HANG_MS));
+    const until = Date.now() + HANG_MS;
+    while (this.faults().hang && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
   }
 
   /** The node, started once per instance: keys, stores, the driver restored from SQLite. */

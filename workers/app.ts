@@ -1,4 +1,5 @@
 /** The HTTP edge (Hono): validates once, routes to the home replica, renders every error one way. */
+import { jsonDataOf } from "../shared/wire/peer-text.js";
 import { Hono, type Context } from "hono";
 import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../shared/errors.js";
 import { keyFromPath } from "../shared/kv-key.js";
@@ -145,6 +146,14 @@ function methodNotAllowed(c: AppContext, route: Route): Response {
   return c.json(err.toBody(), 405, { Allow: allow });
 }
 
+/** A replica's `certifiedHead` answer, if well-typed (else null: shown as not answering). */
+function headSeenOf(h: unknown): { seq: number; time: number | null } | null {
+  const x = h as { seq?: unknown; time?: unknown } | null;
+  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!count(x?.seq) || !(x.time === null || count(x.time))) return null;
+  return { seq: x.seq, time: x.time };
+}
+
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
 
@@ -198,8 +207,9 @@ export function createApp() {
         replicasOf(c.env.REPLICAS).map((r) => ask(replicaStub(c.env, r), r.name).catch(() => null)),
       );
     const [stats, heads, q] = await Promise.all([
-      each((stub) => stub.certificationStats()),
-      each((stub, name) => stub.certifiedHead(name)),
+      // a replica's answers are a peer's: shown only as JSON data (null when they are not)
+      each(async (stub) => jsonDataOf(await stub.certificationStats())),
+      each(async (stub, name) => headSeenOf(await stub.certifiedHead(name))),
       loadQuarantines(c.env),
     ]);
     const staleMs = staleAfterMs(c.env.STALE_CERTIFICATE_MS);

@@ -55,3 +55,15 @@ export function parsePeer<S extends z.ZodMiniType>(
   const r = schema.safeParse(json.value);
   return r.success ? { ok: true, value: r.data as z.infer<S> } : { ok: false, reason: "schema" };
 }
+
+/**
+ * A peer's RPC answer as plain JSON data (its canonical JSON, parsed again), or null when it holds
+ * anything JSON can't carry: for answers that are only shown, never acted on.
+ */
+export function jsonDataOf(x: unknown): unknown {
+  try {
+    return JSON.parse(peerText(x)) as unknown;
+  } catch {
+    return null;
+  }
+}

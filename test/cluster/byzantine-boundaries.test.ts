@@ -1,0 +1,75 @@
+/**
+ * A node that holds a key and misbehaves at the boundaries, in the live cluster (f = 1):
+ * - `mangledPosts`: it posts and serves genuine certified batches, but as structured clones carrying
+ *   values JSON can't (`undefined`, `NaN`, `Date`, `Map`, `BigInt`) or as texts with extra members.
+ *   Replicas refuse every such copy before verifying or executing anything, never diverge, and take
+ *   each seq from the fallback poster or another node.
+ * - `hang`: it accepts every call and answers none. Queue batches are delivered once n − f nodes took
+ *   them, catch-up rounds give up on it at their deadline, and certification goes on.
+ * Storage is shared by the tests of this file (keys differ; faults are switched off after each test).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { decideOp } from "../../shared/materialize.js";
+import { replicateText } from "../../shared/replication.js";
+import { deliverTo } from "../runtime/delivery-helpers.js";
+import { REPLICAS, eventually, stub, TestClient } from "../runtime/helpers.js";
+import { allStatus, clearAllFaults, expectCertified, setNodeFaults, writeAndCertify } from "./support.js";
+
+afterEach(clearAllFaults);
+
+/** A node that is not the primary of the view most nodes are in. */
+async function backup(): Promise<number> {
+  const views = (await allStatus()).map((s) => s.view);
+  const view = Math.max(...views);
+  return (view + 1) % 4;
+}
+
+async function everyReplicaOk(): Promise<void> {
+  for (const r of REPLICAS) {
+    const c = (await stub(r).stats()).certification;
+    expect(c.certification, r).toBe("ok");
+    expect(c.diverged, r).toBeNull();
+  }
+}
+
+describe("a Byzantine node at the boundaries (dev faults)", () => {
+  it("mangledPosts: every mangled copy is refused, no replica diverges, every op is certified everywhere", async () => {
+    const mangler = await backup();
+    await setNodeFaults(mangler, { mangledPosts: true });
+    const postedBefore = (await allStatus())[mangler]!.certificatesPosted;
+    // enough seqs (ops, and heartbeats meanwhile) that the mangler is the poster of several
+    for (let round = 0; round < 3; round++) await writeAndCertify(`bb-mangled-${round}`);
+    await everyReplicaOk();
+    // it did post while mangling (the queue took its copies): they were refused, not applied
+    expect((await allStatus())[mangler]!.certificatesPosted).toBeGreaterThan(postedBefore);
+  });
+
+  it("hang: a replicate batch is delivered without it, catch-up gives up on it at the deadline, ops are certified", async () => {
+    const hung = await backup();
+    await setNodeFaults(hung, { hang: true });
+    const c = await TestClient.create();
+    // a replicate message straight through the consumer: acked once the peers and n − f nodes took it
+    const op = await c.sign("bb-hang/direct", "counter", "add", { n: 4 });
+    const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
+    const text = replicateText({
+      origin: "weur",
+      entries: JSON.stringify([{ op, status: d.status, effect: d.effect }]),
+    });
+    const started = Date.now();
+    const result = await deliverTo("aspec-replicate", [text]);
+    console.log({ event: "replicate_with_hung_node", ms: Date.now() - started });
+    expect(result.explicitAcks.length).toBe(1);
+    expect(result.retryMessages).toEqual([]);
+    // the op reached the nodes that answer: certified at the two replicas it was delivered to
+    await expectCertified(["bb-hang/direct"], () => 4, 40_000);
+    await writeAndCertify("bb-hang");
+    // each replica's catch-up asks the nodes in rotation: the hung one costs a round its deadline
+    await eventually(async () => {
+      const failures = await Promise.all(
+        REPLICAS.map(async (r) => (await stub(r).stats()).certifiedSync.failures),
+      );
+      expect(Math.max(...failures)).toBeGreaterThan(0);
+    }, 30_000);
+    await everyReplicaOk();
+  });
+});

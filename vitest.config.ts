@@ -62,6 +62,28 @@ export default defineConfig({
         },
       },
       {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "dev",
+                FAULT_TOKEN: "test-fault-token",
+                // "far behind the nodes' retention" in seconds, not hours: few batches kept, fast heartbeats
+                CERTIFIED_KEPT_SEQS: "16",
+                HEARTBEAT_MS: "100",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "retention",
+          include: ["test/retention/**/*.test.ts"],
+          testTimeout: 150_000,
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
         test: {
           name: "e2e",
           environment: "node",
@@ -69,7 +91,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

@@ -486,7 +486,13 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       seq,
       certifiedBatchText({ certificate: c.certificate, ops: c.ops }),
     );
-    this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - CERTIFIED_KEPT_SEQS);
+    this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - this.keptSeqs());
+  }
+
+  /** CERTIFIED_KEPT_SEQS, or the env's (tests: a short retention; at least 16). */
+  private keptSeqs(): number {
+    const v = Number(this.env.CERTIFIED_KEPT_SEQS);
+    return Number.isSafeInteger(v) && v >= 16 ? v : CERTIFIED_KEPT_SEQS;
   }
 
   private fallbackMs(): number {

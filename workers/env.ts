@@ -45,6 +45,11 @@ export interface Env {
   CLUSTER_NAME?: string;
   /** `GET /v1/replicas` marks a replica `stale` past this certificate age (ms, default 10000, the SDK's). */
   STALE_CERTIFICATE_MS?: string;
+  /**
+   * Certified batches each node keeps for replicas catching up (default 1024 seqs; at least 16).
+   * A replica further behind recovers by state transfer. Tests set it low to reach that case fast.
+   */
+  CERTIFIED_KEPT_SEQS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** `POST /v1/evidence` per client address (CF-Connecting-IP) and minute, per isolate (default 30). */

@@ -36,7 +36,9 @@ beforeAll(async () => {
           }),
         );
       const op = JSON.parse(body) as SignedOp;
+      const nonce = req.headers["x-aspec-nonce"]; // a replica signs the request's nonce back
       const reply = await signReply<OpReply>((await weurKey()).secret, {
+        ...(typeof nonce === "string" ? { nonce } : {}),
         kind: "op",
         opId: opIdOf(op),
         key: op.key,

@@ -144,9 +144,11 @@ describe("a client fails over from a replica padding its replies past the bound"
       fetch: async (url, init) => {
         if (init?.method === "POST") posted.push(url);
         const padded = new URL(url).searchParams.get("replica") === "weur";
+        const n = new Headers(init?.headers).get("x-aspec-nonce"); // signed back, as a replica does
+        const nonce = n === null ? {} : { nonce: n };
         const reply = padded
-          ? await signReply<ReadReply>(weur.secret, read("weur", { pad: nested(REPLY_DEPTH_MAX) }))
-          : await signReply<ReadReply>(enam.secret, read("enam", {}));
+          ? await signReply<ReadReply>(weur.secret, read("weur", { ...nonce, pad: nested(REPLY_DEPTH_MAX) }))
+          : await signReply<ReadReply>(enam.secret, read("enam", nonce));
         return new Response(JSON.stringify(reply), { status: 200 });
       },
     });

@@ -14,6 +14,7 @@ import {
   decideOp,
   effectLoses,
   effectStamp,
+  opValue,
   rebaseRecord,
   valueOf,
 } from "../shared/materialize.js";
@@ -499,7 +500,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
             console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
           }
         }
-        this.store.insertOp(opId, origin, e, valueOf(rec), e.pos ?? null, certified);
+        this.store.insertOp(opId, origin, e, opValue(rec, e.op.type), e.pos ?? null, certified);
         this.store.noteClientSeq(e.op.client, e.op.seq, 0);
         if (e.pos !== undefined) handled.push(e.pos);
         report.applied++;

@@ -12,7 +12,7 @@
  */
 import { AspecError } from "../shared/errors.js";
 import { equivocationWinner, sameContent } from "../shared/equivocation.js";
-import { applyEffect, effectLoses, unapplyEffect, valueOf } from "../shared/materialize.js";
+import { applyEffect, effectLoses, opValue, unapplyEffect } from "../shared/materialize.js";
 import { opIdOf, type SignedOp } from "../shared/ops.js";
 import type { ReplicatedOp } from "../shared/replication.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -62,7 +62,7 @@ export function resolveEquivocation(
       if (lost) store.markSuperseded(opId);
     }
   }
-  store.replaceOp(opId, e, valueOf(rec));
+  store.replaceOp(opId, e, opValue(rec, e.op.type));
   return true;
 }
 

@@ -36,19 +36,38 @@ export const CERTIFIED_ORDER: DecideOrder = { kind: "certified" };
 export const valueOf = (rec: KeyRecord | undefined): Json =>
   rec ? dataType(rec.type).value(rec.state) : null;
 
+/**
+ * The value an op's outcome reports (`TentativeResult.value`, `OpResult.value`): its key's value
+ * right after it, a key that holds nothing read as the op type's initial value (an account's 0).
+ * The one rule for the origin's decision, the certified result and every receiver's row: a receiver
+ * that said `valueOf` (null) where the origin said 0 would report another outcome of the same op
+ * (an equivocating client's rejected winner, or any rejected op on a fresh key).
+ */
+export function opValue(rec: KeyRecord | undefined, type: TypeName): Json {
+  if (rec) return valueOf(rec);
+  const dt = dataType(type);
+  return dt.value(dt.initial());
+}
+
 export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOrder): Outcome {
   if (rec && rec.type !== op.type)
-    return { status: "rejected", reason: "type_mismatch", effect: null, record: rec, value: valueOf(rec) };
+    return {
+      status: "rejected",
+      reason: "type_mismatch",
+      effect: null,
+      record: rec,
+      value: opValue(rec, op.type),
+    };
   const dt = dataType(op.type);
   const state = rec ? rec.state : dt.initial();
   const d = dt.decide(state, op.op, op.args, { opId: opIdOf(op), client: op.client, seq: op.seq, order });
   if (d.effect === null) {
-    const out: Outcome = { status: d.status, effect: null, record: rec, value: dt.value(state) };
+    const out: Outcome = { status: d.status, effect: null, record: rec, value: opValue(rec, op.type) };
     if (d.reason) out.reason = d.reason;
     return out;
   }
   const next: KeyRecord = { type: op.type, state: dt.apply(state, d.effect) };
-  const out: Outcome = { status: d.status, effect: d.effect, record: next, value: dt.value(next.state) };
+  const out: Outcome = { status: d.status, effect: d.effect, record: next, value: opValue(next, op.type) };
   if (d.reason) out.reason = d.reason;
   if (dt.loses?.(state, d.effect)) out.superseded = true;
   return out;

@@ -47,7 +47,11 @@ export interface ReplicaInfo {
 export interface TentativeResult {
   status: OpStatus;
   reason?: string;
-  /** The key's value at this replica right after the op. */
+  /**
+   * The key's value at this replica right after the op; a key that holds nothing reads as the op
+   * type's initial value (a rejected withdraw on a fresh account: 0), as its certified result says
+   * (`opValue`, shared/materialize.ts: origin and receivers alike).
+   */
   value: Json;
   /**
    * A register write that lost: when it was applied here the register already held a write with a

@@ -6,7 +6,7 @@ import { canonicalJson } from "../../shared/canonical.js";
 import { generateKeyPair } from "../../shared/crypto/keys.js";
 import type { TypeName } from "../../shared/datatypes/index.js";
 import { equivocationWinner, sameContent, versionHash } from "../../shared/equivocation.js";
-import { applyEffect, decideOp, unapplyEffect, type KeyRecord } from "../../shared/materialize.js";
+import { applyEffect, decideOp, opValue, unapplyEffect, type KeyRecord } from "../../shared/materialize.js";
 import { signOp, type OpBody } from "../../shared/ops.js";
 
 describe("equivocation winner", () => {
@@ -90,4 +90,44 @@ describe("unapplyEffect", () => {
       );
     });
   }
+});
+
+// A receiver writes an op's row from the origin's effect and its own record (an equivocation's
+// winner too): the value it reports must be the one the origin decided (GET /v1/ops/:id agrees).
+describe("opValue", () => {
+  for (const type of Object.keys(opsFor) as TypeName[]) {
+    it(`${type}: a receiver reports the value the origin decided, the key fresh or not`, () => {
+      fc.assert(
+        fc.property(fc.array(opsFor[type], { maxLength: 6 }), opsFor[type], (before, o) => {
+          const rec = fold(
+            type,
+            effectsOf(
+              type,
+              before,
+              before.map(() => false),
+            ),
+          );
+          const body: OpBody = { client: CLIENTS[0]!, seq: 99, key: "k", type, ...o, ts: 1 };
+          const d = decideOp(rec, body, { kind: "origin", stamp: { wall: 5000, logical: 0 } });
+          const at = d.effect === null ? rec : (applyEffect(rec, type, d.effect) ?? rec);
+          expect(opValue(at, type)).toEqual(d.value);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+  it("a rejected withdraw on a key that holds nothing reports the account's 0, not null", () => {
+    const body: OpBody = {
+      client: CLIENTS[0]!,
+      seq: 1,
+      key: "k",
+      type: "account",
+      op: "withdraw",
+      args: { n: 5 },
+      ts: 1,
+    };
+    const d = decideOp(undefined, body, { kind: "origin", stamp: { wall: 1, logical: 0 } });
+    expect(d).toMatchObject({ status: "rejected", effect: null, value: 0 });
+    expect(opValue(undefined, "account")).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 // End to end: the real Worker under `wrangler dev`, the real SDK and CLI over HTTP.
 // Writes go to `weur`; the other replicas must converge through the replicate queue.
+import { canonicalJson } from "../../shared/canonical.js";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,7 +33,8 @@ async function eventually(c: AspecClient, key: string, want: Json): Promise<Read
   let last: ReadReply | undefined;
   while (Date.now() < deadline) {
     last = await c.get(key);
-    if (JSON.stringify(last.value) === JSON.stringify(want)) return last;
+    // key order means nothing in JSON: certified values are kept canonical (sorted keys)
+    if (canonicalJson(last.value) === canonicalJson(want)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${c.replica}: ${key} = ${JSON.stringify(last?.value)}, wanted ${JSON.stringify(want)}`);

@@ -37,6 +37,11 @@ export interface Faults {
   refuseRemote?: boolean;
   /** receiveCertified fails (a replica that cannot take certified batches). */
   refuseCertified?: boolean;
+  /**
+   * receiveCertified takes every certified batch and throws it away (what every queued copy lost
+   * looks like: nothing is retried), catch-up's included: switched off, the replica is behind.
+   */
+  dropCertified?: boolean;
   /** Replies carry a wrong tentative value, still signed by the replica (an attributable lie). */
   lieTentative?: boolean;
   /** Certified values in replies are wrong, beside the real proof and certificate. */
@@ -57,6 +62,7 @@ export const FAULT_NAMES = [
   "failQueueSends",
   "refuseRemote",
   "refuseCertified",
+  "dropCertified",
   "lieTentative",
   "lieCertified",
   "forgeCertificate",

@@ -323,9 +323,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   /** A certified batch's wire text (shared/wire/certified-batch.ts), from the queue, a node or catch-up. */
   async receiveCertified(name: string, text: string): Promise<CertReport> {
     await this.identity(name);
-    if (this.delivery.faults().refuseCertified)
-      throw new Error(`fault injected: ${name} refuses certified batches`);
+    const faults = this.delivery.faults();
+    if (faults.refuseCertified) throw new Error(`fault injected: ${name} refuses certified batches`);
     const { config } = await clusterOf(this.env);
+    if (faults.dropCertified) {
+      console.log({ event: "fault_drop_certified", replica: name });
+      return { outcome: "duplicate", seq: null, applied: 0, head: this.certified.headSeq() };
+    }
     const report = await this.certified.receive(name, text, config);
     if (report.outcome === "buffered" && report.seq !== null) await this.delivery.gapSeen(report.seq);
     return report;

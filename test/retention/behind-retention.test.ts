@@ -25,7 +25,7 @@ describe("a replica behind the nodes' retention", () => {
       const x = REPLICAS[REPLICAS.length - 1]!;
       await writeAndCertify("ret-warm");
       const headX = (await stub(x).stats()).certification.seq;
-      await setFaults(x, { refuseCertified: true });
+      await setFaults(x, { dropCertified: true }); // every copy lost: nothing is retried
       // the heartbeat certifies empty batches: wait until the nodes hold none of x's next seqs
       await eventually(
         async () => expect(Math.min(...(await nodeHeads()))).toBeGreaterThan(headX + kept + 16),

@@ -157,13 +157,12 @@ runScript(async () => {
       const warm = performance.now();
       for (;;) {
         const s = await replicaStanding(api, pinned.replicas);
-        if (
-          s?.ends.every((e) => e.certification === "ok" && e.stale === false) &&
-          (await clusterNow(api)).allNormal
-        )
-          break;
-        if (performance.now() - warm > 30_000)
-          throw new Error("the replicas were not certified within 30 s of start");
+        const c = await clusterNow(api);
+        if (s?.ends.every((e) => e.certification === "ok" && e.stale === false) && c.allNormal) break;
+        if (performance.now() - warm > 45_000)
+          throw new Error(
+            `the replicas were not certified within 45 s of start: ${JSON.stringify(s?.ends)} ${JSON.stringify(c)}; errors ${JSON.stringify(api.errors)}`,
+          );
         await new Promise((r) => setTimeout(r, 500));
       }
       for (const spec of phases) {

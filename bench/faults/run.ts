@@ -49,6 +49,7 @@ const OPTIONS = {
   keys: { type: "string", default: "8" },
   clients: { type: "string", default: "4" },
   rate: { type: "string", default: "20" },
+  "warmup-ops": { type: "string", default: "60" },
   "phase-budget-s": { type: "string", default: "40" },
   "settle-s": { type: "string", default: "15" },
   "max-run-s": { type: "string", default: "420" },
@@ -61,6 +62,7 @@ const COMMITTED = "bench/results/faults-latest.md";
 const USAGE = `usage: npm run bench:faults -- [options]   (defaults in brackets)
   --ops N --keys N --clients N    ops per phase over keys and client keys [200, 8, 4]
   --rate N                        ops sent per second, round-robin over the replicas [20]
+  --warmup-ops N                  ops written and followed before the first phase, not reported (0: none) [60]
   --phase-budget-s N              writing + following certification, per phase [40]
   --settle-s N                    settling after the fault is switched off, per phase [15]
   --max-run-s N                   the whole run at most; past it wrangler is stopped, exit 1 [420]
@@ -164,6 +166,16 @@ runScript(async () => {
             `the replicas were not certified within 45 s of start: ${JSON.stringify(s?.ends)} ${JSON.stringify(c)}; errors ${JSON.stringify(api.errors)}`,
           );
         await new Promise((r) => setTimeout(r, 500));
+      }
+      // a cold workerd (and this process) would make the first phase, the baseline, look slow
+      const warmupOps = int("warmup-ops", 0);
+      if (warmupOps > 0) {
+        const w = await runPhase(
+          ctx,
+          { name: "warmup", target: null, mode: null },
+          { ...workload, ops: warmupOps },
+        );
+        log(`   warm-up: lag p50 ${w.lag.p50 === null ? "—" : Math.round(w.lag.p50)} ms (not reported)`);
       }
       for (const spec of phases) {
         const started = performance.now();

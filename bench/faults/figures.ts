@@ -70,6 +70,7 @@ export function brokenPhase(phase: string, fault: string, error: string, phaseMs
     dropped: {},
     errors: {},
     phaseMs,
+    uncertified: [],
     error,
   };
 }
@@ -113,6 +114,8 @@ export interface PhaseFigures {
   /** Requests that failed (an error status, a deadline, a connection error), by what. */
   errors: Record<string, number>;
   phaseMs: number;
+  /** The first acked ops not certified everywhere: what each replica last said of them (JSON only). */
+  uncertified: { id: string; home: string; ackedAtMs: number; said: Record<string, string> }[];
   /** The phase could not run to its end (a fault not switched, the server gone): why. */
   error?: string;
 }

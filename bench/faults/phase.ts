@@ -51,6 +51,9 @@ export interface RunContext {
   tag: string;
 }
 
+/** Acked ops not certified everywhere listed in the figures (for diagnosis), at most. */
+const UNCERTIFIED_LISTED = 20;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface SentOp {
@@ -60,6 +63,8 @@ interface SentOp {
   ackT: number | null;
   /** Per replica, the seq of the batch that certified it there (null: not seen certified yet). */
   seq: Record<string, number | null>;
+  /** Per replica, what it last said of the op ("404": it has no such op, "pending", "certified", …). */
+  said: Record<string, string>;
 }
 
 /** `f` over `items`, at most `width` at a time. */
@@ -95,7 +100,7 @@ async function writeOps(ctx: RunContext, w: Workload, phase: string): Promise<Se
       args: { n: 1 },
       ts: Date.now(),
     });
-    const sent: SentOp = { id: opIdOf(op), key, home, ackT: null, seq: {} };
+    const sent: SentOp = { id: opIdOf(op), key, home, ackT: null, seq: {}, said: {} };
     ops.push(sent);
     inflight.push(
       (async () => {
@@ -141,6 +146,7 @@ async function followCertification(ctx: RunContext, ops: SentOp[], deadline: num
         {},
         [200, 404],
       );
+      o.said[r] = String(res.status);
       if (res.status !== 200) return; // 404 unknown_op_id: not arrived there yet
       try {
         const st = await verifyOpStatusReply(
@@ -150,7 +156,9 @@ async function followCertification(ctx: RunContext, ops: SentOp[], deadline: num
           pinned.guard,
         );
         o.seq[r] = st.certified?.seq ?? null;
+        o.said[r] = st.certified ? "certified" : "pending";
       } catch (e) {
+        o.said[r] = "refused";
         refuse(ctx.refused, e);
       }
     });
@@ -236,9 +244,12 @@ export async function runPhase(ctx: RunContext, spec: PhaseSpec, w: Workload): P
   const acked = ops.filter((o) => o.ackT !== null);
   const lags: number[] = [];
   const homeLags: number[] = [];
+  const uncertified: PhaseFigures["uncertified"] = [];
   for (const o of acked) {
     const all = opLag(o.ackT!, o.seq, ctx.poller.polls, pinned.replicas);
     if (all !== null) lags.push(all);
+    else if (uncertified.length < UNCERTIFIED_LISTED)
+      uncertified.push({ id: o.id, home: o.home, ackedAtMs: Math.round(o.ackT! - t0), said: o.said });
     const home = opLag(o.ackT!, o.seq, ctx.poller.polls, [o.home]);
     if (home !== null) homeLags.push(home);
   }
@@ -263,5 +274,6 @@ export async function runPhase(ctx: RunContext, spec: PhaseSpec, w: Workload): P
     dropped,
     errors: api.since(errorsBefore),
     phaseMs,
+    uncertified,
   };
 }

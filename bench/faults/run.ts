@@ -186,6 +186,10 @@ runScript(async () => {
           f = brokenPhase(spec.name, spec.mode ?? "—", String(e).slice(0, 300), performance.now() - started);
         }
         const v = verdictOf(f);
+        for (const u of f.uncertified.slice(0, 5))
+          log(
+            `   not certified everywhere: ${u.id} (home ${u.home}, acked at ${u.ackedAtMs} ms): ${JSON.stringify(u.said)}`,
+          );
         log(
           `   ${v.ok ? "ok" : `FAILED: ${v.failures.join("; ")}`} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
         );

@@ -52,7 +52,7 @@ const OPTIONS = {
   "warmup-ops": { type: "string", default: "60" },
   "phase-budget-s": { type: "string", default: "40" },
   "settle-s": { type: "string", default: "15" },
-  "max-run-s": { type: "string", default: "420" },
+  "max-run-s": { type: "string", default: "360" },
   phases: { type: "string", default: PHASES.map((p) => p.name).join(",") },
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -65,7 +65,7 @@ const USAGE = `usage: npm run bench:faults -- [options]   (defaults in brackets)
   --warmup-ops N                  ops written and followed before the first phase, not reported (0: none) [60]
   --phase-budget-s N              writing + following certification, per phase [40]
   --settle-s N                    settling after the fault is switched off, per phase [15]
-  --max-run-s N                   the whole run at most; past it wrangler is stopped, exit 1 [420]
+  --max-run-s N                   the whole run at most; past it wrangler is stopped, exit 1 [360]
   --phases LIST                   any of ${PHASES.map((p) => p.name).join(",")} [all]
   --out PATH.md                   write the table there and the figures to PATH.json`;
 

@@ -29,6 +29,7 @@ import {
   parseCertifiedBatch,
   type CertifiedBatchMessage,
 } from "../shared/wire/certified-batch.js";
+import { DEDUPE_HORIZON_MS_DEFAULT } from "../shared/delivery/op-gc.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 
@@ -40,6 +41,12 @@ export const CERT_BUFFER_SEQS = 64;
 export const CERT_BUFFER_VARIANTS = 4;
 /** Certificates kept for `GET /v1/certificates/:seq` (the newest). */
 export const CERTS_KEPT = 128;
+/**
+ * How long (by the cluster's clock, certificates' `time`) an op's certified result and its batch's
+ * certificate stay answerable (`GET /v1/ops/:id`): the op log's dedupe horizon, so an op is proven
+ * for as long as it is known. By time, not by seqs: heartbeats certify a seq every 2 s when idle.
+ */
+export const RESULTS_KEPT_MS = DEDUPE_HORIZON_MS_DEFAULT;
 
 export type CertOutcome =
   | "applied"
@@ -92,11 +99,13 @@ CREATE TABLE IF NOT EXISTS cert_head (
 );
 -- the newest CERTS_KEPT certificates applied, by seq
 CREATE TABLE IF NOT EXISTS cert_certificates (seq INTEGER PRIMARY KEY, certificate TEXT NOT NULL);
--- each certified op's result and its proof against its batch's resultsRoot (the newest CERTS_KEPT seqs)
+-- each certified op's result and its proof against its batch's resultsRoot (for RESULTS_KEPT_MS)
 CREATE TABLE IF NOT EXISTS cert_results (
   op_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, proof TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cert_results_seq ON cert_results (seq);
+-- the seqs that have results here, with their certificate's time: results and certificates are kept by it
+CREATE TABLE IF NOT EXISTS cert_result_seqs (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL);
 -- verified batches ahead of the next seq, by (seq, batch digest): applied once the gap fills
 CREATE TABLE IF NOT EXISTS cert_buffer (
   seq INTEGER NOT NULL, digest TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (seq, digest)
@@ -222,7 +231,7 @@ export class CertifiedReplica {
   /** A kept certificate by seq (undefined if not kept: never applied, or older than the newest N). */
   /**
    * An op's certified result with its proof against the resultsRoot of its batch's certificate, if
-   * certified here within the newest CERTS_KEPT seqs (and this replica has not diverged).
+   * certified here within RESULTS_KEPT_MS (and this replica has not diverged).
    */
   certifiedResult(opId: string): CertifiedResult | null {
     if (this.certification() !== "ok") return null;
@@ -240,6 +249,27 @@ export class CertifiedReplica {
       proof: JSON.parse(row.proof) as ResultProof,
       certificate,
     };
+  }
+
+  /**
+   * Results older than RESULTS_KEPT_MS (by the certificates' time) go, with their seqs' certificates;
+   * other certificates are kept for the newest CERTS_KEPT seqs. Inside the batch's transaction.
+   */
+  private collectResults(seq: number, time: number): void {
+    const old = this.sql
+      .exec<{ s: number | null }>(
+        "SELECT max(seq) AS s FROM cert_result_seqs WHERE time < ?",
+        time - RESULTS_KEPT_MS,
+      )
+      .one().s;
+    if (old !== null) {
+      this.sql.exec("DELETE FROM cert_results WHERE seq <= ?", old);
+      this.sql.exec("DELETE FROM cert_result_seqs WHERE seq <= ?", old);
+    }
+    this.sql.exec(
+      "DELETE FROM cert_certificates WHERE seq <= ? AND seq NOT IN (SELECT seq FROM cert_result_seqs)",
+      seq - CERTS_KEPT,
+    );
   }
 
   certificateAt(seq: number): Certificate | undefined {
@@ -527,7 +557,6 @@ export class CertifiedReplica {
           body.seq,
           canonicalJson(msg.certificate),
         );
-        this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
         const proofs = proveResults(exec.results);
         exec.results.forEach((r, i) =>
           this.sql.exec(
@@ -538,7 +567,13 @@ export class CertifiedReplica {
             JSON.stringify(proofs[i]),
           ),
         );
-        this.sql.exec("DELETE FROM cert_results WHERE seq <= ?", body.seq - CERTS_KEPT);
+        if (exec.results.length > 0)
+          this.sql.exec(
+            "INSERT OR REPLACE INTO cert_result_seqs (seq, time) VALUES (?, ?)",
+            body.seq,
+            body.time,
+          );
+        this.collectResults(body.seq, body.time);
         this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
         this.sink.markCertified(msg.ops, (key) => this.sm.get(key));
         this.head = next;

@@ -252,6 +252,24 @@ export class CertifiedReplica {
   }
 
   /**
+   * Inside a batch's (or an adoption's) transaction: the certified state is now `cert`'s. This
+   * replica never serves an older state, so what only older versions used goes at once; the head
+   * moves and the certificate is kept (replies carry it). The new head.
+   */
+  private advanceTo(cert: Certificate): Head {
+    const body = cert.body;
+    this.sm.collect(body.seq);
+    const next: Head = { seq: body.seq, logRoot: body.logRoot, opCount: body.opCount, diverged: null };
+    this.writeHead(next);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
+      body.seq,
+      canonicalJson(cert),
+    );
+    return next;
+  }
+
+  /**
    * Results older than RESULTS_KEPT_MS (by the certificates' time) go, with their seqs' certificates;
    * other certificates are kept for the newest CERTS_KEPT seqs. Inside the batch's transaction.
    */
@@ -424,15 +442,8 @@ export class CertifiedReplica {
           outcome = root === null ? "not_prefix" : "root_mismatch";
           throw new Error(outcome);
         }
-        this.sm.collect(body.seq);
-        const next: Head = { seq: body.seq, logRoot: body.logRoot, opCount: body.opCount, diverged: null };
-        this.writeHead(next);
-        this.sql.exec(
-          "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
-          body.seq,
-          JSON.stringify(certificate),
-        );
-        this.sql.exec("DELETE FROM cert_certificates WHERE seq <= ?", body.seq - CERTS_KEPT);
+        const next = this.advanceTo(certificate);
+        this.collectResults(body.seq, body.time);
         this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", body.seq);
         const executed = sink.uncertifiedOps().filter((op) => this.sm.hasExecuted(op));
         this.sink.markCertified(executed, (key) => this.sm.get(key));
@@ -548,15 +559,7 @@ export class CertifiedReplica {
             certified: { stateRoot: body.stateRoot, resultsRoot: body.resultsRoot, opCount: body.opCount },
             computed: { stateRoot: exec.stateRoot, resultsRoot: exec.resultsRoot, executed: exec.ops.length },
           });
-        // this replica never serves an older state: what only older versions used can go at once
-        this.sm.collect(body.seq);
-        const next: Head = { seq: body.seq, logRoot: body.logRoot, opCount: body.opCount, diverged: null };
-        this.writeHead(next);
-        this.sql.exec(
-          "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
-          body.seq,
-          canonicalJson(msg.certificate),
-        );
+        const next = this.advanceTo(msg.certificate);
         const proofs = proveResults(exec.results);
         exec.results.forEach((r, i) =>
           this.sql.exec(

@@ -10,6 +10,7 @@
 import { canonicalJson } from "../canonical.js";
 import { JSON_DEPTH_MAX } from "../json-value.js";
 import { parseStrictJson } from "../strict-json.js";
+import { certificateSchema as certificate } from "../wire/certificate-schema.js";
 import * as z from "../zod.js";
 import type { Certificate, CertifiedStateMachine, ChunkRecord, StateChunk, StateHandle } from "./types.js";
 
@@ -31,19 +32,6 @@ export type TransferRefusal = "no_checkpoint" | "not_stable" | "bad_args" | "una
 
 const digest = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 const count = z.int().check(z.minimum(0));
-const certificate = z.strictObject({
-  body: z.strictObject({
-    cluster: z.string(),
-    view: count,
-    seq: count,
-    logRoot: digest,
-    stateRoot: digest,
-    resultsRoot: digest,
-    opCount: count,
-    time: count,
-  }),
-  sigs: z.array(z.strictObject({ node: count, sig: z.string() })).check(z.maxLength(64)),
-});
 const refusal = z.strictObject({
   error: z.enum(["no_checkpoint", "not_stable", "bad_args", "unavailable"]),
   /** The seq a node serves instead (`not_stable`). */

@@ -7,6 +7,7 @@
  * verified, executed or stored: every replica stays certified (not diverged), keeps answering 200,
  * and applies the genuine copy when it comes.
  */
+import { mutate, pathsOf } from "../support/json-paths.js";
 import { SELF } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -59,29 +60,6 @@ async function unlessUnsendable<T>(call: () => Promise<T>): Promise<T | null> {
 /** JSON values an extra member (or a replaced one) may hold in a text. */
 const jsonValues = (): fc.Arbitrary<unknown> =>
   fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 8 }), fc.constant([]), fc.constant({}));
-
-/** Every path to a member or element of a JSON value (the root excluded). */
-function pathsOf(v: unknown, at: (string | number)[] = []): (string | number)[][] {
-  if (typeof v !== "object" || v === null) return [];
-  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
-  return keys.flatMap((k) => [
-    [...at, k],
-    ...pathsOf((v as Record<string | number, unknown>)[k], [...at, k]),
-  ]);
-}
-
-/** Deep copy of JSON data with the value at `path` replaced (or, `extra`, a member added beside it). */
-function mutate(v: unknown, path: (string | number)[], value: unknown, extra: boolean): unknown {
-  const copy = structuredClone(v) as Record<string | number, unknown>;
-  let parent: Record<string | number, unknown> = copy;
-  for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-  const last = path[path.length - 1]!;
-  const container = extra && typeof parent[last] === "object" && parent[last] !== null ? parent[last] : null;
-  if (container && !Array.isArray(container)) (container as Record<string, unknown>).zz_extra = value;
-  else if (extra && !Array.isArray(parent)) parent.zz_extra = value;
-  else parent[last] = value;
-  return copy;
-}
 
 /** What each replica says about its certified state, and that it answers reads. */
 async function healthy(key: string): Promise<void> {

@@ -4,6 +4,7 @@
  * carries) is refused; and an extra member added anywhere in its text, or a value replaced by one of
  * another JSON type, is refused (or, inside a list of entries, makes that entry null). Never a throw.
  */
+import { mutate, pathsOf, valueAt } from "../support/json-paths.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { signOp, type SignedOp } from "../../shared/ops.js";
@@ -26,30 +27,6 @@ import {
 } from "../../shared/wire/certified-batch.js";
 import { parseSubmittedOps, submitText } from "../../shared/wire/node-calls.js";
 import { parsePeerJson, peerText } from "../../shared/wire/peer-text.js";
-
-/** Every path to a member or element of a JSON value (the root excluded). */
-function pathsOf(v: unknown, at: (string | number)[] = []): (string | number)[][] {
-  if (typeof v !== "object" || v === null) return [];
-  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
-  return keys.flatMap((k) => [
-    [...at, k],
-    ...pathsOf((v as Record<string | number, unknown>)[k], [...at, k]),
-  ]);
-}
-
-/** A copy of `v` with an extra member in the object at or around `path`, or the value replaced. */
-function mutate(v: unknown, path: (string | number)[], value: unknown, extra: boolean): unknown {
-  const copy = structuredClone(v) as Record<string | number, unknown>;
-  let parent: Record<string | number, unknown> = copy;
-  for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-  const last = path[path.length - 1]!;
-  const target = parent[last];
-  if (extra && typeof target === "object" && target !== null && !Array.isArray(target))
-    (target as Record<string, unknown>).zz_extra = value;
-  else if (extra && !Array.isArray(parent)) parent.zz_extra = value;
-  else parent[last] = value;
-  return copy;
-}
 
 /** A JSON value of another type than `x` (so a schema must notice). */
 const otherType = (x: unknown): unknown =>
@@ -114,7 +91,7 @@ describe("peer message parsers", () => {
     expect(parseCertifiedBatch(msg)).toEqual({ ok: false, reason: "not_text" });
     fc.assert(
       fc.property(fc.constantFrom(...pathsOf(msg)), fc.boolean(), (path, extra) => {
-        const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], msg);
+        const target = valueAt(msg, path);
         const m = mutate(msg, path, extra ? null : otherType(target), extra);
         expect(parseCertifiedBatch(JSON.stringify(m)).ok).toBe(false);
       }),
@@ -146,7 +123,7 @@ describe("peer message parsers", () => {
     expect(parseLogPage(page.replace('"head":9', '"head":-1')).ok).toBe(false);
     fc.assert(
       fc.property(fc.constantFrom(...pathsOf(entries)), fc.boolean(), (path, extra) => {
-        const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], entries);
+        const target = valueAt(entries, path);
         fc.pre(path.length >= 2 && !(path[1] === "effect" && !extra)); // an entry's effect is checked by type
         const m = mutate(entries, path, extra ? null : otherType(target), extra) as unknown[];
         const got = parseEntries(JSON.stringify(m));

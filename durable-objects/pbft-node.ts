@@ -112,6 +112,10 @@ export interface NodeStatus {
   fallbacksPending: number;
   /** Dev fault modes switched on (always empty outside dev). */
   faults: NodeFaults;
+  /** Alarm runs of this instance, those that threw (logged; re-armed all the same), and the last one's time. */
+  alarms: number;
+  alarmFailures: number;
+  lastAlarmAt: number | null;
   sendFailures: number;
   stats: Record<string, number>;
 }
@@ -133,6 +137,9 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
   private fallbacksPosted = 0;
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
   private readonly linkFreeAt: number[] = [];
+  private alarms = 0;
+  private alarmFailures = 0;
+  private lastAlarmAt: number | null = null;
   /** Fallback posts sent and not yet settled, by seq (not sent again meanwhile). */
   private readonly fallbacksInFlight = new Set<number>();
   /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
@@ -191,6 +198,9 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       fallbacksPosted: this.fallbacksPosted,
       fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
       faults: this.faults(),
+      alarms: this.alarms,
+      alarmFailures: this.alarmFailures,
+      lastAlarmAt: this.lastAlarmAt,
       sendFailures: node.driver.sendFailures,
       stats: { ...s.stats },
     };
@@ -312,15 +322,25 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     const id = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
     if (id === undefined) return; // never started: nothing to tick
     let wakeAtMs: number | null = Date.now() + (NODE_CONFIG.tickMs ?? 50);
+    this.alarms++;
+    this.lastAlarmAt = Date.now();
     try {
       const node = await this.start(id);
       wakeAtMs = (await node.driver.step({ kind: "tick", nowMs: Date.now() })).wakeAtMs;
       this.postDueFallbacks(node);
     } catch (e) {
+      this.alarmFailures++;
       console.error({ event: "pbft_alarm_failed", node: id, error: String(e) });
     } finally {
       await this.wakeAt(wakeAtMs, true);
     }
+  }
+
+  /** A certificate post; under the dev fault `hangPosts`, held until the fault is off (10 min at most). */
+  private async postWhenAllowed<T>(post: () => Promise<T>): Promise<T> {
+    const until = Date.now() + HANG_MS;
+    while (this.faults().hangPosts && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    return post();
   }
 
   /**
@@ -452,7 +472,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       this.postsInFlight++;
       const payload = faults.mangledPosts ? mangle(msg, text) : text;
       // the queue, or RPC to every replica for a batch over 120 KiB; each send with its deadline
-      const post = publishText(this.env, text, seq, payload)
+      const post = this.postWhenAllowed(() => publishText(this.env, text, seq, payload))
         .then(
           () => void this.certificatesPosted++,
           (e: unknown) => {
@@ -526,7 +546,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       // due again one delay later unless it lands (also if this instance dies meanwhile)
       this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
       const payload = faults.mangledPosts ? mangle(JSON.parse(text) as CertifiedBatchMessage, text) : text;
-      const post = publishText(this.env, text, seq, payload).then(
+      const post = this.postWhenAllowed(() => publishText(this.env, text, seq, payload)).then(
         () => {
           this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
           this.fallbacksPosted++;

@@ -32,6 +32,9 @@
  *   a `Date`, a `Map`, a typed array, a `BigInt`) or the text with an extra member in an op or in
  *   the certificate (`mangle`). Replicas must refuse each before verifying or executing anything,
  *   never diverge over it, and take the seq from the fallback poster or another node.
+ * - `hangPosts`: every certificate it posts (as poster or fallback) waits until the fault is off
+ *   before it is sent (a queue or replica that accepts the call and never answers): the node's own
+ *   loop must keep ticking, and the seq arrive from the other poster.
  * - `hang`: it accepts every call from peers and replicas (`deliver`, `submit`, `certifiedHead`,
  *   `certifiedBatches`) and does not answer for HANG_MS: callers' deadlines must cut it off.
  */
@@ -49,6 +52,7 @@ export const NODE_FAULT_MODES = [
   "forgeBatches",
   "mangledPosts",
   "hang",
+  "hangPosts",
 ] as const;
 export type NodeFaultMode = (typeof NODE_FAULT_MODES)[number];
 /**

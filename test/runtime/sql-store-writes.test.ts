@@ -107,3 +107,40 @@ describe("certified tree writes per batch over SQLite", () => {
         expect(f.written).toBeLessThanOrEqual(f.added + f.collected + 4 * f.batches);
       }));
 });
+
+describe("retired nodes kept by an earlier version of the store", () => {
+  it("one row per node in <name>_retired: folded into per-version lists at open, then collected as before", () =>
+    runInDurableObject(host(), (_i, { storage }) => {
+      const name = `legacy_${Date.now() % 1e6}`;
+      const sql = storage.sql;
+      const first = new SqlNodeStore(sql, `${name}_m`);
+      const sm = new MerkleStateMachine({ nodes: first, records: new SqlRecordStore(sql, `${name}_r`) });
+      const ref = new MerkleStateMachine();
+      for (let b = 0; b < 6; b++) expect(sm.execute(batch(b), b + 1)).toEqual(ref.execute(batch(b), b + 1));
+      // Rewrite what is retired as the earlier store kept it: (at, id), one row per node.
+      const lists = sql
+        .exec<{ at: number; ids: string }>(`SELECT at, ids FROM ${name}_m_retired_at`)
+        .toArray();
+      sql.exec(
+        `CREATE TABLE ${name}_m_retired (at INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (at, id)) WITHOUT ROWID`,
+      );
+      for (const l of lists)
+        for (const id of JSON.parse(l.ids) as number[])
+          sql.exec(`INSERT INTO ${name}_m_retired VALUES (?, ?)`, l.at, id);
+      sql.exec(`DELETE FROM ${name}_m_retired_at`);
+      const retired = ref.stores.nodes.retiredCount;
+      expect(retired).toBeGreaterThan(0);
+      const again = new SqlNodeStore(sql, `${name}_m`);
+      expect(again.retiredCount).toBe(retired);
+      const legacyLeft = sql
+        .exec(`SELECT 1 FROM sqlite_master WHERE name = ?`, `${name}_m_retired`)
+        .toArray().length;
+      expect(legacyLeft).toBe(0);
+      expect(again.collect(3)).toBe(ref.stores.nodes.collect(3));
+      expect(again.collect(6)).toBe(ref.stores.nodes.collect(6));
+      expect(again.retiredCount).toBe(0);
+      expect(again.size).toBe(ref.stores.nodes.size);
+      const sm2 = new MerkleStateMachine({ nodes: again, records: new SqlRecordStore(sql, `${name}_r`) });
+      expect(sm2.stateRoot()).toBe(ref.stateRoot());
+    }));
+});

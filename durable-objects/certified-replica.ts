@@ -1,6 +1,6 @@
 /**
  * The certified state at an edge replica: a `MerkleStateMachine` over the replica's own SQLite
- * (`cert_records*`, `cert_nodes`/`cert_root`/`cert_retired`), fed by certified batches
+ * (`cert_records*`, `cert_nodes`/`cert_root`/`cert_retired_at`), fed by certified batches
  * `{certificate, ops}` that the PBFT nodes publish (the `certificates` queue, or a node's direct
  * RPC). A batch is taken only if
  *   1. its certificate verifies against the cluster config (2f+1 distinct configured Ed25519 keys),
@@ -146,7 +146,7 @@ export interface TransferSink {
 export type AdoptOutcome = "adopted" | "not_prefix" | "root_mismatch" | "stale";
 
 /** The certified state's tables (SqlRecordStore "cert_records", SqlNodeStore "cert"). */
-const CERT_STATE_TABLES = ["cert_records", "cert_records_history", "cert_nodes", "cert_root", "cert_retired"];
+const CERT_STATE_TABLES = ["cert_records", "cert_records_history", ...SqlNodeStore.tablesOf("cert")];
 
 const COUNTERS = ["duplicate", "invalid", "opsMismatch", "tooFarAhead", "bufferFull", "halted"] as const;
 

@@ -10,6 +10,7 @@
  *   lifts       (id, replica, kind, digest, quarantined_at, at): the operator's lifts, kept as a log
  */
 import { DurableObject } from "cloudflare:workers";
+import "./native-sha256.js";
 import type { Env } from "../workers/env.js";
 
 /** A replica's quarantine as `GET /v1/replicas` shows it. */

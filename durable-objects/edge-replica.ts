@@ -5,6 +5,7 @@
  * re-sends, reconciles with peers and collects the op log (durable-objects/delivery.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import "./native-sha256.js";
 import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";

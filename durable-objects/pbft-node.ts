@@ -23,6 +23,7 @@
  * It comes back from SQLite after an eviction, a deploy or a crash (`PbftDriver.restore`).
  */
 import { DurableObject } from "cloudflare:workers";
+import "./native-sha256.js";
 import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";

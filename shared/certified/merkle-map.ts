@@ -32,6 +32,12 @@ export class AuthMap {
    * stay readable until the store collects them. Set it before each batch.
    */
   retireAt: number | null = null;
+  /**
+   * Nodes added by the update under way. One replaced before the update ends was never part of
+   * any version (a version is the tree between updates), so it is removed, not retired: a store
+   * that buffers an update's writes (SqlNodeStore) then never writes it at all.
+   */
+  private readonly fresh = new Set<NodeId>();
 
   constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
 
@@ -64,7 +70,7 @@ export class AuthMap {
     const map = new AuthMap(store);
     const order = new Int32Array(keyHashes.length / 32);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    store.setRoot(map.buildRange({ keyHashes, valueHashes, order }, 0, order.length, 0));
+    map.update(() => store.setRoot(map.buildRange({ keyHashes, valueHashes, order }, 0, order.length, 0)));
     return map;
   }
 
@@ -118,8 +124,10 @@ export class AuthMap {
     for (let i = 1; i < entries.length; i++)
       if (bytesEqual(entries[i - 1]!.keyHash, entries[i]!.keyHash))
         throw new Error("AuthMap.setMany: duplicate key");
-    const next = this.upsertMany(this.store.getRoot(), 0, entries, 0, entries.length);
-    if (next !== null) this.store.setRoot(next);
+    this.update(() => {
+      const next = this.upsertMany(this.store.getRoot(), 0, entries, 0, entries.length);
+      if (next !== null) this.store.setRoot(next);
+    });
   }
 
   /** Remove `key` (no-op if absent). */
@@ -128,15 +136,35 @@ export class AuthMap {
   }
 
   setHashed(keyHash: Uint8Array, valueHash: Uint8Array): void {
-    const root = this.store.getRoot();
-    const next = this.upsert(root, 0, keyHash, valueHash);
-    if (next !== root) this.store.setRoot(next);
+    this.update(() => {
+      const root = this.store.getRoot();
+      const next = this.upsert(root, 0, keyHash, valueHash);
+      if (next !== root) this.store.setRoot(next);
+    });
   }
 
   deleteHashed(keyHash: Uint8Array): void {
-    const root = this.store.getRoot();
-    const next = this.remove(root, 0, keyHash);
-    if (next !== root) this.store.setRoot(next);
+    this.update(() => {
+      const root = this.store.getRoot();
+      const next = this.remove(root, 0, keyHash);
+      if (next !== root) this.store.setRoot(next);
+    });
+  }
+
+  /**
+   * One update of the tree: the store's buffered writes flushed at its end (one write per node that
+   * outlives the update), or dropped if it throws (the root stays the previous one).
+   */
+  private update(fn: () => void): void {
+    try {
+      fn();
+      this.store.flush?.();
+    } catch (e) {
+      this.store.discard?.();
+      throw e;
+    } finally {
+      this.fresh.clear();
+    }
   }
 
   /** The value hash stored for a key, or undefined if absent. */
@@ -181,12 +209,16 @@ export class AuthMap {
 
   private addLeaf(keyHash: Uint8Array, valueHash: Uint8Array): NodeId {
     this.hashCount++;
-    return this.store.add({ kind: "leaf", keyHash, valueHash, hash: leafHash(keyHash, valueHash) });
+    const id = this.store.add({ kind: "leaf", keyHash, valueHash, hash: leafHash(keyHash, valueHash) });
+    this.fresh.add(id);
+    return id;
   }
 
   private addInner(left: NodeId, right: NodeId): NodeId {
     this.hashCount++;
-    return this.store.add({ kind: "inner", left, right, hash: this.innerHashOf(left, right) });
+    const id = this.store.add({ kind: "inner", left, right, hash: this.innerHashOf(left, right) });
+    this.fresh.add(id);
+    return id;
   }
 
   /** innerHash of two subtrees, their hashes copied straight from the store when it can. */
@@ -280,12 +312,13 @@ export class AuthMap {
   }
 
   /**
-   * Drop (or retire, see `retireAt`) `old` now that `next` stands in its place. Callers add `next`
+   * Drop (or retire, see `retireAt`; a node of this update is always dropped) `old` now that
+   * `next` stands in its place. Callers add `next`
    * first: a store may reuse a freed id, and "same id" is how a parent learns its child did not
    * change.
    */
   private replace(old: NodeId, next: NodeId): NodeId {
-    if (this.retireAt === null) this.store.remove(old);
+    if (this.fresh.delete(old) || this.retireAt === null) this.store.remove(old);
     else this.store.retire(old, this.retireAt);
     return next;
   }

@@ -62,6 +62,14 @@ export interface NodeStore {
    * without building the node (the tree's hot path: two per inner hash).
    */
   copyHash?(id: NodeId, out: Uint8Array, offset: number): void;
+  /**
+   * Optional, for a store that buffers writes (SqlNodeStore): write what is buffered. `AuthMap`
+   * calls it at the end of every update, so a store written through a map is always flushed; what
+   * is buffered is readable (`get`, `copyHash`, `getRoot`) before.
+   */
+  flush?(): void;
+  /** Optional, with `flush`: drop what is buffered (an update threw half-way). */
+  discard?(): void;
 }
 
 const FREE = 0;

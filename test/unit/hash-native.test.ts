@@ -4,7 +4,7 @@ import * as nodeCrypto from "node:crypto";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../shared/bytes.js";
-import { portableSha256, sha256, useNativeSha256 } from "../../shared/hash.js";
+import { portableSha256, sha256, sha256Implementation, useNativeSha256 } from "../../shared/hash.js";
 
 const native = (d: Uint8Array) => {
   const b = nodeCrypto.hash("sha256", d, "buffer");
@@ -39,5 +39,13 @@ describe("native and portable SHA-256 are byte-identical", () => {
     useNativeSha256((x) => (calls++, native(x)));
     expect(toHex(sha256(d))).toBe(toHex(portableSha256(d)));
     expect(calls).toBe(1);
+  });
+
+  it("says which SHA-256 is installed, and the portable one again once restored", () => {
+    expect(sha256Implementation()).toBe("portable");
+    useNativeSha256(native, "node:crypto");
+    expect(sha256Implementation()).toBe("node:crypto");
+    useNativeSha256(portableSha256);
+    expect(sha256Implementation()).toBe("portable");
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../shared/bytes.js";
+import { toHex, utf8 } from "../../shared/bytes.js";
 import {
   EMPTY_HASH,
   keyHashOf,
@@ -312,5 +312,26 @@ describe("AuthMap", () => {
       ]).root(),
     );
     expect(() => AuthMap.fromEntries([], store)).toThrow(/not empty/);
+  });
+});
+
+describe("nodes of the update under way", () => {
+  it("are removed, not retired, when the same update replaces them: a first batch retires nothing", () => {
+    const entries = Array.from({ length: 300 }, (_, i) => [`n${i}`, utf8(`v${i}`)] as const);
+    const scratch = AuthMap.fromEntries(entries);
+    const store = new MemoryNodeStore();
+    const map = new AuthMap(store);
+    map.retireAt = 1;
+    // 300 new keys into an empty tree: taken one by one below the root, each replaces nodes the
+    // update itself added; none of them was ever part of a version.
+    map.setMany(entries);
+    expect(store.retiredCount).toBe(0);
+    expect(store.size).toBe(scratch.store.size);
+    expect(map.root()).toBe(scratch.root());
+    // The next batch retires only what it replaced of version 1: the current tree is all that is live.
+    map.retireAt = 2;
+    map.setMany([["n7", utf8("again")]]);
+    expect(store.retiredCount).toBeGreaterThan(0);
+    expect(store.size - store.retiredCount).toBe(scratch.store.size);
   });
 });

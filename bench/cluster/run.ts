@@ -12,13 +12,21 @@
  * f. where the time goes, by role (a CPU profile of the Worker isolate during an ingress: profile.ts);
  * c. the cluster alone: client-signed ops fed to the four nodes through POST /v1/dev/submit (the
  *    queue consumer's `submitToNodes`), certified ops/s and lag;
- * d. workerd RSS along that run (100,000 certified ops over 10,000 keys by default).
+ * d. workerd RSS and the Worker's JS heap along that run (100,000 certified ops over 10,000 keys by
+ *    default), and after `--idle-s` idle.
  *
- * Prints a Markdown summary; a full run with the default flags writes bench/results/cluster-latest.md
- * and bench/results/cluster-lag.svg (a partial run only with --out). Not a test.
+ * A run you can trust: every request and poll has a deadline (a late one is counted, never waited
+ * on); certification is read from the nodes and replicas themselves (monitor.ts: views, executed
+ * seqs, certified op counts) beside the certificate poll; wrangler runs at the level that keeps the
+ * Worker's own logs in each setup's log file; and wrangler's reloads of the Worker (a source file
+ * changed under it: each answers in-flight writes 503) are counted per setup.
+ *
+ * Prints a Markdown summary; a full run with the default flags writes bench/results/cluster-latest.md,
+ * its figures as bench/results/cluster-latest.json (results-json.ts) and bench/results/cluster-lag.svg
+ * (a partial run only with --out PATH.md: PATH.json beside it). Not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
@@ -37,7 +45,10 @@ import { resultsPath } from "../results-path.js";
 import { DEV_TOKEN_HEADER, runClusterAlone, type AloneResult } from "./alone.js";
 import { REPLICA, runIngress, type IngressResult } from "./ingress.js";
 import { lagSvg } from "./lag-svg.js";
+import { MemoryProbe, type MemorySample } from "./memory.js";
+import { ClusterMonitor, type MonitorSummary } from "./monitor.js";
 import { profileRoles, type RoleTable } from "./profile.js";
+import { clusterJson, jsonPathOf, writeModel } from "./results-json.js";
 import { certifiedWrites, serialWrites, type SerialResult } from "./writer-latency.js";
 
 const OPTIONS = {
@@ -58,6 +69,7 @@ const OPTIONS = {
   "alone-senders": { type: "string", default: "3" },
   "alone-window": { type: "string", default: "800" },
   "alone-budget-s": { type: "string", default: "420" },
+  "idle-s": { type: "string", default: "60" },
   phases: { type: "string", default: "baseline,ec,cluster,delay,profile,alone,profile-alone" },
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -76,6 +88,7 @@ const USAGE = `usage: npm run bench:cluster -- [options]   (defaults in brackets
   --alone-ops N --alone-keys N       cluster alone: ops and keys [100000, 10000]
   --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 3, 800]
   --alone-budget-s N                 stop feeding the cluster after N s [420]
+  --idle-s N                         memory again after N s idle after the cluster-alone run [60]
   --phases LIST                      any of ${PHASES.join(",")} [all]
   --out PATH                         write the summary (and PATH's -lag.svg) there`;
 
@@ -114,6 +127,16 @@ for (const p of phases)
 
 const log = (s: string) => console.log(s);
 const run = Date.now().toString(36);
+/** wrangler's reloads of the Worker per setup (test/support/wrangler-dev.ts RELOAD_LINE): 0 expected. */
+const reloads: Record<string, number> = {};
+/**
+ * The certified-write model's batching and queue-hop terms (ms): a node's tick (NODE_CONFIG.tickMs in
+ * durable-objects/pbft-node.ts), within which the primary proposes what is pooled, and the
+ * replicate queue's delivery with max_batch_timeout 0 after the outbox drain's window
+ * (DRAIN_DELAY_MS in wrangler.toml).
+ */
+const MODEL_BATCHING_MS = 50;
+const MODEL_QUEUE_HOP_MS = 20;
 
 async function withServer<T>(
   name: string,
@@ -132,6 +155,9 @@ async function withServer<T>(
   try {
     return await f(server);
   } finally {
+    reloads[name] = server.reloads();
+    if (reloads[name])
+      log(`# ${name}: wrangler reloaded the Worker ${reloads[name]} times (a source file changed)`);
     await server.stop();
   }
 }
@@ -156,12 +182,14 @@ async function setNodeFaults(server: DevServer, faults: Record<string, unknown>)
 
 let viewAfterDelay: number | null = null;
 
-/** The primary's view now (0 unless a view change happened). */
+/** The primary's view now (0 unless a view change happened); null if the status did not come in time. */
 async function clusterView(server: DevServer): Promise<number | null> {
   const agent = makeAgent(1);
   try {
-    const r = await get(agent, server.port, "/v1/cluster/status");
+    const r = await get(agent, server.port, "/v1/cluster/status", 10_000);
     return r.status === 200 ? ((JSON.parse(r.body) as { view?: number }).view ?? null) : null;
+  } catch {
+    return null;
   } finally {
     agent.destroy();
   }
@@ -171,10 +199,21 @@ interface Report {
   baseline?: SerialResult;
   ec?: { ingress: IngressResult; serial: SerialResult };
   cluster?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
-  delay?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
+  delay?: {
+    ingress: IngressResult;
+    serial: SerialResult;
+    certified: SerialResult;
+    /** The nodes over the whole delayed phase (ingress and writes). */
+    monitor: MonitorSummary;
+  };
   roles?: RoleTable;
   rolesAlone?: RoleTable;
   alone?: AloneResult;
+  memory?: {
+    start: MemorySample;
+    afterRun: MemorySample & { certifiedOps: number };
+    afterIdle: (MemorySample & { idleS: number }) | null;
+  };
 }
 
 const ms = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "—" : fmt(x, d));
@@ -386,6 +425,8 @@ runScript(async () => {
       }
       if (phases.has("delay")) {
         await setNodeFaults(s, { delayMs: DELAY });
+        const monitor = new ClusterMonitor(s.port);
+        monitor.start();
         try {
           const ingress = await runIngress(s, {
             ops: DELAY_OPS,
@@ -408,8 +449,9 @@ runScript(async () => {
               "\n" +
               serialRow("certified write, delayed hops", certified),
           );
-          r.delay = { ingress, serial, certified };
+          r.delay = { ingress, serial, certified, monitor: await monitor.stop() };
         } finally {
+          await monitor.stop();
           await setNodeFaults(s, {});
         }
       }
@@ -427,22 +469,80 @@ runScript(async () => {
   });
   if (phases.has("alone") || phases.has("profile-alone"))
     await withServer("alone", vars(true), async (s) => {
-      if (phases.has("alone")) r.alone = await runClusterAlone(s, aloneOptions(int("alone-ops")), log);
+      if (phases.has("alone")) {
+        // the Worker's heap through the inspector proxy: closed before the profile takes it
+        const probe = await MemoryProbe.open(s, log);
+        try {
+          const a = await runClusterAlone(s, aloneOptions(int("alone-ops")), log, probe);
+          r.alone = a;
+          const start = a.rss[0]!;
+          const last = a.rss[a.rss.length - 1]!;
+          const idleS = int("idle-s", 0);
+          let afterIdle: (MemorySample & { idleS: number }) | null = null;
+          if (idleS > 0) {
+            log(`  idle ${idleS} s, then memory again`);
+            await new Promise((res) => setTimeout(res, idleS * 1000));
+            afterIdle = { idleS, ...(await probe.sample()) };
+          }
+          r.memory = { start, afterRun: { ...last, certifiedOps: last.certified }, afterIdle };
+        } finally {
+          probe.close();
+        }
+      }
       if (phases.has("profile-alone")) {
         const ops = int("profile-alone-ops");
-        r.rolesAlone = await profileRoles(s, () => runClusterAlone(s, aloneOptions(ops), () => {}));
+        const probe = MemoryProbe.rssOnly(s);
+        r.rolesAlone = await profileRoles(s, () => runClusterAlone(s, aloneOptions(ops), () => {}, probe));
         r.rolesAlone.ops = ops;
         log(r.rolesAlone.markdown);
       }
     });
-  const md = render(r, new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC");
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const md = render(r, date);
   log("\n" + md);
+  const json = clusterJson({
+    date,
+    flags: Object.fromEntries(changed.map((k) => [k, String(flags[k])])),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", loadavg: loadavg() },
+    nodes: PBFT_NODES.length,
+    replicas: Object.keys(r.alone?.monitor.replicasCertifiedOps ?? {}).length || 3,
+    ...(r.baseline ? { baseline: r.baseline } : {}),
+    ...(r.cluster ? { cluster: r.cluster } : {}),
+    ...(r.delay
+      ? {
+          delay: {
+            ingress: { ...r.delay.ingress, viewChanges: r.delay.monitor.viewChanges },
+            certified: r.delay.certified,
+            delayMs: DELAY,
+          },
+        }
+      : {}),
+    model: writeModel(DELAY, MODEL_BATCHING_MS, MODEL_QUEUE_HOP_MS),
+    ...(r.roles ? { roles: r.roles } : {}),
+    ...(r.rolesAlone ? { rolesAlone: r.rolesAlone } : {}),
+    ...(r.alone
+      ? {
+          alone: {
+            ops: r.alone.ops,
+            certified: r.alone.certified,
+            certifiedOpsPerSec: r.alone.certifiedOpsPerSec,
+            longestGapMs: r.alone.gap.longestMs,
+            gapOpen: r.alone.gap.open,
+            stalled: r.alone.stalled,
+          },
+        }
+      : {}),
+    ...(r.memory ? { memory: r.memory } : {}),
+    workerReloads: reloads,
+  });
+  log("\n" + JSON.stringify(json, null, 2));
   const { path, why } = resultsPath({ out: flags.out, committed: COMMITTED, changed });
   log(`\n(${why})`);
   if (path) {
     const abs = resolve(REPO_ROOT, path);
     mkdirSync(dirname(abs), { recursive: true });
     writeFileSync(abs, md + "\n");
+    writeFileSync(jsonPathOf(abs), JSON.stringify(json, null, 2) + "\n");
     const svgPath = abs.replace(/(-latest)?\.md$/, "") + "-lag.svg";
     const series = [
       r.cluster && {
@@ -461,6 +561,6 @@ runScript(async () => {
         svgPath,
         lagSvg(`Certification lag over time, ${CONNECTIONS} connections through the edge`, series),
       );
-    log(`wrote ${abs}${series.length ? ` and ${svgPath}` : ""}`);
+    log(`wrote ${abs}, ${jsonPathOf(abs)}${series.length ? ` and ${svgPath}` : ""}`);
   }
 });

@@ -225,6 +225,24 @@ function ingressRow(label: string, r: IngressResult): string {
   return `| ${label} | ${fmt(r.acceptedOpsPerSec, 0)} | ${ms(r.ecP50)} / ${ms(r.ecP99)} | ${r.certifiedOpsPerSec === null ? "—" : fmt(r.certifiedOpsPerSec, 0) + pct} | ${r.allCertifiedMs === null ? "—" : fmt(r.allCertifiedMs / 1000, 1) + " s"} | ${pair(r.lagP50, r.lagP99)} | ${r.errors} |`;
 }
 
+/** What the certification figures of an ingress rest on: the poll's misses, the nodes' own account. */
+function trustLine(label: string, r: IngressResult): string | undefined {
+  if (!r.monitor || !r.polls) return undefined;
+  const m = r.monitor;
+  const executed = Object.entries(m.nodesExecuted)
+    .map(([id, n]) => `${id} ${n ?? "—"}`)
+    .join(", ");
+  const replicas = Object.entries(m.replicasCertifiedOps)
+    .map(([name, n]) => `${name} ${n ?? "—"}`)
+    .join(", ");
+  return (
+    `- ${label}: ${r.certifiedOps ?? "—"} of ${r.accepted} accepted ops certified (certified / accepted rate ${ms(r.certifiedFraction, 2)}), longest time with ops pending and no new certificate ${ms(r.longestGapMs, 0)} ms; ` +
+    `certificate polls failed ${r.polls.failed} (${r.polls.timedOut} past their deadline), slowest ${ms(r.polls.slowestMs, 0)} ms; ` +
+    `the nodes' own status (${m.samples} samples, ${m.status.failed} failed): seqs executed ${executed}; views moved ${m.viewChanges ?? "—"}; ` +
+    `the replicas' certified ops ${replicas}; writes past their deadline ${r.timedOut}.`
+  );
+}
+
 function serialRow(label: string, r: SerialResult): string {
   return `| ${label} | ${ms(r.lat.p50, 2)} | ${ms(r.lat.p99, 2)} | ${r.lat.count} | ${r.errors + r.pending} |`;
 }
@@ -254,6 +272,17 @@ function render(r: Report, date: string): string {
           `EC + 4 PBFT nodes, node hops +${DELAY[0]}–${DELAY[1]} ms, ${r.delay.ingress.ops} ops`,
           r.delay.ingress,
         ),
+      );
+    const trust = [
+      r.cluster && trustLine("EC + 4 PBFT nodes", r.cluster.ingress),
+      r.delay && trustLine(`node hops +${DELAY[0]}–${DELAY[1]} ms`, r.delay.ingress),
+    ].filter((x): x is string => !!x);
+    if (trust.length)
+      L.push(
+        "",
+        "Certification as the nodes and replicas tell it (GET /v1/cluster/status, /v1/replicas):",
+        "",
+        ...trust,
       );
     if (r.cluster?.ingress.certifiedOpsPerSec) {
       const c = r.cluster.ingress;
@@ -309,7 +338,7 @@ function render(r: Report, date: string): string {
       `| certified write p50 / p99 ms (1 connection) | ${ms(r.cluster.certified.lat.p50, 0)} / ${ms(r.cluster.certified.lat.p99, 0)} | ${ms(r.delay.certified.lat.p50, 0)} / ${ms(r.delay.certified.lat.p99, 0)} |`,
       `| certification lag p50 / p99 ms (ingress) | ${pair(r.cluster.ingress.lagP50, r.cluster.ingress.lagP99)} | ${pair(r.delay.ingress.lagP50, r.delay.ingress.lagP99)} |`,
       "",
-      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"} (0: no view change happened).`,
+      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"}; views the nodes moved through over the whole delayed phase (their own status, sampled every 0.5 s): ${r.delay.monitor.viewChanges ?? "?"} (0: no view change happened).`,
       "",
       `PBFT's three message delays (PRE-PREPARE, PREPARE, COMMIT) at ${DELAY[0]}–${DELAY[1]} ms add about ${3 * DELAY[0]}–${3 * DELAY[1]} ms (mean ${(3 * (DELAY[0] + DELAY[1])) / 2}).`,
       "",
@@ -341,6 +370,16 @@ function render(r: Report, date: string): string {
       `| ${a.certified} of ${a.ops} | ${fmt(a.elapsedMs / 1000, 0)} s | ${fmt(a.submittedOpsPerSec, 0)} | ${fmt(a.certifiedOpsPerSec, 0)} | ${ms(a.lagP50, 0)} / ${ms(a.lagP99, 0)} | ${fmt(a.cpuMsPerOp, 2)} | ${a.refused} | > 1,125 (BFT-SMaRt 2.0, n = 4) — ${verdict(a.certifiedOpsPerSec > 1125)} |`,
       "",
     );
+    L.push(
+      `Longest time with ops pending and no new certificate: ${fmt(a.gap.longestMs / 1000, 1)} s${a.gap.open ? " (still open at the end: ops left uncertified)" : ""} (target ≤ 2 s — ${verdict(a.gap.longestMs <= 2000 && !a.gap.open)}). ` +
+        `Certificate polls failed ${a.polls.failed} (${a.polls.timedOut} past their deadline, slowest ${fmt(a.polls.slowestMs, 0)} ms); submits past their deadline ${a.timedOut}; ` +
+        `the nodes' own status: ${a.monitor.samples} samples (${a.monitor.status.failed} failed), seqs executed ${Object.entries(
+          a.monitor.nodesExecuted,
+        )
+          .map(([id, n]) => `${id} ${n ?? "—"}`)
+          .join(", ")}, views moved ${a.monitor.viewChanges ?? "—"}.`,
+      "",
+    );
     if (a.stalled)
       L.push(
         `The feed **stalled**: no new certificate for 30 s with ops outstanding, so it stopped at ${a.ops} acknowledged ops.`,
@@ -352,20 +391,38 @@ function render(r: Report, date: string): string {
         "",
       );
     L.push(
-      `## d. workerd RSS over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
+      `## d. workerd RSS and the Worker's JS heap over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
       "",
-      "| certified ops | s | RSS MiB per workerd process | total |",
-      "|---:|---:|---:|---:|",
-      ...a.rss.map(
-        (s) =>
-          `| ${s.certified} | ${fmt(s.elapsedS, 0)} | ${s.rssMiB.map((m) => fmt(m, 0)).join(" + ")} | ${fmt(
-            s.rssMiB.reduce((n, m) => n + m, 0),
-            0,
-          )} |`,
-      ),
+      "| certified ops | s | RSS MiB per workerd process | total | JS heap MiB used / allocated (128 MB deployed) |",
+      "|---:|---:|---:|---:|---:|",
+      ...[...a.rss]
+        .sort((x, y) => x.certified - y.certified)
+        .map(
+          (s) =>
+            `| ${s.certified} | ${fmt(s.elapsedS, 0)} | ${s.rssMiB.map((m) => fmt(m, 0)).join(" + ")} | ${fmt(
+              s.rssMiB.reduce((n, m) => n + m, 0),
+              0,
+            )} | ${ms(s.heapUsedMiB, 0)} / ${ms(s.heapTotalMiB, 0)} |`,
+        ),
       "",
     );
+    const idle = r.memory?.afterIdle;
+    if (idle)
+      L.push(
+        `After ${idle.idleS} s idle: RSS ${fmt(
+          idle.rssMiB.reduce((n, m) => n + m, 0),
+          0,
+        )} MiB, JS heap ${ms(idle.heapUsedMiB, 0)} / ${ms(idle.heapTotalMiB, 0)} MiB.`,
+        "",
+      );
   }
+  const restarted = Object.entries(reloads).filter(([, n]) => n > 0);
+  L.push(
+    restarted.length
+      ? `**wrangler reloaded the Worker mid-run** (${restarted.map(([k, n]) => `${k}: ${n}`).join(", ")}): a source file of the Worker or the wrangler.toml changed under it; each reload answers the writes in flight \`503 Your worker restarted mid-request\`. Rerun on a checkout nothing edits.`
+      : "wrangler reloaded the Worker 0 times (no source file changed under a run).",
+    "",
+  );
   return L.join("\n");
 }
 

@@ -183,6 +183,9 @@ async function waitReady(
  */
 export const RELOAD_LINE = /Reloading local server/g;
 
+/** How many reloads wrangler's `text` reports. */
+export const reloadsIn = (text: string): number => text.match(RELOAD_LINE)?.length ?? 0;
+
 /** The line wrangler prints per request at "info", e.g. `[wrangler:info] GET /v1/kv/x 200 OK (5ms)`. */
 const REQUEST_LINES = /^\[wrangler:info\] [A-Z]+ \/.*\n?/gm;
 
@@ -195,9 +198,11 @@ const running = new Set<DevServer>();
  */
 export const DEV_FAULT_TOKEN = "dev-fault-token";
 
-/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
-export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
-  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+/**
+ * wrangler's arguments: ports it binds itself, state in `persistDir`, and the log level that lets
+ * the Worker's own `console.log` lines through ("log"; "debug" when asked).
+ */
+export function wranglerArgs(o: DevServerOptions, persistDir: string): string[] {
   const args = [
     "dev",
     ...(o.config === undefined ? [] : ["--config", o.config]),
@@ -215,7 +220,13 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
   ];
   for (const [k, v] of Object.entries({ FAULT_TOKEN: DEV_FAULT_TOKEN, ...o.vars }))
     args.push("--var", `${k}:${v}`);
-  const child = spawn(WRANGLER, args, {
+  return args;
+}
+
+/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
+export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
+  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const child = spawn(WRANGLER, wranglerArgs(o, persistDir), {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -240,7 +251,7 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
   const collect = (b: Buffer) => {
     const text = keepRequests ? b.toString() : b.toString().replace(REQUEST_LINES, "");
     if (text === "") return;
-    reloads += text.match(RELOAD_LINE)?.length ?? 0;
+    reloads += reloadsIn(text);
     out = (out + text).slice(-OUTPUT_CHARS_MAX);
     log?.write(text);
   };

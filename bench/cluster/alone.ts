@@ -82,6 +82,8 @@ export interface AloneOptions {
   token: string;
   /** Stop feeding after this long (ms), whatever is left: the run says how far it got. */
   budgetMs: number;
+  /** The nodes' and replicas' sampling period (monitor.ts); 0 while a profile runs. */
+  monitorMs?: number;
 }
 
 /** Every op signed up front (the nodes check no client clock; the clock starts after). */
@@ -124,7 +126,7 @@ export async function runClusterAlone(
   const signMs = performance.now() - ts0;
   const agent = makeAgent(o.senders + 1);
   const poller = new CertPoller(agent, server.port, REPLICA, 100);
-  const monitor = new ClusterMonitor(server.port);
+  const monitor = new ClusterMonitor(server.port, o.monitorMs);
   const pids = workerdPids(server.pid);
   const cpu0 = pids.reduce((n, p) => n + cpuMs(p), 0);
   const rss: RssSample[] = [];

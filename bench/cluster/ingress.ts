@@ -60,13 +60,15 @@ export async function runIngress(
     certify: boolean;
     prefix: string;
     drainTimeoutMs?: number;
+    /** The nodes' and replicas' sampling period (monitor.ts); 0 while a profile runs. */
+    monitorMs?: number;
   },
 ): Promise<IngressResult> {
   const agent = makeAgent(o.connections + 1);
   const clients = await makeClients(o.connections);
   const load = await buildWorkload({ ops: o.ops, clients, prefix: o.prefix, keys: o.keys, sampleEvery: 0 });
   const poller = o.certify ? new CertPoller(agent, server.port, REPLICA) : undefined;
-  const monitor = o.certify ? new ClusterMonitor(server.port) : undefined;
+  const monitor = o.certify ? new ClusterMonitor(server.port, o.monitorMs) : undefined;
   monitor?.start();
   await poller?.start();
   const acks: Ack[] = [];

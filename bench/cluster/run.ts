@@ -338,7 +338,7 @@ function render(r: Report, date: string): string {
       `| certified write p50 / p99 ms (1 connection) | ${ms(r.cluster.certified.lat.p50, 0)} / ${ms(r.cluster.certified.lat.p99, 0)} | ${ms(r.delay.certified.lat.p50, 0)} / ${ms(r.delay.certified.lat.p99, 0)} |`,
       `| certification lag p50 / p99 ms (ingress) | ${pair(r.cluster.ingress.lagP50, r.cluster.ingress.lagP99)} | ${pair(r.delay.ingress.lagP50, r.delay.ingress.lagP99)} |`,
       "",
-      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"}; views the nodes moved through over the whole delayed phase (their own status, sampled every 0.5 s): ${r.delay.monitor.viewChanges ?? "?"} (0: no view change happened).`,
+      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"}; views the nodes moved through over the whole delayed phase (their own status, sampled every second): ${r.delay.monitor.viewChanges ?? "?"} (0: no view change happened).`,
       "",
       `PBFT's three message delays (PRE-PREPARE, PREPARE, COMMIT) at ${DELAY[0]}–${DELAY[1]} ms add about ${3 * DELAY[0]}–${3 * DELAY[1]} ms (mean ${(3 * (DELAY[0] + DELAY[1])) / 2}).`,
       "",
@@ -475,6 +475,7 @@ runScript(async () => {
             keys: KEYS,
             certify: true,
             prefix: `pr-${run}`,
+            monitorMs: 0,
           }),
         );
         r.roles.ops = PROFILE_OPS;
@@ -549,7 +550,9 @@ runScript(async () => {
       if (phases.has("profile-alone")) {
         const ops = int("profile-alone-ops");
         const probe = MemoryProbe.rssOnly(s);
-        r.rolesAlone = await profileRoles(s, () => runClusterAlone(s, aloneOptions(ops), () => {}, probe));
+        r.rolesAlone = await profileRoles(s, () =>
+          runClusterAlone(s, { ...aloneOptions(ops), monitorMs: 0 }, () => {}, probe),
+        );
         r.rolesAlone.ops = ops;
         log(r.rolesAlone.markdown);
       }

@@ -133,7 +133,7 @@ export async function runClusterAlone(
   monitor.start();
   for (
     const until = performance.now() + MONITOR_FIRST_MS;
-    !monitor.replicas.length && performance.now() < until;
+    monitor.enabled && !monitor.replicas.length && performance.now() < until;
   )
     await sleep(50);
   await poller.start();

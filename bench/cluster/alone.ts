@@ -65,6 +65,9 @@ export interface AloneResult {
   retried: number;
   failed: number;
   errors: string[];
+  /** Node answers inside a 200 reply that were errors (a node that did not take the ops in time). */
+  nodeErrors: number;
+  nodeErrorSamples: string[];
   rss: RssSample[];
   /** workerd CPU (all processes) per certified op, ms. */
   cpuMsPerOp: number;
@@ -160,6 +163,8 @@ export async function runClusterAlone(
   };
   const acks: Ack[] = [];
   const errors: string[] = [];
+  const nodeErrorSamples: string[] = [];
+  let nodeErrors = 0;
   let refused = 0;
   let timedOut = 0;
   let retried = 0;
@@ -220,7 +225,8 @@ export async function runClusterAlone(
       };
       for (const n of reply.nodes) {
         refused += n.refused ?? 0;
-        if (n.error && errors.length < 5) errors.push(n.error.slice(0, 300));
+        if (n.error) nodeErrors++;
+        if (n.error && nodeErrorSamples.length < 3) nodeErrorSamples.push(n.error.slice(0, 300));
       }
       acked += to - from;
       acks.push({ t: performance.now(), cum: acked });
@@ -264,6 +270,8 @@ export async function runClusterAlone(
     retried,
     failed,
     errors,
+    nodeErrors,
+    nodeErrorSamples,
     rss,
     cpuMsPerOp: cpu / Math.max(1, certified),
     signMs,

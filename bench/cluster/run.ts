@@ -385,6 +385,11 @@ function render(r: Report, date: string): string {
         `The feed **stalled**: no new certificate for 30 s with ops outstanding, so it stopped at ${a.ops} acknowledged ops.`,
         "",
       );
+    if (a.nodeErrors)
+      L.push(
+        `${a.nodeErrors} node answers inside accepted submits were errors (the ops reach that node again through the others' relay and STATUS); first: ${a.nodeErrorSamples.join("; ")}`,
+        "",
+      );
     if (a.errors.length)
       L.push(
         `${a.retried} requests were answered with an error and sent again (${a.failed} ops given up); first errors: ${a.errors.join("; ")}`,

@@ -387,7 +387,7 @@ function render(r: Report, date: string): string {
       );
     if (a.nodeErrors)
       L.push(
-        `${a.nodeErrors} node answers inside accepted submits were errors (the ops reach that node again through the others' relay and STATUS); first: ${a.nodeErrorSamples.join("; ")}`,
+        `${a.nodeErrors} node answers inside accepted submits were errors (that node did not take the batch in time; the submit is not sent again); first: ${a.nodeErrorSamples.join("; ")}`,
         "",
       );
     if (a.errors.length)

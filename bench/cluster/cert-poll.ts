@@ -3,11 +3,15 @@
  * `everyMs` (GET /v1/certificates/latest), and the lag of each acknowledged op from its reply to the
  * first poll whose certificate covers as many ops as had been acknowledged by then — an upper bound
  * of each op's lag (the order of acknowledgement is not the certified order; the poll period adds
- * up to `everyMs`).
+ * up to `everyMs`). Every poll has a deadline (`POLL_TIMEOUT_MS`): a slow or lost poll is counted
+ * (`timedOut`, `failures`) and the next one sent, never waited on.
  */
 import { performance } from "node:perf_hooks";
 import type { Agent } from "node:http";
-import { get } from "../ec/load.js";
+import { RequestTimeout, get } from "../ec/load.js";
+
+/** A certificate poll unanswered this long is given up (counted) and the next one sent. */
+export const POLL_TIMEOUT_MS = 2_000;
 
 export interface Poll {
   t: number;
@@ -22,8 +26,13 @@ export interface Ack {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function certifiedOpCount(agent: Agent, port: number, replica: string): Promise<number> {
-  const r = await get(agent, port, `/v1/certificates/latest?replica=${replica}`);
+export async function certifiedOpCount(
+  agent: Agent,
+  port: number,
+  replica: string,
+  timeoutMs = POLL_TIMEOUT_MS,
+): Promise<number> {
+  const r = await get(agent, port, `/v1/certificates/latest?replica=${replica}`, timeoutMs);
   if (r.status !== 200) throw new Error(`GET /v1/certificates/latest: ${r.status} ${r.body.slice(0, 200)}`);
   const body = JSON.parse(r.body) as { certificate: { body: { opCount: number } } | null };
   return body.certificate?.body.opCount ?? 0;
@@ -34,8 +43,11 @@ export class CertPoller {
   private running = false;
   private loop: Promise<void> | undefined;
   private base = 0;
-  /** Polls that failed (an error reply, a connection reset). */
+  /** Polls that failed (an error reply, a connection reset, past the deadline: `timedOut` of them). */
   failures = 0;
+  timedOut = 0;
+  /** The slowest poll answered (ms). */
+  slowestMs = 0;
   /** Called after each poll (memory samples ride on it). */
   onPoll: ((p: Poll) => void) | undefined;
 
@@ -48,23 +60,39 @@ export class CertPoller {
 
   /** Start polling; counts are relative to the op count at start. */
   async start(): Promise<void> {
-    this.base = await certifiedOpCount(this.agent, this.port, this.replica);
+    // the base, tried a few times (each with its deadline) before the run gives up
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.base = await certifiedOpCount(this.agent, this.port, this.replica);
+        break;
+      } catch (e) {
+        this.countFailure(e);
+        if (attempt >= 5) throw e;
+      }
+    }
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        const t0 = performance.now();
         try {
           const count = (await certifiedOpCount(this.agent, this.port, this.replica)) - this.base;
           const p = { t: performance.now(), count: Math.max(count, this.latest) };
+          this.slowestMs = Math.max(this.slowestMs, p.t - t0);
           this.polls.push(p);
           this.onPoll?.(p);
         } catch (e) {
-          // a failed poll is counted and the next one tried (the run says how many failed)
-          this.failures++;
-          if (this.failures <= 3) console.error(`certificate poll failed: ${String(e).slice(0, 200)}`);
+          // a failed or late poll is counted and the next one sent (the run says how many)
+          this.countFailure(e);
         }
         await sleep(this.everyMs);
       }
     })();
+  }
+
+  private countFailure(e: unknown): void {
+    this.failures++;
+    if (e instanceof RequestTimeout) this.timedOut++;
+    if (this.failures <= 3) console.error(`certificate poll failed: ${String(e).slice(0, 200)}`);
   }
 
   get latest(): number {

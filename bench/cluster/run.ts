@@ -12,13 +12,21 @@
  * f. where the time goes, by role (a CPU profile of the Worker isolate during an ingress: profile.ts);
  * c. the cluster alone: client-signed ops fed to the four nodes through POST /v1/dev/submit (the
  *    queue consumer's `submitToNodes`), certified ops/s and lag;
- * d. workerd RSS along that run (100,000 certified ops over 10,000 keys by default).
+ * d. workerd RSS and the Worker's JS heap along that run (100,000 certified ops over 10,000 keys by
+ *    default), and after `--idle-s` idle.
  *
- * Prints a Markdown summary; a full run with the default flags writes bench/results/cluster-latest.md
- * and bench/results/cluster-lag.svg (a partial run only with --out). Not a test.
+ * A run you can trust: every request and poll has a deadline (a late one is counted, never waited
+ * on); certification is read from the nodes and replicas themselves (monitor.ts: views, executed
+ * seqs, certified op counts) beside the certificate poll; wrangler runs at the level that keeps the
+ * Worker's own logs in each setup's log file; and wrangler's reloads of the Worker (a source file
+ * changed under it: each answers in-flight writes 503) are counted per setup.
+ *
+ * Prints a Markdown summary; a full run with the default flags writes bench/results/cluster-latest.md,
+ * its figures as bench/results/cluster-latest.json (results-json.ts) and bench/results/cluster-lag.svg
+ * (a partial run only with --out PATH.md: PATH.json beside it). Not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
@@ -37,7 +45,10 @@ import { resultsPath } from "../results-path.js";
 import { DEV_TOKEN_HEADER, runClusterAlone, type AloneResult } from "./alone.js";
 import { REPLICA, runIngress, type IngressResult } from "./ingress.js";
 import { lagSvg } from "./lag-svg.js";
+import { MemoryProbe, type MemorySample } from "./memory.js";
+import { ClusterMonitor, type MonitorSummary } from "./monitor.js";
 import { profileRoles, type RoleTable } from "./profile.js";
+import { clusterJson, jsonPathOf, writeModel } from "./results-json.js";
 import { certifiedWrites, serialWrites, type SerialResult } from "./writer-latency.js";
 
 const OPTIONS = {
@@ -58,6 +69,7 @@ const OPTIONS = {
   "alone-senders": { type: "string", default: "3" },
   "alone-window": { type: "string", default: "800" },
   "alone-budget-s": { type: "string", default: "420" },
+  "idle-s": { type: "string", default: "60" },
   phases: { type: "string", default: "baseline,ec,cluster,delay,profile,alone,profile-alone" },
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -76,6 +88,7 @@ const USAGE = `usage: npm run bench:cluster -- [options]   (defaults in brackets
   --alone-ops N --alone-keys N       cluster alone: ops and keys [100000, 10000]
   --alone-clients N --alone-batch N --alone-senders N --alone-window N   [16, 200, 3, 800]
   --alone-budget-s N                 stop feeding the cluster after N s [420]
+  --idle-s N                         memory again after N s idle after the cluster-alone run [60]
   --phases LIST                      any of ${PHASES.join(",")} [all]
   --out PATH                         write the summary (and PATH's -lag.svg) there`;
 
@@ -114,6 +127,16 @@ for (const p of phases)
 
 const log = (s: string) => console.log(s);
 const run = Date.now().toString(36);
+/** wrangler's reloads of the Worker per setup (test/support/wrangler-dev.ts RELOAD_LINE): 0 expected. */
+const reloads: Record<string, number> = {};
+/**
+ * The certified-write model's batching and queue-hop terms (ms): a node's tick (NODE_CONFIG.tickMs in
+ * durable-objects/pbft-node.ts), within which the primary proposes what is pooled, and the
+ * replicate queue's delivery with max_batch_timeout 0 after the outbox drain's window
+ * (DRAIN_DELAY_MS in wrangler.toml).
+ */
+const MODEL_BATCHING_MS = 50;
+const MODEL_QUEUE_HOP_MS = 20;
 
 async function withServer<T>(
   name: string,
@@ -132,6 +155,9 @@ async function withServer<T>(
   try {
     return await f(server);
   } finally {
+    reloads[name] = server.reloads();
+    if (reloads[name])
+      log(`# ${name}: wrangler reloaded the Worker ${reloads[name]} times (a source file changed)`);
     await server.stop();
   }
 }
@@ -156,12 +182,14 @@ async function setNodeFaults(server: DevServer, faults: Record<string, unknown>)
 
 let viewAfterDelay: number | null = null;
 
-/** The primary's view now (0 unless a view change happened). */
+/** The primary's view now (0 unless a view change happened); null if the status did not come in time. */
 async function clusterView(server: DevServer): Promise<number | null> {
   const agent = makeAgent(1);
   try {
-    const r = await get(agent, server.port, "/v1/cluster/status");
+    const r = await get(agent, server.port, "/v1/cluster/status", 10_000);
     return r.status === 200 ? ((JSON.parse(r.body) as { view?: number }).view ?? null) : null;
+  } catch {
+    return null;
   } finally {
     agent.destroy();
   }
@@ -171,10 +199,21 @@ interface Report {
   baseline?: SerialResult;
   ec?: { ingress: IngressResult; serial: SerialResult };
   cluster?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
-  delay?: { ingress: IngressResult; serial: SerialResult; certified: SerialResult };
+  delay?: {
+    ingress: IngressResult;
+    serial: SerialResult;
+    certified: SerialResult;
+    /** The nodes over the whole delayed phase (ingress and writes). */
+    monitor: MonitorSummary;
+  };
   roles?: RoleTable;
   rolesAlone?: RoleTable;
   alone?: AloneResult;
+  memory?: {
+    start: MemorySample;
+    afterRun: MemorySample & { certifiedOps: number };
+    afterIdle: (MemorySample & { idleS: number }) | null;
+  };
 }
 
 const ms = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "—" : fmt(x, d));
@@ -184,6 +223,24 @@ function ingressRow(label: string, r: IngressResult): string {
   const pct =
     r.certifiedOpsPerSec === null ? "" : ` (${fmt((r.certifiedOpsPerSec / r.acceptedOpsPerSec) * 100, 0)}%)`;
   return `| ${label} | ${fmt(r.acceptedOpsPerSec, 0)} | ${ms(r.ecP50)} / ${ms(r.ecP99)} | ${r.certifiedOpsPerSec === null ? "—" : fmt(r.certifiedOpsPerSec, 0) + pct} | ${r.allCertifiedMs === null ? "—" : fmt(r.allCertifiedMs / 1000, 1) + " s"} | ${pair(r.lagP50, r.lagP99)} | ${r.errors} |`;
+}
+
+/** What the certification figures of an ingress rest on: the poll's misses, the nodes' own account. */
+function trustLine(label: string, r: IngressResult): string | undefined {
+  if (!r.monitor || !r.polls) return undefined;
+  const m = r.monitor;
+  const executed = Object.entries(m.nodesExecuted)
+    .map(([id, n]) => `${id} ${n ?? "—"}`)
+    .join(", ");
+  const replicas = Object.entries(m.replicasCertifiedOps)
+    .map(([name, n]) => `${name} ${n ?? "—"}`)
+    .join(", ");
+  return (
+    `- ${label}: ${r.certifiedOps ?? "—"} of ${r.accepted} accepted ops certified (certified / accepted rate ${ms(r.certifiedFraction, 2)}), longest time with ops pending and no new certificate ${ms(r.longestGapMs, 0)} ms; ` +
+    `certificate polls failed ${r.polls.failed} (${r.polls.timedOut} past their deadline), slowest ${ms(r.polls.slowestMs, 0)} ms; ` +
+    `the nodes' own status (${m.samples} samples, ${m.status.failed} failed): seqs executed ${executed}; views moved ${m.viewChanges ?? "—"}; ` +
+    `the replicas' certified ops ${replicas}; writes past their deadline ${r.timedOut}.`
+  );
 }
 
 function serialRow(label: string, r: SerialResult): string {
@@ -215,6 +272,17 @@ function render(r: Report, date: string): string {
           `EC + 4 PBFT nodes, node hops +${DELAY[0]}–${DELAY[1]} ms, ${r.delay.ingress.ops} ops`,
           r.delay.ingress,
         ),
+      );
+    const trust = [
+      r.cluster && trustLine("EC + 4 PBFT nodes", r.cluster.ingress),
+      r.delay && trustLine(`node hops +${DELAY[0]}–${DELAY[1]} ms`, r.delay.ingress),
+    ].filter((x): x is string => !!x);
+    if (trust.length)
+      L.push(
+        "",
+        "Certification as the nodes and replicas tell it (GET /v1/cluster/status, /v1/replicas):",
+        "",
+        ...trust,
       );
     if (r.cluster?.ingress.certifiedOpsPerSec) {
       const c = r.cluster.ingress;
@@ -270,7 +338,7 @@ function render(r: Report, date: string): string {
       `| certified write p50 / p99 ms (1 connection) | ${ms(r.cluster.certified.lat.p50, 0)} / ${ms(r.cluster.certified.lat.p99, 0)} | ${ms(r.delay.certified.lat.p50, 0)} / ${ms(r.delay.certified.lat.p99, 0)} |`,
       `| certification lag p50 / p99 ms (ingress) | ${pair(r.cluster.ingress.lagP50, r.cluster.ingress.lagP99)} | ${pair(r.delay.ingress.lagP50, r.delay.ingress.lagP99)} |`,
       "",
-      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"} (0: no view change happened).`,
+      `The cluster's view after the delayed ingress: ${viewAfterDelay ?? "?"}; views the nodes moved through over the whole delayed phase (their own status, sampled every second): ${r.delay.monitor.viewChanges ?? "?"} (0: no view change happened).`,
       "",
       `PBFT's three message delays (PRE-PREPARE, PREPARE, COMMIT) at ${DELAY[0]}–${DELAY[1]} ms add about ${3 * DELAY[0]}–${3 * DELAY[1]} ms (mean ${(3 * (DELAY[0] + DELAY[1])) / 2}).`,
       "",
@@ -302,9 +370,24 @@ function render(r: Report, date: string): string {
       `| ${a.certified} of ${a.ops} | ${fmt(a.elapsedMs / 1000, 0)} s | ${fmt(a.submittedOpsPerSec, 0)} | ${fmt(a.certifiedOpsPerSec, 0)} | ${ms(a.lagP50, 0)} / ${ms(a.lagP99, 0)} | ${fmt(a.cpuMsPerOp, 2)} | ${a.refused} | > 1,125 (BFT-SMaRt 2.0, n = 4) — ${verdict(a.certifiedOpsPerSec > 1125)} |`,
       "",
     );
+    L.push(
+      `Longest time with ops pending and no new certificate: ${fmt(a.gap.longestMs / 1000, 1)} s${a.gap.open ? " (still open at the end: ops left uncertified)" : ""} (target ≤ 2 s — ${verdict(a.gap.longestMs <= 2000 && !a.gap.open)}). ` +
+        `Certificate polls failed ${a.polls.failed} (${a.polls.timedOut} past their deadline, slowest ${fmt(a.polls.slowestMs, 0)} ms); submits past their deadline ${a.timedOut}; ` +
+        `the nodes' own status: ${a.monitor.samples} samples (${a.monitor.status.failed} failed), seqs executed ${Object.entries(
+          a.monitor.nodesExecuted,
+        )
+          .map(([id, n]) => `${id} ${n ?? "—"}`)
+          .join(", ")}, views moved ${a.monitor.viewChanges ?? "—"}.`,
+      "",
+    );
     if (a.stalled)
       L.push(
         `The feed **stalled**: no new certificate for 30 s with ops outstanding, so it stopped at ${a.ops} acknowledged ops.`,
+        "",
+      );
+    if (a.nodeErrors)
+      L.push(
+        `${a.nodeErrors} node answers inside accepted submits were errors (that node did not take the batch in time; the submit is not sent again); first: ${a.nodeErrorSamples.join("; ")}`,
         "",
       );
     if (a.errors.length)
@@ -313,20 +396,38 @@ function render(r: Report, date: string): string {
         "",
       );
     L.push(
-      `## d. workerd RSS over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
+      `## d. workerd RSS and the Worker's JS heap over the cluster-alone run (${a.certified} certified ops over ${flags["alone-keys"]} keys)`,
       "",
-      "| certified ops | s | RSS MiB per workerd process | total |",
-      "|---:|---:|---:|---:|",
-      ...a.rss.map(
-        (s) =>
-          `| ${s.certified} | ${fmt(s.elapsedS, 0)} | ${s.rssMiB.map((m) => fmt(m, 0)).join(" + ")} | ${fmt(
-            s.rssMiB.reduce((n, m) => n + m, 0),
-            0,
-          )} |`,
-      ),
+      "| certified ops | s | RSS MiB per workerd process | total | JS heap MiB used / allocated (128 MB deployed) |",
+      "|---:|---:|---:|---:|---:|",
+      ...[...a.rss]
+        .sort((x, y) => x.certified - y.certified)
+        .map(
+          (s) =>
+            `| ${s.certified} | ${fmt(s.elapsedS, 0)} | ${s.rssMiB.map((m) => fmt(m, 0)).join(" + ")} | ${fmt(
+              s.rssMiB.reduce((n, m) => n + m, 0),
+              0,
+            )} | ${ms(s.heapUsedMiB, 0)} / ${ms(s.heapTotalMiB, 0)} |`,
+        ),
       "",
     );
+    const idle = r.memory?.afterIdle;
+    if (idle)
+      L.push(
+        `After ${idle.idleS} s idle: RSS ${fmt(
+          idle.rssMiB.reduce((n, m) => n + m, 0),
+          0,
+        )} MiB, JS heap ${ms(idle.heapUsedMiB, 0)} / ${ms(idle.heapTotalMiB, 0)} MiB.`,
+        "",
+      );
   }
+  const restarted = Object.entries(reloads).filter(([, n]) => n > 0);
+  L.push(
+    restarted.length
+      ? `**wrangler reloaded the Worker mid-run** (${restarted.map(([k, n]) => `${k}: ${n}`).join(", ")}): a source file of the Worker or the wrangler.toml changed under it; each reload answers the writes in flight \`503 Your worker restarted mid-request\`. Rerun on a checkout nothing edits.`
+      : "wrangler reloaded the Worker 0 times (no source file changed under a run).",
+    "",
+  );
   return L.join("\n");
 }
 
@@ -379,6 +480,7 @@ runScript(async () => {
             keys: KEYS,
             certify: true,
             prefix: `pr-${run}`,
+            monitorMs: 0,
           }),
         );
         r.roles.ops = PROFILE_OPS;
@@ -386,6 +488,8 @@ runScript(async () => {
       }
       if (phases.has("delay")) {
         await setNodeFaults(s, { delayMs: DELAY });
+        const monitor = new ClusterMonitor(s.port);
+        monitor.start();
         try {
           const ingress = await runIngress(s, {
             ops: DELAY_OPS,
@@ -408,8 +512,9 @@ runScript(async () => {
               "\n" +
               serialRow("certified write, delayed hops", certified),
           );
-          r.delay = { ingress, serial, certified };
+          r.delay = { ingress, serial, certified, monitor: await monitor.stop() };
         } finally {
+          await monitor.stop();
           await setNodeFaults(s, {});
         }
       }
@@ -427,22 +532,82 @@ runScript(async () => {
   });
   if (phases.has("alone") || phases.has("profile-alone"))
     await withServer("alone", vars(true), async (s) => {
-      if (phases.has("alone")) r.alone = await runClusterAlone(s, aloneOptions(int("alone-ops")), log);
+      if (phases.has("alone")) {
+        // the Worker's heap through the inspector proxy: closed before the profile takes it
+        const probe = await MemoryProbe.open(s, log);
+        try {
+          const a = await runClusterAlone(s, aloneOptions(int("alone-ops")), log, probe);
+          r.alone = a;
+          const start = a.rss[0]!;
+          const last = a.rss[a.rss.length - 1]!;
+          const idleS = int("idle-s", 0);
+          let afterIdle: (MemorySample & { idleS: number }) | null = null;
+          if (idleS > 0) {
+            log(`  idle ${idleS} s, then memory again`);
+            await new Promise((res) => setTimeout(res, idleS * 1000));
+            afterIdle = { idleS, ...(await probe.sample()) };
+          }
+          r.memory = { start, afterRun: { ...last, certifiedOps: last.certified }, afterIdle };
+        } finally {
+          probe.close();
+        }
+      }
       if (phases.has("profile-alone")) {
         const ops = int("profile-alone-ops");
-        r.rolesAlone = await profileRoles(s, () => runClusterAlone(s, aloneOptions(ops), () => {}));
+        const probe = MemoryProbe.rssOnly(s);
+        r.rolesAlone = await profileRoles(s, () =>
+          runClusterAlone(s, { ...aloneOptions(ops), monitorMs: 0 }, () => {}, probe),
+        );
         r.rolesAlone.ops = ops;
         log(r.rolesAlone.markdown);
       }
     });
-  const md = render(r, new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC");
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const md = render(r, date);
   log("\n" + md);
+  const json = clusterJson({
+    date,
+    flags: Object.fromEntries(changed.map((k) => [k, String(flags[k])])),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", loadavg: loadavg() },
+    nodes: PBFT_NODES.length,
+    replicas: Object.keys(r.alone?.monitor.replicasCertifiedOps ?? {}).length || 3,
+    ...(r.baseline ? { baseline: r.baseline } : {}),
+    ...(r.cluster ? { cluster: r.cluster } : {}),
+    ...(r.delay
+      ? {
+          delay: {
+            ingress: { ...r.delay.ingress, viewChanges: r.delay.monitor.viewChanges },
+            certified: r.delay.certified,
+            delayMs: DELAY,
+          },
+        }
+      : {}),
+    model: writeModel(DELAY, MODEL_BATCHING_MS, MODEL_QUEUE_HOP_MS),
+    ...(r.roles ? { roles: r.roles } : {}),
+    ...(r.rolesAlone ? { rolesAlone: r.rolesAlone } : {}),
+    ...(r.alone
+      ? {
+          alone: {
+            ops: r.alone.ops,
+            certified: r.alone.certified,
+            certifiedOpsPerSec: r.alone.certifiedOpsPerSec,
+            longestGapMs: r.alone.gap.longestMs,
+            gapOpen: r.alone.gap.open,
+            stalled: r.alone.stalled,
+          },
+        }
+      : {}),
+    ...(r.memory ? { memory: r.memory } : {}),
+    workerReloads: reloads,
+  });
+  log("\n" + JSON.stringify(json, null, 2));
   const { path, why } = resultsPath({ out: flags.out, committed: COMMITTED, changed });
   log(`\n(${why})`);
   if (path) {
     const abs = resolve(REPO_ROOT, path);
     mkdirSync(dirname(abs), { recursive: true });
     writeFileSync(abs, md + "\n");
+    writeFileSync(jsonPathOf(abs), JSON.stringify(json, null, 2) + "\n");
     const svgPath = abs.replace(/(-latest)?\.md$/, "") + "-lag.svg";
     const series = [
       r.cluster && {
@@ -461,6 +626,6 @@ runScript(async () => {
         svgPath,
         lagSvg(`Certification lag over time, ${CONNECTIONS} connections through the edge`, series),
       );
-    log(`wrote ${abs}${series.length ? ` and ${svgPath}` : ""}`);
+    log(`wrote ${abs}, ${jsonPathOf(abs)}${series.length ? ` and ${svgPath}` : ""}`);
   }
 });

@@ -31,8 +31,11 @@ export interface DevServerOptions {
   /** `--var NAME:value` pairs. */
   vars?: Record<string, string>;
   /**
-   * What to keep of wrangler's output; default "warn". wrangler itself always runs at "info", the
-   * level of its "Ready on" line, and below "info" the request lines it prints are dropped here.
+   * What to keep of wrangler's output; default "warn". wrangler itself always runs at "log" (or
+   * "debug"): its "Ready on" line is at "info", and the Worker's own `console.log` lines reach
+   * wrangler as workerd structured logs that it prints with `logger.log`, one level below "info"
+   * (at "info" they were dropped, whatever `[observability]` says). Below "info" the request lines
+   * wrangler prints are dropped here; everything else is kept.
    */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /** A file that receives wrangler's stdout and stderr (a tail is always kept for `output()`). */
@@ -55,6 +58,11 @@ export interface DevServer {
   logFile: string | undefined;
   /** What wrangler printed so far (tail), for failure messages. */
   output(): string;
+  /**
+   * How often wrangler reloaded the Worker since it started ("Reloading local server..."): each
+   * reload answers the POSTs in flight `503 Your worker restarted mid-request` (see RELOAD_LINE).
+   */
+  reloads(): number;
   /** SIGTERM the process group, SIGKILL it after 5 s if still alive, remove the state dir. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -163,6 +171,21 @@ async function waitReady(
   throw new Error(`wrangler dev not ready after ${timeoutMs} ms (${last})${describe()}`);
 }
 
+/**
+ * wrangler's line (at "log") when it reloads the Worker. Why it does: `wrangler dev` always bundles
+ * in esbuild's watch mode, so a change to any file of the Worker's import graph (workers/, shared/,
+ * durable-objects/, the node_modules it imports) or to the wrangler.toml rebuilds the bundle; the
+ * dev proxy (wrangler's ProxyWorker) is paused, miniflare restarts the Worker at a new address, and
+ * a request whose fetch to the old one fails is retried if GET or HEAD, else answered `503 Your
+ * worker restarted mid-request`. The persist dir (a temp dir here) and `.wrangler/` are not
+ * watched. So editing, checking out or merging the checkout a run uses restarts it mid-run; a
+ * benchmark counts these lines and says so.
+ */
+export const RELOAD_LINE = /Reloading local server/g;
+
+/** How many reloads wrangler's `text` reports. */
+export const reloadsIn = (text: string): number => text.match(RELOAD_LINE)?.length ?? 0;
+
 /** The line wrangler prints per request at "info", e.g. `[wrangler:info] GET /v1/kv/x 200 OK (5ms)`. */
 const REQUEST_LINES = /^\[wrangler:info\] [A-Z]+ \/.*\n?/gm;
 
@@ -175,9 +198,11 @@ const running = new Set<DevServer>();
  */
 export const DEV_FAULT_TOKEN = "dev-fault-token";
 
-/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
-export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
-  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+/**
+ * wrangler's arguments: ports it binds itself, state in `persistDir`, and the log level that lets
+ * the Worker's own `console.log` lines through ("log"; "debug" when asked).
+ */
+export function wranglerArgs(o: DevServerOptions, persistDir: string): string[] {
   const args = [
     "dev",
     ...(o.config === undefined ? [] : ["--config", o.config]),
@@ -190,12 +215,18 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
     "--persist-to",
     persistDir,
     "--log-level",
-    o.logLevel === "debug" ? "debug" : "info",
+    o.logLevel === "debug" ? "debug" : "log",
     "--show-interactive-dev-session=false",
   ];
   for (const [k, v] of Object.entries({ FAULT_TOKEN: DEV_FAULT_TOKEN, ...o.vars }))
     args.push("--var", `${k}:${v}`);
-  const child = spawn(WRANGLER, args, {
+  return args;
+}
+
+/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
+export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
+  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const child = spawn(WRANGLER, wranglerArgs(o, persistDir), {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -216,9 +247,11 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
   const keepRequests = o.logLevel === "debug" || o.logLevel === "info";
   const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile);
   let out = "";
+  let reloads = 0;
   const collect = (b: Buffer) => {
     const text = keepRequests ? b.toString() : b.toString().replace(REQUEST_LINES, "");
     if (text === "") return;
+    reloads += reloadsIn(text);
     out = (out + text).slice(-OUTPUT_CHARS_MAX);
     log?.write(text);
   };
@@ -233,6 +266,7 @@ export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> 
     persistDir,
     logFile: o.logFile,
     output: () => out,
+    reloads: () => reloads,
     stop: () =>
       (stopped ??= (async () => {
         if (groupAlive(pid)) {

@@ -10,8 +10,9 @@ export const PEER_DEADLINE_MS = {
   replicaApply: 10_000,
   /** Small replica calls: confirmations, anti-entropy pages, heads. */
   replicaSmall: 5_000,
-  /** Ops handed to one PBFT node. */
+  /** Ops handed to one PBFT node (plus `nodeSubmitPerOp` for each: it verifies every signature). */
   nodeSubmit: 5_000,
+  nodeSubmitPerOp: 2,
   /** A node's catch-up answers (its head, kept batches, state chunks). */
   nodeFetch: 5_000,
   /** One queue send. */

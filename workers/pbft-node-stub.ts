@@ -27,7 +27,7 @@ export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
   return settleQuorum(
     PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, text)),
     PBFT_NODES.length - CLUSTER_F,
-    PEER_DEADLINE_MS.nodeSubmit,
+    PEER_DEADLINE_MS.nodeSubmit + ops.length * PEER_DEADLINE_MS.nodeSubmitPerOp,
     "submit to a PBFT node",
   );
 }

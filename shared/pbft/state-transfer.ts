@@ -33,7 +33,7 @@ import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import { noteSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom } from "./execute.js";
 import type { CheckpointProof, Envelope, StateChunkMsg, StateFetch, StateMsg, Status } from "./messages.js";
-import type { Transfer } from "./state.js";
+import type { ReplicaState, Transfer } from "./state.js";
 import { count } from "./stats.js";
 import { validCheckpointProof } from "./view-change.js";
 import { toHex } from "../bytes.js";
@@ -61,8 +61,9 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   const st = env.msg;
   if (p === s.me) return;
   s.peerUncertifiedFrom.set(p, st.uncertifiedFrom);
+  forgetResent(s, p, st);
   const budget = { left: s.cfg.retransmitSlotsMax };
-  const aged = (since: number) => s.tick - since >= s.cfg.retransmitAfterTicks;
+  const due = (key: string, seq: number, since: number | null) => resendDue(s, p, key, seq, since);
 
   // Views: a peer in an older view (or still changing into ours) gets our NEW-VIEW; peers changing
   // view with us get our VIEW-CHANGE again.
@@ -76,10 +77,11 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   // Behind our stable checkpoint: the log it needs is gone here, send the state.
   if (st.lastExecuted < s.stable.seq) offerState(ctx, p);
   // Its stable checkpoint is older than ours: our proof lets it collect its log.
-  if (st.stableSeq < s.stable.seq) for (const e of s.stable.proof) forward(ctx, p, e);
+  if (st.stableSeq < s.stable.seq && due(`p:${s.stable.seq}`, s.stable.seq, null))
+    for (const e of s.stable.proof) forward(ctx, p, e);
   for (const [seq, c] of s.checkpoints) {
     const mine = c.votes.get(s.me);
-    if (seq > st.stableSeq && mine) forward(ctx, p, mine);
+    if (seq > st.stableSeq && mine && due(`k:${seq}`, seq, null)) forward(ctx, p, mine);
   }
 
   // Committed batches it has not executed.
@@ -89,7 +91,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
     seq++
   ) {
     const slot = s.slots.get(seq);
-    if (!slot?.commitProof || !slot.committedProposal) continue;
+    if (!slot?.commitProof || !slot.committedProposal || !due(`c:${seq}`, seq, slot.sinceTick)) continue;
     budget.left--;
     sendTo(ctx, [p], { type: "committed", seq, commits: slot.commitProof }, slot.committedProposal);
   }
@@ -101,7 +103,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
       if (
         slot.seq <= Math.max(st.lastExecuted, s.lastExecuted) ||
         slot.view !== s.view ||
-        !aged(slot.sinceTick)
+        !due(`v:${slot.view}:${slot.seq}`, slot.seq, slot.sinceTick)
       )
         continue;
       budget.left--;
@@ -118,13 +120,60 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   for (let seq = st.uncertifiedFrom; seq <= until; seq++) {
     const cert = s.certificates.get(seq);
     if (cert) {
-      sendTo(ctx, [p], { type: "certificate", certificate: cert });
+      if (due(`x:${seq}`, seq, null)) sendTo(ctx, [p], { type: "certificate", certificate: cert });
       continue;
     }
     const rec = s.uncertified.get(seq) ?? s.skipped.get(seq);
-    if (rec?.share && aged(rec.sinceTick)) forward(ctx, p, rec.share);
+    if (rec?.share && due(`x:${seq}`, seq, rec.sinceTick)) forward(ctx, p, rec.share);
   }
 }
+
+/**
+ * Re-send something (`key`: its kind and seq) to peer `p`, whose STATUS shows it lacks it? Only on
+ * evidence of loss, with backoff. Evidence: what we sent is at least `retransmitAfterTicks` old
+ * (`since`: when this node sent it) and the peer still lacks it; where this node does not know when
+ * it was sent (`since` null: a certificate, a checkpoint vote), two STATUSes at least that far apart
+ * that both show it lacking. Each further re-send of the same thing to the same peer waits twice as
+ * long (`retransmitBackoffMax` doublings at most), so a slow peer is not flooded with what it has
+ * in its queue, and a lost message is still repaired.
+ */
+function resendDue(s: ReplicaState, p: number, key: string, seq: number, since: number | null): boolean {
+  let byKey = s.resent.get(p);
+  if (!byKey) s.resent.set(p, (byKey = new Map()));
+  const r = s.cfg.retransmitAfterTicks;
+  const prev = byKey.get(key);
+  const record = (n: number) => {
+    byKey.delete(key); // (re)inserted last: the oldest records go first when the map is full
+    byKey.set(key, { at: s.tick, n, seq });
+    while (byKey.size > RESENT_PER_PEER_MAX) byKey.delete(byKey.keys().next().value as string);
+  };
+  if (!prev) {
+    if (since === null) return (record(0), false); // the first evidence: a second one may follow
+    if (s.tick - since < r) return false; // may still be on its way
+  } else if (s.tick - prev.at < r * 2 ** Math.min(prev.n, s.cfg.retransmitBackoffMax)) return false;
+  record(prev ? prev.n + 1 : 1);
+  count(s.stats, "retransmit");
+  return true;
+}
+
+/** Records of re-sends a peer's STATUS shows it no longer lacks. */
+function forgetResent(s: ReplicaState, p: number, st: Status): void {
+  const byKey = s.resent.get(p);
+  if (!byKey) return;
+  for (const [key, rec] of byKey) {
+    const kind = key[0];
+    const has =
+      kind === "x"
+        ? rec.seq < st.uncertifiedFrom
+        : kind === "k" || kind === "p"
+          ? rec.seq <= st.stableSeq
+          : rec.seq <= st.lastExecuted;
+    if (has) byKey.delete(key);
+  }
+}
+
+/** Re-send records kept per peer (each names one slot or checkpoint; the oldest go first). */
+const RESENT_PER_PEER_MAX = 256;
 
 /** Offer our stable checkpoint to a peer behind it (at most once per `stateTransferIntervalTicks`). */
 function offerState(ctx: Ctx, p: number): void {

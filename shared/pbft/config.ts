@@ -41,10 +41,10 @@ export interface PbftConfig {
   /** Every node broadcasts STATUS this often; peers answer with what it is missing. */
   statusIntervalTicks: number;
   /**
-   * Re-sending on evidence of loss: a peer's STATUS shows it lacks a message of ours at least
-   * this old (a vote of a slot, a committed batch, a share), or two STATUSes this far apart show it
-   * still lacks a certificate. Each further re-send of the same thing to the same peer waits twice
-   * as long (up to `retransmitBackoffMax` doublings).
+   * Re-sending on evidence of loss: a peer's STATUSes show it lacks something of ours at least this
+   * old (a vote of a slot, a committed batch, a share, a certificate, a checkpoint vote) and its
+   * progress there has not moved for this long. Each further re-send of the same thing to the same
+   * peer waits twice as long (up to `retransmitBackoffMax` doublings).
    */
   retransmitAfterTicks: number;
   /** Most doublings of the per-peer, per-slot re-send backoff. */

@@ -153,6 +153,7 @@ export class PbftReplica {
       peerUncertifiedFrom: new Map(),
       lastStateSentTick: new Map(),
       resent: new Map(),
+      peerProgress: new Map(),
       lastFetchServedTick: new Map(),
       stats: {},
       dirty: new Set(),

@@ -196,6 +196,21 @@ export interface ReplicaState {
    * Volatile and bounded per peer.
    */
   resent: Map<number, Map<string, { at: number; n: number; seq: number }>>;
+  /**
+   * Each peer's progress from its STATUSes, and since when each part has not moved (ticks): a peer
+   * that stalls lacking what we sent is the evidence of loss that re-sends wait for. Volatile.
+   */
+  peerProgress: Map<
+    number,
+    {
+      lastExecuted: number;
+      uncertifiedFrom: number;
+      stableSeq: number;
+      exec: number;
+      cert: number;
+      stable: number;
+    }
+  >;
   /** Tick each peer's last STATE-FETCH was served (one per peer per tick). */
   lastFetchServedTick: Map<number, number>;
 

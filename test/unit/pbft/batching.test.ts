@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import type { Effects } from "../../../shared/pbft/effects.js";
-import type { PrePrepare, Proposal } from "../../../shared/pbft/messages.js";
+import type { Proposal } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { meanBatchSize } from "../../../shared/pbft/stats.js";
 import { CLUSTER, makeOp, UNIT_CONFIG } from "./harness.js";
@@ -22,9 +22,11 @@ const config = {
 };
 /** Op seqs of each batch the step proposed. */
 const proposed = (fx: Effects) =>
-  fx.send
-    .filter((o) => (o.msg as PrePrepare | undefined)?.type === "pre-prepare")
-    .map((o) => (o.proposal as Proposal).ops.map((op) => op.seq));
+  fx.send.flatMap((o) =>
+    o.msg?.type === "pre-prepare" && "proposal" in o
+      ? [(o.proposal as Proposal).ops.map((op) => op.seq)]
+      : [],
+  );
 
 describe("the primary's batches", () => {
   it("partial only while fewer than partialInFlightMax are in flight; full ones up to batchesInFlightMax", () => {

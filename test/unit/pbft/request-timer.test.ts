@@ -3,6 +3,7 @@
  * - a backup's timer restarts whenever a batch executes ops it waited for: a deep pool while
  *   batches execute (overload) never expires it;
  * - an empty batch is no progress (a primary cannot hold the timer off with heartbeats);
+ * - f+1 peers reporting they executed past this node is progress (this node is behind);
  * - the primary runs none;
  * - the first expiry relays the waiting ops to the primary (never those in flight), the second
  *   starts a view change;
@@ -13,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Effects } from "../../../shared/pbft/effects.js";
+import type { Envelope } from "../../../shared/pbft/messages.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import { requestTimeoutNow } from "../../../shared/pbft/timers.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
@@ -62,6 +64,27 @@ describe("the request timer measures progress, not queueing", () => {
     expect(h.nodes[0]!.stats["batch.heartbeat"]).toBeGreaterThanOrEqual(2);
     expect(s.view).toBeGreaterThanOrEqual(1);
     expect(h.nodes[1]!.stats["request_timeout"]).toBeGreaterThanOrEqual(1);
+  });
+
+  it("f+1 peers executing past this node is progress (it is behind, not the primary): the timer starts over", () => {
+    const r = replica(1);
+    r.step({ kind: "tick", nowMs: 0 });
+    r.step({ kind: "submit", op: makeOp(1) });
+    r.step({ kind: "tick", nowMs: (T - 1) * TICK });
+    for (const from of [0, 2]) {
+      const status = {
+        type: "status",
+        view: 0,
+        normal: true,
+        lastExecuted: 3,
+        stableSeq: 2,
+        uncertifiedFrom: 4,
+      };
+      r.step({ kind: "message", envelope: { from, msg: status, sig: "" } as Envelope });
+    }
+    expect(opsSent(r.step({ kind: "tick", nowMs: T * TICK }))).toEqual([]);
+    expect(opsSent(r.step({ kind: "tick", nowMs: (2 * T - 2) * TICK }))).toEqual([]);
+    expect(opsSent(r.step({ kind: "tick", nowMs: (2 * T - 1) * TICK }))).toEqual([[[0], ids(1)]]);
   });
 
   it("the primary runs none: its own unexecuted proposals and pool never make it suspect itself", () => {

@@ -2,9 +2,9 @@
  * What a node sends a peer whose STATUS shows it behind (shared/pbft/state-transfer.ts `onStatus`):
  * the state when it is behind our stable checkpoint, our checkpoint proof when its stable
  * checkpoint is older, committed batches it has not executed, our NEW-VIEW when it is in an older
- * view — and nothing of that to a peer that is level with us. Re-sends need evidence of loss: what
- * we sent is `retransmitAfterTicks` old, or (where its sending time is unknown) two STATUSes that far
- * apart both show it lacking; each further re-send to the same peer waits twice as long.
+ * view — and nothing of that to a peer that is level with us. Re-sends need evidence of loss: the
+ * peer's STATUSes show its progress unmoved for `retransmitAfterTicks` (and what we sent is that
+ * old); each further re-send of the same thing to the same peer waits twice as long.
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../../../shared/pbft/config.js";
@@ -53,24 +53,28 @@ const pass = (h: Harness, node: number, ticks: number) => {
   const s = h.nodes[node]!.state;
   h.step(node, { kind: "tick", nowMs: (s.tick + ticks) * UNIT_CONFIG.tickMs! });
 };
+/** The answer to a STATUS from a peer that reported the same `retransmitAfterTicks` ago (stalled). */
+const stalled = (st: Partial<Status>, h: Harness, node = 0) => {
+  answer(st, h, node);
+  pass(h, node, R);
+  return answer(st, h, node);
+};
 
 describe("answering a peer's STATUS", () => {
   it("a peer level with us gets nothing", () => {
     expect(answer({})).toEqual([]);
   });
 
-  it("a peer behind our stable checkpoint gets the state and the batch past it, then our checkpoint proof", () => {
+  it("a stalled peer behind our stable checkpoint gets the state, our checkpoint proof and the batch past it", () => {
     const h = ordered();
-    pass(h, 0, R);
     const behind = { lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 };
-    const sends = answer(behind, h);
+    expect(answer(behind, h)).toEqual([]); // its first STATUS: it may be on its way
+    pass(h, 0, R);
+    const sends = answer(behind, h); // still there: stalled
     expect(sends.every((s) => s.to.length === 1 && s.to[0] === 3)).toBe(true);
-    expect(types(sends)).toEqual(["committed", "state"]);
+    expect(sends.filter((s) => s.type === "state")).toHaveLength(1);
+    expect(sends.filter((s) => s.type === "checkpoint" && s.seq === 4)).toHaveLength(3); // the proof: 2f+1
     expect(sends.filter((s) => s.type === "committed").map((s) => s.seq)).toEqual([5]);
-    pass(h, 0, R); // still behind a STATUS later: the proof (2f+1 votes) goes too
-    const again = answer(behind, h);
-    expect(again.filter((s) => s.type === "checkpoint" && s.seq === 4)).toHaveLength(3);
-    expect(types(again)).toEqual(["checkpoint", "checkpoint", "checkpoint"]);
   });
 
   it("a peer with an older stable checkpoint but every batch executed gets our proof only, on a second STATUS", () => {
@@ -93,9 +97,8 @@ describe("answering a peer's STATUS", () => {
 
   it("the state is offered at most once per interval; a committed batch re-sent waits twice as long each time", () => {
     const h = ordered({ ...UNIT_CONFIG, stateTransferIntervalTicks: 1_000 });
-    pass(h, 0, R);
     const behind = { lastExecuted: 0, stableSeq: 4 };
-    expect(types(answer(behind, h))).toEqual(["committed", "state"]);
+    expect(types(stalled(behind, h))).toEqual(["committed", "state"]);
     expect(types(answer(behind, h))).toEqual([]);
     pass(h, 0, 2 * R - 1);
     expect(types(answer(behind, h))).toEqual([]);
@@ -108,12 +111,22 @@ describe("answering a peer's STATUS", () => {
     expect(h.nodes[0]!.stats["retransmit"]).toBe(3);
   });
 
-  it("a peer whose STATUS shows it has what we re-sent starts over: evidence is needed again", () => {
+  it("a slow peer that keeps executing gets nothing again, however far behind (it has it queued)", () => {
     const h = ordered();
-    pass(h, 0, R);
-    expect(types(answer({ lastExecuted: 4 }, h))).toEqual(["committed"]);
+    for (const lastExecuted of [1, 2, 3, 4]) {
+      expect(types(answer({ lastExecuted }, h)), `at ${lastExecuted}`).toEqual([]);
+      pass(h, 0, R);
+    }
+    expect(h.nodes[0]!.stats["retransmit"] ?? 0).toBe(0);
+  });
+
+  it("a peer whose STATUS shows it has what we re-sent starts over: a stall is needed again", () => {
+    const h = ordered();
+    expect(types(stalled({ lastExecuted: 4 }, h))).toEqual(["committed"]);
     expect(types(answer({}, h))).toEqual([]); // it executed seq 5: the record is forgotten
-    // behind at 5 again (e.g. it lost its writes): the batch is old, one STATUS is evidence enough
+    // behind at 5 again (e.g. it lost its writes): no backoff left over, but a stall again
+    expect(types(answer({ lastExecuted: 4 }, h))).toEqual([]);
+    pass(h, 0, R);
     expect(types(answer({ lastExecuted: 4 }, h))).toEqual(["committed"]);
   });
 });
@@ -137,15 +150,13 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
   };
   const level = { lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 };
 
-  it("a slot in progress, once aged: the backup sends its PREPARE and COMMIT again, the primary its PRE-PREPARE too", () => {
+  it("a slot in progress, to a stalled peer: the backup sends its PREPARE and COMMIT again, the primary its PRE-PREPARE too", () => {
     const h = inProgress();
-    age(h, 1, R);
-    expect(answer(level, h, 1).map(({ type, seq, from }) => [type, seq, from])).toEqual([
+    expect(stalled(level, h, 1).map(({ type, seq, from }) => [type, seq, from])).toEqual([
       ["prepare", 1, 1],
       ["commit", 1, 1],
     ]);
-    age(h, 0, R);
-    expect(types(answer(level, h, 0))).toEqual(["commit", "pre-prepare", "prepare"]);
+    expect(types(stalled(level, h, 0))).toEqual(["commit", "pre-prepare", "prepare"]);
   });
 
   it("not yet aged, or to a peer changing view: the votes are not sent again", () => {
@@ -159,8 +170,7 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
 
   it("retransmitSlotsMax bounds the slots answered in one STATUS", () => {
     const h = inProgress(2, { ...UNIT_CONFIG, retransmitSlotsMax: 1 });
-    age(h, 1, R);
-    expect(answer(level, h, 1).map((x) => x.seq)).toEqual([1, 1]);
+    expect(stalled(level, h, 1).map((x) => x.seq)).toEqual([1, 1]);
   });
 
   it("retransmitSlotsMax bounds the committed batches too; own votes for a checkpoint the peer lacks go along", () => {
@@ -172,13 +182,8 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
     const s = h.nodes[0]!.state;
     expect([s.stable.seq, s.lastExecuted]).toEqual([4, 7]);
     const behind = { lastExecuted: 4, stableSeq: 4, uncertifiedFrom: 5 };
-    pass(h, 0, R);
-    const first = answer(behind, h);
-    expect(first.filter((x) => x.type === "committed").map((x) => x.seq)).toEqual([5]);
-    expect(first.filter((x) => x.type === "checkpoint")).toEqual([]); // the first evidence only
-    pass(h, 0, R);
-    const sends = answer(behind, h);
-    expect(sends.filter((x) => x.type === "committed").map((x) => x.seq)).toEqual([6]); // 5 backs off
+    const sends = stalled(behind, h);
+    expect(sends.filter((x) => x.type === "committed").map((x) => x.seq)).toEqual([5]);
     expect(sends.filter((x) => x.type === "checkpoint").map((x) => [x.seq, x.from])).toEqual([[6, 0]]);
     const past = answer({ ...behind, stableSeq: 6 }, h);
     expect(past.filter((x) => x.type === "checkpoint")).toEqual([]);

@@ -32,6 +32,7 @@ function enterView(s: Ctx["s"], view: number, normal: boolean): void {
   s.view = view;
   s.normal = normal;
   s.viewStartTick = s.tick;
+  s.requestRelayTick = -Infinity; // a new view, a new request timer
   s.viewChangeDeadlineTick = null;
   s.executedInView = false;
   markDirty(s, META_KEY);

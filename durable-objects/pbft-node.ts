@@ -76,7 +76,7 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
   batchSizeMax: 100,
   statusIntervalTicks: 20,
   retransmitAfterTicks: 10,
-  requestTimeoutTicks: 100,
+  requestTimeoutTicks: 50, // ×2: the first expiry relays, the second (5 s without progress) suspects
   viewChangeTimeoutTicks: 60,
   relayAfterTicks: 20,
   stateTransferIntervalTicks: 20,

@@ -21,18 +21,42 @@ export interface PbftConfig {
   checkpointIntervalSeqs: number;
   /** High watermark = low watermark + this (a multiple of the checkpoint interval). */
   logWindowSeqs: number;
-  /** A pooled op not executed within this many ticks of arriving (or of the view starting) starts a view change. */
+  /**
+   * A backup's request timer (`timers.ts`): it runs while an op waits here and restarts whenever a
+   * batch executes ops this node waited for. Its first expiry relays the waiting ops to the
+   * primary; a second one, with still no progress, starts a view change. The primary runs none.
+   * Scaled by the backoff (see `viewChangeTimeoutTicks`).
+   */
   requestTimeoutTicks: number;
-  /** First wait for NEW-VIEW after 2f+1 VIEW-CHANGEs; doubles on every failed attempt. */
+  /**
+   * First wait for NEW-VIEW after 2f+1 VIEW-CHANGEs. The one backoff rule: leaving a view (other
+   * than the first) that executed nothing doubles this wait and the request timeout alike; the
+   * first execution in a view resets both.
+   */
   viewChangeTimeoutTicks: number;
   /** Cap of the doubling. */
   viewChangeTimeoutTicksMax: number;
-  /** A backup forwards ops the primary has not proposed after this many ticks. */
+  /** While changing view, a node shares its waiting ops with every peer this often (ticks). */
   relayAfterTicks: number;
   /** Every node broadcasts STATUS this often; peers answer with what it is missing. */
   statusIntervalTicks: number;
-  /** Own messages for a slot are re-sent only once it is this old (ticks). */
+  /**
+   * Re-sending on evidence of loss: a peer's STATUSes show it lacks something of ours at least this
+   * old (a vote of a slot, a committed batch, a share, a certificate, a checkpoint vote) and its
+   * progress there has not moved for this long. Each further re-send of the same thing to the same
+   * peer waits twice as long (up to `retransmitBackoffMax` doublings).
+   */
   retransmitAfterTicks: number;
+  /** Most doublings of the per-peer, per-slot re-send backoff. */
+  retransmitBackoffMax: number;
+  /**
+   * The primary proposes a batch short of `batchSizeMax` (and of the byte bound) only while fewer
+   * than this many of its batches are in flight (proposed, not executed); otherwise it waits for a
+   * full batch or for a batch to execute, so that batches grow with load.
+   */
+  partialInFlightMax: number;
+  /** Most batches in flight (proposed, not executed) at once; the log window bounds them too. */
+  batchesInFlightMax: number;
   /** Most slots answered per STATUS (committed proofs, votes, shares, certificates). */
   retransmitSlotsMax: number;
   /** Most ops relayed to the primary in one message. */
@@ -87,6 +111,9 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   relayAfterTicks: 50,
   statusIntervalTicks: 10,
   retransmitAfterTicks: 10,
+  retransmitBackoffMax: 6,
+  partialInFlightMax: 2,
+  batchesInFlightMax: 16,
   retransmitSlotsMax: 32,
   relayOpsMax: 500,
   timeSkewMaxMs: 30_000,
@@ -123,6 +150,17 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
     Number.isSafeInteger(cfg.heartbeatTicks) &&
     cfg.heartbeatTicks >= 0 &&
+    Number.isSafeInteger(cfg.requestTimeoutTicks) &&
+    cfg.requestTimeoutTicks >= 1 &&
+    Number.isSafeInteger(cfg.retransmitAfterTicks) &&
+    cfg.retransmitAfterTicks >= 1 &&
+    Number.isInteger(cfg.retransmitBackoffMax) &&
+    cfg.retransmitBackoffMax >= 0 &&
+    cfg.retransmitBackoffMax <= 16 &&
+    Number.isInteger(cfg.partialInFlightMax) &&
+    cfg.partialInFlightMax >= 1 &&
+    Number.isInteger(cfg.batchesInFlightMax) &&
+    cfg.batchesInFlightMax >= cfg.partialInFlightMax &&
     // Any one valid op must fit in a batch, as batches are counted.
     batchBytesLimit(cfg, n) >= OP_BYTES_COUNTED_MAX;
   if (!ok) throw new Error(`pbft: invalid configuration (n=${n}, f=${cluster.f})`);

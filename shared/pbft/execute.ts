@@ -58,12 +58,19 @@ function executeSlot(ctx: Ctx, seq: number, proposed: readonly SignedOp[], time:
   s.opCount += ops.length;
   s.lastTime = Math.max(s.lastTime, time);
   s.lastExecuted = seq;
+  let waitedFor = false;
   for (const op of proposed) {
     const id = opIdOf(op);
     s.inFlight.delete(id);
     s.unproposed.delete(id);
-    if (s.pool.delete(id)) markDirty(s, poolKey(id));
+    if (s.pool.delete(id)) {
+      markDirty(s, poolKey(id));
+      waitedFor = true;
+    }
   }
+  // Progress on what this node waits for restarts its request timer (an empty batch is none: a
+  // primary cannot hold the timer off with heartbeats while it leaves the pool unproposed).
+  if (waitedFor) s.lastProgressTick = s.tick;
   if (!s.executedInView && s.normal && view === s.view) {
     s.executedInView = true;
     s.viewChangeTimeoutTicks = s.cfg.viewChangeTimeoutTicks; // progress: the backoff starts over

@@ -53,18 +53,29 @@ export function onOps(ctx: Ctx, env: Envelope<Ops>): void {
   onSubmitMany(ctx, env.msg.ops);
 }
 
+/** The primary's batches in flight: proposed (or re-proposed by a NEW-VIEW), not executed. */
+export const batchesInFlight = (s: ReplicaState): number => s.nextSeq - 1 - s.lastExecuted;
+
 /**
- * The primary proposes while the window has room: full batches at once, a partial batch only when
- * `partial` (on a tick), so that load forms batches of `batchSizeMax`.
+ * The primary proposes while the window has room and fewer than `batchesInFlightMax` of its
+ * batches are in flight: full batches (`batchSizeMax` ops, or as many as the byte bound takes) at
+ * once; a partial batch only when `partial` (on a tick, a new view) and fewer than
+ * `partialInFlightMax` batches are in flight. Under load the pool outgrows what is in flight and
+ * batches fill up, so the per-batch costs are shared by more ops (BFT-SMaRt's batching).
  */
 export function maybePropose(ctx: Ctx, partial: boolean): void {
   const s = ctx.s;
   if (!s.normal || !isPrimary(s)) return;
   const bytesMax = batchBytesLimit(s.cfg, s.n);
-  while (s.nextSeq <= highWatermark(s) && s.unproposed.size > 0) {
-    if (!partial && s.unproposed.size < s.cfg.batchSizeMax) return;
+  while (
+    s.nextSeq <= highWatermark(s) &&
+    s.unproposed.size > 0 &&
+    batchesInFlight(s) < s.cfg.batchesInFlightMax
+  ) {
+    const ids: string[] = [];
     const ops: SignedOp[] = [];
     let bytes = 0;
+    let full = false;
     for (const id of s.unproposed) {
       const e = s.pool.get(id);
       if (!e || s.inFlight.has(id)) {
@@ -72,13 +83,23 @@ export function maybePropose(ctx: Ctx, partial: boolean): void {
         continue;
       }
       const b = opBytes(e.op);
-      if (ops.length > 0 && bytes + b > bytesMax) break; // stays first in line for the next batch
-      s.unproposed.delete(id);
+      if (ops.length > 0 && bytes + b > bytesMax) {
+        full = true; // stays first in line for the next batch
+        break;
+      }
+      ids.push(id);
       ops.push(e.op);
       bytes += b;
-      if (ops.length >= s.cfg.batchSizeMax) break;
+      if (ops.length >= s.cfg.batchSizeMax) {
+        full = true;
+        break;
+      }
     }
     if (ops.length === 0) return;
+    if (!full && !(partial && batchesInFlight(s) < s.cfg.partialInFlightMax)) return;
+    for (const id of ids) s.unproposed.delete(id);
+    count(s.stats, "batch.ops", ops.length);
+    count(s.stats, full ? "batch.full" : "batch.partial");
     propose(ctx, { ops, time: Math.max(s.clockMs, s.lastTime), view: s.view });
   }
 }

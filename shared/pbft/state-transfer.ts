@@ -33,7 +33,7 @@ import { checkpointDigest, type CheckpointHeader } from "./digest.js";
 import { noteSkipped } from "./endorse.js";
 import { advanceUncertifiedFrom } from "./execute.js";
 import type { CheckpointProof, Envelope, StateChunkMsg, StateFetch, StateMsg, Status } from "./messages.js";
-import type { Transfer } from "./state.js";
+import type { ReplicaState, Transfer } from "./state.js";
 import { count } from "./stats.js";
 import { validCheckpointProof } from "./view-change.js";
 import { toHex } from "../bytes.js";
@@ -61,8 +61,12 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   const st = env.msg;
   if (p === s.me) return;
   s.peerUncertifiedFrom.set(p, st.uncertifiedFrom);
+  forgetResent(s, p, st);
+  const stall = noteProgress(s, p, st);
+  clusterAhead(s);
   const budget = { left: s.cfg.retransmitSlotsMax };
-  const aged = (since: number) => s.tick - since >= s.cfg.retransmitAfterTicks;
+  const due = (key: string, seq: number, stalledSince: number, since: number | null) =>
+    resendDue(s, p, key, seq, stalledSince, since);
 
   // Views: a peer in an older view (or still changing into ours) gets our NEW-VIEW; peers changing
   // view with us get our VIEW-CHANGE again.
@@ -74,12 +78,13 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   }
 
   // Behind our stable checkpoint: the log it needs is gone here, send the state.
-  if (st.lastExecuted < s.stable.seq) offerState(ctx, p);
+  if (st.lastExecuted < s.stable.seq && s.tick - stall.exec >= s.cfg.retransmitAfterTicks) offerState(ctx, p);
   // Its stable checkpoint is older than ours: our proof lets it collect its log.
-  if (st.stableSeq < s.stable.seq) for (const e of s.stable.proof) forward(ctx, p, e);
+  if (st.stableSeq < s.stable.seq && due(`p:${s.stable.seq}`, s.stable.seq, stall.stable, null))
+    for (const e of s.stable.proof) forward(ctx, p, e);
   for (const [seq, c] of s.checkpoints) {
     const mine = c.votes.get(s.me);
-    if (seq > st.stableSeq && mine) forward(ctx, p, mine);
+    if (seq > st.stableSeq && mine && due(`k:${seq}`, seq, stall.stable, null)) forward(ctx, p, mine);
   }
 
   // Committed batches it has not executed.
@@ -89,7 +94,8 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
     seq++
   ) {
     const slot = s.slots.get(seq);
-    if (!slot?.commitProof || !slot.committedProposal) continue;
+    if (!slot?.commitProof || !slot.committedProposal || !due(`c:${seq}`, seq, stall.exec, slot.sinceTick))
+      continue;
     budget.left--;
     sendTo(ctx, [p], { type: "committed", seq, commits: slot.commitProof }, slot.committedProposal);
   }
@@ -101,7 +107,7 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
       if (
         slot.seq <= Math.max(st.lastExecuted, s.lastExecuted) ||
         slot.view !== s.view ||
-        !aged(slot.sinceTick)
+        !due(`v:${slot.view}:${slot.seq}`, slot.seq, stall.exec, slot.sinceTick)
       )
         continue;
       budget.left--;
@@ -118,13 +124,97 @@ export function onStatus(ctx: Ctx, env: Envelope<Status>): void {
   for (let seq = st.uncertifiedFrom; seq <= until; seq++) {
     const cert = s.certificates.get(seq);
     if (cert) {
-      sendTo(ctx, [p], { type: "certificate", certificate: cert });
+      if (due(`x:${seq}`, seq, stall.cert, null))
+        sendTo(ctx, [p], { type: "certificate", certificate: cert });
       continue;
     }
     const rec = s.uncertified.get(seq) ?? s.skipped.get(seq);
-    if (rec?.share && aged(rec.sinceTick)) forward(ctx, p, rec.share);
+    if (rec?.share && due(`x:${seq}`, seq, stall.cert, rec.sinceTick)) forward(ctx, p, rec.share);
   }
 }
+
+/**
+ * Re-send something (`key`: its kind and seq) to peer `p`, whose STATUS shows it lacks it? Only on
+ * evidence of loss, with backoff. Evidence: the peer's progress that this thing would advance has
+ * not moved for `retransmitAfterTicks` (`stalledSince`: since when its STATUSes report the same
+ * value), and what we sent is at least that old (`since`, when this node sent it, if known). A peer
+ * that is merely slow (busy, its inputs queued) keeps moving and gets nothing twice. Each further
+ * re-send of the same thing to the same peer waits twice as long (`retransmitBackoffMax` doublings
+ * at most).
+ */
+function resendDue(
+  s: ReplicaState,
+  p: number,
+  key: string,
+  seq: number,
+  stalledSince: number,
+  since: number | null,
+): boolean {
+  const r = s.cfg.retransmitAfterTicks;
+  if (s.tick - stalledSince < r || (since !== null && s.tick - since < r)) return false;
+  let byKey = s.resent.get(p);
+  if (!byKey) s.resent.set(p, (byKey = new Map()));
+  const prev = byKey.get(key);
+  if (prev && s.tick - prev.at < r * 2 ** Math.min(prev.n, s.cfg.retransmitBackoffMax)) return false;
+  byKey.delete(key); // (re)inserted last: the oldest records go first when the map is full
+  byKey.set(key, { at: s.tick, n: prev ? prev.n + 1 : 1, seq });
+  while (byKey.size > RESENT_PER_PEER_MAX) byKey.delete(byKey.keys().next().value as string);
+  count(s.stats, "retransmit");
+  return true;
+}
+
+/**
+ * f+1 peers report executing past this node (so a correct one did): the cluster makes progress and
+ * this node is behind (slow, or catching up), which is no reason to suspect the primary; its request
+ * timer starts over (`timers.ts`). It catches up from their answers to its STATUS.
+ */
+function clusterAhead(s: ReplicaState): void {
+  let ahead = 0;
+  for (const pr of s.peerProgress.values()) if (pr.lastExecuted > s.lastExecuted) ahead++;
+  if (ahead > s.f) s.lastProgressTick = s.tick;
+}
+
+/**
+ * Since when a peer's STATUS has reported the same executed seq, the same `uncertifiedFrom` and
+ * the same stable checkpoint (each its own clock), counted from its first STATUS here.
+ */
+function noteProgress(
+  s: ReplicaState,
+  p: number,
+  st: Status,
+): { exec: number; cert: number; stable: number } {
+  const prev = s.peerProgress.get(p);
+  const at = (same: boolean, since: number | undefined) => (same && since !== undefined ? since : s.tick);
+  const next = {
+    lastExecuted: st.lastExecuted,
+    uncertifiedFrom: st.uncertifiedFrom,
+    stableSeq: st.stableSeq,
+    exec: at(prev?.lastExecuted === st.lastExecuted, prev?.exec),
+    cert: at(prev?.uncertifiedFrom === st.uncertifiedFrom, prev?.cert),
+    stable: at(prev?.stableSeq === st.stableSeq, prev?.stable),
+  };
+  s.peerProgress.set(p, next);
+  return next;
+}
+
+/** Records of re-sends a peer's STATUS shows it no longer lacks. */
+function forgetResent(s: ReplicaState, p: number, st: Status): void {
+  const byKey = s.resent.get(p);
+  if (!byKey) return;
+  for (const [key, rec] of byKey) {
+    const kind = key[0];
+    const has =
+      kind === "x"
+        ? rec.seq < st.uncertifiedFrom
+        : kind === "k" || kind === "p"
+          ? rec.seq <= st.stableSeq
+          : rec.seq <= st.lastExecuted;
+    if (has) byKey.delete(key);
+  }
+}
+
+/** Re-send records kept per peer (each names one slot or checkpoint; the oldest go first). */
+const RESENT_PER_PEER_MAX = 256;
 
 /** Offer our stable checkpoint to a peer behind it (at most once per `stateTransferIntervalTicks`). */
 function offerState(ctx: Ctx, p: number): void {
@@ -343,4 +433,5 @@ function adopt(ctx: Ctx, cp: CheckpointProof, header: CheckpointHeader): void {
   advanceUncertifiedFrom(s);
   if (s.nextSeq <= cp.seq) s.nextSeq = cp.seq + 1;
   count(s.stats, "state_transfer.adopted");
+  s.lastProgressTick = s.tick; // the request timer starts over: this node was behind, not the primary
 }

@@ -131,6 +131,10 @@ export interface ReplicaState {
   lastOpsBroadcastTick: number;
   /** Tick of this node's last proposal as primary (or of its first tick): the heartbeat counts from it. */
   lastProposalTick: number;
+  /** Tick a batch last executed ops this node's pool held (progress: the request timer restarts). */
+  lastProgressTick: number;
+  /** Tick of the request timer's first expiry, its relay (-Infinity: none yet). See `timers.ts`. */
+  requestRelayTick: number;
 
   // --- view
   view: number;
@@ -186,6 +190,27 @@ export interface ReplicaState {
 
   // --- peers
   lastStateSentTick: Map<number, number>;
+  /**
+   * What was re-sent to each peer on evidence of loss (`state-transfer.ts`): by peer, then by what
+   * (kind and seq), the tick of the last re-send (or of the first evidence) and the re-sends so far.
+   * Volatile and bounded per peer.
+   */
+  resent: Map<number, Map<string, { at: number; n: number; seq: number }>>;
+  /**
+   * Each peer's progress from its STATUSes, and since when each part has not moved (ticks): a peer
+   * that stalls lacking what we sent is the evidence of loss that re-sends wait for. Volatile.
+   */
+  peerProgress: Map<
+    number,
+    {
+      lastExecuted: number;
+      uncertifiedFrom: number;
+      stableSeq: number;
+      exec: number;
+      cert: number;
+      stable: number;
+    }
+  >;
   /** Tick each peer's last STATE-FETCH was served (one per peer per tick). */
   lastFetchServedTick: Map<number, number>;
 

@@ -5,6 +5,7 @@
  */
 import { primaryOf } from "./config.js";
 import { execKey, isPrimary, markDirty, others, sendTo, type Ctx } from "./context.js";
+import type { ReplicaState } from "./state.js";
 import { forgetSkipped } from "./endorse.js";
 import { heartbeatDueTick } from "./heartbeat.js";
 import { advanceUncertifiedFrom } from "./execute.js";
@@ -24,6 +25,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
     s.viewStartTick = tick;
     s.lastStatusTick = tick - s.cfg.statusIntervalTicks;
     s.lastProposalTick = tick;
+    s.lastProgressTick = tick;
     for (const e of s.pool.values()) e.sinceTick = tick;
     for (const slot of s.slots.values()) slot.sinceTick = tick;
     // Restored (and re-executed) batches came back with tick 0: without this, the give-up rule
@@ -42,10 +44,7 @@ export function onTick(ctx: Ctx, nowMs: number): void {
   transferTick(ctx);
   if (s.normal) {
     onRequestTimeout(ctx);
-    if (s.normal) {
-      relayToPrimary(ctx);
-      ctx.proposePartial = true;
-    }
+    if (s.normal) ctx.proposePartial = true;
   } else {
     shareWaitingOps(ctx);
     if (s.viewChangeDeadlineTick !== null && s.tick >= s.viewChangeDeadlineTick) onViewChangeTimeout(ctx);
@@ -103,24 +102,63 @@ function peersPast(s: Ctx["s"], seq: number): number {
   return n;
 }
 
-/** The oldest pooled op has waited too long in this view: suspect the primary. */
+/**
+ * When this node's request timer started, or null while it runs none (PBFT §4.4, BFT-SMaRt's
+ * request timer): only a backup in its normal case runs one, while an op waits in its pool. The
+ * timer starts when the oldest waiting op arrived, and restarts when the view starts and whenever a
+ * batch executes ops this node was waiting for (progress), so it measures a lack of progress, not
+ * how long ops queue: a deep pool while batches execute (overload) never expires it.
+ */
+export function requestTimerStart(s: ReplicaState): number | null {
+  if (!s.normal || isPrimary(s)) return null;
+  const oldest = s.pool.values().next().value;
+  if (!oldest) return null;
+  return Math.max(oldest.sinceTick, s.viewStartTick, s.lastProgressTick);
+}
+
+/**
+ * The request timeout in force: `requestTimeoutTicks` scaled by the one backoff both view-change
+ * timers share (`viewChangeTimeoutTicks` doubles when a view is left without progress, and is reset
+ * by the first execution in a view: see `view-change.ts`, `execute.ts`).
+ */
+export function requestTimeoutNow(s: ReplicaState): number {
+  const factor = s.viewChangeTimeoutTicks / s.cfg.viewChangeTimeoutTicks;
+  return Math.max(1, Math.round(s.cfg.requestTimeoutTicks * factor));
+}
+
+/**
+ * The request timer's two expiries: the first forwards the waiting ops to the primary (it may
+ * never have received them: PBFT's backups multicast the request on a timeout) and runs the timer
+ * again; the second, with still no progress, suspects the primary and starts a view change.
+ */
 function onRequestTimeout(ctx: Ctx): void {
   const s = ctx.s;
-  const oldest = s.pool.values().next().value;
-  if (!oldest) return;
-  if (s.tick - Math.max(oldest.sinceTick, s.viewStartTick) < s.cfg.requestTimeoutTicks) return;
+  const start = requestTimerStart(s);
+  if (start === null) return;
+  const timeout = requestTimeoutNow(s);
+  if (s.requestRelayTick < start) {
+    if (s.tick - start < timeout) return;
+    s.requestRelayTick = s.tick;
+    count(s.stats, "request_timeout.relay");
+    relayToPrimary(ctx);
+    return;
+  }
+  if (s.tick - s.requestRelayTick < timeout) return relayToPrimary(ctx); // the rest, `relayOpsMax` a tick
   count(s.stats, "request_timeout");
   startViewChange(ctx, s.view + 1);
 }
 
-/** A backup forwards ops the primary may never have received (so it cannot be starved by loss). */
+/**
+ * A backup forwards its waiting ops to the primary, on its request timer's first expiry only (so
+ * never while batches execute what it waits for: a primary that makes progress has the ops, or
+ * gets them from the submitters), and on each tick until the second expiry. Ops in flight are
+ * skipped (the primary proposed them), each op goes once per view, `relayOpsMax` at most a tick.
+ */
 function relayToPrimary(ctx: Ctx): void {
   const s = ctx.s;
-  if (isPrimary(s)) return;
   const ops: SignedOp[] = [];
-  for (const e of s.pool.values()) {
-    if (s.tick - Math.max(e.sinceTick, s.viewStartTick) < s.cfg.relayAfterTicks) break; // pool is oldest first
-    if (e.relayedView === s.view || s.inFlight.has(`${e.op.client}:${e.op.seq}`)) continue;
+  for (const [id, e] of s.pool) {
+    if (e.relayedView === s.view || s.inFlight.has(id)) continue;
     e.relayedView = s.view;
     ops.push(e.op);
     if (ops.length >= s.cfg.relayOpsMax) break;

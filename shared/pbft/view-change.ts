@@ -32,15 +32,23 @@ function enterView(s: Ctx["s"], view: number, normal: boolean): void {
   s.view = view;
   s.normal = normal;
   s.viewStartTick = s.tick;
+  s.requestRelayTick = -Infinity; // a new view, a new request timer
   s.viewChangeDeadlineTick = null;
   s.executedInView = false;
   markDirty(s, META_KEY);
 }
 
-/** Leave the current view for `view`: stop the normal case, announce VIEW-CHANGE. */
+/**
+ * Leave the current view for `view`: stop the normal case, announce VIEW-CHANGE. The one backoff
+ * rule: leaving a view that a view change brought (any but the first) without executing anything
+ * in it doubles the timeouts (NEW-VIEW wait and request timer, `timers.ts`); progress resets them
+ * (`execute.ts`). So a view change that did not help is tried again more patiently.
+ */
 export function startViewChange(ctx: Ctx, view: number): void {
   const s = ctx.s;
   assert(view > s.view || (view === s.view && s.normal), "view change to an older view");
+  if (s.view > 0 && !s.executedInView)
+    s.viewChangeTimeoutTicks = Math.min(2 * s.viewChangeTimeoutTicks, s.cfg.viewChangeTimeoutTicksMax);
   enterView(s, view, false);
   announceViewChange(ctx);
   count(s.stats, "view_change.started");
@@ -130,10 +138,9 @@ function onViewChangeQuorum(ctx: Ctx): void {
   }
 }
 
-/** No NEW-VIEW in time: try the next view, waiting twice as long. */
+/** No NEW-VIEW in time: try the next view (waiting twice as long: the view left made no progress). */
 export function onViewChangeTimeout(ctx: Ctx): void {
   const s = ctx.s;
-  s.viewChangeTimeoutTicks = Math.min(2 * s.viewChangeTimeoutTicks, s.cfg.viewChangeTimeoutTicksMax);
   count(s.stats, "view_change.timeout");
   startViewChange(ctx, s.view + 1);
 }

@@ -39,7 +39,8 @@ async function caughtUp(
   const later: string[] = [];
   for (let i = 0; i < 60; i++) {
     later.push(...(await submitOps(w, 1, [0, 1, 2], () => `key-${(i * 163) % KEYS}`)));
-    await w.runTick();
+    // Spaced out, so each op is a batch of its own (batches grow with load: see maybePropose).
+    for (let k = 0; k < 3; k++) await w.runTick();
   }
   await runUntil(w, () => later.every((id) => w.checker.certifiedOps.has(id)), 3_000);
   const ahead = w.nodes[1]!.replica!.state;

@@ -31,6 +31,7 @@ import { opBodyFor } from "./ops.js";
 import { Prng } from "./prng.js";
 import { SimStorage, type CrashPoint } from "./storage.js";
 import { tamperChunk } from "./tamper.js";
+import { NodeCpu, type CpuCosts } from "./cpu.js";
 
 export interface WorldOptions {
   seed: number;
@@ -50,6 +51,8 @@ export interface WorldOptions {
   /** Keep every trace line (else the last `traceKeep`). */
   traceAll?: boolean;
   traceKeep?: number;
+  /** The CPU model (cpu.ts): every node handles its inputs one at a time at these costs. Off if unset. */
+  cpu?: CpuCosts;
 }
 
 export interface SimNode {
@@ -65,6 +68,8 @@ export interface SimNode {
   /** Everything a Byzantine node has seen (null for others). */
   memory: AdversaryMemory | null;
   restartAt: number | null;
+  /** Its CPU under the CPU model (null: the model is off). */
+  cpu: NodeCpu | null;
 }
 
 const TICK_MS = 10;
@@ -143,6 +148,7 @@ export class World {
         byzantine: behaviours ? new Set(behaviours) : null,
         memory: behaviours ? new AdversaryMemory() : null,
         restartAt: null,
+        cpu: this.opts.cpu ? new NodeCpu() : null,
       };
       node.driver = new PbftDriver(node.replica!, this.hostFor(node));
       this.nodes.push(node);
@@ -190,16 +196,22 @@ export class World {
 
   /** Submit an op to some nodes, through each node's boundary; owed if a correct node took it. */
   async submit(op: SignedOp, to: readonly number[]): Promise<void> {
-    const id = opIdOf(op);
     for (const i of to) {
       const node = this.nodes[i]!;
       if (!node.replica) continue;
-      const admitted = await node.boundary.admitOp(JSON.parse(JSON.stringify(op)));
-      if (!admitted) throw new Error(`sim: a valid op was refused by node ${i}'s boundary`);
-      await this.stepNode(node, { kind: "submit", op: admitted });
-      if (this.isCorrect(i) && node.replica?.state.pool.has(id) && !this.owed.has(id))
-        this.owed.set(id, this.tick);
+      // Under the CPU model the op waits its turn for the node's CPU.
+      if (node.cpu) node.cpu.push({ kind: "submit", op });
+      else await this.admit(node, op);
     }
+  }
+
+  private async admit(node: SimNode, op: SignedOp): Promise<void> {
+    const admitted = await node.boundary.admitOp(JSON.parse(JSON.stringify(op)));
+    if (!admitted) throw new Error(`sim: a valid op was refused by node ${node.id}'s boundary`);
+    await this.stepNode(node, { kind: "submit", op: admitted });
+    const id = opIdOf(op);
+    if (this.isCorrect(node.id) && node.replica?.state.pool.has(id) && !this.owed.has(id))
+      this.owed.set(id, this.tick);
   }
 
   // ---------------------------------------------------------------- faults
@@ -210,6 +222,7 @@ export class World {
     node.replica = null;
     node.driver = null;
     node.restartAt = restartAt;
+    node.cpu?.reset();
     const lost = node.storage.losesWrites ? node.storage.crash(this.rng) : 0;
     this.log(`n${i} CRASH (restart at ${restartAt})${lost ? `, ${lost} unsynced steps lost` : ""}`);
   }
@@ -245,11 +258,65 @@ export class World {
     for (const node of this.nodes)
       if (!node.replica && node.restartAt !== null && node.restartAt <= this.tick)
         await this.restart(node.id);
+    if (this.opts.cpu) return this.runTickCpu(this.opts.cpu);
     for (const p of this.net.due(this.tick)) await this.deliver(p.from, p.to, p.data, p.tampered === true);
     for (const node of this.nodes) {
       if (!node.replica) continue;
       await this.stepNode(node, { kind: "tick", nowMs: this.tick * TICK_MS + node.skewMs });
       if (node.byzantine && node.replica) await this.misbehave(node);
+    }
+  }
+
+  /**
+   * A tick under the CPU model: packets due join their node's inputs, each live node's tick too
+   * (one waiting at most), then each node handles its inputs in order while its CPU is free within
+   * this tick; the rest wait for the next.
+   */
+  private async runTickCpu(costs: CpuCosts): Promise<void> {
+    for (const p of this.net.due(this.tick)) {
+      const node = this.nodes[p.to]!;
+      if (node.replica)
+        node.cpu!.push({ kind: "packet", from: p.from, data: p.data, tampered: p.tampered === true });
+    }
+    for (const node of this.nodes) {
+      if (!node.replica) continue;
+      const cpu = node.cpu!;
+      if (!cpu.tickQueued) {
+        cpu.push({ kind: "tick" });
+        cpu.tickQueued = true;
+      }
+      await this.drainCpu(node, costs);
+      if (node.byzantine && node.replica) await this.misbehave(node);
+    }
+  }
+
+  /** Handle a node's waiting inputs while its CPU is free this tick; each step's sends leave when it is done. */
+  private async drainCpu(node: SimNode, c: CpuCosts): Promise<void> {
+    const cpu = node.cpu!;
+    const end = (this.tick + 1) * TICK_MS;
+    cpu.clockMs = Math.max(cpu.clockMs, this.tick * TICK_MS);
+    while (node.replica && cpu.waiting > 0 && cpu.clockMs < end) {
+      const input = cpu.next()!;
+      cpu.stepMs = 0;
+      const out: { to: number; env: Envelope }[] = (cpu.out = []);
+      let cost: number;
+      if (input.kind === "tick") {
+        cpu.tickQueued = false;
+        cost = c.tick;
+        await this.stepNode(node, { kind: "tick", nowMs: this.tick * TICK_MS + node.skewMs });
+      } else if (input.kind === "submit") {
+        cost = c.message + c.opVerified;
+        await this.admit(node, input.op);
+      } else {
+        const env = await this.deliver(input.from, node.id, input.data, input.tampered);
+        cost = c.message + c.opVerified * opsCarried(env);
+      }
+      cpu.out = null;
+      cost += cpu.stepMs;
+      cpu.clockMs += cost;
+      cpu.usedMs += cost;
+      const departs = Math.max(this.tick, Math.floor(cpu.clockMs / TICK_MS));
+      for (const o of out) this.send(node.id, o.to, o.env, departs);
     }
   }
 
@@ -315,18 +382,19 @@ export class World {
     };
   }
 
-  private async deliver(from: number, to: number, data: string, tampered: boolean): Promise<void> {
+  /** Deliver a packet to a node (its boundary, then its core); the envelope it opened, if any. */
+  private async deliver(from: number, to: number, data: string, tampered: boolean): Promise<Envelope | null> {
     const node = this.nodes[to]!;
-    if (!node.replica) return;
+    if (!node.replica) return null;
     // As a shell should (the driver's `open`): votes and shares the core no longer needs are
     // dropped unverified.
     const replica = node.replica;
     const opened = await node.driver!.open(JSON.parse(data), data.length);
     if (!opened.ok) {
       this.drops[opened.reason] = (this.drops[opened.reason] ?? 0) + 1;
-      if (opened.reason === "redundant") return;
+      if (opened.reason === "redundant") return null;
       this.log(`n${to} <- n${from} REJECTED (${opened.reason}) ${data.slice(0, 120)}`);
-      return;
+      return null;
     }
     const env = opened.envelope;
     node.memory?.remember(env);
@@ -336,6 +404,7 @@ export class World {
       throw new SafetyViolation(`n${to} kept a tampered state chunk from n${from}`);
     if (env.msg.type === "status" && node.byzantine?.has("tamper-state") && node.replica)
       await this.offerStateAtOnce(node, env.from, env.msg.lastExecuted);
+    return env;
   }
 
   /**
@@ -405,7 +474,10 @@ export class World {
       signer: node.boundary,
       transport: {
         send: (to, envs) => {
-          for (const env of envs) this.send(node.id, to, env);
+          // Under the CPU model a step's sends leave when the step is done (drainCpu).
+          for (const env of envs)
+            if (node.cpu?.out) node.cpu.out.push({ to, env });
+            else this.send(node.id, to, env);
         },
       },
       publish: (c) => (correct ? this.published(node, c) : undefined),
@@ -421,6 +493,9 @@ export class World {
             if (correct) r.checkInvariants(++this.steps % (this.opts.deepInvariantsEvery ?? 1) === 0);
             this.logStep(node, input, before);
           }
+          if (node.cpu?.out && this.opts.cpu)
+            for (const b of fx.executed)
+              node.cpu.stepMs += this.opts.cpu.batchExecuted + b.ops.length * this.opts.cpu.opExecuted;
           // What a correct node executed is checked even if it crashes before telling anyone.
           if (correct) for (const b of fx.executed) this.checker.onExecuted(node.id, b);
           if (!crash) return true;
@@ -474,11 +549,11 @@ export class World {
   /** Scenario hook: return true to drop a message on the wire. */
   dropIf: ((from: number, to: number, env: Envelope) => boolean) | null = null;
 
-  private send(from: number, to: number, env: Envelope): void {
+  private send(from: number, to: number, env: Envelope, atTick = this.tick): void {
     if (this.dropIf?.(from, to, env)) return;
     let data = this.wire.get(env);
     if (data === undefined) this.wire.set(env, (data = JSON.stringify(env)));
-    this.net.send(this.tick, from, to, data, this.tampered.has(env));
+    this.net.send(atTick, from, to, data, this.tampered.has(env));
   }
 
   /** Each envelope's wire text, encoded once however many nodes it goes to (envelopes never change). */
@@ -504,6 +579,13 @@ export class World {
       })
       .join("\n");
   }
+}
+
+/** Client ops a peer message carries (each verified by the receiving boundary). */
+function opsCarried(env: Envelope | null): number {
+  if (!env) return 0;
+  const m = env.msg as { type: string; ops?: unknown[] };
+  return (env.proposal?.ops.length ?? 0) + (m.type === "ops" && Array.isArray(m.ops) ? m.ops.length : 0);
 }
 
 function describeInput(input: Input): string {

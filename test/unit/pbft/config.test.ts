@@ -29,6 +29,10 @@ describe("checkConfig", () => {
       { stateFetchPathsMax: 1 },
       { stateChunkBytesMax: D.bulkMessageBytesMax / 2 },
       { batchBytesMax: OP_BYTES_COUNTED_MAX },
+      { partialInFlightMax: 1, batchesInFlightMax: 1 },
+      { retransmitBackoffMax: 0 },
+      { retransmitBackoffMax: 16 },
+      { requestTimeoutTicks: 1, retransmitAfterTicks: 1 },
     ] satisfies Partial<PbftConfig>[])
       expect(check(edge), JSON.stringify(edge)).not.toThrow();
   });
@@ -47,6 +51,12 @@ describe("checkConfig", () => {
       { stateFetchPathsMax: 0 },
       { stateChunkBytesMax: D.bulkMessageBytesMax / 2 + 1 },
       { batchBytesMax: OP_BYTES_COUNTED_MAX - 1 }, // a valid op, as batches count it, would fit in no batch
+      { partialInFlightMax: 0 },
+      { partialInFlightMax: 3, batchesInFlightMax: 2 },
+      { retransmitBackoffMax: 17 },
+      { retransmitBackoffMax: -1 },
+      { requestTimeoutTicks: 0 },
+      { retransmitAfterTicks: 0 },
     ] satisfies Partial<PbftConfig>[])
       expect(check(bad), JSON.stringify(bad)).toThrow(INVALID);
     expect(batchBytesLimit({ ...D, batchBytesMax: OP_BYTES_COUNTED_MAX }, 4)).toBe(OP_BYTES_COUNTED_MAX);

@@ -2,7 +2,9 @@
  * What a node sends a peer whose STATUS shows it behind (shared/pbft/state-transfer.ts `onStatus`):
  * the state when it is behind our stable checkpoint, our checkpoint proof when its stable
  * checkpoint is older, committed batches it has not executed, our NEW-VIEW when it is in an older
- * view — and nothing of that to a peer that is level with us.
+ * view — and nothing of that to a peer that is level with us. Re-sends need evidence of loss: the
+ * peer's STATUSes show its progress unmoved for `retransmitAfterTicks` (and what we sent is that
+ * old); each further re-send of the same thing to the same peer waits twice as long.
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../../../shared/pbft/config.js";
@@ -37,43 +39,95 @@ function answer(
     };
   });
 }
-function ordered(): Harness {
-  const h = new Harness();
+function ordered(config: Partial<PbftConfig> = UNIT_CONFIG): Harness {
+  const h = new Harness(config);
   h.tickAll(1_000);
   h.order(1, 5);
   expect(h.nodes[0]!.state.stable.seq).toBe(4);
   return h;
 }
 const types = (sends: { type: string }[]) => sends.map((s) => s.type).sort();
+const R = DEFAULT_PBFT_CONFIG.retransmitAfterTicks;
+/** Let `ticks` ticks pass at `node` (it runs its timers; what it sends is not looked at). */
+const pass = (h: Harness, node: number, ticks: number) => {
+  const s = h.nodes[node]!.state;
+  h.step(node, { kind: "tick", nowMs: (s.tick + ticks) * UNIT_CONFIG.tickMs! });
+};
+/** The answer to a STATUS from a peer that reported the same `retransmitAfterTicks` ago (stalled). */
+const stalled = (st: Partial<Status>, h: Harness, node = 0) => {
+  answer(st, h, node);
+  pass(h, node, R);
+  return answer(st, h, node);
+};
 
 describe("answering a peer's STATUS", () => {
   it("a peer level with us gets nothing", () => {
     expect(answer({})).toEqual([]);
   });
 
-  it("a peer behind our stable checkpoint gets the state, our checkpoint proof and the batch past it", () => {
-    const sends = answer({ lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 });
+  it("a stalled peer behind our stable checkpoint gets the state, our checkpoint proof and the batch past it", () => {
+    const h = ordered();
+    const behind = { lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 };
+    expect(answer(behind, h)).toEqual([]); // its first STATUS: it may be on its way
+    pass(h, 0, R);
+    const sends = answer(behind, h); // still there: stalled
     expect(sends.every((s) => s.to.length === 1 && s.to[0] === 3)).toBe(true);
     expect(sends.filter((s) => s.type === "state")).toHaveLength(1);
     expect(sends.filter((s) => s.type === "checkpoint" && s.seq === 4)).toHaveLength(3); // the proof: 2f+1
     expect(sends.filter((s) => s.type === "committed").map((s) => s.seq)).toEqual([5]);
   });
 
-  it("a peer with an older stable checkpoint but every batch executed gets our proof only", () => {
-    const sends = answer({ stableSeq: 2 });
-    expect(types(sends)).toEqual(["checkpoint", "checkpoint", "checkpoint"]);
+  it("a peer with an older stable checkpoint but every batch executed gets our proof only, on a second STATUS", () => {
+    const h = ordered();
+    expect(answer({ stableSeq: 2 }, h)).toEqual([]);
+    pass(h, 0, R - 1);
+    expect(answer({ stableSeq: 2 }, h)).toEqual([]);
+    pass(h, 0, 1);
+    expect(types(answer({ stableSeq: 2 }, h))).toEqual(["checkpoint", "checkpoint", "checkpoint"]);
   });
 
-  it("a peer that executed up to our stable checkpoint gets the committed batch after it, not the state", () => {
-    const sends = answer({ lastExecuted: 4 });
+  it("a peer that executed up to our stable checkpoint gets the committed batch after it once it is old enough to be lost", () => {
+    const h = ordered();
+    expect(answer({ lastExecuted: 4 }, h)).toEqual([]); // just committed: it may be on its way
+    pass(h, 0, R);
+    const sends = answer({ lastExecuted: 4 }, h);
     expect(types(sends)).toEqual(["committed"]);
     expect(sends[0]!.seq).toBe(5);
   });
 
-  it("the state is offered at most once per interval", () => {
+  it("the state is offered at most once per interval; a committed batch re-sent waits twice as long each time", () => {
+    const h = ordered({ ...UNIT_CONFIG, stateTransferIntervalTicks: 1_000 });
+    const behind = { lastExecuted: 0, stableSeq: 4 };
+    expect(types(stalled(behind, h))).toEqual(["committed", "state"]);
+    expect(types(answer(behind, h))).toEqual([]);
+    pass(h, 0, 2 * R - 1);
+    expect(types(answer(behind, h))).toEqual([]);
+    pass(h, 0, 1);
+    expect(types(answer(behind, h))).toEqual(["committed"]);
+    pass(h, 0, 4 * R - 1);
+    expect(types(answer(behind, h))).toEqual([]);
+    pass(h, 0, 1);
+    expect(types(answer(behind, h))).toEqual(["committed"]);
+    expect(h.nodes[0]!.stats["retransmit"]).toBe(3);
+  });
+
+  it("a slow peer that keeps executing gets nothing again, however far behind (it has it queued)", () => {
     const h = ordered();
-    expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed", "state"]);
-    expect(types(answer({ lastExecuted: 0, stableSeq: 4 }, h))).toEqual(["committed"]);
+    for (const lastExecuted of [1, 2, 3, 4]) {
+      expect(types(answer({ lastExecuted }, h)), `at ${lastExecuted}`).toEqual([]);
+      pass(h, 0, R);
+    }
+    expect(h.nodes[0]!.stats["retransmit"] ?? 0).toBe(0);
+  });
+
+  it("a peer whose STATUS shows it has what we re-sent starts over: a stall is needed again", () => {
+    const h = ordered();
+    expect(types(stalled({ lastExecuted: 4 }, h))).toEqual(["committed"]);
+    expect(types(answer({}, h))).toEqual([]); // it executed seq 5: the record is forgotten
+    // behind at 5 again (e.g. it lost its writes): no backoff left over, but a stall again
+    expect(types(answer({ lastExecuted: 4 }, h))).toEqual([]);
+    pass(h, 0, R);
+    expect(types(answer({ lastExecuted: 4 }, h))).toEqual(["committed"]);
   });
 });
 
@@ -95,17 +149,14 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
     for (const slot of s.slots.values()) slot.sinceTick = s.tick - ticks;
   };
   const level = { lastExecuted: 0, stableSeq: 0, uncertifiedFrom: 1 };
-  const R = DEFAULT_PBFT_CONFIG.retransmitAfterTicks;
 
-  it("a slot in progress, once aged: the backup sends its PREPARE and COMMIT again, the primary its PRE-PREPARE too", () => {
+  it("a slot in progress, to a stalled peer: the backup sends its PREPARE and COMMIT again, the primary its PRE-PREPARE too", () => {
     const h = inProgress();
-    age(h, 1, R);
-    expect(answer(level, h, 1).map(({ type, seq, from }) => [type, seq, from])).toEqual([
+    expect(stalled(level, h, 1).map(({ type, seq, from }) => [type, seq, from])).toEqual([
       ["prepare", 1, 1],
       ["commit", 1, 1],
     ]);
-    age(h, 0, R);
-    expect(types(answer(level, h, 0))).toEqual(["commit", "pre-prepare", "prepare"]);
+    expect(types(stalled(level, h, 0))).toEqual(["commit", "pre-prepare", "prepare"]);
   });
 
   it("not yet aged, or to a peer changing view: the votes are not sent again", () => {
@@ -119,8 +170,7 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
 
   it("retransmitSlotsMax bounds the slots answered in one STATUS", () => {
     const h = inProgress(2, { ...UNIT_CONFIG, retransmitSlotsMax: 1 });
-    age(h, 1, R);
-    expect(answer(level, h, 1).map((x) => x.seq)).toEqual([1, 1]);
+    expect(stalled(level, h, 1).map((x) => x.seq)).toEqual([1, 1]);
   });
 
   it("retransmitSlotsMax bounds the committed batches too; own votes for a checkpoint the peer lacks go along", () => {
@@ -132,7 +182,7 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
     const s = h.nodes[0]!.state;
     expect([s.stable.seq, s.lastExecuted]).toEqual([4, 7]);
     const behind = { lastExecuted: 4, stableSeq: 4, uncertifiedFrom: 5 };
-    const sends = answer(behind, h);
+    const sends = stalled(behind, h);
     expect(sends.filter((x) => x.type === "committed").map((x) => x.seq)).toEqual([5]);
     expect(sends.filter((x) => x.type === "checkpoint").map((x) => [x.seq, x.from])).toEqual([[6, 0]]);
     const past = answer({ ...behind, stableSeq: 6 }, h);
@@ -164,9 +214,16 @@ describe("answering a peer's STATUS: votes, view changes and the retransmit budg
       });
       return fx.send.flatMap((o) => (o.msg?.type === "certificate" ? [o.msg.certificate.body.seq] : []));
     };
-    expect(sent({ uncertifiedFrom: 1 })).toEqual([1, 2]);
-    expect(sent({ uncertifiedFrom: 4 })).toEqual([4, 5]);
-    expect(sent({ uncertifiedFrom: 2, lastExecuted: 2 })).toEqual([2]);
+    // Each on a second STATUS at least retransmitAfterTicks after the first that showed it lacking.
+    const twice = (st: Partial<Status>) => {
+      expect(sent(st), `first STATUS ${JSON.stringify(st)}`).toEqual([]);
+      pass(h, 0, R);
+      return sent(st);
+    };
+    expect(twice({ uncertifiedFrom: 1 })).toEqual([1, 2]);
+    expect(sent({ uncertifiedFrom: 1 }), "backing off").toEqual([]);
+    expect(twice({ uncertifiedFrom: 4 })).toEqual([4, 5]);
+    expect(twice({ uncertifiedFrom: 2, lastExecuted: 2 })).toEqual([2]);
     expect(sent({ uncertifiedFrom: 6 })).toEqual([]);
   });
 

@@ -29,6 +29,13 @@ export interface PbftConfig {
    */
   requestTimeoutTicks: number;
   /**
+   * Progress restarts the request timer, but one op may wait at most this many request timeouts
+   * (scaled alike) before the timer runs for it whatever executes meanwhile: a primary that keeps
+   * executing other ops while it holds one back (censorship) is then suspected. Larger than the
+   * queueing honest overload causes under backpressure.
+   */
+  requestAgeMaxFactor: number;
+  /**
    * First wait for NEW-VIEW after 2f+1 VIEW-CHANGEs. The one backoff rule: leaving a view (other
    * than the first) that executed nothing doubles this wait and the request timeout alike; the
    * first execution in a view resets both.
@@ -116,6 +123,7 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   batchesInFlightMax: 16,
   retransmitSlotsMax: 32,
   relayOpsMax: 500,
+  requestAgeMaxFactor: 8,
   timeSkewMaxMs: 30_000,
   uncertifiedMax: 1_024,
   uncertifiedGiveUpTicks: 3_000,
@@ -150,6 +158,9 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
     Number.isSafeInteger(cfg.heartbeatTicks) &&
     cfg.heartbeatTicks >= 0 &&
+    Number.isSafeInteger(cfg.requestAgeMaxFactor) &&
+    cfg.requestAgeMaxFactor >= 2 &&
+    cfg.requestAgeMaxFactor <= 1_000 &&
     Number.isSafeInteger(cfg.requestTimeoutTicks) &&
     cfg.requestTimeoutTicks >= 1 &&
     Number.isSafeInteger(cfg.retransmitAfterTicks) &&

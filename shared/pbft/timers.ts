@@ -107,13 +107,18 @@ function peersPast(s: Ctx["s"], seq: number): number {
  * request timer): only a backup in its normal case runs one, while an op waits in its pool. The
  * timer starts when the oldest waiting op arrived, and restarts when the view starts and whenever a
  * batch executes ops this node was waiting for (progress), so it measures a lack of progress, not
- * how long ops queue: a deep pool while batches execute (overload) never expires it.
+ * how long ops queue: a deep pool while batches execute (overload) never expires it. Progress is not
+ * an alibi for ever: once the oldest waiting op has waited `requestAgeMaxFactor` timeouts, the timer
+ * runs from its arrival whatever executes meanwhile (a primary censoring one op is suspected).
  */
 export function requestTimerStart(s: ReplicaState): number | null {
   if (!s.normal || isPrimary(s)) return null;
   const oldest = s.pool.values().next().value;
   if (!oldest) return null;
-  return Math.max(oldest.sinceTick, s.viewStartTick, s.lastProgressTick);
+  const waitingSince = Math.max(oldest.sinceTick, s.viewStartTick);
+  // progress restarts the timer, but not for an op that has waited past the fairness bound
+  if (s.tick - waitingSince >= s.cfg.requestAgeMaxFactor * requestTimeoutNow(s)) return waitingSince;
+  return Math.max(waitingSince, s.lastProgressTick);
 }
 
 /**

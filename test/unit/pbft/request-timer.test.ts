@@ -50,6 +50,28 @@ describe("the request timer measures progress, not queueing", () => {
     }
   });
 
+  it("progress is no alibi for ever: a primary that executes other ops while it never proposes one is replaced", () => {
+    const h = new Harness(config);
+    const held = opIdOf(makeOp(99));
+    // the primary never gets op 99 (submitted to the backups; their relays of it to the primary lost)
+    h.drop = (to, env) =>
+      to === 0 &&
+      env.msg.type === "ops" &&
+      (env.msg as { ops: SignedOp[] }).ops.some((o) => opIdOf(o) === held);
+    h.tickAll(0);
+    for (const i of [1, 2, 3]) h.step(i, { kind: "submit", op: makeOp(99) });
+    const factor = config.requestAgeMaxFactor ?? 8;
+    for (let t = 1; t <= (factor + 3) * T; t++) {
+      // other ops keep executing: one every 3 ticks, at every node
+      if (t % 3 === 0) for (const i of [0, 1, 2, 3]) h.step(i, { kind: "submit", op: makeOp(t) });
+      h.tickAll(t * TICK);
+      h.run();
+    }
+    expect(h.nodes[1]!.state.lastExecuted).toBeGreaterThan(factor);
+    expect(h.nodes[1]!.stats["request_timeout"]).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...h.nodes.map((n) => n.state.view))).toBeGreaterThanOrEqual(1);
+  });
+
   it("empty batches are no progress: a primary that only beats while backups wait is replaced", () => {
     const h = new Harness({ ...config, heartbeatTicks: 2 });
     // The primary never gets the ops (submitted to the backups, relays to it lost) and beats.

@@ -145,8 +145,17 @@ export interface TransferSink {
 
 export type AdoptOutcome = "adopted" | "not_prefix" | "root_mismatch" | "stale";
 
+/**
+ * The certified state's record store keeps no history: this replica never serves an older version
+ * (it collects through each batch at once), so replaced records need no rows of their own.
+ */
+const CERT_RECORDS = { history: false } as const;
+
 /** The certified state's tables (SqlRecordStore "cert_records", SqlNodeStore "cert"). */
-const CERT_STATE_TABLES = ["cert_records", "cert_records_history", ...SqlNodeStore.tablesOf("cert")];
+const CERT_STATE_TABLES = [
+  ...SqlRecordStore.tablesOf("cert_records", CERT_RECORDS),
+  ...SqlNodeStore.tablesOf("cert"),
+];
 
 const COUNTERS = ["duplicate", "invalid", "opsMismatch", "tooFarAhead", "bufferFull", "halted"] as const;
 
@@ -169,7 +178,7 @@ export class CertifiedReplica {
 
   private openMachine(): MerkleStateMachine {
     return new MerkleStateMachine({
-      records: new SqlRecordStore(this.sql, "cert_records"),
+      records: new SqlRecordStore(this.sql, "cert_records", CERT_RECORDS),
       nodes: new SqlNodeStore(this.sql, "cert"),
     });
   }

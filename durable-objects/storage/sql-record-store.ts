@@ -10,6 +10,12 @@
  * `<name>_history` (key, at, type, state), primary key (key, at), type/state null where the key was
  * absent before `at`, an index on `at` for `collect`. Nothing is kept in memory but the newest
  * version set (to refuse an older one), so memory does not grow with the number of keys.
+ *
+ * `{ history: false }` (a replica's certified state): no history table. A replica never serves an
+ * older version and collected through each batch at once, so the history rows were two writes per
+ * changed key for nothing; here a set writes the record row only, `collect` does nothing and
+ * `getAt` throws (a bug if anything asks: only nodes serve state-transfer chunks). A history table
+ * an earlier version left is dropped at open. The newest version set is kept in memory only.
  */
 import { keyHashOf } from "../../shared/certified/hashing.js";
 import type { VersionedRecordStore } from "../../shared/certified/record-store.js";
@@ -28,24 +34,44 @@ const recordOf = (row: RecordRow): KeyRecord | undefined =>
     ? undefined
     : { type: row.type as TypeName, state: JSON.parse(row.state) };
 
+export interface SqlRecordStoreOptions {
+  /** Keep the records replaced at each version for `getAt` (default true; false: a replica). */
+  history?: boolean;
+}
+
 export class SqlRecordStore implements VersionedRecordStore {
   private readonly table: string;
   private readonly history: string;
-  /** The newest version a "before" is kept for, null if none is kept. */
+  private readonly keepsHistory: boolean;
+  /** The newest version a "before" is kept for (without history: set), null if none. */
   private lastAt: number | null;
+
+  /** The store's tables (e.g. to empty them): the history table only where one is kept. */
+  static tablesOf(name: string, opts: SqlRecordStoreOptions = {}): string[] {
+    return opts.history === false ? [name] : [name, `${name}_history`];
+  }
 
   constructor(
     private readonly sql: SqlStorage,
     name = "certified_records",
+    opts: SqlRecordStoreOptions = {},
   ) {
     if (!NAME_RE.test(name)) throw new Error(`SqlRecordStore: bad table name '${name}'`);
     this.table = name;
     this.history = `${name}_history`;
+    this.keepsHistory = opts.history !== false;
     sql.exec(
       `CREATE TABLE IF NOT EXISTS ${name} (key TEXT PRIMARY KEY, key_hash BLOB NOT NULL,` +
         ` type TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;` +
-        `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_by_hash ON ${name} (key_hash);` +
-        `CREATE TABLE IF NOT EXISTS ${this.history} (key TEXT NOT NULL, at INTEGER NOT NULL,` +
+        `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_by_hash ON ${name} (key_hash);`,
+    );
+    if (!this.keepsHistory) {
+      sql.exec(`DROP TABLE IF EXISTS ${this.history}`);
+      this.lastAt = null;
+      return;
+    }
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${this.history} (key TEXT NOT NULL, at INTEGER NOT NULL,` +
         ` type TEXT, state TEXT, PRIMARY KEY (key, at)) WITHOUT ROWID;` +
         `CREATE INDEX IF NOT EXISTS ${this.history}_at ON ${this.history} (at);`,
     );
@@ -63,12 +89,13 @@ export class SqlRecordStore implements VersionedRecordStore {
     if (this.lastAt !== null && this.lastAt > version)
       throw new Error("record store: set at a version older than the last one");
     // The record before (null type/state: absent), unless one was kept at this version already.
-    this.sql.exec(
-      `INSERT OR IGNORE INTO ${this.history} (key, at, type, state)` +
-        ` SELECT q.key, ?, r.type, r.state FROM (SELECT ? AS key) AS q LEFT JOIN ${this.table} AS r ON r.key = q.key`,
-      version,
-      key,
-    );
+    if (this.keepsHistory)
+      this.sql.exec(
+        `INSERT OR IGNORE INTO ${this.history} (key, at, type, state)` +
+          ` SELECT q.key, ?, r.type, r.state FROM (SELECT ? AS key) AS q LEFT JOIN ${this.table} AS r ON r.key = q.key`,
+        version,
+        key,
+      );
     this.sql.exec(
       `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
         ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
@@ -81,6 +108,7 @@ export class SqlRecordStore implements VersionedRecordStore {
   }
 
   getAt(key: string, version: number): KeyRecord | undefined {
+    if (!this.keepsHistory) throw new Error("record store: getAt on a store that keeps no history");
     // The oldest record replaced after `version` is the one that was current at `version`.
     const row = this.sql
       .exec<RecordRow>(
@@ -99,6 +127,7 @@ export class SqlRecordStore implements VersionedRecordStore {
   }
 
   collect(through: number): number {
+    if (!this.keepsHistory) return 0;
     const n = this.sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.history} WHERE at <= ?`, through)
       .one().n;
@@ -114,6 +143,7 @@ export class SqlRecordStore implements VersionedRecordStore {
 
   /** Replaced records not collected yet. */
   get historySize(): number {
+    if (!this.keepsHistory) return 0;
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.history}`).one().n;
   }
 }

@@ -9,6 +9,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SqlNodeStore } from "../../durable-objects/storage/sql-node-store.js";
 import { SqlRecordStore } from "../../durable-objects/storage/sql-record-store.js";
+import type { VersionedRecordStore } from "../../shared/certified/record-store.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { SignedOp } from "../../shared/ops.js";
 
@@ -57,26 +58,72 @@ interface Figures {
   collected: number;
   written: number;
   statements: number;
+  /** Records set (one per key a batch changes, executed-ids records included). */
+  sets: number;
+  /** Rows the record store's statements wrote (its own cursors). */
+  recordRows: number;
+}
+
+/** The record store under `store`, counting `setAt` calls. */
+function countingSets(store: SqlRecordStore): { store: VersionedRecordStore; sets: () => number } {
+  let sets = 0;
+  return {
+    store: {
+      get: (k) => store.get(k),
+      setAt: (k, r, v) => {
+        sets++;
+        store.setAt(k, r, v);
+      },
+      getAt: (k, v) => store.getAt(k, v),
+      keyOf: (h) => store.keyOf(h),
+      collect: (t) => store.collect(t),
+      get size() {
+        return store.size;
+      },
+    },
+    sets: () => sets,
+  };
 }
 
 /**
  * 40 batches to warm the state, then 20 counted, each in one transaction at its seq, collecting
  * through `seq - lag` after it (a node keeps its stable checkpoint `lag` seqs back; a replica, 0).
  */
-function run(storage: DurableObjectStorage, name: string, lag: number): Figures {
+function run(storage: DurableObjectStorage, name: string, lag: number, history: boolean): Figures {
   const sql = new CountingSql(storage.sql);
   const nodes = new SqlNodeStore(sql as unknown as SqlStorage, `${name}_m`);
-  const sm = new MerkleStateMachine({ nodes, records: new SqlRecordStore(storage.sql, `${name}_r`) });
+  const recordSql = new CountingSql(storage.sql);
+  const records = countingSets(
+    new SqlRecordStore(recordSql as unknown as SqlStorage, `${name}_r`, { history }),
+  );
+  const sm = new MerkleStateMachine({ nodes, records: records.store });
   const ref = new MerkleStateMachine();
-  const f: Figures = { batches: 0, added: 0, collected: 0, written: 0, statements: 0 };
+  const f: Figures = {
+    batches: 0,
+    added: 0,
+    collected: 0,
+    written: 0,
+    statements: 0,
+    sets: 0,
+    recordRows: 0,
+  };
   for (let b = 0; b < 60; b++) {
     const counted = b >= 40;
-    const before = { written: sql.settle(), statements: sql.statements, hashes: sm.hashCount };
+    const before = {
+      written: sql.settle(),
+      statements: sql.statements,
+      hashes: sm.hashCount,
+      sets: records.sets(),
+      recordRows: recordSql.settle(),
+    };
     const ops = batch(b);
     const seq = b + 1;
     const collected = storage.transactionSync(() => {
       expect(sm.execute(ops, seq)).toEqual(ref.execute(ops, seq));
-      return seq > lag ? nodes.collect(seq - lag) : 0;
+      if (seq <= lag) return 0;
+      // What the state machine's collect does, the node store's count kept apart.
+      records.store.collect(seq - lag);
+      return nodes.collect(seq - lag);
     });
     ref.collect(seq - lag);
     if (!counted) continue;
@@ -85,6 +132,8 @@ function run(storage: DurableObjectStorage, name: string, lag: number): Figures 
     f.collected += collected;
     f.written += sql.settle() - before.written;
     f.statements += sql.statements - before.statements;
+    f.sets += records.sets() - before.sets;
+    f.recordRows += recordSql.settle() - before.recordRows;
   }
   expect(sm.stateRoot()).toBe(ref.stateRoot());
   expect(JSON.stringify(sm.proveKey("w7"))).toBe(JSON.stringify(ref.proveKey("w7")));
@@ -93,18 +142,43 @@ function run(storage: DurableObjectStorage, name: string, lag: number): Figures 
 
 const host = () => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("sql-store-writes"));
 
+// The roles as the product opens their stores: a PBFT node keeps record history (it serves its
+// stable checkpoint's records while it executes past it), a replica keeps none (CertifiedReplica).
+const ROLES = [
+  { role: "a node (collects 4 seqs behind)", lag: 4, history: true },
+  { role: "a replica (collects at once)", lag: 0, history: false },
+] as const;
+
 describe("certified tree writes per batch over SQLite", () => {
-  for (const [role, lag] of [
-    ["a node (collects 4 seqs behind)", 4],
-    ["a replica (collects at once)", 0],
-  ] as const)
+  for (const { role, lag, history } of ROLES)
     it(`${role}: one row written per node added and per node collected, plus a few per batch`, () =>
       runInDurableObject(host(), (_i, { storage }) => {
-        const f = run(storage, `w${lag}_${Date.now() % 1e6}`, lag);
+        const f = run(storage, `w${lag}_${Date.now() % 1e6}`, lag, history);
         console.log({ event: "tree_writes", role, ...f, writtenPerBatch: f.written / f.batches });
         expect(f.added).toBeGreaterThan(0);
         expect(f.collected).toBeGreaterThan(0);
         expect(f.written).toBeLessThanOrEqual(f.added + f.collected + 4 * f.batches);
+      }));
+});
+
+describe("certified record writes per batch over SQLite", () => {
+  for (const { role, lag, history } of ROLES)
+    it(`${role}: ${history ? "at most 4 rows (record, history row and its index, written then collected)" : "one row, the record's"} per key set`, () =>
+      runInDurableObject(host(), (_i, { storage }) => {
+        const f = run(storage, `r${lag}_${Date.now() % 1e6}`, lag, history);
+        console.log({
+          event: "record_writes",
+          role,
+          history,
+          batches: f.batches,
+          sets: f.sets,
+          recordRows: f.recordRows,
+          setsPerBatch: f.sets / f.batches,
+          recordRowsPerBatch: f.recordRows / f.batches,
+        });
+        expect(f.sets).toBeGreaterThan(0);
+        if (history) expect(f.recordRows).toBeLessThanOrEqual(4 * f.sets);
+        else expect(f.recordRows).toBeLessThanOrEqual(f.sets);
       }));
 });
 

@@ -6,6 +6,9 @@
  * Versioned like the node store: a record replaced at version v (a batch seq) stays readable as
  * of older versions until `collect` passes v, so a node can serve chunks of its stable checkpoint
  * while it executes past it. Keys are never deleted (no op deletes one).
+ *
+ * Without history (`{ history: false }`, a replica's certified state, which never serves an older
+ * version): a set keeps nothing of the record before, `collect` does nothing and `getAt` throws.
  */
 import { toHex } from "../bytes.js";
 import type { KeyRecord } from "../materialize.js";
@@ -41,8 +44,16 @@ interface Replaced {
   before: KeyRecord | undefined;
 }
 
+export interface RecordStoreOptions {
+  /** Keep the records replaced at each version for `getAt` (default true). */
+  history?: boolean;
+}
+
 /** In memory: a Map per key, a hash index, and the replaced records in version order. */
 export class MemoryRecordStore implements VersionedRecordStore {
+  private readonly keepsHistory: boolean;
+  /** Without history: the newest version set (to refuse an older one), null if none. */
+  private lastAt: number | null = null;
   private records = new Map<string, KeyRecord>();
   private byHash = new Map<string, string>();
   /** key → replacements still kept, oldest first. */
@@ -51,15 +62,21 @@ export class MemoryRecordStore implements VersionedRecordStore {
   private queue: Replaced[] = [];
   private head = 0;
 
+  constructor(opts: RecordStoreOptions = {}) {
+    this.keepsHistory = opts.history !== false;
+  }
+
   get(key: string): KeyRecord | undefined {
     return this.records.get(key);
   }
 
   setAt(key: string, rec: KeyRecord, version: number): void {
     const last = this.queue.length > this.head ? this.queue[this.queue.length - 1]! : undefined;
-    if (last && last.at > version) throw new Error("record store: set at a version older than the last one");
+    if ((last && last.at > version) || (this.lastAt !== null && this.lastAt > version))
+      throw new Error("record store: set at a version older than the last one");
+    if (!this.keepsHistory) this.lastAt = version;
     let list = this.history.get(key);
-    if (!list || list[list.length - 1]!.at !== version) {
+    if (this.keepsHistory && (!list || list[list.length - 1]!.at !== version)) {
       const r: Replaced = { key, at: version, before: this.records.get(key) };
       if (!list) this.history.set(key, (list = []));
       list.push(r);
@@ -70,6 +87,7 @@ export class MemoryRecordStore implements VersionedRecordStore {
   }
 
   getAt(key: string, version: number): KeyRecord | undefined {
+    if (!this.keepsHistory) throw new Error("record store: getAt on a store that keeps no history");
     const list = this.history.get(key);
     if (list) for (const r of list) if (r.at > version) return r.before;
     return this.records.get(key);
@@ -106,7 +124,8 @@ export class MemoryRecordStore implements VersionedRecordStore {
 
   /** An independent copy (records are never mutated in place, so sharing them is safe). */
   clone(): MemoryRecordStore {
-    const c = new MemoryRecordStore();
+    const c = new MemoryRecordStore({ history: this.keepsHistory });
+    c.lastAt = this.lastAt;
     c.records = new Map(this.records);
     c.byHash = new Map(this.byHash);
     c.queue = this.queue.slice(this.head);

@@ -27,18 +27,20 @@ useNativeSha256((d) => new Uint8Array(nodeCrypto.createHash("sha256").update(d).
 const host = () => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("sql-stores-acceptance"));
 let n = 0;
 
-runStoreAcceptance("SQLite (workerd)", {
-  durable: true,
-  run: (body) =>
-    runInDurableObject(host(), (_instance, state) => {
-      const name = `t${++n}`;
-      const open = () => ({
-        nodes: new SqlNodeStore(state.storage.sql, `${name}_m`),
-        records: new SqlRecordStore(state.storage.sql, `${name}_r`),
-      });
-      body({ open, reopen: open, transaction: (fn) => state.storage.transactionSync(fn) });
-    }),
-});
+for (const history of [true, false])
+  runStoreAcceptance(history ? "SQLite (workerd)" : "SQLite (workerd), no record history", {
+    durable: true,
+    recordHistory: history,
+    run: (body) =>
+      runInDurableObject(host(), (_instance, state) => {
+        const name = `t${++n}`;
+        const open = () => ({
+          nodes: new SqlNodeStore(state.storage.sql, `${name}_m`),
+          records: new SqlRecordStore(state.storage.sql, `${name}_r`, { history }),
+        });
+        body({ open, reopen: open, transaction: (fn) => state.storage.transactionSync(fn) });
+      }),
+  });
 
 describe("SQLite stores at scale", () => {
   // 100,000 keys in a PBFT node's stores: 99,000 built in bulk (as a node adopting a state would

@@ -7,7 +7,7 @@
  */
 import { MemoryNodeStore, type NodeStore } from "../../shared/certified/node-store.js";
 import { MemoryRecordStore, type VersionedRecordStore } from "../../shared/certified/record-store.js";
-import { runStoreAcceptance, type Stores } from "../support/store-acceptance.js";
+import { runStoreAcceptance, type StoreHost, type Stores } from "../support/store-acceptance.js";
 
 /** A store whose state can be swapped under its callers (restored after a throw). */
 interface Cell {
@@ -48,8 +48,10 @@ function recordsOf(cell: Cell): VersionedRecordStore {
   };
 }
 
-runStoreAcceptance("in-memory", {
+/** The memory stores as a host; `history: false` opens the record store as a replica does. */
+const memoryHost = (history: boolean): StoreHost => ({
   durable: true,
+  recordHistory: history,
   run: (body) => {
     let cells: Cell[] = [];
     const wrap = (cell: Cell): Stores => {
@@ -58,7 +60,7 @@ runStoreAcceptance("in-memory", {
     };
     const last = () => cells[cells.length - 1]!;
     body({
-      open: () => wrap({ nodes: new MemoryNodeStore(), records: new MemoryRecordStore() }),
+      open: () => wrap({ nodes: new MemoryNodeStore(), records: new MemoryRecordStore({ history }) }),
       reopen: () => wrap({ nodes: last().nodes.clone(), records: last().records.clone() }),
       transaction: (fn) => {
         const saved = cells.map((c) => ({ cell: c, nodes: c.nodes.clone(), records: c.records.clone() }));
@@ -73,3 +75,6 @@ runStoreAcceptance("in-memory", {
     cells = [];
   },
 });
+
+runStoreAcceptance("in-memory", memoryHost(true));
+runStoreAcceptance("in-memory, no record history", memoryHost(false));

@@ -84,6 +84,27 @@ export default defineConfig({
         },
       },
       {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "dev",
+                FAULT_TOKEN: "test-fault-token",
+                // pools of one batch: a burst of writes outgrows what the cluster takes at once
+                POOL_SIZE_MAX: "100",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "backpressure",
+          include: ["test/backpressure/**/*.test.ts"],
+          testTimeout: 150_000,
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
         test: {
           name: "e2e",
           environment: "node",

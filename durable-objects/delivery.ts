@@ -21,6 +21,15 @@ import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
 import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
 import { resendPlan } from "../shared/delivery/resend.js";
 import {
+  fullPace,
+  nextPace,
+  nodesBusy,
+  paceAllows,
+  type CertifyPace,
+  type PaceBounds,
+} from "../shared/delivery/certify-pace.js";
+import { CLUSTER_F } from "../shared/cluster-config.js";
+import {
   afterRun,
   dueTasks,
   nextAlarm,
@@ -56,6 +65,13 @@ export const ANTI_ENTROPY_PAGE_MAX = 500;
 export const ANTI_ENTROPY_PAGES_MAX = 4;
 /** Own uncertified ops submitted again per certify run (then the next run, at once). */
 export const CERTIFY_RESUBMIT_MAX = 500;
+/** The certify task's pacing bounds: halve down to 25 ops a run, wait up to 30 s more between runs. */
+export const CERTIFY_PACE: PaceBounds = {
+  limitMax: CERTIFY_RESUBMIT_MAX,
+  limitMin: 25,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 30_000,
+};
 /** How long an acknowledged op may stay uncertified before its origin submits it again (ms). */
 export const certifyAfterMs = (env: Env): number => Math.max(2_000, 2 * periodsOf(env).antiEntropy);
 /** Op rows deleted per gc run (then the next run, at once). */
@@ -88,12 +104,30 @@ export const ALARM_TASK_DEADLINE_MS = 20_000;
 /** How soon after a batch was buffered behind a gap the certified catch-up runs (ms, at most). */
 export const GAP_SYNC_DELAY_MS = 500;
 
+/** The certify task since this instance started, and the own ops waiting uncertified (`stats()`). */
+export interface CertifyStats {
+  /** Ops submitted again to the nodes. */
+  resubmitted: number;
+  /** Re-submissions f + 1 nodes answered busy (pool full), each a backoff. */
+  busy: number;
+  /** Runs skipped while backing off. */
+  deferred: number;
+  /** Ops per re-submission now, and the backoff in force (ms). */
+  limit: number;
+  backoffMs: number;
+  /** Own ops in the op log not certified yet (they wait here until they are). */
+  waiting: number;
+}
+
 export class Delivery {
   readonly book: DeliveryStore;
   readonly certifiedSync: CertifiedSync;
   readonly certifiedTransfer: CertifiedTransfer;
   private drainScheduled = false;
   private timersChecked = false;
+  /** The certify task's pace (in memory: a new instance starts at full pace, the nodes pace it again). */
+  private pace: CertifyPace = fullPace(CERTIFY_PACE);
+  private readonly certifyStats = { resubmitted: 0, busy: 0, deferred: 0 };
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -385,20 +419,45 @@ export class Delivery {
   /**
    * Own ops acknowledged here and still not certified `certifyAfterMs` after their ts go to every
    * PBFT node again (a lost queue message delays certification, never loses an op; the nodes
-   * dedupe, and an op certified once is never certified again).
+   * dedupe, and an op certified once is never certified again). Paced: when f + 1 nodes answer that
+   * their pool is full, the next run waits longer and sends fewer (shared/delivery/certify-pace.ts);
+   * the ops wait in the op log meanwhile.
    */
   private async certify(me: string): Promise<boolean> {
     if (this.env.CERTIFY === "off" || withholdsOps(this.faults())) return false;
-    const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), CERTIFY_RESUBMIT_MAX);
+    if (!paceAllows(this.pace, Date.now())) {
+      this.certifyStats.deferred++;
+      return false;
+    }
+    const limit = this.pace.limit;
+    const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), limit);
     if (ops.length === 0) return false;
     const took = await submitToNodes(this.env, ops);
+    const answers = took.flatMap((t) => (t.status === "fulfilled" ? [t.value] : []));
+    const busy = nodesBusy(answers, CLUSTER_F);
+    this.pace = nextPace(this.pace, busy, Date.now(), CERTIFY_PACE);
+    this.certifyStats.resubmitted += ops.length;
+    if (busy) this.certifyStats.busy++;
     console.log({
       event: "certify_resubmit",
       replica: me,
       ops: ops.length,
-      nodesTook: took.filter((t) => t.status === "fulfilled").length,
+      nodesTook: answers.length,
+      busy,
+      nextLimit: this.pace.limit,
+      backoffMs: this.pace.backoffMs,
     });
-    return ops.length === CERTIFY_RESUBMIT_MAX;
+    return !busy && ops.length === limit;
+  }
+
+  /** The certify task's pace and counts, and how many own ops wait here uncertified. */
+  certifyStatus(me: string | undefined): CertifyStats {
+    return {
+      ...this.certifyStats,
+      limit: this.pace.limit,
+      backoffMs: this.pace.backoffMs,
+      waiting: me === undefined ? 0 : this.store.uncertifiedOwnCount(me),
+    };
   }
 
   private async gc(me: string): Promise<boolean> {

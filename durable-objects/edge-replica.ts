@@ -56,7 +56,7 @@ import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import type { SyncStats } from "./certified-sync.js";
 import type { TransferStats } from "./certified-transfer.js";
-import { Delivery } from "./delivery.js";
+import { Delivery, type CertifyStats } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
@@ -90,6 +90,8 @@ export interface ReplicaStats {
   certifiedSync: SyncStats;
   /** Certified state transfers from the PBFT nodes, since this instance started (durable-objects/certified-transfer.ts). */
   certifiedTransfer: TransferStats;
+  /** Re-submissions of own uncertified ops, their pace, and the own ops waiting (durable-objects/delivery.ts). */
+  certify: CertifyStats;
 }
 
 /** Where a replica's certified state stands (`certifiedHead`). */
@@ -566,6 +568,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       certification: this.certified.stats(),
       certifiedSync: { ...this.delivery.certifiedSync.stats },
       certifiedTransfer: { ...this.delivery.certifiedTransfer.stats },
+      certify: this.delivery.certifyStatus(name),
     };
   }
 

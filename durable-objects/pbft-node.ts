@@ -25,14 +25,14 @@
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
 import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
-import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
+import { FAULT_INJECTION_OFF, faultInjectionAllowed, isDev } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import { chunkRequest, chunksText, pointText, refusalText } from "../shared/certified/transfer-wire.js";
 import type { Certificate, ClusterConfig } from "../shared/certified/types.js";
 import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
-import type { PbftConfig } from "../shared/pbft/config.js";
+import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
 import { heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
@@ -82,6 +82,17 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
   stateTransferIntervalTicks: 20,
 };
 
+/**
+ * Dev only: `POOL_SIZE_MAX` bounds the request pool (at least a batch, at most the default), so a
+ * test can fill it; unset, malformed or outside dev: the default.
+ */
+function devPoolSize(env: Env): Partial<PbftConfig> {
+  const v = env.POOL_SIZE_MAX;
+  if (!isDev(env.ENVIRONMENT) || v === undefined || !/^[0-9]{1,6}$/.test(v)) return {};
+  const n = Number(v);
+  return n >= NODE_CONFIG.batchSizeMax! && n <= DEFAULT_PBFT_CONFIG.poolSizeMax ? { poolSizeMax: n } : {};
+}
+
 /** Posts in flight at once from one node (each a queue send, or RPCs to the replicas for a big batch). */
 export const POSTS_IN_FLIGHT_MAX = 32;
 
@@ -92,6 +103,17 @@ export const CERT_FALLBACK_PENDING_MAX = 256;
 
 /** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
 export const CERTIFIED_KEPT_SEQS = 1024;
+
+/**
+ * A node's answer to `submit`: ops verified and handed to the pool (some may be duplicates it
+ * dedupes), ops refused as invalid, and valid ops refused because its pool was full (`busy`: the
+ * sender keeps them and submits them again later, slower).
+ */
+export interface SubmitAnswer {
+  admitted: number;
+  refused: number;
+  busy: number;
+}
 
 /** What a node answers about itself (`GET /v1/cluster` shows it per node; tests read it). */
 export interface NodeStatus {
@@ -166,7 +188,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
    * Client ops from the replicate queue, as the text of a JSON array of ops (`submitText`); each op
    * verified here before it enters the pool.
    */
-  async submit(id: string, text: string): Promise<{ admitted: number; refused: number }> {
+  async submit(id: string, text: string): Promise<SubmitAnswer> {
     const node = await this.start(id);
     await this.hangIfFaulty();
     const ops = parseSubmittedOps(text);
@@ -175,11 +197,13 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       const op = await node.boundary.admitOp(raw);
       if (op) admitted.push(op);
     }
+    let busy = 0;
     if (admitted.length > 0) {
-      const { wakeAtMs } = await node.driver.step({ kind: "submit-many", ops: admitted });
+      const { effects, wakeAtMs } = await node.driver.step({ kind: "submit-many", ops: admitted });
+      busy = effects.poolFull ?? 0;
       await this.wakeAt(wakeAtMs);
     }
-    return { admitted: admitted.length, refused: ops.length - admitted.length };
+    return { admitted: admitted.length - busy, refused: ops.length - admitted.length, busy };
   }
 
   async status(id: string): Promise<NodeStatus> {
@@ -383,6 +407,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     const config: Partial<PbftConfig> = {
       ...NODE_CONFIG,
       heartbeatTicks: heartbeatTicksFrom(this.env.HEARTBEAT_MS, NODE_CONFIG.tickMs!),
+      ...devPoolSize(this.env),
     };
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);
     const sm = new MerkleStateMachine({

@@ -268,6 +268,13 @@ export class ReplicaStore {
       .map((r) => JSON.parse(r.op) as SignedOp);
   }
 
+  /** How many of `origin`'s ops in the log are not certified yet. */
+  uncertifiedOwnCount(origin: string): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM ops WHERE origin = ? AND certified = 0", origin)
+      .one().n;
+  }
+
   /** Highest seq of `client` whose op row was collected here (0: none). */
   collectedSeq(client: string): number {
     return (

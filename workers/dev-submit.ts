@@ -6,7 +6,8 @@
  * FAULT_TOKEN); otherwise it answers as an unknown route (404 `not_found`) and touches nothing.
  *
  * Each op is parsed by the one op parser (`parseOp`); the nodes verify the signatures themselves,
- * as they do for the queue. The reply says, per node, how many ops it admitted and refused.
+ * as they do for the queue. The reply says, per node, how many ops it admitted, refused (invalid) and
+ * refused as busy (its pool full).
  */
 import type { Context, Hono } from "hono";
 import { faultInjectionAllowed } from "../shared/config.js";

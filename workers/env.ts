@@ -41,6 +41,11 @@ export interface Env {
    * never), so a certificate's age bounds how stale it is (shared/pbft/heartbeat.ts).
    */
   HEARTBEAT_MS?: string;
+  /**
+   * Dev and tests only (ignored unless ENVIRONMENT is `dev`): a node's request pool bound, at least
+   * its batch size (`poolSizeMax`, default 10,000); a tiny pool shows backpressure.
+   */
+  POOL_SIZE_MAX?: string;
   /** The deployment's name, in every certificate's cluster id (default `aspec-edge-pbft-v1`). */
   CLUSTER_NAME?: string;
   /** `GET /v1/replicas` marks a replica `stale` past this certificate age (ms, default 10000, the SDK's). */

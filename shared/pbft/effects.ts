@@ -38,6 +38,8 @@ export interface Effects {
   executed: ExecutedBatch[];
   /** When the shell should deliver the next tick (ms since epoch), or null for "no need". */
   wakeAtMs: number | null;
+  /** Ops this step dropped because the pool was full (absent: none); the shell answers them `busy`. */
+  poolFull?: number;
 }
 
 export const emptyEffects = (): Effects => ({

@@ -40,7 +40,10 @@ function pool(ctx: Ctx, op: SignedOp): boolean {
   const id = opIdOf(op);
   if (s.sm.hasExecuted(op)) return (drop(ctx, "op_already_executed"), false);
   if (s.pool.has(id)) return (drop(ctx, "op_duplicate"), false);
-  if (s.pool.size >= s.cfg.poolSizeMax) return (drop(ctx, "pool_full"), false);
+  if (s.pool.size >= s.cfg.poolSizeMax) {
+    ctx.fx.poolFull = (ctx.fx.poolFull ?? 0) + 1;
+    return (drop(ctx, "pool_full"), false);
+  }
   s.pool.set(id, { op, sinceTick: s.tick, relayedView: -1 });
   if (!s.inFlight.has(id)) s.unproposed.add(id);
   markDirty(s, poolKey(id));

@@ -176,6 +176,20 @@ describe("PBFT replica: hostile input is counted and dropped", () => {
     expect(node.state.pool.size).toBe(2);
     expect(node.stats["drop.pool_full"]).toBe(1);
   });
+
+  it("a step's effects count the ops the full pool refused (the node answers them busy)", () => {
+    const node = new PbftReplica({
+      cluster: CLUSTER,
+      me: 1,
+      config: { ...UNIT_CONFIG, poolSizeMax: 2 },
+      sm: new MerkleStateMachine(),
+    });
+    const first = node.step({ kind: "submit-many", ops: [makeOp(1), makeOp(1), makeOp(2)] });
+    expect(first.poolFull ?? 0).toBe(0); // a duplicate is not busy
+    const second = node.step({ kind: "submit-many", ops: [makeOp(3), makeOp(4), makeOp(5)] });
+    expect(second.poolFull).toBe(3);
+    expect(node.stats["drop.pool_full"]).toBe(3);
+  });
 });
 
 describe("PBFT replica: checkpoints, restart", () => {

@@ -101,7 +101,7 @@ export default defineConfig({
           name: "backpressure",
           include: ["test/backpressure/**/*.test.ts"],
           testTimeout: 150_000,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
         },
       },
       {
@@ -112,7 +112,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          sequence: { groupOrder: 4 },
+          sequence: { groupOrder: 5 },
         },
       },
     ],

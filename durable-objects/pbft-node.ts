@@ -135,6 +135,8 @@ export interface NodeStatus {
   fallbacksPending: number;
   /** Dev fault modes switched on (always empty outside dev). */
   faults: NodeFaults;
+  /** Certificate posts sent and not settled yet (as poster and as fallback). */
+  postsInFlight: number;
   /** Alarm runs of this instance, those that threw (logged; re-armed all the same), and the last one's time. */
   alarms: number;
   alarmFailures: number;
@@ -223,6 +225,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       fallbacksPosted: this.fallbacksPosted,
       fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
       faults: this.faults(),
+      postsInFlight: this.postsInFlight + this.fallbacksInFlight.size,
       alarms: this.alarms,
       alarmFailures: this.alarmFailures,
       lastAlarmAt: this.lastAlarmAt,

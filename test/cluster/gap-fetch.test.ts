@@ -26,6 +26,9 @@ const replicaStats = () => Promise.all(REPLICAS.map((r) => stub(r).stats()));
 /** Certificates the nodes posted so far (as poster and as fallback), all nodes together. */
 const posted = async () =>
   (await allStatus()).reduce((a, s) => a + s.certificatesPosted + s.fallbacksPosted, 0);
+/** Posts sent before a fault (heartbeats certify a seq every 2 s) settle first: they count as before. */
+const settledPosts = () =>
+  eventually(async () => expect((await allStatus()).map((s) => s.postsInFlight)).toEqual([0, 0, 0, 0]));
 const allNodes = (f: Parameters<typeof setNodeFaults>[1]) =>
   Promise.all(PBFT_NODES.map((_, i) => setNodeFaults(i, f)));
 
@@ -44,6 +47,7 @@ describe("certified catch-up from the PBFT nodes", () => {
     const [refusing] = REPLICAS.slice(-1) as [string];
     await allNodes({ noPost: true });
     await setFaults(refusing, { refuseCertified: true });
+    await settledPosts();
     const postedBefore = await posted();
     const before = Math.max(...(await nodeHeads()));
     const c = await TestClient.create();
@@ -89,8 +93,9 @@ describe("certified catch-up from the PBFT nodes", () => {
   });
 
   it("every queued copy of a seq lost, later seqs posted as usual: the replicas fetch the lost one", async () => {
-    const postedBefore = await posted();
     await allNodes({ noPost: true });
+    await settledPosts();
+    const postedBefore = await posted();
     const before = Math.max(...(await nodeHeads()));
     const c = await TestClient.create();
     expect((await post(await c.sign("gf-lost/k0", "counter", "add", { n: 1 }), REPLICAS[0])).status).toBe(

@@ -27,10 +27,15 @@ afterEach(clearAllFaults);
 const n = PBFT_NODES.length;
 const certifiedSeqs = () => Promise.all(REPLICAS.map(async (r) => (await stub(r).stats()).certification.seq));
 
+/** Posts node `i` sent before its fault (heartbeats certify a seq every 2 s) settle first: they count as before. */
+const postsSettled = (i: number) =>
+  eventually(async () => expect((await nodeStatus(i)).postsInFlight).toBe(0));
+
 describe("a silent PBFT node (dev fault)", () => {
   it("the view-0 primary pbft-0 silent: ops are still certified at every replica, after a view change", async () => {
     expect((await nodeStatus(0)).view).toBe(0);
     await setNodeFaults(0, { silent: true });
+    await postsSettled(0);
     const posted = (await nodeStatus(0)).certificatesPosted;
     const certificates = await writeAndCertify("sn-primary");
     for (const c of certificates) expect(signers(c)).not.toContain(0); // it sent no share
@@ -44,6 +49,7 @@ describe("a silent PBFT node (dev fault)", () => {
     const silent = (view + 2) % n; // not the primary: no view change needed
     const fallback = (silent + 1) % n;
     await setNodeFaults(silent, { silent: true });
+    await postsSettled(silent);
     const before = await allStatus();
     const start = Math.min(...(await certifiedSeqs()));
     const c = await TestClient.create();

@@ -65,7 +65,7 @@ export function clusterNodes(env: Env): NodeSource {
   return {
     ids: PBFT_NODES.map((n) => n.id),
     head: (i) =>
-      withDeadline(certifiedHeadOf(env, PBFT_NODES[i]!), PEER_DEADLINE_MS.nodeFetch, "certifiedHead"),
+      withDeadline(certifiedHeadOf(env, PBFT_NODES[i]!), PEER_DEADLINE_MS.nodeHead, "certifiedHead"),
     batches: (i, fromSeq, max) =>
       withDeadline(
         certifiedBatchesOf(env, PBFT_NODES[i]!, fromSeq, max),
@@ -90,6 +90,8 @@ export class CertifiedSync {
   private known = 0;
   /** Refusals in a row (each moves to the next node at once, at most one try per node). */
   private refusedInRow = 0;
+  /** Heads not answered in a row (each moves to the next node at once, at most one try per node). */
+  private headFailuresInRow = 0;
   /** The seq every node is asked for while none has it, and which nodes said they lack it. */
   private lacking: { seq: number; nodes: Set<number> } = { seq: 0, nodes: new Set() };
   /** The last seq logged unrecoverable (logged once). */
@@ -122,8 +124,12 @@ export class CertifiedSync {
       const h: unknown = await this.nodes.head(i);
       nodeHead = Number.isSafeInteger(h) && (h as number) > 0 ? (h as number) : 0;
     } catch (e) {
-      return this.failed(replica, node, "head", e);
+      // a node that does not answer (past its short deadline): the next one is asked at once, once
+      // per node in a row, so one silent node costs a round a second, not a period
+      this.failed(replica, node, "head", e);
+      return ++this.headFailuresInRow < n;
     }
+    this.headFailuresInRow = 0;
     const seenBefore = this.known;
     if (nodeHead > this.known) this.known = nodeHead;
     const head = target.head();

@@ -13,8 +13,10 @@ export const PEER_DEADLINE_MS = {
   /** Ops handed to one PBFT node (plus `nodeSubmitPerOp` for each: it verifies every signature). */
   nodeSubmit: 5_000,
   nodeSubmitPerOp: 2,
-  /** A node's catch-up answers (its head, kept batches, state chunks). */
+  /** A node's catch-up answers (kept batches, state chunks). */
   nodeFetch: 5_000,
+  /** A node's head (one number): a round that asks a node that does not answer moves on sooner. */
+  nodeHead: 1_000,
   /** One queue send. */
   queueSend: 5_000,
 } as const;

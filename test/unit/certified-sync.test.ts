@@ -178,6 +178,27 @@ describe("certified catch-up rounds", () => {
     expect(s.stats.refused).toBe(calls.batches);
   });
 
+  it("a node whose head does not answer: the next node is asked at once, once per node in a row, then rounds wait", async () => {
+    const silent: FakeNode = {
+      head: () => {
+        throw new Error("certifiedHead: no answer within 1000 ms");
+      },
+      batches: () => [],
+    };
+    const { source } = cluster([silent, correct(5), correct(5), correct(5)]);
+    const { target } = replica(0);
+    const s = sync(source);
+    expect(await s.round("weur", target)).toBe(true); // node 0 silent: on to node 1 at once
+    expect(s.stats.failures).toBe(1);
+    // every node silent: one try each, then rounds only at their period (until a head answers)
+    const all = cluster([silent, silent, silent, silent]);
+    const s2 = sync(all.source);
+    const more = [];
+    for (let k = 0; k < 5; k++) more.push(await s2.round("weur", target));
+    expect(more).toEqual([true, true, true, false, false]);
+    expect(all.calls.head).toBe(5);
+  });
+
   it("a seq every node lacks is counted unrecoverable once", async () => {
     const { source } = cluster([
       correct(2000, 900),

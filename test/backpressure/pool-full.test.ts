@@ -11,7 +11,7 @@ import { REPLICAS, eventually, post, stub, TestClient } from "../runtime/helpers
 import { allStatus, expectCertified } from "../cluster/support.js";
 
 const CLIENTS = 8;
-const OPS_PER_CLIENT = 60; // 480 ops in all: almost five pools
+const OPS_PER_CLIENT = 38; // 304 ops in all: three pools
 const KEYS = 4;
 
 describe("backpressure from the PBFT nodes to the origin", () => {

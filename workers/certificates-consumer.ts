@@ -14,7 +14,7 @@ import type { Env } from "./env.js";
 import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
 
-/** Deliveries of one message before it is dead-lettered (wrangler.toml's max_retries is the backstop). */
+/** Deliveries of one message before it is dead-lettered (wrangler.jsonc's max_retries is the backstop). */
 export const CERTIFICATES_ATTEMPTS_MAX = 10;
 
 export interface CertificateDeadLetter {

@@ -36,7 +36,7 @@ export function parseCorsOrigins(config: string | undefined): "*" | string[] {
     if (origin !== o)
       throw new AspecError(
         "not_configured",
-        `CORS_ORIGINS: '${o}' is not an origin (scheme://host[:port], no path): fix the variable in wrangler.toml`,
+        `CORS_ORIGINS: '${o}' is not an origin (scheme://host[:port], no path): fix the variable in wrangler.jsonc`,
         { variable: "CORS_ORIGINS" },
       );
   }

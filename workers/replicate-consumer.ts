@@ -26,7 +26,7 @@ import { replicasOf } from "./routing.js";
 import { CLUSTER_F, PBFT_NODES } from "../shared/cluster-config.js";
 import { submitToNodes } from "./pbft-node-stub.js";
 
-/** Deliveries of one message before it is dead-lettered (wrangler.toml's max_retries is the backstop). */
+/** Deliveries of one message before it is dead-lettered (wrangler.jsonc's max_retries is the backstop). */
 export const REPLICATE_ATTEMPTS_MAX = 10;
 
 /** What the consumer puts on the dead-letter queue. */

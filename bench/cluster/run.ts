@@ -133,7 +133,7 @@ const reloads: Record<string, number> = {};
  * The certified-write model's batching and queue-hop terms (ms): a node's tick (NODE_CONFIG.tickMs in
  * durable-objects/pbft-node.ts), within which the primary proposes what is pooled, and the
  * replicate queue's delivery with max_batch_timeout 0 after the outbox drain's window
- * (DRAIN_DELAY_MS in wrangler.toml).
+ * (DRAIN_DELAY_MS in wrangler.jsonc).
  */
 const MODEL_BATCHING_MS = 50;
 const MODEL_QUEUE_HOP_MS = 20;
@@ -424,7 +424,7 @@ function render(r: Report, date: string): string {
   const restarted = Object.entries(reloads).filter(([, n]) => n > 0);
   L.push(
     restarted.length
-      ? `**wrangler reloaded the Worker mid-run** (${restarted.map(([k, n]) => `${k}: ${n}`).join(", ")}): a source file of the Worker or the wrangler.toml changed under it; each reload answers the writes in flight \`503 Your worker restarted mid-request\`. Rerun on a checkout nothing edits.`
+      ? `**wrangler reloaded the Worker mid-run** (${restarted.map(([k, n]) => `${k}: ${n}`).join(", ")}): a source file of the Worker or the wrangler.jsonc changed under it; each reload answers the writes in flight \`503 Your worker restarted mid-request\`. Rerun on a checkout nothing edits.`
       : "wrangler reloaded the Worker 0 times (no source file changed under a run).",
     "",
   );
@@ -440,7 +440,7 @@ runScript(async () => {
       "baseline",
       {},
       (s) => serialWrites(s.port, "/", SERIAL_OPS, `base-${run}`),
-      join(REPO_ROOT, "bench", "baseline", "wrangler.toml"),
+      join(REPO_ROOT, "bench", "baseline", "wrangler.jsonc"),
     );
   if (phases.has("ec"))
     r.ec = await withServer("ec", vars(false), async (s) => {

@@ -4,7 +4,7 @@
  * isolate, `core:user:<name>`) or outside it (workerd, SQLite, miniflare's own services, wrangler's
  * front proxy)?
  *
- * For the system (root wrangler.toml) and then the baseline Worker (bench/baseline/), one at a
+ * For the system (root wrangler.jsonc) and then the baseline Worker (bench/baseline/), one at a
  * time: start `wrangler dev` (test/support/wrangler-dev.ts), attach to the runtime workerd's
  * inspector directly (bench/ec/inspector.ts finds it), warm up, then for each round: sign and send
  * `--ops` ops, wait until replication settled and op-log collection had time to run, take a heap
@@ -63,7 +63,7 @@ const WARMUP = int("warmup", 0);
 const CONNECTIONS = int("connections", 1);
 const KEYS = int("keys", 1);
 const HORIZON_MS = int("dedupe-horizon-ms", 0);
-/** Op-log collection runs every 5 anti-entropy periods (1 s in wrangler.toml). */
+/** Op-log collection runs every 5 anti-entropy periods (1 s in wrangler.jsonc). */
 const COLLECT_PERIOD_MS = 5_000;
 const COLLECT_WAIT_MS = int("collect-wait-ms", 0, HORIZON_MS + 3 * COLLECT_PERIOD_MS);
 const TOP = int("top", 1);
@@ -413,7 +413,7 @@ async function main(): Promise<void> {
     {
       label: "system",
       workerName: "aspec-edge",
-      config: join(REPO_ROOT, "wrangler.toml"),
+      config: join(REPO_ROOT, "wrangler.jsonc"),
       vars: { ENVIRONMENT: "dev", DEDUPE_HORIZON_MS: String(HORIZON_MS) },
       readyPath: "/v1/replicas",
       writePath: `/v1/ops?replica=${HOME}`,

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   });
   const sys = await startWranglerDev({
     name: "system",
-    config: join(REPO_ROOT, "wrangler.toml"),
+    config: join(REPO_ROOT, "wrangler.jsonc"),
     vars: { ENVIRONMENT: "dev" },
     readyPath: "/v1/replicas",
     logFile: join(logDir, "system.log"),

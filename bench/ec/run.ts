@@ -108,7 +108,7 @@ const SAMPLE_EVERY = int("sample-every", 1);
 const KEYS = int("keys", 1);
 const LOG_LEVEL = flags["wrangler-log"] as "warn";
 const HORIZON_MS = int("dedupe-horizon-ms", 0);
-/** Log collection runs every 5 anti-entropy periods (1 s in wrangler.toml). */
+/** Log collection runs every 5 anti-entropy periods (1 s in wrangler.jsonc). */
 const GC_PERIOD_MS = 5_000;
 
 const HOME = "weur";
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   log("Starting wrangler dev (system, then baseline)...");
   const sys = await startWranglerDev({
     name: "system",
-    config: join(REPO_ROOT, "wrangler.toml"),
+    config: join(REPO_ROOT, "wrangler.jsonc"),
     vars: { ENVIRONMENT: "dev", DEDUPE_HORIZON_MS: String(HORIZON_MS) },
     logLevel: LOG_LEVEL,
     readyPath: "/v1/replicas",

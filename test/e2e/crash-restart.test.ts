@@ -11,7 +11,7 @@ const REPLICAS = ["weur", "enam", "apac"];
 const WRITERS = 6;
 /** Load before the kill. */
 const LOAD_MS = 4_000;
-/** Healing bound after the restarted server is ready (anti-entropy runs every 1 s; see wrangler.toml). */
+/** Healing bound after the restarted server is ready (anti-entropy runs every 1 s; see wrangler.jsonc). */
 const HEAL_MS = 15_000;
 /** And for certification after that (an origin submits its uncertified ops again every 3 s). */
 const CERTIFY_MS = 30_000;

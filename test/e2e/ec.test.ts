@@ -18,7 +18,7 @@ let server: DevServer;
 let tmp: string;
 
 beforeAll(async () => {
-  // wrangler.toml says production; dev keys (from DEV_SEED) need this, as in `npm run dev`.
+  // wrangler.jsonc says production; dev keys (from DEV_SEED) need this, as in `npm run dev`.
   server = await startWranglerDev({ name: "e2e", readyPath: "/v1/replicas", vars: { ENVIRONMENT: "dev" } });
   tmp = await mkdtemp(join(tmpdir(), "aspec-e2e-cli-"));
 });

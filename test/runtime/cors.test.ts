@@ -22,7 +22,7 @@ const preflight = (url: string, fetch: (r: Request) => Promise<Response>, origin
     }),
   );
 
-/** The real app, in this runtime, with another `CORS_ORIGINS` than wrangler.toml's. */
+/** The real app, in this runtime, with another `CORS_ORIGINS` than wrangler.jsonc's. */
 function appWith(origins: string) {
   const app = createApp();
   return async (req: Request) => {
@@ -33,7 +33,7 @@ function appWith(origins: string) {
   };
 }
 
-describe('CORS with CORS_ORIGINS = "*" (wrangler.toml)', () => {
+describe('CORS with CORS_ORIGINS = "*" (wrangler.jsonc)', () => {
   it("answers a preflight for POST /v1/ops with Content-Type", async () => {
     const res = await preflight("https://edge.test/v1/ops", (r) => SELF.fetch(r));
     expect(res.status).toBe(204);

@@ -26,7 +26,7 @@ export interface DevServerOptions {
   name: string;
   /** Path polled with GET until it answers 2xx, e.g. "/v1/replicas". */
   readyPath: string;
-  /** Path to the wrangler.toml; wrangler's own lookup from the repo root (./wrangler.toml) if unset. */
+  /** Path to the wrangler.jsonc; wrangler's own lookup from the repo root (./wrangler.jsonc) if unset. */
   config?: string;
   /** `--var NAME:value` pairs. */
   vars?: Record<string, string>;
@@ -174,7 +174,7 @@ async function waitReady(
 /**
  * wrangler's line (at "log") when it reloads the Worker. Why it does: `wrangler dev` always bundles
  * in esbuild's watch mode, so a change to any file of the Worker's import graph (workers/, shared/,
- * durable-objects/, the node_modules it imports) or to the wrangler.toml rebuilds the bundle; the
+ * durable-objects/, the node_modules it imports) or to the wrangler.jsonc rebuilds the bundle; the
  * dev proxy (wrangler's ProxyWorker) is paused, miniflare restarts the Worker at a new address, and
  * a request whose fetch to the old one fails is retried if GET or HEAD, else answered `503 Your
  * worker restarted mid-request`. The persist dir (a temp dir here) and `.wrangler/` are not

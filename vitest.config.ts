@@ -1,6 +1,27 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/**
+ * The system in one workerd for the tests in it: the edge's config (wrangler.jsonc) with the nodes'
+ * Worker (workers/pbft/) folded in — the PbftNode class and its namespace, and both service bindings
+ * (`PBFT` → `Nodes`, `EDGE` → `CertifiedInbox`) pointed at this same Worker, so every call between
+ * the two Workers still crosses an RPC entrypoint as deployed. `npm run dev`, the e2e tests and the
+ * benchmarks run the two Workers as two processes.
+ */
+const inOneWorker = (bindings: Record<string, string>) =>
+  cloudflareTest({
+    main: "./test/support/one-worker.ts",
+    wrangler: { configPath: "./wrangler.jsonc" },
+    miniflare: {
+      bindings,
+      durableObjects: { PBFT_NODE: { className: "PbftNode", useSQLite: true } },
+      serviceBindings: {
+        PBFT: { name: "aspec-edge", entrypoint: "Nodes" },
+        EDGE: { name: "aspec-edge", entrypoint: "CertifiedInbox" },
+      },
+    },
+  });
+
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
@@ -18,25 +39,20 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: "dev",
-                FAULT_TOKEN: "test-fault-token",
-                ADMIN_TOKEN: "test-admin-token",
-                // anti-entropy, re-send and log collection run only when a test drives the alarm
-                ANTI_ENTROPY_MS: "3600000",
-                // log collection needs no wait: tests show the bound, not the horizon
-                DEDUPE_HORIZON_MS: "0",
-                // these tests hand-craft certificates: the live cluster stays out (test/cluster has it)
-                CERTIFY: "off",
-                // files share an isolate's evidence rate; the rate-limit test sets its own per request
-                EVIDENCE_RATE_PER_MIN: "1000000",
-                // and no heartbeat from a node a test starts (its certificates would be posted)
-                HEARTBEAT_MS: "off",
-              },
-            },
+          inOneWorker({
+            ENVIRONMENT: "dev",
+            FAULT_TOKEN: "test-fault-token",
+            ADMIN_TOKEN: "test-admin-token",
+            // anti-entropy, re-send and log collection run only when a test drives the alarm
+            ANTI_ENTROPY_MS: "3600000",
+            // log collection needs no wait: tests show the bound, not the horizon
+            DEDUPE_HORIZON_MS: "0",
+            // these tests hand-craft certificates: the live cluster stays out (test/cluster has it)
+            CERTIFY: "off",
+            // files share an isolate's evidence rate; the rate-limit test sets its own per request
+            EVIDENCE_RATE_PER_MIN: "1000000",
+            // and no heartbeat from a node a test starts (its certificates would be posted)
+            HEARTBEAT_MS: "off",
           }),
         ],
         test: {
@@ -47,12 +63,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: { bindings: { ENVIRONMENT: "dev", FAULT_TOKEN: "test-fault-token" } },
-          }),
-        ],
+        plugins: [inOneWorker({ ENVIRONMENT: "dev", FAULT_TOKEN: "test-fault-token" })],
         // the four PBFT nodes live, in workerd: ops in through the queue, certificates out to replicas
         test: {
           name: "cluster",
@@ -63,17 +74,12 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: "dev",
-                FAULT_TOKEN: "test-fault-token",
-                // "far behind the nodes' retention" in seconds, not hours: few batches kept, fast heartbeats
-                CERTIFIED_KEPT_SEQS: "16",
-                HEARTBEAT_MS: "100",
-              },
-            },
+          inOneWorker({
+            ENVIRONMENT: "dev",
+            FAULT_TOKEN: "test-fault-token",
+            // "far behind the nodes' retention" in seconds, not hours: few batches kept, fast heartbeats
+            CERTIFIED_KEPT_SEQS: "16",
+            HEARTBEAT_MS: "100",
           }),
         ],
         test: {
@@ -85,16 +91,11 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: "dev",
-                FAULT_TOKEN: "test-fault-token",
-                // pools of one batch: a burst of writes outgrows what the cluster takes at once
-                POOL_SIZE_MAX: "100",
-              },
-            },
+          inOneWorker({
+            ENVIRONMENT: "dev",
+            FAULT_TOKEN: "test-fault-token",
+            // pools of one batch: a burst of writes outgrows what the cluster takes at once
+            POOL_SIZE_MAX: "100",
           }),
         ],
         test: {

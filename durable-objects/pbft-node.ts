@@ -55,14 +55,14 @@ import {
   certifiedBatchesText,
   type CertifiedBatchMessage,
 } from "../shared/wire/certified-batch.js";
-import type { Env } from "../workers/env.js";
+import type { PbftEnv } from "../workers/pbft/env.js";
+import { nodeObject } from "../workers/pbft/node-object.js";
+import type { InboxAnswer } from "../workers/certified-inbox.js";
 import {
   CERTIFIED_BATCHES_BYTES_MAX,
   CERTIFIED_BATCHES_MAX,
-  pbftNodeStub,
   type CertifiedBatchSource,
 } from "../workers/pbft-node-stub.js";
-import { publishText } from "../workers/certificates-publish.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { parsePeerJson } from "../shared/wire/peer-text.js";
 import { ENVELOPE_LIMITS, parseSubmittedOps } from "../shared/wire/node-calls.js";
@@ -86,7 +86,7 @@ export const NODE_CONFIG: Partial<PbftConfig> = {
  * Dev only: `POOL_SIZE_MAX` bounds the request pool (at least a batch, at most the default), so a
  * test can fill it; unset, malformed or outside dev: the default.
  */
-function devPoolSize(env: Env): Partial<PbftConfig> {
+function devPoolSize(env: PbftEnv): Partial<PbftConfig> {
   const v = env.POOL_SIZE_MAX;
   if (!isDev(env.ENVIRONMENT) || v === undefined || !/^[0-9]{1,6}$/.test(v)) return {};
   const n = Number(v);
@@ -153,7 +153,7 @@ interface Running {
   boundary: PbftBoundary;
 }
 
-export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource {
+export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSource {
   private running: Promise<Running> | undefined;
   private certificatesPosted = 0;
   private postsInFlight = 0;
@@ -438,7 +438,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
     const texts = envelopes.map((e) => JSON.stringify(e));
     const deliver = () =>
       withDeadline(
-        pbftNodeStub(this.env, target).deliver(target.id, texts),
+        nodeObject(this.env.PBFT_NODE, target).deliver(target.id, texts),
         PEER_DEADLINE_MS.nodeSubmit,
         `deliver to ${target.id}`,
       ).catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
@@ -501,7 +501,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       this.postsInFlight++;
       const payload = faults.mangledPosts ? mangle(msg, text) : text;
       // the queue, or RPC to every replica for a batch over 120 KiB; each send with its deadline
-      const post = this.postWhenAllowed(() => publishText(this.env, text, seq, payload))
+      const post = this.postWhenAllowed(() => this.post(payload, seq))
         .then(
           () => void this.certificatesPosted++,
           (e: unknown) => {
@@ -525,6 +525,20 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
           pending - CERT_FALLBACK_PENDING_MAX,
         );
     }
+  }
+
+  /**
+   * Hand one certified batch to the edge (its `CertifiedInbox`, which puts it on the replicas'
+   * queue), with a deadline. `payload` is the batch's text, except under the dev fault
+   * `mangledPosts` (shared/pbft/dev-faults.ts): the edge and the replicas must refuse it.
+   */
+  private async post(payload: unknown, seq: number): Promise<void> {
+    const answer = await withDeadline<InboxAnswer>(
+      this.env.EDGE.publish(payload, seq) as Promise<InboxAnswer>,
+      PEER_DEADLINE_MS.queueSend + PEER_DEADLINE_MS.replicaApply,
+      "certified post to the edge",
+    );
+    if (answer.via === "refused") throw new Error(`the edge refused the post: ${answer.reason}`);
   }
 
   /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
@@ -575,7 +589,7 @@ export class PbftNode extends DurableObject<Env> implements CertifiedBatchSource
       // due again one delay later unless it lands (also if this instance dies meanwhile)
       this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
       const payload = faults.mangledPosts ? mangle(JSON.parse(text) as CertifiedBatchMessage, text) : text;
-      const post = this.postWhenAllowed(() => publishText(this.env, text, seq, payload)).then(
+      const post = this.postWhenAllowed(() => this.post(payload, seq)).then(
         () => {
           this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
           this.fallbacksPosted++;

@@ -1,6 +1,6 @@
 /**
- * How a PBFT node hands a certified batch to the replicas (for the node's Durable Object shell to
- * call with each `CertifiedBatch` of its effects): its wire text (shared/wire/certified-batch.ts) as
+ * How the edge hands a certified batch from a PBFT node (workers/certified-inbox.ts) to the
+ * replicas: its wire text (shared/wire/certified-batch.ts) as
  * one `certificates` queue message when it fits a Queues message, otherwise (a batch may hold up to
  * `batchBytesMax` = 1 MiB of ops, a queue message at most 128 KB) a direct `receiveCertified` RPC to
  * every replica. Either way a replica parses, verifies and orders it itself, and a copy it already
@@ -23,20 +23,11 @@ export function publishCertified(env: Env, batch: CertifiedBatchMessage): Promis
   return publishText(env, certifiedBatchText(batch), batch.certificate.body.seq);
 }
 
-/**
- * Publish a batch's text as is. `payload` is what goes on the wire: the text, except from a node
- * whose dev fault `mangledPosts` sends something else (shared/pbft/dev-faults.ts), which replicas
- * must refuse.
- */
-export async function publishText(
-  env: Env,
-  text: string,
-  seq: number,
-  payload: unknown = text,
-): Promise<PublishPath> {
+/** Publish a batch's text as is (workers/certified-inbox.ts takes it from the nodes' Worker). */
+export async function publishText(env: Env, text: string, seq: number): Promise<PublishPath> {
   if (utf8Length(text) <= CERTIFICATE_MESSAGE_BYTES_MAX) {
     await withDeadline(
-      env.CERTIFICATES.send(payload as string),
+      env.CERTIFICATES.send(text),
       PEER_DEADLINE_MS.queueSend,
       "certificates queue send",
     );
@@ -46,7 +37,7 @@ export async function publishText(
   const results = await Promise.allSettled(
     replicas.map((r) =>
       withDeadline(
-        replicaStub(env, r).receiveCertified(r.name, payload as string),
+        replicaStub(env, r).receiveCertified(r.name, text),
         PEER_DEADLINE_MS.replicaApply,
         `receiveCertified at ${r.name}`,
       ),

@@ -7,7 +7,7 @@
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import { withDeadline } from "../shared/deadline.js";
 import type { Env } from "./env.js";
-import { pbftNodeStub } from "./pbft-node-stub.js";
+import { nodesOf } from "./pbft-node-stub.js";
 
 export const NODE_STATUS_TIMEOUT_MS = 2_000;
 
@@ -36,7 +36,7 @@ const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as nu
 
 /** A node's answer is a peer's: only well-typed counts and flags are shown, else the node is `null`. */
 async function statusOf(env: Env, node: (typeof PBFT_NODES)[number]) {
-  const s = await withDeadline(pbftNodeStub(env, node).status(node.id), NODE_STATUS_TIMEOUT_MS, "status");
+  const s = await withDeadline(nodesOf(env).status(node.id), NODE_STATUS_TIMEOUT_MS, "status");
   if (!isCount(s?.view) || !isCount(s.lastExecuted) || !isCount(s.stableSeq) || typeof s.normal !== "boolean")
     return null;
   return { view: s.view, normal: s.normal, lastExecuted: s.lastExecuted, stableSeq: s.stableSeq };

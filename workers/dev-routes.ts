@@ -19,7 +19,7 @@ import { faultInjectionAllowed } from "../shared/config.js";
 import { AspecError } from "../shared/errors.js";
 import type { Env } from "./env.js";
 import { readJsonBody } from "./json-body.js";
-import { pbftNodeStub } from "./pbft-node-stub.js";
+import { nodesOf } from "./pbft-node-stub.js";
 import { replicaStub } from "./replica-stub.js";
 import { replicasOf } from "./routing.js";
 
@@ -62,7 +62,7 @@ export function mountDevRoutes(app: Hono<{ Bindings: Env }>): void {
     }
     const node = PBFT_NODES.find((n) => n.id === target);
     if (node) {
-      const stub = pbftNodeStub(c.env, node);
+      const stub = nodesOf(c.env);
       await stub.setFaults(node.id, token!, faults);
       const stored = (await stub.status(node.id)).faults;
       console.log({ event: "dev_faults_set", target, faults: stored });

@@ -5,7 +5,7 @@ import { consumeDeadLetters, consumeReplicate } from "./replicate-consumer.js";
 import { consumeCertificateDeadLetters, consumeCertificates } from "./certificates-consumer.js";
 
 export { EdgeReplica } from "../durable-objects/edge-replica.js";
-export { PbftNode } from "../durable-objects/pbft-node.js";
+export { CertifiedInbox } from "./certified-inbox.js";
 export { Directory } from "../durable-objects/directory.js";
 
 const app = createApp();

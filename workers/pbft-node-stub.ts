@@ -1,20 +1,26 @@
-/** The stub of a PBFT node's Durable Object, created in its region (`locationHint`). */
+/**
+ * The PBFT nodes as the edge reaches them: the nodes' Worker (`aspec-pbft`, workers/pbft/) through
+ * the `PBFT` service binding to its `Nodes` entrypoint. Every call names its node; every answer is
+ * a peer's (parsed where it is used), and every call has a deadline at its caller.
+ */
 import { CLUSTER_F, PBFT_NODES, type NodePlacement } from "../shared/cluster-config.js";
 import { PEER_DEADLINE_MS, settleQuorum } from "../shared/deadline.js";
 import { submitText } from "../shared/wire/node-calls.js";
 import type { SignedOp } from "../shared/ops.js";
+import type { NodeStatus, SubmitAnswer } from "../durable-objects/pbft-node.js";
+import type { NodeFaults } from "../shared/pbft/dev-faults.js";
 import type { Env } from "./env.js";
 
-const ids = new WeakMap<object, Map<string, DurableObjectId>>();
-
-export function pbftNodeStub(env: Env, node: NodePlacement) {
-  const ns = env.PBFT_NODE;
-  let byName = ids.get(ns);
-  if (!byName) ids.set(ns, (byName = new Map()));
-  let id = byName.get(node.id);
-  if (!id) byName.set(node.id, (id = ns.idFromName(node.id)));
-  return ns.get(id, { locationHint: node.region as DurableObjectLocationHint });
+/** What the edge may ask of a node (the nodes' Worker's `Nodes` entrypoint implements it). */
+export interface NodesRpc extends CertifiedBatchSource {
+  submit(id: string, text: string): Promise<SubmitAnswer>;
+  status(id: string): Promise<NodeStatus>;
+  /** Dev only (the node checks the token and the environment). */
+  setFaults(id: string, token: string, faults: NodeFaults): Promise<void>;
 }
+
+/** Declared apart from the entrypoint's class to keep RPC type inference shallow. */
+export const nodesOf = (env: Env): NodesRpc => env.PBFT as unknown as NodesRpc;
 
 /**
  * Hand client ops to every PBFT node (each verifies and pools them; a node dedupes what it has
@@ -25,7 +31,7 @@ export function pbftNodeStub(env: Env, node: NodePlacement) {
 export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
   const text = submitText(ops);
   return settleQuorum(
-    PBFT_NODES.map((n) => pbftNodeStub(env, n).submit(n.id, text)),
+    PBFT_NODES.map((n) => nodesOf(env).submit(n.id, text)),
     PBFT_NODES.length - CLUSTER_F,
     PEER_DEADLINE_MS.nodeSubmit + ops.length * PEER_DEADLINE_MS.nodeSubmitPerOp,
     "submit to a PBFT node",
@@ -51,12 +57,10 @@ export interface CertifiedBatchSource {
   stateChunks(id: string, seq: number, paths: string[], recordsMax: number): Promise<string>;
 }
 
-const sourceOf = (env: Env, node: NodePlacement) =>
-  pbftNodeStub(env, node) as unknown as CertifiedBatchSource;
 
 /** The newest seq `node` keeps a certified batch for (durable-objects/certified-sync.ts asks). */
 export function certifiedHeadOf(env: Env, node: NodePlacement): Promise<number> {
-  return sourceOf(env, node).certifiedHead(node.id);
+  return nodesOf(env).certifiedHead(node.id);
 }
 
 /** Up to `max` of `node`'s kept certified batches from `fromSeq` on, as text (unverified: a node may lie). */
@@ -66,12 +70,12 @@ export function certifiedBatchesOf(
   fromSeq: number,
   max: number,
 ): Promise<string> {
-  return sourceOf(env, node).certifiedBatches(node.id, fromSeq, max);
+  return nodesOf(env).certifiedBatches(node.id, fromSeq, max);
 }
 
 /** `node`'s transfer point, as its text (unparsed: durable-objects/certified-transfer.ts parses it). */
 export function transferPointOf(env: Env, node: NodePlacement): Promise<string> {
-  return sourceOf(env, node).transferPoint(node.id);
+  return nodesOf(env).transferPoint(node.id);
 }
 
 /** Chunks of `node`'s stable checkpoint state at `seq`, as its text (unparsed). */
@@ -82,5 +86,5 @@ export function stateChunksOf(
   paths: string[],
   recordsMax: number,
 ): Promise<string> {
-  return sourceOf(env, node).stateChunks(node.id, seq, paths, recordsMax);
+  return nodesOf(env).stateChunks(node.id, seq, paths, recordsMax);
 }

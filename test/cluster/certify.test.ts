@@ -19,7 +19,7 @@ import {
 } from "../../shared/replies.js";
 import { verifyResultProof } from "../../shared/certified/proofs.js";
 import { opIdOf } from "../../shared/ops.js";
-import { pbftNodeStub } from "../../workers/pbft-node-stub.js";
+import { nodesOf } from "../../workers/pbft-node-stub.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
 import { clusterConfig, get } from "./support.js";
 
@@ -51,7 +51,7 @@ describe("the PBFT cluster on four Durable Objects", () => {
       expect(read.certified!.value).toMatchObject({ type: "counter", value: i + 1 });
     }
     // The nodes agree on what they executed.
-    const status = await Promise.all(PBFT_NODES.map((n) => pbftNodeStub(env, n).status(n.id)));
+    const status = await Promise.all(PBFT_NODES.map((n) => nodesOf(env).status(n.id)));
     for (const s of status) expect(s.lastExecuted).toBeGreaterThanOrEqual(1);
     expect(status.reduce((a, s) => a + s.certificatesPosted, 0)).toBeGreaterThanOrEqual(1);
   });

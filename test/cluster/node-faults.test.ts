@@ -42,8 +42,9 @@ describe("a faulty PBFT node (dev faults)", () => {
     await setNodeFaults(1, { silent: true });
     expect((await nodeStatus(1)).faults).toEqual({ silent: true });
     // outside dev: the RPC is refused even with the token, and stored faults are not in force
-    await runInDurableObject(node(1), async (instance: PbftNode) => {
-      const e = (instance as unknown as { env: Env }).env;
+    await runInDurableObject(node(1), async (object) => {
+      const instance = object as unknown as PbftNode;
+      const e = (object as unknown as { env: Env }).env;
       const was = e.ENVIRONMENT;
       e.ENVIRONMENT = "production";
       try {

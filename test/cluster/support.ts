@@ -8,13 +8,14 @@ import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
 import type { ReadReply } from "../../shared/replies.js";
-import { pbftNodeStub } from "../../workers/pbft-node-stub.js";
+import { nodeObject } from "../../workers/pbft/node-object.js";
 import { FAULT_TOKEN } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
 
 export const get = (path: string) => SELF.fetch(`https://edge.test${path}`);
 
-export const node = (i: number) => pbftNodeStub(env, PBFT_NODES[i]!);
+/** Node i's Durable Object itself (the tests' one Worker holds the nodes' namespace too). */
+export const node = (i: number) => nodeObject(env.PBFT_NODE, PBFT_NODES[i]!);
 export const setNodeFaults = (i: number, f: NodeFaults, token = FAULT_TOKEN) =>
   node(i).setFaults(PBFT_NODES[i]!.id, token, f);
 export const nodeStatus = (i: number) => node(i).status(PBFT_NODES[i]!.id);

@@ -1,0 +1,32 @@
+/**
+ * `CertifiedInbox`, the edge's entrypoint for the nodes' Worker (`aspec-pbft`, its `EDGE` service
+ * binding): a node hands over one certified batch, and the edge publishes it to every replica
+ * (workers/certificates-publish.ts). A node may be Byzantine: only text within the certified-batch
+ * bound is taken, and it goes on as that text, unparsed — each replica parses, verifies and orders
+ * it itself (a copy it already has changes nothing). Anything else is refused and logged.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { CERTIFIED_BATCH_CHARS_MAX } from "../shared/wire/certified-batch.js";
+import { publishText, type PublishPath } from "./certificates-publish.js";
+import type { Env } from "./env.js";
+
+export type InboxAnswer = PublishPath | { via: "refused"; reason: "not_text" | "too_large" | "bad_seq" };
+
+export class CertifiedInbox extends WorkerEntrypoint<Env> {
+  /** `text`: a certified batch's wire text (shared/wire/certified-batch.ts); `seq`: its seq, for logs. */
+  async publish(text: unknown, seq: unknown): Promise<InboxAnswer> {
+    const reason =
+      typeof text !== "string"
+        ? "not_text"
+        : text.length > CERTIFIED_BATCH_CHARS_MAX
+          ? "too_large"
+          : !Number.isSafeInteger(seq)
+            ? "bad_seq"
+            : null;
+    if (reason !== null) {
+      console.log({ event: "certified_post_refused", reason, type: typeof text });
+      return { via: "refused", reason };
+    }
+    return publishText(this.env, text as string, seq as number);
+  }
+}

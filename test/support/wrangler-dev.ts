@@ -44,6 +44,11 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Reuse this `--persist-to` dir (a restart after `crash()`); a fresh temp dir if unset. */
   persistDir?: string;
+  /**
+   * Only for the system (no `config`): also start the nodes' Worker (workers/pbft/wrangler.jsonc)
+   * as its own `wrangler dev` process, as `npm run dev` does; default true.
+   */
+  nodes?: boolean;
 }
 
 export interface DevServer {
@@ -56,8 +61,10 @@ export interface DevServer {
   /** The fresh `--persist-to` dir (removed by `stop()`). */
   persistDir: string;
   logFile: string | undefined;
-  /** What wrangler printed so far (tail), for failure messages. */
+  /** What wrangler printed so far (tail), for failure messages (the nodes' process's too). */
   output(): string;
+  /** The nodes' Worker's own `wrangler dev` (started with the system): its pid, output, state. */
+  nodes?: DevServer;
   /**
    * How often wrangler reloaded the Worker since it started ("Reloading local server..."): each
    * reload answers the POSTs in flight `503 Your worker restarted mid-request` (see RELOAD_LINE).
@@ -144,7 +151,7 @@ const READY_LINE = /Ready on (http:\/\/127\.0\.0\.1:(\d+))/;
 async function waitReady(
   child: ChildProcess,
   output: () => string,
-  readyPath: string,
+  readyPath: string | null,
   timeoutMs: number,
   describe: () => string,
 ): Promise<{ url: string; port: number }> {
@@ -157,6 +164,7 @@ async function waitReady(
       );
     const m = READY_LINE.exec(output());
     if (m) {
+      if (readyPath === null) return { url: m[1]!, port: Number(m[2]) };
       try {
         const res = await fetch(m[1] + readyPath, { signal: AbortSignal.timeout(2_000) });
         await res.body?.cancel();
@@ -202,7 +210,10 @@ export const DEV_FAULT_TOKEN = "dev-fault-token";
  * wrangler's arguments: ports it binds itself, state in `persistDir`, and the log level that lets
  * the Worker's own `console.log` lines through ("log"; "debug" when asked).
  */
-export function wranglerArgs(o: DevServerOptions, persistDir: string): string[] {
+export function wranglerArgs(
+  o: Omit<DevServerOptions, "readyPath"> & { readyPath?: string | null },
+  persistDir: string,
+): string[] {
   const args = [
     "dev",
     ...(o.config === undefined ? [] : ["--config", o.config]),
@@ -223,13 +234,63 @@ export function wranglerArgs(o: DevServerOptions, persistDir: string): string[] 
   return args;
 }
 
-/** Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers 2xx. */
+/** The nodes' Worker's config (`aspec-pbft`), started beside the system's. */
+export const NODES_CONFIG = join(REPO_ROOT, "workers", "pbft", "wrangler.jsonc");
+
+/**
+ * Start `wrangler dev` on ports it binds itself, with fresh state; wait until `readyPath` answers
+ * 2xx. The system (no `config`) is two processes, as `npm run dev` runs it: the nodes' Worker first,
+ * then the edge, both finding each other in a dev registry of their own (under the state dir, so
+ * two systems started side by side never bind each other's Workers); stopping or crashing the
+ * returned server stops or crashes both.
+ */
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
+  if (o.config !== undefined || o.nodes === false) return startOne(o, {});
+  const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
+  const env = { WRANGLER_REGISTRY_PATH: join(persistDir, "registry") };
+  const nodes = await startOne(
+    {
+      ...o,
+      name: `${o.name}-nodes`,
+      config: NODES_CONFIG,
+      readyPath: null,
+      persistDir: join(persistDir, "nodes"),
+      ...(o.logFile === undefined ? {} : { logFile: o.logFile.replace(/(\.log)?$/, ".nodes$1") }),
+    },
+    env,
+  );
+  let edge: DevServer;
+  try {
+    edge = await startOne({ ...o, persistDir }, env);
+  } catch (e) {
+    await nodes.stop();
+    throw e;
+  }
+  const both = async (f: (s: DevServer) => Promise<void>) => {
+    await f(nodes);
+    await f(edge);
+  };
+  return {
+    ...edge,
+    nodes,
+    output: () => `${edge.output()}\n--- nodes (${NODES_CONFIG}) ---\n${nodes.output()}`,
+    reloads: () => edge.reloads() + nodes.reloads(),
+    stop: () => both((s) => s.stop()),
+    crash: () => both((s) => s.crash()),
+  };
+}
+
+/** One `wrangler dev` process; `readyPath` null: ready once it listens (a Worker serving RPC only). */
+async function startOne(
+  o: Omit<DevServerOptions, "readyPath"> & { readyPath: string | null },
+  extraEnv: Record<string, string>,
+): Promise<DevServer> {
   const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
   const child = spawn(WRANGLER, wranglerArgs(o, persistDir), {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...extraEnv,
       WRANGLER_SEND_METRICS: "false",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
       NO_COLOR: "1",

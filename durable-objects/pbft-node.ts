@@ -24,7 +24,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
-import { nodeKey, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
+import { nodeKey, nodeSecretName, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed, isDev } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import { chunkRequest, chunksText, pointText, refusalText } from "../shared/certified/transfer-wire.js";
@@ -407,6 +407,12 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
+    // a node whose key is not the one the cluster lists would sign what every verifier refuses
+    if (cluster.nodes[me]!.publicKey !== key.publicKey)
+      throw new AspecError(
+        "not_configured",
+        `${nodeSecretName(id)} is not the key PBFT_PUBLIC_KEYS lists for ${id}`,
+      );
     const config: Partial<PbftConfig> = {
       ...NODE_CONFIG,
       heartbeatTicks: heartbeatTicksFrom(this.env.HEARTBEAT_MS, NODE_CONFIG.tickMs!),

@@ -43,6 +43,41 @@ export interface ClusterKeySource {
   DEV_SEED?: string | undefined;
   /** The deployment's name (a var): two deployments with the same keys still sign different ids. */
   CLUSTER_NAME?: string | undefined;
+  /**
+   * JSON `{"pbft-0": "<base64url Ed25519 public key>", …}`: the nodes' public keys, for a Worker that
+   * must not hold their secrets (the edge: a replica's operator holding node keys could forge
+   * certificates). Unset: each public key is derived from the node's key (its secret, or the dev seed).
+   */
+  PBFT_PUBLIC_KEYS?: string | undefined;
+}
+
+const PUBLIC_KEY_RE = /^[A-Za-z0-9_-]{43}$/;
+
+/** `PBFT_PUBLIC_KEYS` parsed: every node's key, or `not_configured` saying what is wrong; null when unset. */
+export function listedPublicKeys(env: ClusterKeySource): Map<string, string> | null {
+  const raw = env.PBFT_PUBLIC_KEYS;
+  if (raw === undefined || raw === "") return null;
+  const bad = (why: string) =>
+    new AspecError("not_configured", `PBFT_PUBLIC_KEYS ${why}`, {
+      var: "PBFT_PUBLIC_KEYS",
+      fix: `a JSON object {${PBFT_NODES.map((n) => `"${n.id}": "<base64url public key>"`).join(", ")}}`,
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw bad("is not JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad("is not an object");
+  const keys = new Map<string, string>();
+  for (const n of PBFT_NODES) {
+    const k = (parsed as Record<string, unknown>)[n.id];
+    if (typeof k !== "string" || !PUBLIC_KEY_RE.test(k))
+      throw bad(`has no base64url Ed25519 public key for '${n.id}'`);
+    keys.set(n.id, k);
+  }
+  if (Object.keys(parsed).length !== PBFT_NODES.length) throw bad("names a node that is not in the cluster");
+  return keys;
 }
 
 /** `CLUSTER_NAME`, or the default when unset or empty; `not_configured` when it is not a valid name. */
@@ -91,20 +126,26 @@ export interface ResolvedCluster {
   info: ClusterInfo;
 }
 
-/** Resolve every node's public key; throws `not_configured` naming the first missing secret. */
+/**
+ * Resolve every node's public key: from `PBFT_PUBLIC_KEYS` when set, else from each node's key;
+ * throws `not_configured` naming what is missing or malformed.
+ */
 export async function resolveCluster(env: ClusterKeySource): Promise<ResolvedCluster> {
   const name = clusterName(env);
-  const keys = await Promise.all(PBFT_NODES.map((n) => nodeKey(env, n.id)));
+  const listed = listedPublicKeys(env);
+  const keys = listed
+    ? PBFT_NODES.map((n) => listed.get(n.id)!)
+    : (await Promise.all(PBFT_NODES.map((n) => nodeKey(env, n.id)))).map((k) => k.publicKey);
   const config: ClusterConfig = {
     cluster: name,
     f: CLUSTER_F,
-    nodes: PBFT_NODES.map((n, i) => ({ id: n.id, publicKey: keys[i]!.publicKey })),
+    nodes: PBFT_NODES.map((n, i) => ({ id: n.id, publicKey: keys[i]! })),
   };
   const info: ClusterInfo = {
     cluster: name,
     n: PBFT_NODES.length,
     f: CLUSTER_F,
-    nodes: PBFT_NODES.map((n, i) => ({ id: n.id, region: n.region, publicKey: keys[i]!.publicKey })),
+    nodes: PBFT_NODES.map((n, i) => ({ id: n.id, region: n.region, publicKey: keys[i]! })),
     configDigest: configDigest(config),
   };
   return { config, info };

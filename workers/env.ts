@@ -36,8 +36,11 @@ export interface Knobs {
   EVIDENCE_RATE_PER_MIN?: string;
   /** Secrets `REPLICA_KEY_<NAME>` (base64url 32-byte seeds) when deployed. */
   [secret: `REPLICA_KEY_${string}`]: string | undefined;
-  /** Secrets `PBFT_KEY_<ID>` (base64url 32-byte seeds) of the PBFT nodes when deployed. */
-  [nodeSecret: `PBFT_KEY_${string}`]: string | undefined;
+  /**
+   * JSON `{ "<node id>": "<base64url Ed25519 public key>" }`: how the edge knows the nodes' keys
+   * when deployed (it never holds their secrets; shared/cluster-config.ts).
+   */
+  PBFT_PUBLIC_KEYS?: string;
 }
 
 declare global {

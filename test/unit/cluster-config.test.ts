@@ -70,6 +70,28 @@ describe("cluster config", () => {
     });
   });
 
+  it("PBFT_PUBLIC_KEYS: the edge knows the nodes' keys without their secrets; malformed or partial is not_configured", async () => {
+    const pairs = await Promise.all(
+      PBFT_NODES.map((_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 1))),
+    );
+    const listed = JSON.stringify(Object.fromEntries(PBFT_NODES.map((n, i) => [n.id, pairs[i]!.publicKey])));
+    // production, no PBFT_KEY_* secret at all: the listed keys are the config
+    const { config } = await resolveCluster({ ENVIRONMENT: "production", PBFT_PUBLIC_KEYS: listed });
+    expect(config.nodes.map((n) => n.publicKey)).toEqual(pairs.map((p) => p.publicKey));
+    // and they win over the dev seed (a dev edge can point at real nodes)
+    expect((await resolveCluster({ ...DEV, PBFT_PUBLIC_KEYS: listed })).config).toEqual(config);
+    const partial = JSON.stringify({ "pbft-0": pairs[0]!.publicKey });
+    const extra = JSON.stringify({ ...JSON.parse(listed), "pbft-9": pairs[0]!.publicKey });
+    const short = listed.replace(pairs[1]!.publicKey, pairs[1]!.publicKey.slice(1));
+    for (const bad of ["{", "[]", partial, extra, short])
+      await expect(
+        resolveCluster({ ENVIRONMENT: "production", PBFT_PUBLIC_KEYS: bad }),
+      ).rejects.toMatchObject({
+        code: "not_configured",
+        details: { var: "PBFT_PUBLIC_KEYS" },
+      });
+  });
+
   it("an empty secret counts as unset (not_configured), not as a key; the published info names each node's region", async () => {
     const secrets: Record<string, string> = Object.fromEntries(
       PBFT_NODES.map((n, i) => [nodeSecretName(n.id), seed(i)]),

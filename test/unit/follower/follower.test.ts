@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Follower } from "../../../shared/follower/follower.js";
+import { batchDigest } from "../../../shared/pbft/chain.js";
 import { CERT_BUFFER_SEQS, CERT_BUFFER_VARIANTS } from "../../../shared/follower/limits.js";
 import { MemoryFollowerStore } from "../../../shared/follower/memory-store.js";
 import { deliver } from "../../support/follower-acceptance.js";
@@ -51,9 +52,15 @@ describe("ordering and the buffer's bounds", () => {
       chain.next([op("v/k", "counter", "add", { n: 3 })]),
     ];
     send(b1);
-    for (let n = 1; n < CERT_BUFFER_VARIANTS; n++)
-      expect(send(swapped(b3, n)).report.outcome).toBe("buffered");
+    // wrong variants the buffer holds before the right one (by digest): each is tried and refused
+    const right = batchDigest(b3.message.ops);
+    const wrong = Array.from({ length: 64 }, (_, n) => swapped(b3, n + 1))
+      .filter((b) => batchDigest(b.message.ops) < right)
+      .slice(0, CERT_BUFFER_VARIANTS - 1);
+    expect(wrong).toHaveLength(CERT_BUFFER_VARIANTS - 1);
+    for (const w of wrong) expect(send(w).report.outcome).toBe("buffered");
     expect(send(b3).report.outcome).toBe("buffered"); // the right one, last of CERT_BUFFER_VARIANTS
+    expect(store.bufferAt(3).at(-1)!.digest).toBe(right);
     expect(send(swapped(b3, 99)).report.outcome).toBe("buffer_full"); // the bound: one more is refused
     expect(send(b2).report).toMatchObject({ outcome: "applied", applied: 2, head: 3 });
     expect(f.local().hashAt("")).toBe(chain.sm.hashAt(""));

@@ -149,18 +149,25 @@ export function runFollowerStoreAcceptance(name: string, host: FollowerStoreHost
       const f = new Follower(store);
       const chain = new Chain();
       const a = op("acc/r", "counter", "add", { n: 1 });
+      const b = op("acc/r", "counter", "add", { n: 2 });
       deliver(f, store, chain.next([a]));
+      deliver(f, store, chain.next([b]));
       for (let k = 0; k < CERTS_KEPT + 2; k++) deliver(f, store, chain.next([]));
       const head = f.head().seq;
-      expect(head).toBe(CERTS_KEPT + 3);
+      expect(head).toBe(CERTS_KEPT + 4);
       expect(f.certificateAt(1)).toBeDefined(); // its result is kept, so is its certificate
-      expect(f.certificateAt(2)).toBeUndefined();
+      expect(f.certificateAt(3)).toBeUndefined();
+      expect(f.certificateAt(head - CERTS_KEPT)).toBeUndefined();
       expect(f.certificateAt(head - CERTS_KEPT + 1)).toBeDefined();
       expect(f.certifiedResult(opIdOf(a))).not.toBeNull();
+      // one more batch past the horizon: every older result goes, with its seq's certificate
       deliver(f, store, chain.next([], {}, RESULTS_KEPT_MS + 1));
-      expect(f.certifiedResult(opIdOf(a))).toBeNull();
-      expect(f.certificateAt(1)).toBeUndefined();
-      expect(new Follower(ctx.reopen()).certificateAt(1)).toBeUndefined();
+      for (const g of [f, new Follower(ctx.reopen())]) {
+        expect(g.certifiedResult(opIdOf(a))).toBeNull();
+        expect(g.certifiedResult(opIdOf(b))).toBeNull();
+        expect(g.certificateAt(1)).toBeUndefined();
+        expect(g.certificateAt(2)).toBeUndefined();
+      }
     });
 
     test("a transferred state adopted over a diverged one (patched, then fresh): served again, and the chain goes on", (ctx) => {

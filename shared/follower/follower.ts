@@ -3,7 +3,8 @@
  * that the PBFT nodes publish. Pure and deterministic — no `await`, clock, randomness or I/O: its
  * host verifies the certificate's signatures (the one asynchronous check) between `screen` and
  * `onBatch`, runs each handler inside one transaction of its `FollowerStore`, then does what the
- * effects say (mark the op log, log, ask for a catch-up soon) and replies with the report.
+ * effects say (mark the op log, log) and replies with the report (a `buffered` one: its catch-up
+ * runs soon).
  *
  * A batch is taken only if
  *   1. its certificate verifies against the cluster config (the host's verdict),
@@ -54,8 +55,6 @@ export interface BatchEffects {
   certified: SignedOp[][];
   /** To log after the transaction commits. */
   log: FollowerEvent[];
-  /** A batch was buffered behind a gap below this seq: the host runs its catch-up soon. */
-  gapBelow?: number;
 }
 
 /** What an adoption came to; when adopted, the keys the adopted records touch (tentative rebuild). */
@@ -269,7 +268,6 @@ export class Follower {
       return this.drop(fx, "bufferFull", "buffer_full", seq);
     }
     this.store.bufferPut(seq, { digest, text: certifiedBatchText(batch) });
-    fx.gapBelow = seq;
     return this.done(fx, "buffered", seq, 0);
   }
 

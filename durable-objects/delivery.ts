@@ -291,7 +291,7 @@ export class Delivery {
   }
 
   private transferWanted(t: TransferTarget): boolean {
-    return this.certifiedTransfer.active() || t.diverged() || this.certifiedSync.gapUnrecoverable(t.head());
+    return this.certifiedSync.transferWanted(this.certifiedTransfer.active(), t.diverged(), t.head());
   }
 
   private sentPos(): number {

@@ -1,0 +1,209 @@
+/**
+ * The certified follower's stores over a replica Durable Object's SQLite (shared/follower/store.ts
+ * says what each method keeps; test/support/follower-acceptance.ts checks this against the memory
+ * store). The tables are the ones replicas have always had, so existing storage reads unchanged:
+ *
+ * - `cert_head` (one row: seq, log_root, op_count, diverged), `cert_certificates` (seq → JSON),
+ * - `cert_results` (op_id → seq, result, proof), `cert_result_seqs` (seq → certificate time),
+ * - `cert_buffer` ((seq, digest) → batch text),
+ * - the certified state: `cert_records` (no history: a replica never serves an older version) and
+ *   the Merkle tree's `cert_nodes`, `cert_root`, `cert_retired_at`.
+ *
+ * `transaction` is `transactionSync`, which nests (an inner call is a savepoint).
+ */
+import { canonicalJson } from "../../shared/canonical.js";
+import type { CertifiedStores } from "../../shared/certified/state-machine.js";
+import type { Certificate, Digest } from "../../shared/certified/types.js";
+import type { BufferedBatch, FollowerStore, StoredResult } from "../../shared/follower/store.js";
+import type { Head } from "../../shared/follower/types.js";
+import { SqlNodeStore } from "./sql-node-store.js";
+import { SqlRecordStore } from "./sql-record-store.js";
+
+const SCHEMA = `
+-- the newest certified seq applied, the log chain at it, and the first divergence (if any)
+CREATE TABLE IF NOT EXISTS cert_head (
+  one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, log_root TEXT NOT NULL,
+  op_count INTEGER NOT NULL, diverged TEXT
+);
+-- the newest CERTS_KEPT certificates applied, by seq
+CREATE TABLE IF NOT EXISTS cert_certificates (seq INTEGER PRIMARY KEY, certificate TEXT NOT NULL);
+-- each certified op's result and its proof against its batch's resultsRoot (for RESULTS_KEPT_MS)
+CREATE TABLE IF NOT EXISTS cert_results (
+  op_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, proof TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cert_results_seq ON cert_results (seq);
+-- the seqs that have results here, with their certificate's time: results and certificates are kept by it
+CREATE TABLE IF NOT EXISTS cert_result_seqs (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL);
+-- verified batches ahead of the next seq, by (seq, batch digest): applied once the gap fills
+CREATE TABLE IF NOT EXISTS cert_buffer (
+  seq INTEGER NOT NULL, digest TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (seq, digest)
+) WITHOUT ROWID;
+`;
+
+/** The certified state's record store keeps no history (see the file comment). */
+const CERT_RECORDS = { history: false } as const;
+
+/** The certified state's tables (SqlRecordStore "cert_records", SqlNodeStore "cert"). */
+const CERT_STATE_TABLES = [
+  ...SqlRecordStore.tablesOf("cert_records", CERT_RECORDS),
+  ...SqlNodeStore.tablesOf("cert"),
+];
+
+interface HeadRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  log_root: string;
+  op_count: number;
+  diverged: string | null;
+}
+
+export class SqlFollowerStore implements FollowerStore {
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(SCHEMA);
+  }
+
+  private get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  private first<T extends Record<string, SqlStorageValue>>(query: string, ...args: SqlStorageValue[]) {
+    return this.sql.exec<T>(query, ...args).toArray()[0];
+  }
+
+  transaction<T>(body: () => T): T {
+    return this.storage.transactionSync(body);
+  }
+
+  openState(): CertifiedStores {
+    return {
+      records: new SqlRecordStore(this.sql, "cert_records", CERT_RECORDS),
+      nodes: new SqlNodeStore(this.sql, "cert"),
+    };
+  }
+
+  wipeState(): void {
+    for (const t of CERT_STATE_TABLES) this.sql.exec(`DELETE FROM ${t}`);
+  }
+
+  head(): Head | undefined {
+    const row = this.first<HeadRow>("SELECT seq, log_root, op_count, diverged FROM cert_head WHERE one = 1");
+    if (!row) return undefined;
+    const diverged = row.diverged === null ? null : (JSON.parse(row.diverged) as Head["diverged"]);
+    return { seq: row.seq, logRoot: row.log_root, opCount: row.op_count, diverged };
+  }
+
+  putHead(h: Head): void {
+    this.sql.exec(
+      `INSERT INTO cert_head (one, seq, log_root, op_count, diverged) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, log_root = excluded.log_root,
+         op_count = excluded.op_count, diverged = excluded.diverged`,
+      h.seq,
+      h.logRoot,
+      h.opCount,
+      h.diverged === null ? null : JSON.stringify(h.diverged),
+    );
+  }
+
+  putCertificate(certificate: Certificate): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO cert_certificates (seq, certificate) VALUES (?, ?)",
+      certificate.body.seq,
+      canonicalJson(certificate),
+    );
+  }
+
+  certificate(seq: number): Certificate | undefined {
+    const row = this.first<{ certificate: string }>(
+      "SELECT certificate FROM cert_certificates WHERE seq = ?",
+      seq,
+    );
+    return row ? (JSON.parse(row.certificate) as Certificate) : undefined;
+  }
+
+  latestCertificate(): Certificate | undefined {
+    const row = this.first<{ certificate: string }>(
+      "SELECT certificate FROM cert_certificates ORDER BY seq DESC LIMIT 1",
+    );
+    return row ? (JSON.parse(row.certificate) as Certificate) : undefined;
+  }
+
+  dropCertificatesThrough(seq: number): void {
+    this.sql.exec(
+      "DELETE FROM cert_certificates WHERE seq <= ? AND seq NOT IN (SELECT seq FROM cert_result_seqs)",
+      seq,
+    );
+  }
+
+  putResult(opId: string, r: StoredResult, time: number): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO cert_results (op_id, seq, result, proof) VALUES (?, ?, ?, ?)",
+      opId,
+      r.seq,
+      JSON.stringify(r.result),
+      JSON.stringify(r.proof),
+    );
+    this.sql.exec("INSERT OR REPLACE INTO cert_result_seqs (seq, time) VALUES (?, ?)", r.seq, time);
+  }
+
+  result(opId: string): StoredResult | undefined {
+    const row = this.first<{ seq: number; result: string; proof: string }>(
+      "SELECT seq, result, proof FROM cert_results WHERE op_id = ?",
+      opId,
+    );
+    return row ? { seq: row.seq, result: JSON.parse(row.result), proof: JSON.parse(row.proof) } : undefined;
+  }
+
+  resultSeqBefore(time: number): number | null {
+    return this.sql
+      .exec<{ s: number | null }>("SELECT max(seq) AS s FROM cert_result_seqs WHERE time < ?", time)
+      .one().s;
+  }
+
+  dropResultsThrough(seq: number): void {
+    this.sql.exec("DELETE FROM cert_results WHERE seq <= ?", seq);
+    this.sql.exec("DELETE FROM cert_result_seqs WHERE seq <= ?", seq);
+  }
+
+  bufferHas(seq: number, digest: Digest): boolean {
+    return (
+      this.first("SELECT 1 AS one FROM cert_buffer WHERE seq = ? AND digest = ?", seq, digest) !== undefined
+    );
+  }
+
+  bufferCount(seq: number): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM cert_buffer WHERE seq = ?", seq).one().n;
+  }
+
+  bufferPut(seq: number, batch: BufferedBatch): void {
+    this.sql.exec(
+      "INSERT INTO cert_buffer (seq, digest, batch) VALUES (?, ?, ?)",
+      seq,
+      batch.digest,
+      batch.text,
+    );
+  }
+
+  bufferAt(seq: number): BufferedBatch[] {
+    return this.sql
+      .exec<{ digest: string; text: string }>(
+        "SELECT digest, batch AS text FROM cert_buffer WHERE seq = ? ORDER BY digest",
+        seq,
+      )
+      .toArray();
+  }
+
+  bufferDropThrough(seq: number): void {
+    this.sql.exec("DELETE FROM cert_buffer WHERE seq <= ?", seq);
+  }
+
+  bufferDropSeq(seq: number): void {
+    this.sql.exec("DELETE FROM cert_buffer WHERE seq = ?", seq);
+  }
+
+  bufferClear(): void {
+    this.sql.exec("DELETE FROM cert_buffer");
+  }
+
+  bufferSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM cert_buffer").one().n;
+  }
+}

@@ -56,7 +56,7 @@ import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import type { SyncStats } from "./certified-sync.js";
 import type { TransferStats } from "./certified-transfer.js";
-import { Delivery, type CertifyStats } from "./delivery.js";
+import { Delivery, type AlarmStats, type CertifyStats } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
@@ -92,6 +92,8 @@ export interface ReplicaStats {
   certifiedTransfer: TransferStats;
   /** Re-submissions of own uncertified ops, their pace, and the own ops waiting (durable-objects/delivery.ts). */
   certify: CertifyStats;
+  /** Alarm runs of this instance (durable-objects/delivery.ts): what an idle replica costs. */
+  alarms: AlarmStats;
 }
 
 /** Where a replica's certified state stands (`certifiedHead`). */
@@ -438,7 +440,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       console.log({ event: "remote_message_malformed", replica: name, reason: msg.reason });
       return peerText({ ...EMPTY_REPORT, malformed: 1 });
     }
-    return peerText(await this.applyEntries(name, msg.value.origin, msg.value.entries));
+    const report = await this.applyEntries(name, msg.value.origin, msg.value.entries);
+    if (report.applied > 0) await this.delivery.wake(); // an op received: not idle any more
+    return peerText(report);
   }
 
   /**
@@ -569,6 +573,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       certifiedSync: { ...this.delivery.certifiedSync.stats },
       certifiedTransfer: { ...this.delivery.certifiedTransfer.stats },
       certify: this.delivery.certifyStatus(name),
+      alarms: this.delivery.alarmStatus(),
     };
   }
 

@@ -17,7 +17,9 @@ export default defineConfig({
           // vitest's `define` does not reach workerd: the idle time comes as a binding
           IDLE_MEASURE_S: process.env.IDLE_MEASURE_S ?? "60",
           IDLE_MEASURE_LABEL: process.env.IDLE_MEASURE_LABEL ?? "now",
-          ...(process.env.ACTIVITY_WINDOW_MS ? { ACTIVITY_WINDOW_MS: process.env.ACTIVITY_WINDOW_MS } : {}),
+          ...(process.env.HEARTBEAT_ACTIVITY_MS
+            ? { HEARTBEAT_ACTIVITY_MS: process.env.HEARTBEAT_ACTIVITY_MS }
+            : {}),
         },
       },
     }),

@@ -105,6 +105,28 @@ export default defineConfig({
         },
       },
       {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "dev",
+                FAULT_TOKEN: "test-fault-token",
+                // the heartbeat stops 3 s after the last activity (default 5 min): a long idle in seconds
+                HEARTBEAT_ACTIVITY_MS: "3000",
+              },
+            },
+          }),
+        ],
+        // idle costs: replicas back off, nodes sleep, a reader after a long idle gets a fresh certificate
+        test: {
+          name: "idle",
+          include: ["test/idle/**/*.test.ts"],
+          testTimeout: 90_000,
+          sequence: { groupOrder: 5 },
+        },
+      },
+      {
         test: {
           name: "e2e",
           environment: "node",
@@ -112,7 +134,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          sequence: { groupOrder: 5 },
+          sequence: { groupOrder: 6 },
         },
       },
     ],

@@ -1,26 +1,5 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { inOneWorker } from "./test/support/one-worker-pool.js";
 import { defineConfig } from "vitest/config";
-
-/**
- * The system in one workerd for the tests in it: the edge's config (wrangler.jsonc) with the nodes'
- * Worker (workers/pbft/) folded in — the PbftNode class and its namespace, and both service bindings
- * (`PBFT` → `Nodes`, `EDGE` → `CertifiedInbox`) pointed at this same Worker, so every call between
- * the two Workers still crosses an RPC entrypoint as deployed. `npm run dev`, the e2e tests and the
- * benchmarks run the two Workers as two processes.
- */
-const inOneWorker = (bindings: Record<string, string>) =>
-  cloudflareTest({
-    main: "./test/support/one-worker.ts",
-    wrangler: { configPath: "./wrangler.jsonc" },
-    miniflare: {
-      bindings,
-      durableObjects: { PBFT_NODE: { className: "PbftNode", useSQLite: true } },
-      serviceBindings: {
-        PBFT: { name: "aspec-edge", entrypoint: "Nodes" },
-        EDGE: { name: "aspec-edge", entrypoint: "CertifiedInbox" },
-      },
-    },
-  });
 
 export default defineConfig({
   test: {
@@ -106,6 +85,23 @@ export default defineConfig({
         },
       },
       {
+        plugins: [
+          inOneWorker({
+            ENVIRONMENT: "dev",
+            FAULT_TOKEN: "test-fault-token",
+            // the heartbeat stops 3 s after the last activity (default 5 min): a long idle in seconds
+            HEARTBEAT_ACTIVITY_MS: "3000",
+          }),
+        ],
+        // idle costs: replicas back off, nodes sleep, a reader after a long idle gets a fresh certificate
+        test: {
+          name: "idle",
+          include: ["test/idle/**/*.test.ts"],
+          testTimeout: 90_000,
+          sequence: { groupOrder: 5 },
+        },
+      },
+      {
         test: {
           name: "e2e",
           environment: "node",
@@ -113,7 +109,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          sequence: { groupOrder: 5 },
+          sequence: { groupOrder: 6 },
         },
       },
     ],

@@ -29,6 +29,7 @@ import {
   type PaceBounds,
 } from "../shared/delivery/certify-pace.js";
 import { CLUSTER_F } from "../shared/cluster-config.js";
+import { idleGraceMs, idlePeriods, nextIdleLevel, wakeDeadlines } from "../shared/delivery/idle-backoff.js";
 import {
   afterRun,
   dueTasks,
@@ -119,6 +120,16 @@ export interface CertifyStats {
   waiting: number;
 }
 
+/** The replica's alarm: runs since this instance started, and the idle backoff in force. */
+export interface AlarmStats {
+  runs: number;
+  lastAt: number | null;
+  /** Idle runs in a row, up to the cap (shared/delivery/idle-backoff.ts); 0: busy pace. */
+  idleLevel: number;
+  /** The anti-entropy period in force (ms): the base period doubled `idleLevel` times, capped. */
+  antiEntropyMs: number;
+}
+
 export class Delivery {
   readonly book: DeliveryStore;
   readonly certifiedSync: CertifiedSync;
@@ -128,6 +139,12 @@ export class Delivery {
   /** The certify task's pace (in memory: a new instance starts at full pace, the nodes pace it again). */
   private pace: CertifyPace = fullPace(CERTIFY_PACE);
   private readonly certifyStats = { resubmitted: 0, busy: 0, deferred: 0 };
+  /** Alarm runs of this instance and the last one's time (`stats().alarms`: what idling costs). */
+  private readonly alarmStats = { runs: 0, lastAt: null as number | null };
+  /** The idle level (meta `idle_level`, so an evicted idle replica stays backed off), cached. */
+  private level: number | undefined;
+  /** Set by a task of the current alarm run that found something to do (resets the idle level). */
+  private workFound = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -198,6 +215,7 @@ export class Delivery {
    * still drains when it comes back.
    */
   async scheduleDrain(): Promise<void> {
+    await this.wake();
     if (this.drainScheduled) return;
     const d = this.book.deadlines();
     const at = Date.now() + drainDelayMs(this.env);
@@ -222,6 +240,34 @@ export class Delivery {
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
+  /**
+   * Traffic (a local write, an op received from a peer): back to the busy pace at once, with every
+   * periodic deadline within one base period. Nothing to do (no write) while already busy.
+   */
+  async wake(): Promise<void> {
+    if (this.idleLevel() === 0) return;
+    this.setIdleLevel(0);
+    const d = wakeDeadlines(this.book.deadlines(), Date.now(), periodsOf(this.env));
+    this.book.putDeadlines(d);
+    const at = nextAlarm(d)!;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private idleLevel(): number {
+    if (this.level === undefined) {
+      const v = Number(this.store.getMeta("idle_level") ?? "0");
+      this.level = Number.isSafeInteger(v) && v >= 0 ? v : 0;
+    }
+    return this.level;
+  }
+
+  private setIdleLevel(level: number): void {
+    if (level === this.idleLevel()) return;
+    this.store.setMeta("idle_level", String(level));
+    this.level = level;
+  }
+
   /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
   async ensureTimers(): Promise<void> {
     if (this.timersChecked) return;
@@ -240,9 +286,18 @@ export class Delivery {
    * re-armed in `finally` (a thrown alarm would leave the retry to the platform's backoff).
    */
   async alarm(me: string, apply: ApplyEntries): Promise<void> {
-    const periods = periodsOf(this.env);
+    const base = periodsOf(this.env);
+    const level = this.idleLevel();
+    const periods = idlePeriods(base, level);
     const start = Date.now();
-    const due = dueTasks(withPeriodic(this.book.deadlines(), start, periods), start);
+    this.alarmStats.runs++;
+    this.alarmStats.lastAt = start;
+    // idle: tasks due within the grace run now with the others (one run per period, not per task)
+    const due = dueTasks(
+      withPeriodic(this.book.deadlines(), start, periods),
+      start + idleGraceMs(base, level),
+    );
+    this.workFound = false;
     const more: Task[] = [];
     const failed: Task[] = [...due];
     try {
@@ -260,8 +315,14 @@ export class Delivery {
         more.push("drain");
     } finally {
       const now = Date.now();
+      // a write during the awaits may have woken the replica (level 0) meanwhile: it wins
+      const ranPeriodic = due.some((t) => t !== "drain");
+      const next =
+        this.idleLevel() < level ? 0 : nextIdleLevel(level, { ranPeriodic, foundWork: this.workFound }, base);
+      this.setIdleLevel(next);
+      const after = idlePeriods(base, next);
       // re-read: a write during the awaits may have set a drain deadline
-      const d = afterRun(withPeriodic(this.book.deadlines(), now, periods), due, now, periods, more, failed);
+      const d = afterRun(withPeriodic(this.book.deadlines(), now, after), due, now, after, more, failed);
       this.book.putDeadlines(d);
       await this.ctx.storage.setAlarm(nextAlarm(d)!);
       this.timersChecked = true;
@@ -284,10 +345,20 @@ export class Delivery {
       case "certifiedSync":
         if (this.env.CERTIFY === "off" || !this.certified) return false;
         // diverged, or behind what every node keeps: recover by certified state transfer
-        if (this.transferTarget && this.transferWanted(this.transferTarget))
+        if (this.transferTarget && this.transferWanted(this.transferTarget)) {
+          this.workFound = true;
           return this.certifiedTransfer.run(me, this.transferTarget);
-        return this.certifiedSync.round(me, this.certified);
+        }
+        return this.certifiedRound(me, this.certified);
     }
+  }
+
+  /** A catch-up round; fetching a batch is work (a round that finds the replica current is not). */
+  private async certifiedRound(me: string, target: SyncTarget): Promise<boolean> {
+    const fetched = this.certifiedSync.stats.fetched;
+    const more = await this.certifiedSync.round(me, target);
+    if (this.certifiedSync.stats.fetched > fetched) this.workFound = true;
+    return more;
   }
 
   private transferWanted(t: TransferTarget): boolean {
@@ -303,6 +374,7 @@ export class Delivery {
     const sent = this.sentPos();
     const rows = this.store.logPage(me, sent, OUTBOX_DRAIN_MAX);
     if (rows.length === 0) return false;
+    this.workFound = true;
     await this.send(packMessages(me, rows));
     this.store.setMeta("sent_pos", String(sent + rows.length));
     return rows.length === OUTBOX_DRAIN_MAX;
@@ -316,6 +388,7 @@ export class Delivery {
       limit: RESEND_MAX,
     });
     if (plan) {
+      this.workFound = true;
       const rows = this.store.logPage(me, plan.after, RESEND_MAX, plan.through);
       console.log({
         event: "resend",
@@ -387,6 +460,8 @@ export class Delivery {
               return;
             }
             const got = page.value;
+            // the peer's head is past our cursor: it has ops for us (traffic)
+            if (got.head > cursor) this.workFound = true;
             let after = cursor;
             if (got.entries.length > 0) {
               const r = await apply(peer.name, got.entries);
@@ -432,6 +507,7 @@ export class Delivery {
     const limit = this.pace.limit;
     const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), limit);
     if (ops.length === 0) return false;
+    this.workFound = true;
     const took = await submitToNodes(this.env, ops);
     const answers = took.flatMap((t) => (t.status === "fulfilled" ? [t.value] : []));
     const busy = nodesBusy(answers, CLUSTER_F);
@@ -457,6 +533,15 @@ export class Delivery {
       limit: this.pace.limit,
       backoffMs: this.pace.backoffMs,
       waiting: me === undefined ? 0 : this.store.uncertifiedOwnCount(me),
+    };
+  }
+
+  alarmStatus(): AlarmStats {
+    const level = this.idleLevel();
+    return {
+      ...this.alarmStats,
+      idleLevel: level,
+      antiEntropyMs: idlePeriods(periodsOf(this.env), level).antiEntropy,
     };
   }
 

@@ -56,7 +56,8 @@ import { replicaKey } from "../workers/keys.js";
 import type { Faults } from "./delivery-store.js";
 import type { SyncStats } from "./certified-sync.js";
 import type { TransferStats } from "./certified-transfer.js";
-import { Delivery, type CertifyStats } from "./delivery.js";
+import { BeatDemand, type BeatStats } from "./beat-demand.js";
+import { Delivery, type AlarmStats, type CertifyStats } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
@@ -92,6 +93,10 @@ export interface ReplicaStats {
   certifiedTransfer: TransferStats;
   /** Re-submissions of own uncertified ops, their pace, and the own ops waiting (durable-objects/delivery.ts). */
   certify: CertifyStats;
+  /** Alarm runs of this instance (durable-objects/delivery.ts): what an idle replica costs. */
+  alarms: AlarmStats;
+  /** Beats asked of the nodes by readers, and their waits (durable-objects/beat-demand.ts). */
+  beats: BeatStats;
 }
 
 /** Where a replica's certified state stands (`certifiedHead`). */
@@ -160,10 +165,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly certified: CertifiedReplica;
   /** Dev only (`replayOld`): the old signed reads this replica answers with instead of fresh ones. */
   private readonly replays = new ReplayedReads();
+  /** Heartbeat on demand: an old newest certificate makes a reader ask the nodes for a beat. */
+  private readonly beats: BeatDemand;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
+    this.beats = new BeatDemand(env, ctx);
     this.delivery = new Delivery(
       ctx,
       env,
@@ -304,6 +312,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.guard({ key, nonce }, async () => {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
+      await this.freshen();
       const faults = this.delivery.faults();
       return this.replays.read(faults, key, () => {
         const rec = this.store.getRecord(key);
@@ -358,6 +367,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   async certifiedRead(name: string, key: string, nonce?: string): Promise<RpcResult<CertifiedReadReply>> {
     return this.guard({ key, nonce }, async () => {
       const id = await this.identity(name);
+      await this.freshen();
       const certificate = this.certified.latestCertificate();
       const certified = this.certified.certifiedRead(key);
       if (!certificate || !certified)
@@ -438,7 +448,9 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       console.log({ event: "remote_message_malformed", replica: name, reason: msg.reason });
       return peerText({ ...EMPTY_REPORT, malformed: 1 });
     }
-    return peerText(await this.applyEntries(name, msg.value.origin, msg.value.entries));
+    const report = await this.applyEntries(name, msg.value.origin, msg.value.entries);
+    if (report.applied > 0) await this.delivery.wake(); // an op received: not idle any more
+    return peerText(report);
   }
 
   /**
@@ -569,7 +581,14 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       certifiedSync: { ...this.delivery.certifiedSync.stats },
       certifiedTransfer: { ...this.delivery.certifiedTransfer.stats },
       certify: this.delivery.certifyStatus(name),
+      alarms: this.delivery.alarmStatus(),
+      beats: { ...this.beats.stats },
     };
+  }
+
+  /** Before a read: a newest certificate past half the stale bound asks the nodes for a beat. */
+  private freshen(): Promise<void> {
+    return this.beats.freshen(() => this.certified.latestCertificate()?.body.time ?? null);
   }
 
   /** The replica's name is fixed by its first call; its key comes from a secret or, in dev, the dev seed. */

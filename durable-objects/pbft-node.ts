@@ -33,7 +33,7 @@ import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
-import { heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
+import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import {
   certificateLeaving,
@@ -175,6 +175,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     const node = await this.start(id);
     await this.hangIfFaulty();
     if (!Array.isArray(envelopes)) return; // a faulty peer's junk: nothing to step
+    await this.tickIfAsleep(node);
     const raws = envelopes.slice(0, 1024).map((text) => {
       // the text's length is the size the boundary checks against the message limits; the strict
       // parser refuses what JSON.parse would resolve silently (duplicate members, __proto__, depth)
@@ -201,6 +202,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     }
     let busy = 0;
     if (admitted.length > 0) {
+      await this.tickIfAsleep(node);
       const { effects, wakeAtMs } = await node.driver.step({ kind: "submit-many", ops: admitted });
       busy = effects.poolFull ?? 0;
       await this.wakeAt(wakeAtMs);
@@ -364,6 +366,36 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     }
   }
 
+  /**
+   * A replica's reader found its newest certificate old: client activity, so the heartbeat runs
+   * again for `HEARTBEAT_ACTIVITY_MS` (the primary beats at once if it has not proposed for
+   * `HEARTBEAT_MS`; never sooner, however often asked). Cheap when already beating: no step while
+   * the window has more than half of it left. Answers nothing; bad ids are ignored.
+   */
+  async beat(id: string): Promise<void> {
+    if (!isNodeId(id)) return;
+    const node = await this.start(id);
+    await this.hangIfFaulty();
+    const s = node.driver.replica.state;
+    const windowTicks = s.cfg.heartbeatActivityTicks;
+    const nowTick = Math.floor(Date.now() / s.cfg.tickMs);
+    if (windowTicks > 0 && s.beatUntilTick - nowTick > windowTicks / 2) return;
+    const { wakeAtMs } = await node.driver.step({ kind: "activity", nowMs: Date.now() });
+    await this.wakeAt(wakeAtMs);
+  }
+
+  /**
+   * A node with nothing pending sets no alarm (`nextWakeMs`): its tick count then stops. Before it
+   * steps what woke it, it ticks, so the timers that input starts count from now, not from when it
+   * fell asleep (a view-change deadline set from an old tick would expire at once).
+   */
+  private async tickIfAsleep(node: Running): Promise<void> {
+    const s = node.driver.replica.state;
+    if (s.started && (s.tick + 2) * s.cfg.tickMs > Date.now()) return;
+    const { wakeAtMs } = await node.driver.step({ kind: "tick", nowMs: Date.now() });
+    await this.wakeAt(wakeAtMs);
+  }
+
   /** A certificate post; under the dev fault `hangPosts`, held until the fault is off (10 min at most). */
   private async postWhenAllowed<T>(post: () => Promise<T>): Promise<T> {
     const until = Date.now() + HANG_MS;
@@ -416,6 +448,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     const config: Partial<PbftConfig> = {
       ...NODE_CONFIG,
       heartbeatTicks: heartbeatTicksFrom(this.env.HEARTBEAT_MS, NODE_CONFIG.tickMs!),
+      heartbeatActivityTicks: heartbeatActivityTicksFrom(this.env.HEARTBEAT_ACTIVITY_MS, NODE_CONFIG.tickMs!),
       ...devPoolSize(this.env),
     };
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);

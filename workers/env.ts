@@ -23,6 +23,11 @@ export interface Knobs {
    * its batch size (`poolSizeMax`, default 10,000); a tiny pool shows backpressure.
    */
   POOL_SIZE_MAX?: string;
+  /**
+   * How long the PBFT heartbeat runs after the last client activity (an op submitted, a reader
+   * asking for a fresh certificate) (ms, default 300000; `always` or `0`: beat whatever happens).
+   */
+  HEARTBEAT_ACTIVITY_MS?: string;
   /** `GET /v1/replicas` marks a replica `stale` past this certificate age (ms, default 10000, the SDK's). */
   STALE_CERTIFICATE_MS?: string;
   /**

@@ -15,6 +15,8 @@ import type { Env } from "./env.js";
 export interface NodesRpc extends CertifiedBatchSource {
   submit(id: string, text: string): Promise<SubmitAnswer>;
   status(id: string): Promise<NodeStatus>;
+  /** A reader's replica asks for a fresh certificate (rate-bounded at the node: durable-objects/pbft-node.ts). */
+  beat(id: string): Promise<void>;
   /** Dev only (the node checks the token and the environment). */
   setFaults(id: string, token: string, faults: NodeFaults): Promise<void>;
 }

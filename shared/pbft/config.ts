@@ -103,6 +103,12 @@ export interface PbftConfig {
    * least this often even without ops (`heartbeat.ts`). 0: off.
    */
   heartbeatTicks: number;
+  /**
+   * The heartbeat runs only this many ticks after the last client activity the node heard of (an
+   * op submitted, a replica asking for a beat: `activity` input), so a cluster nobody uses stops
+   * certifying empty batches. 0: always (no activity needed).
+   */
+  heartbeatActivityTicks: number;
 }
 
 export const DEFAULT_PBFT_CONFIG: PbftConfig = {
@@ -136,6 +142,7 @@ export const DEFAULT_PBFT_CONFIG: PbftConfig = {
   stateChunkBytesMax: 1024 * 1024,
   stateFetchPathsMax: 16,
   heartbeatTicks: 0,
+  heartbeatActivityTicks: 0,
 };
 
 /** Throws on a configuration no cluster can run with (a bug in the caller, not hostile input). */
@@ -158,6 +165,8 @@ export function checkConfig(cluster: ClusterConfig, cfg: PbftConfig): void {
     cfg.stateChunkBytesMax <= cfg.bulkMessageBytesMax / 2 &&
     Number.isSafeInteger(cfg.heartbeatTicks) &&
     cfg.heartbeatTicks >= 0 &&
+    Number.isSafeInteger(cfg.heartbeatActivityTicks) &&
+    cfg.heartbeatActivityTicks >= 0 &&
     Number.isSafeInteger(cfg.requestAgeMaxFactor) &&
     cfg.requestAgeMaxFactor >= 2 &&
     cfg.requestAgeMaxFactor <= 1_000 &&

@@ -6,6 +6,13 @@
  * with ops waiting, their own batches carry the time. A heartbeat is a proposal, never a request:
  * it enters no pool, so no backup's request timer waits on it, and a silent primary is found, as
  * before, by the ops that it leaves unproposed.
+ *
+ * Only while someone is looking (`heartbeatActivityTicks` > 0): the heartbeat runs until that many
+ * ticks after the last client activity (`activity.ts`: an op submitted, a replica asking for a beat
+ * because a reader found its newest certificate old), then stops, so an idle cluster nobody reads
+ * certifies nothing. A beat is never due sooner than `heartbeatTicks` after the last proposal,
+ * however often a beat is asked for: a Byzantine replica asking without end makes the cluster beat
+ * at most as an always-on heartbeat would.
  */
 import { highWatermark, isPrimary, type Ctx } from "./context.js";
 import { propose } from "./normal-case.js";
@@ -27,6 +34,21 @@ export function heartbeatTicksFrom(setting: string | undefined, tickMs: number):
   return Math.ceil(ms / tickMs);
 }
 
+/** How long the heartbeat runs after the last client activity when `HEARTBEAT_ACTIVITY_MS` is unset (ms). */
+export const HEARTBEAT_ACTIVITY_MS_DEFAULT = 300_000;
+
+/**
+ * `heartbeatActivityTicks` from a host's `HEARTBEAT_ACTIVITY_MS` setting: unset, empty or anything
+ * else, the default (5 min); `always` or `0`, beat whether or not anyone is looking (the old way);
+ * else whole ms up to a day, rounded up to ticks.
+ */
+export function heartbeatActivityTicksFrom(setting: string | undefined, tickMs: number): number {
+  const v = setting?.trim() ?? "";
+  if (v === "always" || v === "0") return 0;
+  const ms = /^[0-9]+$/.test(v) && Number(v) <= 86_400_000 ? Number(v) : HEARTBEAT_ACTIVITY_MS_DEFAULT;
+  return Math.ceil(ms / tickMs);
+}
+
 /**
  * The tick at which this node beats if it stays as it is (Infinity: not now). Only a primary in
  * its normal case, with nothing pooled and every proposal executed, beats (and wakes up for it).
@@ -34,7 +56,10 @@ export function heartbeatTicksFrom(setting: string | undefined, tickMs: number):
 export function heartbeatDueTick(s: ReplicaState): number {
   if (s.cfg.heartbeatTicks <= 0 || !s.normal || !isPrimary(s)) return Infinity;
   if (s.pool.size > 0 || s.nextSeq !== s.lastExecuted + 1 || s.nextSeq > highWatermark(s)) return Infinity;
-  return Math.max(s.lastProposalTick, s.viewStartTick) + s.cfg.heartbeatTicks;
+  const due = Math.max(s.lastProposalTick, s.viewStartTick) + s.cfg.heartbeatTicks;
+  // nobody looking since the window closed: no beat, and no wake-up for one
+  if (s.cfg.heartbeatActivityTicks > 0 && Math.max(due, s.tick) >= s.beatUntilTick) return Infinity;
+  return due;
 }
 
 /** On a tick: propose an empty batch if this node is an idle primary whose heartbeat is due. */

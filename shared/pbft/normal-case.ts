@@ -15,6 +15,7 @@ import {
   slotKey,
   type Ctx,
 } from "./context.js";
+import { noteActivity } from "./activity.js";
 import { batchBytes, batchBytesLimit, opBytes } from "./batch-bytes.js";
 import { proposalDigest } from "./digest.js";
 import type { Commit, Committed, Envelope, Ops, PrePrepare, Prepare, Proposal } from "./messages.js";
@@ -23,6 +24,7 @@ import { count } from "./stats.js";
 
 /** A client op, already verified by the shell. Deduplicated by op id against the pool and the executed set. */
 export function onSubmit(ctx: Ctx, op: SignedOp): void {
+  noteActivity(ctx.s);
   pool(ctx, op);
 }
 
@@ -31,6 +33,7 @@ export function onSubmit(ctx: Ctx, op: SignedOp): void {
  * proposed as onSubmit one by one would (full batches, in arrival order).
  */
 export function onSubmitMany(ctx: Ctx, ops: readonly SignedOp[]): void {
+  if (ops.length > 0) noteActivity(ctx.s);
   for (const op of ops) pool(ctx, op);
 }
 

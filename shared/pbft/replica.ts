@@ -52,6 +52,7 @@ import { persistOps } from "./persist.js";
 import type { OwnCheckpoint, ReplicaState, Transfer } from "./state.js";
 import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
+import { noteActivity } from "./activity.js";
 import { maybeHeartbeat } from "./heartbeat.js";
 import { nextWakeMs, onTick } from "./timers.js";
 import { announceViewChange, onNewView, onViewChange } from "./view-change.js";
@@ -74,7 +75,9 @@ export type Input =
   | { kind: "submit"; op: SignedOp }
   /** Several verified ops in one step (e.g. one request's): one persist write for all of them. */
   | { kind: "submit-many"; ops: readonly SignedOp[] }
-  | { kind: "tick"; nowMs: number };
+  | { kind: "tick"; nowMs: number }
+  /** Client activity (a replica asks for a beat): a tick, then the heartbeat runs for a while (`heartbeat.ts`). */
+  | { kind: "activity"; nowMs: number };
 
 export class PbftReplica {
   readonly state: ReplicaState;
@@ -120,6 +123,7 @@ export class PbftReplica {
       lastStatusTick: 0,
       lastOpsBroadcastTick: 0,
       lastProposalTick: 0,
+      beatUntilTick: -Infinity,
       lastProgressTick: 0,
       requestRelayTick: -Infinity,
       view: 0,
@@ -289,6 +293,10 @@ export class PbftReplica {
         break;
       case "submit-many":
         onSubmitMany(ctx, input.ops);
+        break;
+      case "activity":
+        onTick(ctx, input.nowMs);
+        noteActivity(ctx.s);
         break;
       case "message":
         this.onMessage(ctx, input.envelope);

@@ -131,6 +131,11 @@ export interface ReplicaState {
   lastOpsBroadcastTick: number;
   /** Tick of this node's last proposal as primary (or of its first tick): the heartbeat counts from it. */
   lastProposalTick: number;
+  /**
+   * The heartbeat runs before this tick (client activity plus `heartbeatActivityTicks`). In memory
+   * only: a restarted node beats again at the next activity.
+   */
+  beatUntilTick: number;
   /** Tick a batch last executed ops this node's pool held (progress: the request timer restarts). */
   lastProgressTick: number;
   /** Tick of the request timer's first expiry, its relay (-Infinity: none yet). See `timers.ts`. */

@@ -173,18 +173,32 @@ function relayToPrimary(ctx: Ctx): void {
   sendTo(ctx, [primaryOf(s.view, s.n)], { type: "ops", ops });
 }
 
-/** When the shell should tick next. */
-export function nextWakeMs(ctx: Ctx): number {
+/**
+ * A slot not executed yet (an executed one only waits for the next stable checkpoint to be
+ * collected: no timer of its own, so it keeps nobody awake).
+ */
+function slotInProgress(s: ReplicaState): boolean {
+  for (const seq of s.slots.keys()) if (seq > s.lastExecuted) return true;
+  return false;
+}
+
+/**
+ * When the shell should tick next; null: not until something arrives. A node with nothing pending
+ * (no op pooled, no batch in flight or waiting for its certificate, no view change, no transfer,
+ * no heartbeat due) sleeps: a message, a submitted op or a beat request wakes it, and the shell
+ * ticks it first so its timers count from now (durable-objects/pbft-node.ts). Peers that are
+ * behind are busy, so their STATUS reaches it and it answers without a tick.
+ */
+export function nextWakeMs(ctx: Ctx): number | null {
   const s = ctx.s;
   const busy =
     s.pool.size > 0 ||
     !s.normal ||
     s.uncertified.size > 0 ||
     s.skipped.size > 0 ||
-    s.slots.size > 0 ||
+    slotInProgress(s) ||
     s.transfer !== null;
-  const nextTick = busy
-    ? s.tick + 1
-    : Math.min(s.lastStatusTick + s.cfg.statusIntervalTicks, heartbeatDueTick(s));
-  return Math.max(nextTick, s.tick + 1) * s.cfg.tickMs;
+  if (busy) return (s.tick + 1) * s.cfg.tickMs;
+  const beat = heartbeatDueTick(s);
+  return beat === Infinity ? null : Math.max(beat, s.tick + 1) * s.cfg.tickMs;
 }

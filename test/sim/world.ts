@@ -592,6 +592,7 @@ function describeInput(input: Input): string {
   if (input.kind === "tick") return `tick ${input.nowMs}`;
   if (input.kind === "submit") return `submit ${input.op.seq}`;
   if (input.kind === "submit-many") return `submit ${input.ops.map((o) => o.seq).join(",")}`;
+  if (input.kind === "activity") return `activity ${input.nowMs}`;
   const m = input.envelope.msg as { type: string; view?: number; seq?: number };
   return `${m.type} from n${input.envelope.from} v${m.view ?? "-"} s${m.seq ?? "-"}`;
 }

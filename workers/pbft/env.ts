@@ -19,6 +19,8 @@ export interface PbftKnobs {
    * A replica further behind recovers by state transfer. Tests set it low to reach that case fast.
    */
   CERTIFIED_KEPT_SEQS?: string;
+  /** How long the heartbeat runs after the last client activity (ms, default 300000; shared/pbft/heartbeat.ts). */
+  HEARTBEAT_ACTIVITY_MS?: string;
   /** Dev only: the token that switches fault injection on (tests and demos). */
   FAULT_TOKEN?: string;
   /** JSON `{ "<node id>": "<base64url Ed25519 public key>" }` (see shared/cluster-config.ts). */

@@ -23,6 +23,10 @@ export class Nodes extends WorkerEntrypoint<PbftEnv> implements NodesRpc {
     return (await this.node(id).status(id)) as NodeStatus;
   }
 
+  beat(id: string): Promise<void> {
+    return this.node(id).beat(id);
+  }
+
   certifiedHead(id: string): Promise<number> {
     return this.node(id).certifiedHead(id);
   }

@@ -9,7 +9,7 @@ import { EMPTY_HASH } from "../../../shared/certified/hashing.js";
 import { toHex } from "../../../shared/bytes.js";
 import { buildResultsTree } from "../../../shared/certified/results.js";
 import { GENESIS_LOG_ROOT, batchDigest, nextLogRoot } from "../../../shared/pbft/chain.js";
-import { heartbeatTicksFrom } from "../../../shared/pbft/heartbeat.js";
+import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../../../shared/pbft/heartbeat.js";
 import type { PbftConfig } from "../../../shared/pbft/config.js";
 import { Harness, UNIT_CONFIG, makeOp } from "./harness.js";
 
@@ -114,12 +114,72 @@ describe("heartbeat", () => {
     expect(h.nodes[1]!.stats["request_timeout"]).toBeGreaterThan(0);
   });
 
-  it("an idle primary wakes for its heartbeat; backups only for STATUS", () => {
+  it("an idle primary wakes for its heartbeat; idle backups sleep (no wake-up at all)", () => {
     const h = new Harness({ ...CONFIG, statusIntervalTicks: 50 });
     h.tickAll(0);
     h.run();
     expect(h.step(0, { kind: "tick", nowMs: TICK }).wakeAtMs).toBe(BEAT * TICK);
-    expect(h.step(1, { kind: "tick", nowMs: TICK }).wakeAtMs).toBeGreaterThanOrEqual(50 * TICK);
+    expect(h.step(1, { kind: "tick", nowMs: TICK }).wakeAtMs).toBeNull();
+  });
+});
+
+describe("heartbeat only while someone is looking (heartbeatActivityTicks)", () => {
+  const WINDOW = 5 * BEAT;
+  const ACTIVE: Partial<PbftConfig> = { ...CONFIG, heartbeatActivityTicks: WINDOW };
+
+  it("no activity: an idle primary proposes nothing and sleeps", () => {
+    const h = new Harness(ACTIVE);
+    runTicks(h, 0, 10 * BEAT);
+    expect(seqsOf(h)).toEqual([]);
+    expect(h.step(0, { kind: "tick", nowMs: (10 * BEAT + 1) * TICK }).wakeAtMs).toBeNull();
+  });
+
+  it("a beat request: a beat at once, then every heartbeatTicks until the window closes, then none", () => {
+    const h = new Harness(ACTIVE);
+    runTicks(h, 0, 3 * BEAT);
+    const at = 3 * BEAT + 1;
+    for (const i of [0, 1, 2, 3]) h.step(i, { kind: "activity", nowMs: at * TICK });
+    h.run();
+    runTicks(h, at + 1, at + 4 * WINDOW);
+    const times = h.certified[0]!.map((c) => c.body.time / TICK);
+    // the first beat at the request (its last proposal is long past), then one per BEAT while active
+    expect(times[0]).toBeLessThanOrEqual(at + 1);
+    expect(times.length).toBe(WINDOW / BEAT);
+    expect(Math.max(...times)).toBeLessThan(at + WINDOW);
+    expect(h.step(0, { kind: "tick", nowMs: (at + 4 * WINDOW + 1) * TICK }).wakeAtMs).toBeNull();
+  });
+
+  it("asking every tick beats no faster than heartbeatTicks, nor longer than the window past the last ask", () => {
+    const h = new Harness(ACTIVE);
+    runTicks(h, 0, BEAT);
+    const from = BEAT + 1;
+    for (let t = from; t <= from + 2 * WINDOW; t++) {
+      for (const i of [0, 1, 2, 3]) h.step(i, { kind: "activity", nowMs: t * TICK });
+      h.run();
+    }
+    runTicks(h, from + 2 * WINDOW + 1, from + 6 * WINDOW);
+    const times = h.certified[0]!.map((c) => c.body.time / TICK);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(BEAT);
+    expect(Math.max(...times)).toBeLessThan(from + 3 * WINDOW);
+  });
+
+  it("a submitted op is activity too: the heartbeat runs after it", () => {
+    const h = new Harness(ACTIVE);
+    runTicks(h, 0, BEAT);
+    for (const i of [0, 1, 2, 3]) h.step(i, { kind: "submit", op: makeOp(1) });
+    h.run();
+    runTicks(h, BEAT + 1, BEAT + WINDOW);
+    expect(h.nodes[0]!.stats["batch.heartbeat"] ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe("HEARTBEAT_ACTIVITY_MS (a node's setting) → heartbeatActivityTicks", () => {
+  it("default 5 min when unset or malformed; always or 0: beat regardless; rounded up to ticks", () => {
+    for (const v of [undefined, "", "5m", "-1", "86400001"])
+      expect(heartbeatActivityTicksFrom(v, 50)).toBe(6_000);
+    expect(heartbeatActivityTicksFrom("always", 50)).toBe(0);
+    expect(heartbeatActivityTicksFrom("0", 50)).toBe(0);
+    expect(heartbeatActivityTicksFrom("2001", 50)).toBe(41);
   });
 });
 

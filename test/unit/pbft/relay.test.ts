@@ -50,12 +50,12 @@ describe("a backup's waiting ops", () => {
 
 describe("when a node asks to be ticked next", () => {
   const STATUS = DEFAULT_PBFT_CONFIG.statusIntervalTicks;
-  it("idle: at its next STATUS; with work (pooled ops, a slot in progress): the next tick", () => {
+  it("idle: no wake-up (it sleeps until something arrives); with work (pooled ops, a slot in progress): the next tick", () => {
     const r = backup();
     r.step({ kind: "tick", nowMs: 100 * TICK });
     const idle = r.step({ kind: "tick", nowMs: 101 * TICK }); // sends its STATUS
     expect(r.state.lastStatusTick).toBe(101);
-    expect(idle.wakeAtMs).toBe((101 + STATUS) * TICK);
+    expect(idle.wakeAtMs).toBeNull();
     expect(r.step({ kind: "submit", op: makeOp(1) }).wakeAtMs).toBe(102 * TICK); // pooled
     const p = { ops: [makeOp(2)], time: 100 * TICK, view: 0 };
     const inSlot = backup();

@@ -168,7 +168,7 @@ export function createApp() {
     if (prefersHtml(c.req.header("accept"))) return c.html(DASHBOARD_HTML);
     return c.json({
       name: "aspec-edge",
-      docs: "see README.md",
+      docs: "see docs/api.md",
       openapi: "/openapi.json",
       // From the one route table, so the index cannot lack a route (it once lacked GET /v1/ops/:id).
       endpoints: ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${routeLabel(r.path)}`)),

@@ -209,7 +209,7 @@ describe("real replies conform to the document", () => {
     expect((await post(first)).status).toBe(200);
     const replay = await client.sign("oa-replay", "counter", "add", { n: 2 }, { seq: first.seq });
     cases.push(["/v1/ops", "post", await post(replay)]);
-    // sizes (README "Sizes"): a body over 16 KiB is 413; a 9 KB register value is its own 400
+    // sizes (docs/api.md "Sizes"): a body over 16 KiB is 413; a 9 KB register value is its own 400
     cases.push(["/v1/ops", "post", await post(JSON.stringify({ pad: "x".repeat(17 * 1024) }))]);
     const big = await client.sign("oa-big", "register", "set", { v: "x".repeat(9 * 1024) });
     cases.push(["/v1/ops", "post", await post(big)]);

@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     // One project at a time (groupOrder), so the workerd pools never interleave. The closing-line
-    // reporter also ends a run in which no test finishes for 5 min (see the README).
+    // reporter also ends a run in which no test finishes for 5 min (see docs/testing.md).
     projects: [
       {
         test: {

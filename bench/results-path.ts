@@ -1,5 +1,5 @@
 /**
- * Where a bench run writes its summary. The committed `bench/results/*.md` are what the README
+ * Where a bench run writes its summary. The committed `bench/results/*.md` are what docs/performance.md
  * quotes, so only a full run with the default settings replaces them; a partial run (fewer ops or
  * rounds, a subset of the matrix) writes only where `--out` says, and otherwise just prints.
  */

@@ -107,7 +107,7 @@ export type EvidenceRejection =
   | "bad_config"
   /**
    * A certificate names another cluster. Not judged: a cluster whose node keys change gets a new
-   * cluster id (docs/deploy.md), so an honest replica's reply from before the change must not read
+   * cluster id (docs/operations.md, rotating a key), so an honest replica's reply from before the change must not read
    * as a forged certificate; a client refuses such a certificate anyway.
    */
   | "other_cluster";

@@ -11,7 +11,7 @@ import { replicaInfos } from "./keys.js";
 import { replicaStub } from "./replica-stub.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "./routing.js";
 import { corsFromEnv } from "./cors.js";
-import { ROUTES, allowHeader, type Route } from "./routes.js";
+import { ROUTES, allowHeader, routeLabel, type Route } from "./routes.js";
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
@@ -168,24 +168,10 @@ export function createApp() {
     if (prefersHtml(c.req.header("accept"))) return c.html(DASHBOARD_HTML);
     return c.json({
       name: "aspec-edge",
-      docs: "see README.md",
+      docs: "see docs/api.md",
       openapi: "/openapi.json",
-      endpoints: [
-        "GET /v1/replicas",
-        "GET /v1/cluster",
-        "GET /v1/cluster/status",
-        "POST /v1/ops",
-        "GET /v1/kv/:key",
-        "GET /v1/clients/:client/evidence",
-        "GET /v1/certificates/latest",
-        "GET /v1/certificates/:seq",
-        "POST /v1/evidence",
-        "GET /v1/evidence",
-        "GET /v1/evidence/:digest",
-        "POST /v1/admin/quarantine/:replica/lift",
-        "GET /health",
-        "GET /openapi.json",
-      ],
+      // From the one route table, so the index cannot lack a route (it once lacked GET /v1/ops/:id).
+      endpoints: ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${routeLabel(r.path)}`)),
     });
   });
 

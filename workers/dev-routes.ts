@@ -21,9 +21,10 @@ import type { Env } from "./env.js";
 import { readJsonBody } from "./json-body.js";
 import { nodesOf } from "./pbft-node-stub.js";
 import { replicaStub } from "./replica-stub.js";
+import { DEV_PATHS } from "./routes.js";
 import { replicasOf } from "./routing.js";
 
-export const FAULTS_PATH = "/v1/dev/faults";
+export const FAULTS_PATH = DEV_PATHS.faults;
 export const FAULT_TOKEN_HEADER = "x-aspec-fault-token";
 
 /** A faults body is small: `{target, faults}` with a few flags. */

@@ -2,6 +2,10 @@
  * The OpenAPI 3.1 document of the API, served at `GET /openapi.json`: generated from the zod
  * schemas the edge validates with and replies are checked against (workers/api-schemas.ts), with
  * every route of workers/routes.ts and every error code of shared/errors.ts with its status.
+ * Request and reply bodies and the shared parameters are named components (`$ref`), so tools show
+ * them as models; the operator's route takes the bearer `adminToken` scheme. `redocly lint` with
+ * the recommended rules passes on it (test/unit/docs-openapi-lint.test.ts), and docs/api.md's
+ * route list is generated from `OPERATIONS` (npm run docs:routes).
  */
 import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";
 import * as z from "../shared/zod.js";
@@ -55,7 +59,20 @@ interface Parameter {
   in: "path" | "query" | "header";
   description: string;
   required?: boolean;
+  /** Shared by several operations: a named component, referenced by `$ref`. */
+  component?: string;
 }
+
+/** Tags group operations in tools; each is described once (`TAGS`). */
+export const TAGS = {
+  meta: "The index, liveness and this document",
+  replicas: "The edge replicas: directory, signed writes, reads and op outcomes",
+  certificates: "Certificates of the PBFT cluster, as the replicas hold them",
+  cluster: "The PBFT cluster's configuration and status",
+  evidence: "Evidence that a replica lied, and its quarantine",
+  admin: "Operator actions (bearer `ADMIN_TOKEN`)",
+} as const;
+type Tag = keyof typeof TAGS;
 
 interface Operation {
   /** The route of workers/routes.ts this operation is. */
@@ -63,21 +80,32 @@ interface Operation {
   path: string;
   method: Lowercase<Method>;
   operationId: string;
+  tag: Tag;
   summary: string;
   description?: string;
   parameters?: Parameter[];
-  request?: z.ZodMiniType;
-  reply: z.ZodMiniType;
+  /** The request body and its component name. */
+  request?: { name: string; schema: z.ZodMiniType };
+  /** The 200 reply and its component name (one name, one schema: operations may share it). */
+  reply: { name: string; schema: z.ZodMiniType };
+  /** Needs the operator's bearer token (the `adminToken` security scheme). */
+  admin?: true;
   /** The 200 reply is also `text/html`, described so, for a request that prefers it. */
   html?: string;
   errors: ErrorCode[];
 }
 
 const CHOOSE_REPLICA: Parameter[] = [
-  { name: "replica", in: "query", description: "The replica to ask (e.g. `weur`); default: the nearest." },
-  { name: "x-aspec-replica", in: "header", description: "Same as `?replica=`." },
+  {
+    name: "replica",
+    in: "query",
+    component: "replica",
+    description: "The replica to ask (e.g. `weur`); default: the nearest.",
+  },
+  { name: "x-aspec-replica", in: "header", component: "replicaHeader", description: "Same as `?replica=`." },
   {
     name: "x-aspec-nonce",
+    component: "nonce",
     in: "header",
     description:
       "A fresh random nonce per request (base64url, no padding, of 16 to 32 bytes; otherwise `400 invalid_nonce`), signed back as the reply's `nonce` (errors included), binding the reply to this request. Absent: the reply has none. A certified read served by (or for) the edge cache never carries one.",
@@ -90,11 +118,12 @@ export const OPERATIONS: Operation[] = [
     path: "/",
     method: "get",
     operationId: "index",
+    tag: "meta",
     summary: "What this API is and where its endpoints are (a browser gets the dashboard)",
     description:
       "Content negotiation: a request whose `Accept` prefers `text/html` over `application/json` (a browser's) gets the live dashboard, one self-contained HTML page that reads the public API; any other (no `Accept`, `*/*`, `application/json`) gets this JSON index. The reply says `Vary: Accept`.",
     html: "The dashboard (a self-contained HTML page)",
-    reply: indexReply,
+    reply: { name: "Index", schema: indexReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -102,10 +131,11 @@ export const OPERATIONS: Operation[] = [
     path: "/health",
     method: "get",
     operationId: "health",
+    tag: "meta",
     summary: "Liveness: the Worker runs and every replica has its signing key",
     description:
       "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins) in the Worker. `503 not_configured` names the missing secret.",
-    reply: healthReply,
+    reply: { name: "Health", schema: healthReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -113,8 +143,9 @@ export const OPERATIONS: Operation[] = [
     path: "/openapi.json",
     method: "get",
     operationId: "openapi",
+    tag: "meta",
     summary: "This document",
-    reply: z.record(z.string(), z.unknown()),
+    reply: { name: "OpenApiDocument", schema: z.record(z.string(), z.unknown()) },
     errors: EDGE_ERRORS,
   },
   {
@@ -122,11 +153,12 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/replicas",
     method: "get",
     operationId: "listReplicas",
+    tag: "replicas",
     summary:
       "The replicas and their public keys (clients pin these), each one's certified state, and each one's quarantine",
     description:
       "`quarantined[name]` is `{kind, at, digest}` for a replica that accepted evidence proved to lie (the edge no longer routes to it; `GET /v1/evidence/{digest}` serves the evidence), `null` otherwise. `freshness[name]` is its newest certified seq, that certificate's `time` and age by the edge's clock, how many seqs it is behind the newest replica, and `stale: true` when its certificate is older than `STALE_CERTIFICATE_MS` (default 10 s, the SDK's default bound) or it has none while another replica has one; `null` for a replica that did not answer.",
-    reply: replicasReply,
+    reply: { name: "Replicas", schema: replicasReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -134,12 +166,13 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/ops",
     method: "post",
     operationId: "submitOp",
+    tag: "replicas",
     summary: "Submit a signed operation to one replica",
     description:
       "`sig` is Ed25519 over `aspec/op/v1\\n` + JCS(op without sig). A body over 16 KiB, or an op whose canonical encoding is over 8 KiB, is `413 payload_too_large`.",
     parameters: CHOOSE_REPLICA,
-    request: signedOpRequest,
-    reply: opReply,
+    request: { name: "SignedOp", schema: signedOpRequest },
+    reply: { name: "OpReply", schema: opReply },
     errors: [
       ...REPLICA_ERRORS,
       "malformed_json",
@@ -167,6 +200,7 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/kv/{key}",
     method: "get",
     operationId: "readKey",
+    tag: "replicas",
     summary: "Read a key at one replica: its tentative value and its certified value with a proof",
     description:
       "The key is everything after `/v1/kv/`, percent-decoded once (send it as one segment with encodeURIComponent; a raw `/` also works). `?view=certified`: only the certified value and its proof (a `certified-read` reply), served through the edge cache keyed by replica, certified seq and key (headers `x-aspec-cache: hit|miss|bypass`, `x-aspec-certified-seq`); `409 not_certified` before the replica holds a certificate or after it diverged.",
@@ -175,7 +209,7 @@ export const OPERATIONS: Operation[] = [
       { name: "view", in: "query", description: "`certified`: the certified value alone, edge-cached." },
       ...CHOOSE_REPLICA,
     ],
-    reply: z.union([readReply, certifiedReadReply]),
+    reply: { name: "Read", schema: z.union([readReply, certifiedReadReply]) },
     errors: [...REPLICA_ERRORS, "invalid_key", "not_found", "invalid_request", "not_certified"],
   },
   {
@@ -183,12 +217,13 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/clients/{client}/evidence",
     method: "get",
     operationId: "clientEvidence",
+    tag: "evidence",
     summary: "What one replica holds against a client (ops it signed twice under one id)",
     parameters: [
       { name: "client", in: "path", required: true, description: "The client's public key (base64url)." },
       ...CHOOSE_REPLICA,
     ],
-    reply: evidenceReply,
+    reply: { name: "ClientEvidence", schema: evidenceReply },
     errors: REPLICA_ERRORS,
   },
   {
@@ -196,6 +231,7 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/ops/{id}",
     method: "get",
     operationId: "opStatus",
+    tag: "replicas",
     summary:
       "An op's outcome at one replica: tentative, and certified with its proof against its batch's resultsRoot",
     description:
@@ -206,7 +242,7 @@ export const OPERATIONS: Operation[] = [
       { name: "timeoutMs", in: "query", description: "How long to wait at most (0–30,000 ms)." },
       ...CHOOSE_REPLICA,
     ],
-    reply: opStatusReply,
+    reply: { name: "OpStatus", schema: opStatusReply },
     errors: [...REPLICA_ERRORS, "invalid_request", "unknown_op_id"],
   },
   {
@@ -214,10 +250,11 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/cluster",
     method: "get",
     operationId: "cluster",
+    tag: "cluster",
     summary: "The PBFT cluster certificates are checked against: nodes, regions, public keys, f",
     description:
       "`configDigest` is hex SHA-256 of the canonical JSON (RFC 8785) of `{cluster, f, nodes: [{id, publicKey}]}`. `503 not_configured` names a node's missing `PBFT_KEY_<ID>` secret.",
-    reply: clusterReply,
+    reply: { name: "Cluster", schema: clusterReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -225,10 +262,11 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/cluster/status",
     method: "get",
     operationId: "clusterStatus",
+    tag: "cluster",
     summary: "Each PBFT node's view, last executed seq and stable checkpoint, and the primary",
     description:
       "Asks every node (`status` RPC) at once; a node that does not answer within 2 s is `null` under its id. `view` is the view most answering nodes are in (ties: the higher), `primary` the id of node `view mod n`; both `null` when no node answers.",
-    reply: clusterStatusReply,
+    reply: { name: "ClusterStatus", schema: clusterStatusReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -236,9 +274,10 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/certificates/latest",
     method: "get",
     operationId: "latestCertificate",
+    tag: "certificates",
     summary: "The newest certificate one replica holds (null before its first)",
     parameters: CHOOSE_REPLICA,
-    reply: certificateReply,
+    reply: { name: "CertificateReply", schema: certificateReply },
     errors: REPLICA_ERRORS,
   },
   {
@@ -246,12 +285,13 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/certificates/{seq}",
     method: "get",
     operationId: "certificateBySeq",
+    tag: "certificates",
     summary: "One certificate by seq, if the replica still keeps it (the newest 128)",
     parameters: [
       { name: "seq", in: "path", required: true, description: "The certified seq (a positive integer)." },
       ...CHOOSE_REPLICA,
     ],
-    reply: certificateReply,
+    reply: { name: "CertificateReply", schema: certificateReply },
     errors: [...REPLICA_ERRORS, "invalid_request", "unknown_certificate"],
   },
   {
@@ -259,11 +299,12 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/evidence",
     method: "post",
     operationId: "submitEvidence",
+    tag: "evidence",
     summary: "Submit evidence that a replica lied, or that the cluster signed two bodies for one seq",
     description:
       "Verified against the cluster (`GET /v1/cluster`) and the replicas' keys (`GET /v1/replicas`). Evidence that proves nothing is `422 invalid_evidence` with `details.reason` (a stable code: `malformed`, `unknown_kind`, `unknown_replica`, `bad_reply_signature`, `wrong_reply_kind`, `consistent`, `certificate_invalid`, `bad_truth`, `no_contradiction`, `cluster_fault`, `not_equivocation`, `other_cluster`) and changes nothing. Valid evidence against a replica quarantines it (`outcome: quarantined`); the same evidence again (same digest) is `replay` and changes nothing, also after a lift; new evidence against a replica already quarantined is `already_quarantined`. Members beside the kind's fields are ignored (after verification); the digest names the lie (the signed reply, or the two certified bodies), so every variant of one lie is a `replay`. A body over 2 MiB + 4 KiB (two replies at the SDK's 1 MiB bound, and the envelope) is `413 payload_too_large`; more than `EVIDENCE_RATE_PER_MIN` (default 30) per minute from one address is `429 rate_limited` with `Retry-After`.",
-    request: evidenceRequest,
-    reply: evidenceVerdictReply,
+    request: { name: "EvidenceSubmission", schema: evidenceRequest },
+    reply: { name: "EvidenceVerdict", schema: evidenceVerdictReply },
     errors: [
       ...EDGE_ERRORS,
       "malformed_json",
@@ -282,8 +323,9 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/evidence",
     method: "get",
     operationId: "listEvidence",
+    tag: "evidence",
     summary: "The quarantined replicas, and the cluster equivocations recorded (newest 100)",
-    reply: evidenceListReply,
+    reply: { name: "EvidenceList", schema: evidenceListReply },
     errors: EDGE_ERRORS,
   },
   {
@@ -291,9 +333,10 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/evidence/{digest}",
     method: "get",
     operationId: "evidenceByDigest",
+    tag: "evidence",
     summary: "One accepted evidence, as submitted (canonical JSON), for anyone to verify again",
     parameters: [{ name: "digest", in: "path", required: true, description: "The evidence's digest (hex)." }],
-    reply: z.record(z.string(), z.unknown()),
+    reply: { name: "Evidence", schema: z.record(z.string(), z.unknown()) },
     errors: [...EDGE_ERRORS, "invalid_request", "unknown_evidence"],
   },
   {
@@ -301,14 +344,13 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/admin/quarantine/{replica}/lift",
     method: "post",
     operationId: "liftQuarantine",
+    tag: "admin",
     summary: "Operator: route to a quarantined replica again (`Authorization: Bearer <ADMIN_TOKEN>`)",
+    admin: true,
     description:
       "No `Authorization: Bearer …` header is `401 unauthorized`; a wrong token, or no `ADMIN_TOKEN` secret configured, is `403 forbidden`. The replica's evidence stays recorded (a replay of it changes nothing); new evidence quarantines it again.",
-    parameters: [
-      { name: "replica", in: "path", required: true, description: "The replica's name." },
-      { name: "authorization", in: "header", required: true, description: "`Bearer <ADMIN_TOKEN>`." },
-    ],
-    reply: liftReply,
+    parameters: [{ name: "replica", in: "path", required: true, description: "The replica's name." }],
+    reply: { name: "Lift", schema: liftReply },
     errors: [...EDGE_ERRORS, "unauthorized", "forbidden", "unknown_replica", "not_quarantined"],
   },
 ];
@@ -322,13 +364,24 @@ function byStatus(codes: readonly ErrorCode[]): Map<number, ErrorCode[]> {
 }
 
 const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
+const ref = (kind: "schemas" | "parameters", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+function parameterObject(p: Parameter): JsonSchema {
+  return {
+    name: p.name,
+    in: p.in,
+    description: p.description,
+    required: p.required ?? false,
+    schema: { type: "string" },
+  };
+}
 
 function operationObject(o: Operation): JsonSchema {
   const responses: Record<string, unknown> = {
     "200": {
       description: o.html ? `The reply (JSON); text/html: ${o.html}` : "The reply",
       content: {
-        ...jsonContent(jsonSchemaOf(o.reply)),
+        ...jsonContent(ref("schemas", o.reply.name)),
         ...(o.html ? { "text/html": { schema: { type: "string" } } } : {}),
       },
     },
@@ -343,23 +396,50 @@ function operationObject(o: Operation): JsonSchema {
     };
   return {
     operationId: o.operationId,
+    tags: [o.tag],
     summary: o.summary,
     ...(o.description ? { description: o.description } : {}),
+    ...(o.admin ? { security: [{ adminToken: [] }] } : {}),
     ...(o.parameters
       ? {
-          parameters: o.parameters.map((p) => ({
-            name: p.name,
-            in: p.in,
-            description: p.description,
-            required: p.required ?? false,
-            schema: { type: "string" },
-          })),
+          parameters: o.parameters.map((p) =>
+            p.component ? ref("parameters", p.component) : parameterObject(p),
+          ),
         }
       : {}),
     ...(o.request
-      ? { requestBody: { required: true, content: jsonContent(jsonSchemaOf(o.request, "input")) } }
+      ? { requestBody: { required: true, content: jsonContent(ref("schemas", o.request.name)) } }
       : {}),
     responses,
+  };
+}
+
+/** Every named body and shared parameter; a name given to two different schemas is a bug. */
+function components(): JsonSchema {
+  const schemas: Record<string, JsonSchema> = {};
+  const parameters: Record<string, JsonSchema> = {};
+  const seen = new Map<string, z.ZodMiniType>();
+  const add = (name: string, schema: z.ZodMiniType, io: "input" | "output") => {
+    if (seen.has(name) && seen.get(name) !== schema) throw new Error(`openapi: two schemas named ${name}`);
+    seen.set(name, schema);
+    schemas[name] = jsonSchemaOf(schema, io);
+  };
+  for (const o of OPERATIONS) {
+    add(o.reply.name, o.reply.schema, "output");
+    if (o.request) add(o.request.name, o.request.schema, "input");
+    for (const p of o.parameters ?? []) if (p.component) parameters[p.component] = parameterObject(p);
+  }
+  return {
+    schemas,
+    parameters,
+    securitySchemes: {
+      adminToken: {
+        type: "http",
+        scheme: "bearer",
+        description:
+          "The `ADMIN_TOKEN` secret (`wrangler secret put ADMIN_TOKEN`). Without the header: `401 unauthorized`; a wrong token, or none configured: `403 forbidden`.",
+      },
+    },
   };
 }
 
@@ -377,8 +457,24 @@ export function openApiDocument(): JsonSchema {
       version: "1",
       description:
         "Eventually consistent replicas at the edge, each reply signed by its replica. Every error has one shape, `{ error: { code, message, details? } }`; a replica's own refusals carry its signature beside it. Any path not listed here is `404 not_found`.",
+      license: { name: "MIT", identifier: "MIT" },
     },
+    servers: [
+      { url: "http://127.0.0.1:8787", description: "`npm run dev` (wrangler dev) on this machine" },
+      {
+        url: "https://{worker}.{subdomain}.workers.dev",
+        description: "A deployment on workers.dev (`npm run deploy`)",
+        variables: {
+          worker: { default: "aspec-edge", description: "The Worker's name (`name` in wrangler.jsonc)" },
+          subdomain: { default: "example", description: "Your account's workers.dev subdomain" },
+        },
+      },
+    ],
+    // Every route is public but the operator's, which names its own scheme.
+    security: [],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
+    components: components(),
   };
   return cached;
 }

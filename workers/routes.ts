@@ -29,6 +29,16 @@ export const ROUTES = [
 ] as const satisfies readonly Route[];
 
 /**
+ * Dev-only routes (ENVIRONMENT=dev and the `x-aspec-fault-token` header equal to FAULT_TOKEN). Not in
+ * ROUTES: outside dev they answer exactly as an unknown path does (404, no 405, not in the OpenAPI
+ * document), so they do not show that they exist. Listed here so the docs are checked against them.
+ */
+export const DEV_PATHS = { faults: "/v1/dev/faults", submit: "/v1/dev/submit" } as const;
+
+/** How docs and the JSON index write a route: `*` (the rest of the path, a kv key) as `:key`. */
+export const routeLabel = (path: string): string => path.replace(/\*$/, ":key");
+
+/**
  * The `Allow` header of a route. Hono answers HEAD with the GET handler (without the body), and
  * the CORS middleware answers OPTIONS, so those are allowed wherever GET is, and OPTIONS everywhere.
  */

@@ -2,7 +2,7 @@
  * The one Ed25519 verification policy. Every verifier in the project (replicas, PBFT nodes, the
  * SDK) verifies through an `Ed25519Engine`, and both engines (WebCrypto, @noble/ed25519) apply
  * these checks first and then the same equation, so they accept exactly the same signatures: nodes
- * that disagreed on a signature would disagree on a batch. The README (HTTP API, Signatures)
+ * that disagreed on a signature would disagree on a batch. docs/api.md ("Signatures")
  * states it for users.
  *
  * A signature (R ‖ S) by public key A over message M is accepted iff

@@ -1,7 +1,9 @@
 // The SDK as a user gets it: built by scripts/build.ts, packed by `npm pack` (so `files`, `exports` and
 // `bin` are the published ones), unpacked into a project outside the repository, then imported from plain
 // Node, type-checked as a consumer would, and its CLI run. No tsx is reachable from that project: the
-// dependencies are linked one by one from the repository's node_modules, the dev tools are not.
+// dependencies are linked one by one from the repository's node_modules, the dev tools are not. The
+// README's SDK example runs there as it is written (plain ESM, and type-checked as strict TypeScript)
+// against a `wrangler dev` of this repository.
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -10,6 +12,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev, type DevServer } from "../support/wrangler-dev.js";
 
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -18,8 +21,20 @@ const onWindows = process.platform === "win32";
 
 interface PackageJson {
   name: string;
+  license?: string;
+  private?: boolean;
+  types?: string;
   dependencies: Record<string, string>;
   bin: Record<string, string>;
+}
+
+/** The README's SDK example: the first `ts` block after its marker, exactly as a reader copies it. */
+async function readmeExample(): Promise<string> {
+  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  const at = readme.indexOf("<!-- sdk-example");
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (at < 0 || !block) throw new Error("README.md: no SDK example after <!-- sdk-example -->");
+  return block[1]!;
 }
 
 let dir: string;
@@ -40,7 +55,7 @@ beforeAll(async () => {
   await exec(process.execPath, ["--import", "tsx", "scripts/build.ts", "--out", join(src, "dist")], {
     cwd: ROOT,
   });
-  for (const f of ["package.json", "README.md"]) await copyFile(join(ROOT, f), join(src, f));
+  for (const f of ["package.json", "README.md", "LICENSE"]) await copyFile(join(ROOT, f), join(src, f));
   const { stdout } = await exec("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], {
     cwd: src,
     shell: onWindows,
@@ -64,10 +79,15 @@ afterAll(async () => {
 });
 
 describe("the built SDK package", () => {
-  it("ships the built files and no TypeScript sources", () => {
+  it("ships the built files, a licence, and no TypeScript sources or source maps", () => {
     expect(packedFiles).toContain("dist/client/index.js");
     expect(packedFiles).toContain("dist/client/index.d.ts");
-    expect(packedFiles).toContain("dist/client/index.js.map");
+    expect(packedFiles).toContain("LICENSE");
+    expect(packedFiles.filter((f) => f.endsWith(".map"))).toEqual([]);
+    expect(pkg).toMatchObject({ license: "MIT", types: "./dist/client/index.d.ts" });
+    expect(pkg.private).toBeUndefined();
+    // the SDK never imports the Worker's framework
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@noble/ed25519", "@noble/hashes", "zod"]);
     expect(packedFiles).toContain("dist/browser/aspec-client.js");
     expect(packedFiles).toContain(pkg.bin.aspec!.replace(/^\.\//, ""));
     expect(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -150,5 +170,38 @@ describe("the built SDK package", () => {
   it("runs the CLI from its bin with plain node", async () => {
     const { stdout } = await node([join("node_modules", "aspec-edge", pkg.bin.aspec!), "--help"]);
     expect(stdout).toMatch(/^usage: aspec/);
+  });
+
+  describe("the README's SDK example", () => {
+    let server: DevServer | undefined;
+    beforeAll(async () => {
+      server = await startWranglerDev({
+        name: "package",
+        readyPath: "/v1/replicas",
+        vars: { ENVIRONMENT: "dev" },
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it("runs as plain ESM against a live server: tentative, certified, read back", async () => {
+      const code = (await readmeExample()).replace("http://127.0.0.1:8787", server!.url);
+      await writeFile(join(app, "example.mjs"), code);
+      const { stdout } = await node(["example.mjs"]);
+      expect(stdout.trim().split("\n")).toEqual([
+        "tentative ok 1",
+        "certified ok 1 rolled back: false",
+        "read 1",
+      ]);
+    });
+
+    it("type-checks as strict TypeScript", async () => {
+      await writeFile(join(app, "example.ts"), `${await readmeExample()}\nexport {};\n`);
+      const args = ["--noEmit", "--strict", "--skipLibCheck", "--target", "es2022", "--lib", "es2022,dom"];
+      args.push("--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node", "example.ts");
+      const r = await node([tsc, ...args]).catch((e: { stdout: string }) => e);
+      expect(r.stdout).toBe("");
+    });
   });
 });

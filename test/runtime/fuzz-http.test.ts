@@ -3,7 +3,7 @@
  * to the real Worker. Invariants, for every request:
  * - never a 5xx;
  * - every refusal is the one error shape `{error: {code, message, details?}}`, with a documented
- *   code (ERROR_STATUS, mirrored in the README) and that code's status;
+ *   code (ERROR_STATUS, listed in docs/api.md) and that code's status;
  * - a refused request changes nothing: a digest of every table of every replica is the same after.
  * A failing case prints its fast-check seed and path, and replays with them.
  */

@@ -27,7 +27,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 
 <div class="stats">
 <div class="stat"><span class="muted">certified ops/s</span><b id="ops-rate">—</b>
-<span class="muted">ops certified per second over the last 30 s: growth of the newest certificate's opCount (ops certified in all)</span></div>
+<span class="muted">ops certified per second over the last 30 s: growth of the opCount (ops certified in all) of the newest certificate any replica holds</span></div>
 <div class="stat"><span class="muted">replication lag</span><b id="repl-lag">—</b>
 <span class="muted">the replica furthest behind: certified seqs it lacks beside the newest certificate any replica holds; <span id="repl-lag-age"></span></span></div>
 <div class="stat"><span class="muted">certification lag</span><b id="lag-now">—</b>

@@ -164,6 +164,10 @@ interface Health {
     quarantine: { kind: string } | null,
   ): { status: string; reasons: string[] };
   chartWindow(samples: Sample[], now: number, maxMs: number, minMs: number): { from: number; to: number };
+  newestOpCount(reply: {
+    replicas: { name: string }[];
+    certification: Record<string, { opCount: number } | null>;
+  }): number | null;
   certifiedOpsPerSecond(samples: Sample[], now: number, windowMs: number): number | null;
   replicationLag(reply: {
     replicas: { name: string }[];
@@ -248,7 +252,21 @@ describe("the dashboard's chart window (chartWindow)", () => {
   });
 });
 
-describe("the dashboard's certified ops/s (certifiedOpsPerSecond)", () => {
+describe("the dashboard's certified ops/s (newestOpCount, certifiedOpsPerSecond)", () => {
+  it("counts ops by the newest certificate any replica holds, null when none answers", () => {
+    const replicas = [{ name: "weur" }, { name: "enam" }, { name: "apac" }];
+    const at = (opCount: number) => ({ opCount });
+    expect(page.newestOpCount({ replicas, certification: { weur: at(40), enam: at(12), apac: null } })).toBe(
+      40,
+    );
+    expect(page.newestOpCount({ replicas, certification: { weur: at(3), enam: at(12), apac: at(7) } })).toBe(
+      12,
+    );
+    expect(page.newestOpCount({ replicas, certification: { weur: null, enam: null, apac: null } })).toBe(
+      null,
+    );
+  });
+
   it("is the opCount's growth per second over the window's samples", () => {
     const s = [
       { t: 0, opCount: 0 },

@@ -8,8 +8,10 @@
  *   quarantined, unreachable, diverged, stale, else ok, with every reason in words.
  * - `chartWindow(samples, now, maxMs, minMs)`: the chart's x range, spanning the samples the page
  *   has (at least `minMs`, at most `maxMs`), so it grows as they arrive.
- * - `certifiedOpsPerSecond(samples, now, windowMs)`: how fast the newest certificate's `opCount`
- *   (ops certified in all) grew over the last `windowMs` of samples.
+ * - `newestOpCount(reply)`: ops certified in all, by the newest certificate any replica holds (so a
+ *   stale replica answering the page does not hide throughput).
+ * - `certifiedOpsPerSecond(samples, now, windowMs)`: how fast that count grew over the last
+ *   `windowMs` of samples.
  * - `replicationLag(reply)`: the replica furthest behind the newest certificate any replica holds.
  * - `agoLabel(ms)`: an x-axis label ("−40 s", "−2.5 min").
  */
@@ -35,6 +37,15 @@ function chartWindow(samples, now, maxMs, minMs) {
   const oldest = samples.length ? samples[0].t : now;
   const span = Math.min(maxMs, Math.max(minMs, now - oldest));
   return { from: now - span, to: now };
+}
+
+function newestOpCount(reply) {
+  let best = null;
+  for (const info of reply.replicas) {
+    const s = reply.certification && reply.certification[info.name];
+    if (s && Number.isSafeInteger(s.opCount) && (best === null || s.opCount > best)) best = s.opCount;
+  }
+  return best;
 }
 
 function certifiedOpsPerSecond(samples, now, windowMs) {
@@ -68,6 +79,7 @@ function agoLabel(ms) {
 export const HEALTH_FUNCTIONS = [
   "replicaHealth",
   "chartWindow",
+  "newestOpCount",
   "certifiedOpsPerSecond",
   "replicationLag",
   "agoLabel",

@@ -9,7 +9,7 @@ export const DASHBOARD_SCRIPT = `
   // the chart's narrowest window: two refreshes are not a history worth stretching over the width
   const WINDOW_MIN_MS = 20 * 1000;
   const RATE_WINDOW_MS = 30 * 1000;
-  const samples = []; // {t, ageS, opCount}: one per refresh, the page's clock
+  const samples = []; // {t, ageS, opCount}: one per refresh, at the page's clock
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
@@ -126,11 +126,13 @@ export const DASHBOARD_SCRIPT = `
     if (replicas) renderReplicas(replicas);
     if (cluster) renderNodes(cluster);
     const now = Date.now();
-    if (cert) {
-      renderCertificate(cert);
-      const c = cert.certificate;
-      samples.push({ t: now, ageS: c ? Math.max(0, (cert.time - c.body.time) / 1000) : null, opCount: c ? c.body.opCount : null });
-    }
+    if (cert) renderCertificate(cert);
+    const c = cert && cert.certificate;
+    samples.push({
+      t: now,
+      ageS: c ? Math.max(0, (cert.time - c.body.time) / 1000) : null,
+      opCount: replicas ? newestOpCount(replicas) : null,
+    });
     renderChart(now);
     $("err").textContent = errors.join("; ");
     $("updated").textContent = new Date(now).toISOString();

@@ -31,7 +31,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div class="stat"><span class="muted">replication lag</span><b id="repl-lag">—</b>
 <span class="muted">the replica furthest behind: certified seqs it lacks beside the newest certificate any replica holds; <span id="repl-lag-age"></span></span></div>
 <div class="stat"><span class="muted">certification lag</span><b id="lag-now">—</b>
-<span class="muted">age of the newest certificate at the answering replica (the chart below)</span></div>
+<span class="muted">age of the newest certificate at the freshest replica (the chart below)</span></div>
 </div>
 
 <h2>Replicas <span class="muted">(GET /v1/replicas)</span></h2>
@@ -57,7 +57,7 @@ unreachable (no answer).</div>
 <div>
 <h2>Certification lag</h2>
 <svg id="chart" width="640" height="160" viewBox="0 0 640 160" role="img" aria-label="age of the newest certificate since the page opened (5 minutes at most)"></svg>
-<div class="muted" style="max-width:640px">Age of the newest certificate at the answering replica, per refresh: the reply's
+<div class="muted" style="max-width:640px">Age of the newest certificate at the freshest replica (the most certified seqs, not quarantined), per refresh: the reply's
 <code>time</code> minus the certificate's <code>time</code> (both server clocks). The time axis spans what this page
 has seen, 5 minutes at most. While writes flow it is how far certification trails; while idle it grows between the
 cluster's heartbeat certificates.</div>

@@ -211,6 +211,10 @@ describe("the dashboard in headless Chromium", () => {
     const enam = (await stateOf(page, "enam"))!;
     expect(enam.badge).toBe("stale");
     expect(enam.why).toMatch(/^stale: newest certificate \d+\.\d s old$/);
+    // the certificate shown is the freshest open replica's: not stale enam's (the nearest), nor apac's
+    await page.waitForFunction(`document.getElementById("cert-replica").textContent.startsWith("weur ")`, {
+      timeout: 10_000,
+    });
     const weur = (await stateOf(page, "weur"))!;
     expect(weur.status).not.toBe("quarantined");
     // not colour alone, but colour too: a problem's badge is not the healthy one's

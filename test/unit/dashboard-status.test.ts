@@ -173,6 +173,11 @@ interface Health {
     replicas: { name: string }[];
     freshness: Record<string, Fresh | null>;
   }): { name: string; behind: number; ageMs: number | null } | null;
+  freshestReplica(reply: {
+    replicas: { name: string }[];
+    freshness: Record<string, Fresh | null>;
+    quarantined: Record<string, { kind: string } | null>;
+  }): string | null;
   agoLabel(ms: number): string;
 }
 const page = new Function(`${HEALTH_JS}\nreturn { ${HEALTH_FUNCTIONS.join(", ")} };`)() as Health;
@@ -320,5 +325,35 @@ describe("the dashboard's replication lag (replicationLag)", () => {
       page.replicationLag({ replicas, freshness: { weur: f(0, 500), enam: f(0, 900), apac: f(0, 700) } }),
     ).toEqual({ name: "enam", behind: 0, ageMs: 900 });
     expect(page.replicationLag({ replicas, freshness: { weur: null, enam: null, apac: null } })).toBe(null);
+  });
+});
+
+describe("the replica the dashboard asks for its certificate (freshestReplica)", () => {
+  const f = (seq: number): Fresh => ({ seq, certificateTime: 0, ageMs: 0, behind: 0, stale: false });
+  const replicas = [{ name: "weur" }, { name: "enam" }, { name: "apac" }];
+  it("holds the newest certificate and is not quarantined; the first on a tie; null when none answers", () => {
+    const none = { weur: null, enam: null, apac: null };
+    expect(
+      page.freshestReplica({
+        replicas,
+        freshness: { weur: f(7), enam: f(49), apac: f(9) },
+        quarantined: none,
+      }),
+    ).toBe("enam");
+    expect(
+      page.freshestReplica({
+        replicas,
+        freshness: { weur: f(7), enam: f(49), apac: f(9) },
+        quarantined: { ...none, enam: { kind: "bad_certificate" } },
+      }),
+    ).toBe("apac");
+    expect(
+      page.freshestReplica({
+        replicas,
+        freshness: { weur: f(3), enam: f(3), apac: null },
+        quarantined: none,
+      }),
+    ).toBe("weur");
+    expect(page.freshestReplica({ replicas, freshness: none, quarantined: none })).toBe(null);
   });
 });

@@ -13,6 +13,8 @@
  * - `certifiedOpsPerSecond(samples, now, windowMs)`: how fast that count grew over the last
  *   `windowMs` of samples.
  * - `replicationLag(reply)`: the replica furthest behind the newest certificate any replica holds.
+ * - `freshestReplica(reply)`: the replica, not quarantined, holding the newest certificate (the page
+ *   asks it for the certificate it shows, so a stale nearest replica does not pass for the cluster).
  * - `agoLabel(ms)`: an x-axis label ("−40 s", "−2.5 min").
  */
 export const HEALTH_JS = `
@@ -69,6 +71,16 @@ function replicationLag(reply) {
   return worst;
 }
 
+function freshestReplica(reply) {
+  let best = null;
+  for (const info of reply.replicas) {
+    const f = reply.freshness && reply.freshness[info.name];
+    if (!f || (reply.quarantined && reply.quarantined[info.name])) continue;
+    if (!best || f.seq > best.seq) best = { name: info.name, seq: f.seq };
+  }
+  return best && best.name;
+}
+
 function agoLabel(ms) {
   const s = ms / 1000;
   return s < 120 ? "−" + Math.round(s) + " s" : "−" + (s / 60).toFixed(1) + " min";
@@ -82,5 +94,6 @@ export const HEALTH_FUNCTIONS = [
   "newestOpCount",
   "certifiedOpsPerSecond",
   "replicationLag",
+  "freshestReplica",
   "agoLabel",
 ] as const;

@@ -118,11 +118,14 @@ export const DASHBOARD_SCRIPT = `
 
   async function refresh() {
     const errors = [];
-    const [replicas, cluster, cert] = await Promise.all([
+    const [replicas, cluster] = await Promise.all([
       get("/v1/replicas").catch((e) => (errors.push(e.message), null)),
       get("/v1/cluster/status").catch((e) => (errors.push(e.message), null)),
-      get("/v1/certificates/latest").catch((e) => (errors.push(e.message), null)),
     ]);
+    // the certificate shown is the freshest open replica's (else the edge's choice: the nearest)
+    const freshest = replicas && freshestReplica(replicas);
+    const certPath = "/v1/certificates/latest" + (freshest ? "?replica=" + encodeURIComponent(freshest) : "");
+    const cert = await get(certPath).catch((e) => (errors.push(e.message), null));
     if (replicas) renderReplicas(replicas);
     if (cluster) renderNodes(cluster);
     const now = Date.now();

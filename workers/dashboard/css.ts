@@ -13,6 +13,7 @@ table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+#replicas td:first-child, #nodes td:first-child { white-space: nowrap; }
 code, .mono { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
 .ok { color: #176f2c; } .bad { color: #b00020; font-weight: 600; } .warn { color: #8a5a00; }
 .badge { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: 12px; font-weight: 700;

@@ -165,7 +165,7 @@ async function story(endpoint: string, changes: DemoChanges, clients: AspecClien
 
   await Promise.all([alice.settled(), bob.settled()]);
   say(
-    "Done. An operator lifts a quarantine after fixing the replica: POST /v1/admin/quarantine/apac/lift (Bearer ADMIN_TOKEN).",
+    "Done. Once a replica is fixed, an operator lifts its quarantine: POST /v1/admin/quarantine/apac/lift (Bearer ADMIN_TOKEN).",
   );
 }
 

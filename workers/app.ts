@@ -16,7 +16,7 @@ import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
 import { clusterStatus, replicaFreshness, staleAfterMs } from "./cluster-status.js";
-import { DASHBOARD_HTML, prefersHtml } from "./dashboard.js";
+import { DASHBOARD_HTML, mountFavicon, prefersHtml } from "./dashboard.js";
 import { mountDevRoutes } from "./dev-routes.js";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
@@ -174,6 +174,8 @@ export function createApp() {
       endpoints: ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${routeLabel(r.path)}`)),
     });
   });
+
+  mountFavicon(app); // the dashboard's icon (not an API route)
 
   // No Durable Object call: the Worker runs, and every replica's key resolves (cached per isolate).
   app.get("/health", async (c) => {

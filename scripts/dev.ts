@@ -8,11 +8,16 @@
  * The nodes' lines are prefixed `[nodes]`; Ctrl-C stops both, and either one ending stops the other.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const env = { ...process.env, WRANGLER_REGISTRY_PATH: join(root, ".wrangler", "registry") };
+const registry = join(root, ".wrangler", "registry");
+// entries a killed run left behind name dead addresses, and a Worker that starts while they are
+// there binds its peer's dead one and stays unbound: both Workers are ours, so start clean
+rmSync(registry, { recursive: true, force: true });
+const env = { ...process.env, WRANGLER_REGISTRY_PATH: registry };
 
 const nodes = spawn(
   wrangler,

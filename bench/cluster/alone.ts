@@ -15,10 +15,10 @@ import type { DevServer } from "../../test/support/wrangler-dev.js";
 import { signOp } from "../../shared/ops.js";
 import { RequestTimeout, makeAgent, post } from "../ec/load.js";
 import { makeClients } from "../ec/workload.js";
-import { cpuMs, workerdPids } from "../ec/proc-stats.js";
+import { cpuMs } from "../ec/proc-stats.js";
 import { CertPoller, lagsOf, weightedPercentile, type Ack } from "./cert-poll.js";
 import { REPLICA } from "./ingress.js";
-import type { MemoryProbe } from "./memory.js";
+import { systemPids, type MemoryProbe } from "./memory.js";
 import { ClusterMonitor, type MonitorSummary } from "./monitor.js";
 import { longestGap, mergeProgress, type Gap } from "./progress.js";
 
@@ -130,7 +130,7 @@ export async function runClusterAlone(
   const agent = makeAgent(o.senders + 1);
   const poller = new CertPoller(agent, server.port, REPLICA, 100);
   const monitor = new ClusterMonitor(server.port, o.monitorMs);
-  const pids = workerdPids(server.pid);
+  const pids = systemPids(server);
   const cpu0 = pids.reduce((n, p) => n + cpuMs(p), 0);
   const rss: RssSample[] = [];
   monitor.start();

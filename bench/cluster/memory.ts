@@ -32,7 +32,7 @@ export class MemoryProbe {
 
   /** A probe of `server`'s workerd processes; without a heap if the inspector cannot be reached. */
   static async open(server: DevServer, log: (s: string) => void): Promise<MemoryProbe> {
-    const pids = workerdPids(server.pid);
+    const pids = systemPids(server);
     try {
       const insp = await findWorkerInspector(server.pid, "aspec-edge");
       return new MemoryProbe(pids, await CdpSession.connect(insp.webSocketUrl, HEAP_TIMEOUT_MS));
@@ -44,7 +44,7 @@ export class MemoryProbe {
 
   /** RSS only (the inspector proxy left to a profiler). */
   static rssOnly(server: DevServer): MemoryProbe {
-    return new MemoryProbe(workerdPids(server.pid), undefined);
+    return new MemoryProbe(systemPids(server), undefined);
   }
 
   rssMiB(): number[] {
@@ -71,3 +71,7 @@ export class MemoryProbe {
     this.cdp?.close();
   }
 }
+
+/** Every workerd process of the system: the edge's and, run as two processes, the nodes'. */
+export const systemPids = (server: DevServer): number[] =>
+  [server, ...(server.nodes ? [server.nodes] : [])].flatMap((s) => workerdPids(s.pid));

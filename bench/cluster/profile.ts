@@ -138,94 +138,109 @@ function classify(stack: Frame[]): string {
   return "other JS (no role frame on the stack)";
 }
 
-/** Profile the Worker isolate while `load` runs; the role table. */
+/**
+ * Profile the Workers' isolates while `load` runs (the edge's, and the nodes' Worker's when the
+ * system runs as two processes, both at once); one role table over both.
+ */
 export async function profileRoles(server: DevServer, load: () => Promise<unknown>): Promise<RoleTable> {
-  const insp = await findWorkerInspector(server.pid, "aspec-edge");
-  const cdp = await CdpSession.connect(insp.webSocketUrl);
+  const targets = [
+    { pid: server.pid, worker: "aspec-edge" },
+    ...(server.nodes ? [{ pid: server.nodes.pid, worker: "aspec-pbft" }] : []),
+  ];
+  const sessions: CdpSession[] = [];
   try {
-    await cdp.send("Profiler.enable");
-    await cdp.send("Profiler.setSamplingInterval", { interval: 1000 });
-    await cdp.send("Profiler.start");
+    for (const t of targets)
+      sessions.push(await CdpSession.connect((await findWorkerInspector(t.pid, t.worker)).webSocketUrl));
+    for (const cdp of sessions) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 1000 });
+      await cdp.send("Profiler.start");
+    }
     await load();
-    const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
-    // the bundle's source, for the module of each frame
-    const scripts = new Map<string, string>();
-    const off = cdp.on("Debugger.scriptParsed", (p) => {
-      const s = p as { scriptId: string; url: string };
-      scripts.set(s.scriptId, s.url);
-    });
-    await cdp.send("Debugger.enable");
-    off();
-    const maps = new Map<string, (line: number) => string>();
-    const modOf = async (f: CallFrame): Promise<string> => {
-      if (!f.url) return "";
-      let m = maps.get(f.scriptId);
-      if (!m) {
-        const { scriptSource } = await cdp.send<{ scriptSource: string }>("Debugger.getScriptSource", {
-          scriptId: f.scriptId,
-        });
-        m = moduleMap(scriptSource);
-        maps.set(f.scriptId, m);
-      }
-      return m(f.lineNumber);
-    };
-    const t = await table(profile, modOf);
-    await cdp.send("Debugger.disable");
+    const profiles = await Promise.all(
+      sessions.map(async (cdp) => (await cdp.send<{ profile: Profile }>("Profiler.stop")).profile),
+    );
+    const inputs: { profile: Profile; modOf: (f: CallFrame) => Promise<string> }[] = [];
+    for (const [i, cdp] of sessions.entries()) {
+      await cdp.send("Debugger.enable");
+      const maps = new Map<string, (line: number) => string>();
+      // the bundle's source, for the module of each frame
+      const modOf = async (f: CallFrame): Promise<string> => {
+        if (!f.url) return "";
+        let m = maps.get(f.scriptId);
+        if (!m) {
+          const { scriptSource } = await cdp.send<{ scriptSource: string }>("Debugger.getScriptSource", {
+            scriptId: f.scriptId,
+          });
+          m = moduleMap(scriptSource);
+          maps.set(f.scriptId, m);
+        }
+        return m(f.lineNumber);
+      };
+      inputs.push({ profile: profiles[i]!, modOf });
+    }
+    const t = await table(inputs);
+    for (const cdp of sessions) await cdp.send("Debugger.disable");
     return t;
   } finally {
-    cdp.close();
+    for (const cdp of sessions) cdp.close();
   }
 }
 
-async function table(profile: Profile, modOf: (f: CallFrame) => Promise<string>): Promise<RoleTable> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const frameOf = new Map<number, Frame>();
-  for (const n of profile.nodes)
-    frameOf.set(n.id, { fn: n.callFrame.functionName, mod: await modOf(n.callFrame) });
-  const roleOf = new Map<number, string>();
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => {
-    // a sample's time: the delta to the next sample (the last one: the mean)
-    const dt = profile.timeDeltas[i + 1] ?? (profile.endTime - profile.startTime) / profile.samples.length;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
-  });
+async function table(
+  inputs: { profile: Profile; modOf: (f: CallFrame) => Promise<string> }[],
+): Promise<RoleTable> {
   const rows = new Map<string, { ms: number; sqlMs: number; cryptoMs: number }>();
   let idleMs = 0;
+  let wallMs = 0;
   const hotspots = new Map<string, number>();
-  for (const [id, us] of selfUs) {
-    const leaf = byId.get(id)!;
-    if (leaf.callFrame.functionName === "(idle)") {
-      idleMs += us / 1000;
-      continue;
+  for (const { profile, modOf } of inputs) {
+    wallMs = Math.max(wallMs, (profile.endTime - profile.startTime) / 1000);
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const frameOf = new Map<number, Frame>();
+    for (const n of profile.nodes)
+      frameOf.set(n.id, { fn: n.callFrame.functionName, mod: await modOf(n.callFrame) });
+    const roleOf = new Map<number, string>();
+    const selfUs = new Map<number, number>();
+    profile.samples.forEach((id, i) => {
+      // a sample's time: the delta to the next sample (the last one: the mean)
+      const dt = profile.timeDeltas[i + 1] ?? (profile.endTime - profile.startTime) / profile.samples.length;
+      selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+    });
+    for (const [id, us] of selfUs) {
+      const leaf = byId.get(id)!;
+      if (leaf.callFrame.functionName === "(idle)") {
+        idleMs += us / 1000;
+        continue;
+      }
+      let role = roleOf.get(id);
+      if (!role) {
+        const stack: Frame[] = [];
+        for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) stack.push(frameOf.get(x)!);
+        role = classify(stack.filter((f) => f.fn !== "(root)"));
+        roleOf.set(id, role);
+      }
+      // the nearest JS frame (the caller of a native leaf), for the hot-spot list
+      let hot = "";
+      for (let x: number | undefined = id; x !== undefined && !hot; x = parent.get(x)) {
+        const f = frameOf.get(x)!;
+        if (f.mod)
+          hot = `${f.mod} ${f.fn || "(anonymous)"}${x === id ? "" : ` → ${leaf.callFrame.functionName || "(native)"}`}`;
+      }
+      if (hot) hotspots.set(hot, (hotspots.get(hot) ?? 0) + us / 1000);
+      const r = rows.get(role) ?? { ms: 0, sqlMs: 0, cryptoMs: 0 };
+      r.ms += us / 1000;
+      if (!leaf.callFrame.url && SQL_NATIVE.has(leaf.callFrame.functionName)) r.sqlMs += us / 1000;
+      if (!leaf.callFrame.url && CRYPTO_NATIVE.has(leaf.callFrame.functionName)) r.cryptoMs += us / 1000;
+      rows.set(role, r);
     }
-    let role = roleOf.get(id);
-    if (!role) {
-      const stack: Frame[] = [];
-      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) stack.push(frameOf.get(x)!);
-      role = classify(stack.filter((f) => f.fn !== "(root)"));
-      roleOf.set(id, role);
-    }
-    // the nearest JS frame (the caller of a native leaf), for the hot-spot list
-    let hot = "";
-    for (let x: number | undefined = id; x !== undefined && !hot; x = parent.get(x)) {
-      const f = frameOf.get(x)!;
-      if (f.mod)
-        hot = `${f.mod} ${f.fn || "(anonymous)"}${x === id ? "" : ` → ${leaf.callFrame.functionName || "(native)"}`}`;
-    }
-    if (hot) hotspots.set(hot, (hotspots.get(hot) ?? 0) + us / 1000);
-    const r = rows.get(role) ?? { ms: 0, sqlMs: 0, cryptoMs: 0 };
-    r.ms += us / 1000;
-    if (!leaf.callFrame.url && SQL_NATIVE.has(leaf.callFrame.functionName)) r.sqlMs += us / 1000;
-    if (!leaf.callFrame.url && CRYPTO_NATIVE.has(leaf.callFrame.functionName)) r.cryptoMs += us / 1000;
-    rows.set(role, r);
   }
   const busy = [...rows.values()].reduce((n, r) => n + r.ms, 0);
   const sorted = [...rows.entries()].map(([role, r]) => ({ role, ...r })).sort((a, b) => b.ms - a.ms);
-  const wallMs = (profile.endTime - profile.startTime) / 1000;
   const md = [
-    `Profiled ${fmt(wallMs / 1000, 1)} s: the isolate was busy ${fmt(busy, 0)} ms (${fmt((busy / wallMs) * 100, 0)}% of one core), idle ${fmt(idleMs, 0)} ms.`,
+    `Profiled ${fmt(wallMs / 1000, 1)} s, ${inputs.length} isolate(s) (the edge's${inputs.length > 1 ? ", the nodes'" : ""}): busy ${fmt(busy, 0)} ms together (${fmt((busy / wallMs) * 100, 0)}% of one core), idle ${fmt(idleMs, 0)} ms.`,
     "",
     "| role | CPU ms | share | of which SQLite (native) | of which WebCrypto (native) |",
     "|---|---:|---:|---:|---:|",

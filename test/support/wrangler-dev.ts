@@ -247,7 +247,12 @@ export const NODES_CONFIG = join(REPO_ROOT, "workers", "pbft", "wrangler.jsonc")
 export async function startWranglerDev(o: DevServerOptions): Promise<DevServer> {
   if (o.config !== undefined || o.nodes === false) return startOne(o, {});
   const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
-  const env = { WRANGLER_REGISTRY_PATH: join(persistDir, "registry") };
+  const registry = join(persistDir, "registry");
+  // a crashed system leaves its Workers' entries behind (dead workerd addresses); a Worker started
+  // while they are there binds the dead peer and stays unbound after it restarts (found by
+  // test/e2e/crash-restart.test.ts: after a restart the edge reached no node). Both are ours: clear.
+  rmSync(registry, { recursive: true, force: true });
+  const env = { WRANGLER_REGISTRY_PATH: registry };
   const nodes = await startOne(
     {
       ...o,

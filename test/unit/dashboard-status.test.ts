@@ -50,12 +50,7 @@ describe("clusterStatus", () => {
     uncertifiedFrom: 8,
   });
   const envWith = (answer: (id: string) => Promise<unknown>) =>
-    ({
-      PBFT_NODE: {
-        idFromName: (name: string) => ({ name }),
-        get: () => ({ status: answer }),
-      },
-    }) as unknown as Env;
+    ({ PBFT: { status: answer } }) as unknown as Env; // the nodes' Worker's `Nodes` entrypoint
 
   it("lists every node, null for one that does not answer in time, and the majority view's primary", async () => {
     const env = envWith((id) =>

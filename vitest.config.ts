@@ -108,7 +108,10 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // two files at a time: each mostly waits on its own wrangler dev pair (fresh ports,
+          // state and dev registry per server), which halves the project's wall time
+          fileParallelism: true,
+          maxWorkers: 2,
           sequence: { groupOrder: 6 },
         },
       },

@@ -152,7 +152,15 @@ describe("crash and restart of wrangler dev under load", () => {
       await sleep(500);
       notCertified = await uncertified();
     }
-    expect(notCertified, "acknowledged ops not certified everywhere").toBe(0);
+    // on failure, say where certification stands: the nodes (view, executed) and each replica's seq
+    const where = async () =>
+      notCertified === 0
+        ? ""
+        : `: nodes ${await (await fetch(`${second.url}/v1/cluster/status`)).text()}; replicas ${JSON.stringify(
+            ((await (await fetch(`${second.url}/v1/replicas`)).json()) as { certification: unknown })
+              .certification,
+          )}`;
+    expect(notCertified, `acknowledged ops not certified everywhere${await where()}`).toBe(0);
     for (const r of REPLICAS) {
       const latest = (await (await fetch(`${second.url}/v1/certificates/latest?replica=${r}`)).json()) as {
         certificate: { body: { opCount: number } } | null;

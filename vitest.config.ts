@@ -4,6 +4,13 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
+    // The live projects' Durable Objects keep working after a file's last test (alarms, heartbeats,
+    // replicas fetching from nodes through the nodes' entrypoint); when the pool tears the Worker down
+    // with such a call resolving a module through it, vitest reports `EnvironmentTeardownError:
+    // Closing rpc while "resolve" was pending` (clean-clone CI, retention project, after every test
+    // passed). That one teardown error is not a test result; every other unhandled error still fails.
+    onUnhandledError: (e) =>
+      !(e.name === "EnvironmentTeardownError" && /Closing rpc while "resolve" was pending/.test(e.message)),
     // One project at a time (groupOrder), so the workerd pools never interleave. The closing-line
     // reporter also ends a run in which no test finishes for 5 min (see docs/testing.md).
     projects: [

@@ -34,8 +34,16 @@ describe("a replica behind the nodes' retention", () => {
       expect(kept).toBeGreaterThanOrEqual(16);
       const x = REPLICAS[REPLICAS.length - 1]!;
       await writeAndCertify("ret-warm");
-      const headX = (await stub(x).stats()).certification.seq;
       await setFaults(x, { dropCertified: true }); // every copy lost: nothing is retried
+      // x's head once the fault holds: a heartbeat batch (every 100 ms) may still land between
+      // the write above and the fault, so read it only when it stops moving
+      let headX = -1;
+      await eventually(async () => {
+        const before = (await stub(x).stats()).certification.seq;
+        await new Promise((r) => setTimeout(r, 500));
+        headX = (await stub(x).stats()).certification.seq;
+        expect(headX).toBe(before);
+      }, 10_000);
       // the heartbeat certifies empty batches: wait until the nodes hold none of x's next seqs
       await eventually(
         async () => expect(Math.min(...(await nodeHeads()))).toBeGreaterThan(headX + kept + 16),

@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");

@@ -1,10 +1,18 @@
 /**
  * The edge's view of the Directory's quarantines: an in-isolate copy, refreshed at most every
- * `QUARANTINE_REFRESH_MS` by the request that finds it stale (one small RPC), and set at once by the
- * requests that change it here (evidence, lift). Other isolates see a change within the refresh period.
+ * `QUARANTINE_REFRESH_MS` by the request that finds it stale (one small RPC, with a deadline), and
+ * set at once by the requests that change it here (evidence, lift). Other isolates see a change
+ * within the refresh period (plus one RPC).
+ *
+ * Requests never wait on each other's refresh: a promise whose I/O belongs to one request, awaited
+ * by another, runs the waiter on in the first one's I/O context (workerd then refuses the waiter's
+ * own body reads, or cancels it as hung if the first request goes away). So the request that starts
+ * a refresh awaits its own RPC, and the ones arriving meanwhile go on with the copy they have; only
+ * an isolate that has never loaded the copy makes each request load its own.
  */
 import type { MiddlewareHandler } from "hono";
 import type { Directory, Quarantine, QuarantineRow } from "../durable-objects/directory.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { Env } from "./env.js";
 
 export const QUARANTINE_REFRESH_MS = 1000;
@@ -19,7 +27,8 @@ let known: { at: number; byReplica: ReadonlyMap<string, Quarantine> } = {
   at: -Infinity,
   byReplica: new Map(),
 };
-let refreshing: Promise<void> | undefined;
+/** When this isolate's refresh in flight started (a refresh that never ends is retried after its deadline). */
+let refreshStartedAt = -Infinity;
 
 /** Replace the copy with the Directory's rows (as just read or written). */
 export function setQuarantines(rows: readonly QuarantineRow[]): ReadonlyMap<string, Quarantine> {
@@ -34,7 +43,12 @@ export const quarantined = (): ReadonlyMap<string, Quarantine> => known.byReplic
 /** Read the Directory now; on failure keep (and return) the last known copy, logged. */
 export async function loadQuarantines(env: Env): Promise<ReadonlyMap<string, Quarantine>> {
   try {
-    return setQuarantines(await directoryStub(env).quarantines());
+    const rows = await withDeadline(
+      directoryStub(env).quarantines(),
+      PEER_DEADLINE_MS.replicaSmall,
+      "quarantines",
+    );
+    return setQuarantines(rows);
   } catch (e) {
     console.error({ event: "quarantines_unavailable", error: String(e) });
     known = { at: Date.now(), byReplica: known.byReplica }; // try again after a period, not per request
@@ -42,13 +56,19 @@ export async function loadQuarantines(env: Env): Promise<ReadonlyMap<string, Qua
   }
 }
 
-/** Middleware: refresh the copy if stale (one refresh in flight per isolate), then go on. */
+/**
+ * Middleware: if the copy is stale, the first request to see it refreshes it (awaiting its own RPC);
+ * requests meanwhile go on with the last copy, unless there is none yet.
+ */
 export const refreshQuarantines: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  if (Date.now() - known.at >= QUARANTINE_REFRESH_MS) {
-    refreshing ??= loadQuarantines(c.env).then(() => {
-      refreshing = undefined;
-    });
-    await refreshing;
+  const now = Date.now();
+  if (now - known.at >= QUARANTINE_REFRESH_MS) {
+    if (known.at === -Infinity) await loadQuarantines(c.env);
+    else if (now - refreshStartedAt >= PEER_DEADLINE_MS.replicaSmall) {
+      refreshStartedAt = now;
+      await loadQuarantines(c.env);
+      refreshStartedAt = -Infinity;
+    }
   }
   await next();
 };

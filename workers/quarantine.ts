@@ -4,8 +4,9 @@
  * requests that change it here (evidence, lift). Other isolates see a change within the refresh period.
  */
 import type { MiddlewareHandler } from "hono";
-import type { Directory, Quarantine, QuarantineRow } from "../durable-objects/directory.js";
-import type { Env } from "./env.js";
+import type { Directory } from "../durable-objects/directory.js";
+import type { Quarantine, QuarantineRow } from "../shared/rpc/directory.js";
+import type { Env } from "../platform/env.js";
 
 export const QUARANTINE_REFRESH_MS = 1000;
 /** The singleton's name. */

@@ -20,8 +20,6 @@ import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { CatchUp, type Answer, type FollowerView, type SyncStats } from "../shared/follower/catch-up.js";
 import type { CertReport } from "../shared/follower/types.js";
 
-export type { SyncStats } from "../shared/follower/catch-up.js";
-
 /** The replica side: its certified head, and its one entry point for certified batches. */
 export interface SyncTarget {
   /** The newest certified seq applied (0: none). */

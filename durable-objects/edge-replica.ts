@@ -62,8 +62,6 @@ import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } f
 import { ReplicaStore } from "./replica-store.js";
 import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
 
-export type { ApplyReport } from "../shared/replication.js";
-
 const EMPTY_REPORT: ApplyReport = {
   applied: 0,
   duplicates: 0,

@@ -8,19 +8,12 @@
 import { beatDecision, BEAT_DEMAND, type BeatDemandState } from "../shared/beat-demand.js";
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
-import type { Env } from "../workers/env.js";
-import { nodesOf } from "../workers/pbft-node-stub.js";
+import type { Env } from "../platform/env.js";
+import { nodesOf } from "../platform/pbft-node-stub.js";
+import type { BeatStats } from "../shared/rpc/replica-stats.js";
 
 /** How often a waiting reader looks for the newer certificate (ms). */
 const POLL_MS = 50;
-
-export interface BeatStats {
-  /** Requests sent to the nodes (each to all four). */
-  asked: number;
-  /** Reads that waited, and those whose wait ended without a newer certificate. */
-  waited: number;
-  unanswered: number;
-}
 
 export class BeatDemand {
   readonly stats: BeatStats = { asked: 0, waited: 0, unanswered: 0 };

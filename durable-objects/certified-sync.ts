@@ -13,13 +13,12 @@
  * `stats().certifiedSync`. See docs/architecture.md ("Catching up").
  */
 import { PBFT_NODES } from "../shared/cluster-config.js";
-import type { Env } from "../workers/env.js";
-import { CERTIFIED_BATCHES_MAX, certifiedBatchesOf, certifiedHeadOf } from "../workers/pbft-node-stub.js";
+import type { Env } from "../platform/env.js";
+import { certifiedBatchesOf, certifiedHeadOf } from "../platform/pbft-node-stub.js";
+import { CERTIFIED_BATCHES_MAX } from "../shared/rpc/nodes.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { CatchUp, type Answer, type FollowerView, type SyncStats } from "../shared/follower/catch-up.js";
 import type { CertReport } from "../shared/follower/types.js";
-
-export type { SyncStats } from "../shared/follower/catch-up.js";
 
 /** The replica side: its certified head, and its one entry point for certified batches. */
 export interface SyncTarget {

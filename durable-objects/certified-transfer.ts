@@ -36,8 +36,9 @@ import {
 } from "../shared/certified/replica-transfer.js";
 import { parseChunksAnswer, parsePointAnswer } from "../shared/certified/transfer-wire.js";
 import type { Certificate, ChunkRecord, ClusterConfig } from "../shared/certified/types.js";
-import type { Env } from "../workers/env.js";
-import { stateChunksOf, transferPointOf } from "../workers/pbft-node-stub.js";
+import type { Env } from "../platform/env.js";
+import { stateChunksOf, transferPointOf } from "../platform/pbft-node-stub.js";
+import type { TransferStats } from "../shared/rpc/replica-stats.js";
 import type { AdoptOutcome, TransferSink } from "./certified-replica.js";
 import type { LocalState } from "../shared/certified/replica-transfer.js";
 
@@ -61,19 +62,6 @@ export interface TransferTarget {
   local(): LocalState;
   cluster(): Promise<ClusterConfig>;
   adopt(certificate: Certificate, staged: [string, ChunkRecord[]][], fresh: boolean): AdoptOutcome;
-}
-
-export interface TransferStats {
-  started: number;
-  adopted: number;
-  /** Nodes left: a bad or stale answer, a refused certificate, silence. */
-  nodesLeft: number;
-  chunksKept: number;
-  chunksRefused: number;
-  /** Adoptions refused (not a prefix: the transfer starts again with the whole state). */
-  refusedAdoptions: number;
-  /** Transfers dropped because certified batches took the replica past their seq. */
-  overtaken: number;
 }
 
 /** The PBFT nodes of this deployment, through their stubs. */

@@ -47,13 +47,15 @@ import {
   type ReplicateMessage,
 } from "../shared/replication.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
-import type { Env } from "../workers/env.js";
-import { replicaStub } from "../workers/replica-stub.js";
-import { submitToNodes } from "../workers/pbft-node-stub.js";
-import { replicasOf } from "../workers/routing.js";
+import type { Env } from "../platform/env.js";
+import { replicaStub } from "../platform/replica-stub.js";
+import { submitToNodes } from "../platform/pbft-node-stub.js";
+import { replicasOf } from "../platform/routing.js";
 import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
 import { CertifiedTransfer, transferNodes, type TransferTarget } from "./certified-transfer.js";
-import { DeliveryStore, type Faults } from "./delivery-store.js";
+import type { Faults } from "../shared/replica-faults.js";
+import type { AlarmStats, CertifyStats } from "../shared/rpc/replica-stats.js";
+import { DeliveryStore } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
 import { withholdsOps } from "./replica-lies.js";
 
@@ -104,31 +106,6 @@ export const ALARM_TASK_DEADLINE_MS = 20_000;
 
 /** How soon after a batch was buffered behind a gap the certified catch-up runs (ms, at most). */
 export const GAP_SYNC_DELAY_MS = 500;
-
-/** The certify task since this instance started, and the own ops waiting uncertified (`stats()`). */
-export interface CertifyStats {
-  /** Ops submitted again to the nodes. */
-  resubmitted: number;
-  /** Re-submissions f + 1 nodes answered busy (pool full), each a backoff. */
-  busy: number;
-  /** Runs skipped while backing off. */
-  deferred: number;
-  /** Ops per re-submission now, and the backoff in force (ms). */
-  limit: number;
-  backoffMs: number;
-  /** Own ops in the op log not certified yet (they wait here until they are). */
-  waiting: number;
-}
-
-/** The replica's alarm: runs since this instance started, and the idle backoff in force. */
-export interface AlarmStats {
-  runs: number;
-  lastAt: number | null;
-  /** Idle runs in a row, up to the cap (shared/delivery/idle-backoff.ts); 0: busy pace. */
-  idleLevel: number;
-  /** The anti-entropy period in force (ms): the base period doubled `idleLevel` times, capped. */
-  antiEntropyMs: number;
-}
 
 export class Delivery {
   readonly book: DeliveryStore;

@@ -11,44 +11,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
-import type { Env } from "../workers/env.js";
-
-/** A replica's quarantine as `GET /v1/replicas` shows it. */
-export interface Quarantine {
-  kind: string;
-  /** The directory's clock (ms) when the evidence was accepted. */
-  at: number;
-  /** The digest of the evidence (`GET /v1/evidence/:digest` serves it). */
-  digest: string;
-}
-
-export interface QuarantineRow extends Quarantine {
-  replica: string;
-}
-
-export interface ClusterEvidenceRow {
-  digest: string;
-  seq: number;
-  nodes: string[];
-  at: number;
-}
-
-/** A verified verdict, as the edge hands it in. */
-export type RecordInput =
-  | { kind: string; replica: string; digest: string; evidence: string }
-  | { kind: "cluster_equivocation"; nodes: string[]; seq: number; digest: string; evidence: string };
-
-export type RecordOutcome =
-  /** New evidence against a replica: it is quarantined from now on. */
-  | { outcome: "quarantined"; quarantine: QuarantineRow }
-  /** New evidence against a replica already quarantined: nothing changes (nothing is stored). */
-  | { outcome: "already_quarantined"; quarantine: QuarantineRow }
-  /** New cluster evidence, stored. */
-  | { outcome: "recorded" }
-  /** Cluster evidence past the bound: verified, not stored. */
-  | { outcome: "not_recorded" }
-  /** This very evidence (same digest) was accepted before: nothing changes, even after a lift. */
-  | { outcome: "replay"; at: number };
+import type { Env } from "../platform/env.js";
+import type {
+  ClusterEvidenceRow,
+  QuarantineRow,
+  RecordInput,
+  RecordOutcome,
+} from "../shared/rpc/directory.js";
 
 /** Cluster equivocations kept at most (each needs f+1 faulty nodes; the bound keeps storage finite anyway). */
 export const CLUSTER_EVIDENCE_MAX = 256;

@@ -51,99 +51,16 @@ import {
   type ReplicatedOp,
 } from "../shared/replication.js";
 import { peerText } from "../shared/wire/peer-text.js";
-import type { Env } from "../workers/env.js";
-import { replicaKey } from "../workers/keys.js";
-import type { Faults } from "./delivery-store.js";
-import type { SyncStats } from "./certified-sync.js";
-import type { TransferStats } from "./certified-transfer.js";
-import { BeatDemand, type BeatStats } from "./beat-demand.js";
-import { Delivery, type AlarmStats, type CertifyStats } from "./delivery.js";
+import type { Env } from "../platform/env.js";
+import { replicaKey } from "../platform/keys.js";
+import type { Faults } from "../shared/replica-faults.js";
+import type { CertifiedHead, ReplicaRpc, RpcResult } from "../shared/rpc/replica.js";
+import type { ReplicaStats } from "../shared/rpc/replica-stats.js";
+import { BeatDemand } from "./beat-demand.js";
+import { Delivery } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
 import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
-
-/**
- * RPC results carry errors as data: an exception's code would not survive the RPC boundary. An
- * error is the HTTP body to answer with: signed by the replica (`ErrorReply`) whenever it has its key.
- */
-export type RpcResult<T> = { ok: true; value: T } | ({ ok: false } & (ErrorReply | ErrorBody));
-
-export type { ApplyReport } from "../shared/replication.js";
-
-/** Sizes and delivery state, for tests, operators and the bench. */
-export interface ReplicaStats {
-  /** Own ops not yet sent through the queue. */
-  outbox: number;
-  /** Rows in the op log. */
-  ops: number;
-  keys: number;
-  /** Position of the newest own op. */
-  head: number;
-  /** Per peer: how far it confirmed this replica's log. */
-  acks: Record<string, number>;
-  /** Per peer (as origin): this replica's cursor for it. */
-  cursors: Record<string, number>;
-  /** Replication messages of this origin that were dead-lettered. */
-  deadLettered: number;
-  /** The certified state: newest seq, drops, root mismatches (durable-objects/certified-replica.ts). */
-  certification: CertificationStats;
-  /** Certified catch-up from the PBFT nodes, since this instance started (durable-objects/certified-sync.ts). */
-  certifiedSync: SyncStats;
-  /** Certified state transfers from the PBFT nodes, since this instance started (durable-objects/certified-transfer.ts). */
-  certifiedTransfer: TransferStats;
-  /** Re-submissions of own uncertified ops, their pace, and the own ops waiting (durable-objects/delivery.ts). */
-  certify: CertifyStats;
-  /** Alarm runs of this instance (durable-objects/delivery.ts): what an idle replica costs. */
-  alarms: AlarmStats;
-  /** Beats asked of the nodes by readers, and their waits (durable-objects/beat-demand.ts). */
-  beats: BeatStats;
-}
-
-/** Where a replica's certified state stands (`certifiedHead`). */
-export interface CertifiedHead {
-  seq: number;
-  /** The newest certificate's `body.time` (the cluster's clock, ms); null before the first. */
-  time: number | null;
-  certification: Certification;
-  /** Dev lies are on: the edge must neither cache its certified reads nor serve them cached. */
-  lying?: true;
-}
-
-/** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
-export interface ReplicaRpc {
-  // `nonce`: the request's `x-aspec-nonce` (absent: the request had none), signed back in the reply.
-  submit(name: string, op: SignedOp, nonce?: string): Promise<RpcResult<OpReply>>;
-  read(name: string, key: string, nonce?: string): Promise<RpcResult<ReadReply>>;
-  evidence(name: string, client: string, nonce?: string): Promise<RpcResult<EvidenceReply>>;
-  /** A replicate message's wire text (`replicateText`); answers its `ApplyReport`'s text. */
-  applyRemote(name: string, text: string): Promise<string>;
-  /**
-   * Anti-entropy: this replica's own ops after `after` (the requester's cursor, thereby confirmed),
-   * as a page's wire text (`logPageText`).
-   */
-  opsSince(name: string, requester: string, after: number, limit: number): Promise<string>;
-  /** The queue consumer's confirmations, `{peer: that peer's cursor for this origin}` as text (`acksText`). */
-  confirm(name: string, text: string): Promise<void>;
-  /** The dead-letter consumer: `count` replication messages of this origin were dead-lettered. */
-  noteDeadLetter(name: string, count: number): Promise<void>;
-  /**
-   * One certified batch `{certificate, ops}` (the certificates queue's consumer, or a PBFT node
-   * directly): verified, applied in seq order, idempotent. Throws only on a bug or storage failure.
-   */
-  receiveCertified(name: string, text: string): Promise<CertReport>;
-  /** GET /v1/replicas: the certified state's stats alone (cheap: no table scans, unlike `stats`). */
-  certificationStats(): Promise<CertificationStats>;
-  /** GET /v1/certificates/latest (`seq` null) and /v1/certificates/:seq. */
-  certificate(name: string, seq: number | null, nonce?: string): Promise<RpcResult<CertificateReply>>;
-  /** GET /v1/ops/:id. */
-  opStatus(name: string, opId: string, nonce?: string): Promise<RpcResult<OpStatusReply>>;
-  certifiedHead(name: string): Promise<CertifiedHead>;
-  /** No `nonce`: a reply the edge may cache for every reader (`CertifiedReadReply`). */
-  certifiedRead(name: string, key: string, nonce?: string): Promise<RpcResult<CertifiedReadReply>>;
-  /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
-  setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
-  stats(): Promise<ReplicaStats>;
-}
 
 const EMPTY_REPORT: ApplyReport = {
   applied: 0,

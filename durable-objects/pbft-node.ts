@@ -55,14 +55,16 @@ import {
   certifiedBatchesText,
   type CertifiedBatchMessage,
 } from "../shared/wire/certified-batch.js";
-import type { PbftEnv } from "../workers/pbft/env.js";
-import { nodeObject } from "../workers/pbft/node-object.js";
-import type { InboxAnswer } from "../workers/certified-inbox.js";
+import type { PbftEnv } from "../platform/pbft-env.js";
+import { nodeObject } from "../platform/node-object.js";
+import type { InboxAnswer } from "../shared/rpc/inbox.js";
 import {
   CERTIFIED_BATCHES_BYTES_MAX,
   CERTIFIED_BATCHES_MAX,
   type CertifiedBatchSource,
-} from "../workers/pbft-node-stub.js";
+  type NodeStatus,
+  type SubmitAnswer,
+} from "../shared/rpc/nodes.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { parsePeerJson } from "../shared/wire/peer-text.js";
 import { ENVELOPE_LIMITS, parseSubmittedOps } from "../shared/wire/node-calls.js";
@@ -103,47 +105,6 @@ export const CERT_FALLBACK_PENDING_MAX = 256;
 
 /** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
 export const CERTIFIED_KEPT_SEQS = 1024;
-
-/**
- * A node's answer to `submit`: ops verified and handed to the pool (some may be duplicates it
- * dedupes), ops refused as invalid, and valid ops refused because its pool was full (`busy`: the
- * sender keeps them and submits them again later, slower).
- */
-export interface SubmitAnswer {
-  admitted: number;
-  refused: number;
-  busy: number;
-}
-
-/** What a node answers about itself (`GET /v1/cluster` shows it per node; tests read it). */
-export interface NodeStatus {
-  id: string;
-  view: number;
-  normal: boolean;
-  lastExecuted: number;
-  stableSeq: number;
-  pool: number;
-  uncertifiedFrom: number;
-  /** Certificates this instance posted as the seq's poster (`seq mod n`). */
-  certificatesPosted: number;
-  /** Posts as the poster that failed, or were skipped with too many in flight (the fallback covers them). */
-  postFailures: number;
-  postsSkipped: number;
-  /** Certificates this instance posted as the next node in line, after the delay. */
-  fallbacksPosted: number;
-  /** Fallback posts waiting for their delay. */
-  fallbacksPending: number;
-  /** Dev fault modes switched on (always empty outside dev). */
-  faults: NodeFaults;
-  /** Certificate posts sent and not settled yet (as poster and as fallback). */
-  postsInFlight: number;
-  /** Alarm runs of this instance, those that threw (logged; re-armed all the same), and the last one's time. */
-  alarms: number;
-  alarmFailures: number;
-  lastAlarmAt: number | null;
-  sendFailures: number;
-  stats: Record<string, number>;
-}
 
 interface Running {
   me: number;

@@ -29,7 +29,7 @@ import {
   type TentativeResult,
   type Unsigned,
 } from "../shared/replies.js";
-import type { Faults } from "./delivery-store.js";
+import type { Faults } from "../shared/replica-faults.js";
 
 /** The seq a forged certificate claims beyond the real one. */
 export const FORGED_SEQ_OFFSET = 1000;

@@ -10,9 +10,9 @@
  */
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { seqHint } from "../shared/wire/certified-batch.js";
-import type { Env } from "./env.js";
-import { replicaStub } from "./replica-stub.js";
-import { replicasOf } from "./routing.js";
+import type { Env } from "../platform/env.js";
+import { replicaStub } from "../platform/replica-stub.js";
+import { replicasOf } from "../platform/routing.js";
 
 /** Deliveries of one message before it is dead-lettered (wrangler.jsonc's max_retries is the backstop). */
 export const CERTIFICATES_ATTEMPTS_MAX = 10;

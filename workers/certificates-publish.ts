@@ -9,14 +9,13 @@
 import { utf8Length } from "../shared/bytes.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../shared/wire/certified-batch.js";
-import type { Env } from "./env.js";
-import { replicaStub } from "./replica-stub.js";
-import { replicasOf } from "./routing.js";
+import type { PublishPath } from "../shared/rpc/inbox.js";
+import type { Env } from "../platform/env.js";
+import { replicaStub } from "../platform/replica-stub.js";
+import { replicasOf } from "../platform/routing.js";
 
 /** A queue message's bytes at most (Queues allows 128 KB; room left for the broker's envelope). */
 export const CERTIFICATE_MESSAGE_BYTES_MAX = 120 * 1024;
-
-export type PublishPath = { via: "queue" } | { via: "rpc"; failed: { target: string; error: string }[] };
 
 /** Publish one certified batch (the core's `CertifiedBatch`: its `certificate` and executed `ops`). */
 export function publishCertified(env: Env, batch: CertifiedBatchMessage): Promise<PublishPath> {
@@ -26,11 +25,7 @@ export function publishCertified(env: Env, batch: CertifiedBatchMessage): Promis
 /** Publish a batch's text as is (workers/certified-inbox.ts takes it from the nodes' Worker). */
 export async function publishText(env: Env, text: string, seq: number): Promise<PublishPath> {
   if (utf8Length(text) <= CERTIFICATE_MESSAGE_BYTES_MAX) {
-    await withDeadline(
-      env.CERTIFICATES.send(text),
-      PEER_DEADLINE_MS.queueSend,
-      "certificates queue send",
-    );
+    await withDeadline(env.CERTIFICATES.send(text), PEER_DEADLINE_MS.queueSend, "certificates queue send");
     return { via: "queue" };
   }
   const replicas = replicasOf(env.REPLICAS);

@@ -7,10 +7,9 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { CERTIFIED_BATCH_CHARS_MAX } from "../shared/wire/certified-batch.js";
-import { publishText, type PublishPath } from "./certificates-publish.js";
-import type { Env } from "./env.js";
-
-export type InboxAnswer = PublishPath | { via: "refused"; reason: "not_text" | "too_large" | "bad_seq" };
+import type { InboxAnswer } from "../shared/rpc/inbox.js";
+import type { Env } from "../platform/env.js";
+import { publishText } from "./certificates-publish.js";
 
 export class CertifiedInbox extends WorkerEntrypoint<Env> {
   /** `text`: a certified batch's wire text (shared/wire/certified-batch.ts); `seq`: its seq, for logs. */

@@ -6,8 +6,8 @@
  */
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import { withDeadline } from "../shared/deadline.js";
-import type { Env } from "./env.js";
-import { nodesOf } from "./pbft-node-stub.js";
+import type { Env } from "../platform/env.js";
+import { nodesOf } from "../platform/pbft-node-stub.js";
 
 export const NODE_STATUS_TIMEOUT_MS = 2_000;
 

@@ -10,9 +10,9 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { AspecError } from "../shared/errors.js";
-import type { Env } from "./env.js";
+import type { Env } from "../platform/env.js";
 import { NONCE_HEADER } from "../shared/replies.js";
-import { REPLICA_HEADER } from "./routing.js";
+import { REPLICA_HEADER } from "../platform/routing.js";
 
 /** How long a browser may cache a preflight's answer (s); browsers cap it lower (Chromium: 2 h). */
 export const CORS_MAX_AGE_S = 86_400;

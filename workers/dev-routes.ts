@@ -9,20 +9,20 @@
  *
  * Body `{target, faults}`: `target` is a replica name (REPLICAS) or a node id (`pbft-0..3`);
  * `faults` an object (`{}` switches everything off). A replica's faults are checked here
- * (durable-objects/delivery-store.ts `parseFaults`); a node's go to its Durable Object as given,
+ * (shared/replica-faults.ts `parseFaults`); a node's go to its Durable Object as given,
  * which keeps the modes it knows (shared/pbft/dev-faults.ts). Answers `{target, faults}` as stored.
  */
 import type { Context, Hono } from "hono";
-import { parseFaults } from "../durable-objects/delivery-store.js";
+import { parseFaults } from "../shared/replica-faults.js";
 import { PBFT_NODES } from "../shared/cluster-config.js";
 import { faultInjectionAllowed } from "../shared/config.js";
 import { AspecError } from "../shared/errors.js";
-import type { Env } from "./env.js";
+import type { Env } from "../platform/env.js";
 import { readJsonBody } from "./json-body.js";
-import { nodesOf } from "./pbft-node-stub.js";
-import { replicaStub } from "./replica-stub.js";
+import { nodesOf } from "../platform/pbft-node-stub.js";
+import { replicaStub } from "../platform/replica-stub.js";
 import { DEV_PATHS } from "./routes.js";
-import { replicasOf } from "./routing.js";
+import { replicasOf } from "../platform/routing.js";
 
 export const FAULTS_PATH = DEV_PATHS.faults;
 export const FAULT_TOKEN_HEADER = "x-aspec-fault-token";

@@ -14,8 +14,8 @@ import { faultInjectionAllowed } from "../shared/config.js";
 import { AspecError } from "../shared/errors.js";
 import { ARGS_DEPTH_MAX, parseOp, type SignedOp } from "../shared/ops.js";
 import { PBFT_NODES } from "../shared/cluster-config.js";
-import type { Env } from "./env.js";
-import { submitToNodes } from "./pbft-node-stub.js";
+import type { Env } from "../platform/env.js";
+import { submitToNodes } from "../platform/pbft-node-stub.js";
 import { readJsonBody } from "./json-body.js";
 import { DEV_PATHS } from "./routes.js";
 

@@ -18,11 +18,11 @@ import { verifyEvidence, type EvidenceVerdict } from "../shared/evidence.js";
 import { sha256 } from "../shared/hash.js";
 import { TokenBuckets, ratePerMinute } from "../shared/rate-limit.js";
 import { EVIDENCE_BYTES_MAX, EVIDENCE_DEPTH_MAX } from "../shared/reply-limits.js";
-import type { RecordInput } from "../durable-objects/directory.js";
-import type { Env } from "./env.js";
-import { replicaInfos } from "./keys.js";
+import type { RecordInput } from "../shared/rpc/directory.js";
+import type { Env } from "../platform/env.js";
+import { replicaInfos } from "../platform/keys.js";
 import { directoryStub, loadQuarantines, quarantined } from "./quarantine.js";
-import { replicasOf } from "./routing.js";
+import { replicasOf } from "../platform/routing.js";
 import { readJsonBody } from "./json-body.js";
 
 type AppContext = Context<{ Bindings: Env }>;

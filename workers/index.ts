@@ -1,6 +1,6 @@
 /** The Worker script: HTTP edge, queue consumers, and the Durable Object classes it hosts. */
 import { createApp } from "./app.js";
-import type { Env } from "./env.js";
+import type { Env } from "../platform/env.js";
 import { consumeDeadLetters, consumeReplicate } from "./replicate-consumer.js";
 import { consumeCertificateDeadLetters, consumeCertificates } from "./certificates-consumer.js";
 

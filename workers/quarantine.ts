@@ -11,9 +11,10 @@
  * an isolate that has never loaded the copy makes each request load its own.
  */
 import type { MiddlewareHandler } from "hono";
-import type { Directory, Quarantine, QuarantineRow } from "../durable-objects/directory.js";
+import type { Directory } from "../durable-objects/directory.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
-import type { Env } from "./env.js";
+import type { Quarantine, QuarantineRow } from "../shared/rpc/directory.js";
+import type { Env } from "../platform/env.js";
 
 export const QUARANTINE_REFRESH_MS = 1000;
 /** The singleton's name. */

@@ -20,11 +20,11 @@ import {
   parseReplicateText,
   type ParsedReplicate,
 } from "../shared/replication.js";
-import type { Env } from "./env.js";
-import { replicaStub } from "./replica-stub.js";
-import { replicasOf } from "./routing.js";
+import type { Env } from "../platform/env.js";
+import { replicaStub } from "../platform/replica-stub.js";
+import { replicasOf } from "../platform/routing.js";
 import { CLUSTER_F, PBFT_NODES } from "../shared/cluster-config.js";
-import { submitToNodes } from "./pbft-node-stub.js";
+import { submitToNodes } from "../platform/pbft-node-stub.js";
 
 /** Deliveries of one message before it is dead-lettered (wrangler.jsonc's max_retries is the backstop). */
 export const REPLICATE_ATTEMPTS_MAX = 10;

@@ -16,7 +16,8 @@ import { expect, it } from "vitest";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import { allStatus, node } from "../../test/cluster/support.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "../../test/runtime/helpers.js";
-import type { EdgeReplica, ReplicaRpc } from "../../durable-objects/edge-replica.js";
+import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
+import type { ReplicaRpc } from "../../shared/rpc/replica.js";
 import type { PbftNode } from "../../durable-objects/pbft-node.js";
 import worker from "../../workers/index.js";
 

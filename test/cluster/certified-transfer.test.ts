@@ -18,7 +18,7 @@ import { PBFT_NODES, resolveCluster } from "../../shared/cluster-config.js";
 import { devKeyPair } from "../../shared/crypto/keys.js";
 import { ed25519Scheme } from "../../shared/pbft/signature-scheme.js";
 import type { ReadReply } from "../../shared/replies.js";
-import { certifiedBatchesOf, certifiedHeadOf } from "../../workers/pbft-node-stub.js";
+import { certifiedBatchesOf, certifiedHeadOf } from "../../platform/pbft-node-stub.js";
 import { setFaults } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "../runtime/helpers.js";
 import { allStatus, get, writeAndCertify } from "./support.js";

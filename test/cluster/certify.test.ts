@@ -19,7 +19,7 @@ import {
 } from "../../shared/replies.js";
 import { verifyResultProof } from "../../shared/certified/proofs.js";
 import { opIdOf } from "../../shared/ops.js";
-import { nodesOf } from "../../workers/pbft-node-stub.js";
+import { nodesOf } from "../../platform/pbft-node-stub.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
 import { clusterConfig, get } from "./support.js";
 

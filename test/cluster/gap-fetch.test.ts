@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { OpReply, OpStatusReply } from "../../shared/replies.js";
 import { opIdOf } from "../../shared/ops.js";
-import { certifiedHeadOf } from "../../workers/pbft-node-stub.js";
+import { certifiedHeadOf } from "../../platform/pbft-node-stub.js";
 import { setFaults } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, post, stub, TestClient } from "../runtime/helpers.js";
 import { allStatus, clearAllFaults, expectCertified, get, setNodeFaults } from "./support.js";

@@ -12,8 +12,9 @@ import { FAULT_INJECTION_OFF } from "../../shared/config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { PbftNode } from "../../durable-objects/pbft-node.js";
 import type { Certificate } from "../../shared/certified/types.js";
-import type { Env } from "../../workers/env.js";
-import { CERTIFIED_BATCHES_MAX, certifiedBatchesOf } from "../../workers/pbft-node-stub.js";
+import type { Env } from "../../platform/env.js";
+import { certifiedBatchesOf } from "../../platform/pbft-node-stub.js";
+import { CERTIFIED_BATCHES_MAX } from "../../shared/rpc/nodes.js";
 import { eventually } from "../runtime/helpers.js";
 import {
   allStatus,

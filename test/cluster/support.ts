@@ -8,7 +8,7 @@ import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
 import type { ReadReply } from "../../shared/replies.js";
-import { nodeObject } from "../../workers/pbft/node-object.js";
+import { nodeObject } from "../../platform/node-object.js";
 import { FAULT_TOKEN } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
 

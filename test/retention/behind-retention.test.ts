@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
-import { certifiedHeadOf } from "../../workers/pbft-node-stub.js";
+import { certifiedHeadOf } from "../../platform/pbft-node-stub.js";
 import { setFaults } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, stub } from "../runtime/helpers.js";
 import { allStatus, setNodeFaults, writeAndCertify } from "../cluster/support.js";

@@ -13,7 +13,7 @@ import { evidenceFrom, evidencePins, submitEvidence } from "../../client/evidenc
 import { clusterOf } from "../../shared/cluster-config.js";
 import type { EvidencePins } from "../../shared/evidence.js";
 import { opIdOf } from "../../shared/ops.js";
-import { replicaInfos } from "../../workers/keys.js";
+import { replicaInfos } from "../../platform/keys.js";
 import { TestCluster, deliverCertified } from "./cert-helpers.js";
 import { setFaults } from "./delivery-helpers.js";
 import { TestClient, post } from "./helpers.js";

@@ -28,7 +28,7 @@ import {
   parseReplyText,
 } from "../../shared/reply-limits.js";
 import { evidenceFrom } from "../../client/evidence.js";
-import { replicaInfos, replicaKey } from "../../workers/keys.js";
+import { replicaInfos, replicaKey } from "../../platform/keys.js";
 import worker from "../../workers/index.js";
 import { TestCluster, deliverCertified } from "./cert-helpers.js";
 import { TestClient, post } from "./helpers.js";

@@ -31,7 +31,7 @@ import {
   liftReply,
   replicasReply,
 } from "../../workers/api-schemas.js";
-import { replicaInfos, replicaKey } from "../../workers/keys.js";
+import { replicaInfos, replicaKey } from "../../platform/keys.js";
 import { TestCluster, deliverCertified } from "./cert-helpers.js";
 import { TestClient, post } from "./helpers.js";
 import { dumpTables, restartAll, settled } from "./state-digest.js";

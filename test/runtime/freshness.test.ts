@@ -20,7 +20,7 @@ import {
   type ReplicaInfo,
   type ReplicaReply,
 } from "../../shared/replies.js";
-import { replicaInfos } from "../../workers/keys.js";
+import { replicaInfos } from "../../platform/keys.js";
 import { TestCluster } from "./cert-helpers.js";
 import { setFaults } from "./delivery-helpers.js";
 import { TestClient, stub } from "./helpers.js";

@@ -2,8 +2,8 @@
 import { SELF, env } from "cloudflare:test";
 import { generateKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { signOp, type OpBody, type SignedOp } from "../../shared/ops.js";
-import type { ReplicaRpc } from "../../durable-objects/edge-replica.js";
-import { replicasOf } from "../../workers/routing.js";
+import type { ReplicaRpc } from "../../shared/rpc/replica.js";
+import { replicasOf } from "../../platform/routing.js";
 
 export const REPLICAS = replicasOf(env.REPLICAS).map((r) => r.name);
 

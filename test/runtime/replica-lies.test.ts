@@ -25,7 +25,7 @@ import {
 } from "../../shared/replies.js";
 import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
 import { FAULT_INJECTION_OFF } from "../../shared/config.js";
-import type { Env } from "../../workers/env.js";
+import type { Env } from "../../platform/env.js";
 import worker from "../../workers/index.js";
 import { deliverCertified, TestCluster } from "./cert-helpers.js";
 import { FAULT_TOKEN, ownLog, tick } from "./delivery-helpers.js";

@@ -4,7 +4,7 @@ import { parseReplicas, resolveKey } from "../../shared/config.js";
 import { generateKeyPair } from "../../shared/crypto/keys.js";
 import { AspecError } from "../../shared/errors.js";
 import { parseOp, signOp, verifyOp } from "../../shared/ops.js";
-import { chooseReplica } from "../../workers/routing.js";
+import { chooseReplica } from "../../platform/routing.js";
 
 const k = await generateKeyPair();
 const NOW = 1_800_000_000_000;

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { CertReport } from "../../durable-objects/certified-replica.js";
 import type { CertifiedBatchMessage } from "../../shared/wire/certified-batch.js";
 import { CertifiedSync, type NodeSource, type SyncTarget } from "../../durable-objects/certified-sync.js";
-import { CERTIFIED_BATCHES_MAX } from "../../workers/pbft-node-stub.js";
+import { CERTIFIED_BATCHES_MAX } from "../../shared/rpc/nodes.js";
 
 /** The genuine batch of a seq (only its seq and a marker matter to the fake replica). */
 const genuine = (seq: number) =>

@@ -12,7 +12,7 @@ import {
 } from "../../workers/cluster-status.js";
 import { prefersHtml } from "../../workers/dashboard.js";
 import { HEALTH_FUNCTIONS, HEALTH_JS } from "../../workers/dashboard/health.js";
-import type { Env } from "../../workers/env.js";
+import type { Env } from "../../platform/env.js";
 
 describe("prefersHtml", () => {
   it.each([

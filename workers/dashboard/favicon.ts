@@ -3,7 +3,7 @@
  * page links it). Not an API route: not in ROUTES nor in the OpenAPI document, like any static asset.
  */
 import type { Hono } from "hono";
-import type { Env } from "../env.js";
+import type { Env } from "../../platform/env.js";
 
 export const FAVICON_PATH = "/favicon.ico";
 

@@ -8,10 +8,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import { AspecError } from "../../shared/errors.js";
 import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
-import type { NodeStatus, SubmitAnswer } from "../../durable-objects/pbft-node.js";
-import type { NodesRpc } from "../pbft-node-stub.js";
-import type { PbftEnv } from "./env.js";
-import { nodeObject } from "./node-object.js";
+import type { NodesRpc, NodeStatus, SubmitAnswer } from "../../shared/rpc/nodes.js";
+import type { PbftEnv } from "../../platform/pbft-env.js";
+import { nodeObject } from "../../platform/node-object.js";
 
 export class Nodes extends WorkerEntrypoint<PbftEnv> implements NodesRpc {
   /** Client ops (the text of a JSON array), verified by the node before they enter its pool. */

@@ -7,19 +7,8 @@ import { CLUSTER_F, PBFT_NODES, type NodePlacement } from "../shared/cluster-con
 import { PEER_DEADLINE_MS, settleQuorum } from "../shared/deadline.js";
 import { submitText } from "../shared/wire/node-calls.js";
 import type { SignedOp } from "../shared/ops.js";
-import type { NodeStatus, SubmitAnswer } from "../durable-objects/pbft-node.js";
-import type { NodeFaults } from "../shared/pbft/dev-faults.js";
+import type { NodesRpc } from "../shared/rpc/nodes.js";
 import type { Env } from "./env.js";
-
-/** What the edge may ask of a node (the nodes' Worker's `Nodes` entrypoint implements it). */
-export interface NodesRpc extends CertifiedBatchSource {
-  submit(id: string, text: string): Promise<SubmitAnswer>;
-  status(id: string): Promise<NodeStatus>;
-  /** A reader's replica asks for a fresh certificate (rate-bounded at the node: durable-objects/pbft-node.ts). */
-  beat(id: string): Promise<void>;
-  /** Dev only (the node checks the token and the environment). */
-  setFaults(id: string, token: string, faults: NodeFaults): Promise<void>;
-}
 
 /** Declared apart from the entrypoint's class to keep RPC type inference shallow. */
 export const nodesOf = (env: Env): NodesRpc => env.PBFT as unknown as NodesRpc;
@@ -39,26 +28,6 @@ export function submitToNodes(env: Env, ops: readonly SignedOp[]) {
     "submit to a PBFT node",
   );
 }
-
-/** Batches per `certifiedBatches` answer at most. */
-export const CERTIFIED_BATCHES_MAX = 16;
-/** Bytes (JSON text) per `certifiedBatches` answer at most, past its first batch (which always goes). */
-export const CERTIFIED_BATCHES_BYTES_MAX = 1024 * 1024;
-
-/**
- * What a node serves replicas that missed certified batches (PbftNode implements it; declared apart
- * to keep RPC type inference shallow, as `ReplicaRpc` is).
- */
-export interface CertifiedBatchSource {
-  certifiedHead(id: string): Promise<number>;
-  /** The text of a JSON array of kept batches' wire texts (shared/wire/certified-batch.ts). */
-  certifiedBatches(id: string, fromSeq: number, max: number): Promise<string>;
-  /** Canonical JSON text (shared/certified/transfer-wire.ts): the stable checkpoint's certificate. */
-  transferPoint(id: string): Promise<string>;
-  /** Canonical JSON text: chunks of the stable checkpoint's state at `seq`. */
-  stateChunks(id: string, seq: number, paths: string[], recordsMax: number): Promise<string>;
-}
-
 
 /** The newest seq `node` keeps a certified batch for (durable-objects/certified-sync.ts asks). */
 export function certifiedHeadOf(env: Env, node: NodePlacement): Promise<number> {

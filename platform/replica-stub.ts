@@ -1,4 +1,4 @@
-import type { ReplicaRpc } from "../durable-objects/edge-replica.js";
+import type { ReplicaRpc } from "../shared/rpc/replica.js";
 import type { ReplicaConfig } from "../shared/config.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { Env } from "./env.js";

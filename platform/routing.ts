@@ -4,7 +4,7 @@
  */
 import { parseReplicas, type ReplicaConfig } from "../shared/config.js";
 import { AspecError } from "../shared/errors.js";
-import type { Quarantine } from "../durable-objects/directory.js";
+import type { Quarantine } from "../shared/rpc/directory.js";
 
 export const REPLICA_HEADER = "x-aspec-replica";
 

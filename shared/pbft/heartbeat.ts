@@ -23,16 +23,32 @@ import { count } from "./stats.js";
 export const HEARTBEAT_MS_DEFAULT = 2_000;
 
 /**
- * `heartbeatTicks` from a host's `HEARTBEAT_MS` setting: unset or empty, the default (2 s); `0` or
- * `off`, no heartbeat; else whole ms up to an hour, rounded up to ticks. Anything else is the
- * default too (a typo must not switch the heartbeat off unseen).
+ * A ms setting in ticks: one of `offWords` gives 0; whole ms up to `maxMs`
+ * are rounded up to ticks; unset, empty or anything else is the default (a typo must not switch a
+ * timer off unseen).
  */
-export function heartbeatTicksFrom(setting: string | undefined, tickMs: number): number {
+function msSettingTicks(
+  setting: string | undefined,
+  tickMs: number,
+  rule: { offWords: readonly string[]; maxMs: number; defaultMs: number },
+): number {
   const v = setting?.trim() ?? "";
-  if (v === "off" || v === "0") return 0;
-  const ms = /^[0-9]+$/.test(v) && Number(v) <= 3_600_000 ? Number(v) : HEARTBEAT_MS_DEFAULT;
+  if (rule.offWords.includes(v)) return 0;
+  const ms = /^[0-9]+$/.test(v) && Number(v) <= rule.maxMs ? Number(v) : rule.defaultMs;
   return Math.ceil(ms / tickMs);
 }
+
+/**
+ * `heartbeatTicks` from a host's `HEARTBEAT_MS` setting: unset or empty, the default (2 s); `0` or
+ * `off`, no heartbeat; else whole ms up to an hour, rounded up to ticks. Anything else is the
+ * default too.
+ */
+export const heartbeatTicksFrom = (setting: string | undefined, tickMs: number): number =>
+  msSettingTicks(setting, tickMs, {
+    offWords: ["off", "0"],
+    maxMs: 3_600_000,
+    defaultMs: HEARTBEAT_MS_DEFAULT,
+  });
 
 /** How long the heartbeat runs after the last client activity when `HEARTBEAT_ACTIVITY_MS` is unset (ms). */
 export const HEARTBEAT_ACTIVITY_MS_DEFAULT = 300_000;
@@ -42,12 +58,12 @@ export const HEARTBEAT_ACTIVITY_MS_DEFAULT = 300_000;
  * else, the default (5 min); `always` or `0`, beat whether or not anyone is looking (the old way);
  * else whole ms up to a day, rounded up to ticks.
  */
-export function heartbeatActivityTicksFrom(setting: string | undefined, tickMs: number): number {
-  const v = setting?.trim() ?? "";
-  if (v === "always" || v === "0") return 0;
-  const ms = /^[0-9]+$/.test(v) && Number(v) <= 86_400_000 ? Number(v) : HEARTBEAT_ACTIVITY_MS_DEFAULT;
-  return Math.ceil(ms / tickMs);
-}
+export const heartbeatActivityTicksFrom = (setting: string | undefined, tickMs: number): number =>
+  msSettingTicks(setting, tickMs, {
+    offWords: ["always", "0"],
+    maxMs: 86_400_000,
+    defaultMs: HEARTBEAT_ACTIVITY_MS_DEFAULT,
+  });
 
 /**
  * The tick at which this node beats if it stays as it is (Infinity: not now). Only a primary in

@@ -20,6 +20,7 @@ import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
 import type { ReplicaRpc } from "../../shared/rpc/replica.js";
 import type { PbftNode } from "../../durable-objects/pbft-node.js";
 import worker from "../../workers/index.js";
+import type { Measured, ObjectCost } from "./measured.js";
 
 const bindings = env as unknown as Record<string, string | undefined>;
 const OPS = Number(bindings.COSTS_OPS ?? "3000");
@@ -146,17 +147,6 @@ async function instrument(s: unknown, label: string): Promise<void> {
     }
   });
 }
-interface Snapshot {
-  label: string;
-  requests: number;
-  calls: Record<string, number>;
-  activeMs: number;
-  rowsWritten: number;
-  setAlarms: number;
-  bytes: number;
-  /** Rows written by statement (its first words), most first. */
-  rowsBy: Record<string, number>;
-}
 /** Queue messages delivered to the consumer, per queue (each is written, read and deleted: 3 billed operations). */
 const queueMessages: Record<string, number> = {};
 /** Consumer invocations (batches), per queue: each is a Worker invocation. */
@@ -181,7 +171,7 @@ function rowsByStatement(cursors: Tally["cursors"]): Record<string, number> {
 const instrumented: { stub: unknown; label: string }[] = [];
 
 /** Read inside each object: its cursors and storage belong to it. */
-const snapshot = (): Promise<Snapshot[]> =>
+const snapshot = (): Promise<ObjectCost[]> =>
   Promise.all(
     instrumented.map(({ stub: s, label }) =>
       runInDurableObject(s as DurableObjectStub, (instance: object, state: DurableObjectState) => {
@@ -245,7 +235,7 @@ it(`counts what ${OPS} certified writes cost`, { timeout: 900_000 }, async () =>
       expect(read.certified?.value.value, `${r} ${key}`).toBe(n);
     }
 
-  const result = {
+  const result: Measured = {
     ops: OPS,
     keys: KEYS,
     accepted: OPS - refused,

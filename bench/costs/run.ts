@@ -9,29 +9,8 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resultsPath } from "../results-path.js";
+import type { Measured, ObjectCost } from "./measured.js";
 import { DO_GB, PRICES } from "./prices.js";
-
-interface ObjectCost {
-  label: string;
-  requests: number;
-  calls: Record<string, number>;
-  activeMs: number;
-  rowsWritten: number;
-  setAlarms: number;
-  bytes: number;
-  rowsBy: Record<string, number>;
-}
-interface Measured {
-  ops: number;
-  keys: number;
-  accepted: number;
-  refused: number;
-  acceptedMs: number;
-  certifiedMs: number;
-  queueMessages: Record<string, number>;
-  queueBatches: Record<string, number>;
-  objects: ObjectCost[];
-}
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const outFlag = process.argv.indexOf("--out");

@@ -11,10 +11,12 @@ import {
   RESULT_DOMAIN,
   resultLeafHash,
   resultsRoot,
+  rootFromResultPath,
   splitPoint,
   type ResultProof,
 } from "../../../shared/certified/results.js";
 import type { OpResult } from "../../../shared/certified/types.js";
+import { lazy } from "../../support/lazy.js";
 
 const resultArb: fc.Arbitrary<OpResult> = fc
   .record({
@@ -124,5 +126,24 @@ describe("results tree", () => {
 
   it("the empty batch has the RFC empty root", () => {
     expect(resultsRoot([])).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  });
+});
+
+describe("results tree: leaves and paths it does not have", () => {
+  const results: OpResult[] = [0, 1, 2].map((i): OpResult => ({ opId: `c:${i}`, status: "ok", value: i }));
+  const tree = lazy(() => buildResultsTree(results)); // in the test, not at collection (lazy.ts says why)
+
+  it("refuses to prove a leaf it does not have: past the end, negative, fractional", () => {
+    expect(() => tree().prove(3)).toThrow(new RangeError("results: no leaf 3 in a batch of 3"));
+    expect(() => tree().prove(-1)).toThrow(RangeError);
+    expect(() => tree().prove(1.5)).toThrow(RangeError);
+  });
+
+  it("an audit path longer than its (index, count) shape folds to nothing", () => {
+    const p = tree().prove(2);
+    const leaf = resultLeafHash(results[2]!);
+    expect(rootFromResultPath(leaf, 2, 3, p.path)).not.toBeNull();
+    expect(rootFromResultPath(leaf, 2, 3, [...p.path, p.path[0]!])).toBeNull();
+    expect(rootFromResultPath(leaf, 0, 1, [p.path[0]!])).toBeNull();
   });
 });

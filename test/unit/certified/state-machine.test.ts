@@ -1,9 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXECUTED_TYPE, entryAdd, executedKey, EMPTY_ENTRY } from "../../../shared/certified/executed.js";
+import {
+  EXECUTED_TYPE,
+  entryAdd,
+  executedKey,
+  EMPTY_ENTRY,
+  isExecutedEntry,
+} from "../../../shared/certified/executed.js";
 import type { ExecutedEntry } from "../../../shared/certified/executed.js";
 import { executeOps } from "../../../shared/certified/execute.js";
+import { MemoryNodeStore } from "../../../shared/certified/node-store.js";
 import { verifyResultProof, verifyStateProof } from "../../../shared/certified/proofs.js";
+import { MemoryRecordStore } from "../../../shared/certified/record-store.js";
 import { proveResults, resultsRoot } from "../../../shared/certified/results.js";
 import { MerkleStateMachine, buildStateMap } from "../../../shared/certified/state-machine.js";
 import type { ChunkRecord } from "../../../shared/certified/types.js";
@@ -291,5 +299,67 @@ describe("MerkleStateMachine", () => {
     expect(ex.results[1]).toMatchObject({ status: "rejected", reason: "invalid_op" });
     const chunk = sm.serveChunk(sm.handle(), 1, "", WHOLE);
     expect(new MerkleStateMachine().checkChunk("", sm.stateRoot(), chunk)).toMatchObject({ ok: true });
+  });
+});
+
+/** A machine after one batch adding 1 to each of `keys`. */
+function machine(keys: string[]): MerkleStateMachine {
+  const sm = new MerkleStateMachine();
+  sm.execute(
+    keys.map((k) => op(k, "counter", "add", { n: 1 })),
+    1,
+  );
+  return sm;
+}
+
+describe("execute: op ids that are not ids", () => {
+  it("a seq below 1 or a missing key is executed and rejected as invalid_op, never skipped", () => {
+    const sm = new MerkleStateMachine();
+    const zero: SignedOp = { ...op("z", "counter", "add", { n: 1 }), seq: 0 };
+    const neg: SignedOp = { ...op("z", "counter", "add", { n: 1 }), seq: -1 };
+    const noKey = { ...op("z", "counter", "add", { n: 1 }) } as Partial<SignedOp>;
+    delete noKey.key;
+    const out = sm.execute([zero, neg, noKey as SignedOp], 1);
+    expect(out.ops.length).toBe(3);
+    expect(out.results.map((r) => [r.status, r.reason, r.value])).toEqual([
+      ["rejected", "invalid_op", null],
+      ["rejected", "invalid_op", null],
+      ["rejected", "invalid_op", null],
+    ]);
+  });
+
+  it("counts tree hashes (benchmarks read hashCount)", () => {
+    const sm = machine(["a", "b"]);
+    expect(sm.hashCount).toBeGreaterThan(0);
+  });
+});
+
+describe("buildStateMap", () => {
+  it("builds into the node store it is given", () => {
+    const store = new MemoryNodeStore();
+    const sm = machine(["a"]);
+    const recs: [string, KeyRecord][] = [["a", sm.get("a")!]];
+    const map = buildStateMap(recs, store);
+    expect(map.root()).toBe(buildStateMap(recs).root());
+    expect(new MerkleStateMachine({ records: new MemoryRecordStore(), nodes: store }).stateRoot()).toBe(
+      map.root(),
+    );
+  });
+});
+
+describe("executed-ids entries", () => {
+  it("adding a seq already executed returns the entry unchanged (an op is executed once)", () => {
+    const e = { floor: 5, above: [8] };
+    expect(entryAdd(e, 8)).toBe(e);
+    expect(entryAdd(e, 3)).toBe(e);
+    expect(entryAdd(e, 7)).toEqual({ floor: 5, above: [7, 8] });
+    expect(entryAdd({ floor: 5, above: [7, 9] }, 8)).toEqual({ floor: 5, above: [7, 8, 9] });
+  });
+
+  it("a peer's null, array or number entry is refused, never a throw", () => {
+    expect(isExecutedEntry(null)).toBe(false);
+    expect(isExecutedEntry(5)).toBe(false);
+    expect(isExecutedEntry(["a", "b"])).toBe(false);
+    expect(isExecutedEntry({ floor: 1, above: [3] })).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // share their first `depth` bits (so a forged "other leaf" off this key's path is refused), and
 // digestBytes refuses anything that is not 64 lowercase hex digits with a message saying why.
 import { describe, expect, it } from "vitest";
-import { digestBytes, samePrefix } from "../../shared/certified/hashing.js";
+import { digestBytes, samePrefix } from "../../../shared/certified/hashing.js";
 
 const bytes = (...b: number[]) => Uint8Array.from([...b, ...new Array(32 - b.length).fill(0)]);
 

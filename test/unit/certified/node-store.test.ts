@@ -1,5 +1,8 @@
+// The in-memory Merkle node store (shared/certified/node-store.ts) on its own: ids it never handed
+// out are refused loudly, retirement keeps its version order and stays bounded, freed leaf slots are
+// reused, and a clone shares nothing with the original.
 import { describe, expect, it } from "vitest";
-import { MemoryNodeStore, type MerkleNode } from "../../shared/certified/node-store.js";
+import { MemoryNodeStore, type MerkleNode } from "../../../shared/certified/node-store.js";
 
 const bytes = (b: number): Uint8Array => new Uint8Array(32).fill(b);
 const leaf = (b: number): MerkleNode => ({

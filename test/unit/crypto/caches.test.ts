@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { fromHex } from "../../../shared/bytes.js";
 import { Point } from "@noble/ed25519";
 import { CRYPTO_KEY_CACHE_MAX, makeWebCryptoEngine } from "../../../shared/crypto/ed25519.js";
-import { KEY_VERDICTS_MAX, acceptedPublicKey, keyVerdictsHeld } from "../../../shared/crypto/ed25519-policy.js";
+import {
+  KEY_VERDICTS_MAX,
+  acceptedPublicKey,
+  keyVerdictsHeld,
+} from "../../../shared/crypto/ed25519-policy.js";
 
 const le32 = (n: bigint) => {
   const b = new Uint8Array(32);

@@ -13,9 +13,10 @@ import { describe, expect, it } from "vitest";
 import { fromHex, toB64u } from "../../../shared/bytes.js";
 import { COFACTORED_ONLY, makeWebCryptoEngine, nobleEngine } from "../../../shared/crypto/ed25519.js";
 import {
-  ED25519_L,
   acceptedPublicKey,
   bytesToBigIntLE,
+  ED25519_L,
+  isAcceptableSignatureShape,
   isCanonicalPointEncoding,
 } from "../../../shared/crypto/ed25519-policy.js";
 import { verifyCanonical } from "../../../shared/crypto/keys.js";
@@ -227,5 +228,69 @@ describe("Ed25519 policy: the same verdict on both engines", () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+// The byte-level checks each on its own: the vectors above reach them only through whole signatures,
+// where an earlier check often refuses first.
+const P = (1n << 255n) - 19n;
+const le32 = (n: bigint) => {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+  return b;
+};
+const withSign = (b: Uint8Array) => {
+  const c = b.slice();
+  c[31]! |= 0x80;
+  return c;
+};
+/** The base point B: canonical, prime order. */
+const BASE = fromHex("5866666666666666666666666666666666666666666666666666666666666666");
+const sig = (r: Uint8Array, s: bigint) => {
+  const out = new Uint8Array(64);
+  out.set(r, 0);
+  out.set(le32(s), 32);
+  return out;
+};
+
+describe("isCanonicalPointEncoding", () => {
+  it("is 32 bytes exactly", () => {
+    expect(isCanonicalPointEncoding(BASE)).toBe(true);
+    expect(isCanonicalPointEncoding(BASE.subarray(0, 31))).toBe(false);
+    expect(isCanonicalPointEncoding(new Uint8Array(31))).toBe(false);
+    expect(isCanonicalPointEncoding(new Uint8Array([...BASE, 0]))).toBe(false);
+    expect(isCanonicalPointEncoding(new Uint8Array(0))).toBe(false);
+  });
+  it("refuses y ≥ p, accepts y = p − 1", () => {
+    expect(isCanonicalPointEncoding(le32(P))).toBe(false);
+    expect(isCanonicalPointEncoding(le32(P + 1n))).toBe(false);
+    expect(isCanonicalPointEncoding(le32(P - 1n))).toBe(true);
+  });
+  it("refuses '−0' (sign bit set where x = 0: y = 1 or y = p − 1), and only there", () => {
+    expect(isCanonicalPointEncoding(le32(1n))).toBe(true);
+    expect(isCanonicalPointEncoding(withSign(le32(1n)))).toBe(false);
+    expect(isCanonicalPointEncoding(withSign(le32(P - 1n)))).toBe(false);
+    expect(isCanonicalPointEncoding(withSign(le32(5n)))).toBe(true);
+    expect(isCanonicalPointEncoding(withSign(BASE))).toBe(true);
+  });
+});
+
+describe("isAcceptableSignatureShape", () => {
+  it("is 64 bytes exactly", () => {
+    const good = sig(BASE, 1n);
+    expect(isAcceptableSignatureShape(good)).toBe(true);
+    expect(isAcceptableSignatureShape(good.subarray(0, 63))).toBe(false);
+    expect(isAcceptableSignatureShape(new Uint8Array([...good, 0]))).toBe(false);
+  });
+  it("refuses a non-canonical R that is not small-order, and a small-order R", () => {
+    expect(isAcceptableSignatureShape(sig(le32(P), 1n))).toBe(false); // y = p: not canonical
+    expect(isAcceptableSignatureShape(sig(withSign(le32(1n)), 1n))).toBe(false); // −0
+    expect(isAcceptableSignatureShape(sig(le32(1n), 1n))).toBe(false); // the identity
+    expect(isAcceptableSignatureShape(sig(le32(P - 1n), 1n))).toBe(false); // order 2
+  });
+  it("takes S < L only: L − 1 passes, L and L + 1 do not", () => {
+    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L - 1n))).toBe(true);
+    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L))).toBe(false);
+    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L + 1n))).toBe(false);
   });
 });

@@ -1,7 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ed25519, makeWebCryptoEngine, nobleEngine } from "../../../shared/crypto/ed25519.js";
-import { devKeyPair, generateKeyPair, signCanonical, verifyCanonical } from "../../../shared/crypto/keys.js";
+import {
+  devKeyPair,
+  generateKeyPair,
+  keyPairFromSeed,
+  signCanonical,
+  verifyCanonical,
+} from "../../../shared/crypto/keys.js";
 
 const web = makeWebCryptoEngine(crypto.subtle);
 
@@ -52,5 +58,20 @@ describe("keys", () => {
     expect(await verifyCanonical("not a key", "d", {}, sig)).toBe(false);
     expect((await devKeyPair("s", "weur")).publicKey).toBe((await devKeyPair("s", "weur")).publicKey);
     expect((await devKeyPair("s", "weur")).publicKey).not.toBe((await devKeyPair("s", "enam")).publicKey);
+  });
+});
+
+describe("keys: malformed input", () => {
+  it("a seed is 32 bytes: anything else is refused with that reason", async () => {
+    for (const n of [0, 31, 33])
+      await expect(keyPairFromSeed(new Uint8Array(n))).rejects.toThrow("an Ed25519 seed is 32 bytes");
+  });
+  it("a value with no canonical encoding never verifies, and is false, not a throw", async () => {
+    // JSON.stringify would write NaN and Infinity as null: a signature over null must not cover them
+    const k = await keyPairFromSeed(new Uint8Array(32).fill(4));
+    const sigOverNull = await signCanonical(k.secret, "d", { n: null });
+    expect(await verifyCanonical(k.publicKey, "d", { n: null }, sigOverNull)).toBe(true);
+    for (const bad of [{ n: NaN }, { n: Infinity }, { n: 1n }, { n: () => null }, new Date(0)])
+      expect(await verifyCanonical(k.publicKey, "d", bad, sigOverNull)).toBe(false);
   });
 });

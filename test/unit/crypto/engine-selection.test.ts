@@ -1,16 +1,12 @@
-// The Ed25519 policy's byte-level checks, each on its own (the engine tests reach them only through
-// whole signatures, where an earlier check often refuses first), the engine selection, and the
-// promise that malformed input is `false` or a clear error, never something else.
+// The Ed25519 engine each kind of runtime gets, on a fresh load of the crypto modules (WebCrypto when
+// it follows the policy, noble otherwise), and that it signs as RFC 8032 says and refuses forgeries;
+// a WebCrypto that throws is a false verdict, never an exception. This file reloads modules
+// (vi.resetModules): scripts/mutation.ts runs it only when shared/crypto is a target.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { fromHex } from "../../shared/bytes.js";
-import {
-  ED25519_L,
-  bytesToBigIntLE,
-  isAcceptableSignatureShape,
-  isCanonicalPointEncoding,
-} from "../../shared/crypto/ed25519-policy.js";
-import { COFACTORED_ONLY, makeWebCryptoEngine } from "../../shared/crypto/ed25519.js";
-import { devKeyPair, keyPairFromSeed, signCanonical, verifyCanonical } from "../../shared/crypto/keys.js";
+import { fromHex } from "../../../shared/bytes.js";
+import { ED25519_L, bytesToBigIntLE } from "../../../shared/crypto/ed25519-policy.js";
+import { COFACTORED_ONLY, makeWebCryptoEngine } from "../../../shared/crypto/ed25519.js";
+import { devKeyPair } from "../../../shared/crypto/keys.js";
 
 const P = (1n << 255n) - 19n;
 const webCrypto = (globalThis as unknown as { crypto: Crypto }).crypto;
@@ -32,63 +28,6 @@ const sig = (r: Uint8Array, s: bigint) => {
   out.set(le32(s), 32);
   return out;
 };
-
-describe("isCanonicalPointEncoding", () => {
-  it("is 32 bytes exactly", () => {
-    expect(isCanonicalPointEncoding(BASE)).toBe(true);
-    expect(isCanonicalPointEncoding(BASE.subarray(0, 31))).toBe(false);
-    expect(isCanonicalPointEncoding(new Uint8Array(31))).toBe(false);
-    expect(isCanonicalPointEncoding(new Uint8Array([...BASE, 0]))).toBe(false);
-    expect(isCanonicalPointEncoding(new Uint8Array(0))).toBe(false);
-  });
-  it("refuses y ≥ p, accepts y = p − 1", () => {
-    expect(isCanonicalPointEncoding(le32(P))).toBe(false);
-    expect(isCanonicalPointEncoding(le32(P + 1n))).toBe(false);
-    expect(isCanonicalPointEncoding(le32(P - 1n))).toBe(true);
-  });
-  it("refuses '−0' (sign bit set where x = 0: y = 1 or y = p − 1), and only there", () => {
-    expect(isCanonicalPointEncoding(le32(1n))).toBe(true);
-    expect(isCanonicalPointEncoding(withSign(le32(1n)))).toBe(false);
-    expect(isCanonicalPointEncoding(withSign(le32(P - 1n)))).toBe(false);
-    expect(isCanonicalPointEncoding(withSign(le32(5n)))).toBe(true);
-    expect(isCanonicalPointEncoding(withSign(BASE))).toBe(true);
-  });
-});
-
-describe("isAcceptableSignatureShape", () => {
-  it("is 64 bytes exactly", () => {
-    const good = sig(BASE, 1n);
-    expect(isAcceptableSignatureShape(good)).toBe(true);
-    expect(isAcceptableSignatureShape(good.subarray(0, 63))).toBe(false);
-    expect(isAcceptableSignatureShape(new Uint8Array([...good, 0]))).toBe(false);
-  });
-  it("refuses a non-canonical R that is not small-order, and a small-order R", () => {
-    expect(isAcceptableSignatureShape(sig(le32(P), 1n))).toBe(false); // y = p: not canonical
-    expect(isAcceptableSignatureShape(sig(withSign(le32(1n)), 1n))).toBe(false); // −0
-    expect(isAcceptableSignatureShape(sig(le32(1n), 1n))).toBe(false); // the identity
-    expect(isAcceptableSignatureShape(sig(le32(P - 1n), 1n))).toBe(false); // order 2
-  });
-  it("takes S < L only: L − 1 passes, L and L + 1 do not", () => {
-    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L - 1n))).toBe(true);
-    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L))).toBe(false);
-    expect(isAcceptableSignatureShape(sig(BASE, ED25519_L + 1n))).toBe(false);
-  });
-});
-
-describe("keys", () => {
-  it("a seed is 32 bytes: anything else is refused with that reason", async () => {
-    for (const n of [0, 31, 33])
-      await expect(keyPairFromSeed(new Uint8Array(n))).rejects.toThrow("an Ed25519 seed is 32 bytes");
-  });
-  it("a value with no canonical encoding never verifies, and is false, not a throw", async () => {
-    // JSON.stringify would write NaN and Infinity as null: a signature over null must not cover them
-    const k = await keyPairFromSeed(new Uint8Array(32).fill(4));
-    const sigOverNull = await signCanonical(k.secret, "d", { n: null });
-    expect(await verifyCanonical(k.publicKey, "d", { n: null }, sigOverNull)).toBe(true);
-    for (const bad of [{ n: NaN }, { n: Infinity }, { n: 1n }, { n: () => null }, new Date(0)])
-      expect(await verifyCanonical(k.publicKey, "d", bad, sigOverNull)).toBe(false);
-  });
-});
 
 describe("the WebCrypto engine", () => {
   it("a WebCrypto that throws on a key is a false verdict, not an exception", async () => {
@@ -131,6 +70,7 @@ const SMALL_ORDER = [
 
 // The engine choice and the policy's tables are made when the modules load, once per runtime:
 // these tests load them afresh under each kind of runtime and check what that load gives users.
+
 describe("engine selection, on a fresh load of the crypto modules", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -140,9 +80,9 @@ describe("engine selection, on a fresh load of the crypto modules", () => {
   async function loadUnder(crypto: unknown) {
     vi.resetModules();
     vi.stubGlobal("crypto", crypto);
-    const m = await import("../../shared/crypto/ed25519.js");
-    const policy = await import("../../shared/crypto/ed25519-policy.js");
-    const keys = await import("../../shared/crypto/keys.js");
+    const m = await import("../../../shared/crypto/ed25519.js");
+    const policy = await import("../../../shared/crypto/ed25519-policy.js");
+    const keys = await import("../../../shared/crypto/keys.js");
     return { engine: await m.ed25519(), policy, keys };
   }
   const selectedUnder = async (crypto: unknown) => (await loadUnder(crypto)).engine.name;

@@ -8,7 +8,7 @@ import { SeqCounter } from "../../../client/seq.js";
 import type { FetchFn } from "../../../client/transport.js";
 import { devKeyPair, type KeyPair } from "../../../shared/crypto/keys.js";
 import { AspecError } from "../../../shared/errors.js";
-import { opIdOf, parseOp, verifyOp, type SignedOp } from "../../../shared/ops.js";
+import { opIdOf, parseOp, SEQ_MAX, verifyOp, type SignedOp } from "../../../shared/ops.js";
 import {
   signErrorReply,
   signReply,
@@ -189,5 +189,14 @@ describe("AspecClient.connect", () => {
         key: { secret: weur.secret, publicKey: other.publicKey },
       }),
     ).rejects.toMatchObject({ code: "invalid_key" });
+  });
+});
+
+describe("the seq space of a key", () => {
+  it("the last seq is handed out once; the next take says the space is exhausted", () => {
+    const s = new SeqCounter(SEQ_MAX);
+    expect(s.take()).toBe(SEQ_MAX);
+    expect(() => s.take()).toThrow(RangeError);
+    expect(() => s.take()).toThrow(/seq space exhausted/);
   });
 });

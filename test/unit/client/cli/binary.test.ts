@@ -1,12 +1,11 @@
-// CLI argument parsing (pure), and the real `aspec` binary run as a child process for usage errors,
-// help, keygen and an unreachable endpoint (no server involved).
+// The real `aspec` binary run as a child process for usage errors, help, keygen and an unreachable
+// endpoint (no server involved). Argument parsing on its own: args.test.ts.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCli, UsageError } from "../../../../client/cli/args.js";
 import { readKeyFile } from "../../../../client/node/keyfile.js";
 
 const BIN = join(import.meta.dirname, "..", "..", "..", "..", "client", "bin", "aspec.js");
@@ -41,72 +40,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-describe("parseCli", () => {
-  const env = { ASPEC_KEY_FILE: "/k.json" };
-  it("parses each command", () => {
-    expect(parseCli(["counter", "add", "hits", "3"], env).command).toEqual({
-      kind: "op",
-      key: "hits",
-      type: "counter",
-      op: "add",
-      args: { n: 3 },
-    });
-    expect(parseCli(["counter", "add", "hits", "-3"], env).command).toMatchObject({ args: { n: -3 } });
-    expect(parseCli(["register", "set", "t", '{"a":[1,"x"]}'], env).command).toMatchObject({
-      args: { v: { a: [1, "x"] } },
-    });
-    expect(parseCli(["register", "set", "t", '"hi"'], env).command).toMatchObject({ args: { v: "hi" } });
-    expect(parseCli(["set", "remove", "tags", "x"], env).command).toMatchObject({
-      type: "set",
-      op: "remove",
-      args: { x: "x" },
-    });
-    expect(parseCli(["account", "withdraw", "alice", "5"], env).command).toMatchObject({
-      op: "withdraw",
-      args: { n: 5 },
-    });
-    expect(parseCli(["get", "a b/c"], env).command).toEqual({ kind: "get", key: "a b/c" });
-    expect(parseCli(["replicas"], env).command).toEqual({ kind: "replicas" });
-    expect(parseCli(["keygen", "--out", "/tmp/k"], env).command).toEqual({ kind: "keygen", out: "/tmp/k" });
-    expect(parseCli(["keygen"], env).command).toEqual({ kind: "keygen", out: undefined });
-    expect(parseCli(["--help"], env).command).toEqual({ kind: "help" });
-    expect(parseCli(["get", "-h"], env).command).toEqual({ kind: "help", topic: "get" });
-  });
-
-  it("takes options from flags, then env, then defaults", () => {
-    const a = parseCli(
-      ["get", "k", "--endpoint", "http://127.0.0.1:9", "--replica", "enam", "--key-file", "/f", "--json"],
-      env,
-    );
-    expect(a).toMatchObject({ endpoint: "http://127.0.0.1:9", replica: "enam", keyFile: "/f", json: true });
-    const b = parseCli(["get", "k"], { ASPEC_ENDPOINT: "http://127.0.0.1:7" });
-    expect(b).toMatchObject({ endpoint: "http://127.0.0.1:7", replica: undefined, json: false });
-    expect(b.keyFile).toMatch(/\.config\/aspec\/key\.json$/);
-    expect(parseCli(["get", "k"], {}).endpoint).toBe("http://127.0.0.1:8787");
-  });
-
-  it("throws UsageError for bad usage", () => {
-    const bad = [
-      [],
-      ["nope"],
-      ["counter", "add", "k"],
-      ["counter", "add", "k", "1.5"],
-      ["counter", "add", "k", "x"],
-      ["counter", "sub", "k", "1"],
-      ["register", "set", "k", "hi"],
-      ["set", "toggle", "k", "x"],
-      ["account", "steal", "k", "1"],
-      ["get"],
-      ["get", "a", "b"],
-      ["replicas", "x"],
-      ["get", "k", "--bogus"],
-      ["get", "k", "--endpoint"],
-      ["get", "k", "--out", "f"],
-    ];
-    for (const argv of bad) expect(() => parseCli(argv, env), argv.join(" ")).toThrow(UsageError);
-  });
 });
 
 describe("aspec binary", () => {

@@ -11,7 +11,9 @@ async function run(argv: string[]) {
 }
 
 const version = (
-  JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as { version: string }
+  JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
 ).version;
 
 describe("aspec", () => {

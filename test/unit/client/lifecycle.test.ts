@@ -3,11 +3,11 @@
 // nothing, `settled()` and `close()`, a rollback that changes only the status, set removal, one
 // certification poll at a time, and the `evidence` event of an accepted submission.
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { AspecClient, type ConnectOptions, type EvidenceReport } from "../../client/client.js";
-import type { CertifiedOutcome } from "../../client/certify.js";
-import { AspecClientError } from "../../client/errors.js";
-import { TestDeployment } from "../support/sdk-deployment.js";
-import { until, watch } from "../support/settle.js";
+import { AspecClient, type ConnectOptions, type EvidenceReport } from "../../../client/client.js";
+import type { CertifiedOutcome } from "../../../client/certify.js";
+import { AspecClientError } from "../../../client/errors.js";
+import { TestDeployment } from "../../support/sdk-deployment.js";
+import { until, watch } from "../../support/settle.js";
 
 async function setup(over: Partial<ConnectOptions> = {}) {
   const d = await TestDeployment.create();

@@ -1,13 +1,10 @@
 // What a developer sees for a misconfigured client: `AspecClient.connect` refuses a bad option at
 // once, with an error that names the option (and the value) — nothing is sent — and the options it
-// accepts are what the client then reports. Also the one limit a long-lived key meets at run time:
-// its seq space running out.
+// accepts are what the client then reports.
 import { describe, expect, it } from "vitest";
-import { AspecClient, type ConnectOptions } from "../../client/client.js";
-import { AspecClientError } from "../../client/errors.js";
-import { SeqCounter } from "../../client/seq.js";
-import { SEQ_MAX } from "../../shared/ops.js";
-import { TestDeployment } from "../support/sdk-deployment.js";
+import { AspecClient, type ConnectOptions } from "../../../client/client.js";
+import { AspecClientError } from "../../../client/errors.js";
+import { TestDeployment } from "../../support/sdk-deployment.js";
 
 async function connect(over: Partial<ConnectOptions>) {
   const d = await TestDeployment.create();
@@ -80,14 +77,5 @@ describe("the options connect accepted are what the client reports", () => {
       expect(c.maxUncertified).toBe(seen);
       c.close();
     }
-  });
-});
-
-describe("the seq space of a key", () => {
-  it("the last seq is handed out once; the next take says the space is exhausted", () => {
-    const s = new SeqCounter(SEQ_MAX);
-    expect(s.take()).toBe(SEQ_MAX);
-    expect(() => s.take()).toThrow(RangeError);
-    expect(() => s.take()).toThrow(/seq space exhausted/);
   });
 });

@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { main, type CliIo } from "../../client/cli.js";
-import { submissionLine } from "../../client/cli/evidence.js";
-import type { EvidenceSubmission } from "../../client/evidence.js";
+import { main, type CliIo } from "../../../../client/cli.js";
+import { submissionLine } from "../../../../client/cli/evidence.js";
+import type { EvidenceSubmission } from "../../../../client/evidence.js";
 
 let dir: string;
 let server: Server;

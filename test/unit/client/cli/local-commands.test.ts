@@ -4,12 +4,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main, type CliIo } from "../../client/cli.js";
-import { opLine } from "../../client/cli/output.js";
-import { parseKeyFile, readKeyFile } from "../../client/node/keyfile.js";
-import { opIdOf, parseOp } from "../../shared/ops.js";
-import { signErrorReply, type OpReply } from "../../shared/replies.js";
-import { TestDeployment } from "../support/sdk-deployment.js";
+import { main, type CliIo } from "../../../../client/cli.js";
+import { opLine } from "../../../../client/cli/output.js";
+import { parseKeyFile, readKeyFile } from "../../../../client/node/keyfile.js";
+import { opIdOf, parseOp } from "../../../../shared/ops.js";
+import { signErrorReply, type OpReply } from "../../../../shared/replies.js";
+import { TestDeployment } from "../../../support/sdk-deployment.js";
 
 let dir: string;
 beforeAll(async () => {

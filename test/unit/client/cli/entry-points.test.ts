@@ -3,9 +3,9 @@
 // stdout / stderr, set the exit code, and run once. Importing client/cli.ts from elsewhere runs nothing.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
-import { COMMAND_HELP } from "../../client/cli/help.js";
+import { COMMAND_HELP } from "../../../../client/cli/help.js";
 
-const CLI = fileURLToPath(new URL("../../client/cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../../client/cli.ts", import.meta.url));
 
 /** Load `entry` fresh with `process.argv = [node, argv1, ...args]`; what it wrote and its exit code. */
 async function asProgram(argv1: string, args: string[], entry: "bin" | "cli") {
@@ -23,8 +23,8 @@ async function asProgram(argv1: string, args: string[], entry: "bin" | "cli") {
   process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
   try {
     vi.resetModules();
-    if (entry === "bin") await import("../../client/bin/main.js");
-    else await import("../../client/cli.js");
+    if (entry === "bin") await import("../../../../client/bin/main.js");
+    else await import("../../../../client/cli.js");
     return { exitCode: process.exitCode, out: out.join(""), err: err.join("") };
   } finally {
     process.stdout.write = saved.out;
@@ -74,7 +74,7 @@ describe("per-command help, as the program loads it", () => {
   // help.ts builds its texts when it is loaded: load it fresh, as a new `aspec` process does.
   it("each command's help starts with its form, says what it does and gives a working example", async () => {
     vi.resetModules();
-    const { COMMAND_HELP: help } = await import("../../client/cli/help.js");
+    const { COMMAND_HELP: help } = await import("../../../../client/cli/help.js");
     const expected: [string, string, string, string][] = [
       ["keygen", "usage: aspec keygen [--out FILE]", "A new Ed25519 key", "aspec keygen --out ./key.json"],
       ["counter", "usage: aspec counter add KEY N", "Add the integer N", "aspec counter add hits 1"],

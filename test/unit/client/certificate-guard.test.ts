@@ -3,18 +3,18 @@
 // to "none", and that its verified-certificate cache is never shared by certificates whose JSON
 // does not identify them. Real Ed25519 certificates signed by the four test nodes.
 import { beforeEach, describe, expect, it } from "vitest";
-import { CertificateGuard } from "../../client/certificates.js";
-import { checkCluster, type PinnedCluster } from "../../client/cluster.js";
-import { signShare } from "../../shared/certified/certificate.js";
-import { clusterId } from "../../shared/certified/cluster-id.js";
-import type { Certificate, CertificateBody } from "../../shared/certified/types.js";
-import { testCluster, type TestCluster } from "../support/sdk-deployment.js";
+import { CertificateGuard } from "../../../client/certificates.js";
+import { checkCluster, type PinnedCluster } from "../../../client/cluster.js";
+import { signShare } from "../../../shared/certified/certificate.js";
+import { clusterId } from "../../../shared/certified/cluster-id.js";
+import type { Certificate, CertificateBody } from "../../../shared/certified/types.js";
+import { testCluster, type TestCluster } from "../../support/sdk-deployment.js";
 
 let tc: TestCluster;
 let pinned: PinnedCluster;
 // Per test, not in beforeAll (test/support/lazy.ts says why).
 beforeEach(async () => {
-  tc = await testCluster("mut-sdk-guard");
+  tc = await testCluster("certificate-guard");
   pinned = checkCluster(tc.info);
 });
 

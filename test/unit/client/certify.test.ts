@@ -3,11 +3,11 @@
 // server is asked to wait, what giving up says, and that close() ends every op it follows with
 // nothing reported afterwards.
 import { describe, expect, it } from "vitest";
-import { AspecClient, type ConnectOptions, type FailoverEvent } from "../../client/client.js";
-import { AspecClientError } from "../../client/errors.js";
-import type { FetchFn } from "../../client/transport.js";
-import { TestDeployment } from "../support/sdk-deployment.js";
-import { until, watch } from "../support/settle.js";
+import { AspecClient, type ConnectOptions, type FailoverEvent } from "../../../client/client.js";
+import { AspecClientError } from "../../../client/errors.js";
+import type { FetchFn } from "../../../client/transport.js";
+import { TestDeployment } from "../../support/sdk-deployment.js";
+import { until, watch } from "../../support/settle.js";
 
 const isPoll = (url: string) => new URL(url).pathname.startsWith("/v1/ops/");
 const isPost = (init?: RequestInit) => init?.method === "POST";

@@ -3,17 +3,17 @@
 // says what is wrong with it (which node, which replica); a field it does not need (region) is
 // pinned as empty rather than made up.
 import { beforeEach, describe, expect, it } from "vitest";
-import { AspecClient } from "../../client/client.js";
-import { checkCluster } from "../../client/cluster.js";
-import { AspecClientError, BadResponseError } from "../../client/errors.js";
-import { checkReplicas } from "../../client/replicas.js";
-import type { ClusterInfo } from "../../shared/cluster-config.js";
-import { TestDeployment, testCluster, type TestCluster } from "../support/sdk-deployment.js";
+import { AspecClient } from "../../../client/client.js";
+import { checkCluster } from "../../../client/cluster.js";
+import { AspecClientError, BadResponseError } from "../../../client/errors.js";
+import { checkReplicas } from "../../../client/replicas.js";
+import type { ClusterInfo } from "../../../shared/cluster-config.js";
+import { TestDeployment, testCluster, type TestCluster } from "../../support/sdk-deployment.js";
 
 let tc: TestCluster;
 // Per test, not in beforeAll (test/support/lazy.ts says why).
 beforeEach(async () => {
-  tc = await testCluster("mut-sdk-directory");
+  tc = await testCluster("pinned-directory");
 });
 
 /** The message `checkCluster(raw)` refuses `raw` with (its code must be invalid_cluster). */

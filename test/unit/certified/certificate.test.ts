@@ -210,7 +210,7 @@ describe("certificates", () => {
     let good: Certificate;
     let fourth: { node: number; sig: string };
     // Per test: code reached in beforeAll counts as module-level for mutation testing (see
-    // test/unit/evidence.test.ts).
+    // test/unit/evidence/verify.test.ts).
     beforeEach(async () => {
       const shares = await signAll(c1.keys, body(), [0, 1, 2, 3]);
       good = combineShares(shares, c1.config)!;

@@ -6,7 +6,13 @@ import { canonicalJson } from "../../../shared/canonical.js";
 import { generateKeyPair } from "../../../shared/crypto/keys.js";
 import type { TypeName } from "../../../shared/datatypes/index.js";
 import { equivocationWinner, sameContent, versionHash } from "../../../shared/equivocation.js";
-import { applyEffect, decideOp, opValue, unapplyEffect, type KeyRecord } from "../../../shared/materialize.js";
+import {
+  applyEffect,
+  decideOp,
+  opValue,
+  unapplyEffect,
+  type KeyRecord,
+} from "../../../shared/materialize.js";
 import { signOp, type OpBody } from "../../../shared/ops.js";
 
 describe("equivocation winner", () => {

@@ -17,7 +17,7 @@ export default defineConfig({
     // spawns a whole vitest run of its own: nothing it checks is in shared/ or client/; and the
     // module-reloading tests scripts/mutation.ts leaves out when their subject is not a target
     exclude: [
-      "test/unit/summary-reporter.test.ts",
+      "test/unit/tooling/summary-reporter.test.ts",
       ...(process.env.MUTATION_EXCLUDE ?? "").split(",").filter(Boolean),
     ],
     env: { SIM_SWEEP_SEEDS: "6" },

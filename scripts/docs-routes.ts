@@ -2,7 +2,7 @@
  * `npm run docs:routes`: the route list of docs/api.md, generated from the one route table
  * (workers/routes.ts, which also decides `405` and `Allow`) and the OpenAPI operations
  * (workers/openapi.ts, each route's summary), written between the `routes:begin` / `routes:end`
- * markers. `--check` writes nothing and exits 1 if the block is stale (test/unit/docs-drift.test.ts
+ * markers. `--check` writes nothing and exits 1 if the block is stale (test/unit/docs/drift.test.ts
  * does the same check).
  */
 import { readFile, writeFile } from "node:fs/promises";

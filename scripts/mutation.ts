@@ -56,8 +56,8 @@ const withSim = globs.some((g) => g.startsWith("shared/pbft") || g === "shared/*
 // alone (it is the only test reaching the code while a test runs), so the mutant "survives" there
 // whatever the rest of the suite would catch. Left out, those mutants are static, hence ignored.
 const RELOADING: Record<string, string[]> = {
-  "test/unit/crypto-mutants.test.ts": ["shared/crypto/", "shared/**"],
-  "test/unit/mut-clicov-entry.test.ts": ["client/cli.ts", "client/cli/", "client/bin/", "client/**"],
+  "test/unit/crypto/engine-selection.test.ts": ["shared/crypto/", "shared/**"],
+  "test/unit/client/cli/entry-points.test.ts": ["client/cli.ts", "client/cli/", "client/bin/", "client/**"],
 };
 const excluded = Object.entries(RELOADING)
   .filter(([, subjects]) => !globs.some((g) => subjects.some((s) => g.startsWith(s))))

@@ -1,6 +1,6 @@
 /**
  * One acceptance suite for the certified state's stores, run by every host: the in-memory stores in
- * plain Node (test/unit/store-acceptance.test.ts) and the SQLite stores inside workerd
+ * plain Node (test/unit/certified/store-acceptance.test.ts) and the SQLite stores inside workerd
  * (test/runtime/sql-stores.test.ts). A store passes when a tree over it gives exactly the roots and
  * proofs of a tree over the reference in-memory store, for the same seeded updates and deletions,
  * leaks no node, survives being reopened, and (where the host has transactions) a crash in the
@@ -263,7 +263,7 @@ export function runStoreAcceptance(hostName: string, host: StoreHost): void {
         });
       }));
 
-    // The reference tree's proofs are checked against roots in test/unit/merkle.test.ts: equal
+    // The reference tree's proofs are checked against roots in test/unit/certified/merkle-map.test.ts: equal
     // proofs and value hashes here mean the store's proofs verify too.
     it("gives the reference tree's proofs and value hashes, for present and absent keys", () =>
       host.run((host) => {

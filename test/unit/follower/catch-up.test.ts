@@ -1,7 +1,7 @@
 /**
  * The catch-up core (shared/follower/catch-up.ts) driving the follower core, both pure, on the
  * memory store: a synchronous host loop makes each call the catch-up asks for against in-memory
- * nodes and hands fetched batches to the follower. (test/unit/certified-sync.test.ts runs the
+ * nodes and hands fetched batches to the follower. (test/unit/follower/certified-sync.test.ts runs the
  * shell's loop against a fake replica; test/cluster/gap-fetch.test.ts the live one.)
  */
 import { describe, expect, it } from "vitest";

@@ -3,7 +3,7 @@
  * from clusters that order ops, change view and transfer state, each envelope is accepted as sent,
  * and refused once its structure is broken anywhere — an unknown field added to any object in it, a
  * field removed, or a value swapped for one of another type. (Client ops inside are `parseOp`'s:
- * test/unit/parse-op-fuzz.test.ts; a leaf swapped within a type is the core's and the boundary's.)
+ * test/unit/wire/parse-op-fuzz.test.ts; a leaf swapped within a type is the core's and the boundary's.)
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";

@@ -1,0 +1,135 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../../shared/canonical.js";
+import { DATA_TYPES, type TypeName } from "../../../shared/datatypes/index.js";
+import { applyEffect, decideOp, type KeyRecord } from "../../../shared/materialize.js";
+import type { OpBody } from "../../../shared/ops.js";
+
+const CLIENTS = ["A".repeat(43), "B".repeat(43), "C".repeat(43)];
+const ORIGIN = { kind: "origin", stamp: { wall: 1, logical: 0 } } as const;
+
+/** A replica in miniature: dedupe by op id, then apply — what the EdgeReplica DO does in SQLite. */
+function converge(effects: { opId: string; type: TypeName; effect: unknown }[]): string {
+  let rec: KeyRecord | undefined;
+  const seen = new Set<string>();
+  for (const e of effects) {
+    if (seen.has(e.opId)) continue;
+    seen.add(e.opId);
+    rec = applyEffect(rec, e.type, e.effect) ?? rec;
+  }
+  return canonicalJson(rec ?? null);
+}
+
+/** Decide a sequence of ops the way origin replicas do: each against the state its origin had seen. */
+function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) {
+  let rec: KeyRecord | undefined;
+  return ops
+    .map((o, i) => {
+      const body: OpBody = {
+        client: CLIENTS[i % 3]!,
+        seq: i + 1,
+        key: "k",
+        type,
+        op: o.op,
+        args: o.args,
+        ts: 1000 + (i % 4),
+      };
+      // half decided on a stale (empty) replica; stamps from two replicas' clocks, colliding at times
+      const stamp = { wall: 1000 + (i % 4), logical: i % 3 };
+      const out = decideOp(i % 2 === 0 ? rec : undefined, body, { kind: "origin", stamp });
+      if (i % 2 === 0 && out.record) rec = out.record;
+      return { opId: `${body.client}:${body.seq}`, type, effect: out.effect };
+    })
+    .filter((e) => e.effect !== null);
+}
+
+const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; args: OpBody["args"] }>> = {
+  counter: fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } })),
+  register: fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
+  set: fc
+    .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
+    .map(({ op, x }) => ({ op, args: { x } })),
+};
+
+describe("a fresh key's state", () => {
+  it("is pinned per type (certified state roots hash it, so every replica and version must agree)", () => {
+    const initial = Object.fromEntries(Object.entries(DATA_TYPES).map(([t, d]) => [t, d.initial()]));
+    expect(initial).toEqual({ counter: 0, register: null, set: { adds: {}, removed: [] }, account: 0 });
+  });
+});
+
+describe("CRDT data types converge under any permutation and duplication", () => {
+  for (const type of Object.keys(opsFor) as (keyof typeof opsFor)[]) {
+    it(type, () => {
+      fc.assert(
+        fc.property(
+          fc.array(opsFor[type], { maxLength: 20 }).chain((ops) => {
+            const effects = decideAll(type, ops);
+            return fc.tuple(
+              fc.constant(effects),
+              fc.shuffledSubarray(effects, { minLength: effects.length, maxLength: effects.length }),
+              fc.array(fc.nat({ max: Math.max(0, effects.length - 1) }), { maxLength: 10 }),
+            );
+          }),
+          ([effects, shuffled, dupIdx]) => {
+            const dup = [...shuffled, ...dupIdx.filter((i) => i < effects.length).map((i) => effects[i]!)];
+            expect(converge(dup)).toBe(converge(effects));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+});
+
+describe("account", () => {
+  const body = (op: string, n: number, seq: number): OpBody => ({
+    client: CLIENTS[0]!,
+    seq,
+    key: "acct",
+    type: "account",
+    op,
+    args: { n },
+    ts: 1,
+  });
+  it("rejects a withdraw that would go negative and changes nothing", () => {
+    const d = decideOp(undefined, body("deposit", 5, 1), ORIGIN);
+    const w = decideOp(d.record, body("withdraw", 6, 2), ORIGIN);
+    expect(w).toMatchObject({ status: "rejected", reason: "insufficient_funds", effect: null, value: 5 });
+    expect(w.record).toBe(d.record);
+    const ok = decideOp(d.record, body("withdraw", 5, 3), ORIGIN);
+    expect(ok).toMatchObject({ status: "ok", value: 0 });
+  });
+  it("an op on a key of another type is rejected, not applied", () => {
+    const d = decideOp(undefined, body("deposit", 5, 1), ORIGIN);
+    const c = decideOp(d.record, { ...body("add", 1, 2), type: "counter" }, ORIGIN);
+    expect(c).toMatchObject({ status: "rejected", reason: "type_mismatch", value: 5 });
+    expect(applyEffect(d.record, "counter", { n: 1 })).toBeNull();
+  });
+});
+
+describe("set", () => {
+  it("a remove only removes the adds it observed", () => {
+    const b = (op: string, seq: number): OpBody => ({
+      client: CLIENTS[0]!,
+      seq,
+      key: "s",
+      type: "set",
+      op,
+      args: { x: "x" },
+      ts: 1,
+    });
+    const a1 = decideOp(undefined, b("add", 1), ORIGIN);
+    const rm = decideOp(a1.record, b("remove", 2), ORIGIN); // observed a1 only
+    const a2 = decideOp(undefined, b("add", 3), ORIGIN); // concurrent add elsewhere
+    const everything = [a1, rm, a2].map((o, i) => ({
+      opId: String(i),
+      type: "set" as const,
+      effect: o.effect,
+    }));
+    expect(JSON.parse(converge(everything)).state.adds.x).toHaveLength(2);
+    let rec: KeyRecord | undefined;
+    for (const e of everything) rec = applyEffect(rec, "set", e.effect)!;
+    expect(decideOp(rec, b("add", 9), ORIGIN).value).toEqual(["x"]);
+  });
+});

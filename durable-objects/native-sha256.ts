@@ -3,7 +3,7 @@
  * Durable Object module (EdgeReplica, PbftNode, Directory), so it is installed once per isolate,
  * before any object of it runs, whichever class the isolate loads first. The certified state's
  * Merkle tree and every op id hash through `shared/hash.ts`, which is otherwise the portable
- * @noble one (several times slower per small hash). Byte-identical: test/unit/hash-native.test.ts,
+ * @noble one (several times slower per small hash). Byte-identical: test/unit/crypto/hash-native.test.ts,
  * and in workerd test/runtime/native-sha256.test.ts.
  */
 import * as nodeCrypto from "node:crypto";

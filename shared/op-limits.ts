@@ -2,7 +2,7 @@
  * Every limit on a signed op, in one place (docs/architecture.md, "Limits"). The schema path
  * (`parseOpReference`), the fast path (`parseOpFast`) and the PBFT wire check (`isSignedOpShape`)
  * all read them from here, so a node never accepts on the wire an op that `parseOp` refuses, nor
- * the other way round (test/unit/op-limits-agree.test.ts generates ops at every one of them).
+ * the other way round (test/unit/wire/op-limits-agree.test.ts generates ops at every one of them).
  */
 import { JSON_DEPTH_MAX } from "./json-value.js";
 

@@ -179,7 +179,7 @@ function hasExactlyOpFields(v: unknown): v is Record<(typeof OP_FIELDS)[number],
  * The fast path of `parseOp`: the op it would return, or null to take the schema path. Accepts a
  * subset of what the schema accepts (a plain object with exactly the eight fields, each clearly
  * valid, small enough that the size limit can be shown without encoding it). Exported for the tests
- * that hold it to the reference (test/unit/op-limits-agree.test.ts); callers use `parseOp`.
+ * that hold it to the reference (test/unit/wire/op-limits-agree.test.ts); callers use `parseOp`.
  */
 export function parseOpFast(input: unknown): SignedOp | null {
   try {

@@ -4,7 +4,7 @@
  * every route of workers/routes.ts and every error code of shared/errors.ts with its status.
  * Request and reply bodies and the shared parameters are named components (`$ref`), so tools show
  * them as models; the operator's route takes the bearer `adminToken` scheme. `redocly lint` with
- * the recommended rules passes on it (test/unit/docs-openapi-lint.test.ts), and docs/api.md's
+ * the recommended rules passes on it (test/unit/docs/openapi-lint.test.ts), and docs/api.md's
  * route list is generated from `OPERATIONS` (npm run docs:routes).
  */
 import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";

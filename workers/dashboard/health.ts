@@ -1,7 +1,7 @@
 /**
  * The dashboard's judgements, as the page's own JavaScript (a string: the page is one self-contained
  * document, and this is the code it runs). Pure functions of the API's answers and the page's clock,
- * so that test/unit/dashboard-status.test.ts evaluates this very text and checks each one:
+ * so that test/unit/workers/dashboard-status.test.ts evaluates this very text and checks each one:
  *
  * - `replicaHealth(stats, fresh, quarantine)`: a replica row's state from `GET /v1/replicas`
  *   (`certification[name]`, `freshness[name]`, `quarantined[name]`): the worst that applies of

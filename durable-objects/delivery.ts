@@ -483,7 +483,12 @@ export class Delivery {
     }
     const limit = this.pace.limit;
     const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.env), limit);
-    if (ops.length === 0) return false;
+    if (ops.length === 0) {
+      // own ops waiting for their certificate, none due for a resubmission yet: not idle (backing
+      // off now would put their resubmission a whole backed-off period later, tens of seconds)
+      if (this.store.uncertifiedOwnCount(me) > 0) this.workFound = true;
+      return false;
+    }
     this.workFound = true;
     const took = await submitToNodes(this.env, ops);
     const answers = took.flatMap((t) => (t.status === "fulfilled" ? [t.value] : []));

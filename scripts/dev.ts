@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { devFaultsAlias } from "./dev-faults-alias.js";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -30,6 +31,7 @@ const nodes = spawn(
     "--inspector-port",
     "0",
     "--show-interactive-dev-session=false",
+    ...devFaultsAlias(root),
   ],
   { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
 );
@@ -41,7 +43,7 @@ for (const stream of [nodes.stdout!, nodes.stderr!]) {
     for (const line of lines) process.stdout.write(`[nodes] ${line}\n`);
   });
 }
-const edge = spawn(wrangler, ["dev", ...process.argv.slice(2)], {
+const edge = spawn(wrangler, ["dev", ...devFaultsAlias(root), ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: "inherit",

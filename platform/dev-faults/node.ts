@@ -5,6 +5,7 @@
  * modes are kept in the node's SQLite (`pbft_faults`), so they survive an eviction.
  */
 import { certifiedBatchText } from "../../shared/wire/certified-batch.js";
+import { faultInjectionAllowed } from "../../shared/config.js";
 import type { FaultHost, Installed } from "../dev-faults-hook.js";
 import type { NodeBoundary } from "../node-boundary.js";
 import {
@@ -35,7 +36,9 @@ export function nodeWithFaults(
   // mode → JSON, set through FAULT_TOKEN
   sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
   let stored: NodeFaults | undefined;
+  // the modes in force: none while the gate is shut (outside dev), whatever is stored
   const faults = (): NodeFaults => {
+    if (!faultInjectionAllowed(host.env, host.env.FAULT_TOKEN)) return {};
     if (stored === undefined) {
       const raw: Record<string, unknown> = {};
       for (const r of sql.exec<{ name: string; v: string }>("SELECT name, v FROM pbft_faults"))

@@ -5,6 +5,7 @@
  * own ops act on the sends, refusals on the incoming calls. The faults are kept in the replica's
  * SQLite (`faults`), so they survive an eviction, and read once per instance.
  */
+import { faultInjectionAllowed } from "../../shared/config.js";
 import type { ReadReply, ReplicaReply, Unsigned } from "../../shared/replies.js";
 import type { FaultHost, Installed } from "../dev-faults-hook.js";
 import type { ReplicaBoundary } from "../replica-boundary.js";
@@ -17,11 +18,16 @@ const SCHEMA = "CREATE TABLE IF NOT EXISTS faults (name TEXT PRIMARY KEY, v TEXT
 class StoredFaults {
   #faults: Faults | undefined;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly env: FaultHost["env"],
+  ) {
     sql.exec(SCHEMA);
   }
 
+  /** The faults in force: none while the gate is shut (outside dev), whatever is stored. */
   get(): Faults {
+    if (!faultInjectionAllowed(this.env, this.env.FAULT_TOKEN)) return {};
     if (this.#faults === undefined) {
       const out: Record<string, unknown> = {};
       for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
@@ -45,7 +51,7 @@ class StoredFaults {
 
 /** `plain` wrapped with the faults kept in `host.sql`, and their switch. */
 export function replicaWithFaults(plain: ReplicaBoundary, host: FaultHost): Installed<ReplicaBoundary> {
-  const stored = new StoredFaults(host.sql);
+  const stored = new StoredFaults(host.sql, host.env);
   const replays = new ReplayedReads();
   const boundary: ReplicaBoundary = {
     async sign<T extends ReplicaReply>(secret: string, body: Unsigned<T>): Promise<T> {

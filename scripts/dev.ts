@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { devFaultsAlias } from "./dev-faults-alias.js";
+import { devFaultsConfig } from "./dev-faults-alias.js";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -25,13 +25,12 @@ const nodes = spawn(
   [
     "dev",
     "-c",
-    "workers/pbft/wrangler.jsonc",
+    devFaultsConfig(join(root, "workers", "pbft", "wrangler.jsonc")),
     "--port",
     "0",
     "--inspector-port",
     "0",
     "--show-interactive-dev-session=false",
-    ...devFaultsAlias(root),
   ],
   { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
 );
@@ -43,7 +42,9 @@ for (const stream of [nodes.stdout!, nodes.stderr!]) {
     for (const line of lines) process.stdout.write(`[nodes] ${line}\n`);
   });
 }
-const edge = spawn(wrangler, ["dev", ...devFaultsAlias(root), ...process.argv.slice(2)], {
+// each Worker from its config's dev copy: the same, with dev fault injection (scripts/dev-faults-alias.ts)
+const edgeConfig = devFaultsConfig(join(root, "wrangler.jsonc"));
+const edge = spawn(wrangler, ["dev", "-c", edgeConfig, ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: "inherit",

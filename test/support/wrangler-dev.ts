@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devFaultsAlias } from "../../scripts/dev-faults-alias.js";
+import { devFaultsConfig } from "../../scripts/dev-faults-alias.js";
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
@@ -217,7 +217,9 @@ export function wranglerArgs(
 ): string[] {
   const args = [
     "dev",
-    ...(o.config === undefined ? [] : ["--config", o.config]),
+    // the config's dev copy: dev fault injection in the bundle (the config itself aliases it away)
+    "--config",
+    devFaultsConfig(o.config ?? join(REPO_ROOT, "wrangler.jsonc")),
     "--ip",
     "127.0.0.1",
     "--port",
@@ -229,8 +231,6 @@ export function wranglerArgs(
     "--log-level",
     o.logLevel === "debug" ? "debug" : "log",
     "--show-interactive-dev-session=false",
-    // dev fault injection in the bundle (the configs alias it away, as deployed)
-    ...devFaultsAlias(REPO_ROOT),
   ];
   for (const [k, v] of Object.entries({ FAULT_TOKEN: DEV_FAULT_TOKEN, ...o.vars }))
     args.push("--var", `${k}:${v}`);

@@ -1,8 +1,8 @@
 /**
  * The production bundle holds no fault code (docs/architecture.md, "Dev faults"). Both Workers are
  * bundled by wrangler itself, `wrangler deploy --dry-run` as `npm run deploy` deploys them (each
- * config's `alias` sends `#dev-faults` to platform/dev-faults/none.ts), and with the `--alias` that
- * `npm run dev` and the e2e tests give `wrangler dev` (scripts/dev-faults-alias.ts). The first must
+ * config's `alias` sends `#dev-faults` to platform/dev-faults/none.ts), and from the config's dev
+ * copy that `npm run dev` and the e2e tests give `wrangler dev` (scripts/dev-faults-alias.ts). The first must
  * hold no fault module and no fault marker; the second must hold them, so this test can fail.
  * ~6 s: four esbuild bundles by wrangler, run two at a time.
  */
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_FAULT_MODES } from "../../platform/dev-faults/node-faults.js";
 import { FAULT_NAMES } from "../../platform/dev-faults/replica-faults.js";
 import { FAULTS_PATH } from "../../platform/dev-faults/routes.js";
-import { devFaultsAlias } from "../../scripts/dev-faults-alias.js";
+import { devFaultsConfig } from "../../scripts/dev-faults-alias.js";
 import { DEV_PATHS } from "../../workers/routes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -41,8 +41,9 @@ const dir = mkdtempSync(join(tmpdir(), "aspec-bundle-"));
 /** `wrangler deploy --dry-run` of one Worker into its own folder: its code and esbuild's inputs. */
 async function bundle(worker: Worker, kind: "production" | "dev"): Promise<Bundle> {
   const out = join(dir, `${worker}-${kind}`);
-  const args = ["deploy", "--dry-run", "-c", CONFIGS[worker], "--outdir", out, "--metafile"];
-  if (kind === "dev") args.push(...devFaultsAlias(ROOT));
+  const config = join(ROOT, CONFIGS[worker]);
+  const args = ["deploy", "--dry-run", "-c", kind === "dev" ? devFaultsConfig(config) : config];
+  args.push("--outdir", out, "--metafile");
   await promisify(execFile)(WRANGLER, args, {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },

@@ -1,11 +1,10 @@
 /**
  * The EdgeReplica's delivery bookkeeping in SQLite (beside the op log of replica-store.ts):
  * per-origin receive cursors, per-peer confirmations of this replica's own log, the alarm's task
- * deadlines, and dev-only faults. See docs/architecture.md ("Delivery and anti-entropy").
+ * deadlines. See docs/architecture.md ("Delivery and anti-entropy").
  */
 import { EMPTY_CURSOR, type CursorState, type Ranges } from "../shared/delivery/origin-cursor.js";
 import { TASKS, type Deadlines, type Task } from "../shared/delivery/timers.js";
-import { parseFaults, type Faults } from "../shared/replica-faults.js";
 
 const SCHEMA = `
 -- receiver side: per origin, the highest contiguous position of its log handled here, the ranges
@@ -17,8 +16,6 @@ CREATE TABLE IF NOT EXISTS cursors (
 CREATE TABLE IF NOT EXISTS acks (peer TEXT PRIMARY KEY, pos INTEGER NOT NULL);
 -- the one alarm's task deadlines (ms since epoch)
 CREATE TABLE IF NOT EXISTS deadlines (task TEXT PRIMARY KEY, at INTEGER NOT NULL);
--- dev-only fault injection (name → JSON), set through a token
-CREATE TABLE IF NOT EXISTS faults (name TEXT PRIMARY KEY, v TEXT NOT NULL);
 `;
 
 export interface CursorRow extends CursorState {
@@ -26,9 +23,6 @@ export interface CursorRow extends CursorState {
 }
 
 export class DeliveryStore {
-  /** The stored faults, read once per instance (every reply asks in dev); only `setFaults` writes them. */
-  private storedFaults: Faults | undefined;
-
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }
@@ -87,26 +81,5 @@ export class DeliveryStore {
           at,
         );
     }
-  }
-
-  /** The faults as stored (the caller decides whether they are in force). */
-  faults(): Faults {
-    if (this.storedFaults === undefined) {
-      const out: Record<string, unknown> = {};
-      for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM faults"))
-        out[r.name] = JSON.parse(r.v);
-      this.storedFaults = out as Faults;
-    }
-    return this.storedFaults;
-  }
-  /** Replace the stored faults with `f` (parsed: unknown names and non-booleans refused); returns them. */
-  setFaults(f: Faults): Faults {
-    const parsed = parseFaults(f);
-    if (!parsed.ok) throw new Error(parsed.reason);
-    this.sql.exec("DELETE FROM faults");
-    for (const [k, v] of Object.entries(parsed.faults))
-      this.sql.exec("INSERT INTO faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
-    this.storedFaults = parsed.faults;
-    return parsed.faults;
   }
 }

@@ -16,7 +16,7 @@
  *   (durable-objects/certified-sync.ts); when it diverged or fell behind what every node keeps,
  *   a certified state transfer instead (durable-objects/certified-transfer.ts).
  */
-import { faultInjectionAllowed, type ReplicaConfig } from "../shared/config.js";
+import type { ReplicaConfig } from "../shared/config.js";
 import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
 import { DEDUPE_HORIZON_MS_DEFAULT, gcBounds } from "../shared/delivery/op-gc.js";
 import { resendPlan } from "../shared/delivery/resend.js";
@@ -39,25 +39,17 @@ import {
   type Periods,
   type Task,
 } from "../shared/delivery/timers.js";
-import {
-  logPageText,
-  packMessages,
-  parseLogPage,
-  replicateText,
-  type ReplicateMessage,
-} from "../shared/replication.js";
+import { packMessages, parseLogPage, type ReplicateMessage } from "../shared/replication.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { Env } from "../platform/env.js";
 import { replicaStub } from "../platform/replica-stub.js";
-import { submitToNodes } from "../platform/pbft-node-stub.js";
+import type { ReplicaBoundary } from "../platform/replica-boundary.js";
 import { replicasOf } from "../platform/routing.js";
 import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
 import { CertifiedTransfer, transferNodes, type TransferTarget } from "./certified-transfer.js";
-import type { Faults } from "../shared/replica-faults.js";
 import type { AlarmStats, CertifyStats } from "../shared/rpc/replica-stats.js";
 import { DeliveryStore } from "./delivery-store.js";
 import type { ReplicaStore } from "./replica-store.js";
-import { withholdsOps } from "./replica-lies.js";
 
 /** Own ops per drain (the rest in the next run, at once). */
 export const OUTBOX_DRAIN_MAX = 2000;
@@ -79,9 +71,6 @@ export const CERTIFY_PACE: PaceBounds = {
 export const certifyAfterMs = (env: Env): number => Math.max(2_000, 2 * periodsOf(env).antiEntropy);
 /** Op rows deleted per gc run (then the next run, at once). */
 export const GC_BATCH_MAX = 1000;
-/** Cloudflare Queues: at most 100 messages per sendBatch. */
-const SEND_BATCH_MESSAGES_MAX = 100;
-
 const envMs = (v: string | undefined, fallback: number, max: number): number => {
   const ms = Number(v);
   return v !== undefined && v !== "" && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, max) : fallback;
@@ -127,6 +116,8 @@ export class Delivery {
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly store: ReplicaStore,
+    /** Where everything this replica sends goes through (platform/replica-boundary.ts). */
+    private readonly boundary: ReplicaBoundary,
     private readonly certified?: SyncTarget,
     readonly transferTarget?: TransferTarget,
   ) {
@@ -140,11 +131,6 @@ export class Delivery {
   }
   isPeer(me: string, name: string): boolean {
     return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
-  }
-
-  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
-  faults(): Faults {
-    return faultInjectionAllowed(this.env, this.env.FAULT_TOKEN) ? this.book.faults() : {};
   }
 
   // --- receiver side -----------------------------------------------------------------------
@@ -180,8 +166,7 @@ export class Delivery {
     const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
     if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
     const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
-    if (withholdsOps(this.faults())) return logPageText([], this.store.ownHead()); // dev: dropOps
-    return logPageText(this.store.logPage(me, from, n), this.store.ownHead());
+    return this.boundary.servePage(this.store.logPage(me, from, n), this.store.ownHead());
   }
 
   // --- the alarm -----------------------------------------------------------------------------
@@ -382,19 +367,7 @@ export class Delivery {
 
   private async send(messages: ReplicateMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    if (this.faults().failQueueSends) throw new Error("fault injected: the replicate queue refuses sends");
-    if (this.faults().dropQueueSends || withholdsOps(this.faults())) {
-      console.log({ event: "fault_drop_queue_sends", messages: messages.length });
-      return;
-    }
-    for (let i = 0; i < messages.length; i += SEND_BATCH_MESSAGES_MAX)
-      await withDeadline(
-        this.env.REPLICATE.sendBatch(
-          messages.slice(i, i + SEND_BATCH_MESSAGES_MAX).map((m) => ({ body: replicateText(m) })),
-        ),
-        PEER_DEADLINE_MS.queueSend,
-        "replicate queue send",
-      );
+    await this.boundary.sendReplicate(messages);
   }
 
   /**
@@ -476,7 +449,7 @@ export class Delivery {
    * the ops wait in the op log meanwhile.
    */
   private async certify(me: string): Promise<boolean> {
-    if (this.env.CERTIFY === "off" || withholdsOps(this.faults())) return false;
+    if (this.env.CERTIFY === "off") return false;
     if (!paceAllows(this.pace, Date.now())) {
       this.certifyStats.deferred++;
       return false;
@@ -490,7 +463,9 @@ export class Delivery {
       return false;
     }
     this.workFound = true;
-    const took = await submitToNodes(this.env, ops);
+    const took = await this.boundary.submitToNodes(ops);
+    // none asked (the boundary sent nothing): the ops wait for the next run, at its usual period
+    if (took.length === 0) return false;
     const answers = took.flatMap((t) => (t.status === "fulfilled" ? [t.value] : []));
     const busy = nodesBusy(answers, CLUSTER_F);
     this.pace = nextPace(this.pace, busy, Date.now(), CERTIFY_PACE);

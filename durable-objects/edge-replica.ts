@@ -24,7 +24,6 @@ import {
   isNonce,
   nonceMember,
   signErrorReply,
-  signReply,
   type CertificateReply,
   type ErrorReply,
   type EvidenceReply,
@@ -43,6 +42,7 @@ import {
   type CertReport,
 } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
+import { devFaults } from "#dev-faults";
 import {
   parseAcks,
   parseEntryList,
@@ -53,14 +53,15 @@ import {
 import { peerText } from "../shared/wire/peer-text.js";
 import type { Env } from "../platform/env.js";
 import { replicaKey } from "../platform/keys.js";
-import type { Faults } from "../shared/replica-faults.js";
+import type { FaultSwitch } from "../platform/dev-faults-hook.js";
+import { plainReplicaBoundary, type ReplicaBoundary } from "../platform/replica-boundary.js";
 import type { CertifiedHead, ReplicaRpc, RpcResult } from "../shared/rpc/replica.js";
+import type { FaultSettings } from "../shared/rpc/fault-settings.js";
 import type { ReplicaStats } from "../shared/rpc/replica-stats.js";
 import { BeatDemand } from "./beat-demand.js";
 import { Delivery } from "./delivery.js";
 import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
-import { lies, ReplayedReads, signAsFaulty } from "./replica-lies.js";
 
 const EMPTY_REPORT: ApplyReport = {
   applied: 0,
@@ -80,8 +81,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private clock: Hlc | undefined;
   private readonly delivery: Delivery;
   private readonly certified: CertifiedReplica;
-  /** Dev only (`replayOld`): the old signed reads this replica answers with instead of fresh ones. */
-  private readonly replays = new ReplayedReads();
+  /** What it signs and sends goes through here; in dev, possibly a fault wrapper (`#dev-faults`). */
+  private readonly boundary: ReplicaBoundary;
+  /** The fault wrapper's switch, where one is installed (dev, with a FAULT_TOKEN). */
+  private readonly faults: FaultSwitch | undefined;
   /** Heartbeat on demand: an old newest certificate makes a reader ask the nodes for a beat. */
   private readonly beats: BeatDemand;
 
@@ -89,10 +92,14 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     super(ctx, env);
     this.store = new ReplicaStore(ctx.storage.sql);
     this.beats = new BeatDemand(env, ctx);
+    const installed = devFaults.replica(plainReplicaBoundary(env), { sql: ctx.storage.sql, env });
+    this.boundary = installed.boundary;
+    this.faults = installed.faults;
     this.delivery = new Delivery(
       ctx,
       env,
       this.store,
+      this.boundary,
       {
         head: () => this.certified.latestCertificate()?.body.seq ?? 0,
         canApply: () => this.certified.certification() !== "diverged",
@@ -203,7 +210,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         time: now,
         ...nonceMember(nonce),
       };
-      return signAsFaulty<OpReply>(this.delivery.faults(), key.secret, reply);
+      return this.boundary.sign<OpReply>(key.secret, reply);
     });
   }
 
@@ -212,7 +219,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.guard({ nonce }, async () => {
       const id = await this.identity(name);
       const rows = this.store.evidenceOf(client, 20);
-      return signReply<EvidenceReply>(id.secret, {
+      return this.boundary.sign<EvidenceReply>(id.secret, {
         kind: "evidence",
         client,
         refused: rows.some((r) => r.refused),
@@ -230,21 +237,18 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       await this.freshen();
-      const faults = this.delivery.faults();
-      return this.replays.read(faults, key, () => {
-        const rec = this.store.getRecord(key);
-        return signAsFaulty<ReadReply>(faults, id.secret, {
-          kind: "read",
-          key,
-          type: rec?.type ?? null,
-          value: valueOf(rec),
-          replica: name,
-          certificate: this.certified.latestCertificate(),
-          certification: this.certified.certification(),
-          certified: this.certified.certifiedRead(key),
-          time: Date.now(),
-          ...nonceMember(nonce),
-        });
+      const rec = this.store.getRecord(key);
+      return this.boundary.sign<ReadReply>(id.secret, {
+        kind: "read",
+        key,
+        type: rec?.type ?? null,
+        value: valueOf(rec),
+        replica: name,
+        certificate: this.certified.latestCertificate(),
+        certification: this.certified.certification(),
+        certified: this.certified.certifiedRead(key),
+        time: Date.now(),
+        ...nonceMember(nonce),
       });
     });
   }
@@ -252,13 +256,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   /** A certified batch's wire text (shared/wire/certified-batch.ts), from the queue, a node or catch-up. */
   async receiveCertified(name: string, text: string): Promise<CertReport> {
     await this.identity(name);
-    const faults = this.delivery.faults();
-    if (faults.refuseCertified) throw new Error(`fault injected: ${name} refuses certified batches`);
+    const admitted = this.boundary.admit("certified");
     const { config } = await clusterOf(this.env);
-    if (faults.dropCertified) {
-      console.log({ event: "fault_drop_certified", replica: name });
+    if (admitted === "drop")
       return { outcome: "duplicate", seq: null, applied: 0, head: this.certified.headSeq() };
-    }
     const report = await this.certified.receive(name, text, config);
     if (report.outcome === "buffered" && report.seq !== null) await this.delivery.gapSeen(report.seq);
     return report;
@@ -272,12 +273,11 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   async certifiedHead(name: string): Promise<CertifiedHead> {
     await this.identity(name);
     const latest = this.certified.latestCertificate();
-    return {
+    return this.boundary.certifiedHead({
       seq: latest?.body.seq ?? 0,
       time: latest?.body.time ?? null,
       certification: this.certified.certification(),
-      ...(lies(this.delivery.faults()) ? { lying: true as const } : {}),
-    };
+    });
   }
 
   /** GET /v1/kv/:key?view=certified: the certified value and proof alone (cacheable per seq). */
@@ -293,7 +293,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           `replica '${name}' has no certified state to prove '${key}' against (${this.certified.certification()})`,
           { certification: this.certified.certification() },
         );
-      return signAsFaulty<CertifiedReadReply>(this.delivery.faults(), id.secret, {
+      return this.boundary.sign<CertifiedReadReply>(id.secret, {
         kind: "certified-read",
         key,
         replica: name,
@@ -316,7 +316,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const tentative: TentativeResult | null = stored
         ? { status: stored.status, value: stored.value, ...(stored.reason ? { reason: stored.reason } : {}) }
         : null;
-      return signAsFaulty<OpStatusReply>(this.delivery.faults(), id.secret, {
+      return this.boundary.sign<OpStatusReply>(id.secret, {
         kind: "op-status",
         opId,
         tentative,
@@ -339,7 +339,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         throw new AspecError("unknown_certificate", `replica '${name}' holds no certificate of seq ${seq}`, {
           latest: this.certified.latestCertificate()?.body.seq ?? null,
         });
-      return signAsFaulty<CertificateReply>(this.delivery.faults(), id.secret, {
+      return this.boundary.sign<CertificateReply>(id.secret, {
         kind: "certificate",
         replica: name,
         certificate: cert,
@@ -358,7 +358,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   async applyRemote(name: string, text: string): Promise<string> {
     await this.identity(name);
     await this.delivery.ensureTimers();
-    if (this.delivery.faults().refuseRemote) throw new Error(`fault injected: ${name} refuses remote ops`);
+    this.boundary.admit("remote"); // "drop" is for certified batches only
     const msg = parseReplicateText(text);
     if (!msg.ok) {
       // nothing in it can be trusted, not even its origin: no cursor moves
@@ -472,10 +472,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     this.store.setMeta("dead_lettered", String(n + Math.max(0, Math.trunc(count))));
   }
 
-  async setFaults(name: string, token: string, faults: Faults): Promise<Faults> {
+  async setFaults(name: string, token: string, faults: FaultSettings): Promise<FaultSettings> {
     await this.identity(name);
-    if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
-    return this.delivery.book.setFaults(faults);
+    if (!faultInjectionAllowed(this.env, token) || !this.faults) throw new Error(FAULT_INJECTION_OFF);
+    return this.faults.set(faults);
   }
 
   async stats(): Promise<ReplicaStats> {

@@ -18,8 +18,9 @@
  * - certified state transfer to replicas: the stable checkpoint's certificate and chunks of its
  *   state (`transferPoint`, `stateChunks`; durable-objects/certified-transfer.ts asks);
  * - one alarm, at the earlier of the core's next wake-up and the next fallback post;
- * - dev only: fault injection (`setFaults`, behind FAULT_TOKEN; `shared/pbft/dev-faults.ts`),
- *   kept in `pbft_faults`, applied through the driver's `rewrite` hook.
+ * - its boundary (platform/node-boundary.ts): what it lets out and how it answers goes through one
+ *   `NodeBoundary`, which dev fault injection may wrap (`#dev-faults`, behind FAULT_TOKEN; none in
+ *   production); the driver's `rewrite` hook is the boundary's.
  * It comes back from SQLite after an eviction, a deploy or a crash (`PbftDriver.restore`).
  */
 import { DurableObject } from "cloudflare:workers";
@@ -35,18 +36,6 @@ import { PbftBoundary } from "../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
 import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
-import {
-  certificateLeaving,
-  forgeBatch,
-  HANG_MS,
-  mangle,
-  parseNodeFaults,
-  postsCertificates,
-  rewriteFaulty,
-  servesBatches,
-  sendDelayMs,
-  type NodeFaults,
-} from "../shared/pbft/dev-faults.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
@@ -55,8 +44,12 @@ import {
   certifiedBatchesText,
   type CertifiedBatchMessage,
 } from "../shared/wire/certified-batch.js";
+import { devFaults } from "#dev-faults";
+import type { FaultSwitch } from "../platform/dev-faults-hook.js";
+import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
 import { nodeObject } from "../platform/node-object.js";
+import type { FaultSettings } from "../shared/rpc/fault-settings.js";
 import type { InboxAnswer } from "../shared/rpc/inbox.js";
 import {
   CERTIFIED_BATCHES_BYTES_MAX,
@@ -128,13 +121,15 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   private lastAlarmAt: number | null = null;
   /** Fallback posts sent and not yet settled, by seq (not sent again meanwhile). */
   private readonly fallbacksInFlight = new Set<number>();
-  /** The dev faults as stored (`pbft_faults`); read once per instance, written by `setFaults`. */
-  private storedFaults: NodeFaults | undefined;
+  /** What the node lets out goes through here (set at boot; in dev, possibly a fault wrapper). */
+  private out: NodeBoundary = plainNodeBoundary;
+  /** The fault wrapper's switch, where one is installed (dev, with a FAULT_TOKEN). */
+  private faults: FaultSwitch | undefined;
 
   /** Envelopes from another node (its sends of one step), each as its wire JSON text. */
   async deliver(id: string, envelopes: readonly string[]): Promise<void> {
     const node = await this.start(id);
-    await this.hangIfFaulty();
+    await this.out.hold();
     if (!Array.isArray(envelopes)) return; // a faulty peer's junk: nothing to step
     await this.tickIfAsleep(node);
     const raws = envelopes.slice(0, 1024).map((text) => {
@@ -154,7 +149,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
    */
   async submit(id: string, text: string): Promise<SubmitAnswer> {
     const node = await this.start(id);
-    await this.hangIfFaulty();
+    await this.out.hold();
     const ops = parseSubmittedOps(text);
     const admitted: SignedOp[] = [];
     for (const raw of ops.slice(0, 5_000)) {
@@ -187,7 +182,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       postsSkipped: this.postsSkipped,
       fallbacksPosted: this.fallbacksPosted,
       fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
-      faults: this.faults(),
+      faults: this.faults?.current() ?? {},
       postsInFlight: this.postsInFlight + this.fallbacksInFlight.size,
       alarms: this.alarms,
       alarmFailures: this.alarmFailures,
@@ -204,8 +199,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   async certifiedHead(id: string): Promise<number> {
     if (!isNodeId(id)) return 0;
     await this.start(id);
-    await this.hangIfFaulty();
-    if (!servesBatches(this.faults())) return 0;
+    await this.out.hold();
+    if (!this.out.serves()) return 0;
     return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM pbft_published").one().s ?? 0;
   }
 
@@ -219,10 +214,9 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   async certifiedBatches(id: string, fromSeq: number, max: number): Promise<string> {
     if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return "[]";
     if (!Number.isSafeInteger(max) || max < 1) return "[]";
-    const { me } = await this.start(id);
-    await this.hangIfFaulty();
-    const faults = this.faults();
-    if (!servesBatches(faults)) return "[]";
+    await this.start(id);
+    await this.out.hold();
+    if (!this.out.serves()) return "[]";
     const rows = this.sql
       .exec<{ seq: number; msg: string }>(
         "SELECT seq, msg FROM pbft_published WHERE seq >= ? ORDER BY seq LIMIT ?",
@@ -237,11 +231,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       bytes += r.msg.length;
       if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
       const msg = JSON.parse(r.msg) as CertifiedBatchMessage; // its own row, written by keepCertified
-      const served = { ...msg, certificate: certificateLeaving(faults, msg.certificate, me) };
-      const text = certifiedBatchText(faults.forgeBatches ? forgeBatch(served) : served);
-      // dev `mangledPosts`: a text with a member no schema knows (objects can't go inside a text)
-      const m = faults.mangledPosts ? mangle(served, text) : text;
-      out.push(typeof m === "string" ? m : text.replace("{", '{"extra":1,'));
+      const served = { ...msg, certificate: this.out.certificate(msg.certificate) };
+      out.push(this.out.servedText(served, certifiedBatchText(served)));
     }
     return certifiedBatchesText(out);
   }
@@ -254,13 +245,12 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
    */
   async transferPoint(id: string): Promise<string> {
     if (!isNodeId(id)) return refusalText("bad_args");
-    const { me, driver } = await this.start(id);
-    const faults = this.faults();
-    if (!servesBatches(faults)) return refusalText("unavailable");
+    const { driver } = await this.start(id);
+    if (!this.out.serves()) return refusalText("unavailable");
     const s = driver.replica.state;
     const cert = s.stable.seq > 0 ? this.certificateOf(s.stable.seq, s.certificates) : undefined;
     if (cert === undefined) return refusalText("no_checkpoint");
-    return pointText(certificateLeaving(faults, cert, me));
+    return pointText(this.out.certificate(cert));
   }
 
   /**
@@ -274,7 +264,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     const req = chunkRequest(paths, recordsMax);
     if (req === null) return refusalText("bad_args");
     const { driver } = await this.start(id);
-    if (!servesBatches(this.faults())) return refusalText("unavailable");
+    if (!this.out.serves()) return refusalText("unavailable");
     const s = driver.replica.state;
     if (seq !== s.stable.seq) return refusalText("not_stable", s.stable.seq);
     return chunksText(s.sm, s.stableHandle, s.stable.seq, req);
@@ -290,18 +280,14 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   /**
    * Dev only, behind FAULT_TOKEN (the replicas' rule, `faultInjectionAllowed`; refused with the same
-   * error otherwise): switch this node's faults (`shared/pbft/dev-faults.ts`); `{}` switches them off.
-   * Kept in SQLite: they survive an eviction.
+   * error otherwise, and wherever no fault wrapper is installed): switch this node's faults; `{}`
+   * switches them off. The wrapper keeps them in SQLite: they survive an eviction.
    */
-  async setFaults(id: string, token: string, faults: NodeFaults): Promise<void> {
+  async setFaults(id: string, token: string, faults: FaultSettings): Promise<void> {
     await this.start(id);
-    if (!faultInjectionAllowed(this.env, token)) throw new Error(FAULT_INJECTION_OFF);
-    const f = parseNodeFaults(faults);
-    this.sql.exec("DELETE FROM pbft_faults");
-    for (const [k, v] of Object.entries(f))
-      this.sql.exec("INSERT INTO pbft_faults (name, v) VALUES (?, ?)", k, JSON.stringify(v));
-    this.storedFaults = f;
-    console.log({ event: "pbft_faults_set", node: id, faults: f });
+    if (!faultInjectionAllowed(this.env, token) || !this.faults) throw new Error(FAULT_INJECTION_OFF);
+    const f = this.faults.set(faults);
+    console.log({ event: "dev_faults_set", node: id, faults: f });
   }
 
   /**
@@ -336,7 +322,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   async beat(id: string): Promise<void> {
     if (!isNodeId(id)) return;
     const node = await this.start(id);
-    await this.hangIfFaulty();
+    await this.out.hold();
     const s = node.driver.replica.state;
     const windowTicks = s.cfg.heartbeatActivityTicks;
     const nowTick = Math.floor(Date.now() / s.cfg.tickMs);
@@ -357,20 +343,10 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     await this.wakeAt(wakeAtMs);
   }
 
-  /** A certificate post; under the dev fault `hangPosts`, held until the fault is off (10 min at most). */
+  /** A certificate post, once the boundary lets it go (`beforePost`). */
   private async postWhenAllowed<T>(post: () => Promise<T>): Promise<T> {
-    const until = Date.now() + HANG_MS;
-    while (this.faults().hangPosts && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    await this.out.beforePost();
     return post();
-  }
-
-  /**
-   * Dev `hang`: hold this call without an answer for HANG_MS, or until the fault is switched off
-   * (callers' deadlines must cut it off long before).
-   */
-  private async hangIfFaulty(): Promise<void> {
-    const until = Date.now() + HANG_MS;
-    while (this.faults().hang && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
   }
 
   /** The node, started once per instance: keys, stores, the driver restored from SQLite. */
@@ -396,8 +372,6 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     );
     // the certified batches it completed ({certificate, ops} JSON), the newest CERTIFIED_KEPT_SEQS
     sql.exec("CREATE TABLE IF NOT EXISTS pbft_published (seq INTEGER PRIMARY KEY, msg TEXT NOT NULL)");
-    // dev-only fault injection (mode → JSON), set through FAULT_TOKEN
-    sql.exec("CREATE TABLE IF NOT EXISTS pbft_faults (name TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     // a node whose key is not the one the cluster lists would sign what every verifier refuses
@@ -413,6 +387,9 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       ...devPoolSize(this.env),
     };
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);
+    const installed = devFaults.node(plainNodeBoundary, { sql, env: this.env, me });
+    this.out = installed.boundary;
+    this.faults = installed.faults;
     const sm = new MerkleStateMachine({
       records: new SqlRecordStore(sql, "pbft_records"),
       nodes: new SqlNodeStore(sql, "pbft_nodes"),
@@ -422,7 +399,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       transport: { send: (to, envelopes) => this.send(to, envelopes) },
       signer: boundary,
       publish: (c) => this.publish(me, cluster, c),
-      hooks: { rewrite: (out) => rewriteFaulty(this.faults(), out, me) },
+      hooks: { rewrite: (out) => this.out.rewrite(out) },
     };
     const { driver, effects } = PbftDriver.restore({ cluster, me, config, sm }, host);
     const node: Running = { me, id, cluster, driver, boundary };
@@ -442,9 +419,9 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
         PEER_DEADLINE_MS.nodeSubmit,
         `deliver to ${target.id}`,
       ).catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
-    // dev only (`delayMs` fault): a timer per send, so the step never waits for the delay; each
-    // link stays FIFO like the connection it stands for (a send leaves no earlier than the previous one)
-    const delayMs = sendDelayMs(this.faults(), Math.random());
+    // a delay (dev `delayMs` only): a timer per send, so the step never waits for it; each link
+    // stays FIFO like the connection it stands for (a send leaves no earlier than the previous one)
+    const delayMs = this.out.sendDelayMs();
     if (delayMs <= 0) return this.ctx.waitUntil(deliver());
     const at = Math.max(Date.now() + delayMs, this.linkFreeAt[to] ?? 0);
     this.linkFreeAt[to] = at;
@@ -453,18 +430,6 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   private get sql(): SqlStorage {
     return this.ctx.storage.sql;
-  }
-
-  /** The dev faults in force: none outside dev or without a FAULT_TOKEN, whatever is stored. */
-  private faults(): NodeFaults {
-    if (!faultInjectionAllowed(this.env, this.env.FAULT_TOKEN)) return {};
-    if (this.storedFaults === undefined) {
-      const raw: Record<string, unknown> = {};
-      for (const r of this.sql.exec<{ name: string; v: string }>("SELECT name, v FROM pbft_faults"))
-        raw[r.name] = JSON.parse(r.v);
-      this.storedFaults = parseNodeFaults(raw);
-    }
-    return this.storedFaults;
   }
 
   /**
@@ -483,13 +448,9 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
    */
   private publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): void {
     this.keepCertified(c);
-    const faults = this.faults();
-    if (!postsCertificates(faults)) return;
+    if (!this.out.posts()) return;
     const n = cluster.nodes.length;
-    const msg: CertifiedBatchMessage = {
-      certificate: certificateLeaving(faults, c.certificate, me),
-      ops: c.ops,
-    };
+    const msg: CertifiedBatchMessage = { certificate: this.out.certificate(c.certificate), ops: c.ops };
     const text = certifiedBatchText(msg);
     if (c.body.seq % n === me) {
       const seq = c.body.seq;
@@ -499,7 +460,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
         return;
       }
       this.postsInFlight++;
-      const payload = faults.mangledPosts ? mangle(msg, text) : text;
+      const payload = this.out.postPayload(msg, text);
       // the queue, or RPC to every replica for a batch over 120 KiB; each send with its deadline
       const post = this.postWhenAllowed(() => this.post(payload, seq))
         .then(
@@ -529,8 +490,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   /**
    * Hand one certified batch to the edge (its `CertifiedInbox`, which puts it on the replicas'
-   * queue), with a deadline. `payload` is the batch's text, except under the dev fault
-   * `mangledPosts` (shared/pbft/dev-faults.ts): the edge and the replicas must refuse it.
+   * queue), with a deadline. `payload` is the batch's text, or what the boundary made of it
+   * (`postPayload`; in dev maybe not a text at all): the edge and the replicas parse it as a peer's.
    */
   private async post(payload: unknown, seq: number): Promise<void> {
     const answer = await withDeadline<InboxAnswer>(
@@ -578,8 +539,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       .toArray()
       .filter((r) => !this.fallbacksInFlight.has(r.seq));
     if (due.length === 0) return;
-    const faults = this.faults();
-    if (!postsCertificates(faults)) {
+    if (!this.out.posts()) {
       for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
       return;
     }
@@ -588,7 +548,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       this.fallbacksInFlight.add(seq);
       // due again one delay later unless it lands (also if this instance dies meanwhile)
       this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
-      const payload = faults.mangledPosts ? mangle(JSON.parse(text) as CertifiedBatchMessage, text) : text;
+      const payload = this.out.postPayload(JSON.parse(text) as CertifiedBatchMessage, text);
       const post = this.postWhenAllowed(() => this.post(payload, seq)).then(
         () => {
           this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { devFaultsConfig } from "./dev-faults-alias.js";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -24,7 +25,7 @@ const nodes = spawn(
   [
     "dev",
     "-c",
-    "workers/pbft/wrangler.jsonc",
+    devFaultsConfig(join(root, "workers", "pbft", "wrangler.jsonc")),
     "--port",
     "0",
     "--inspector-port",
@@ -41,7 +42,9 @@ for (const stream of [nodes.stdout!, nodes.stderr!]) {
     for (const line of lines) process.stdout.write(`[nodes] ${line}\n`);
   });
 }
-const edge = spawn(wrangler, ["dev", ...process.argv.slice(2)], {
+// each Worker from its config's dev copy: the same, with dev fault injection (scripts/dev-faults-alias.ts)
+const edgeConfig = devFaultsConfig(join(root, "wrangler.jsonc"));
+const edge = spawn(wrangler, ["dev", "-c", edgeConfig, ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: "inherit",

@@ -17,7 +17,7 @@ import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
 import { clusterStatus, replicaFreshness, staleAfterMs } from "./cluster-status.js";
 import { DASHBOARD_HTML, mountFavicon, prefersHtml } from "./dashboard.js";
-import { mountDevRoutes } from "./dev-routes.js";
+import { devFaults } from "#dev-faults";
 import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
 import { mountDevSubmit } from "./dev-submit.js";
@@ -63,7 +63,7 @@ function nonceOf(c: AppContext): string | undefined {
  *
  * A reply that is cached answers no one request, so it is asked for without the request's nonce
  * (the client takes it on its proof and its certificate's age); only a read that bypasses the
- * cache (no cache, or a lying replica) carries the nonce.
+ * cache (no cache, or a replica whose head says `noStore`) carries the nonce.
  */
 async function certifiedRead(
   c: AppContext,
@@ -77,7 +77,7 @@ async function certifiedRead(
     new Request(
       `https://certified-reads.aspec-edge.invalid/${encodeURIComponent(name)}/${seq}/${encodeURIComponent(key)}`,
     );
-  const cache = head.lying ? undefined : (globalThis as { caches?: { default: Cache } }).caches?.default;
+  const cache = head.noStore ? undefined : (globalThis as { caches?: { default: Cache } }).caches?.default;
   const reply = (body: string, state: "hit" | "miss" | "bypass", seq: number) =>
     new Response(body, {
       headers: {
@@ -286,7 +286,8 @@ export function createApp() {
     return c.json(unwrap(await stub.evidence(replica.name, c.req.param("client"), nonce)));
   });
 
-  mountDevRoutes(app); // dev only, behind FAULT_TOKEN: otherwise answers as an unknown route
+  // dev only, behind FAULT_TOKEN: otherwise (and in production, which mounts none) an unknown route
+  devFaults.mountRoutes(app, readJsonBody);
   mountEvidenceRoutes(app);
   mountDevSubmit(app); // dev only, behind FAULT_TOKEN (workers/dev-submit.ts)
 

@@ -17,7 +17,7 @@ import { PBFT_NODES } from "../shared/cluster-config.js";
 import type { Env } from "../platform/env.js";
 import { submitToNodes } from "../platform/pbft-node-stub.js";
 import { readJsonBody } from "./json-body.js";
-import { DEV_PATHS } from "./routes.js";
+import { DEV_SUBMIT_PATH } from "./routes.js";
 
 /** What one request may carry (a node's `submit` takes at most 5,000 ops per call). */
 export const DEV_SUBMIT_OPS_MAX = 5_000;
@@ -49,7 +49,7 @@ async function readOps(c: AppContext): Promise<SignedOp[]> {
 
 /** Mount the route (workers/app.ts, before its not-found handler). */
 export function mountDevSubmit(app: Hono<{ Bindings: Env }>): void {
-  app.post(DEV_PATHS.submit, async (c) => {
+  app.post(DEV_SUBMIT_PATH, async (c) => {
     if (!faultInjectionAllowed(c.env, c.req.header("x-aspec-fault-token"))) return notFound(c);
     const ops = await readOps(c);
     const answers = await submitToNodes(c.env, ops);

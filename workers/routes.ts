@@ -35,6 +35,12 @@ export const ROUTES = [
  */
 export const DEV_PATHS = { faults: "/v1/dev/faults", submit: "/v1/dev/submit" } as const;
 
+/**
+ * `POST /v1/dev/submit` (workers/dev-submit.ts), apart from DEV_PATHS so that the production bundle,
+ * which mounts no faults route (platform/dev-faults/none.ts), does not even hold that route's path.
+ */
+export const DEV_SUBMIT_PATH = "/v1/dev/submit";
+
 /** How docs and the JSON index write a route: `*` (the rest of the path, a kv key) as `:key`. */
 export const routeLabel = (path: string): string => path.replace(/\*$/, ":key");
 

@@ -4,7 +4,7 @@
  * what its answers carry, and the bounds of the certified batches a node serves. Declared apart from
  * the classes to keep RPC type inference shallow; every answer is still a peer's, parsed where used.
  */
-import type { NodeFaults } from "../pbft/dev-faults.js";
+import type { FaultSettings } from "./fault-settings.js";
 
 /** What the edge may ask of a node (the nodes' Worker's `Nodes` entrypoint implements it). */
 export interface NodesRpc extends CertifiedBatchSource {
@@ -13,7 +13,7 @@ export interface NodesRpc extends CertifiedBatchSource {
   /** A reader's replica asks for a fresh certificate (rate-bounded at the node: durable-objects/pbft-node.ts). */
   beat(id: string): Promise<void>;
   /** Dev only (the node checks the token and the environment). */
-  setFaults(id: string, token: string, faults: NodeFaults): Promise<void>;
+  setFaults(id: string, token: string, faults: FaultSettings): Promise<void>;
 }
 
 /** Batches per `certifiedBatches` answer at most. */
@@ -65,7 +65,7 @@ export interface NodeStatus {
   /** Fallback posts waiting for their delay. */
   fallbacksPending: number;
   /** Dev fault modes switched on (always empty outside dev). */
-  faults: NodeFaults;
+  faults: FaultSettings;
   /** Certificate posts sent and not settled yet (as poster and as fallback). */
   postsInFlight: number;
   /** Alarm runs of this instance, those that threw (logged; re-armed all the same), and the last one's time. */

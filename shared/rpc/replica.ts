@@ -5,9 +5,9 @@
  * depend on the surface, never on the class.
  */
 import type { ErrorBody } from "../errors.js";
+import type { FaultSettings } from "./fault-settings.js";
 import type { CertificationStats, CertReport } from "../follower/types.js";
 import type { SignedOp } from "../ops.js";
-import type { Faults } from "../replica-faults.js";
 import type {
   CertificateReply,
   Certification,
@@ -32,8 +32,11 @@ export interface CertifiedHead {
   /** The newest certificate's `body.time` (the cluster's clock, ms); null before the first. */
   time: number | null;
   certification: Certification;
-  /** Dev lies are on: the edge must neither cache its certified reads nor serve them cached. */
-  lying?: true;
+  /**
+   * The edge must neither cache this replica's certified reads nor serve them cached (set only by a
+   * wrapper of the replica's boundary: platform/replica-boundary.ts).
+   */
+  noStore?: true;
 }
 
 /** The RPC surface the Worker calls (declared apart to keep RPC type inference shallow). */
@@ -67,7 +70,10 @@ export interface ReplicaRpc {
   certifiedHead(name: string): Promise<CertifiedHead>;
   /** No `nonce`: a reply the edge may cache for every reader (`CertifiedReadReply`). */
   certifiedRead(name: string, key: string, nonce?: string): Promise<RpcResult<CertifiedReadReply>>;
-  /** Dev only, behind FAULT_TOKEN: replace the faults (`{}` switches them off); returns them as stored. */
-  setFaults(name: string, token: string, faults: Faults): Promise<Faults>;
+  /**
+   * Dev only, behind FAULT_TOKEN (refused where no fault wrapper is installed): replace the faults
+   * (`{}` switches them off); returns them as stored.
+   */
+  setFaults(name: string, token: string, faults: FaultSettings): Promise<FaultSettings>;
   stats(): Promise<ReplicaStats>;
 }

@@ -1,5 +1,5 @@
 /**
- * One PBFT node faulty at a time (f = 1), through its dev-only fault RPC (shared/pbft/dev-faults.ts),
+ * One PBFT node faulty at a time (f = 1), through its dev-only fault RPC (platform/dev-faults/node-faults.ts),
  * in the live cluster: ops written at the three replicas are still certified, every replica holds a
  * certificate that verifies and proves the written values. Also: the fault RPC is refused without
  * the token, and faults never act outside dev. Storage is shared by the tests of this file (keys

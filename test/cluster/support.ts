@@ -6,7 +6,7 @@ import { verifyStateProof } from "../../shared/certified/proofs.js";
 import type { Certificate, ClusterConfig } from "../../shared/certified/types.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
-import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
+import type { NodeFaults } from "../../platform/dev-faults/node-faults.js";
 import type { ReadReply } from "../../shared/replies.js";
 import { nodeObject } from "../../platform/node-object.js";
 import { FAULT_TOKEN } from "../runtime/delivery-helpers.js";

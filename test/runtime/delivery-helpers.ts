@@ -8,7 +8,7 @@ import {
   runInDurableObject,
 } from "cloudflare:test";
 import { expect } from "vitest";
-import type { Faults } from "../../shared/replica-faults.js";
+import type { Faults } from "../../platform/dev-faults/replica-faults.js";
 import type { Task } from "../../shared/delivery/timers.js";
 import { replicateText, type ApplyReport, type ReplicateMessage } from "../../shared/replication.js";
 import worker from "../../workers/index.js";

@@ -1,12 +1,12 @@
 /**
- * Dev fault injection: `POST /v1/dev/faults` (workers/dev-routes.ts) and the replicas' lies
- * (durable-objects/replica-lies.ts). The route answers as an unknown route without the gate and
+ * Dev fault injection: `POST /v1/dev/faults` (platform/dev-faults/routes.ts) and the replicas' lies
+ * (platform/dev-faults/replica-lies.ts). The route answers as an unknown route without the gate and
  * then changes nothing (a digest of every replica's and node's tables); with it, each lie shows in
  * the replica's signed reply and `{}` takes it back.
  */
 import { SELF, createExecutionContext, env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FORGED_SEQ_OFFSET, LIE_DELTA, LIE_ELEMENT } from "../../durable-objects/replica-lies.js";
+import { FORGED_SEQ_OFFSET, LIE_DELTA, LIE_ELEMENT } from "../../platform/dev-faults/replica-lies.js";
 import { toHex, utf8 } from "../../shared/bytes.js";
 import { verifyCertificate } from "../../shared/certified/certificate.js";
 import { verifyResultProof, verifyStateProof } from "../../shared/certified/proofs.js";

@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { devFaultsConfig } from "../../scripts/dev-faults-alias.js";
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
@@ -216,7 +217,9 @@ export function wranglerArgs(
 ): string[] {
   const args = [
     "dev",
-    ...(o.config === undefined ? [] : ["--config", o.config]),
+    // the config's dev copy: dev fault injection in the bundle (the config itself aliases it away)
+    "--config",
+    devFaultsConfig(o.config ?? join(REPO_ROOT, "wrangler.jsonc")),
     "--ip",
     "127.0.0.1",
     "--port",

@@ -7,7 +7,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import { AspecError } from "../../shared/errors.js";
-import type { NodeFaults } from "../../shared/pbft/dev-faults.js";
+import type { FaultSettings } from "../../shared/rpc/fault-settings.js";
 import type { NodesRpc, NodeStatus, SubmitAnswer } from "../../shared/rpc/nodes.js";
 import type { PbftEnv } from "../../platform/pbft-env.js";
 import { nodeObject } from "../../platform/node-object.js";
@@ -43,7 +43,7 @@ export class Nodes extends WorkerEntrypoint<PbftEnv> implements NodesRpc {
   }
 
   /** Dev only: the node checks the token (and that this is a dev deployment) itself. */
-  setFaults(id: string, token: string, faults: NodeFaults): Promise<void> {
+  setFaults(id: string, token: string, faults: FaultSettings): Promise<void> {
     return this.node(id).setFaults(id, token, faults);
   }
 

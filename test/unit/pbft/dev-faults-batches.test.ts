@@ -1,4 +1,4 @@
-/** The PBFT nodes' dev faults about certified batches (shared/pbft/dev-faults.ts): noPost, forgeBatches. */
+/** The PBFT nodes' dev faults about certified batches (platform/dev-faults/node-faults.ts): noPost, forgeBatches. */
 import { describe, expect, it } from "vitest";
 import type { Certificate } from "../../../shared/certified/types.js";
 import {
@@ -7,7 +7,7 @@ import {
   postsCertificates,
   rewriteFaulty,
   servesBatches,
-} from "../../../shared/pbft/dev-faults.js";
+} from "../../../platform/dev-faults/node-faults.js";
 import type { Outgoing } from "../../../shared/pbft/effects.js";
 
 const body = (seq: number) => ({

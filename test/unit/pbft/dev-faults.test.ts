@@ -1,4 +1,4 @@
-/** The PBFT nodes' dev-only faults (shared/pbft/dev-faults.ts): what leaves a faulty node. */
+/** The PBFT nodes' dev-only faults (platform/dev-faults/node-faults.ts): what leaves a faulty node. */
 import { describe, expect, it } from "vitest";
 import { faultInjectionAllowed } from "../../../shared/config.js";
 import type { Certificate } from "../../../shared/certified/types.js";
@@ -8,7 +8,7 @@ import {
   postsCertificates,
   rewriteFaulty,
   sendDelayMs,
-} from "../../../shared/pbft/dev-faults.js";
+} from "../../../platform/dev-faults/node-faults.js";
 import { proposalDigest } from "../../../shared/pbft/digest.js";
 import type { Outgoing } from "../../../shared/pbft/effects.js";
 import type { Proposal } from "../../../shared/pbft/messages.js";

@@ -1,9 +1,9 @@
 /**
  * DEV ONLY: fault injection for a PBFT node (tests and demos of "a node that goes silent,
- * equivocates as primary, or signs wrong roots"). Pure: the PbftNode Durable Object keeps the
- * switched-on modes in its SQLite and plugs `rewriteFaulty` into the driver's `rewrite` hook; they
- * act only when `faultInjectionAllowed` (ENVIRONMENT "dev" and the FAULT_TOKEN given), the same
- * rule as the replicas' faults.
+ * equivocates as primary, or signs wrong roots"). Pure: the wrapper (./node.ts) keeps the
+ * switched-on modes in the node's SQLite and applies them at the node's boundary
+ * (platform/node-boundary.ts; `rewriteFaulty` is the driver's `rewrite` hook); it is installed only
+ * when `faultInjectionAllowed` (ENVIRONMENT "dev" and the FAULT_TOKEN given), as the replicas' is.
  *
  * A fault changes only what leaves the node: its own core still hears its real messages (what it
  * addresses to itself goes unrewritten), so it stays correct and, once the fault is switched off,
@@ -38,11 +38,9 @@
  * - `hang`: it accepts every call from peers and replicas (`deliver`, `submit`, `certifiedHead`,
  *   `certifiedBatches`) and does not answer for HANG_MS: callers' deadlines must cut it off.
  */
-import type { Certificate } from "../certified/types.js";
-import type { Outgoing } from "./effects.js";
-import { proposalDigest } from "./digest.js";
-
-export { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../config.js";
+import type { Certificate } from "../../shared/certified/types.js";
+import type { Outgoing } from "../../shared/pbft/effects.js";
+import { proposalDigest } from "../../shared/pbft/digest.js";
 
 export const NODE_FAULT_MODES = [
   "silent",

@@ -9,22 +9,25 @@
  *
  * Body `{target, faults}`: `target` is a replica name (REPLICAS) or a node id (`pbft-0..3`);
  * `faults` an object (`{}` switches everything off). A replica's faults are checked here
- * (shared/replica-faults.ts `parseFaults`); a node's go to its Durable Object as given,
- * which keeps the modes it knows (shared/pbft/dev-faults.ts). Answers `{target, faults}` as stored.
+ * (./replica-faults.ts `parseFaults`); a node's go to its Durable Object as given,
+ * which keeps the modes it knows (./node-faults.ts). Answers `{target, faults}` as stored.
+ *
+ * Mounted by `devFaults.mountRoutes` (./index.ts): production bundles ./none.ts, which mounts
+ * nothing, so there the path answers as an unknown route by construction.
  */
 import type { Context, Hono } from "hono";
-import { parseFaults } from "../shared/replica-faults.js";
-import { PBFT_NODES } from "../shared/cluster-config.js";
-import { faultInjectionAllowed } from "../shared/config.js";
-import { AspecError } from "../shared/errors.js";
-import type { Env } from "../platform/env.js";
-import { readJsonBody } from "./json-body.js";
-import { nodesOf } from "../platform/pbft-node-stub.js";
-import { replicaStub } from "../platform/replica-stub.js";
-import { DEV_PATHS } from "./routes.js";
-import { replicasOf } from "../platform/routing.js";
+import { parseNodeFaults } from "./node-faults.js";
+import { parseFaults } from "./replica-faults.js";
+import { PBFT_NODES } from "../../shared/cluster-config.js";
+import { faultInjectionAllowed } from "../../shared/config.js";
+import { AspecError } from "../../shared/errors.js";
+import type { ReadJsonBody } from "../dev-faults-hook.js";
+import type { Env } from "../env.js";
+import { nodesOf } from "../pbft-node-stub.js";
+import { replicaStub } from "../replica-stub.js";
+import { replicasOf } from "../routing.js";
 
-export const FAULTS_PATH = DEV_PATHS.faults;
+export const FAULTS_PATH = "/v1/dev/faults";
 export const FAULT_TOKEN_HEADER = "x-aspec-fault-token";
 
 /** A faults body is small: `{target, faults}` with a few flags. */
@@ -36,7 +39,10 @@ type AppContext = Context<{ Bindings: Env }>;
 /** What app.ts's `notFound` answers, thrown so that `onError` renders it the same way. */
 const notFound = (c: AppContext) => new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`);
 
-async function readBody(c: AppContext): Promise<{ target: string; faults: Record<string, unknown> }> {
+async function readBody(
+  c: AppContext,
+  readJsonBody: ReadJsonBody,
+): Promise<{ target: string; faults: Record<string, unknown> }> {
   const body = await readJsonBody(c, { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX });
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v);
@@ -48,11 +54,11 @@ async function readBody(c: AppContext): Promise<{ target: string; faults: Record
 }
 
 /** Mount the dev routes on the app (before its 405 and not-found handlers). */
-export function mountDevRoutes(app: Hono<{ Bindings: Env }>): void {
+export function mountFaultRoutes(app: Hono<{ Bindings: Env }>, readJsonBody: ReadJsonBody): void {
   app.post(FAULTS_PATH, async (c) => {
     const token = c.req.header(FAULT_TOKEN_HEADER);
     if (!faultInjectionAllowed(c.env, token)) throw notFound(c);
-    const { target, faults } = await readBody(c);
+    const { target, faults } = await readBody(c, readJsonBody);
     const replica = replicasOf(c.env.REPLICAS).find((r) => r.name === target);
     if (replica) {
       const parsed = parseFaults(faults);
@@ -64,7 +70,7 @@ export function mountDevRoutes(app: Hono<{ Bindings: Env }>): void {
     const node = PBFT_NODES.find((n) => n.id === target);
     if (node) {
       const stub = nodesOf(c.env);
-      await stub.setFaults(node.id, token!, faults);
+      await stub.setFaults(node.id, token!, parseNodeFaults(faults)); // the modes it knows
       const stored = (await stub.status(node.id)).faults;
       console.log({ event: "dev_faults_set", target, faults: stored });
       return c.json({ target, faults: stored });

@@ -1,14 +1,14 @@
 /**
  * A replica's dev faults: what a test or demo may switch on (`POST /v1/dev/faults`, the replica's
  * `setFaults`), and how they are read from untrusted JSON. The PBFT nodes' own are in
- * shared/pbft/dev-faults.ts.
+ * ./node-faults.ts.
  */
 
 /**
- * Faults a test or demo can switch on in dev (behind FAULT_TOKEN); in force only while the gate
- * (`faultInjectionAllowed`) allows. The lies are applied by durable-objects/replica-lies.ts.
+ * Faults a test or demo can switch on in dev (behind FAULT_TOKEN); installed only while the gate
+ * (`faultInjectionAllowed`) allows. The lies are told by ./replica-lies.ts, through the wrapper in ./replica.ts.
  */
-export interface Faults {
+export type Faults = {
   /** Sends to the replicate queue are lost after the call (what a broker crash does). */
   dropQueueSends?: boolean;
   /** Sends to the replicate queue throw, as `sendBatch` does when the queue is unavailable. */
@@ -35,7 +35,7 @@ export interface Faults {
   dropOps?: boolean;
   /** Reads are answered with an old signed reply of the same key kept from before (a replay). */
   replayOld?: boolean;
-}
+};
 
 export const FAULT_NAMES = [
   "dropQueueSends",

@@ -1,8 +1,8 @@
 /**
  * DEV ONLY: a replica that lies (tests and demos of what clients must catch). Pure functions that
- * rewrite a reply before the replica signs it, so every lie is signed by its liar (attributable);
- * the EdgeReplica signs each reply it builds through `signAsFaulty`, with the faults in force (none
- * outside dev or without the FAULT_TOKEN: `Delivery.faults()`), which then signs the reply as it was.
+ * rewrite a reply before the replica signs it, so every lie is signed by its liar (attributable):
+ * the fault wrapper (./replica.ts) rewrites each reply with `lie` before its replica's plain signer
+ * signs it.
  *
  * - `lieTentative`: tentative values are wrong (`wrongValue`).
  * - `lieCertified`: certified values (a read's certified section, a certified read, an op's
@@ -10,26 +10,25 @@
  *   fails against the certificate's root, which a verifying client checks.
  * - `forgeCertificate`: the certificate a reply carries claims `body.seq` + 1000, a seq that does
  *   not exist (its signatures no longer verify).
- * - `dropOps` is not a reply rewrite: `withholdsOps` says where delivery must keep own ops back.
+ * - `dropOps` is not a reply rewrite: `withholdsOps` says what the wrapper keeps back.
  * - `replayOld`: a read is answered with the first signed read of that key kept since the fault
  *   was seen (`ReplayedReads`): a genuine signed reply, just not this request's (its nonce is
  *   another's), which is what anyone holding an old reply can serve.
  */
-import type { Json } from "../shared/canonical.js";
-import type { StateValue } from "../shared/certified/proofs.js";
-import type { Certificate } from "../shared/certified/types.js";
-import {
-  signReply,
-  type ReadReply,
-  type CertificateReply,
-  type CertifiedReadReply,
-  type CertifiedValue,
-  type OpReply,
-  type OpStatusReply,
-  type TentativeResult,
-  type Unsigned,
-} from "../shared/replies.js";
-import type { Faults } from "../shared/replica-faults.js";
+import type { Json } from "../../shared/canonical.js";
+import type { StateValue } from "../../shared/certified/proofs.js";
+import type { Certificate } from "../../shared/certified/types.js";
+import type {
+  ReadReply,
+  CertificateReply,
+  CertifiedReadReply,
+  CertifiedValue,
+  OpReply,
+  OpStatusReply,
+  TentativeResult,
+  Unsigned,
+} from "../../shared/replies.js";
+import type { Faults } from "./replica-faults.js";
 
 /** The seq a forged certificate claims beyond the real one. */
 export const FORGED_SEQ_OFFSET = 1000;
@@ -100,13 +99,6 @@ export function lie<R extends LieableReply>(faults: Faults, reply: R): R {
     else r.certificate = forged(r.certificate);
   }
   return r as R;
-}
-
-/** `signReply` of the reply as told under `faults` (what the EdgeReplica signs every reply with). */
-export function signAsFaulty<
-  T extends OpReply | ReadReply | OpStatusReply | CertifiedReadReply | CertificateReply,
->(faults: Faults, secret: string, body: Unsigned<T>): Promise<T> {
-  return signReply<T>(secret, lie(faults, body as LieableReply) as Unsigned<T>);
 }
 
 /** Old signed reads kept per key for `replayOld` (at most this many keys; memory only). */

@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { devFaultsConfig } from "../../scripts/dev-faults-alias.js";
@@ -217,9 +218,11 @@ export function wranglerArgs(
 ): string[] {
   const args = [
     "dev",
-    // the config's dev copy: dev fault injection in the bundle (the config itself aliases it away)
+    // the config's dev copy: dev fault injection in the bundle (the config itself aliases it away);
+    // a copy per server (per state dir: a restart reuses it), so that no server's start rewrites the
+    // config another running server watches (that reloaded its Workers mid-test)
     "--config",
-    devFaultsConfig(o.config ?? join(REPO_ROOT, "wrangler.jsonc")),
+    devFaultsConfig(o.config ?? join(REPO_ROOT, "wrangler.jsonc"), serverTag(persistDir)),
     "--ip",
     "127.0.0.1",
     "--port",
@@ -236,6 +239,19 @@ export function wranglerArgs(
     args.push("--var", `${k}:${v}`);
   return args;
 }
+
+/** Names a server's own config copy: its state dir, hashed. */
+const serverTag = (persistDir: string): string =>
+  `e2e-${createHash("sha256").update(persistDir).digest("hex").slice(0, 12)}`;
+
+/** The config copies of the servers started here (removed on stop, and on exit). */
+const configCopies = new Set<string>();
+
+/** The config copy of the server with these arguments (null: it runs a config without one). */
+const configCopyOf = (args: readonly string[]): string | null => {
+  const c = args[args.indexOf("--config") + 1]!;
+  return /\.dev-faults\.e2e-[0-9a-f]{12}\./.test(c) ? c : null;
+};
 
 /** The nodes' Worker's config (`aspec-pbft`), started beside the system's. */
 export const NODES_CONFIG = join(REPO_ROOT, "workers", "pbft", "wrangler.jsonc");
@@ -294,7 +310,10 @@ async function startOne(
   extraEnv: Record<string, string>,
 ): Promise<DevServer> {
   const persistDir = o.persistDir ?? mkdtempSync(join(tmpdir(), `aspec-${o.name}-`));
-  const child = spawn(WRANGLER, wranglerArgs(o, persistDir), {
+  const args = wranglerArgs(o, persistDir);
+  const configCopy = configCopyOf(args);
+  if (configCopy) configCopies.add(configCopy);
+  const child = spawn(WRANGLER, args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -348,6 +367,7 @@ async function startOne(
         running.delete(server);
         log?.end();
         rmSync(persistDir, { recursive: true, force: true });
+        if (configCopy) rmSync(configCopy, { force: true });
       })()),
     crash: async () => {
       if (stopped) return stopped;
@@ -392,6 +412,7 @@ export async function stopAll(): Promise<void> {
 
 /** Synchronous last resort on process exit: SIGKILL each process group, remove its state dir. */
 function killAllSync(): void {
+  for (const c of configCopies) rmSync(c, { force: true });
   for (const s of running) {
     killGroup(s.pid, "SIGKILL");
     try {

@@ -440,7 +440,7 @@ runScript(async () => {
       "baseline",
       {},
       (s) => serialWrites(s.port, "/", SERIAL_OPS, `base-${run}`),
-      join(REPO_ROOT, "bench", "baseline", "wrangler.jsonc"),
+      join(REPO_ROOT, "bench", "baseline", "wrangler.toml"),
     );
   if (phases.has("ec"))
     r.ec = await withServer("ec", vars(false), async (s) => {

@@ -10,8 +10,8 @@
  *   missing → the node refuses to run, `not_configured`), through `PbftBoundary`;
  * - certificates: posted to the `certificates` queue by one node per seq (`seq mod n`), with the
  *   batch's ops, for every replica; the next node in line (`(seq + 1) mod n`) posts it again
- *   CERT_FALLBACK_MS later (`pbft_fallback`), so a silent or faulty poster costs a delay, not the
- *   seq (replicas drop the duplicate by seq: docs/architecture.md, "Posting certificates");
+ *   CERT_FALLBACK_MS later (`pbft_fallback`) unless every replica has it by then, so a silent or
+ *   faulty poster costs a delay, not the seq (docs/architecture.md, "Posting certificates");
  * - kept batches: every certified batch it completes, the newest CERTIFIED_KEPT_SEQS seqs
  *   (`pbft_published`), served to replicas that missed a seq (`certifiedHead`, `certifiedBatches`;
  *   durable-objects/certified-sync.ts asks);
@@ -114,6 +114,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   private postsSkipped = 0;
   private postFailures = 0;
   private fallbacksPosted = 0;
+  /** Fallback posts not sent: every replica had the seq already when it was due. */
+  private fallbacksSkipped = 0;
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
   private readonly linkFreeAt: number[] = [];
   private alarms = 0;
@@ -181,6 +183,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       postFailures: this.postFailures,
       postsSkipped: this.postsSkipped,
       fallbacksPosted: this.fallbacksPosted,
+      fallbacksSkipped: this.fallbacksSkipped,
       fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
       faults: this.faults?.current() ?? {},
       postsInFlight: this.postsInFlight + this.fallbacksInFlight.size,
@@ -543,25 +546,51 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
       return;
     }
-    // one send each: a batch of ops can be ~124 KB, over what one sendBatch may carry
-    for (const { seq, msg: text } of due) {
+    for (const { seq } of due) {
       this.fallbacksInFlight.add(seq);
-      // due again one delay later unless it lands (also if this instance dies meanwhile)
+      // due again one delay later unless it lands or is skipped (also if this instance dies meanwhile)
       this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
-      const payload = this.out.postPayload(JSON.parse(text) as CertifiedBatchMessage, text);
-      const post = this.postWhenAllowed(() => this.post(payload, seq)).then(
-        () => {
-          this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
-          this.fallbacksPosted++;
-          console.log({ event: "pbft_fallback_posted", node: node.id, seq });
-        },
-        (e: unknown) =>
-          console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(e) }),
-      );
-      this.ctx.waitUntil(
-        post.finally(() => this.fallbacksInFlight.delete(seq)).then(() => this.wakeAt(null)),
-      );
     }
+    // only what some replica lacks: the seq's poster has usually posted it already, and a copy every
+    // replica has would be a retransmission with no loss behind it (the edge's answer is untrusted
+    // only as far as the edge itself is: it carries every post anyway; no answer: post them all)
+    const run = this.replicasHead().then((have) => {
+      for (const { seq, msg: text } of due) {
+        if (seq <= have) {
+          this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+          this.fallbacksSkipped++;
+          this.fallbacksInFlight.delete(seq);
+          continue;
+        }
+        // one send each: a batch of ops can be ~124 KB, over what one sendBatch may carry
+        const payload = this.out.postPayload(JSON.parse(text) as CertifiedBatchMessage, text);
+        const post = this.postWhenAllowed(() => this.post(payload, seq)).then(
+          () => {
+            this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+            this.fallbacksPosted++;
+            console.log({ event: "pbft_fallback_posted", node: node.id, seq });
+          },
+          (e: unknown) =>
+            console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(e) }),
+        );
+        this.ctx.waitUntil(
+          post.finally(() => this.fallbacksInFlight.delete(seq)).then(() => this.wakeAt(null)),
+        );
+      }
+    });
+    this.ctx.waitUntil(run);
+  }
+
+  /** The seq every replica has applied, as the edge reports it; -1 (post everything) on no answer. */
+  private replicasHead(): Promise<number> {
+    return withDeadline(
+      this.env.EDGE.replicasHead() as Promise<unknown>,
+      2 * PEER_DEADLINE_MS.nodeHead,
+      "replicas' head from the edge",
+    ).then(
+      (h) => (Number.isSafeInteger(h) && (h as number) >= 0 ? (h as number) : -1),
+      () => -1,
+    );
   }
 
   /** One alarm: at the earlier of the core's next wake-up and the next fallback post. */

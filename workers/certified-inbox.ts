@@ -9,6 +9,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { CERTIFIED_BATCH_CHARS_MAX } from "../shared/wire/certified-batch.js";
 import type { InboxAnswer } from "../shared/rpc/inbox.js";
 import type { Env } from "../platform/env.js";
+import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
+import { replicasOf } from "../platform/routing.js";
+import { replicaStub } from "../platform/replica-stub.js";
 import { publishText } from "./certificates-publish.js";
 
 export class CertifiedInbox extends WorkerEntrypoint<Env> {
@@ -27,5 +30,27 @@ export class CertifiedInbox extends WorkerEntrypoint<Env> {
       return { via: "refused", reason };
     }
     return publishText(this.env, text as string, seq as number);
+  }
+
+  /**
+   * The highest seq every replica has applied (the lowest of their certified heads; 0 when one does
+   * not answer in time): a fallback poster posts only seqs past it — a copy every replica has is a
+   * retransmission with no loss behind it. A replica that claims too high a head cannot raise the
+   * lowest one above an honest replica's.
+   */
+  async replicasHead(): Promise<number> {
+    const heads = await Promise.all(
+      replicasOf(this.env.REPLICAS).map((r) =>
+        withDeadline(
+          replicaStub(this.env, r).certifiedHead(r.name),
+          PEER_DEADLINE_MS.nodeHead,
+          "certifiedHead",
+        ).then(
+          (h) => (Number.isSafeInteger(h?.seq) && h.seq >= 0 ? h.seq : 0),
+          () => 0,
+        ),
+      ),
+    );
+    return Math.min(...heads);
   }
 }

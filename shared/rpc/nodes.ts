@@ -62,6 +62,8 @@ export interface NodeStatus {
   postsSkipped: number;
   /** Certificates this instance posted as the next node in line, after the delay. */
   fallbacksPosted: number;
+  /** Fallback posts not sent because every replica had the seq already (the poster's copy landed). */
+  fallbacksSkipped: number;
   /** Fallback posts waiting for their delay. */
   fallbacksPending: number;
   /** Dev fault modes switched on (always empty outside dev). */

@@ -21,6 +21,7 @@ import {
 } from "../../../shared/crypto/ed25519-policy.js";
 import { verifyCanonical } from "../../../shared/crypto/keys.js";
 import { ed25519Scheme } from "../../../shared/pbft/signature-scheme.js";
+import { BASE, P, le32, sig, withSign } from "../../support/ed25519-bytes.js";
 
 const web = makeWebCryptoEngine(crypto.subtle);
 const ENGINES = [web, nobleEngine];
@@ -233,25 +234,6 @@ describe("Ed25519 policy: the same verdict on both engines", () => {
 
 // The byte-level checks each on its own: the vectors above reach them only through whole signatures,
 // where an earlier check often refuses first.
-const P = (1n << 255n) - 19n;
-const le32 = (n: bigint) => {
-  const b = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return b;
-};
-const withSign = (b: Uint8Array) => {
-  const c = b.slice();
-  c[31]! |= 0x80;
-  return c;
-};
-/** The base point B: canonical, prime order. */
-const BASE = fromHex("5866666666666666666666666666666666666666666666666666666666666666");
-const sig = (r: Uint8Array, s: bigint) => {
-  const out = new Uint8Array(64);
-  out.set(r, 0);
-  out.set(le32(s), 32);
-  return out;
-};
 
 describe("isCanonicalPointEncoding", () => {
   it("is 32 bytes exactly", () => {

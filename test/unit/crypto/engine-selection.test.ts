@@ -7,27 +7,9 @@ import { fromHex } from "../../../shared/bytes.js";
 import { ED25519_L, bytesToBigIntLE } from "../../../shared/crypto/ed25519-policy.js";
 import { COFACTORED_ONLY, makeWebCryptoEngine } from "../../../shared/crypto/ed25519.js";
 import { devKeyPair } from "../../../shared/crypto/keys.js";
+import { BASE, P, le32, sig, withSign } from "../../support/ed25519-bytes.js";
 
-const P = (1n << 255n) - 19n;
 const webCrypto = (globalThis as unknown as { crypto: Crypto }).crypto;
-const le32 = (n: bigint) => {
-  const b = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return b;
-};
-const withSign = (b: Uint8Array) => {
-  const c = b.slice();
-  c[31]! |= 0x80;
-  return c;
-};
-/** The base point B: canonical, prime order. */
-const BASE = fromHex("5866666666666666666666666666666666666666666666666666666666666666");
-const sig = (r: Uint8Array, s: bigint) => {
-  const out = new Uint8Array(64);
-  out.set(r, 0);
-  out.set(le32(s), 32);
-  return out;
-};
 
 describe("the WebCrypto engine", () => {
   it("a WebCrypto that throws on a key is a false verdict, not an exception", async () => {

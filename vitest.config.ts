@@ -18,9 +18,6 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          // one module graph per worker, not one per file: 111 small files spent more time importing
-          // than testing (unit project 149 → 105 s); every file passes in any order this way
-          isolate: false,
           include: ["test/unit/**/*.test.ts", "test/sim/**/*.test.ts"],
           testTimeout: 60_000,
           sequence: { groupOrder: 0 },

@@ -1,5 +1,5 @@
 /**
- * The seed sweep, first half: seeds 1–60 (seeds-2.test.ts runs 101–160; 120 in `npm test`, for its 10-minute budget — wider sweeps run outside it: `npm run sim -- --from 1 --seeds 500 --quick`). Quick plans drawing from
+ * The seed sweep, first half: seeds 1–60 (seeds-2.test.ts runs 101–140; 100 in `npm test`, for its 10-minute budget — wider sweeps run outside it: `npm run sim -- --from 1 --seeds 500 --quick`). Quick plans drawing from
  * every fault mode; a failure names its seed and the exact command that replays it
  * (`npm run sim -- --seed N --quick`, plus `--trace` to print every event).
  */

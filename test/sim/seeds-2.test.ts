@@ -2,7 +2,7 @@
 import { describe, it } from "vitest";
 import { sweep } from "./sweep.js";
 
-describe("simulated cluster, seed sweep 101–160", () => {
+describe("simulated cluster, seed sweep 101–140", () => {
   it(
     "40 seeds: safety and invariants after every step, liveness after healing",
     () => sweep(101, 40),

@@ -11,6 +11,7 @@
  * workerd never reports again, and vitest would wait for ever), it prints the files still running,
  * closes on a line that counts them as failed, and exits 1.
  */
+import { descendants } from "./support/proc-tree.js";
 import type { Reporter, TestCase, TestModule, TestSuite } from "vitest/node";
 
 /** The longest test file takes under a minute here; no test reporting for this long is a hang. */
@@ -65,6 +66,15 @@ export default class SummaryReporter implements Reporter {
       `\nno test finished for ${STALL_MS / 1000} s; still running:\n${files.map((f) => `  ${f}\n`).join("")}` +
         `tests: ${this.passed} passed, ${this.failed + Math.max(files.length, 1)} failed (run stalled)\n`,
     );
+    // the pool's workers, the one running the stuck file included: process.exit alone leaves them
+    // behind, orphaned, for good
+    for (const pid of descendants(process.pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     process.exit(1);
   }
 

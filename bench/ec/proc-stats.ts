@@ -3,7 +3,7 @@
  * their memory and their CPU time. Linux only.
  */
 import { readFileSync } from "node:fs";
-import { descendants } from "../../test/support/wrangler-dev.js";
+import { descendants } from "../../test/support/proc-tree.js";
 
 function commOf(pid: number): string {
   try {

@@ -11,11 +11,12 @@
  * exit, so that no workerd is left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { devFaultsConfig } from "../../scripts/dev-faults-alias.js";
+import { descendants } from "./proc-tree.js";
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
@@ -99,33 +100,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     /* already gone */
   }
-}
-
-/** Every live descendant of `root` (children, grandchildren, …), from /proc (Linux; empty elsewhere). */
-export function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return [];
-  }
-  for (const d of entries) {
-    try {
-      const m = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, "utf8"));
-      if (m) children.set(Number(m[1]), [...(children.get(Number(m[1])) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...(children.get(p) ?? []));
-  }
-  return out;
 }
 
 const alive = (pid: number): boolean => {

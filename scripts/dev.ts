@@ -18,7 +18,14 @@ const registry = join(root, ".wrangler", "registry");
 // entries a killed run left behind name dead addresses, and a Worker that starts while they are
 // there binds its peer's dead one and stays unbound: both Workers are ours, so start clean
 rmSync(registry, { recursive: true, force: true });
-const env = { ...process.env, WRANGLER_REGISTRY_PATH: registry };
+// wrangler's local observability (traces in its local explorer) streams every trace event, each SQL
+// query and RPC, to a collector in the same workerd: ~30% of a busy process's CPU, which nothing
+// deployed pays. Off unless asked for (X_LOCAL_OBSERVABILITY=true npm run dev).
+const env = {
+  ...process.env,
+  WRANGLER_REGISTRY_PATH: registry,
+  X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
+};
 
 const nodes = spawn(
   wrangler,

@@ -15,7 +15,7 @@ import type { DevServer } from "../../test/support/wrangler-dev.js";
 import { signOp } from "../../shared/ops.js";
 import { RequestTimeout, makeAgent, post } from "../ec/load.js";
 import { makeClients } from "../ec/workload.js";
-import { cpuMs } from "../ec/proc-stats.js";
+import { cpuMs, workerdPids } from "../ec/proc-stats.js";
 import { CertPoller, lagsOf, weightedPercentile, type Ack } from "./cert-poll.js";
 import { REPLICA } from "./ingress.js";
 import { systemPids, type MemoryProbe } from "./memory.js";
@@ -71,6 +71,8 @@ export interface AloneResult {
   rss: RssSample[];
   /** workerd CPU (all processes) per certified op, ms. */
   cpuMsPerOp: number;
+  /** The nodes' workerd CPU per certified op, ms (/proc: every part of it, JS or not); null in one process. */
+  nodesCpuMsPerOp: number | null;
   signMs: number;
 }
 
@@ -131,7 +133,10 @@ export async function runClusterAlone(
   const poller = new CertPoller(agent, server.port, REPLICA, 100);
   const monitor = new ClusterMonitor(server.port, o.monitorMs);
   const pids = systemPids(server);
-  const cpu0 = pids.reduce((n, p) => n + cpuMs(p), 0);
+  const nodePids = server.nodes ? workerdPids(server.nodes.pid) : [];
+  const cpuOf = (ps: number[]) => ps.reduce((n, p) => n + cpuMs(p), 0);
+  const cpu0 = cpuOf(pids);
+  const nodesCpu0 = cpuOf(nodePids);
   const rss: RssSample[] = [];
   monitor.start();
   for (
@@ -249,7 +254,8 @@ export async function runClusterAlone(
   const certified = Math.min(acked, certifiedNow());
   const last = rss[rss.length - 1]!;
   if (last.certified < certified) await sampleMemory(certified, tEnd);
-  const cpu = pids.reduce((n, p) => n + cpuMs(p), 0) - cpu0;
+  const cpu = cpuOf(pids) - cpu0;
+  const nodesCpu = cpuOf(nodePids) - nodesCpu0;
   agent.destroy();
   const lags = lagsOf(acks, poller.polls);
   const gap = longestGap(timeline, tStop);
@@ -274,6 +280,7 @@ export async function runClusterAlone(
     nodeErrorSamples,
     rss,
     cpuMsPerOp: cpu / Math.max(1, certified),
+    nodesCpuMsPerOp: server.nodes ? nodesCpu / Math.max(1, certified) : null,
     signMs,
   };
 }

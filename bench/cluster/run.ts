@@ -594,6 +594,7 @@ runScript(async () => {
             longestGapMs: r.alone.gap.longestMs,
             gapOpen: r.alone.gap.open,
             stalled: r.alone.stalled,
+            nodesCpuMsPerOp: r.alone.nodesCpuMsPerOp,
           },
         }
       : {}),

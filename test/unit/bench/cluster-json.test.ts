@@ -97,6 +97,14 @@ describe("clusterJson", () => {
     expect(j.memory?.afterRun).toMatchObject({ rssMiB: 220, heapUsedMiB: 40, certifiedOps: 20000 });
     expect(j.memory?.afterIdle).toMatchObject({ rssMiB: 200, idleS: 60 });
   });
+  it("the node's CPU per op is its own process's (/proc) when the nodes run apart", () => {
+    // 2.4 ms of the nodes' workerd per certified op over 4 nodes: 600 µs each, whatever was sampled
+    const j = clusterJson({ ...full, alone: { ...full.alone!, nodesCpuMsPerOp: 2.4 } });
+    expect(j.cpuUsPerOp.node).toBe(600);
+    expect(clusterJson({ ...full, alone: { ...full.alone!, nodesCpuMsPerOp: null } }).cpuUsPerOp.node).toBe(
+      200,
+    );
+  });
   it("a gap still open at the end is a stall", () => {
     expect(clusterJson({ ...full, alone: { ...full.alone!, gapOpen: true } }).aloneStalled).toBe(true);
   });

@@ -34,7 +34,7 @@ import type {
   Proposal,
   Share,
 } from "./messages.js";
-import type { ExecRecord, OwnCheckpoint, ReplicaState } from "./state.js";
+import type { ExecRecord, OwnCheckpoint, ReplicaState, Slot } from "./state.js";
 
 export interface MetaRow {
   view: number;
@@ -71,6 +71,59 @@ export interface SlotRow {
   preparedCert: PreparedCert | null;
   commitProof: Envelope<Commit>[] | null;
   committedProposal: Proposal | null;
+  /**
+   * Which of the slot's other places hold the slot's own `proposal` (the same batch): the row
+   * stores the batch once and leaves it out of these (`restoreSlotRow` puts it back). A slot row
+   * is written at pre-prepare, prepared and committed, so a batch was otherwise written ~9 times.
+   * Absent in rows of earlier versions (each place then holds its own copy).
+   */
+  shared?: SharedPlace[];
+}
+type SharedPlace = "prePrepare" | "preparedCert" | "committedProposal";
+
+/** The slot's row, its batch written once (see `SlotRow.shared`). */
+function slotRowOf(slot: Slot): SlotRow {
+  const p = slot.proposal;
+  const shared: SharedPlace[] = [];
+  let { prePrepare, preparedCert, committedProposal } = slot;
+  if (p !== null) {
+    if (prePrepare?.proposal === p) {
+      shared.push("prePrepare");
+      prePrepare = { from: prePrepare.from, msg: prePrepare.msg, sig: prePrepare.sig };
+    }
+    if (preparedCert?.proposal === p) {
+      shared.push("preparedCert");
+      preparedCert = { ...preparedCert, proposal: null as unknown as Proposal };
+    }
+    if (committedProposal === p) {
+      shared.push("committedProposal");
+      committedProposal = null;
+    }
+  }
+  return {
+    seq: slot.seq,
+    view: slot.view,
+    digest: slot.digest,
+    proposal: p,
+    prePrepare,
+    preparedCert,
+    commitProof: slot.commitProof,
+    committedProposal,
+    ...(shared.length ? { shared } : {}),
+  };
+}
+
+/** A slot row as the slot had it: the batch back in each place `shared` names. */
+export function restoreSlotRow(r: SlotRow): SlotRow {
+  const p = r.proposal;
+  if (!r.shared?.length || p === null) return r;
+  const has = (x: SharedPlace) => r.shared!.includes(x);
+  return {
+    ...r,
+    prePrepare: r.prePrepare && has("prePrepare") ? { ...r.prePrepare, proposal: p } : r.prePrepare,
+    preparedCert: r.preparedCert && has("preparedCert") ? { ...r.preparedCert, proposal: p } : r.preparedCert,
+    committedProposal: has("committedProposal") ? p : r.committedProposal,
+  };
 }
 export type ExecRow = Omit<ExecRecord, "sinceTick">;
 export interface SkipRow {
@@ -136,16 +189,7 @@ function rowValue(s: ReplicaState, key: string): Json | undefined {
       const slot = s.slots.get(k.seq);
       if (!slot || key !== slotKey(k.seq) || (!slot.proposal && !slot.preparedCert && !slot.commitProof))
         return undefined;
-      return asJson({
-        seq: slot.seq,
-        view: slot.view,
-        digest: slot.digest,
-        proposal: slot.proposal,
-        prePrepare: slot.prePrepare,
-        preparedCert: slot.preparedCert,
-        commitProof: slot.commitProof,
-        committedProposal: slot.committedProposal,
-      } satisfies SlotRow);
+      return asJson(slotRowOf(slot));
     }
     case "pool": {
       const e = s.pool.get(k.rest);

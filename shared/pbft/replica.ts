@@ -48,7 +48,7 @@ import {
   onSubmitMany,
 } from "./normal-case.js";
 import type { ExecRow, HeadRow, MetaRow, SkipRow, SlotRow, StableRow, XferRow, XpathRow } from "./persist.js";
-import { persistOps } from "./persist.js";
+import { persistOps, restoreSlotRow } from "./persist.js";
 import type { OwnCheckpoint, ReplicaState, Transfer } from "./state.js";
 import { dropOvertakenTransfer, onState, onStateChunk, onStateFetch, onStatus } from "./state-transfer.js";
 import { count } from "./stats.js";
@@ -194,7 +194,7 @@ export class PbftReplica {
       const k = parseRowKey(key);
       switch (k?.kind) {
         case "slot": {
-          const r = value as unknown as SlotRow;
+          const r = restoreSlotRow(value as unknown as SlotRow);
           // Outside the window of the stable checkpoint restored: collected, or from before a
           // state transfer moved the window.
           if (r.seq <= s.stable.seq || r.seq > s.stable.seq + s.cfg.logWindowSeqs) {

@@ -8,7 +8,7 @@ import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { markDirty, slotKey } from "../../../shared/pbft/context.js";
 import { execKey, skipKey } from "../../../shared/pbft/keys.js";
 import { applyRows } from "../../../shared/pbft/driver.js";
-import { persistOps } from "../../../shared/pbft/persist.js";
+import { persistOps, restoreSlotRow, type SlotRow } from "../../../shared/pbft/persist.js";
 import { PbftReplica } from "../../../shared/pbft/replica.js";
 import type { ReplicaState } from "../../../shared/pbft/state.js";
 import { CLUSTER, Harness, makeOp, UNIT_CONFIG } from "./harness.js";
@@ -29,6 +29,7 @@ const durable = (s: ReplicaState) => ({
     x.view,
     x.digest,
     x.proposal,
+    x.prePrepare,
     x.preparedCert,
     x.commitProof,
     x.committedProposal,
@@ -87,6 +88,32 @@ describe("a replica's rows", () => {
     const back = persistOps(replica.state);
     expect(back.filter((o) => o.op === "delete")).toEqual([]);
     expect(new Map(back.map((o) => [o.key, (o as { value: unknown }).value]))).toEqual(new Map(rows));
+  });
+
+  it("a slot row holds its batch once; a row with a copy in each place (earlier versions) restores the same", () => {
+    const h = new Harness();
+    h.tickAll(1_000);
+    h.order(1, 3);
+    const before = h.nodes[2]!.state;
+    const slot = before.slots.get(3)!;
+    // a backup's committed slot: the pre-prepare, the prepared certificate and the committed batch
+    expect(slot.prePrepare?.proposal).toBe(slot.proposal);
+    expect(slot.preparedCert?.proposal).toBe(slot.proposal);
+    expect(slot.committedProposal).toBe(slot.proposal);
+    const row = h.storage[2]!.get(slotKey(3)) as unknown as SlotRow;
+    const sig = slot.proposal!.ops[0]!.sig;
+    expect(JSON.stringify(row).split(sig).length - 1).toBe(1);
+    expect(row.shared?.sort()).toEqual(["committedProposal", "prePrepare", "preparedCert"]);
+
+    const { shared: _, ...legacy } = restoreSlotRow(row);
+    expect(JSON.stringify(legacy).split(sig).length - 1).toBe(4);
+    const fromLegacy = restoreFrom(
+      h,
+      2,
+      [...h.storage[2]!].map(([k, v]) => (k === slotKey(3) ? [k, legacy as never] : [k, v])),
+    );
+    expect(durable(fromLegacy.replica.state)).toEqual(durable(before));
+    expect(durable(restoreFrom(h, 2).replica.state)).toEqual(durable(before));
   });
 
   it("a restored primary proposes next after the last seq it proposed", () => {

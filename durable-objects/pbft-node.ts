@@ -450,11 +450,15 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
    * node posts the seq too, and replicas fetch what they miss).
    */
   private publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): void {
-    this.keepCertified(c);
+    // the batch's text once (canonical JSON of ~100 ops is a visible share of a node's CPU): kept
+    // as certified, and posted as is unless the boundary hands out another certificate
+    const kept = certifiedBatchText({ certificate: c.certificate, ops: c.ops });
+    this.keepCertified(c.body.seq, kept);
     if (!this.out.posts()) return;
     const n = cluster.nodes.length;
-    const msg: CertifiedBatchMessage = { certificate: this.out.certificate(c.certificate), ops: c.ops };
-    const text = certifiedBatchText(msg);
+    const certificate = this.out.certificate(c.certificate);
+    const msg: CertifiedBatchMessage = { certificate, ops: c.ops };
+    const text = certificate === c.certificate ? kept : certifiedBatchText(msg);
     if (c.body.seq % n === me) {
       const seq = c.body.seq;
       if (this.postsInFlight >= POSTS_IN_FLIGHT_MAX) {
@@ -506,12 +510,11 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   }
 
   /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
-  private keepCertified(c: CertifiedBatch): void {
-    const seq = c.body.seq;
+  private keepCertified(seq: number, text: string): void {
     this.sql.exec(
       "INSERT INTO pbft_published (seq, msg) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
       seq,
-      certifiedBatchText({ certificate: c.certificate, ops: c.ops }),
+      text,
     );
     this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - this.keptSeqs());
   }
@@ -593,15 +596,27 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     );
   }
 
+  /** The alarm as this instance last read or set it; undefined: not known yet; null: none set. */
+  private alarmAt: number | null | undefined;
+
   /** One alarm: at the earlier of the core's next wake-up and the next fallback post. */
   private async wakeAt(coreMs: number | null, fired = false): Promise<void> {
+    if (fired) this.alarmAt = null; // the alarm that fired is gone, whatever is decided below
     const fallback =
       this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM pbft_fallback").one().at ?? null;
     const wakeAtMs = coreMs === null ? fallback : fallback === null ? coreMs : Math.min(coreMs, fallback);
     if (wakeAtMs === null) return;
-    const at = Math.max(wakeAtMs, Date.now() + 1);
-    const current = fired ? null : await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    const now = Date.now();
+    const at = Math.max(wakeAtMs, now + 1);
+    // Only this object sets its alarm, so once this instance has read or set it, it knows it, and a
+    // step that wants no earlier wake-up costs no storage call (every step ends here: under load the
+    // calls were a visible share of a node's CPU). One known to be due already is read again: it
+    // has fired, or is about to (its handler re-arms).
+    if (this.alarmAt === undefined || (this.alarmAt !== null && this.alarmAt <= now))
+      this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 }
 

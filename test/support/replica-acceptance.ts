@@ -193,9 +193,15 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
       expect(r.store.getOp(opIdOf(remote))).toMatchObject({ origin: PEER, value: 1 });
     });
 
-    for (const held of ["winner", "loser"] as const)
-      test(`an equivocating second version from a peer (held here: the ${held}): both kept as evidence, the winner stays, the client refused`, async (r) => {
+    const variants = [
+      { held: "winner", base: 0 },
+      { held: "loser", base: 0 },
+      { held: "loser", base: 100 }, // the key keeps another op's effect once the loser's is taken out
+    ] as const;
+    for (const { held, base } of variants)
+      test(`an equivocating second version from a peer (held here: the ${held}; key's other ops: ${base}): both kept as evidence, the winner stays, the client refused`, async (r) => {
         const c = await Client.make();
+        if (base) accepted(r.submit(await (await Client.make()).op(1, "k", "counter", "add", { n: base })));
         const a = await c.op(1, "k", "counter", "add", { n: 5 });
         const b = await c.op(1, "k", "counter", "add", { n: 7 });
         const winner = equivocationWinner(a, b);
@@ -222,7 +228,7 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
         ]);
         // the loser's effect is gone (taken out, or never applied): only the winner's holds
         expect(r.store.getOp(opIdOf(a))).toMatchObject({ op: winner, origin: ME });
-        expect(value(r.store, "k")).toBe(winner.args["n"]);
+        expect(value(r.store, "k")).toBe(base + (winner.args["n"] as number));
         expect(refusal(r.submit(await c.op(2, "k", "counter", "add", { n: 1 })))).toBe("client_equivocated");
 
         // the other version once more: counted, but the evidence is known and not shared again
@@ -230,8 +236,43 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
         const again = await r.receive([entryOf(loser, 2)]);
         expect(again.counts).toMatchObject({ equivocations: 1 });
         expect(again.evidence).toEqual([]);
-        expect(value(r.store, "k")).toBe(winner.args["n"]);
+        expect(value(r.store, "k")).toBe(base + (winner.args["n"] as number));
       });
+
+    test("a register's held losing version is taken out: the key falls back to its best other write, then takes the winner", async (r) => {
+      const c = await Client.make();
+      accepted(
+        r.submit(await (await Client.make()).op(1, "r", "register", "set", { v: "base" }), NOW - 5000),
+      );
+      const a = await c.op(1, "r", "register", "set", { v: "a" });
+      const b = await c.op(1, "r", "register", "set", { v: "b" });
+      const winner = equivocationWinner(a, b);
+      const loser = winner === a ? b : a;
+      accepted(r.submit(loser));
+      // stamped before the loser was here: it wins only because the loser's write is gone
+      const rep = await r.receive([entryOf(winner, 1, { wall: NOW - 1000, logical: 0 })]);
+      expect(rep.counts).toMatchObject({ equivocations: 1 });
+      expect(value(r.store, "r")).toBe(winner.args["v"]);
+      expect(r.store.isSuperseded(opIdOf(a))).toBe(false);
+      expect(r.store.getOp(opIdOf(a))).toMatchObject({ op: winner, value: winner.args["v"] });
+    });
+
+    test("an equivocation whose held version is certified already: evidence kept, but the certified order settled the row", async (r) => {
+      const c = await Client.make();
+      const a = await c.op(1, "k", "counter", "add", { n: 5 });
+      const b = await c.op(1, "k", "counter", "add", { n: 7 });
+      const winner = equivocationWinner(a, b);
+      const loser = winner === a ? b : a;
+      r.certified.add(opIdOf(a));
+      accepted(r.submit(loser));
+      const rep = await r.receive([entryOf(winner, 1)]);
+      expect(rep.counts).toMatchObject({ equivocations: 1 });
+      expect(r.store.evidenceOf(c.key.publicKey, 20)).toMatchObject([
+        { kept: winner, other: loser, refused: true },
+      ]);
+      expect(r.store.getOp(opIdOf(a))).toMatchObject({ op: loser });
+      expect(r.store.getRecord("k")).toBeUndefined();
+    });
 
     test("a remote entry with a bad signature is counted, its position handled, nothing stored", async (r) => {
       const c = await Client.make();
@@ -247,6 +288,11 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
       expect(r.store.hasOp(opIdOf(op))).toBe(false);
       expect(value(r.store, "k")).toBe(5);
       expect(r.cursor.cursor).toBe(2);
+      // known by its position: not verified nor counted as forged again
+      expect((await r.receive([entryOf(forged, 1)])).counts).toMatchObject({
+        duplicates: 1,
+        badSignature: 0,
+      });
     });
 
     test("a stamp too far ahead is refused without moving the cursor; applied and absorbed by the clock once within the bound", async (r) => {
@@ -282,6 +328,7 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
       expect(r.store.isSuperseded(opIdOf(old))).toBe(true);
       expect(value(r.store, "r")).toBe("new");
       expect(r.store.getOp(opIdOf(old))).toMatchObject({ value: "new" });
+      expect(accepted(r.submit(old))).toMatchObject({ duplicate: true, superseded: true, value: "new" });
     });
 
     test("an op certified already is stored but not applied to the tentative state, nor counted pending", async (r) => {

@@ -1,55 +1,38 @@
 /**
- * EdgeReplica: one eventually-consistent replica (docs/architecture.md). A thin shell: validation and data
- * type decisions are pure code in shared/; this class verifies signatures, runs each write as one
- * SQLite transaction (op + state + outbox row), replies signed; its one alarm drains the outbox,
- * re-sends, reconciles with peers and collects the op log (durable-objects/delivery.ts).
+ * EdgeReplica: one eventually-consistent replica (docs/architecture.md). A shell around pure code in
+ * shared/: what a write or a peer's ops come to is decided by the replica core (shared/replica/:
+ * `submitOp`, `screenEntries` / `applyEntries`) over this replica's SQLite store; this class verifies
+ * signatures, runs each step in one SQLite transaction (op + state + outbox row), logs the core's
+ * events, replies signed; its one alarm drains the outbox, re-sends, reconciles with peers and
+ * collects the op log (durable-objects/delivery.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
-import { admitOp } from "../shared/admission.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
-import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
-import { compareHlc, formatHlc, parseHlc, remoteStampVerdict, tick, type Hlc } from "../shared/hlc.js";
-import {
-  applyEffect,
-  decideOp,
-  effectLoses,
-  effectStamp,
-  opValue,
-  rebaseRecord,
-  valueOf,
-} from "../shared/materialize.js";
+import { AspecError, isAspecError } from "../shared/errors.js";
+import { parseHlc, type Hlc } from "../shared/hlc.js";
+import { rebaseRecord, valueOf } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   isNonce,
   nonceMember,
   signErrorReply,
   type CertificateReply,
-  type ErrorReply,
   type EvidenceReply,
   type OpReply,
   type OpStatusReply,
-  type Certification,
   type CertifiedReadReply,
   type TentativeResult,
   type ReadReply,
 } from "../shared/replies.js";
 import { clusterOf } from "../shared/cluster-config.js";
-import {
-  CertifiedReplica,
-  type CertificationStats,
-  type CertifiedBatchMessage,
-  type CertReport,
-} from "./certified-replica.js";
+import { CertifiedReplica, type CertificationStats, type CertReport } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { devFaults } from "#dev-faults";
-import {
-  parseAcks,
-  parseEntryList,
-  parseReplicateText,
-  type ApplyReport,
-  type ReplicatedOp,
-} from "../shared/replication.js";
+import { parseAcks, parseReplicateText, type ApplyReport } from "../shared/replication.js";
+import { applyEntries, NO_COUNTS, screenEntries } from "../shared/replica/apply.js";
+import type { ReplicaEvent } from "../shared/replica/events.js";
+import { submitOp } from "../shared/replica/submit.js";
 import { peerText } from "../shared/wire/peer-text.js";
 import type { Env } from "../platform/env.js";
 import { replicaKey } from "../platform/keys.js";
@@ -60,19 +43,7 @@ import type { FaultSettings } from "../shared/rpc/fault-settings.js";
 import type { ReplicaStats } from "../shared/rpc/replica-stats.js";
 import { BeatDemand } from "./beat-demand.js";
 import { Delivery } from "./delivery.js";
-import { knownOtherVersion, refuseEquivocator, replaces, resolveEquivocation } from "./equivocation.js";
 import { ReplicaStore } from "./replica-store.js";
-
-const EMPTY_REPORT: ApplyReport = {
-  applied: 0,
-  duplicates: 0,
-  malformed: 0,
-  badSignature: 0,
-  typeConflicts: 0,
-  stampAhead: 0,
-  equivocations: 0,
-  cursor: 0,
-};
 
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
@@ -87,6 +58,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly faults: FaultSwitch | undefined;
   /** Heartbeat on demand: an old newest certificate makes a reader ask the nodes for a beat. */
   private readonly beats: BeatDemand;
+  /** What the replica core asks of the certified side: is this op in the certified order already? */
+  private readonly isCertified = (op: SignedOp): boolean => this.certified.isCertified(op);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -149,46 +122,14 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.guard({ opId: opIdOf(op), nonce }, async () => {
       const key = await this.identity(name);
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
-      refuseEquivocator(this.store, op.client);
       const opId = opIdOf(op);
       const now = Date.now();
-      const outcome = this.ctx.storage.transactionSync(() => {
-        const stored = this.store.getOp(opId);
-        // Its row collected (delivered everywhere, past the dedupe horizon): never applied twice.
-        if (!stored && op.seq <= this.store.collectedSeq(op.client))
-          throw new AspecError("op_expired", `seq ${op.seq} is at or below this client's collected ops`, {
-            lastSeq: this.store.clientMaxSeq(op.client),
-          });
-        const admission = admitOp(op, stored?.op, this.store.clientMaxSeq(op.client), now);
-        if (admission.kind === "duplicate")
-          return {
-            ...stored!,
-            superseded: this.store.isSuperseded(opId),
-            duplicate: true,
-            pending: this.store.clientPending(op.client),
-          };
-        const rec = this.store.getRecord(op.key);
-        const d = decideOp(rec, op, { kind: "origin", stamp: tick(this.hlc(), now) });
-        if (d.reason === "type_mismatch")
-          throw new AspecError("type_mismatch", `key '${op.key}' holds a ${rec!.type}, not a ${op.type}`);
-        this.absorbStamp(op.type, d.effect);
-        const entry: ReplicatedOp = { op, status: d.status, effect: d.effect };
-        if (d.reason) entry.reason = d.reason;
-        // certified already (its certificate came before this copy): not counted as uncertified, and
-        // not applied either: the certified state the key was rebuilt from holds its outcome
-        const certified = this.certified.isCertified(op);
-        if (!certified && d.record && d.record !== rec) this.store.putRecord(op.key, d.record);
-        this.store.insertOp(opId, name, entry, d.value, this.store.nextOwnPos(), certified);
-        const pending = this.store.noteClientSeq(op.client, op.seq, certified ? 0 : 1);
-        return {
-          status: d.status,
-          reason: d.reason,
-          value: d.value,
-          superseded: d.superseded === true,
-          duplicate: false,
-          pending,
-        };
-      });
+      const r = this.ctx.storage.transactionSync(() =>
+        submitOp(this.store, { op, me: name, nowMs: now, hlc: this.hlc(), isCertified: this.isCertified }),
+      );
+      if (r.kind === "refused") throw r.error;
+      this.clock = r.hlc;
+      const outcome = r.outcome;
       await this.delivery.scheduleDrain();
       await this.delivery.ensureTimers();
       const reply: Omit<OpReply, "sig"> = {
@@ -363,7 +304,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     if (!msg.ok) {
       // nothing in it can be trusted, not even its origin: no cursor moves
       console.log({ event: "remote_message_malformed", replica: name, reason: msg.reason });
-      return peerText({ ...EMPTY_REPORT, malformed: 1 });
+      return peerText({ ...NO_COUNTS, malformed: 1, cursor: 0 } satisfies ApplyReport);
     }
     const report = await this.applyEntries(name, msg.value.origin, msg.value.entries);
     if (report.applied > 0) await this.delivery.wake(); // an op received: not idle any more
@@ -371,80 +312,37 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   }
 
   /**
-   * The apply path of queue messages and anti-entropy pages alike. Besides op ids, a copy is known
-   * to be a duplicate by its origin position (the cursor) or, once its row was collected, by the
-   * client's collected seq. Every position handled (applied or duplicate or forged) moves the
-   * cursor; one refused for now (stamp ahead) does not, so anti-entropy asks for it again.
+   * The apply path of queue messages and anti-entropy pages alike (the decisions:
+   * shared/replica/apply.ts): screen, verify the fresh entries' signatures, then apply them and move
+   * the origin's cursor in one transaction, then share any equivocation learnt.
    */
   private async applyEntries(name: string, origin: string, raw: readonly unknown[]): Promise<ApplyReport> {
-    const report: ApplyReport = { ...EMPTY_REPORT };
     const now = Date.now();
-    const entries = parseEntryList(raw);
-    const fresh: ReplicatedOp[] = [];
-    const handled: number[] = [];
-    const evidence: string[] = []; // both versions of each equivocation first learnt here
-    let seen = this.delivery.seenIn(origin); // a snapshot of the cursor, taken again after the await
-    const isOld = (e: ReplicatedOp) =>
-      seen(e.pos) || this.store.hasOp(opIdOf(e.op)) || e.op.seq <= this.store.collectedSeq(e.op.client);
-    for (const e of entries) {
-      if (e === null) report.malformed++;
-      else if (isOld(e) && !knownOtherVersion(this.store, e)) {
-        report.duplicates++;
-        if (e.pos !== undefined) handled.push(e.pos);
-      } else fresh.push(e);
-    }
-    if (report.malformed > 0)
-      console.log({ event: "remote_malformed", replica: name, origin, count: report.malformed });
-    const verified = await Promise.all(fresh.map((e) => verifyOp(e.op)));
-    this.ctx.storage.transactionSync(() => {
-      seen = this.delivery.seenIn(origin);
-      fresh.forEach((e, i) => {
-        const opId = opIdOf(e.op);
-        if (!verified[i]) {
-          if (e.pos !== undefined) handled.push(e.pos);
-          report.badSignature++;
-          console.log({ event: "remote_bad_signature", replica: name, origin, opId });
-          return;
-        }
-        const held = knownOtherVersion(this.store, e);
-        if (held) {
-          if (replaces(held, e.op) && this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
-          if (!this.store.isEquivocationKnown(opId))
-            evidence.push(this.store.entryOf(opId)!, JSON.stringify({ ...e, pos: undefined }));
-          if (resolveEquivocation(this.store, held, e, now)) this.absorbStamp(e.op.type, e.effect);
-          if (e.pos !== undefined) handled.push(e.pos);
-          return void report.equivocations++;
-        }
-        if (isOld(e)) {
-          if (e.pos !== undefined) handled.push(e.pos);
-          return void report.duplicates++; // arrived during verification
-        }
-        if (this.refuseStampAhead(e, now, origin)) return void report.stampAhead++;
-        let rec = this.store.getRecord(e.op.key);
-        // certified already: its outcome is in the certified state the key was rebuilt from
-        const certified = this.certified.isCertified(e.op);
-        if (e.effect !== null && !certified) {
-          const lost = effectLoses(rec, e.op.type, e.effect);
-          const next = applyEffect(rec, e.op.type, e.effect);
-          if (next) {
-            this.store.putRecord(e.op.key, next);
-            rec = next;
-            this.absorbStamp(e.op.type, e.effect);
-            if (lost) this.store.markSuperseded(opId);
-          } else {
-            report.typeConflicts++;
-            console.log({ event: "type_conflict", replica: name, origin, opId, key: e.op.key });
-          }
-        }
-        this.store.insertOp(opId, origin, e, opValue(rec, e.op.type), e.pos ?? null, certified);
-        this.store.noteClientSeq(e.op.client, e.op.seq, 0);
-        if (e.pos !== undefined) handled.push(e.pos);
-        report.applied++;
+    const screened = screenEntries(this.store, origin, raw, this.delivery.seenIn(origin));
+    this.log(name, screened.events);
+    const verified = await Promise.all(screened.fresh.map((e) => verifyOp(e.op)));
+    const r = this.ctx.storage.transactionSync(() => {
+      const step = applyEntries(this.store, {
+        origin,
+        screened,
+        verified,
+        nowMs: now,
+        hlc: this.hlc(),
+        isCertified: this.isCertified,
+        // a snapshot of the cursor taken again: it may have moved during verification
+        seen: this.delivery.seenIn(origin),
       });
-      report.cursor = this.delivery.handled(name, origin, handled);
+      return { ...step, cursor: this.delivery.handled(name, origin, step.handled) };
     });
-    if (evidence.length > 0) await this.delivery.shareEvidence(name, evidence);
-    return report;
+    this.clock = r.hlc;
+    this.log(name, r.events);
+    if (r.evidence.length > 0) await this.delivery.shareEvidence(name, r.evidence);
+    return { ...r.counts, cursor: r.cursor };
+  }
+
+  /** The core's events, printed with who this replica is. */
+  private log(name: string, events: readonly ReplicaEvent[]): void {
+    for (const e of events) console.log({ event: e.event, replica: name, ...e.fields });
   }
 
   /** The one alarm: outbox drain, re-send, anti-entropy, log collection (durable-objects/delivery.ts). */
@@ -523,33 +421,12 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.key;
   }
 
-  /** This replica's hybrid logical clock (meta `hlc`: survives restarts), cached in memory. */
+  /**
+   * This replica's hybrid logical clock (meta `hlc`: survives restarts), cached in memory; the core
+   * persists each advance inside its step's transaction and the cache takes it once that committed.
+   */
   private hlc(): Hlc {
     return (this.clock ??= parseHlc(this.store.getMeta("hlc")));
-  }
-
-  /**
-   * Absorb the stamp an applied effect carries (this replica's own or another's), inside the write's
-   * transaction, so every later local write is stamped after it. A rolled-back transaction may leave
-   * the cached clock ahead of the stored one: harmless, stamps only need to grow.
-   */
-  private absorbStamp(type: ReplicatedOp["op"]["type"], effect: unknown): void {
-    const s = effectStamp(type, effect);
-    if (s === undefined || compareHlc(s, this.hlc()) <= 0) return;
-    this.store.setMeta("hlc", formatHlc(s));
-    this.clock = s;
-  }
-
-  /**
-   * A remote stamp too far ahead of this replica's clock would pin the register here (and drag this
-   * clock ahead): refuse the op, unrecorded, so a later re-delivery can still apply it.
-   */
-  private refuseStampAhead(e: ReplicatedOp, nowMs: number, origin: string): boolean {
-    const stamp = effectStamp(e.op.type, e.effect);
-    const v = stamp ? remoteStampVerdict(stamp, nowMs) : undefined;
-    if (!v || v.ok) return false;
-    console.log({ event: "remote_stamp_ahead", origin, opId: opIdOf(e.op), aheadMs: v.aheadMs });
-    return true;
   }
 
   /**

@@ -4,8 +4,11 @@
  */
 import type { Json } from "../shared/canonical.js";
 import type { OpStatus, TypeName } from "../shared/datatypes/index.js";
+import { formatHlc, type Hlc } from "../shared/hlc.js";
 import type { KeyRecord, PendingEffect } from "../shared/materialize.js";
 import type { SignedOp } from "../shared/ops.js";
+import { entryText, type EntryRow } from "../shared/replica/entry-text.js";
+import type { ClientEvidence, ReplicaStateStore, StoredOp } from "../shared/replica/store.js";
 import type { ReplicatedOp } from "../shared/replication.js";
 
 const SCHEMA = `
@@ -55,25 +58,8 @@ CREATE TABLE IF NOT EXISTS client_evidence (
 CREATE INDEX IF NOT EXISTS client_evidence_client ON client_evidence (client, refused);
 `;
 
-export interface StoredOp {
-  opId: string;
-  origin: string;
-  op: SignedOp;
-  status: OpStatus;
-  reason?: string;
-  value: Json;
-}
-
-type EntryRow = { op: string; status: string; reason: string | null; effect: string | null };
-
-/** A row as `ReplicatedOp` JSON text, stitched from stored JSON texts: nothing parsed or re-encoded. */
-const entryText = (r: EntryRow, pos?: number): string =>
-  `{"op":${r.op},"status":${JSON.stringify(r.status)}` +
-  (r.reason === null ? "" : `,"reason":${JSON.stringify(r.reason)}`) +
-  `,"effect":${r.effect ?? "null"}` +
-  (pos === undefined ? "}" : `,"pos":${pos}}`);
-
-export class ReplicaStore {
+/** The replica core's store (shared/replica/store.ts) over SQLite, plus what delivery and the certified side read. */
+export class ReplicaStore implements ReplicaStateStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     for (const [table, column, decl] of ADDED_COLUMNS) {
@@ -91,6 +77,11 @@ export class ReplicaStore {
   }
   setMeta(k: string, v: string): void {
     this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v);
+  }
+
+  /** The hybrid logical clock (meta `hlc`); `parseHlc` reads it back. */
+  putClock(h: Hlc): void {
+    this.setMeta("hlc", formatHlc(h));
   }
 
   getRecord(key: string): KeyRecord | undefined {
@@ -441,15 +432,4 @@ export class ReplicaStore {
         at: r.at,
       }));
   }
-}
-
-/** Evidence against a client: two ops it signed under one op id (both signatures verify). */
-export interface ClientEvidence {
-  opId: string;
-  /** The version this replica holds. */
-  kept: SignedOp;
-  other: SignedOp;
-  /** Replicas accepted both versions: this replica refuses the client's new ops. */
-  refused: boolean;
-  at: number;
 }

@@ -1,24 +1,26 @@
 /**
  * An equivocating client at a replica: two different ops, both validly signed, under one op id.
- * Evidence is kept (`client_evidence`), the client's new ops are refused here, and the replica keeps
- * the version `equivocationWinner` picks, so every replica that sees both ends with the same one
- * (until the certified order settles it). Runs inside the caller's SQLite transaction; the caller
- * then shares both versions with its peers (Delivery.shareEvidence), so they refuse the client too.
+ * Evidence is kept, the client's new ops are refused here, and the replica keeps the version
+ * `equivocationWinner` picks, so every replica that sees both ends with the same one (until the
+ * certified order settles it). Runs inside the host's transaction; the host then shares both
+ * versions with its peers, so they refuse the client too.
  *
  * Detection needs the held version's op log row. Rows are collected only once delivered everywhere
  * and past the dedupe horizon, so two versions sent out at about the same time meet while rows are
  * there; a version arriving after the held one's row was collected is taken for a duplicate, and only
  * the certified order settles it. See docs/architecture.md ("Equivocating clients").
  */
-import { AspecError } from "../shared/errors.js";
-import { equivocationWinner, sameContent } from "../shared/equivocation.js";
-import { applyEffect, effectLoses, opValue, unapplyEffect } from "../shared/materialize.js";
-import { opIdOf, type SignedOp } from "../shared/ops.js";
-import type { ReplicatedOp } from "../shared/replication.js";
-import type { ReplicaStore } from "./replica-store.js";
+import { AspecError } from "../errors.js";
+import { equivocationWinner, sameContent } from "../equivocation.js";
+import { opValue, unapplyEffect } from "../materialize.js";
+import { opIdOf, type SignedOp } from "../ops.js";
+import type { ReplicatedOp } from "../replication.js";
+import { applyEntryEffect } from "./apply-effect.js";
+import type { ReplicaEvent } from "./events.js";
+import type { ReplicaStateStore } from "./store.js";
 
 /** The version this replica holds under `e`'s op id, if it is a different op (else undefined). */
-export function knownOtherVersion(store: ReplicaStore, e: ReplicatedOp): SignedOp | undefined {
+export function knownOtherVersion(store: ReplicaStateStore, e: ReplicatedOp): SignedOp | undefined {
   const stored = store.getOp(opIdOf(e.op))?.op;
   return stored && !sameContent(stored, e.op) ? stored : undefined;
 }
@@ -30,20 +32,24 @@ export const replaces = (held: SignedOp, incoming: SignedOp): boolean =>
 /**
  * A second version arrived from another replica (its signature checked): keep the evidence, refuse
  * the client from now on, and if it is the winner put it in place of the one held: the held
- * version's effect taken out of its key, the winner's applied to its own. Returns true if replaced.
+ * version's effect taken out of its key, the winner's applied to its own. `replaced`: it was put in.
  */
 export function resolveEquivocation(
-  store: ReplicaStore,
+  store: ReplicaStateStore,
   held: SignedOp,
   e: ReplicatedOp,
   nowMs: number,
-): boolean {
+): { replaced: boolean; event: ReplicaEvent } {
   const opId = opIdOf(e.op);
   const win = replaces(held, e.op);
   store.recordEvidence(win ? e.op : held, win ? held : e.op, true, nowMs);
-  console.log({ event: "client_equivocated", client: e.op.client, opId, replaced: win });
+  // `replaced` in the log says which version won, even where the certified order settled it already
+  const event: ReplicaEvent = {
+    event: "client_equivocated",
+    fields: { client: e.op.client, opId, replaced: win },
+  };
   // once certified, the certified order has settled it: the key was rebuilt from the certified state
-  if (!win || store.isOpCertified(opId)) return false;
+  if (!win || store.isOpCertified(opId)) return { replaced: false, event };
   const heldEffect = store.getEffect(opId);
   const before = store.getRecord(held.key);
   const without = unapplyEffect(before, held.type, heldEffect, () =>
@@ -51,27 +57,18 @@ export function resolveEquivocation(
   );
   if (without) store.putRecord(held.key, without);
   else if (before) store.deleteRecord(held.key);
-  let rec = store.getRecord(e.op.key);
   store.unmarkSuperseded(opId);
-  if (e.effect !== null) {
-    const lost = effectLoses(rec, e.op.type, e.effect);
-    const next = applyEffect(rec, e.op.type, e.effect);
-    if (next) {
-      store.putRecord(e.op.key, next);
-      rec = next;
-      if (lost) store.markSuperseded(opId);
-    }
-  }
-  store.replaceOp(opId, e, opValue(rec, e.op.type));
-  return true;
+  const { record } = applyEntryEffect(store, e);
+  store.replaceOp(opId, e, opValue(record, e.op.type));
+  return { replaced: true, event };
 }
 
 /** 403 `client_equivocated` once replicas accepted two versions of one of this client's ops. */
-export function refuseEquivocator(store: ReplicaStore, client: string): void {
-  if (store.isClientRefused(client))
-    throw new AspecError(
-      "client_equivocated",
-      "this client signed two different ops under one op id; this replica refuses its ops",
-      { evidence: `/v1/clients/${client}/evidence` },
-    );
+export function equivocatorRefusal(store: ReplicaStateStore, client: string): AspecError | undefined {
+  if (!store.isClientRefused(client)) return undefined;
+  return new AspecError(
+    "client_equivocated",
+    "this client signed two different ops under one op id; this replica refuses its ops",
+    { evidence: `/v1/clients/${client}/evidence` },
+  );
 }

@@ -92,7 +92,7 @@ export class ReplicaStore implements ReplicaStateStore {
   }
   putRecord(key: string, rec: KeyRecord): void {
     this.sql.exec(
-      "INSERT INTO kv (key, type, state) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state",
+      "INSERT INTO kv (key, type, state) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state",
       key,
       rec.type,
       JSON.stringify(rec.state),

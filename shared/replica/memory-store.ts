@@ -104,8 +104,7 @@ export class MemoryReplicaStore implements ReplicaStateStore {
     return r ? { type: r.type, state: JSON.parse(r.state) } : undefined;
   }
   putRecord(key: string, rec: KeyRecord): void {
-    // as the SQLite upsert: a key keeps the type it was first written with
-    this.s.kv.set(key, { type: this.s.kv.get(key)?.type ?? rec.type, state: JSON.stringify(rec.state) });
+    this.s.kv.set(key, { type: rec.type, state: JSON.stringify(rec.state) });
   }
   deleteRecord(key: string): void {
     this.s.kv.delete(key);

@@ -348,6 +348,19 @@ export function runReplicaCoreAcceptance(name: string, host: ReplicaStoreHost): 
       expect(r.store.getEffect(opIdOf(theirs))).toEqual({ n: 2 });
     });
 
+    test("a key rebuilt as another type (the certified order chose another first write) reads back as that type", async (r) => {
+      // two first writes of different types at two replicas: this one took the counter, the
+      // certified order the register, and the tentative rebase puts the register in its place
+      const c = await Client.make();
+      accepted(r.submit(await c.op(1, "k", "counter", "add", { n: 5 })));
+      expect(r.store.getRecord("k")?.type).toBe("counter");
+      const register = await c.op(2, "k2", "register", "set", { v: "v" });
+      const d = decideOp(undefined, register, { kind: "origin", stamp: { wall: NOW, logical: 0 } });
+      r.store.putRecord("k", d.record!);
+      expect(r.store.getRecord("k")).toEqual(d.record);
+      expect(valueOf(r.store.getRecord("k"))).toBe("v");
+    });
+
     test("a step that throws inside the host's transaction leaves nothing written", async (r) => {
       const c = await Client.make();
       const op = await c.op(1, "k", "counter", "add", { n: 5 });

@@ -37,12 +37,14 @@ it("counts failed hooks, files that don't load and failing tests in the closing 
 });
 
 it("ends a stalled run: names the file still running, counts it as failed, exits 1", () => {
-  // 6 s, not less: the bound also runs from the file's start to its first result, and loading the
-  // file took over 2 s on this machine under a full run's load (a flake: "0 passed")
   const run = runPlanted({ PLANTED: "stall", TEST_STALL_MS: "6000" });
   const lines = run.stdout.trim().split("\n");
   expect(run.stdout).toContain("no test finished for 6 s; still running:");
   expect(run.stdout).toMatch(/^ {2}.*stall\.hangs\.ts$/m);
-  expect(lines.at(-1)).toBe("tests: 1 passed, 1 failed (run stalled)");
+  // Whether the planted passing test is counted depends on the machine: the bound also runs from the
+  // run's start to its first result, and under a loaded full run (load 8.5) it came before that
+  // test finished ("0 passed", twice in two sessions). What is checked here is the stall: the hung
+  // file counted failed, the run ended, exit 1; the counting of passes is the test above.
+  expect(lines.at(-1)).toMatch(/^tests: [01] passed, [12] failed \(run stalled\)$/);
   expect(run.status).toBe(1);
 });

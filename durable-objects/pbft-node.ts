@@ -8,16 +8,14 @@
  * - transport: one RPC per destination per step (`deliver`), never awaited inside a step;
  * - signer: the node's own Ed25519 key (`PBFT_KEY_<ID>` when deployed, the dev seed in dev;
  *   missing → the node refuses to run, `not_configured`), through `PbftBoundary`;
- * - certificates: posted to the `certificates` queue by one node per seq (`seq mod n`), with the
- *   batch's ops, for every replica; the next node in line (`(seq + 1) mod n`) posts it again
- *   CERT_FALLBACK_MS later (`pbft_fallback`) unless every replica has it by then, so a silent or
- *   faulty poster costs a delay, not the seq (docs/architecture.md, "Posting certificates");
- * - kept batches: every certified batch it completes, the newest CERTIFIED_KEPT_SEQS seqs
- *   (`pbft_published`), served to replicas that missed a seq (`certifiedHead`, `certifiedBatches`;
- *   durable-objects/certified-sync.ts asks);
+ * - certified batches (durable-objects/certificate-posts.ts): each one kept, served to replicas
+ *   that missed a seq (`certifiedHead`, `certifiedBatches`; durable-objects/certified-sync.ts
+ *   asks), and posted for every replica by the seq's poster, or a delay later by the next node in
+ *   line (`shared/pbft/posting.ts`; docs/architecture.md, "Posting certificates");
  * - certified state transfer to replicas: the stable checkpoint's certificate and chunks of its
  *   state (`transferPoint`, `stateChunks`; durable-objects/certified-transfer.ts asks);
- * - one alarm, at the earlier of the core's next wake-up and the next fallback post;
+ * - one alarm (durable-objects/one-alarm.ts), at the earlier of the core's next wake-up and the
+ *   next fallback post;
  * - its boundary (platform/node-boundary.ts): what it lets out and how it answers goes through one
  *   `NodeBoundary`, which dev fault injection may wrap (`#dev-faults`, behind FAULT_TOKEN; none in
  *   production); the driver's `rewrite` hook is the boundary's.
@@ -36,31 +34,20 @@ import { PbftBoundary } from "../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
 import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
-import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
-import {
-  certifiedBatchText,
-  certifiedBatchesText,
-  type CertifiedBatchMessage,
-} from "../shared/wire/certified-batch.js";
 import { devFaults } from "#dev-faults";
 import type { FaultSwitch } from "../platform/dev-faults-hook.js";
 import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
 import { nodeObject } from "../platform/node-object.js";
 import type { FaultSettings } from "../shared/rpc/fault-settings.js";
-import type { InboxAnswer } from "../shared/rpc/inbox.js";
-import {
-  CERTIFIED_BATCHES_BYTES_MAX,
-  CERTIFIED_BATCHES_MAX,
-  type CertifiedBatchSource,
-  type NodeStatus,
-  type SubmitAnswer,
-} from "../shared/rpc/nodes.js";
+import type { CertifiedBatchSource, NodeStatus, SubmitAnswer } from "../shared/rpc/nodes.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { parsePeerJson } from "../shared/wire/peer-text.js";
 import { ENVELOPE_LIMITS, parseSubmittedOps } from "../shared/wire/node-calls.js";
+import { CertificatePosts } from "./certificate-posts.js";
+import { OneAlarm } from "./one-alarm.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
@@ -88,17 +75,6 @@ function devPoolSize(env: PbftEnv): Partial<PbftConfig> {
   return n >= NODE_CONFIG.batchSizeMax! && n <= DEFAULT_PBFT_CONFIG.poolSizeMax ? { poolSizeMax: n } : {};
 }
 
-/** Posts in flight at once from one node (each a queue send, or RPCs to the replicas for a big batch). */
-export const POSTS_IN_FLIGHT_MAX = 32;
-
-/** How long the next node in line waits before it posts a seq's certificate too (CERT_FALLBACK_MS). */
-export const CERT_FALLBACK_MS_DEFAULT = 2_000;
-/** Fallback posts waiting at most (past it, the oldest is posted at once: a delay, never a loss). */
-export const CERT_FALLBACK_PENDING_MAX = 256;
-
-/** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
-export const CERTIFIED_KEPT_SEQS = 1024;
-
 interface Running {
   me: number;
   id: string;
@@ -109,20 +85,19 @@ interface Running {
 
 export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSource {
   private running: Promise<Running> | undefined;
-  private certificatesPosted = 0;
-  private postsInFlight = 0;
-  private postsSkipped = 0;
-  private postFailures = 0;
-  private fallbacksPosted = 0;
-  /** Fallback posts not sent: every replica had the seq already when it was due. */
-  private fallbacksSkipped = 0;
+  /** Certified batches kept, posted and served (durable-objects/certificate-posts.ts). */
+  private readonly posts = new CertificatePosts(
+    this.ctx,
+    this.env,
+    () => this.out,
+    () => this.wakeAt(null),
+  );
+  private readonly wake = new OneAlarm(this.ctx.storage);
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
   private readonly linkFreeAt: number[] = [];
   private alarms = 0;
   private alarmFailures = 0;
   private lastAlarmAt: number | null = null;
-  /** Fallback posts sent and not yet settled, by seq (not sent again meanwhile). */
-  private readonly fallbacksInFlight = new Set<number>();
   /** What the node lets out goes through here (set at boot; in dev, possibly a fault wrapper). */
   private out: NodeBoundary = plainNodeBoundary;
   /** The fault wrapper's switch, where one is installed (dev, with a FAULT_TOKEN). */
@@ -179,14 +154,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       stableSeq: s.stable.seq,
       pool: s.pool.size,
       uncertifiedFrom: s.uncertifiedFrom,
-      certificatesPosted: this.certificatesPosted,
-      postFailures: this.postFailures,
-      postsSkipped: this.postsSkipped,
-      fallbacksPosted: this.fallbacksPosted,
-      fallbacksSkipped: this.fallbacksSkipped,
-      fallbacksPending: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n,
+      ...this.posts.stats(),
       faults: this.faults?.current() ?? {},
-      postsInFlight: this.postsInFlight + this.fallbacksInFlight.size,
       alarms: this.alarms,
       alarmFailures: this.alarmFailures,
       lastAlarmAt: this.lastAlarmAt,
@@ -204,7 +173,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     await this.start(id);
     await this.out.hold();
     if (!this.out.serves()) return 0;
-    return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM pbft_published").one().s ?? 0;
+    return this.posts.head();
   }
 
   /**
@@ -220,24 +189,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     await this.start(id);
     await this.out.hold();
     if (!this.out.serves()) return "[]";
-    const rows = this.sql
-      .exec<{ seq: number; msg: string }>(
-        "SELECT seq, msg FROM pbft_published WHERE seq >= ? ORDER BY seq LIMIT ?",
-        fromSeq,
-        Math.min(max, CERTIFIED_BATCHES_MAX),
-      )
-      .toArray();
-    const out: string[] = [];
-    let bytes = 0;
-    for (const [i, r] of rows.entries()) {
-      if (r.seq !== fromSeq + i) break;
-      bytes += r.msg.length;
-      if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
-      const msg = JSON.parse(r.msg) as CertifiedBatchMessage; // its own row, written by keepCertified
-      const served = { ...msg, certificate: this.out.certificate(msg.certificate) };
-      out.push(this.out.servedText(served, certifiedBatchText(served)));
-    }
-    return certifiedBatchesText(out);
+    return this.posts.served(fromSeq, max);
   }
 
   /**
@@ -275,10 +227,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   /** The certificate of `seq`, from the kept batches or the core's recent certificates. */
   private certificateOf(seq: number, recent: ReadonlyMap<number, Certificate>): Certificate | undefined {
-    const row = this.sql
-      .exec<{ msg: string }>("SELECT msg FROM pbft_published WHERE seq = ?", seq)
-      .toArray()[0];
-    return row ? (JSON.parse(row.msg) as CertifiedBatchMessage).certificate : recent.get(seq);
+    return this.posts.keptCertificate(seq) ?? recent.get(seq);
   }
 
   /**
@@ -307,7 +256,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     try {
       const node = await this.start(id);
       wakeAtMs = (await node.driver.step({ kind: "tick", nowMs: Date.now() })).wakeAtMs;
-      this.postDueFallbacks(node);
+      this.posts.postDue(node.id);
     } catch (e) {
       this.alarmFailures++;
       console.error({ event: "pbft_alarm_failed", node: id, error: String(e) });
@@ -346,12 +295,6 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     await this.wakeAt(wakeAtMs);
   }
 
-  /** A certificate post, once the boundary lets it go (`beforePost`). */
-  private async postWhenAllowed<T>(post: () => Promise<T>): Promise<T> {
-    await this.out.beforePost();
-    return post();
-  }
-
   /** The node, started once per instance: keys, stores, the driver restored from SQLite. */
   private start(id: string): Promise<Running> {
     return (this.running ??= this.boot(id).catch((e) => {
@@ -369,12 +312,6 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     if (known !== undefined && known !== id)
       throw new Error(`pbft node: this object is '${known}', not '${id}'`);
     if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
-    // fallback posts of certified batches ({certificate, ops} JSON), due at `due_at` (ms)
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS pbft_fallback (seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, msg TEXT NOT NULL)",
-    );
-    // the certified batches it completed ({certificate, ops} JSON), the newest CERTIFIED_KEPT_SEQS
-    sql.exec("CREATE TABLE IF NOT EXISTS pbft_published (seq INTEGER PRIMARY KEY, msg TEXT NOT NULL)");
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     // a node whose key is not the one the cluster lists would sign what every verifier refuses
@@ -401,7 +338,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
       storage: sqlDriverStorage(this.ctx.storage),
       transport: { send: (to, envelopes) => this.send(to, envelopes) },
       signer: boundary,
-      publish: (c) => this.publish(me, cluster, c),
+      publish: (c) => this.posts.publish(me, cluster.nodes.length, id, c),
       hooks: { rewrite: (out) => this.out.rewrite(out) },
     };
     const { driver, effects } = PbftDriver.restore({ cluster, me, config, sm }, host);
@@ -435,188 +372,13 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     return this.ctx.storage.sql;
   }
 
-  /**
-   * Every node keeps the batch (`pbft_published`, before anything is posted: a replica that misses
-   * the posted copies fetches it). The poster of a seq (`seq mod n`) sends it to every replica
-   * through the queue at once; the next node in line (`(seq + 1) mod n`) keeps it and sends it
-   * CERT_FALLBACK_MS later, whatever happened (replicas drop the second copy by seq, before
-   * verifying anything).
-   */
-  /**
-   * After the step's rows are durable: keep the batch (catch-up), and post it if this node is the
-   * seq's poster, or schedule the fallback post. Synchronous: the post itself is never awaited inside
-   * a step (steps are serialized; a queue send or replica RPC that hangs would stop the node), and at
-   * most POSTS_IN_FLIGHT_MAX posts are in flight (past that a post is skipped, counted: the fallback
-   * node posts the seq too, and replicas fetch what they miss).
-   */
-  private publish(me: number, cluster: ClusterConfig, c: CertifiedBatch): void {
-    // the batch's text once (canonical JSON of ~100 ops is a visible share of a node's CPU): kept
-    // as certified, and posted as is unless the boundary hands out another certificate
-    const kept = certifiedBatchText({ certificate: c.certificate, ops: c.ops });
-    this.keepCertified(c.body.seq, kept);
-    if (!this.out.posts()) return;
-    const n = cluster.nodes.length;
-    const certificate = this.out.certificate(c.certificate);
-    const msg: CertifiedBatchMessage = { certificate, ops: c.ops };
-    const text = certificate === c.certificate ? kept : certifiedBatchText(msg);
-    if (c.body.seq % n === me) {
-      const seq = c.body.seq;
-      if (this.postsInFlight >= POSTS_IN_FLIGHT_MAX) {
-        this.postsSkipped++;
-        console.log({ event: "certificate_post_skipped", node: me, seq, inFlight: this.postsInFlight });
-        return;
-      }
-      this.postsInFlight++;
-      const payload = this.out.postPayload(msg, text);
-      // the queue, or RPC to every replica for a batch over 120 KiB; each send with its deadline
-      const post = this.postWhenAllowed(() => this.post(payload, seq))
-        .then(
-          () => void this.certificatesPosted++,
-          (e: unknown) => {
-            this.postFailures++;
-            console.log({ event: "certificate_post_failed", node: me, seq, error: String(e) });
-          },
-        )
-        .finally(() => void this.postsInFlight--);
-      this.ctx.waitUntil(post);
-    } else if ((c.body.seq + 1) % n === me) {
-      this.sql.exec(
-        "INSERT INTO pbft_fallback (seq, due_at, msg) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
-        c.body.seq,
-        Date.now() + this.fallbackMs(),
-        text,
-      );
-      const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n;
-      if (pending > CERT_FALLBACK_PENDING_MAX)
-        this.sql.exec(
-          "UPDATE pbft_fallback SET due_at = 0 WHERE seq IN (SELECT seq FROM pbft_fallback ORDER BY seq LIMIT ?)",
-          pending - CERT_FALLBACK_PENDING_MAX,
-        );
-    }
-  }
-
-  /**
-   * Hand one certified batch to the edge (its `CertifiedInbox`, which puts it on the replicas'
-   * queue), with a deadline. `payload` is the batch's text, or what the boundary made of it
-   * (`postPayload`; in dev maybe not a text at all): the edge and the replicas parse it as a peer's.
-   */
-  private async post(payload: unknown, seq: number): Promise<void> {
-    const answer = await withDeadline<InboxAnswer>(
-      this.env.EDGE.publish(payload, seq) as Promise<InboxAnswer>,
-      PEER_DEADLINE_MS.queueSend + PEER_DEADLINE_MS.replicaApply,
-      "certified post to the edge",
-    );
-    if (answer.via === "refused") throw new Error(`the edge refused the post: ${answer.reason}`);
-  }
-
-  /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
-  private keepCertified(seq: number, text: string): void {
-    this.sql.exec(
-      "INSERT INTO pbft_published (seq, msg) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
-      seq,
-      text,
-    );
-    this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - this.keptSeqs());
-  }
-
-  /** CERTIFIED_KEPT_SEQS, or the env's (tests: a short retention; at least 16). */
-  private keptSeqs(): number {
-    const v = Number(this.env.CERTIFIED_KEPT_SEQS);
-    return Number.isSafeInteger(v) && v >= 16 ? v : CERTIFIED_KEPT_SEQS;
-  }
-
-  private fallbackMs(): number {
-    const v = Number(this.env.CERT_FALLBACK_MS);
-    return Number.isSafeInteger(v) && v >= 0 && v <= 3_600_000 ? v : CERT_FALLBACK_MS_DEFAULT;
-  }
-
-  /**
-   * Post the fallback copies whose delay is over, without waiting for them: each is marked posted
-   * (its row deleted) or due again a delay later when its send settles (with its deadline), so a
-   * hung queue or replica never holds the node's loop. Rows already in flight are not sent twice.
-   */
-  private postDueFallbacks(node: Running): void {
-    const now = Date.now();
-    const due = this.sql
-      .exec<{ seq: number; msg: string }>(
-        "SELECT seq, msg FROM pbft_fallback WHERE due_at <= ? ORDER BY seq LIMIT 100",
-        now,
-      )
-      .toArray()
-      .filter((r) => !this.fallbacksInFlight.has(r.seq));
-    if (due.length === 0) return;
-    if (!this.out.posts()) {
-      for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
-      return;
-    }
-    for (const { seq } of due) {
-      this.fallbacksInFlight.add(seq);
-      // due again one delay later unless it lands or is skipped (also if this instance dies meanwhile)
-      this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
-    }
-    // only what some replica lacks: the seq's poster has usually posted it already, and a copy every
-    // replica has would be a retransmission with no loss behind it (the edge's answer is untrusted
-    // only as far as the edge itself is: it carries every post anyway; no answer: post them all)
-    const run = this.replicasHead().then((have) => {
-      for (const { seq, msg: text } of due) {
-        if (seq <= have) {
-          this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
-          this.fallbacksSkipped++;
-          this.fallbacksInFlight.delete(seq);
-          continue;
-        }
-        // one send each: a batch of ops can be ~124 KB, over what one sendBatch may carry
-        const payload = this.out.postPayload(JSON.parse(text) as CertifiedBatchMessage, text);
-        const post = this.postWhenAllowed(() => this.post(payload, seq)).then(
-          () => {
-            this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
-            this.fallbacksPosted++;
-            console.log({ event: "pbft_fallback_posted", node: node.id, seq });
-          },
-          (e: unknown) =>
-            console.log({ event: "pbft_fallback_post_failed", node: node.id, seq, error: String(e) }),
-        );
-        this.ctx.waitUntil(
-          post.finally(() => this.fallbacksInFlight.delete(seq)).then(() => this.wakeAt(null)),
-        );
-      }
-    });
-    this.ctx.waitUntil(run);
-  }
-
-  /** The seq every replica has applied, as the edge reports it; -1 (post everything) on no answer. */
-  private replicasHead(): Promise<number> {
-    return withDeadline(
-      this.env.EDGE.replicasHead() as Promise<unknown>,
-      2 * PEER_DEADLINE_MS.nodeHead,
-      "replicas' head from the edge",
-    ).then(
-      (h) => (Number.isSafeInteger(h) && (h as number) >= 0 ? (h as number) : -1),
-      () => -1,
-    );
-  }
-
-  /** The alarm as this instance last read or set it; undefined: not known yet; null: none set. */
-  private alarmAt: number | null | undefined;
-
   /** One alarm: at the earlier of the core's next wake-up and the next fallback post. */
   private async wakeAt(coreMs: number | null, fired = false): Promise<void> {
-    if (fired) this.alarmAt = null; // the alarm that fired is gone, whatever is decided below
-    const fallback =
-      this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM pbft_fallback").one().at ?? null;
-    const wakeAtMs = coreMs === null ? fallback : fallback === null ? coreMs : Math.min(coreMs, fallback);
-    if (wakeAtMs === null) return;
-    const now = Date.now();
-    const at = Math.max(wakeAtMs, now + 1);
-    // Only this object sets its alarm, so once this instance has read or set it, it knows it, and a
-    // step that wants no earlier wake-up costs no storage call (every step ends here: under load the
-    // calls were a visible share of a node's CPU). One known to be due already is read again: it
-    // has fired, or is about to (its handler re-arms).
-    if (this.alarmAt === undefined || (this.alarmAt !== null && this.alarmAt <= now))
-      this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    await this.ctx.storage.setAlarm(at);
-    this.alarmAt = at;
+    if (fired) this.wake.fired();
+    const fallback = this.posts.nextDueAt();
+    await this.wake.want(
+      coreMs === null ? fallback : fallback === null ? coreMs : Math.min(coreMs, fallback),
+    );
   }
 }
 

@@ -24,56 +24,30 @@
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
 import { nodeKey, nodeSecretName, PBFT_NODES, resolveCluster } from "../shared/cluster-config.js";
-import { FAULT_INJECTION_OFF, faultInjectionAllowed, isDev } from "../shared/config.js";
+import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { MerkleStateMachine } from "../shared/certified/state-machine.js";
 import { chunkRequest, chunksText, pointText, refusalText } from "../shared/certified/transfer-wire.js";
 import type { Certificate, ClusterConfig } from "../shared/certified/types.js";
 import { AspecError } from "../shared/errors.js";
 import type { SignedOp } from "../shared/ops.js";
 import { PbftBoundary } from "../shared/pbft/boundary.js";
-import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
-import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
-import type { Envelope } from "../shared/pbft/messages.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
 import { devFaults } from "#dev-faults";
 import type { FaultSwitch } from "../platform/dev-faults-hook.js";
 import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
-import { nodeObject } from "../platform/node-object.js";
 import type { FaultSettings } from "../shared/rpc/fault-settings.js";
 import type { CertifiedBatchSource, NodeStatus, SubmitAnswer } from "../shared/rpc/nodes.js";
-import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import { parsePeerJson } from "../shared/wire/peer-text.js";
 import { ENVELOPE_LIMITS, parseSubmittedOps } from "../shared/wire/node-calls.js";
 import { CertificatePosts } from "./certificate-posts.js";
+import { claimIdentity, NODE_CONFIG, nodeConfig } from "./node-config.js";
+import { NodeLinks } from "./node-links.js";
 import { OneAlarm } from "./one-alarm.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
-
-/** The core's timing in a Durable Object: 50 ms ticks (an alarm per tick only while busy). */
-export const NODE_CONFIG: Partial<PbftConfig> = {
-  tickMs: 50,
-  batchSizeMax: 100,
-  statusIntervalTicks: 20,
-  retransmitAfterTicks: 10,
-  requestTimeoutTicks: 50, // ×2: the first expiry relays, the second (5 s without progress) suspects
-  viewChangeTimeoutTicks: 60,
-  relayAfterTicks: 20,
-  stateTransferIntervalTicks: 20,
-};
-
-/**
- * Dev only: `POOL_SIZE_MAX` bounds the request pool (at least a batch, at most the default), so a
- * test can fill it; unset, malformed or outside dev: the default.
- */
-function devPoolSize(env: PbftEnv): Partial<PbftConfig> {
-  const v = env.POOL_SIZE_MAX;
-  if (!isDev(env.ENVIRONMENT) || v === undefined || !/^[0-9]{1,6}$/.test(v)) return {};
-  const n = Number(v);
-  return n >= NODE_CONFIG.batchSizeMax! && n <= DEFAULT_PBFT_CONFIG.poolSizeMax ? { poolSizeMax: n } : {};
-}
 
 interface Running {
   me: number;
@@ -94,7 +68,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   );
   private readonly wake = new OneAlarm(this.ctx.storage);
   /** Dev `delayMs` only: per destination, when its last delayed send leaves (ms). */
-  private readonly linkFreeAt: number[] = [];
+  private readonly links = new NodeLinks(this.ctx, this.env, () => this.out);
   private alarms = 0;
   private alarmFailures = 0;
   private lastAlarmAt: number | null = null;
@@ -307,11 +281,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     const me = PBFT_NODES.findIndex((n) => n.id === id);
     if (me < 0) throw new AspecError("invalid_args", `no PBFT node '${id}'`);
     const sql = this.ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS pbft_identity (id TEXT NOT NULL)");
-    const known = sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
-    if (known !== undefined && known !== id)
-      throw new Error(`pbft node: this object is '${known}', not '${id}'`);
-    if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
+    claimIdentity(sql, id);
     const { config: cluster } = await resolveCluster(this.env);
     const key = await nodeKey(this.env, id);
     // a node whose key is not the one the cluster lists would sign what every verifier refuses
@@ -320,12 +290,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
         "not_configured",
         `${nodeSecretName(id)} is not the key PBFT_PUBLIC_KEYS lists for ${id}`,
       );
-    const config: Partial<PbftConfig> = {
-      ...NODE_CONFIG,
-      heartbeatTicks: heartbeatTicksFrom(this.env.HEARTBEAT_MS, NODE_CONFIG.tickMs!),
-      heartbeatActivityTicks: heartbeatActivityTicksFrom(this.env.HEARTBEAT_ACTIVITY_MS, NODE_CONFIG.tickMs!),
-      ...devPoolSize(this.env),
-    };
+    const config = nodeConfig(this.env);
     const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);
     const installed = devFaults.node(plainNodeBoundary, { sql, env: this.env, me });
     this.out = installed.boundary;
@@ -336,7 +301,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     });
     const host: DriverHost = {
       storage: sqlDriverStorage(this.ctx.storage),
-      transport: { send: (to, envelopes) => this.send(to, envelopes) },
+      transport: { send: (to, envelopes) => this.links.send(to, envelopes) },
       signer: boundary,
       publish: (c) => this.posts.publish(me, cluster.nodes.length, id, c),
       hooks: { rewrite: (out) => this.out.rewrite(out) },
@@ -346,26 +311,6 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     const { wakeAtMs } = await driver.resume(effects);
     await this.wakeAt(wakeAtMs);
     return node;
-  }
-
-  /** One RPC to one node with one step's envelopes; not awaited by the step (the protocol repairs a loss). */
-  private send(to: number, envelopes: readonly Envelope[]): void {
-    const target = PBFT_NODES[to];
-    if (!target) return;
-    const texts = envelopes.map((e) => JSON.stringify(e));
-    const deliver = () =>
-      withDeadline(
-        nodeObject(this.env.PBFT_NODE, target).deliver(target.id, texts),
-        PEER_DEADLINE_MS.nodeSubmit,
-        `deliver to ${target.id}`,
-      ).catch((e: unknown) => console.log({ event: "pbft_send_failed", to: target.id, error: String(e) }));
-    // a delay (dev `delayMs` only): a timer per send, so the step never waits for it; each link
-    // stays FIFO like the connection it stands for (a send leaves no earlier than the previous one)
-    const delayMs = this.out.sendDelayMs();
-    if (delayMs <= 0) return this.ctx.waitUntil(deliver());
-    const at = Math.max(Date.now() + delayMs, this.linkFreeAt[to] ?? 0);
-    this.linkFreeAt[to] = at;
-    this.ctx.waitUntil(new Promise((r) => setTimeout(r, at - Date.now())).then(deliver));
   }
 
   private get sql(): SqlStorage {

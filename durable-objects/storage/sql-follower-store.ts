@@ -19,6 +19,9 @@ import type { Head } from "../../shared/follower/types.js";
 import { SqlNodeStore } from "./sql-node-store.js";
 import { SqlRecordStore } from "./sql-record-store.js";
 
+/** Result rows per INSERT (4 bound values each; a statement takes at most 100). */
+const RESULT_ROWS_PER_INSERT = 25;
+
 const SCHEMA = `
 -- the newest certified seq applied, the log chain at it, and the first divergence (if any)
 CREATE TABLE IF NOT EXISTS cert_head (
@@ -133,15 +136,19 @@ export class SqlFollowerStore implements FollowerStore {
     );
   }
 
-  putResult(opId: string, r: StoredResult, time: number): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO cert_results (op_id, seq, result, proof) VALUES (?, ?, ?, ?)",
-      opId,
-      r.seq,
-      JSON.stringify(r.result),
-      JSON.stringify(r.proof),
-    );
-    this.sql.exec("INSERT OR REPLACE INTO cert_result_seqs (seq, time) VALUES (?, ?)", r.seq, time);
+  putResults(seq: number, time: number, results: readonly Omit<StoredResult, "seq">[]): void {
+    if (results.length === 0) return; // a seq without results keeps no certificate for them
+    // multi-row statements (4 bound values a row, at most 100 a statement): each statement costs
+    // a call into the runtime, and one per op was a visible share of a replica's certified apply
+    for (let i = 0; i < results.length; i += RESULT_ROWS_PER_INSERT) {
+      const chunk = results.slice(i, i + RESULT_ROWS_PER_INSERT);
+      this.sql.exec(
+        "INSERT OR REPLACE INTO cert_results (op_id, seq, result, proof) VALUES " +
+          chunk.map(() => "(?, ?, ?, ?)").join(", "),
+        ...chunk.flatMap((r) => [r.result.opId, seq, JSON.stringify(r.result), JSON.stringify(r.proof)]),
+      );
+    }
+    this.sql.exec("INSERT OR REPLACE INTO cert_result_seqs (seq, time) VALUES (?, ?)", seq, time);
   }
 
   result(opId: string): StoredResult | undefined {

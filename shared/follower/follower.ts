@@ -327,8 +327,10 @@ export class Follower {
           });
         this.advanceTo(msg.certificate);
         const proofs = proveResults(exec.results);
-        exec.results.forEach((r, i) =>
-          this.store.putResult(r.opId, { seq: body.seq, result: r, proof: proofs[i]! }, body.time),
+        this.store.putResults(
+          body.seq,
+          body.time,
+          exec.results.map((r, i) => ({ result: r, proof: proofs[i]! })),
         );
         this.collectResults(body.seq, body.time);
         this.store.bufferDropThrough(body.seq);

@@ -100,9 +100,11 @@ export class MemoryFollowerStore implements FollowerStore {
       if (s <= seq && !this.s.resultSeqs.has(s)) this.s.certificates.delete(s);
   }
 
-  putResult(opId: string, r: StoredResult, time: number): void {
-    this.s.results.set(opId, { seq: r.seq, text: JSON.stringify({ result: r.result, proof: r.proof }) });
-    this.s.resultSeqs.set(r.seq, time);
+  putResults(seq: number, time: number, results: readonly Omit<StoredResult, "seq">[]): void {
+    if (results.length === 0) return; // a seq without results keeps no certificate for them
+    for (const r of results)
+      this.s.results.set(r.result.opId, { seq, text: JSON.stringify({ result: r.result, proof: r.proof }) });
+    this.s.resultSeqs.set(seq, time);
   }
 
   result(opId: string): StoredResult | undefined {

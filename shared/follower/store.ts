@@ -46,8 +46,11 @@ export interface FollowerStore {
   /** Delete certificates of seqs ≤ `seq` that no kept result needs. */
   dropCertificatesThrough(seq: number): void;
 
-  /** An op's result at `seq`, and `seq`'s certificate time (results are kept by it). */
-  putResult(opId: string, r: StoredResult, time: number): void;
+  /**
+   * The results of one certified batch `seq` (each op's result and its proof), and `seq`'s
+   * certificate time (results are kept by it): one call per batch, so a store writes them together.
+   */
+  putResults(seq: number, time: number, results: readonly Omit<StoredResult, "seq">[]): void;
   result(opId: string): StoredResult | undefined;
   /** The highest seq holding results whose certificate's time is before `time` (null: none). */
   resultSeqBefore(time: number): number | null;

@@ -28,6 +28,12 @@ export interface VersionedRecordStore {
    * `version` until collected. Setting one key twice at one version keeps the first "before".
    */
   setAt(key: string, rec: KeyRecord, version: number): void;
+  /**
+   * `setAt` for each of a batch's changed keys (distinct), at one `version`; `keyHash` is the key's
+   * `keyHashOf` where the caller has it. The same result as one `setAt` each; a store may write
+   * them together (SQLite: a few multi-row statements instead of two per key).
+   */
+  setManyAt(entries: readonly RecordEntry[], version: number): void;
   /** The key's record as of `version` (after the batch of that seq), if not collected yet. */
   getAt(key: string, version: number): KeyRecord | undefined;
   /** The key whose SHA-256 (`keyHashOf`) is `keyHash`, if a record was ever stored under it. */
@@ -36,6 +42,12 @@ export interface VersionedRecordStore {
   collect(through: number): number;
   /** Number of keys. */
   readonly size: number;
+}
+
+export interface RecordEntry {
+  key: string;
+  rec: KeyRecord;
+  keyHash?: Uint8Array;
 }
 
 interface Replaced {
@@ -68,6 +80,10 @@ export class MemoryRecordStore implements VersionedRecordStore {
 
   get(key: string): KeyRecord | undefined {
     return this.records.get(key);
+  }
+
+  setManyAt(entries: readonly RecordEntry[], version: number): void {
+    for (const e of entries) this.setAt(e.key, e.rec, version);
   }
 
   setAt(key: string, rec: KeyRecord, version: number): void {

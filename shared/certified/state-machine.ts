@@ -32,7 +32,7 @@ import { EMPTY_HASH, digestBytes, innerHash, isDigestHex, keyHashOf } from "./ha
 import { AuthMap, hasPrefix, subtreeHashOf, type HashedEntry } from "./merkle-map.js";
 import { EMPTY_NODE, MemoryNodeStore, type NodeStore } from "./node-store.js";
 import type { StateProof, StateValue } from "./proofs.js";
-import { MemoryRecordStore, type VersionedRecordStore } from "./record-store.js";
+import { MemoryRecordStore, type RecordEntry, type VersionedRecordStore } from "./record-store.js";
 import { buildResultsTree } from "./results.js";
 import type {
   BatchExecution,
@@ -108,10 +108,13 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     // One tree update per batch over the changed keys (not per op): each node on their paths is
     // rehashed once; replaced nodes and records stay readable for older versions until collected.
     const hashed: HashedEntry[] = [];
+    const written: RecordEntry[] = [];
     for (const [key, rec] of changed) {
-      records.setAt(key, rec, version);
-      hashed.push({ keyHash: this.keyHashOf(key), valueHash: sha256(recordValueBytes(rec)) });
+      const keyHash = this.keyHashOf(key);
+      written.push({ key, rec, keyHash });
+      hashed.push({ keyHash, valueHash: sha256(recordValueBytes(rec)) });
     }
+    records.setManyAt(written, version);
     this.map.retireAt = version;
     this.map.setManyHashed(hashed);
     return { ops, results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
@@ -266,11 +269,11 @@ export class MerkleStateMachine implements CertifiedStateMachine {
       // a key the checkpoint lacks: this state is not a prefix of the checkpoint's log
       if (matched < local.size) return null;
     }
-    const hashed: HashedEntry[] = [];
-    for (const c of changes) {
-      records.setAt(c.key, c.rec, version);
-      hashed.push(c.entry);
-    }
+    records.setManyAt(
+      changes.map((c) => ({ key: c.key, rec: c.rec, keyHash: c.entry.keyHash })),
+      version,
+    );
+    const hashed: HashedEntry[] = changes.map((c) => c.entry);
     this.map.retireAt = version;
     this.map.setManyHashed(hashed);
     return this.map.root();

@@ -64,7 +64,7 @@ interface Figures {
   recordRows: number;
 }
 
-/** The record store under `store`, counting `setAt` calls. */
+/** The record store under `store`, counting the records set. */
 function countingSets(store: SqlRecordStore): { store: VersionedRecordStore; sets: () => number } {
   let sets = 0;
   return {
@@ -73,6 +73,10 @@ function countingSets(store: SqlRecordStore): { store: VersionedRecordStore; set
       setAt: (k, r, v) => {
         sets++;
         store.setAt(k, r, v);
+      },
+      setManyAt: (es, v) => {
+        sets += es.length;
+        store.setManyAt(es, v);
       },
       getAt: (k, v) => store.getAt(k, v),
       keyOf: (h) => store.keyOf(h),

@@ -74,7 +74,7 @@ export function runBatches(
     transaction(() => {
       map.retireAt = s;
       map.setMany([...picked].map((i) => [keyOf(i), valueBytes(i, s)] as const));
-      for (const i of picked) records.setAt(keyOf(i), recordOf(i, s), s);
+      records.setManyAt([...picked].map((i) => ({ key: keyOf(i), rec: recordOf(i, s) })), s);
       if (s % COLLECT_EVERY === 0 && s > CHECKPOINT_LAG) {
         nodes.collect(s - CHECKPOINT_LAG);
         records.collect(s - CHECKPOINT_LAG);

@@ -39,6 +39,7 @@ function recordsOf(cell: Cell): VersionedRecordStore {
     // Records go through JSON, like the SQLite store's, so a caller can't alias stored state.
     get: (k) => structuredClone(cell.records.get(k)),
     setAt: (k, r, v) => cell.records.setAt(k, structuredClone(r), v),
+    setManyAt: (es, v) => cell.records.setManyAt(structuredClone(es), v),
     getAt: (k, v) => structuredClone(cell.records.getAt(k, v)),
     keyOf: (h) => cell.records.keyOf(h),
     collect: (t) => cell.records.collect(t),

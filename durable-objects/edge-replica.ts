@@ -101,18 +101,18 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       markCertified: (ops, certified) => {
         const me = this.store.getMeta("name") ?? "";
         const keys = new Set<string>();
+        const ids: { opId: string; client: string }[] = [];
         for (const op of ops) {
           if (typeof op?.client !== "string" || !Number.isSafeInteger(op.seq)) continue;
-          const held = this.store.markCertified(opIdOf(op), op.client, me);
-          if (typeof held === "string") keys.add(held);
+          ids.push({ opId: opIdOf(op), client: op.client });
           if (typeof op.key === "string") keys.add(op.key);
         }
+        for (const held of this.store.markCertifiedMany(ids, me)) keys.add(held);
         // tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state")
-        for (const key of keys) {
-          const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
-          if (rec) this.store.putRecord(key, rec);
-          else this.store.deleteRecord(key);
-        }
+        const pending = this.store.pendingEffectsOf([...keys]);
+        this.store.putRecords(
+          [...keys].map((key) => [key, rebaseRecord(certified(key), pending.get(key) ?? [])]),
+        );
       },
     });
   }

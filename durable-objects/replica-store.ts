@@ -11,6 +11,10 @@ import { entryText, type EntryRow } from "../shared/replica/entry-text.js";
 import type { ClientEvidence, ReplicaStateStore, StoredOp } from "../shared/replica/store.js";
 import type { ReplicatedOp } from "../shared/replication.js";
 
+/** Bound values per statement: at most 100 (ids or keys one each; kv rows 3 each). */
+const IDS_PER_STATEMENT = 100;
+const RECORDS_PER_STATEMENT = 33;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 -- tentative state: the certified state's record with the key's uncertified ops applied on top
@@ -161,6 +165,66 @@ export class ReplicaStore implements ReplicaStateStore {
     if (row?.origin === me)
       this.sql.exec("UPDATE clients SET pending = max(0, pending - 1) WHERE client = ?", client);
     return row?.key;
+  }
+
+  /**
+   * `markCertified` for a certified batch's ops at once (a few statements instead of two per op):
+   * the keys of the ops this replica held, in no order.
+   */
+  markCertifiedMany(ops: readonly { opId: string; client: string }[], me: string): string[] {
+    const keys: string[] = [];
+    const mine = new Map<string, number>(); // client → own ops certified
+    for (let i = 0; i < ops.length; i += IDS_PER_STATEMENT) {
+      const chunk = ops.slice(i, i + IDS_PER_STATEMENT);
+      const rows = this.sql
+        .exec<{ origin: string; client: string | null; key: string | null }>(
+          `UPDATE ops SET certified = 1 WHERE op_id IN (${chunk.map(() => "?").join(",")}) AND certified = 0` +
+            " RETURNING origin, json_extract(op, '$.client') AS client, json_extract(op, '$.key') AS key",
+          ...chunk.map((o) => o.opId),
+        )
+        .toArray();
+      for (const r of rows) {
+        if (typeof r.key === "string") keys.push(r.key);
+        if (r.origin === me && typeof r.client === "string")
+          mine.set(r.client, (mine.get(r.client) ?? 0) + 1);
+      }
+    }
+    for (const [client, n] of mine)
+      this.sql.exec("UPDATE clients SET pending = max(0, pending - ?) WHERE client = ?", n, client);
+    return keys;
+  }
+
+  /** `pendingEffects` of several keys at once, each key's in the op log's order. */
+  pendingEffectsOf(keys: readonly string[]): Map<string, PendingEffect[]> {
+    const out = new Map<string, PendingEffect[]>();
+    for (let i = 0; i < keys.length; i += IDS_PER_STATEMENT) {
+      const chunk = keys.slice(i, i + IDS_PER_STATEMENT);
+      for (const r of this.sql.exec<{ key: string; type: string; effect: string }>(
+        `SELECT json_extract(op, '$.key') AS key, json_extract(op, '$.type') AS type, effect FROM ops
+           WHERE json_extract(op, '$.key') IN (${chunk.map(() => "?").join(",")}) AND certified = 0
+             AND effect IS NOT NULL ORDER BY seq`,
+        ...chunk,
+      )) {
+        let l = out.get(r.key);
+        if (!l) out.set(r.key, (l = []));
+        l.push({ type: r.type as TypeName, effect: JSON.parse(r.effect) });
+      }
+    }
+    return out;
+  }
+
+  /** Set (a record) or delete (undefined) several keys' tentative records at once. */
+  putRecords(entries: readonly [key: string, rec: KeyRecord | undefined][]): void {
+    const puts = entries.filter((e): e is [string, KeyRecord] => e[1] !== undefined);
+    for (let i = 0; i < puts.length; i += RECORDS_PER_STATEMENT) {
+      const chunk = puts.slice(i, i + RECORDS_PER_STATEMENT);
+      this.sql.exec(
+        `INSERT INTO kv (key, type, state) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}` +
+          " ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state",
+        ...chunk.flatMap(([key, rec]) => [key, rec.type, JSON.stringify(rec.state)]),
+      );
+    }
+    for (const [key, rec] of entries) if (rec === undefined) this.deleteRecord(key);
   }
 
   isOpCertified(opId: string): boolean {

@@ -1,0 +1,122 @@
+/**
+ * The whole system's checks, run after every replica step (`afterStep`) and, once the run healed,
+ * until everything is certified everywhere (`unsettled`). A failure throws `SystemViolation`; the
+ * run prints it with its seed, the replay command and the trace's last lines.
+ *
+ * After every step, at every replica that is up:
+ * - its certified state never diverged from a certificate;
+ * - the certificate it holds is one the correct nodes made (the PBFT checker's, same body), it
+ *   verifies, and the state root this replica computed is that certificate's: so replicas holding
+ *   the same seq hold the same certified state, checked as well directly across replicas;
+ * - tentative = certified + uncertified: for every key, `rebaseRecord` of the certified record and
+ *   the effects of the op log's uncertified rows is the tentative record (so no op is applied twice,
+ *   or lost from the tentative state, without this failing).
+ * After healing, until a bound: every acknowledged op is in the certified state of every replica
+ *   (the certified state executes an op id once: the PBFT checker fails on a second), an honest
+ *   client's op in the version it had acknowledged, and no replica holds an uncertified op.
+ */
+import { canonicalJson } from "../../../shared/canonical.js";
+import { sameContent } from "../../../shared/equivocation.js";
+import { rebaseRecord } from "../../../shared/materialize.js";
+import { opIdOf, type SignedOp } from "../../../shared/ops.js";
+import type { SafetyChecker } from "../checker.js";
+import type { SimCrypto } from "./crypto.js";
+import type { SimReplica } from "./replica.js";
+
+export class SystemViolation extends Error {
+  override name = "SystemViolation";
+}
+
+interface Acked {
+  versions: SignedOp[];
+  honest: boolean;
+}
+
+export class SystemChecker {
+  /** op id → the versions some replica acknowledged. */
+  readonly acked = new Map<string, Acked>();
+  /** seq → the state root the first replica to hold it computed. */
+  private readonly rootAt = new Map<number, string>();
+  /** Per replica, the seq whose certificate was last verified. */
+  private readonly verifiedSeq = new Map<number, number>();
+
+  constructor(
+    private readonly pbft: SafetyChecker,
+    private readonly crypto: SimCrypto,
+    private readonly keys: readonly string[],
+  ) {}
+
+  onAck(op: SignedOp, honest: boolean): void {
+    const id = opIdOf(op);
+    const a = this.acked.get(id) ?? { versions: [], honest };
+    if (!a.versions.some((v) => sameContent(v, op))) a.versions.push(op);
+    if (honest && a.versions.length > 1) throw new SystemViolation(`honest op ${id} acknowledged in two versions`);
+    this.acked.set(id, a);
+  }
+
+  async afterStep(r: SimReplica): Promise<void> {
+    const f = r.follower;
+    if (!f) return;
+    const head = f.head();
+    if (head.diverged) throw new SystemViolation(`${r.name} diverged at seq ${head.diverged.seq}`);
+    if (head.seq > 0) {
+      const cert = f.latestCertificate();
+      const made = this.pbft.certified.get(head.seq);
+      if (!cert || cert.body.seq !== head.seq) throw new SystemViolation(`${r.name} head ${head.seq} without its certificate`);
+      if (!made || canonicalJson(made.certificate.body) !== canonicalJson(cert.body))
+        throw new SystemViolation(`${r.name} holds a certificate for seq ${head.seq} the correct nodes did not make`);
+      if (head.opCount !== cert.body.opCount) throw new SystemViolation(`${r.name} op count ${head.opCount} at seq ${head.seq}`);
+      // the follower's own state machine: `local()` is typed for transfers, but is the machine itself
+      const root = (f.local() as unknown as { stateRoot(): string }).stateRoot();
+      if (root !== cert.body.stateRoot)
+        throw new SystemViolation(`${r.name} computed state root ${root} at seq ${head.seq}, certificate says ${cert.body.stateRoot}`);
+      const other = this.rootAt.get(head.seq);
+      if (other === undefined) this.rootAt.set(head.seq, root);
+      else if (other !== root) throw new SystemViolation(`replicas hold different certified states at seq ${head.seq}`);
+      if (this.verifiedSeq.get(r.id) !== head.seq) {
+        const v = await this.crypto.verifyCertificate(cert);
+        if (!v.ok) throw new SystemViolation(`${r.name} holds a certificate that does not verify (${v.reason})`);
+        this.verifiedSeq.set(r.id, head.seq);
+      }
+    }
+    const pending = r.store.pendingByKey();
+    for (const key of this.keys) {
+      const want = rebaseRecord(f.record(key), pending.get(key) ?? []);
+      const got = r.store.getRecord(key);
+      if (canonicalJson((want ?? null) as never) !== canonicalJson((got ?? null) as never))
+        throw new SystemViolation(
+          `${r.name} tentative ${key} = ${JSON.stringify(got)}, certified + uncertified = ${JSON.stringify(want)}`,
+        );
+    }
+  }
+
+  /** What keeps the run from being settled (empty: every acknowledged op certified everywhere). */
+  unsettled(replicas: readonly SimReplica[]): string[] {
+    const out: string[] = [];
+    for (const r of replicas) {
+      const f = r.follower;
+      if (!f) {
+        out.push(`${r.name} is down`);
+        continue;
+      }
+      let missing = 0;
+      for (const a of this.acked.values()) if (!f.isCertified(a.versions[0]!)) missing++;
+      if (missing) out.push(`${r.name}: ${missing} acknowledged ops not certified`);
+      const pending = [...r.store.pendingByKey().values()].reduce((n, l) => n + l.length, 0);
+      if (pending) out.push(`${r.name}: ${pending} uncertified effects`);
+    }
+    return out;
+  }
+
+  /** Once settled: each honest client's op was certified in the version it had acknowledged. */
+  checkCertifiedVersions(): void {
+    const certified = new Map<string, SignedOp>();
+    for (const b of this.pbft.certified.values()) for (const op of b.ops) certified.set(opIdOf(op), op);
+    for (const [id, a] of this.acked) {
+      const c = certified.get(id);
+      if (!c) throw new SystemViolation(`acknowledged op ${id} is not in any certified batch`);
+      if (!a.versions.some((v) => sameContent(v, c)))
+        throw new SystemViolation(`op ${id} certified in a version no replica acknowledged`);
+    }
+  }
+}

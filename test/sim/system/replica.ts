@@ -1,0 +1,288 @@
+/**
+ * One simulated EC replica: the product's replica core (shared/replica/: `submitOp`,
+ * `screenEntries` / `applyEntries`) over its store, and the product's certified follower
+ * (shared/follower/) over a `MemoryFollowerStore`, stepped as the EdgeReplica shell steps them
+ * (signatures verified between screen and apply, each step in one transaction).
+ *
+ * What is the product's and what is MODELLED here (the shell's delivery is not pure code yet):
+ * - the product's: admission, apply, equivocation, HLC (the core); batch ordering, buffering, root
+ *   check (the follower); the tentative rebase `rebaseRecord`; the per-origin cursor
+ *   (shared/delivery/origin-cursor.ts) and the re-send plan (shared/delivery/resend.ts).
+ * - modelled after durable-objects/edge-replica.ts and delivery.ts, in this file: marking the op
+ *   log certified and rebasing the keys a certified batch touched; the drain (own ops to every
+ *   peer at once), confirmations, when re-sends and anti-entropy pulls run and what a pull
+ *   answers; resubmitting own uncertified ops to the nodes; catch-up of missed certified batches.
+ *   Not modelled: op log collection, evidence sharing between replicas, certified state transfer,
+ *   the certify pace.
+ *
+ * Durable across a crash (SQLite in the product): both stores, cursors, confirmations, the drain
+ * and re-send marks. Lost: the follower's caches (a new `Follower` reads its store again), the
+ * clock in memory (read back from the store), messages that reach it while down.
+ */
+import { Follower } from "../../../shared/follower/follower.js";
+import { MemoryFollowerStore } from "../../../shared/follower/memory-store.js";
+import type { CertOutcome } from "../../../shared/follower/types.js";
+import { EMPTY_CURSOR, handle, isHandled, type CursorState } from "../../../shared/delivery/origin-cursor.js";
+import { resendPlan } from "../../../shared/delivery/resend.js";
+import type { Hlc } from "../../../shared/hlc.js";
+import { rebaseRecord } from "../../../shared/materialize.js";
+import { opIdOf, type SignedOp } from "../../../shared/ops.js";
+import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
+import { applyEntryEffect } from "../../../shared/replica/apply-effect.js";
+import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
+import type { SimCrypto } from "./crypto.js";
+import type { ReplicaMessage } from "./messages.js";
+import { SimReplicaStore } from "./replica-store.js";
+
+/** Ticks (10 ms each) between the shell's periodic tasks (scaled down from the product's seconds). */
+export const RESEND_TICKS = 30;
+export const PULL_TICKS = 50;
+export const CERTIFY_TICKS = 40;
+export const CATCH_UP_TICKS = 40;
+/** An own op uncertified this long after its ts is submitted to the nodes again. */
+export const CERTIFY_AFTER_MS = 800;
+const PAGE_MAX = 500;
+
+/** What a replica asks of the world around it. */
+export interface ReplicaHost {
+  readonly crypto: SimCrypto;
+  readonly replicaCount: number;
+  nowMs(replica: number): number;
+  send(from: number, to: number, m: ReplicaMessage): void;
+  /** Own ops to the PBFT nodes: `first` is the queue consumer's submission (lossy), else the certify task's. */
+  submitToNodes(ops: readonly SignedOp[], first: boolean): Promise<void>;
+  /** Ask a node for the certified batches after `head` (the answer comes on the certificates channel). */
+  catchUp(replica: number, head: number): void;
+  log(line: string): void;
+}
+
+/** Planted bugs (test-only): the checks must catch each. */
+export interface Plants {
+  /** Apply one remote counter effect a second time. */
+  doubleApply?: boolean;
+  /** Acknowledge one own op, then never send it or submit it anywhere. */
+  loseOwnOp?: boolean;
+}
+
+export class SimReplica {
+  readonly name: string;
+  readonly store: SimReplicaStore;
+  readonly fstore = new MemoryFollowerStore();
+  follower: Follower | null;
+  hlc: Hlc;
+  restartAt: number | null = null;
+  readonly outcomes: Partial<Record<CertOutcome, number>> = {};
+  // durable delivery state
+  private readonly cursors: CursorState[];
+  private readonly acks: Record<string, number> = {};
+  private sentThrough = 0;
+  private sentAtLastTick = 0;
+  /** Own positions planted as lost (test-only). */
+  private readonly lost = new Set<number>();
+
+  constructor(
+    readonly id: number,
+    private readonly host: ReplicaHost,
+    readonly plants: Plants = {},
+  ) {
+    this.name = `r${id}`;
+    this.store = new SimReplicaStore(this.name);
+    this.follower = new Follower(this.fstore);
+    this.hlc = this.store.clock();
+    this.cursors = Array.from({ length: host.replicaCount }, () => EMPTY_CURSOR);
+  }
+
+  get up(): boolean {
+    return this.follower !== null;
+  }
+
+  private get peers(): number[] {
+    return [...Array(this.host.replicaCount).keys()].filter((i) => i !== this.id);
+  }
+
+  private readonly isCertified = (op: SignedOp): boolean => this.follower!.isCertified(op);
+
+  // ---------------------------------------------------------------- client writes
+
+  /** A client's op (POST /v1/ops). `crashBeforeCommit`: the host dies inside the step's transaction. */
+  async submit(op: SignedOp, crashBeforeCommit = false): Promise<SubmitResult | { kind: "down" }> {
+    if (!this.follower) return { kind: "down" };
+    if (!(await this.host.crypto.verifyOp(op))) throw new Error(`sim: a client op's signature failed at ${this.name}`);
+    const nowMs = this.host.nowMs(this.id);
+    const step = () =>
+      submitOp(this.store, { op, me: this.name, nowMs, hlc: this.hlc, isCertified: this.isCertified });
+    if (crashBeforeCommit) {
+      try {
+        this.store.transaction(() => {
+          step();
+          throw new Error("power cut");
+        });
+      } catch {
+        // rolled back: nothing of the step is stored, no reply was sent
+      }
+      return { kind: "down" };
+    }
+    const r = this.store.transaction(step);
+    if (r.kind !== "accepted") return r;
+    this.hlc = r.hlc;
+    if (r.outcome.duplicate) return r;
+    if (this.plants.loseOwnOp) {
+      this.plants.loseOwnOp = false;
+      this.lost.add(this.store.ownHead());
+      this.host.log(`${this.name} PLANTED: lost own op ${opIdOf(op)}`);
+      return r;
+    }
+    this.drain();
+    await this.host.submitToNodes([op], true);
+    return r;
+  }
+
+  /** The outbox drain: new own ops go to every peer at once (the queue's fast path). */
+  private drain(): void {
+    const head = this.store.ownHead();
+    if (head <= this.sentThrough) return;
+    const entries = this.ownEntries(this.sentThrough, head);
+    this.sentThrough = head;
+    if (entries.length) for (const p of this.peers) this.host.send(this.id, p, { kind: "entries", origin: this.id, entries });
+  }
+
+  private ownEntries(after: number, through: number) {
+    return this.store.ownEntries(after, through, PAGE_MAX).filter((e) => !this.lost.has(e.pos!));
+  }
+
+  // ---------------------------------------------------------------- peers
+
+  async receive(m: ReplicaMessage): Promise<void> {
+    if (!this.follower) return;
+    if (m.kind === "ack") this.confirm(m.from, m.cursor);
+    else if (m.kind === "pull") {
+      this.confirm(m.from, m.after);
+      const entries = this.ownEntries(m.after, this.store.ownHead());
+      if (entries.length) this.host.send(this.id, m.from, { kind: "entries", origin: this.id, entries });
+    } else await this.applyFrom(m.origin, m.entries);
+  }
+
+  private confirm(peer: number, cursor: number): void {
+    const name = `r${peer}`;
+    this.acks[name] = Math.max(this.acks[name] ?? 0, cursor);
+  }
+
+  /** A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply, move the cursor, confirm. */
+  private async applyFrom(origin: number, raw: readonly unknown[]): Promise<void> {
+    const from = `r${origin}`;
+    const seen = (pos: number | undefined) => pos !== undefined && isHandled(this.cursors[origin]!, pos);
+    const screened = screenEntries(this.store, from, raw, seen);
+    const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
+    const nowMs = this.host.nowMs(this.id);
+    const r = this.store.transaction(() => {
+      const r = applyEntries(this.store, {
+        origin: from,
+        screened,
+        verified,
+        nowMs,
+        hlc: this.hlc,
+        isCertified: this.isCertified,
+        seen,
+      });
+      if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
+      return r;
+    });
+    this.hlc = r.hlc;
+    this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
+    this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
+  }
+
+  private plantDoubleApply(fresh: readonly { op: SignedOp; effect: unknown }[]): void {
+    const e = fresh.find(
+      (x) => x.op.type === "counter" && x.effect !== null && this.store.hasOp(opIdOf(x.op)) && !this.store.isOpCertified(opIdOf(x.op)),
+    );
+    if (!e) return;
+    this.plants.doubleApply = false;
+    applyEntryEffect(this.store, e as Parameters<typeof applyEntryEffect>[1]);
+    this.host.log(`${this.name} PLANTED: applied ${opIdOf(e.op)} twice`);
+  }
+
+  // ---------------------------------------------------------------- certified batches
+
+  /** A certified batch's text from a node (posted, a fallback post, or a catch-up answer). */
+  async receiveCertified(text: string): Promise<void> {
+    const follower = this.follower;
+    if (!follower) return;
+    const s = follower.screen(text);
+    if (s.kind === "drop") return this.count(s.effects.report.outcome);
+    const verdict = await this.host.crypto.verifyCertificate(s.batch.certificate);
+    const fx = this.store.transaction(() => {
+      const fx = follower.onBatch(s.batch, verdict);
+      for (const ops of fx.certified) this.markCertified(follower, ops);
+      return fx;
+    });
+    this.count(fx.report.outcome);
+    if (fx.report.applied > 0) this.host.log(`${this.name} certified -> seq ${fx.report.head}`);
+  }
+
+  private count(o: CertOutcome): void {
+    this.outcomes[o] = (this.outcomes[o] ?? 0) + 1;
+  }
+
+  /** As EdgeReplica's `markCertified` sink: mark the op log, rebase every key the batch touched. */
+  private markCertified(follower: Follower, ops: readonly SignedOp[]): void {
+    const keys = new Set<string>();
+    for (const op of ops) {
+      const held = this.store.markCertified(op);
+      if (held !== undefined) keys.add(held);
+      keys.add(op.key);
+    }
+    // tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state")
+    for (const key of keys) {
+      const rec = rebaseRecord(follower.record(key), this.store.pendingEffects(key));
+      if (rec) this.store.putRecord(key, rec);
+      else this.store.deleteRecord(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- the alarm's tasks
+
+  async timers(tick: number): Promise<void> {
+    if (!this.follower) return;
+    const phase = tick + this.id * 7; // replicas' alarms are not in step
+    if (phase % RESEND_TICKS === 0) this.resend();
+    if (phase % PULL_TICKS === 0)
+      for (const p of this.peers) this.host.send(this.id, p, { kind: "pull", from: this.id, after: this.cursors[p]!.cursor });
+    if (phase % CERTIFY_TICKS === 0) await this.certify();
+    if (phase % CATCH_UP_TICKS === 0) this.host.catchUp(this.id, this.follower.head().seq);
+  }
+
+  /** Own ops sent before the previous re-send tick and still unconfirmed go again, to the peers missing them. */
+  private resend(): void {
+    const peers = this.peers.map((p) => `r${p}`);
+    const plan = resendPlan({ peers, acks: this.acks, sentAtLastTick: this.sentAtLastTick, limit: 2000 });
+    this.sentAtLastTick = this.sentThrough;
+    if (!plan) return;
+    const entries = this.ownEntries(plan.after, plan.through);
+    if (entries.length)
+      for (const t of plan.targets) this.host.send(this.id, Number(t.slice(1)), { kind: "entries", origin: this.id, entries });
+  }
+
+  /** Own ops uncertified `CERTIFY_AFTER_MS` after their ts go to the nodes again. */
+  private async certify(): Promise<void> {
+    const now = this.host.nowMs(this.id);
+    const due = this.store
+      .uncertifiedOwn()
+      .filter((x) => !this.lost.has(x.pos) && now - x.op.ts >= CERTIFY_AFTER_MS)
+      .map((x) => x.op);
+    if (due.length) await this.host.submitToNodes(due, false);
+  }
+
+  // ---------------------------------------------------------------- crashes
+
+  crash(restartAt: number): void {
+    this.follower = null;
+    this.restartAt = restartAt;
+  }
+
+  restart(): void {
+    this.follower = new Follower(this.fstore);
+    this.hlc = this.store.clock();
+    this.restartAt = null;
+  }
+}

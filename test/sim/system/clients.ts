@@ -44,7 +44,8 @@ export class Clients {
 
   static async create(rng: Prng, crypto: SimCrypto, replicas: number): Promise<Clients> {
     const c = new Clients(rng, crypto, replicas);
-    for (let i = 0; i < 3; i++) c.honest.push({ key: await crypto.clientKey(`h${i}`), seq: 0, unacked: null });
+    for (let i = 0; i < 3; i++)
+      c.honest.push({ key: await crypto.clientKey(`h${i}`), seq: 0, unacked: null });
     c.equivocator = await crypto.clientKey("eq");
     return c;
   }

@@ -17,7 +17,11 @@ export type Lie = (typeof LIES)[number];
 const flipHex = (h: string): string => (h[0] === "0" ? "1" : "0") + h.slice(1);
 
 /** One lie built from `real` (and `other`, another real batch); its name and wire text. */
-export function lie(rng: Prng, real: CertifiedBatchMessage, other: CertifiedBatchMessage): { lie: Lie; text: string } {
+export function lie(
+  rng: Prng,
+  real: CertifiedBatchMessage,
+  other: CertifiedBatchMessage,
+): { lie: Lie; text: string } {
   const kind = rng.pick(LIES);
   const cert: Certificate = real.certificate;
   const text = (ops: SignedOp[], certificate: Certificate = cert) => certifiedBatchText({ certificate, ops });
@@ -27,7 +31,10 @@ export function lie(rng: Prng, real: CertifiedBatchMessage, other: CertifiedBatc
     case "drop-op":
       return { lie: kind, text: text(real.ops.slice(1)) };
     case "body-changed":
-      return { lie: kind, text: text(real.ops, { ...cert, body: { ...cert.body, stateRoot: flipHex(cert.body.stateRoot) } }) };
+      return {
+        lie: kind,
+        text: text(real.ops, { ...cert, body: { ...cert.body, stateRoot: flipHex(cert.body.stateRoot) } }),
+      };
     case "few-sigs":
       return { lie: kind, text: text(real.ops, { ...cert, sigs: cert.sigs.slice(0, 1) }) };
     case "replay":

@@ -49,7 +49,12 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
   });
   const byz = rng.chance(0.5);
   const behaviours = byz
-    ? [...new Set([rng.pick(BYZANTINE_BEHAVIOURS), ...(rng.chance(0.4) ? [rng.pick(BYZANTINE_BEHAVIOURS)] : [])])]
+    ? [
+        ...new Set([
+          rng.pick(BYZANTINE_BEHAVIOURS),
+          ...(rng.chance(0.4) ? [rng.pick(BYZANTINE_BEHAVIOURS)] : []),
+        ]),
+      ]
     : [];
   return {
     seed,
@@ -73,17 +78,17 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
       uncertifiedGiveUpTicks: 200,
       heartbeatTicks: rng.pick([0, 40, 120]),
     },
-    faultTicks: quick ? rng.int(100, 200) : rng.int(300, 600),
+    faultTicks: quick ? rng.int(60, 120) : rng.int(200, 400),
     replicate: channel(),
     certificates: channel(),
     pbft: { loss: rng.pick([0, 0.02, 0.1]), dup: rng.pick([0, 0.05]), delayMax: rng.pick([1, 3, 8]) },
     replicaCrashRate: rng.pick([0, 0.003, 0.01]),
     crashInWriteRate: rng.pick([0, 0.02]),
     nodeCrashRate: byz ? 0 : rng.pick([0, 0.003, 0.01]),
-    opRate: rng.pick([0.2, 0.5, 0.8]),
+    opRate: rng.pick([0.15, 0.3, 0.5]),
   };
 }
 
 /** The command that runs exactly this seed again. */
-export const systemReplayCommand = (plan: SystemPlan): string =>
-  `npm run sim:system -- --seed ${plan.seed}${plan.quick ? " --quick" : ""}`;
+export const systemReplayCommand = (plan: SystemPlan, strict = false): string =>
+  `npm run sim:system -- --seed ${plan.seed}${plan.quick ? " --quick" : ""}${strict ? " --strict" : ""}`;

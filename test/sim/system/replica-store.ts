@@ -24,8 +24,8 @@ interface RowMirror {
   origin: string;
   key: string;
   type: TypeName;
-  /** JSON text of the effect (null: none). */
-  effect: string | null;
+  /** The effect, parsed once (null: none). Never mutated: the data types' `apply` is pure. */
+  effect: unknown;
   certified: boolean;
   pos: number | null;
 }
@@ -41,13 +41,17 @@ const copy = (m: Mirror): Mirror => ({ rows: new Map(m.rows), own: new Map(m.own
 export class SimReplicaStore implements ReplicaStateStore {
   private readonly inner = new MemoryReplicaStore();
   private m: Mirror = { rows: new Map(), own: new Map() };
+  /** Transactions committed so far: the checks skip a replica whose stores did not change. */
+  commits = 0;
 
   constructor(private readonly me: string) {}
 
   transaction<T>(body: () => T): T {
     const saved = copy(this.m);
     try {
-      return this.inner.transaction(body);
+      const out = this.inner.transaction(body);
+      this.commits++;
+      return out;
     } catch (e) {
       this.m = saved;
       throw e;
@@ -82,7 +86,7 @@ export class SimReplicaStore implements ReplicaStateStore {
       if (r.certified || r.effect === null) continue;
       let list = out.get(r.key);
       if (!list) out.set(r.key, (list = []));
-      list.push({ type: r.type, effect: JSON.parse(r.effect) });
+      list.push({ type: r.type, effect: r.effect });
     }
     return out;
   }
@@ -218,5 +222,6 @@ export class SimReplicaStore implements ReplicaStateStore {
 const mirrorOf = (e: ReplicatedOp) => ({
   key: e.op.key,
   type: e.op.type,
-  effect: e.effect === null ? null : JSON.stringify(e.effect),
+  // a copy of its own: the caller's entry object is not the store's
+  effect: e.effect === null ? null : structuredClone(e.effect),
 });

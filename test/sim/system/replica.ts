@@ -25,6 +25,7 @@ import type { CertOutcome } from "../../../shared/follower/types.js";
 import { EMPTY_CURSOR, handle, isHandled, type CursorState } from "../../../shared/delivery/origin-cursor.js";
 import { resendPlan } from "../../../shared/delivery/resend.js";
 import type { Hlc } from "../../../shared/hlc.js";
+import { sameContent } from "../../../shared/equivocation.js";
 import { rebaseRecord } from "../../../shared/materialize.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
@@ -77,6 +78,19 @@ export class SimReplica {
   private readonly acks: Record<string, number> = {};
   private sentThrough = 0;
   private sentAtLastTick = 0;
+  /**
+   * Keys whose tentative record an equivocation resolution rebuilt, until a certified batch rebases
+   * them. A KNOWN PRODUCT GAP this simulator found: `resolveEquivocation`
+   * (shared/replica/equivocation.ts) takes the losing version's effect out of its key with
+   * `unapplyEffect` over every op log effect of the key (`effectsForKey`), certified ones included,
+   * where the rebase holds the certified record plus the uncertified effects. So a register gets back
+   * a certified write with its origin stamp instead of the certified stamp (a later uncertified write
+   * stamped in between then loses here and wins elsewhere), and a set whose certified record is
+   * empty is deleted (reads say `null` where the certified state says `[]`). The checks count a
+   * difference on these keys as that gap (`--strict`: a violation); it lasts until the equivocated
+   * op id is certified and the key rebased.
+   */
+  readonly rebuiltKeys = new Set<string>();
   /** Own positions planted as lost (test-only). */
   private readonly lost = new Set<number>();
 
@@ -107,7 +121,8 @@ export class SimReplica {
   /** A client's op (POST /v1/ops). `crashBeforeCommit`: the host dies inside the step's transaction. */
   async submit(op: SignedOp, crashBeforeCommit = false): Promise<SubmitResult | { kind: "down" }> {
     if (!this.follower) return { kind: "down" };
-    if (!(await this.host.crypto.verifyOp(op))) throw new Error(`sim: a client op's signature failed at ${this.name}`);
+    if (!(await this.host.crypto.verifyOp(op)))
+      throw new Error(`sim: a client op's signature failed at ${this.name}`);
     const nowMs = this.host.nowMs(this.id);
     const step = () =>
       submitOp(this.store, { op, me: this.name, nowMs, hlc: this.hlc, isCertified: this.isCertified });
@@ -143,7 +158,8 @@ export class SimReplica {
     if (head <= this.sentThrough) return;
     const entries = this.ownEntries(this.sentThrough, head);
     this.sentThrough = head;
-    if (entries.length) for (const p of this.peers) this.host.send(this.id, p, { kind: "entries", origin: this.id, entries });
+    if (entries.length)
+      for (const p of this.peers) this.host.send(this.id, p, { kind: "entries", origin: this.id, entries });
   }
 
   private ownEntries(after: number, through: number) {
@@ -173,6 +189,10 @@ export class SimReplica {
     const seen = (pos: number | undefined) => pos !== undefined && isHandled(this.cursors[origin]!, pos);
     const screened = screenEntries(this.store, from, raw, seen);
     const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
+    const heldKeys = screened.fresh.flatMap((e) => {
+      const held = this.store.getOp(opIdOf(e.op))?.op;
+      return held && !sameContent(held, e.op) ? [held.key, e.op.key] : [];
+    });
     const nowMs = this.host.nowMs(this.id);
     const r = this.store.transaction(() => {
       const r = applyEntries(this.store, {
@@ -187,6 +207,7 @@ export class SimReplica {
       if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
       return r;
     });
+    if (r.counts.equivocations > 0) for (const k of heldKeys) this.rebuiltKeys.add(k);
     this.hlc = r.hlc;
     this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
     this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
@@ -194,7 +215,11 @@ export class SimReplica {
 
   private plantDoubleApply(fresh: readonly { op: SignedOp; effect: unknown }[]): void {
     const e = fresh.find(
-      (x) => x.op.type === "counter" && x.effect !== null && this.store.hasOp(opIdOf(x.op)) && !this.store.isOpCertified(opIdOf(x.op)),
+      (x) =>
+        x.op.type === "counter" &&
+        x.effect !== null &&
+        this.store.hasOp(opIdOf(x.op)) &&
+        !this.store.isOpCertified(opIdOf(x.op)),
     );
     if (!e) return;
     this.plants.doubleApply = false;
@@ -237,6 +262,7 @@ export class SimReplica {
       const rec = rebaseRecord(follower.record(key), this.store.pendingEffects(key));
       if (rec) this.store.putRecord(key, rec);
       else this.store.deleteRecord(key);
+      this.rebuiltKeys.delete(key);
     }
   }
 
@@ -247,7 +273,8 @@ export class SimReplica {
     const phase = tick + this.id * 7; // replicas' alarms are not in step
     if (phase % RESEND_TICKS === 0) this.resend();
     if (phase % PULL_TICKS === 0)
-      for (const p of this.peers) this.host.send(this.id, p, { kind: "pull", from: this.id, after: this.cursors[p]!.cursor });
+      for (const p of this.peers)
+        this.host.send(this.id, p, { kind: "pull", from: this.id, after: this.cursors[p]!.cursor });
     if (phase % CERTIFY_TICKS === 0) await this.certify();
     if (phase % CATCH_UP_TICKS === 0) this.host.catchUp(this.id, this.follower.head().seq);
   }
@@ -260,7 +287,8 @@ export class SimReplica {
     if (!plan) return;
     const entries = this.ownEntries(plan.after, plan.through);
     if (entries.length)
-      for (const t of plan.targets) this.host.send(this.id, Number(t.slice(1)), { kind: "entries", origin: this.id, entries });
+      for (const t of plan.targets)
+        this.host.send(this.id, Number(t.slice(1)), { kind: "entries", origin: this.id, entries });
   }
 
   /** Own ops uncertified `CERTIFY_AFTER_MS` after their ts go to the nodes again. */

@@ -21,6 +21,7 @@ export interface SystemResult {
   seed: number;
   ok: boolean;
   plan: SystemPlan;
+  strict: boolean;
   failure?: "violation" | "crash" | "liveness";
   error?: string;
   trace?: string;
@@ -31,6 +32,8 @@ export interface SystemResult {
   certifiedSeqs: number;
   ticksToSettle: number;
   counts: Record<string, number>;
+  /** Known product gaps met (checks.ts), by name. */
+  findings: Record<string, number>;
   ms: number;
 }
 
@@ -39,18 +42,25 @@ export interface SystemRunOptions {
   traceAll?: boolean;
   plants?: Partial<Record<number, Plants>>;
   settleBoundTicks?: number;
+  strict?: boolean;
 }
 
 export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): Promise<SystemResult> {
   const t0 = Date.now();
   const plan = systemPlanFor(seed, opts.quick ?? false);
-  const w = await SystemWorld.create({ plan, plants: opts.plants, traceAll: opts.traceAll });
+  const w = await SystemWorld.create({
+    plan,
+    plants: opts.plants,
+    traceAll: opts.traceAll,
+    strict: opts.strict,
+  });
   const rng = w.rng;
   let ticksToSettle = -1;
   const result = (ok: boolean, error?: string, failure?: SystemResult["failure"]): SystemResult => ({
     seed,
     ok,
     plan,
+    strict: opts.strict === true,
     ...(error ? { error, failure, trace: w.pbft.traceTail(120) } : {}),
     summary: w.summary(),
     acked: w.checker.acked.size,
@@ -58,6 +68,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     certifiedSeqs: w.pbft.checker.replayedSeq,
     ticksToSettle,
     counts: w.counts,
+    findings: Object.fromEntries(w.checker.findings),
     ms: Date.now() - t0,
   });
   const correctNodes = w.pbft.nodes.filter((n) => w.pbft.isCorrect(n.id)).map((n) => n.id);
@@ -97,7 +108,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
 
 export function formatSystemFailure(r: SystemResult): string {
   return [
-    `SEED ${r.seed} FAILED (${r.failure}) — replay: ${systemReplayCommand(r.plan)}   (add --trace to print every event)`,
+    `SEED ${r.seed} FAILED (${r.failure}) — replay: ${systemReplayCommand(r.plan, r.strict)}   (add --trace to print every event)`,
     `plan: ${JSON.stringify(r.plan)}`,
     `error: ${r.error}`,
     `state:\n${r.summary}`,

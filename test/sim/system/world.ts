@@ -36,6 +36,8 @@ export interface SystemOptions {
   /** Planted bugs (test-only), by replica. */
   plants?: Partial<Record<number, Plants>>;
   traceAll?: boolean;
+  /** Throw on the known product gap too (replica.ts: `rebuiltKeys`). */
+  strict?: boolean;
 }
 
 export class SystemWorld implements ReplicaHost {
@@ -75,7 +77,7 @@ export class SystemWorld implements ReplicaHost {
     });
     sys = new SystemWorld(pbft, plan);
     sys.crypto = simCrypto(pbft, plan.crypto === "ed25519");
-    sys.checker = new SystemChecker(pbft.checker, sys.crypto, KEYS);
+    sys.checker = new SystemChecker(pbft.checker, sys.crypto, KEYS, opts.strict === true);
     sys.clients = await Clients.create(pbft.rng, sys.crypto, REPLICAS);
     for (let i = 0; i < REPLICAS; i++) {
       sys.replicas.push(new SimReplica(i, sys, opts.plants?.[i] ?? {}));
@@ -150,7 +152,8 @@ export class SystemWorld implements ReplicaHost {
   private onPublished(node: number, c: CertifiedBatch): void {
     this.published[node]!.set(c.body.seq, c);
     const n = this.pbft.n;
-    const at = c.body.seq % n === node ? this.tick : (c.body.seq + 1) % n === node ? this.tick + FALLBACK_TICKS : null;
+    const at =
+      c.body.seq % n === node ? this.tick : (c.body.seq + 1) % n === node ? this.tick + FALLBACK_TICKS : null;
     if (at !== null) for (let r = 0; r < REPLICAS; r++) this.post(node, r, c, at);
   }
 
@@ -216,7 +219,9 @@ export class SystemWorld implements ReplicaHost {
       if (res.kind === "refused") {
         this.count(`refused.${w.client}.${res.error.code}`);
         if (w.client === "honest")
-          throw new SystemViolation(`${r.name} refused an honest client's op (${res.error.code}: ${res.error.message})`);
+          throw new SystemViolation(
+            `${r.name} refused an honest client's op (${res.error.code}: ${res.error.message})`,
+          );
         continue;
       }
       if (hadIt && JSON.stringify(hadIt) === JSON.stringify(w.op) && !res.outcome.duplicate)

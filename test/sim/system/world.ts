@@ -10,6 +10,7 @@
  * index, and FALLBACK_TICKS later if (s + 1) mod n is; a replica's catch-up asks a random node for
  * the batches after its head. A Byzantine node posts nothing real; it may post lies (lying-poster.ts).
  */
+import { verifyCertificate } from "../../../shared/certified/certificate.js";
 import type { CertifiedBatch } from "../../../shared/pbft/effects.js";
 import type { SignedOp } from "../../../shared/ops.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../../shared/wire/certified-batch.js";
@@ -77,7 +78,14 @@ export class SystemWorld implements ReplicaHost {
     });
     sys = new SystemWorld(pbft, plan);
     sys.crypto = simCrypto(pbft, plan.crypto === "ed25519");
-    sys.checker = new SystemChecker(pbft.checker, sys.crypto, KEYS, opts.strict === true);
+    const real = plan.crypto === "ed25519";
+    const checkWith = pbft.nodes[pbft.n - 1]!.boundary;
+    sys.checker = new SystemChecker(
+      pbft.checker,
+      async (c) => (real ? (await verifyCertificate(c, pbft.cluster)).ok : checkWith.checkCertificate(c)),
+      KEYS,
+      opts.strict === true,
+    );
     sys.clients = await Clients.create(pbft.rng, sys.crypto, REPLICAS);
     for (let i = 0; i < REPLICAS; i++) {
       sys.replicas.push(new SimReplica(i, sys, opts.plants?.[i] ?? {}));
@@ -162,11 +170,16 @@ export class SystemWorld implements ReplicaHost {
     this.certNet.send(at, node, replica, certifiedBatchText(msg));
   }
 
-  /** The Byzantine node posts a lie built from real batches (any correct node's). */
+  /**
+   * The Byzantine node posts a lie built from real batches (any correct node's): mostly about the
+   * seq the replica needs next (it knows every replica's head: the strongest adversary), else any.
+   */
   private postLie(node: number, replica: number): void {
     const known = this.published.flatMap((m) => [...m.values()]);
     if (known.length < 2) return;
-    const real = this.rng.pick(known);
+    const head = this.replicas[replica]!.follower?.head().seq ?? 0;
+    const next = this.published.map((m) => m.get(head + 1)).find((b) => b !== undefined);
+    const real = next && this.rng.chance(0.8) ? next : this.rng.pick(known);
     const l = lie(this.rng, real, this.rng.pick(known));
     this.count(`lie.${l.lie}`);
     this.certNet.send(this.tick, node, replica, l.text);

@@ -32,6 +32,8 @@ export interface SystemResult {
   certifiedSeqs: number;
   ticksToSettle: number;
   counts: Record<string, number>;
+  /** A hash of the end state (every replica's records and clock, the trace's tail): equal runs, equal hashes. */
+  fingerprint: string;
   /** Known product gaps met (checks.ts), by name. */
   findings: Record<string, number>;
   ms: number;
@@ -69,6 +71,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     ticksToSettle,
     counts: w.counts,
     findings: Object.fromEntries(w.checker.findings),
+    fingerprint: w.fingerprint(),
     ms: Date.now() - t0,
   });
   const correctNodes = w.pbft.nodes.filter((n) => w.pbft.isCorrect(n.id)).map((n) => n.id);

@@ -10,6 +10,7 @@
  * index, and FALLBACK_TICKS later if (s + 1) mod n is; a replica's catch-up asks a random node for
  * the batches after its head. A Byzantine node posts nothing real; it may post lies (lying-poster.ts).
  */
+import { createHash } from "node:crypto";
 import { verifyCertificate } from "../../../shared/certified/certificate.js";
 import type { CertifiedBatch } from "../../../shared/pbft/effects.js";
 import type { SignedOp } from "../../../shared/ops.js";
@@ -251,6 +252,16 @@ export class SystemWorld implements ReplicaHost {
     r.crash(this.tick + this.rng.int(5, 60));
     this.count("replica.crash");
     this.log(`${r.name} CRASH (restart at T${r.restartAt})`);
+  }
+
+  /** A hash of the end state: every replica's tentative records and clock, the summary, the trace's tail. */
+  fingerprint(): string {
+    const h = createHash("sha256");
+    for (const r of this.replicas)
+      h.update(JSON.stringify([r.hlc, KEYS.map((k) => r.store.getRecord(k) ?? null)]));
+    h.update(this.summary());
+    h.update(this.pbft.traceTail(400));
+    return h.digest("hex");
   }
 
   summary(): string {

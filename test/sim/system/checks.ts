@@ -3,6 +3,9 @@
  * until everything is certified everywhere (`unsettled`). A failure throws `SystemViolation`; the
  * run prints it with its seed, the replay command and the trace's last lines.
  *
+ * The Byzantine replica (if the plan has one) is not checked, and an op only it acknowledged is owed
+ * nothing; everything below is about the honest replicas.
+ *
  * After every step, at every replica that is up:
  * - its certified state never diverged from a certificate;
  * - the certificate it holds is one the correct nodes made (the PBFT checker's, same body), it
@@ -14,6 +17,8 @@
  * After healing, until a bound: every acknowledged op is in the certified state of every replica
  *   (the certified state executes an op id once: the PBFT checker fails on a second), an honest
  *   client's op in the version it had acknowledged, and no replica holds an uncertified op.
+ * Also (world.ts): an honest client's op is never refused, and an op a replica holds is answered as
+ * a duplicate when sent again.
  */
 import { canonicalJson } from "../../../shared/canonical.js";
 import { sameContent } from "../../../shared/equivocation.js";
@@ -30,6 +35,8 @@ export class SystemViolation extends Error {
 interface Acked {
   versions: SignedOp[];
   honest: boolean;
+  /** Acknowledged by an honest replica (an op only the Byzantine replica acknowledged is owed nothing). */
+  owed: boolean;
 }
 
 export class SystemChecker {
@@ -47,15 +54,18 @@ export class SystemChecker {
 
   constructor(
     private readonly pbft: SafetyChecker,
+    /** The Byzantine replica, if any: nothing of its state is checked. */
+    private readonly byzantine: number | null,
     /** The clients' check of a certificate, independent of the replicas' (replica.ts uses SimCrypto). */
     private readonly certificateValid: (c: Certificate) => Promise<boolean>,
     private readonly keys: readonly string[],
     private readonly strict = false,
   ) {}
 
-  onAck(op: SignedOp, honest: boolean): void {
+  onAck(op: SignedOp, honest: boolean, byHonestReplica: boolean): void {
     const id = opIdOf(op);
-    const a = this.acked.get(id) ?? { versions: [], honest };
+    const a = this.acked.get(id) ?? { versions: [], honest, owed: false };
+    a.owed ||= byHonestReplica;
     if (!a.versions.some((v) => sameContent(v, op))) a.versions.push(op);
     if (honest && a.versions.length > 1)
       throw new SystemViolation(`honest op ${id} acknowledged in two versions`);
@@ -64,7 +74,7 @@ export class SystemChecker {
 
   async afterStep(r: SimReplica): Promise<void> {
     const f = r.follower;
-    if (!f || this.checkedAt.get(r.id) === r.store.commits) return;
+    if (!f || r.id === this.byzantine || this.checkedAt.get(r.id) === r.store.commits) return;
     this.checkedAt.set(r.id, r.store.commits);
     const head = f.head();
     if (head.diverged) throw new SystemViolation(`${r.name} diverged at seq ${head.diverged.seq}`);
@@ -115,13 +125,14 @@ export class SystemChecker {
   unsettled(replicas: readonly SimReplica[]): string[] {
     const out: string[] = [];
     for (const r of replicas) {
+      if (r.id === this.byzantine) continue;
       const f = r.follower;
       if (!f) {
         out.push(`${r.name} is down`);
         continue;
       }
       let missing = 0;
-      for (const a of this.acked.values()) if (!f.isCertified(a.versions[0]!)) missing++;
+      for (const a of this.acked.values()) if (a.owed && !f.isCertified(a.versions[0]!)) missing++;
       if (missing) out.push(`${r.name}: ${missing} acknowledged ops not certified`);
       const pending = [...r.store.pendingByKey().values()].reduce((n, l) => n + l.length, 0);
       if (pending) out.push(`${r.name}: ${pending} uncertified effects`);
@@ -134,6 +145,7 @@ export class SystemChecker {
     const certified = new Map<string, SignedOp>();
     for (const b of this.pbft.certified.values()) for (const op of b.ops) certified.set(opIdOf(op), op);
     for (const [id, a] of this.acked) {
+      if (!a.owed) continue;
       const c = certified.get(id);
       if (!c) throw new SystemViolation(`acknowledged op ${id} is not in any certified batch`);
       if (!a.versions.some((v) => sameContent(v, c)))

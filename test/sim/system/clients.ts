@@ -89,6 +89,12 @@ export class Clients {
     ];
   }
 
+  /** A planted loss (test-only): no client sends this op again, so only the system could deliver it. */
+  forget(op: SignedOp): void {
+    const i = this.acked.indexOf(op);
+    if (i >= 0) this.acked.splice(i, 1);
+  }
+
   /** The replica that got `w` accepted it. */
   acknowledged(w: Write): void {
     this.acked.push(w.op);

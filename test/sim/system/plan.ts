@@ -20,6 +20,9 @@ export interface SystemPlan {
   crypto: "stand-in" | "ed25519";
   /** At most one Byzantine PBFT node (f = 1). */
   byzantine: { node: number; behaviours: ByzantineBehaviour[] } | null;
+  /** At most one Byzantine replica: it lies in the entries it sends (per entry, `replicaLieRate`). */
+  byzantineReplica: number | null;
+  replicaLieRate: number;
   /** The Byzantine node also posts tampered certified batches to replicas (per tick). */
   byzantinePostRate: number;
   config: Partial<PbftConfig>;
@@ -63,6 +66,8 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
     crypto: seed % 10 === 0 ? "ed25519" : "stand-in",
     byzantine: byz ? { node: rng.int(0, 3), behaviours } : null,
     byzantinePostRate: byz ? rng.pick([0, 0.05, 0.2]) : 0,
+    // drawn from a PRNG of its own, so the rest of each seed's plan is what it was without it
+    ...byzantineReplicaFor(seed),
     config: {
       batchSizeMax: rng.pick([1, 3, 10]),
       poolSizeMax: 400,
@@ -87,6 +92,13 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
     nodeCrashRate: byz ? 0 : rng.pick([0, 0.003, 0.01]),
     opRate: rng.pick([0.15, 0.3, 0.5]),
   };
+}
+
+function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; replicaLieRate: number } {
+  const rng = new Prng(seed ^ 0xb12e);
+  return rng.chance(0.3)
+    ? { byzantineReplica: rng.int(0, 2), replicaLieRate: rng.pick([0.1, 0.3, 0.8]) }
+    : { byzantineReplica: null, replicaLieRate: 0 };
 }
 
 /** The command that runs exactly this seed again. */

@@ -31,6 +31,7 @@ import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
 import { applyEntryEffect } from "../../../shared/replica/apply-effect.js";
 import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
+import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimCrypto } from "./crypto.js";
 import type { ReplicaMessage } from "./messages.js";
 import { SimReplicaStore } from "./replica-store.js";
@@ -55,6 +56,8 @@ export interface ReplicaHost {
   /** Ask a node for the certified batches after `head` (the answer comes on the certificates channel). */
   catchUp(replica: number, head: number): void;
   log(line: string): void;
+  /** A Byzantine replica's lies in what it sends (lying-replica.ts); null for an honest one. */
+  lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[];
 }
 
 /** Planted bugs (test-only): the checks must catch each. */
@@ -91,8 +94,9 @@ export class SimReplica {
    * op id is certified and the key rebased.
    */
   readonly rebuiltKeys = new Set<string>();
-  /** Own positions planted as lost (test-only). */
+  /** Own positions planted as lost (test-only), and their op ids. */
   private readonly lost = new Set<number>();
+  readonly lostOps = new Set<string>();
 
   constructor(
     readonly id: number,
@@ -144,6 +148,7 @@ export class SimReplica {
     if (this.plants.loseOwnOp) {
       this.plants.loseOwnOp = false;
       this.lost.add(this.store.ownHead());
+      this.lostOps.add(opIdOf(op));
       this.host.log(`${this.name} PLANTED: lost own op ${opIdOf(op)}`);
       return r;
     }
@@ -158,8 +163,15 @@ export class SimReplica {
     if (head <= this.sentThrough) return;
     const entries = this.ownEntries(this.sentThrough, head);
     this.sentThrough = head;
-    if (entries.length)
-      for (const p of this.peers) this.host.send(this.id, p, { kind: "entries", origin: this.id, entries });
+    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries);
+  }
+
+  private sendEntries(to: number, entries: ReplicatedOp[]): void {
+    this.host.send(this.id, to, {
+      kind: "entries",
+      origin: this.id,
+      entries: this.host.lieInEntries(this.id, entries),
+    });
   }
 
   private ownEntries(after: number, through: number) {
@@ -174,7 +186,7 @@ export class SimReplica {
     else if (m.kind === "pull") {
       this.confirm(m.from, m.after);
       const entries = this.ownEntries(m.after, this.store.ownHead());
-      if (entries.length) this.host.send(this.id, m.from, { kind: "entries", origin: this.id, entries });
+      if (entries.length) this.sendEntries(m.from, entries);
     } else await this.applyFrom(m.origin, m.entries);
   }
 
@@ -286,9 +298,7 @@ export class SimReplica {
     this.sentAtLastTick = this.sentThrough;
     if (!plan) return;
     const entries = this.ownEntries(plan.after, plan.through);
-    if (entries.length)
-      for (const t of plan.targets)
-        this.host.send(this.id, Number(t.slice(1)), { kind: "entries", origin: this.id, entries });
+    if (entries.length) for (const t of plan.targets) this.sendEntries(Number(t.slice(1)), entries);
   }
 
   /** Own ops uncertified `CERTIFY_AFTER_MS` after their ts go to the nodes again. */

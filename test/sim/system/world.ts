@@ -9,11 +9,12 @@
  * Posting (modelled after PbftNode): a correct node posts seq s to every replica if s mod n is its
  * index, and FALLBACK_TICKS later if (s + 1) mod n is; a replica's catch-up asks a random node for
  * the batches after its head. A Byzantine node posts nothing real; it may post lies (lying-poster.ts).
+ * A Byzantine replica runs the honest code but lies in the entries it sends (lying-replica.ts).
  */
 import { createHash } from "node:crypto";
 import { verifyCertificate } from "../../../shared/certified/certificate.js";
 import type { CertifiedBatch } from "../../../shared/pbft/effects.js";
-import type { SignedOp } from "../../../shared/ops.js";
+import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../../shared/wire/certified-batch.js";
 import { Network } from "../network.js";
 import type { Prng } from "../prng.js";
@@ -22,6 +23,8 @@ import { SystemChecker, SystemViolation } from "./checks.js";
 import { Clients } from "./clients.js";
 import { simCrypto, type SimCrypto } from "./crypto.js";
 import { lie } from "./lying-poster.js";
+import { lieInEntries } from "./lying-replica.js";
+import type { ReplicatedOp } from "../../../shared/replication.js";
 import { messageText, parseMessage, type ReplicaMessage } from "./messages.js";
 import type { ChannelFaults, SystemPlan } from "./plan.js";
 import { SimReplica, type Plants, type ReplicaHost } from "./replica.js";
@@ -83,6 +86,7 @@ export class SystemWorld implements ReplicaHost {
     const checkWith = pbft.nodes[pbft.n - 1]!.boundary;
     sys.checker = new SystemChecker(
       pbft.checker,
+      plan.byzantineReplica,
       async (c) => (real ? (await verifyCertificate(c, pbft.cluster)).ok : checkWith.checkCertificate(c)),
       KEYS,
       opts.strict === true,
@@ -143,6 +147,19 @@ export class SystemWorld implements ReplicaHost {
         if (first && this.rng.chance(0.2)) continue;
         await this.pbft.submit(op, [node.id]);
       }
+  }
+
+  lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[] {
+    if (from !== this.plan.byzantineReplica) return entries;
+    const others = this.replicas.filter((r) => r.id !== from).flatMap((r) => r.store.ownEntries(0, 20, 20));
+    const l = lieInEntries(this.rng, entries, this.plan.replicaLieRate, others);
+    for (const lie of l.lies) this.count(`replica_lie.${lie}`);
+    return l.entries;
+  }
+
+  /** Is this replica honest (its state checked, its acknowledgments owed)? */
+  isHonest(r: SimReplica): boolean {
+    return r.id !== this.plan.byzantineReplica;
   }
 
   catchUp(replica: number, head: number): void {
@@ -242,7 +259,8 @@ export class SystemWorld implements ReplicaHost {
         throw new SystemViolation(`${r.name} accepted again an op it held, not as a duplicate`);
       this.count(`acked.${w.client}${res.outcome.duplicate ? ".duplicate" : ""}`);
       this.clients.acknowledged(w);
-      this.checker.onAck(w.op, this.clients.isHonest(w.op));
+      if (r.lostOps.has(opIdOf(w.op))) this.clients.forget(w.op);
+      this.checker.onAck(w.op, this.clients.isHonest(w.op), this.isHonest(r));
       await this.checker.afterStep(r);
     }
   }

@@ -8,12 +8,12 @@
  * - the product's: admission, apply, equivocation, HLC (the core); batch ordering, buffering, root
  *   check (the follower); the tentative rebase `rebaseRecord`; the per-origin cursor
  *   (shared/delivery/origin-cursor.ts) and the re-send plan (shared/delivery/resend.ts).
- * - modelled after durable-objects/edge-replica.ts and delivery.ts, in this file: marking the op
- *   log certified and rebasing the keys a certified batch touched; the drain (own ops to every
- *   peer at once), confirmations, when re-sends and anti-entropy pulls run and what a pull
- *   answers; resubmitting own uncertified ops to the nodes; catch-up of missed certified batches.
+ * - modelled after durable-objects/edge-replica.ts and delivery.ts: marking the op log certified
+ *   and rebasing the keys a certified batch touched (here), the origin side of delivery
+ *   (origin-delivery.ts), when the alarm's tasks run (here: re-send, anti-entropy pull, resubmission
+ *   to the nodes, catch-up of missed certified batches).
  *   Not modelled: op log collection, evidence sharing between replicas, certified state transfer,
- *   the certify pace.
+ *   the certify pace, replies (and so the SDK's verification of them).
  *
  * Durable across a crash (SQLite in the product): both stores, cursors, confirmations, the drain
  * and re-send marks. Lost: the follower's caches (a new `Follower` reads its store again), the
@@ -23,7 +23,6 @@ import { Follower } from "../../../shared/follower/follower.js";
 import { MemoryFollowerStore } from "../../../shared/follower/memory-store.js";
 import type { CertOutcome } from "../../../shared/follower/types.js";
 import { EMPTY_CURSOR, handle, isHandled, type CursorState } from "../../../shared/delivery/origin-cursor.js";
-import { resendPlan } from "../../../shared/delivery/resend.js";
 import type { Hlc } from "../../../shared/hlc.js";
 import { sameContent } from "../../../shared/equivocation.js";
 import { rebaseRecord } from "../../../shared/materialize.js";
@@ -34,6 +33,7 @@ import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
 import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimCrypto } from "./crypto.js";
 import type { ReplicaMessage } from "./messages.js";
+import { OriginDelivery } from "./origin-delivery.js";
 import { SimReplicaStore } from "./replica-store.js";
 
 /** Ticks (10 ms each) between the shell's periodic tasks (scaled down from the product's seconds). */
@@ -41,9 +41,6 @@ export const RESEND_TICKS = 30;
 export const PULL_TICKS = 50;
 export const CERTIFY_TICKS = 40;
 export const CATCH_UP_TICKS = 40;
-/** An own op uncertified this long after its ts is submitted to the nodes again. */
-export const CERTIFY_AFTER_MS = 800;
-const PAGE_MAX = 500;
 
 /** What a replica asks of the world around it. */
 export interface ReplicaHost {
@@ -56,7 +53,7 @@ export interface ReplicaHost {
   /** Ask a node for the certified batches after `head` (the answer comes on the certificates channel). */
   catchUp(replica: number, head: number): void;
   log(line: string): void;
-  /** A Byzantine replica's lies in what it sends (lying-replica.ts); null for an honest one. */
+  /** What a replica's entries become on their way out: a Byzantine replica's lies (lying-replica.ts), else themselves. */
   lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[];
 }
 
@@ -76,11 +73,9 @@ export class SimReplica {
   hlc: Hlc;
   restartAt: number | null = null;
   readonly outcomes: Partial<Record<CertOutcome, number>> = {};
-  // durable delivery state
+  // durable delivery state: this replica's cursor for each origin, and its own ops' delivery
   private readonly cursors: CursorState[];
-  private readonly acks: Record<string, number> = {};
-  private sentThrough = 0;
-  private sentAtLastTick = 0;
+  private readonly delivery: OriginDelivery;
   /**
    * Keys whose tentative record an equivocation resolution rebuilt, until a certified batch rebases
    * them. A KNOWN PRODUCT GAP this simulator found: `resolveEquivocation`
@@ -94,8 +89,7 @@ export class SimReplica {
    * op id is certified and the key rebased.
    */
   readonly rebuiltKeys = new Set<string>();
-  /** Own positions planted as lost (test-only), and their op ids. */
-  private readonly lost = new Set<number>();
+  /** Op ids planted as lost (test-only). */
   readonly lostOps = new Set<string>();
 
   constructor(
@@ -108,6 +102,7 @@ export class SimReplica {
     this.follower = new Follower(this.fstore);
     this.hlc = this.store.clock();
     this.cursors = Array.from({ length: host.replicaCount }, () => EMPTY_CURSOR);
+    this.delivery = new OriginDelivery(this.store, this.peers);
   }
 
   get up(): boolean {
@@ -147,23 +142,16 @@ export class SimReplica {
     if (r.outcome.duplicate) return r;
     if (this.plants.loseOwnOp) {
       this.plants.loseOwnOp = false;
-      this.lost.add(this.store.ownHead());
+      this.delivery.lost.add(this.store.ownHead());
       this.lostOps.add(opIdOf(op));
       this.host.log(`${this.name} PLANTED: lost own op ${opIdOf(op)}`);
       return r;
     }
-    this.drain();
+    // the drain: the queue's fast path to every peer, and the queue consumer's submission to the nodes
+    const entries = this.delivery.drain();
+    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries);
     await this.host.submitToNodes([op], true);
     return r;
-  }
-
-  /** The outbox drain: new own ops go to every peer at once (the queue's fast path). */
-  private drain(): void {
-    const head = this.store.ownHead();
-    if (head <= this.sentThrough) return;
-    const entries = this.ownEntries(this.sentThrough, head);
-    this.sentThrough = head;
-    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries);
   }
 
   private sendEntries(to: number, entries: ReplicatedOp[]): void {
@@ -174,25 +162,16 @@ export class SimReplica {
     });
   }
 
-  private ownEntries(after: number, through: number) {
-    return this.store.ownEntries(after, through, PAGE_MAX).filter((e) => !this.lost.has(e.pos!));
-  }
-
   // ---------------------------------------------------------------- peers
 
   async receive(m: ReplicaMessage): Promise<void> {
     if (!this.follower) return;
-    if (m.kind === "ack") this.confirm(m.from, m.cursor);
+    if (m.kind === "ack") this.delivery.confirm(m.from, m.cursor);
     else if (m.kind === "pull") {
-      this.confirm(m.from, m.after);
-      const entries = this.ownEntries(m.after, this.store.ownHead());
+      this.delivery.confirm(m.from, m.after);
+      const entries = this.delivery.page(m.after);
       if (entries.length) this.sendEntries(m.from, entries);
     } else await this.applyFrom(m.origin, m.entries);
-  }
-
-  private confirm(peer: number, cursor: number): void {
-    const name = `r${peer}`;
-    this.acks[name] = Math.max(this.acks[name] ?? 0, cursor);
   }
 
   /** A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply, move the cursor, confirm. */
@@ -283,32 +262,18 @@ export class SimReplica {
   async timers(tick: number): Promise<void> {
     if (!this.follower) return;
     const phase = tick + this.id * 7; // replicas' alarms are not in step
-    if (phase % RESEND_TICKS === 0) this.resend();
+    if (phase % RESEND_TICKS === 0) {
+      const re = this.delivery.resend();
+      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries);
+    }
     if (phase % PULL_TICKS === 0)
       for (const p of this.peers)
         this.host.send(this.id, p, { kind: "pull", from: this.id, after: this.cursors[p]!.cursor });
-    if (phase % CERTIFY_TICKS === 0) await this.certify();
+    if (phase % CERTIFY_TICKS === 0) {
+      const due = this.delivery.dueForNodes(this.host.nowMs(this.id));
+      if (due.length) await this.host.submitToNodes(due, false);
+    }
     if (phase % CATCH_UP_TICKS === 0) this.host.catchUp(this.id, this.follower.head().seq);
-  }
-
-  /** Own ops sent before the previous re-send tick and still unconfirmed go again, to the peers missing them. */
-  private resend(): void {
-    const peers = this.peers.map((p) => `r${p}`);
-    const plan = resendPlan({ peers, acks: this.acks, sentAtLastTick: this.sentAtLastTick, limit: 2000 });
-    this.sentAtLastTick = this.sentThrough;
-    if (!plan) return;
-    const entries = this.ownEntries(plan.after, plan.through);
-    if (entries.length) for (const t of plan.targets) this.sendEntries(Number(t.slice(1)), entries);
-  }
-
-  /** Own ops uncertified `CERTIFY_AFTER_MS` after their ts go to the nodes again. */
-  private async certify(): Promise<void> {
-    const now = this.host.nowMs(this.id);
-    const due = this.store
-      .uncertifiedOwn()
-      .filter((x) => !this.lost.has(x.pos) && now - x.op.ts >= CERTIFY_AFTER_MS)
-      .map((x) => x.op);
-    if (due.length) await this.host.submitToNodes(due, false);
   }
 
   // ---------------------------------------------------------------- crashes

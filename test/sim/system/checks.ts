@@ -13,7 +13,9 @@
  *   the same seq hold the same certified state, checked as well directly across replicas;
  * - tentative = certified + uncertified: for every key, `rebaseRecord` of the certified record and
  *   the effects of the op log's uncertified rows is the tentative record (so no op is applied twice,
- *   or lost from the tentative state, without this failing).
+ *   or lost from the tentative state, without this failing). One exception, a known product gap:
+ *   keys an equivocation resolution rebuilt (replica.ts, `rebuiltKeys`) are counted as a finding,
+ *   not failed, until a certified batch rebases them; `strict` fails on them too.
  * After healing, until a bound: every acknowledged op is in the certified state of every replica
  *   (the certified state executes an op id once: the PBFT checker fails on a second), an honest
  *   client's op in the version it had acknowledged, and no replica holds an uncertified op.

@@ -53,6 +53,8 @@ export interface WorldOptions {
   traceKeep?: number;
   /** The CPU model (cpu.ts): every node handles its inputs one at a time at these costs. Off if unset. */
   cpu?: CpuCosts;
+  /** Told of every certified batch a correct node publishes (the whole-system simulator posts them). */
+  onPublished?: (node: number, c: CertifiedBatch) => void;
 }
 
 export interface SimNode {
@@ -543,6 +545,7 @@ export class World {
     if (this.opts.crypto === "ed25519" && !(await verifyCertificate(c.certificate, this.cluster)).ok)
       throw new Error(`n${node.id} emitted a certificate verifyCertificate rejects`);
     this.checker.onCertified(node.id, c);
+    this.opts.onPublished?.(node.id, c);
     if (c.body.seq % 8 === 0) this.log(`n${node.id} certified seq ${c.body.seq} (ops ${c.body.opCount})`);
   }
 

@@ -1,0 +1,74 @@
+/**
+ * The system simulator can fail: bugs planted in one replica (test-only hooks of replica.ts) are
+ * caught by the checks, each by the check meant for it, and the failure prints the command that
+ * replays it. And a seed replays exactly: two runs of one seed end in the same state.
+ */
+import { describe, expect, it } from "vitest";
+import { formatSystemFailure, runSystemSeed } from "./run.js";
+import { systemMain } from "./entry.js";
+import { systemPlanFor } from "./plan.js";
+
+/** The first seed from `from` whose plan has no Byzantine replica (a planted bug needs an honest one). */
+const honestSeed = (from: number): number => {
+  let s = from;
+  while (systemPlanFor(s, true).byzantineReplica !== null) s++;
+  return s;
+};
+
+describe("system simulator checks", () => {
+  it("a replica that applies one acknowledged op twice fails tentative = certified + uncertified", async () => {
+    const seed = honestSeed(1);
+    const r = await runSystemSeed(seed, { quick: true, plants: { 1: { doubleApply: true } } });
+    expect(r.ok).toBe(false);
+    expect(r.failure).toBe("violation");
+    expect(r.error).toMatch(/r1 tentative k\d = .*certified \+ uncertified = /);
+    expect(r.trace).toContain("r1 PLANTED: applied");
+    expect(formatSystemFailure(r)).toContain(`replay: npm run sim:system -- --seed ${seed} --quick`);
+  });
+
+  it("an origin that acknowledges an op and never sends it anywhere fails liveness: the op is lost", async () => {
+    const r = await runSystemSeed(honestSeed(2), {
+      quick: true,
+      plants: { 0: { loseOwnOp: true } },
+      settleBoundTicks: 300,
+    });
+    expect(r.ok).toBe(false);
+    expect(r.failure).toBe("liveness");
+    expect(r.error).toMatch(/r0: 1 acknowledged ops not certified.*r1: 1 acknowledged ops not certified/);
+  });
+
+  it("the same seed runs to the same end twice (replay is exact)", async () => {
+    const a = await runSystemSeed(8, { quick: true });
+    const b = await runSystemSeed(8, { quick: true });
+    expect(a.ok).toBe(true);
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(b.summary).toBe(a.summary);
+    expect(b.counts).toEqual(a.counts);
+    expect([b.acked, b.certifiedSeqs, b.ticksToSettle]).toEqual([a.acked, a.certifiedSeqs, a.ticksToSettle]);
+  });
+
+  it("the command line runs one seed and says so", async () => {
+    const out: string[] = [];
+    expect(await systemMain(["--seed", "3", "--quick"], (s) => out.push(s))).toBe(0);
+    expect(out[0]).toMatch(/^seed 3: ok — \d+ ops acknowledged/);
+    expect(await systemMain(["--bogus"], (s) => out.push(s))).toBe(2);
+  });
+});
+
+describe("system simulator, the known product gap it found", () => {
+  // resolveEquivocation rebuilds the losing version's key from every op log effect, certified ones
+  // with their origin stamps, not from the certified record (replica.ts: `rebuiltKeys`). The sweep
+  // counts it; --strict fails on it. When the product rebuilds from the certified record, this test
+  // fails: then drop the tolerance (`rebuiltKeys`) and this test.
+  it("seed 29 under --strict: an equivocation leaves a register's tentative record off its rebase", async () => {
+    const relaxed = await runSystemSeed(29, { quick: true });
+    expect(relaxed.ok).toBe(true);
+    expect(relaxed.findings.equivocation_rebuild).toBeGreaterThan(0);
+    const strict = await runSystemSeed(29, { quick: true, strict: true });
+    expect(strict.ok).toBe(false);
+    expect(strict.error).toMatch(
+      /tentative k\d = \{"type":"register".*certified \+ uncertified = \{"type":"register"/,
+    );
+    expect(formatSystemFailure(strict)).toContain("replay: npm run sim:system -- --seed 29 --quick --strict");
+  });
+});

@@ -1,0 +1,11 @@
+/** The system simulator's seed sweep, second half: seeds 56–110 (see seeds.test.ts). */
+import { describe, it } from "vitest";
+import { systemSweep } from "./sweep.js";
+
+describe("simulated system, seed sweep 56–110", () => {
+  it(
+    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing",
+    () => systemSweep(56, 55),
+    120_000,
+  );
+});

@@ -1,0 +1,15 @@
+/**
+ * The system simulator's seed sweep, first half: seeds 1–55 (seeds-2.test.ts runs 56–110). Every
+ * check after every step, liveness after healing; a failure names its seed and the command that
+ * replays it (`npm run sim:system -- --seed N --quick`, plus `--trace` to print every event).
+ */
+import { describe, it } from "vitest";
+import { systemSweep } from "./sweep.js";
+
+describe("simulated system, seed sweep 1–55", () => {
+  it(
+    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing",
+    () => systemSweep(1, 55),
+    120_000, // ≈15 s on a quiet 2-core machine; generous for a loaded one
+  );
+});

@@ -55,7 +55,8 @@ export interface TransferSink {
 
 export class CertifiedReplica {
   private readonly core: Follower;
-  private readonly record = (key: string): KeyRecord | undefined => this.core.record(key);
+  /** A key's certified record (the tentative state is it plus the key's uncertified effects). */
+  readonly record = (key: string): KeyRecord | undefined => this.core.record(key);
 
   constructor(
     private readonly ctx: DurableObjectState,

@@ -329,6 +329,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         nowMs: now,
         hlc: this.hlc(),
         isCertified: this.isCertified,
+        certifiedRecord: this.certified.record,
         // a snapshot of the cursor taken again: it may have moved during verification
         seen: this.delivery.seenIn(origin),
       });

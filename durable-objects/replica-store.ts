@@ -234,13 +234,15 @@ export class ReplicaStore implements ReplicaStateStore {
     );
   }
 
-  /** The effects of `key`'s ops not yet certified (what the tentative state holds beyond the certified). */
-  pendingEffects(key: string): PendingEffect[] {
+  /** The effects of `key`'s ops not yet certified, but `exceptOpId`'s (`ReplicaStateStore`). */
+  pendingEffects(key: string, exceptOpId = ""): PendingEffect[] {
     return this.sql
       .exec<{ type: string; effect: string }>(
         `SELECT json_extract(op, '$.type') AS type, effect FROM ops
-           WHERE json_extract(op, '$.key') = ? AND certified = 0 AND effect IS NOT NULL`,
+           WHERE json_extract(op, '$.key') = ? AND certified = 0 AND effect IS NOT NULL AND op_id != ?
+           ORDER BY seq`,
         key,
+        exceptOpId,
       )
       .toArray()
       .map((r) => ({ type: r.type as TypeName, effect: JSON.parse(r.effect) }));
@@ -416,23 +418,6 @@ export class ReplicaStore implements ReplicaStateStore {
 
   deleteRecord(key: string): void {
     this.sql.exec("DELETE FROM kv WHERE key = ?", key);
-  }
-
-  /**
-   * The effects of `key`'s ops of `type` in the log but `opId` (a full scan: only an equivocation,
-   * rare, asks). Rows already collected are not there.
-   */
-  effectsForKey(key: string, type: TypeName, opId: string): unknown[] {
-    return this.sql
-      .exec<{ effect: string }>(
-        `SELECT effect FROM ops WHERE effect IS NOT NULL AND op_id != ?
-           AND json_extract(op, '$.key') = ? AND json_extract(op, '$.type') = ?`,
-        opId,
-        key,
-        type,
-      )
-      .toArray()
-      .map((r) => JSON.parse(r.effect));
   }
 
   /** Put another version of an op in its row (same row, origin and position: logs stay contiguous). */

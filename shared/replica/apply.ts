@@ -14,7 +14,7 @@
  * ahead) is not, so anti-entropy asks for it again.
  */
 import type { Hlc } from "../hlc.js";
-import { opValue } from "../materialize.js";
+import { opValue, type KeyRecord } from "../materialize.js";
 import { opIdOf, type SignedOp } from "../ops.js";
 import { parseEntryList, type ApplyReport, type ReplicatedOp } from "../replication.js";
 import { applyEntryEffect } from "./apply-effect.js";
@@ -80,6 +80,8 @@ export interface ApplyInput {
   /** The replica's clock before the step. */
   hlc: Hlc;
   isCertified: (op: SignedOp) => boolean;
+  /** A key's certified record (an equivocation rebuilds the held version's key from it). */
+  certifiedRecord: (key: string) => KeyRecord | undefined;
   /** The cursor as of the transaction (taken again: it may have moved during verification). */
   seen: Seen;
 }
@@ -127,7 +129,7 @@ export function applyEntries(store: ReplicaStateStore, input: ApplyInput): Apply
       if (replaces(held, e.op) && stampAhead(e)) return void counts.stampAhead++;
       if (!store.isEquivocationKnown(opId))
         evidence.push(store.entryOf(opId)!, JSON.stringify({ ...e, pos: undefined }));
-      const r = resolveEquivocation(store, held, e, nowMs);
+      const r = resolveEquivocation(store, held, e, nowMs, input.certifiedRecord);
       events.push(r.event);
       if (r.replaced) clock.absorb(e.op.type, e.effect);
       handle(e);

@@ -12,7 +12,7 @@
  */
 import { AspecError } from "../errors.js";
 import { equivocationWinner, sameContent } from "../equivocation.js";
-import { opValue, unapplyEffect } from "../materialize.js";
+import { opValue, rebaseRecord, type KeyRecord } from "../materialize.js";
 import { opIdOf, type SignedOp } from "../ops.js";
 import type { ReplicatedOp } from "../replication.js";
 import { applyEntryEffect } from "./apply-effect.js";
@@ -39,6 +39,7 @@ export function resolveEquivocation(
   held: SignedOp,
   e: ReplicatedOp,
   nowMs: number,
+  certifiedRecord: (key: string) => KeyRecord | undefined,
 ): { replaced: boolean; event: ReplicaEvent } {
   const opId = opIdOf(e.op);
   const win = replaces(held, e.op);
@@ -50,13 +51,13 @@ export function resolveEquivocation(
   };
   // once certified, the certified order has settled it: the key was rebuilt from the certified state
   if (!win || store.isOpCertified(opId)) return { replaced: false, event };
-  const heldEffect = store.getEffect(opId);
-  const before = store.getRecord(held.key);
-  const without = unapplyEffect(before, held.type, heldEffect, () =>
-    store.effectsForKey(held.key, held.type, opId),
-  );
+  // the held version's key rebuilt without it, as every rebase builds a key: its certified record
+  // and the effects not certified yet (taking the effect out of the tentative record instead gave
+  // a register back a certified write under its origin stamp, and deleted a set whose certified
+  // record is empty: found by the whole-system simulator, test/sim/system)
+  const without = rebaseRecord(certifiedRecord(held.key), store.pendingEffects(held.key, opId));
   if (without) store.putRecord(held.key, without);
-  else if (before) store.deleteRecord(held.key);
+  else store.deleteRecord(held.key);
   store.unmarkSuperseded(opId);
   const { record } = applyEntryEffect(store, e);
   store.replaceOp(opId, e, opValue(record, e.op.type));

@@ -7,7 +7,7 @@
 import type { Json } from "../canonical.js";
 import type { OpStatus, TypeName } from "../datatypes/index.js";
 import { formatHlc, parseHlc, type Hlc } from "../hlc.js";
-import type { KeyRecord } from "../materialize.js";
+import type { KeyRecord, PendingEffect } from "../materialize.js";
 import type { SignedOp } from "../ops.js";
 import type { ReplicatedOp } from "../replication.js";
 import { entryText } from "./entry-text.js";
@@ -152,10 +152,10 @@ export class MemoryReplicaStore implements ReplicaStateStore {
     const e = this.s.ops.get(opId)?.effect;
     return e == null ? null : JSON.parse(e);
   }
-  effectsForKey(key: string, type: TypeName, opId: string): unknown[] {
+  pendingEffects(key: string, exceptOpId?: string): PendingEffect[] {
     return [...this.s.ops]
-      .filter(([id, r]) => r.effect !== null && id !== opId && r.key === key && r.type === type)
-      .map(([, r]) => JSON.parse(r.effect!));
+      .filter(([id, r]) => r.effect !== null && !r.certified && id !== exceptOpId && r.key === key)
+      .map(([, r]) => ({ type: r.type, effect: JSON.parse(r.effect!) }));
   }
   isOpCertified(opId: string): boolean {
     return this.s.ops.get(opId)?.certified === true;

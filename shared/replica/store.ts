@@ -9,7 +9,7 @@
 import type { Json } from "../canonical.js";
 import type { OpStatus, TypeName } from "../datatypes/index.js";
 import type { Hlc } from "../hlc.js";
-import type { KeyRecord } from "../materialize.js";
+import type { KeyRecord, PendingEffect } from "../materialize.js";
 import type { SignedOp } from "../ops.js";
 import type { ReplicatedOp } from "../replication.js";
 
@@ -60,7 +60,11 @@ export interface ReplicaStateStore {
   /** The effect stored with an op (null: it changed nothing, or no such row). */
   getEffect(opId: string): unknown;
   /** The effects of `key`'s ops of `type` in the log but `opId` (only an equivocation asks). */
-  effectsForKey(key: string, type: TypeName, opId: string): unknown[];
+  /**
+   * The effects of `key`'s ops not certified yet, in the op log's order, but `exceptOpId`'s: what
+   * the tentative state holds beyond the certified record (rebuilding a key is `rebaseRecord`).
+   */
+  pendingEffects(key: string, exceptOpId?: string): PendingEffect[];
   isOpCertified(opId: string): boolean;
   /** One op's row as `ReplicatedOp` JSON text without a position (shared evidence, not a log entry). */
   entryOf(opId: string): string | undefined;

@@ -10,7 +10,7 @@ import { generateKeyPair, type KeyPair } from "../../shared/crypto/keys.js";
 import { handle, isHandled, type CursorState } from "../../shared/delivery/origin-cursor.js";
 import { equivocationWinner } from "../../shared/equivocation.js";
 import { HLC_AHEAD_MAX_MS, HLC_ZERO, type Hlc } from "../../shared/hlc.js";
-import { decideOp, valueOf } from "../../shared/materialize.js";
+import { decideOp, valueOf, type KeyRecord } from "../../shared/materialize.js";
 import { opIdOf, signOp, verifyOp, type OpBody, type SignedOp } from "../../shared/ops.js";
 import { applyEntries, screenEntries, type ApplyResult } from "../../shared/replica/apply.js";
 import type { ReplicaStateStore } from "../../shared/replica/store.js";
@@ -38,6 +38,8 @@ class Replica {
   hlc: Hlc = HLC_ZERO;
   cursor: CursorState = { cursor: 0, above: [] };
   readonly certified = new Set<string>();
+  /** The certified state's records, as a test sets them (an equivocation rebuilds a key from them). */
+  readonly certifiedRecords = new Map<string, KeyRecord>();
 
   constructor(
     readonly store: ReplicaStateStore,
@@ -70,6 +72,7 @@ class Replica {
         nowMs,
         hlc: this.hlc,
         isCertified: this.isCertified,
+        certifiedRecord: (key) => this.certifiedRecords.get(key),
         seen,
       }),
     );

@@ -13,9 +13,7 @@
  *   the same seq hold the same certified state, checked as well directly across replicas;
  * - tentative = certified + uncertified: for every key, `rebaseRecord` of the certified record and
  *   the effects of the op log's uncertified rows is the tentative record (so no op is applied twice,
- *   or lost from the tentative state, without this failing). One exception, a known product gap:
- *   keys an equivocation resolution rebuilt (replica.ts, `rebuiltKeys`) are counted as a finding,
- *   not failed, until a certified batch rebases them; `strict` fails on them too.
+ *   or lost from the tentative state, without this failing), an equivocation's rebuilt key too.
  * After healing, until a bound: every acknowledged op is in the certified state of every replica
  *   (the certified state executes an op id once: the PBFT checker fails on a second), an honest
  *   client's op in the version it had acknowledged, and no replica holds an uncertified op.
@@ -51,9 +49,6 @@ export class SystemChecker {
   /** Per replica, the seq whose certificate was last verified. */
   private readonly verifiedSeq = new Map<number, number>();
 
-  /** Known product gaps met (not thrown unless `strict`), by name: how many steps showed one. */
-  readonly findings = new Map<string, number>();
-
   constructor(
     private readonly pbft: SafetyChecker,
     /** The Byzantine replica, if any: nothing of its state is checked. */
@@ -61,7 +56,6 @@ export class SystemChecker {
     /** The clients' check of a certificate, independent of the replicas' (replica.ts uses SimCrypto). */
     private readonly certificateValid: (c: Certificate) => Promise<boolean>,
     private readonly keys: readonly string[],
-    private readonly strict = false,
   ) {}
 
   onAck(op: SignedOp, honest: boolean, byHonestReplica: boolean): void {
@@ -112,11 +106,6 @@ export class SystemChecker {
       const want = rebaseRecord(f.record(key), pending.get(key) ?? []);
       const got = r.store.getRecord(key);
       if (sameRecord(want, got)) continue;
-      if (!this.strict && r.rebuiltKeys.has(key)) {
-        // KNOWN PRODUCT GAP (see SimReplica.rebuiltKeys): counted and reported, not thrown, unless strict
-        this.findings.set("equivocation_rebuild", (this.findings.get("equivocation_rebuild") ?? 0) + 1);
-        continue;
-      }
       throw new SystemViolation(
         `${r.name} tentative ${key} = ${JSON.stringify(got)}, certified + uncertified = ${JSON.stringify(want)}`,
       );

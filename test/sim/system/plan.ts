@@ -102,5 +102,5 @@ function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; r
 }
 
 /** The command that runs exactly this seed again. */
-export const systemReplayCommand = (plan: SystemPlan, strict = false): string =>
-  `npm run sim:system -- --seed ${plan.seed}${plan.quick ? " --quick" : ""}${strict ? " --strict" : ""}`;
+export const systemReplayCommand = (plan: SystemPlan): string =>
+  `npm run sim:system -- --seed ${plan.seed}${plan.quick ? " --quick" : ""}`;

@@ -91,8 +91,13 @@ export class SimReplicaStore implements ReplicaStateStore {
     return out;
   }
 
-  pendingEffects(key: string): PendingEffect[] {
-    return this.pendingByKey().get(key) ?? [];
+  pendingEffects(key: string, exceptOpId?: string): PendingEffect[] {
+    if (exceptOpId === undefined) return this.pendingByKey().get(key) ?? [];
+    const out: PendingEffect[] = [];
+    for (const [id, r] of this.m.rows)
+      if (id !== exceptOpId && !r.certified && r.effect !== null && r.key === key)
+        out.push({ type: r.type, effect: r.effect });
+    return out;
   }
 
   /** Own ops with position in `(after, through]`, as log entries with their position. */
@@ -163,9 +168,6 @@ export class SimReplicaStore implements ReplicaStateStore {
   }
   getEffect(opId: string): unknown {
     return this.inner.getEffect(opId);
-  }
-  effectsForKey(key: string, type: TypeName, opId: string): unknown[] {
-    return this.inner.effectsForKey(key, type, opId);
   }
   isOpCertified(opId: string): boolean {
     // the mirror owns the marks: the memory store knows only the mark an insert set

@@ -76,19 +76,6 @@ export class SimReplica {
   // durable delivery state: this replica's cursor for each origin, and its own ops' delivery
   private readonly cursors: CursorState[];
   private readonly delivery: OriginDelivery;
-  /**
-   * Keys whose tentative record an equivocation resolution rebuilt, until a certified batch rebases
-   * them. A KNOWN PRODUCT GAP this simulator found: `resolveEquivocation`
-   * (shared/replica/equivocation.ts) takes the losing version's effect out of its key with
-   * `unapplyEffect` over every op log effect of the key (`effectsForKey`), certified ones included,
-   * where the rebase holds the certified record plus the uncertified effects. So a register gets back
-   * a certified write with its origin stamp instead of the certified stamp (a later uncertified write
-   * stamped in between then loses here and wins elsewhere), and a set whose certified record is
-   * empty is deleted (reads say `null` where the certified state says `[]`). The checks count a
-   * difference on these keys as that gap (`--strict`: a violation); it lasts until the equivocated
-   * op id is certified and the key rebased.
-   */
-  readonly rebuiltKeys = new Set<string>();
   /** Op ids planted as lost (test-only). */
   readonly lostOps = new Set<string>();
 
@@ -180,10 +167,6 @@ export class SimReplica {
     const seen = (pos: number | undefined) => pos !== undefined && isHandled(this.cursors[origin]!, pos);
     const screened = screenEntries(this.store, from, raw, seen);
     const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
-    const heldKeys = screened.fresh.flatMap((e) => {
-      const held = this.store.getOp(opIdOf(e.op))?.op;
-      return held && !sameContent(held, e.op) ? [held.key, e.op.key] : [];
-    });
     const nowMs = this.host.nowMs(this.id);
     const r = this.store.transaction(() => {
       const r = applyEntries(this.store, {
@@ -193,12 +176,12 @@ export class SimReplica {
         nowMs,
         hlc: this.hlc,
         isCertified: this.isCertified,
+        certifiedRecord: (key) => this.follower!.record(key),
         seen,
       });
       if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
       return r;
     });
-    if (r.counts.equivocations > 0) for (const k of heldKeys) this.rebuiltKeys.add(k);
     this.hlc = r.hlc;
     this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
     this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
@@ -253,7 +236,6 @@ export class SimReplica {
       const rec = rebaseRecord(follower.record(key), this.store.pendingEffects(key));
       if (rec) this.store.putRecord(key, rec);
       else this.store.deleteRecord(key);
-      this.rebuiltKeys.delete(key);
     }
   }
 

@@ -21,7 +21,6 @@ export interface SystemResult {
   seed: number;
   ok: boolean;
   plan: SystemPlan;
-  strict: boolean;
   failure?: "violation" | "crash" | "liveness";
   error?: string;
   trace?: string;
@@ -34,8 +33,6 @@ export interface SystemResult {
   counts: Record<string, number>;
   /** A hash of the end state (every replica's records and clock, the trace's tail): equal runs, equal hashes. */
   fingerprint: string;
-  /** Known product gaps met (checks.ts), by name. */
-  findings: Record<string, number>;
   ms: number;
 }
 
@@ -44,7 +41,6 @@ export interface SystemRunOptions {
   traceAll?: boolean;
   plants?: Partial<Record<number, Plants>>;
   settleBoundTicks?: number;
-  strict?: boolean;
 }
 
 export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): Promise<SystemResult> {
@@ -54,7 +50,6 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     plan,
     plants: opts.plants,
     traceAll: opts.traceAll,
-    strict: opts.strict,
   });
   const rng = w.rng;
   let ticksToSettle = -1;
@@ -62,7 +57,6 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     seed,
     ok,
     plan,
-    strict: opts.strict === true,
     ...(error ? { error, failure, trace: w.pbft.traceTail(120) } : {}),
     summary: w.summary(),
     acked: w.checker.acked.size,
@@ -70,7 +64,6 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     certifiedSeqs: w.pbft.checker.replayedSeq,
     ticksToSettle,
     counts: w.counts,
-    findings: Object.fromEntries(w.checker.findings),
     fingerprint: w.fingerprint(),
     ms: Date.now() - t0,
   });
@@ -111,7 +104,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
 
 export function formatSystemFailure(r: SystemResult): string {
   return [
-    `SEED ${r.seed} FAILED (${r.failure}) — replay: ${systemReplayCommand(r.plan, r.strict)}   (add --trace to print every event)`,
+    `SEED ${r.seed} FAILED (${r.failure}) — replay: ${systemReplayCommand(r.plan)}   (add --trace to print every event)`,
     `plan: ${JSON.stringify(r.plan)}`,
     `error: ${r.error}`,
     `state:\n${r.summary}`,

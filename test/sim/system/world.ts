@@ -41,8 +41,6 @@ export interface SystemOptions {
   /** Planted bugs (test-only), by replica. */
   plants?: Partial<Record<number, Plants>>;
   traceAll?: boolean;
-  /** Throw on the known product gap too (replica.ts: `rebuiltKeys`). */
-  strict?: boolean;
 }
 
 export class SystemWorld implements ReplicaHost {
@@ -89,7 +87,6 @@ export class SystemWorld implements ReplicaHost {
       plan.byzantineReplica,
       async (c) => (real ? (await verifyCertificate(c, pbft.cluster)).ok : checkWith.checkCertificate(c)),
       KEYS,
-      opts.strict === true,
     );
     sys.clients = await Clients.create(pbft.rng, sys.crypto, REPLICAS);
     for (let i = 0; i < REPLICAS; i++) {

@@ -6,7 +6,10 @@
  * whatever the order. A revoke leaves the member with role null (a tombstone, so an older grant
  * arriving later does not bring the member back). The namespace is claimed once it has any member.
  *
- * Ops: `claim` (the client becomes `owner`), `grant {publicKey, role}`, `revoke {publicKey}`.
+ * Ops: `claim` (the client becomes `owner`), `grant {publicKey, role}`, `revoke {publicKey}`. A
+ * record holds at most `NAMESPACE_MEMBERS_MAX` members, revoked ones included (every namespace op
+ * rewrites and rehashes the whole record): a grant to one more is rejected `namespace_full`. A
+ * revoke of a member the deciding state does not hold changes nothing.
  * Whether the client may run them is not decided here but by `authorize` (shared/namespaces/
  * authorize.ts), which both deciders (the origin replica and the certified order) run first: a
  * claim of a claimed namespace is rejected `namespace_taken`, a grant or revoke by a non-owner
@@ -32,6 +35,9 @@ export type NamespaceState = { [member: string]: Membership };
 export interface NamespaceEffect extends Membership {
   member: string;
 }
+
+/** Members a record holds at most (revoked ones too): bounds its row, its hashing and its reads. */
+export const NAMESPACE_MEMBERS_MAX = 256;
 
 const publicKey = z.string().check(z.length(CLIENT_CHARS), z.regex(B64U_RE, "not base64url"));
 /** A client's public key or `*` (everyone). */
@@ -80,6 +86,10 @@ export const namespace: DataType<NamespaceState, NamespaceEffect> = {
     const a = args as { publicKey?: string; role?: string };
     const [m, r] =
       op === "claim" ? [ctx.client, OWNER] : op === "grant" ? [a.publicKey!, a.role!] : [a.publicKey!, null];
+    const held = Object.hasOwn(s, m);
+    if (r === null && !held) return { status: "ok", effect: null };
+    if (!held && Object.keys(s).length >= NAMESPACE_MEMBERS_MAX)
+      return { status: "rejected", reason: "namespace_full", effect: null };
     return { status: "ok", effect: { member: m, role: r, stamp, client: ctx.client, seq: ctx.seq } };
   },
   apply: (s, e) =>

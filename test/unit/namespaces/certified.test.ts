@@ -9,6 +9,7 @@ import { verifyStateProof } from "../../../shared/certified/proofs.js";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
 import { isAspecError } from "../../../shared/errors.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
+import { NAMESPACE_MEMBERS_MAX } from "../../../shared/datatypes/namespace.js";
 import type { NamespacePolicy } from "../../../shared/namespaces/policy.js";
 import { parseOp, type SignedOp } from "../../../shared/ops.js";
 
@@ -42,7 +43,7 @@ function run(ops: SignedOp[], policy?: NamespacePolicy) {
   };
   const { results } = executeOps(store, ops, policy);
   const outcome = results.map((r) => (r.status === "ok" ? "ok" : r.reason));
-  return { outcome, value: (k: string) => valueOf(records.get(k)) };
+  return { outcome, records, value: (k: string) => valueOf(records.get(k)) };
 }
 
 describe("executeOps decides who may write", () => {
@@ -81,6 +82,26 @@ describe("executeOps decides who may write", () => {
   it("with no namespace open, an unclaimed one is written by no one, a claimed one by its owner", () => {
     const r = run([deposit(ALICE), claim(ALICE), deposit(ALICE)], { open: [] });
     expect(r.outcome).toEqual(["not_authorized", "ok", "ok"]);
+  });
+
+  it(`a record holds at most ${NAMESPACE_MEMBERS_MAX} members: a grant to one more is rejected namespace_full`, () => {
+    const keys = Array.from({ length: NAMESPACE_MEMBERS_MAX }, (_, i) => `k${String(i).padStart(42, "0")}`);
+    // the owner is a member: fill the rest, then one more
+    const grants = keys.slice(0, NAMESPACE_MEMBERS_MAX - 1).map((k) => grant(OWNER, k, "writer"));
+    const r = run([
+      claim(OWNER),
+      ...grants,
+      grant(OWNER, keys.at(-1)!, "writer"),
+      grant(OWNER, keys[0]!, "owner"),
+    ]);
+    expect(r.outcome.slice(-2)).toEqual(["namespace_full", "ok"]); // a member already held may change role
+    expect(Object.keys(r.value("@wallet") as object)).toHaveLength(NAMESPACE_MEMBERS_MAX);
+  });
+
+  it("a revoke of a member the record does not hold changes nothing (no tombstone)", () => {
+    const r = run([claim(OWNER), revoke(OWNER, ALICE)]);
+    expect(r.outcome).toEqual(["ok", "ok"]);
+    expect(r.records.get("@wallet")!.state).toEqual({ [OWNER]: expect.anything() });
   });
 
   it("the state root commits to grants: a grant alone changes it", () => {

@@ -16,7 +16,7 @@ import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
 import type { NamespacePolicy } from "../../../shared/namespaces/policy.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
-import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
+import { applyEntries, screenEntries, type ApplyResult } from "../../../shared/replica/apply.js";
 import { MemoryReplicaStore } from "../../../shared/replica/memory-store.js";
 import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
 
@@ -56,7 +56,7 @@ class Replica {
   }
 
   /** Everything `from` accepted so far, as one queue message. */
-  receive(from: Replica): void {
+  receive(from: Replica): ApplyResult {
     const raw = from.log.map((t) => JSON.parse(t) as unknown);
     const seen = () => false;
     const screened = screenEntries(this.store, from.name, raw, seen);
@@ -73,6 +73,7 @@ class Replica {
       }),
     );
     this.hlc = r.hlc;
+    return r;
   }
 }
 
@@ -310,8 +311,12 @@ describe("who may write: the races, step by step", () => {
     expect(ok(b.submit(write))).toBe(true);
     expect(valueOf(b.store.getRecord("ns/c"))).toBe(5);
     // weur applies it as its origin decided (tentative effects follow the origin), then the order decides
-    a.receive(b);
+    const applied = a.receive(b);
     expect(valueOf(a.store.getRecord("ns/c"))).toBe(5);
+    expect(applied.events).toContainEqual({
+      event: "remote_not_authorized",
+      fields: { origin: "enam", opId: opIdOf(write), key: "ns/c" },
+    });
     expect(certify([claim, grant, revoke, write])).toEqual(["ok", "ok", "ok", "not_authorized"]);
   });
 });

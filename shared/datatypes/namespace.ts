@@ -40,8 +40,12 @@ export interface NamespaceEffect extends Membership {
 export const NAMESPACE_MEMBERS_MAX = 256;
 
 const publicKey = z.string().check(z.length(CLIENT_CHARS), z.regex(B64U_RE, "not base64url"));
-/** A client's public key or `*` (everyone). */
-const member = z.union([publicKey, z.literal(EVERYONE)]);
+/** A client's public key or `*` (everyone): one pattern (the OpenAPI document shows it), one message. */
+const member = z.string().check(
+  z.regex(new RegExp(`^(\\*|[A-Za-z0-9_-]{${CLIENT_CHARS}})$`), {
+    message: `expected a client's public key (${CLIENT_CHARS} characters of base64url) or '*' (everyone)`,
+  }),
+);
 const role = z.enum(ROLES as [string, ...string[]]);
 
 function wins(a: Membership, b: Membership | undefined): boolean {

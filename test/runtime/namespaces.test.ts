@@ -87,7 +87,9 @@ describe("namespaces over HTTP", () => {
       await owner.sign("@rtw", "namespace", "grant", { publicKey: "alice", role: "writer" }),
     );
     expect([badKey.status, errorCode(badKey.body)]).toEqual([400, "invalid_args"]);
-    expect((badKey.body.error as { message: string }).message).toMatch(/publicKey/);
+    expect((badKey.body.error as { message: string }).message).toBe(
+      "publicKey: expected a client's public key (43 characters of base64url) or '*' (everyone)",
+    );
     const badRole = await send(
       await owner.sign("@rtw", "namespace", "grant", { publicKey: stranger.key.publicKey, role: "admin" }),
     );

@@ -10,6 +10,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../../shared/canonical.js";
 import { executeOps } from "../../../shared/certified/execute.js";
 import type { OpResult } from "../../../shared/certified/types.js";
 import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
@@ -210,6 +211,12 @@ function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy
     seqs.set(client, seq);
     if (r.outcome.status === "ok") tentativeOk.add(opIdOf(op));
   }
+  // Then everything everywhere: replicas holding the same ops hold the same tentative state, whatever
+  // each thought of the others' ops (they follow the origin's decision).
+  for (const to of replicas) for (const from of replicas) if (to !== from) to.receive(from);
+  const tentative = (r: Replica) =>
+    ["@ns", ...Object.values(KEYS)].map((k) => canonicalJson(valueOf(r.store.getRecord(k)))).join(" ");
+  expect(replicas.map(tentative)).toEqual(replicas.map(() => tentative(replicas[0]!)));
   // The certified order: one interleaving of the replicas' logs, each log in its own order.
   const logs = replicas.map((r) => r.log.map((t) => (JSON.parse(t) as { op: SignedOp }).op));
   const order: SignedOp[] = [];

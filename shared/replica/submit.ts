@@ -3,9 +3,8 @@
  * signature: refuse it (an equivocating client, a collected seq, a replay, a clock or seq out of
  * range, a write its namespace does not allow as this replica holds it, a type mismatch), answer a
  * retry with the stored outcome, or decide it against the tentative state, stamp it with the
- * replica's clock and write op, state and client seq. Pure and
- * synchronous over the store: the host runs it inside the write's one transaction; every refusal
- * is decided before anything is written.
+ * replica's clock and write op, state and client seq. Pure and synchronous over the store: the host
+ * runs it inside the write's one transaction; every refusal is decided before anything is written.
  */
 import { admitOp } from "../admission.js";
 import { AspecError, isAspecError } from "../errors.js";
@@ -86,8 +85,12 @@ export function submitOp(store: ReplicaStateStore, input: SubmitInput): SubmitRe
   // Authorized against the namespace record as this replica holds it (tentative): a write it finds
   // not allowed is refused, nothing written; if a grant it had not seen yet allows it in the
   // certified order, the client retries. A claim of a namespace it holds as claimed is accepted as
-  // rejected (the certified order may still find it first, as for a withdraw).
-  const denied = authorize(store.getRecord(authorityKeyOf(op)), op, input.policy ?? NAMESPACE_POLICY);
+  // rejected (the certified order may still find it first, as for a withdraw). An op certified
+  // already is not judged again: its outcome is decided, and the record may since have changed.
+  const certified = input.isCertified(op);
+  const denied = certified
+    ? null
+    : authorize(store.getRecord(authorityKeyOf(op)), op, input.policy ?? NAMESPACE_POLICY);
   if (denied === "not_authorized")
     return refused(
       new AspecError(
@@ -108,7 +111,6 @@ export function submitOp(store: ReplicaStateStore, input: SubmitInput): SubmitRe
   if (d.reason) entry.reason = d.reason;
   // certified already: not counted as uncertified, and not applied either: the certified state the
   // key was rebuilt from holds its outcome
-  const certified = input.isCertified(op);
   if (!certified && d.record && d.record !== rec) store.putRecord(op.key, d.record);
   store.insertOp(opId, input.me, entry, d.value, store.nextOwnPos(), certified);
   const pending = store.noteClientSeq(op.client, op.seq, certified ? 0 : 1);

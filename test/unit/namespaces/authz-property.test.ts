@@ -33,6 +33,8 @@ class Replica {
   hlc: Hlc = HLC_ZERO;
   /** This replica's accepted ops, as entry texts, in its log order. */
   readonly log: string[] = [];
+  /** Op ids the certified order holds already (their certificate came before the op). */
+  readonly certified = new Set<string>();
   constructor(
     readonly name: string,
     readonly policy: NamespacePolicy,
@@ -45,7 +47,7 @@ class Replica {
         me: this.name,
         nowMs: NOW,
         hlc: this.hlc,
-        isCertified: () => false,
+        isCertified: (o) => this.certified.has(opIdOf(o)),
         policy: this.policy,
       }),
     );
@@ -325,5 +327,18 @@ describe("who may write: the races, step by step", () => {
       fields: { origin: "enam", opId: opIdOf(write), key: "ns/c" },
     });
     expect(certify([claim, grant, revoke, write])).toEqual(["ok", "ok", "ok", "not_authorized"]);
+  });
+
+  it("an op the certified order holds already is not judged again at the edge (its outcome is decided)", () => {
+    const a = new Replica("weur", OPEN);
+    expect(ok(a.submit(signedOp(O, 1, { op: "claim" })))).toBe(true);
+    expect(ok(a.submit(signedOp(O, 2, { op: "grant", member: 2, role: "writer" })))).toBe(true);
+    expect(ok(a.submit(signedOp(O, 3, { op: "revoke", member: 2 })))).toBe(true);
+    // certified before the revocation, this copy arrives after it: accepted, as certified
+    const write = signedOp(W, 1, { op: "counter.add", n: 2 });
+    a.certified.add(opIdOf(write));
+    const r = a.submit(write);
+    expect(r.kind).toBe("accepted");
+    expect(a.store.isOpCertified(opIdOf(write))).toBe(true);
   });
 });

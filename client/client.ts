@@ -54,10 +54,12 @@ import { Emitter, type Listener } from "./events.js";
 import {
   accountHandle,
   counterHandle,
+  namespaceHandle,
   registerHandle,
   setHandle,
   type AccountHandle,
   type CounterHandle,
+  type NamespaceHandle,
   type OpSink,
   type RegisterHandle,
   type SetHandle,
@@ -425,6 +427,10 @@ export class AspecClient implements OpSink {
   /** @example `const w = await c.account("alice").withdraw(3); const final = await w.certified;` */
   account(key: string): AccountHandle {
     return accountHandle(this, key);
+  }
+  /** @example `await c.namespace("wallet").claim(); await c.namespace("wallet").grant(bobKey, "account.deposit")` */
+  namespace(name: string): NamespaceHandle {
+    return namespaceHandle(this, name);
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import type { Json } from "../shared/canonical.js";
 import type { TypeName } from "../shared/datatypes/index.js";
+import { namespaceRecordKey } from "../shared/namespaces/names.js";
 import type { OpReply, ReadReply } from "../shared/replies.js";
 import type { CertifiedOutcome } from "./certify.js";
 
@@ -73,3 +74,33 @@ export const accountHandle = (c: OpSink, key: string): AccountHandle => ({
   deposit: (n) => c.submit(key, "account", "deposit", { n }),
   withdraw: (n) => c.submit(key, "account", "withdraw", { n }),
 });
+
+/**
+ * A namespace (the keys `<name>` and `<name>/…`): its record at `@<name>` says who may write there.
+ * `claim()` makes this client its owner if no one claimed it first (else `rejected`,
+ * `namespace_taken`, tentatively or at certification: a `rollback`); an owner grants a role
+ * (`owner`, `writer`, or one op such as `account.deposit`) to a public key or `*` (everyone), and
+ * revokes it. A write the namespace does not allow is refused `403 not_authorized`.
+ */
+export interface NamespaceHandle {
+  readonly name: string;
+  /** The record's key, `@<name>`. */
+  readonly key: string;
+  /** Read the record at the home replica: its value maps members to roles. */
+  get(): Promise<ReadReply>;
+  claim(): Promise<SubmittedOp>;
+  grant(publicKey: string, role: string): Promise<SubmittedOp>;
+  revoke(publicKey: string): Promise<SubmittedOp>;
+}
+
+export const namespaceHandle = (c: OpSink, name: string): NamespaceHandle => {
+  const key = namespaceRecordKey(name);
+  return {
+    name,
+    key,
+    get: () => c.get(key),
+    claim: () => c.submit(key, "namespace", "claim", {}),
+    grant: (publicKey, role) => c.submit(key, "namespace", "grant", { publicKey, role }),
+    revoke: (publicKey) => c.submit(key, "namespace", "revoke", { publicKey }),
+  };
+};

@@ -18,7 +18,14 @@ export {
   type FailoverEvent,
   type RollbackEvent,
 } from "./client.js";
-export type { AccountHandle, CounterHandle, RegisterHandle, SetHandle, SubmittedOp } from "./handles.js";
+export type {
+  AccountHandle,
+  CounterHandle,
+  NamespaceHandle,
+  RegisterHandle,
+  SetHandle,
+  SubmittedOp,
+} from "./handles.js";
 export {
   AspecClientError,
   BadResponseError,

@@ -23,6 +23,10 @@ export const ERROR_STATUS = {
   seq_replayed: 409,
   op_expired: 409,
   type_mismatch: 409,
+  // A write the namespace's owner did not allow (shared/namespaces/authorize.ts).
+  not_authorized: 403,
+  // A namespace op whose key is not `@<name>`, or another op on a key starting with `@` (names.ts).
+  invalid_namespace: 400,
   payload_too_large: 413,
   ts_out_of_range: 422,
   seq_out_of_range: 422,
@@ -58,6 +62,7 @@ export const REPLICA_ERROR_CODES: ReadonlySet<string> = new Set([
   "seq_replayed",
   "op_expired",
   "type_mismatch",
+  "not_authorized",
   "ts_out_of_range",
   "seq_out_of_range",
 ]);

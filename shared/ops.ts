@@ -15,6 +15,7 @@ import { DATA_TYPES, isTypeName, type TypeName } from "./datatypes/index.js";
 import { AspecError } from "./errors.js";
 import { jsonProblem } from "./json-value.js";
 import { checkKey, keyProblem } from "./kv-key.js";
+import { namespaceKeyProblem } from "./namespaces/names.js";
 import {
   ARGS_DEPTH_MAX,
   B64U_RE,
@@ -138,6 +139,8 @@ function checkOp(input: unknown): SignedOp {
       `args: ${problem.message}`,
     );
   if (!isTypeName(o.type)) throw new AspecError("unknown_type", `unknown type '${o.type}'`);
+  const nsProblem = namespaceKeyProblem(o.type, o.key);
+  if (nsProblem) throw new AspecError("invalid_namespace", nsProblem);
   const schemas = DATA_TYPES[o.type].args as Record<string, z.ZodMiniType>;
   const argSchema = Object.hasOwn(schemas, o.op) ? schemas[o.op] : undefined;
   if (!argSchema) throw new AspecError("unknown_op", `type '${o.type}' has no op '${o.op}'`);
@@ -191,6 +194,7 @@ export function parseOpFast(input: unknown): SignedOp | null {
     if (!Number.isSafeInteger(ts) || (ts as number) < 0 || (ts as number) > TS_MAX) return null;
     if (typeof key !== "string" || keyProblem(key) !== null) return null;
     if (typeof type !== "string" || !Object.hasOwn(DATA_TYPES, type) || !isTypeName(type)) return null;
+    if (namespaceKeyProblem(type, key) !== null) return null;
     if (typeof op !== "string" || !isPlainRecord(args) || jsonProblem(args, ARGS_DEPTH_MAX) !== null)
       return null;
     const schemas = DATA_TYPES[type].args as Record<string, z.ZodMiniType>;

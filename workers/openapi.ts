@@ -169,7 +169,7 @@ export const OPERATIONS: Operation[] = [
     tag: "replicas",
     summary: "Submit a signed operation to one replica",
     description:
-      "`sig` is Ed25519 over `aspec/op/v1\\n` + JCS(op without sig). A body over 16 KiB, or an op whose canonical encoding is over 8 KiB, is `413 payload_too_large`.",
+      "`sig` is Ed25519 over `aspec/op/v1\\n` + JCS(op without sig). A body over 16 KiB, or an op whose canonical encoding is over 8 KiB, is `413 payload_too_large`. A write the key's namespace does not allow this client, as the replica holds it, is `403 not_authorized` (nothing written); `namespace` ops (`claim`, `grant`, `revoke`) name the key `@<namespace>`, and no other op may (`400 invalid_namespace`).",
     parameters: CHOOSE_REPLICA,
     request: { name: "SignedOp", schema: signedOpRequest },
     reply: { name: "OpReply", schema: opReply },
@@ -188,6 +188,8 @@ export const OPERATIONS: Operation[] = [
       "seq_replayed",
       "op_expired",
       "type_mismatch",
+      "not_authorized",
+      "invalid_namespace",
       "payload_too_large",
       "truncated_body",
       "unsupported_media_type",

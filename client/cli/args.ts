@@ -47,6 +47,11 @@ commands:
                                    proof path); exit 1 unless it is certified and verifies
   watch KEY [--interval MS]        follow KEY live: tentative vs certified value (Ctrl-C ends;
             [--count N]            --count N stops after N reads)
+  ns claim NS                      become the owner of namespace NS (keys NS and NS/…)
+  ns grant NS PUBLICKEY ROLE       an owner grants ROLE (owner, writer, or one op such as
+                                   account.deposit) to PUBLICKEY, or to * (everyone)
+  ns revoke NS PUBLICKEY           an owner revokes PUBLICKEY's role
+  ns show NS                       read NS's record: its members and their roles
   evidence submit FILE             submit evidence that a replica lied (POST /v1/evidence)
 
 options:
@@ -78,8 +83,12 @@ const OPTIONS = {
 // whose client key starts with "-" (base64url), so hide them from it.
 const NEG = "\u0000neg:";
 const OP_ID_RE = /^[A-Za-z0-9_-]{43}:[1-9][0-9]{0,15}$/;
+/** A public key (`ns grant`, `ns revoke`) may start with "-" too. */
+const PUBLIC_KEY_RE = /^[A-Za-z0-9_-]{43}$/;
 const hideNegatives = (argv: string[]) =>
-  argv.map((a) => (/^-\d/.test(a) || (a.startsWith("-") && OP_ID_RE.test(a)) ? NEG + a : a));
+  argv.map((a) =>
+    /^-\d/.test(a) || (a.startsWith("-") && (OP_ID_RE.test(a) || PUBLIC_KEY_RE.test(a))) ? NEG + a : a,
+  );
 const unhide = (s: string) => (s.startsWith(NEG) ? s.slice(NEG.length) : s);
 
 function integer(s: string, what: string): number {
@@ -164,10 +173,41 @@ function command(pos: string[], x: Extra): Command {
       if (sub !== "deposit" && sub !== "withdraw")
         throw new UsageError(`account has no op '${sub}' (deposit, withdraw)`);
       return { kind: "op", key: pos[2]!, type: "account", op: sub, args: { n: integer(pos[3]!, "N") } };
+    case "ns":
+      return namespaceCommand(pos);
     case "evidence":
       return parseEvidence(pos);
     default:
       throw new UsageError(`unknown command '${name}'`);
+  }
+}
+
+/** `ns claim|grant|revoke|show NS …`: ops on, or a read of, the record at `@NS`. */
+function namespaceCommand(pos: string[]): Command {
+  const [, sub, ns] = pos;
+  const key = `@${ns ?? ""}`;
+  const nsOp = (op: string, args: { [k: string]: Json }): Command => ({
+    kind: "op",
+    key,
+    type: "namespace",
+    op,
+    args,
+  });
+  switch (sub) {
+    case "claim":
+      arity(pos, 3, "ns claim NS");
+      return nsOp("claim", {});
+    case "grant":
+      arity(pos, 5, "ns grant NS PUBLICKEY ROLE");
+      return nsOp("grant", { publicKey: pos[3]!, role: pos[4]! });
+    case "revoke":
+      arity(pos, 4, "ns revoke NS PUBLICKEY");
+      return nsOp("revoke", { publicKey: pos[3]! });
+    case "show":
+      arity(pos, 3, "ns show NS");
+      return { kind: "get", key };
+    default:
+      throw new UsageError(`ns has no subcommand '${sub ?? ""}' (claim, grant, revoke, show)`);
   }
 }
 

@@ -28,6 +28,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "Deposit or withdraw the positive integer N; a withdraw beyond the balance is answered rejected.",
     "aspec account deposit alice 10",
   ),
+  ns: op(
+    "ns claim NS | ns grant NS PUBLICKEY ROLE | ns revoke NS PUBLICKEY | ns show NS",
+    "Who may write in namespace NS (the key NS and every key NS/…). claim: become its owner, unless it is\nclaimed already (answered rejected, namespace_taken). grant: an owner gives PUBLICKEY, or * (everyone),\none role: owner, writer, or one op such as account.deposit. revoke: an owner takes it back. show: the\nrecord at @NS, its members and their roles. A write the namespace does not allow is refused\n(403 not_authorized).",
+    "aspec ns claim wallet && aspec ns grant wallet '*' account.deposit",
+  ),
   get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
   evidence: EVIDENCE_HELP,
   replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,

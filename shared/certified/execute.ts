@@ -4,7 +4,9 @@
  * the same code and so reach the same values and the same state root.
  */
 import type { Json } from "../canonical.js";
-import { CERTIFIED_ORDER, decideOp, valueOf, type KeyRecord } from "../materialize.js";
+import { CERTIFIED_ORDER, decideOp, opValue, valueOf, type KeyRecord } from "../materialize.js";
+import { authorize, authorityKeyOf } from "../namespaces/authorize.js";
+import { NAMESPACE_POLICY, type NamespacePolicy } from "../namespaces/policy.js";
 import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
 import { recordStateHash, stateValueBytes, type StateValue } from "./hashing.js";
 import type { OpResult } from "./types.js";
@@ -22,11 +24,18 @@ export interface OpsExecution {
 }
 
 /**
- * Decide and apply each op in order against `store`. An `account.withdraw` is decided against the
- * balance this order has produced; an op on a key of another type is rejected (`type_mismatch`).
- * The caller must already have dropped ops executed in earlier batches (dedupe by op id).
+ * Decide and apply each op in order against `store`. Each op is first authorized against its
+ * namespace's record as this order has produced it (shared/namespaces/authorize.ts): a denied op is
+ * rejected (`not_authorized`, `namespace_taken`) and changes nothing. An `account.withdraw` is
+ * decided against the balance this order has produced; an op on a key of another type is rejected
+ * (`type_mismatch`). The caller must already have dropped ops executed in earlier batches (dedupe
+ * by op id). `policy`: which unclaimed namespaces are open, the same at every node and replica.
  */
-export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExecution {
+export function executeOps(
+  store: RecordStore,
+  ops: readonly SignedOp[],
+  policy: NamespacePolicy = NAMESPACE_POLICY,
+): OpsExecution {
   const results: OpResult[] = [];
   const changed = new Map<string, KeyRecord>();
   for (const raw of ops) {
@@ -43,6 +52,12 @@ export function executeOps(store: RecordStore, ops: readonly SignedOp[]): OpsExe
         reason: INVALID_OP,
         value: valueOfKey(store, raw),
       });
+      continue;
+    }
+    const denied = authorize(store.get(authorityKeyOf(op)), op, policy);
+    if (denied !== null) {
+      const value = opValue(store.get(op.key), op.type);
+      results.push({ opId: opIdOf(op), status: "rejected", reason: denied, value });
       continue;
     }
     const out = decideOp(store.get(op.key), opBody(op), CERTIFIED_ORDER);

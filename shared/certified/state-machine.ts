@@ -16,6 +16,7 @@ import { isTypeName, type TypeName } from "../datatypes/index.js";
 import { sha256 } from "../hash.js";
 import { keyProblem } from "../kv-key.js";
 import type { KeyRecord } from "../materialize.js";
+import { NAMESPACE_POLICY, type NamespacePolicy } from "../namespaces/policy.js";
 import type { SignedOp } from "../ops.js";
 import {
   EMPTY_ENTRY,
@@ -75,8 +76,14 @@ const executedRecord = (e: ExecutedEntry): KeyRecord => ({ type: EXECUTED_TYPE a
 export class MerkleStateMachine implements CertifiedStateMachine {
   readonly map: AuthMap;
 
-  /** Continue from whatever the stores hold (empty stores: the empty state). */
-  constructor(readonly stores: CertifiedStores = memoryStores()) {
+  /**
+   * Continue from whatever the stores hold (empty stores: the empty state). `policy`: which
+   * unclaimed namespaces are open; it decides results, so every node and replica must run the same.
+   */
+  constructor(
+    readonly stores: CertifiedStores = memoryStores(),
+    readonly policy: NamespacePolicy = NAMESPACE_POLICY,
+  ) {
     this.map = new AuthMap(stores.nodes);
   }
 
@@ -103,7 +110,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
       get: (k) => overlay.get(k) ?? records.get(k),
       set: (k, r) => void overlay.set(k, r),
     };
-    const { results, changed } = executeOps(store, ops);
+    const { results, changed } = executeOps(store, ops, this.policy);
     for (const [client, e] of entries) changed.set(executedKey(client), executedRecord(e));
     // One tree update per batch over the changed keys (not per op): each node on their paths is
     // rehashed once; replaced nodes and records stay readable for older versions until collected.

@@ -2,10 +2,11 @@
 import type { DataType } from "./datatype.js";
 import { account } from "./account.js";
 import { counter } from "./counter.js";
+import { namespace } from "./namespace.js";
 import { orset } from "./orset.js";
 import { register } from "./register.js";
 
-export const DATA_TYPES = { counter, register, set: orset, account } as const;
+export const DATA_TYPES = { counter, register, set: orset, account, namespace } as const;
 export type TypeName = keyof typeof DATA_TYPES;
 export const TYPE_NAMES = Object.keys(DATA_TYPES) as TypeName[];
 

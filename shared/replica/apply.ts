@@ -8,6 +8,15 @@
  *    each entry forged, equivocating, a duplicate that arrived meanwhile, refused for a stamp too far
  *    ahead, or applied (unless certified already) and written to the op log.
  *
+ * A peer's op this replica would not authorize (a grant or revocation it has not seen, or an origin
+ * that lies) is applied all the same, as the origin decided it, and logged
+ * (`remote_not_authorized`): tentative effects follow the origin's decision so that replicas holding
+ * the same ops hold the same tentative state whatever order grants and writes arrived in (refusing
+ * it here would leave this replica without a write that a late grant allows, for good). The
+ * certified order is the final word: if it rejects the op (`not_authorized`), the op's effect drops
+ * out of every replica's tentative state at the certificate (`rebaseRecord`) and its client's SDK
+ * emits `rollback`.
+ *
  * Besides op ids, a copy is known to be a duplicate by its origin position (the host's per-origin
  * cursor, `seen`) or, once its row was collected, by the client's collected seq. Every position
  * handled (applied, duplicate or forged) is returned for the cursor; one refused for now (stamp
@@ -15,6 +24,8 @@
  */
 import type { Hlc } from "../hlc.js";
 import { opValue, type KeyRecord } from "../materialize.js";
+import { authorize, authorityKeyOf } from "../namespaces/authorize.js";
+import { NAMESPACE_POLICY, type NamespacePolicy } from "../namespaces/policy.js";
 import { opIdOf, type SignedOp } from "../ops.js";
 import { parseEntryList, type ApplyReport, type ReplicatedOp } from "../replication.js";
 import { applyEntryEffect } from "./apply-effect.js";
@@ -84,6 +95,8 @@ export interface ApplyInput {
   certifiedRecord: (key: string) => KeyRecord | undefined;
   /** The cursor as of the transaction (taken again: it may have moved during verification). */
   seen: Seen;
+  /** Which unclaimed namespaces are open (only for the `remote_not_authorized` event). */
+  policy?: NamespacePolicy;
 }
 
 export interface ApplyResult {
@@ -107,6 +120,7 @@ export function applyEntries(store: ReplicaStateStore, input: ApplyInput): Apply
   const events: ReplicaEvent[] = []; // the screen's own were the host's to log before verifying
   const evidence: string[] = [];
   const clock = new StepClock(store, input.hlc);
+  const policy = input.policy ?? NAMESPACE_POLICY;
   const handle = (e: ReplicatedOp) => {
     if (e.pos !== undefined) handled.push(e.pos);
   };
@@ -140,6 +154,11 @@ export function applyEntries(store: ReplicaStateStore, input: ApplyInput): Apply
       return void counts.duplicates++; // arrived during verification
     }
     if (stampAhead(e)) return void counts.stampAhead++;
+    if (
+      e.status === "ok" &&
+      authorize(store.getRecord(authorityKeyOf(e.op)), e.op, policy) === "not_authorized"
+    )
+      events.push({ event: "remote_not_authorized", fields: { origin, opId, key: e.op.key } });
     // certified already: its outcome is in the certified state the key was rebuilt from
     const certified = input.isCertified(e.op);
     const a = certified ? undefined : applyEntryEffect(store, e);

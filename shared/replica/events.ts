@@ -8,6 +8,7 @@ export interface ReplicaEvent {
     | "remote_bad_signature"
     | "remote_stamp_ahead"
     | "client_equivocated"
-    | "type_conflict";
+    | "type_conflict"
+    | "remote_not_authorized";
   fields: Record<string, unknown>;
 }

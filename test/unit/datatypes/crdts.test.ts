@@ -49,12 +49,28 @@ const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; ar
   set: fc
     .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
     .map(({ op, x }) => ({ op, args: { x } })),
+  namespace: fc
+    .record({
+      op: fc.constantFrom("claim", "grant", "revoke"),
+      publicKey: fc.constantFrom(...CLIENTS, "*"),
+      role: fc.constantFrom("owner", "writer", "account.deposit"),
+    })
+    .map(({ op, publicKey, role }) => {
+      const args: OpBody["args"] = op === "claim" ? {} : op === "grant" ? { publicKey, role } : { publicKey };
+      return { op, args };
+    }),
 };
 
 describe("a fresh key's state", () => {
   it("is pinned per type (certified state roots hash it, so every replica and version must agree)", () => {
     const initial = Object.fromEntries(Object.entries(DATA_TYPES).map(([t, d]) => [t, d.initial()]));
-    expect(initial).toEqual({ counter: 0, register: null, set: { adds: {}, removed: [] }, account: 0 });
+    expect(initial).toEqual({
+      counter: 0,
+      register: null,
+      set: { adds: {}, removed: [] },
+      account: 0,
+      namespace: {},
+    });
   });
 });
 

@@ -49,6 +49,16 @@ const opsFor: Record<TypeName, fc.Arbitrary<{ op: string; args: OpBody["args"] }
   set: fc
     .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
     .map(({ op, x }) => ({ op, args: { x } })),
+  namespace: fc
+    .record({
+      op: fc.constantFrom("claim", "grant", "revoke"),
+      publicKey: fc.constantFrom(...CLIENTS, "*"),
+      role: fc.constantFrom("owner", "writer", "account.deposit"),
+    })
+    .map(({ op, publicKey, role }) => {
+      const args: OpBody["args"] = op === "claim" ? {} : op === "grant" ? { publicKey, role } : { publicKey };
+      return { op, args };
+    }),
 };
 
 /** Effects decided the way origins do: each against the state its origin had (here: a prefix). */

@@ -4,12 +4,16 @@
 // it is interrupted (SIGINT, as Ctrl-C); without the right admin token it prints the quarantine it
 // left and the command that lifts it, and that command works.
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AspecClient } from "../../client/index.js";
 import { REPO_ROOT, startWranglerDev, type DevServer } from "../support/wrangler-dev.js";
 
-const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+/**
+ * tsx as a loader in the demo's own process, as `npm run demo` runs it: the tsx CLI would put a
+ * parent in front that relays a SIGINT and SIGKILLs the demo if it has not acknowledged the signal
+ * within 30 ms — on a loaded machine, before it put anything back (seen in a clean-clone CI run).
+ */
+const LOADER = ["--import", "tsx"];
 /** The server's operator token: .dev.vars' (wrangler dev reads it, as `npm run dev` does). */
 const ADMIN_TOKEN = "dev-admin-token";
 
@@ -39,7 +43,7 @@ interface DemoRun {
  */
 function runDemo(args: string[], interruptAfter?: string): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, "scripts/demo.ts", "--endpoint", server.url, ...args], {
+    const child = spawn(process.execPath, [...LOADER, "scripts/demo.ts", "--endpoint", server.url, ...args], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

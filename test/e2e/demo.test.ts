@@ -1,5 +1,5 @@
 // `npm run demo -- --endpoint URL` against a `wrangler dev` it did not start (as a user's `npm run
-// dev`): the demo's own process (tsx scripts/demo.ts, on this Node) tells its story, then puts back
+// dev`): the demo's own process (node --import tsx scripts/demo.ts, on this Node) tells its story, then puts back
 // what it changed — apac's faults off, the quarantine its lie caused lifted — when it ends and when
 // it is interrupted (SIGINT, as Ctrl-C); without the right admin token it prints the quarantine it
 // left and the command that lifts it, and that command works.

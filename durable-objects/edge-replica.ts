@@ -11,7 +11,7 @@ import "./native-sha256.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError } from "../shared/errors.js";
 import { parseHlc, type Hlc } from "../shared/hlc.js";
-import { rebaseRecord, valueOf } from "../shared/materialize.js";
+import { rebaseRecord, valueOf, type KeyRecord } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   isNonce,
@@ -87,13 +87,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           this.certified.adoptTransfer(this.store.getMeta("name") ?? "", certificate, staged, fresh, {
             uncertifiedOps: () => this.store.uncertifiedOps(),
             // tentative = certified + the ops not certified yet, for every key the adoption may change
-            rebuild: (keys, all, certified) => {
-              for (const key of all ? new Set([...keys, ...this.store.recordKeys()]) : keys) {
-                const rec = rebaseRecord(certified(key), this.store.pendingEffects(key));
-                if (rec) this.store.putRecord(key, rec);
-                else this.store.deleteRecord(key);
-              }
-            },
+            rebuild: (keys, all, certified) =>
+              this.rebase(all ? new Set([...keys, ...this.store.recordKeys()]) : keys, certified),
           }),
       },
     );
@@ -108,13 +103,19 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           if (typeof op.key === "string") keys.add(op.key);
         }
         for (const held of this.store.markCertifiedMany(ids, me)) keys.add(held);
-        // tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state")
-        const pending = this.store.pendingEffectsOf([...keys]);
-        this.store.putRecords(
-          [...keys].map((key) => [key, rebaseRecord(certified(key), pending.get(key) ?? [])]),
-        );
+        this.rebase(keys, certified);
       },
     });
+  }
+
+  /**
+   * Tentative = certified + the ops not certified yet (docs/architecture.md, "Tentative state"):
+   * `keys` rebuilt from their certified records and their pending effects, in a few statements.
+   */
+  private rebase(keys: Iterable<string>, certified: (key: string) => KeyRecord | undefined): void {
+    const all = [...keys];
+    const pending = this.store.pendingEffectsOf(all);
+    this.store.putRecords(all.map((key) => [key, rebaseRecord(certified(key), pending.get(key) ?? [])]));
   }
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */

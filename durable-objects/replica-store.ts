@@ -11,8 +11,8 @@ import { entryText, type EntryRow } from "../shared/replica/entry-text.js";
 import type { ClientEvidence, ReplicaStateStore, StoredOp } from "../shared/replica/store.js";
 import type { ReplicatedOp } from "../shared/replication.js";
 
-/** Bound values per statement: at most 100 (ids or keys one each; kv rows 3 each). */
-const IDS_PER_STATEMENT = 100;
+/** Bound values per statement: at most 100 (ids or keys one each, and one more; kv rows 3 each). */
+const IDS_PER_STATEMENT = 99;
 const RECORDS_PER_STATEMENT = 33;
 
 const SCHEMA = `
@@ -95,12 +95,7 @@ export class ReplicaStore implements ReplicaStateStore {
     return row ? { type: row.type as TypeName, state: JSON.parse(row.state) } : undefined;
   }
   putRecord(key: string, rec: KeyRecord): void {
-    this.sql.exec(
-      "INSERT INTO kv (key, type, state) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state",
-      key,
-      rec.type,
-      JSON.stringify(rec.state),
-    );
+    this.putRecords([[key, rec]]);
   }
 
   getOp(opId: string): StoredOp | undefined {
@@ -150,26 +145,10 @@ export class ReplicaStore implements ReplicaStateStore {
   }
 
   /**
-   * An op of the certified order: mark its row certified (if this replica has it and it was not
-   * yet) and, if it was accepted here (`origin === me`), take it off its client's uncertified count.
-   * Returns the key of the row it marked (the version held here, which may name another key than the
-   * certified version of an equivocating client's op), undefined if none.
-   */
-  markCertified(opId: string, client: string, me: string): string | undefined {
-    const row = this.sql
-      .exec<{ origin: string; key: string }>(
-        "UPDATE ops SET certified = 1 WHERE op_id = ? AND certified = 0 RETURNING origin, json_extract(op, '$.key') AS key",
-        opId,
-      )
-      .toArray()[0];
-    if (row?.origin === me)
-      this.sql.exec("UPDATE clients SET pending = max(0, pending - 1) WHERE client = ?", client);
-    return row?.key;
-  }
-
-  /**
-   * `markCertified` for a certified batch's ops at once (a few statements instead of two per op):
-   * the keys of the ops this replica held, in no order.
+   * A certified batch's ops: mark each row certified (if this replica has it and it was not yet)
+   * and take the ones accepted here (`origin === me`) off their client's uncertified count, in a few
+   * statements for the batch. Returns the keys of the rows it marked, in no order (the version held
+   * here may name another key than the certified version of an equivocating client's op).
    */
   markCertifiedMany(ops: readonly { opId: string; client: string }[], me: string): string[] {
     const keys: string[] = [];
@@ -195,15 +174,16 @@ export class ReplicaStore implements ReplicaStateStore {
   }
 
   /** `pendingEffects` of several keys at once, each key's in the op log's order. */
-  pendingEffectsOf(keys: readonly string[]): Map<string, PendingEffect[]> {
+  pendingEffectsOf(keys: readonly string[], exceptOpId = ""): Map<string, PendingEffect[]> {
     const out = new Map<string, PendingEffect[]>();
     for (let i = 0; i < keys.length; i += IDS_PER_STATEMENT) {
       const chunk = keys.slice(i, i + IDS_PER_STATEMENT);
       for (const r of this.sql.exec<{ key: string; type: string; effect: string }>(
         `SELECT json_extract(op, '$.key') AS key, json_extract(op, '$.type') AS type, effect FROM ops
            WHERE json_extract(op, '$.key') IN (${chunk.map(() => "?").join(",")}) AND certified = 0
-             AND effect IS NOT NULL ORDER BY seq`,
+             AND effect IS NOT NULL AND op_id != ? ORDER BY seq`,
         ...chunk,
+        exceptOpId,
       )) {
         let l = out.get(r.key);
         if (!l) out.set(r.key, (l = []));
@@ -236,16 +216,7 @@ export class ReplicaStore implements ReplicaStateStore {
 
   /** The effects of `key`'s ops not yet certified, but `exceptOpId`'s (`ReplicaStateStore`). */
   pendingEffects(key: string, exceptOpId = ""): PendingEffect[] {
-    return this.sql
-      .exec<{ type: string; effect: string }>(
-        `SELECT json_extract(op, '$.type') AS type, effect FROM ops
-           WHERE json_extract(op, '$.key') = ? AND certified = 0 AND effect IS NOT NULL AND op_id != ?
-           ORDER BY seq`,
-        key,
-        exceptOpId,
-      )
-      .toArray()
-      .map((r) => ({ type: r.type as TypeName, effect: JSON.parse(r.effect) }));
+    return this.pendingEffectsOf([key], exceptOpId).get(key) ?? [];
   }
 
   clientMaxSeq(client: string): number {

@@ -11,6 +11,7 @@ import type { CertifiedStores } from "../certified/state-machine.js";
 import type { Certificate, Digest } from "../certified/types.js";
 import type { BufferedBatch, FollowerStore, StoredResult } from "./store.js";
 import type { Head } from "./types.js";
+import { SnapshotState } from "../memory-snapshot.js";
 
 interface State {
   head: string | undefined;
@@ -43,24 +44,14 @@ const copy = (s: State): State => ({
   nodes: s.nodes.clone(),
 });
 
-export class MemoryFollowerStore implements FollowerStore {
-  private s: State = empty();
+export class MemoryFollowerStore extends SnapshotState<State> implements FollowerStore {
+  constructor() {
+    super(copy, empty());
+  }
 
   /** An independent copy of everything stored: what a restart of the host finds. */
   clone(): MemoryFollowerStore {
-    const c = new MemoryFollowerStore();
-    c.s = copy(this.s);
-    return c;
-  }
-
-  transaction<T>(body: () => T): T {
-    const saved = copy(this.s);
-    try {
-      return body();
-    } catch (e) {
-      this.s = saved;
-      throw e;
-    }
+    return this.copyInto(new MemoryFollowerStore());
   }
 
   openState(): CertifiedStores {

@@ -12,6 +12,7 @@ import type { SignedOp } from "../ops.js";
 import type { ReplicatedOp } from "../replication.js";
 import { entryText } from "./entry-text.js";
 import type { ClientEvidence, ReplicaStateStore, StoredOp } from "./store.js";
+import { SnapshotState } from "../memory-snapshot.js";
 
 interface OpRow {
   /** Insertion order (the SQLite table's autoincrement key). */
@@ -71,24 +72,14 @@ const copy = (s: State): State => ({
   evidence: new Map(s.evidence),
 });
 
-export class MemoryReplicaStore implements ReplicaStateStore {
-  private s: State = empty();
+export class MemoryReplicaStore extends SnapshotState<State> implements ReplicaStateStore {
+  constructor() {
+    super(copy, empty());
+  }
 
   /** An independent copy of everything stored: what a restart of the host finds. */
   clone(): MemoryReplicaStore {
-    const c = new MemoryReplicaStore();
-    c.s = copy(this.s);
-    return c;
-  }
-
-  transaction<T>(body: () => T): T {
-    const saved = copy(this.s);
-    try {
-      return body();
-    } catch (e) {
-      this.s = saved;
-      throw e;
-    }
+    return this.copyInto(new MemoryReplicaStore());
   }
 
   /** The clock as last persisted (HLC_ZERO: never). */

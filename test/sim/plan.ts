@@ -14,6 +14,26 @@ import { Prng } from "./prng.js";
 import type { CrashPoint } from "./storage.js";
 
 /**
+ * The core's timing and bounds in a simulated cluster, scaled to its short runs (ticks of 10 ms), with
+ * the batch size and checkpoint interval drawn from the seed: the PBFT sweep's and the whole-system
+ * simulator's plans alike (the two draws, in this order, are part of each seed's plan).
+ */
+export const simTimingConfig = (rng: Prng): Partial<PbftConfig> => ({
+  batchSizeMax: rng.pick([1, 3, 10]),
+  poolSizeMax: 400,
+  checkpointIntervalSeqs: rng.pick([2, 4, 8]),
+  logWindowSeqs: 16,
+  requestTimeoutTicks: 60,
+  viewChangeTimeoutTicks: 40,
+  viewChangeTimeoutTicksMax: 640,
+  relayAfterTicks: 20,
+  statusIntervalTicks: 5,
+  retransmitAfterTicks: 5,
+  stateTransferIntervalTicks: 20,
+  uncertifiedGiveUpTicks: 200,
+});
+
+/**
  * `full` (the CLI's default) runs longer fault phases; `quick` (the vitest seed sweep) shorter
  * ones with the same kinds of faults, to keep 200+ seeds within the test budget.
  */
@@ -141,18 +161,7 @@ export function planFor(
     byzantineCrash: has("byz-crash"),
     loseWrites: lw,
     config: {
-      batchSizeMax: rng.pick([1, 3, 10]),
-      poolSizeMax: 400,
-      checkpointIntervalSeqs: rng.pick([2, 4, 8]),
-      logWindowSeqs: 16,
-      requestTimeoutTicks: 60,
-      viewChangeTimeoutTicks: 40,
-      viewChangeTimeoutTicksMax: 640,
-      relayAfterTicks: 20,
-      statusIntervalTicks: 5,
-      retransmitAfterTicks: 5,
-      stateTransferIntervalTicks: 20,
-      uncertifiedGiveUpTicks: 200,
+      ...simTimingConfig(rng),
       timeSkewMaxMs: TIME_SKEW_MAX_MS,
       // Near the limits: a batch of 10 big ops is ~80 KB, a VIEW-CHANGE of 16 of them ~1.3 MB.
       ...(big ? { messageBytesMax: 256 * 1024, bulkMessageBytesMax: 8 * 1024 * 1024, relayOpsMax: 24 } : {}),

@@ -5,6 +5,7 @@
  */
 import type { PbftConfig } from "../../../shared/pbft/config.js";
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from "../modes.js";
+import { simTimingConfig } from "../plan.js";
 import { Prng } from "../prng.js";
 
 /** A channel's faults during the fault phase (after healing: no loss, few duplicates, short delays). */
@@ -69,18 +70,7 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
     // drawn from a PRNG of its own, so the rest of each seed's plan is what it was without it
     ...byzantineReplicaFor(seed),
     config: {
-      batchSizeMax: rng.pick([1, 3, 10]),
-      poolSizeMax: 400,
-      checkpointIntervalSeqs: rng.pick([2, 4, 8]),
-      logWindowSeqs: 16,
-      requestTimeoutTicks: 60,
-      viewChangeTimeoutTicks: 40,
-      viewChangeTimeoutTicksMax: 640,
-      relayAfterTicks: 20,
-      statusIntervalTicks: 5,
-      retransmitAfterTicks: 5,
-      stateTransferIntervalTicks: 20,
-      uncertifiedGiveUpTicks: 200,
+      ...simTimingConfig(rng),
       heartbeatTicks: rng.pick([0, 40, 120]),
     },
     faultTicks: quick ? rng.int(60, 120) : rng.int(200, 400),

@@ -6,14 +6,13 @@
  * and which own ops are due to go to the PBFT nodes again. All of it durable (SQLite in the product).
  */
 import { resendPlan } from "../../../shared/delivery/resend.js";
+import { ANTI_ENTROPY_PAGE_MAX as PAGE_MAX, RESEND_MAX } from "../../../shared/delivery/settings.js";
 import type { SignedOp } from "../../../shared/ops.js";
 import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimReplicaStore } from "./replica-store.js";
 
 /** An own op uncertified this long after its ts is submitted to the nodes again. */
 export const CERTIFY_AFTER_MS = 800;
-const PAGE_MAX = 500;
-const RESEND_MAX = 2000;
 
 export class OriginDelivery {
   private readonly acks: Record<string, number> = {};

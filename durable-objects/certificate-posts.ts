@@ -1,8 +1,8 @@
 /**
  * What a PBFT node does with the certified batches it completes (docs/architecture.md, "Posting
- * certificates"): it keeps each one (`pbft_published`, the newest CERTIFIED_KEPT_SEQS seqs, served to
- * replicas that missed a seq), and hands it to the edge for every replica if it is the seq's poster,
- * or schedules a fallback post CERT_FALLBACK_MS later (`pbft_fallback`) if it is next in line
+ * certificates"): it keeps each one (durable-objects/kept-batches.ts, served to replicas that missed
+ * a seq), and hands it to the edge for every replica if it is the seq's poster, or schedules a
+ * fallback post CERT_FALLBACK_MS later (durable-objects/fallback-posts.ts) if it is next in line
  * (`postingRole`). No post is awaited by the node's step or loop: each is fire-and-forget with its
  * deadline, at most POSTS_IN_FLIGHT_MAX at once (past that a post is skipped, counted: the fallback
  * node posts the seq too, and replicas fetch what they miss).
@@ -10,25 +10,15 @@
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import { postingRole } from "../shared/pbft/posting.js";
-import type { Certificate } from "../shared/certified/types.js";
 import type { InboxAnswer } from "../shared/rpc/inbox.js";
-import { CERTIFIED_BATCHES_BYTES_MAX, CERTIFIED_BATCHES_MAX } from "../shared/rpc/nodes.js";
-import {
-  certifiedBatchText,
-  certifiedBatchesText,
-  type CertifiedBatchMessage,
-} from "../shared/wire/certified-batch.js";
+import { certifiedBatchText, type CertifiedBatchMessage } from "../shared/wire/certified-batch.js";
 import type { NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
+import { FallbackPosts } from "./fallback-posts.js";
+import { KeptBatches } from "./kept-batches.js";
 
 /** Posts in flight at once from one node (each a queue send, or RPCs to the replicas for a big batch). */
 export const POSTS_IN_FLIGHT_MAX = 32;
-/** How long the next node in line waits before it posts a seq's certificate too (CERT_FALLBACK_MS). */
-export const CERT_FALLBACK_MS_DEFAULT = 2_000;
-/** Fallback posts waiting at most (past it, the oldest is posted at once: a delay, never a loss). */
-export const CERT_FALLBACK_PENDING_MAX = 256;
-/** Certified batches a node keeps for replicas that missed them (`pbft_published`, the newest seqs). */
-export const CERTIFIED_KEPT_SEQS = 1024;
 /** Fallback posts taken per loop turn. */
 const FALLBACKS_PER_TURN = 100;
 
@@ -54,6 +44,9 @@ export class CertificatePosts {
   private postsInFlight = 0;
   /** Fallback posts sent and not yet settled, by seq (not sent again meanwhile). */
   private readonly fallbacksInFlight = new Set<number>();
+  /** The batches kept (their head and certificates are read directly). */
+  readonly kept: KeptBatches;
+  private readonly fallbacks: FallbackPosts;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -63,17 +56,8 @@ export class CertificatePosts {
     /** Called when a fallback post settles: the node re-arms its alarm for the next one due. */
     private readonly settled: () => Promise<void>,
   ) {
-    const sql = ctx.storage.sql;
-    // fallback posts of certified batches ({certificate, ops} JSON), due at `due_at` (ms)
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS pbft_fallback (seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, msg TEXT NOT NULL)",
-    );
-    // the certified batches it completed ({certificate, ops} JSON), the newest CERTIFIED_KEPT_SEQS
-    sql.exec("CREATE TABLE IF NOT EXISTS pbft_published (seq INTEGER PRIMARY KEY, msg TEXT NOT NULL)");
-  }
-
-  private get sql(): SqlStorage {
-    return this.ctx.storage.sql;
+    this.kept = new KeptBatches(ctx.storage.sql, env);
+    this.fallbacks = new FallbackPosts(ctx.storage.sql, env);
   }
 
   /**
@@ -85,7 +69,7 @@ export class CertificatePosts {
     // the batch's text once (canonical JSON of ~100 ops is a visible share of a node's CPU): kept
     // as certified, and posted as is unless the boundary hands out another certificate
     const kept = certifiedBatchText({ certificate: c.certificate, ops: c.ops });
-    this.keep(seq, kept);
+    this.kept.keep(seq, kept);
     const out = this.out();
     if (!out.posts()) return;
     const certificate = out.certificate(c.certificate);
@@ -93,7 +77,7 @@ export class CertificatePosts {
     const text = certificate === c.certificate ? kept : certifiedBatchText(msg);
     const role = postingRole(seq, n, me);
     if (role === "post") this.postNow(nodeId, seq, out.postPayload(msg, text));
-    else if (role === "fallback") this.scheduleFallback(seq, text);
+    else if (role === "fallback") this.fallbacks.schedule(seq, text);
   }
 
   private postNow(nodeId: string, seq: number, payload: unknown): void {
@@ -115,21 +99,6 @@ export class CertificatePosts {
     this.ctx.waitUntil(post);
   }
 
-  private scheduleFallback(seq: number, text: string): void {
-    this.sql.exec(
-      "INSERT INTO pbft_fallback (seq, due_at, msg) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
-      seq,
-      Date.now() + this.fallbackMs(),
-      text,
-    );
-    const pending = this.pendingFallbacks();
-    if (pending > CERT_FALLBACK_PENDING_MAX)
-      this.sql.exec(
-        "UPDATE pbft_fallback SET due_at = 0 WHERE seq IN (SELECT seq FROM pbft_fallback ORDER BY seq LIMIT ?)",
-        pending - CERT_FALLBACK_PENDING_MAX,
-      );
-  }
-
   /**
    * Hand one certified batch to the edge (its `CertifiedInbox`, which puts it on the replicas'
    * queue), once the boundary lets it go, with a deadline. `payload` is the batch's text, or what
@@ -146,36 +115,9 @@ export class CertificatePosts {
     if (answer.via === "refused") throw new Error(`the edge refused the post: ${answer.reason}`);
   }
 
-  /** Keep a completed certified batch as it was certified (faults act on what is served, not here). */
-  private keep(seq: number, text: string): void {
-    this.sql.exec(
-      "INSERT INTO pbft_published (seq, msg) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
-      seq,
-      text,
-    );
-    this.sql.exec("DELETE FROM pbft_published WHERE seq <= ?", seq - this.keptSeqs());
-  }
-
-  /** CERTIFIED_KEPT_SEQS, or the env's (tests: a short retention; at least 16). */
-  private keptSeqs(): number {
-    const v = Number(this.env.CERTIFIED_KEPT_SEQS);
-    return Number.isSafeInteger(v) && v >= 16 ? v : CERTIFIED_KEPT_SEQS;
-  }
-
-  private fallbackMs(): number {
-    const v = Number(this.env.CERT_FALLBACK_MS);
-    return Number.isSafeInteger(v) && v >= 0 && v <= 3_600_000 ? v : CERT_FALLBACK_MS_DEFAULT;
-  }
-
   /** When the next fallback post is due (ms), null if none waits. */
   nextDueAt(): number | null {
-    return (
-      this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM pbft_fallback").one().at ?? null
-    );
-  }
-
-  private pendingFallbacks(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pbft_fallback").one().n;
+    return this.fallbacks.nextDueAt();
   }
 
   /**
@@ -185,24 +127,17 @@ export class CertificatePosts {
    */
   postDue(nodeId: string): void {
     const now = Date.now();
-    const due = this.sql
-      .exec<{ seq: number; msg: string }>(
-        "SELECT seq, msg FROM pbft_fallback WHERE due_at <= ? ORDER BY seq LIMIT ?",
-        now,
-        FALLBACKS_PER_TURN,
-      )
-      .toArray()
-      .filter((r) => !this.fallbacksInFlight.has(r.seq));
+    const due = this.fallbacks.due(now, FALLBACKS_PER_TURN).filter((r) => !this.fallbacksInFlight.has(r.seq));
     if (due.length === 0) return;
     const out = this.out();
     if (!out.posts()) {
-      for (const r of due) this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", r.seq);
+      for (const r of due) this.fallbacks.done(r.seq);
       return;
     }
     for (const { seq } of due) {
       this.fallbacksInFlight.add(seq);
       // due again one delay later unless it lands or is skipped (also if this instance dies meanwhile)
-      this.sql.exec("UPDATE pbft_fallback SET due_at = ? WHERE seq = ?", now + this.fallbackMs(), seq);
+      this.fallbacks.postpone(seq, now + this.fallbacks.delayMs());
     }
     // only what some replica lacks: the seq's poster has usually posted it already, and a copy every
     // replica has would be a retransmission with no loss behind it (the edge's answer is untrusted
@@ -210,7 +145,7 @@ export class CertificatePosts {
     const run = this.replicasHead().then((have) => {
       for (const { seq, msg: text } of due) {
         if (seq <= have) {
-          this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+          this.fallbacks.done(seq);
           this.counts.fallbacksSkipped++;
           this.fallbacksInFlight.delete(seq);
           continue;
@@ -219,7 +154,7 @@ export class CertificatePosts {
         const payload = out.postPayload(JSON.parse(text) as CertifiedBatchMessage, text);
         const post = this.post(payload, seq).then(
           () => {
-            this.sql.exec("DELETE FROM pbft_fallback WHERE seq = ?", seq);
+            this.fallbacks.done(seq);
             this.counts.fallbacksPosted++;
             console.log({ event: "pbft_fallback_posted", node: nodeId, seq });
           },
@@ -244,51 +179,15 @@ export class CertificatePosts {
     );
   }
 
-  /** The newest seq kept (0: none). */
-  head(): number {
-    return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM pbft_published").one().s ?? 0;
-  }
-
-  /**
-   * Kept certified batches from `fromSeq` on, contiguous (it stops at the first seq it lacks: one it
-   * skipped by state transfer, or older than what it keeps), at most `max` (≤ CERTIFIED_BATCHES_MAX)
-   * and CERTIFIED_BATCHES_BYTES_MAX of JSON past the first, as the text of a JSON array of each
-   * batch's wire text, as the boundary serves them.
-   */
+  /** Kept certified batches from `fromSeq` on, as the boundary serves them (kept-batches.ts). */
   served(fromSeq: number, max: number): string {
-    const out = this.out();
-    const rows = this.sql
-      .exec<{ seq: number; msg: string }>(
-        "SELECT seq, msg FROM pbft_published WHERE seq >= ? ORDER BY seq LIMIT ?",
-        fromSeq,
-        Math.min(max, CERTIFIED_BATCHES_MAX),
-      )
-      .toArray();
-    const texts: string[] = [];
-    let bytes = 0;
-    for (const [i, r] of rows.entries()) {
-      if (r.seq !== fromSeq + i) break;
-      bytes += r.msg.length;
-      if (i > 0 && bytes > CERTIFIED_BATCHES_BYTES_MAX) break;
-      const msg = JSON.parse(r.msg) as CertifiedBatchMessage; // its own row, written by `keep`
-      const served = { ...msg, certificate: out.certificate(msg.certificate) };
-      texts.push(out.servedText(served, certifiedBatchText(served)));
-    }
-    return certifiedBatchesText(texts);
-  }
-
-  /** The certificate of a kept `seq`, if kept. */
-  keptCertificate(seq: number): Certificate | undefined {
-    const row = this.sql
-      .exec<{ msg: string }>("SELECT msg FROM pbft_published WHERE seq = ?", seq)
-      .toArray()[0];
-    return row ? (JSON.parse(row.msg) as CertifiedBatchMessage).certificate : undefined;
+    return this.kept.served(fromSeq, max, this.out());
   }
 
   stats(): PostCounts {
     return {
       ...this.counts,
-      fallbacksPending: this.pendingFallbacks(),
+      fallbacksPending: this.fallbacks.pending(),
       postsInFlight: this.postsInFlight + this.fallbacksInFlight.size,
     };
   }

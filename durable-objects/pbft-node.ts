@@ -147,7 +147,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     await this.start(id);
     await this.out.hold();
     if (!this.out.serves()) return 0;
-    return this.posts.head();
+    return this.posts.kept.head();
   }
 
   /**
@@ -201,7 +201,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   /** The certificate of `seq`, from the kept batches or the core's recent certificates. */
   private certificateOf(seq: number, recent: ReadonlyMap<number, Certificate>): Certificate | undefined {
-    return this.posts.keptCertificate(seq) ?? recent.get(seq);
+    return this.posts.kept.certificate(seq) ?? recent.get(seq);
   }
 
   /**

@@ -6,7 +6,7 @@
 import { ARGS_DEPTH_MAX } from "../op-limits.js";
 import { DEFAULT_PBFT_CONFIG } from "../pbft/config.js";
 import * as z from "../zod.js";
-import { parsePeer, peerText } from "./peer-text.js";
+import { parsePeer, parsePeerJson, peerText } from "./peer-text.js";
 
 /**
  * One envelope's text: at most the bulk message bound (the boundary then applies each kind's own
@@ -27,4 +27,22 @@ export const submitText = (ops: readonly unknown[]): string => peerText(ops);
 export function parseSubmittedOps(text: unknown): unknown[] {
   const r = parsePeer(text, opsSchema, SUBMIT_LIMITS);
   return r.ok ? r.value : [];
+}
+
+/** Envelopes one `deliver` call carries at most (the rest is dropped: a sender's one step sends fewer). */
+export const DELIVER_ENVELOPES_MAX = 1024;
+
+/**
+ * A `deliver` call's envelopes, each parsed from its text strictly (the parser refuses what
+ * JSON.parse would resolve silently: duplicate members, `__proto__`, depth), with the text's length,
+ * which the boundary checks against each message kind's bound; junk (not text, not JSON) → `null`,
+ * which the boundary drops. Never throws.
+ */
+export function parseEnvelopes(envelopes: unknown): { raw: unknown; sizeBytes?: number }[] {
+  if (!Array.isArray(envelopes)) return [];
+  return envelopes.slice(0, DELIVER_ENVELOPES_MAX).map((text: unknown) => {
+    if (typeof text !== "string") return { raw: null };
+    const parsed = parsePeerJson(text, ENVELOPE_LIMITS);
+    return { raw: parsed.ok ? parsed.value : null, sizeBytes: text.length };
+  });
 }

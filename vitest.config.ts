@@ -20,6 +20,8 @@ export default defineConfig({
           environment: "node",
           include: ["test/unit/**/*.test.ts", "test/sim/**/*.test.ts"],
           testTimeout: 60_000,
+          // vitest runs `cores - 1` files at once by default: one, on a 2-core machine
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
@@ -45,6 +47,9 @@ export default defineConfig({
           name: "runtime",
           include: ["test/runtime/**/*.test.ts"],
           testTimeout: 30_000,
+          // two files at a time, each in a workerd of its own: a file's start-up (the Worker's
+          // modules loaded into a fresh isolate) overlaps the other's tests
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       },

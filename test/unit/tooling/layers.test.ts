@@ -61,10 +61,10 @@ describe("layers: which folder may import which", () => {
   });
 
   it("the imports are really read: a Durable Object's file imports platform/ and shared/", () => {
-    const text = readFileSync(join(ROOT, "durable-objects/delivery.ts"), "utf8");
+    const text = readFileSync(join(ROOT, "durable-objects/anti-entropy.ts"), "utf8");
     const specs = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
     expect(specs).toContain("../platform/replica-stub.js");
-    expect(specs.filter((s) => s.startsWith("../shared/")).length).toBeGreaterThan(5);
+    expect(specs.filter((s) => s.startsWith("../shared/")).length).toBeGreaterThan(2);
   });
 
   it.each([

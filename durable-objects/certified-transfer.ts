@@ -10,8 +10,8 @@
  *   of its stable checkpoint) and verifies the certificate against the replica's cluster config;
  * - asks for chunks of that state (`stateChunks`), which the pure module checks against the hashes
  *   the certificate's `stateRoot` commits to;
- * - stores the progress in SQLite after each answer (`cert_xfer`, `cert_xfer_paths`: one row per
- *   subtree), so an eviction or a restart resumes where it was;
+ * - stores the progress in SQLite after each answer (storage/sql-transfer-store.ts), so an eviction
+ *   or a restart resumes where it was;
  * - adopts (`CertifiedReplica.adoptTransfer`, one `transactionSync`), after which the normal catch-up
  *   goes on from the certificate's seq + 1.
  * Answers are canonical JSON text, read only through the strict parsers of transfer-wire.ts.
@@ -31,8 +31,6 @@ import {
   progress,
   restartFresh,
   type Changes,
-  type PathState,
-  type TransferState,
 } from "../shared/certified/replica-transfer.js";
 import { parseChunksAnswer, parsePointAnswer } from "../shared/certified/transfer-wire.js";
 import type { Certificate, ChunkRecord, ClusterConfig } from "../shared/certified/types.js";
@@ -41,6 +39,7 @@ import { stateChunksOf, transferPointOf } from "../platform/pbft-node-stub.js";
 import type { TransferStats } from "../shared/rpc/replica-stats.js";
 import type { AdoptOutcome, TransferSink } from "./certified-replica.js";
 import type { LocalState } from "../shared/certified/replica-transfer.js";
+import { SqlTransferStore } from "./storage/sql-transfer-store.js";
 
 /** How long one call to a node may take before the node counts as silent (ms). */
 export const TRANSFER_CALL_DEADLINE_MS = 5_000;
@@ -73,18 +72,6 @@ export function transferNodes(env: Env): TransferSource {
   };
 }
 
-const SCHEMA = `
--- the certified state transfer in progress (one row while there is one): its verified certificate
-CREATE TABLE IF NOT EXISTS cert_xfer (
-  one INTEGER PRIMARY KEY CHECK (one = 1), certificate TEXT, fresh INTEGER NOT NULL,
-  node INTEGER NOT NULL, need_point INTEGER NOT NULL
-);
--- its subtrees: pending (to fetch), reused (this replica's own), fetched (records JSON)
-CREATE TABLE IF NOT EXISTS cert_xfer_paths (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL, records TEXT
-) WITHOUT ROWID;
-`;
-
 export class CertifiedTransfer {
   readonly stats: TransferStats = {
     started: 0,
@@ -95,24 +82,19 @@ export class CertifiedTransfer {
     refusedAdoptions: 0,
     overtaken: 0,
   };
-  /** The transfer in progress as loaded (undefined: not read yet; null: none). */
-  private s: TransferState | null | undefined;
+  private readonly store: SqlTransferStore;
 
   constructor(
-    private readonly ctx: DurableObjectState,
+    ctx: DurableObjectState,
     private readonly nodes: TransferSource,
     private readonly deadlineMs = TRANSFER_CALL_DEADLINE_MS,
   ) {
-    ctx.storage.sql.exec(SCHEMA);
-  }
-
-  private get sql(): SqlStorage {
-    return this.ctx.storage.sql;
+    this.store = new SqlTransferStore(ctx.storage);
   }
 
   /** Is a transfer in progress (stored)? */
   active(): boolean {
-    return this.load() !== null;
+    return this.store.load() !== null;
   }
 
   /**
@@ -122,11 +104,10 @@ export class CertifiedTransfer {
    */
   async run(replica: string, t: TransferTarget): Promise<boolean> {
     const n = this.nodes.ids.length;
-    let s = this.load();
+    let s = this.store.load();
     if (s === null) {
       s = newTransfer(n, Math.floor(Math.random() * n));
-      this.s = s;
-      this.write(s, { paths: new Set(), head: true, kept: 0, refused: 0 });
+      this.store.start(s);
       this.stats.started++;
       console.log({ event: "certified_transfer_started", replica, head: t.head(), diverged: t.diverged() });
     }
@@ -135,12 +116,12 @@ export class CertifiedTransfer {
       if (s.target && !t.diverged() && t.head() >= s.target.body.seq) {
         // the queue or the catch-up brought the batches after all
         this.stats.overtaken++;
-        this.clear();
+        this.store.clear();
         return true;
       }
       const ch: Changes = { paths: new Set(), head: false, kept: 0, refused: 0 };
       const step = next(s, t.local(), n, ch);
-      this.write(s, ch);
+      this.store.write(s, ch);
       if (step.kind === "wait") {
         console.log({ event: "certified_transfer_waiting", replica, ...progress(s) });
         return false;
@@ -149,11 +130,11 @@ export class CertifiedTransfer {
         const outcome = t.adopt(step.certificate, step.staged, step.fresh);
         if (outcome === "adopted" || outcome === "stale") {
           if (outcome === "adopted") this.stats.adopted++;
-          this.clear();
+          this.store.clear();
           return true;
         }
         this.stats.refusedAdoptions++;
-        this.write(s, restartFresh(s, t.local()));
+        this.store.write(s, restartFresh(s, t.local()));
         continue;
       }
       calls++;
@@ -170,7 +151,7 @@ export class CertifiedTransfer {
       } catch (e) {
         const left = leaveNode(s, n, `${step.kind}_silent`); // no answer, or a failed call
         this.note(replica, node, left, String(e));
-        this.write(s, left);
+        this.store.write(s, left);
         continue;
       }
       let done: Changes;
@@ -180,7 +161,7 @@ export class CertifiedTransfer {
         done = onPoint(s, t.local(), n, t.head(), a.ok ? { ...a, verified } : a);
       } else done = onChunks(s, t.local(), n, parseChunksAnswer(text));
       this.note(replica, node, done);
-      this.write(s, done);
+      this.store.write(s, done);
     }
     return true;
   }
@@ -191,73 +172,5 @@ export class CertifiedTransfer {
     if (ch.left === undefined) return;
     this.stats.nodesLeft++;
     console.log({ event: "certified_transfer_node_left", replica, node, reason: ch.left, error });
-  }
-
-  // --- storage -------------------------------------------------------------------------------
-
-  private load(): TransferState | null {
-    if (this.s !== undefined) return this.s;
-    const row = this.sql
-      .exec<{ certificate: string | null; fresh: number; node: number; need_point: number }>(
-        "SELECT certificate, fresh, node, need_point FROM cert_xfer WHERE one = 1",
-      )
-      .toArray()[0];
-    if (!row) return (this.s = null);
-    const paths = new Map<string, PathState>();
-    for (const r of this.sql.exec<{ path: string; kind: string; hash: string; records: string | null }>(
-      "SELECT path, kind, hash, records FROM cert_xfer_paths",
-    ))
-      paths.set(
-        r.path,
-        r.kind === "fetched"
-          ? { kind: "fetched", hash: r.hash, records: JSON.parse(r.records ?? "[]") as ChunkRecord[] }
-          : { kind: r.kind === "reused" ? "reused" : "pending", hash: r.hash },
-      );
-    return (this.s = {
-      // written by this driver after verifying it
-      target: row.certificate === null ? null : (JSON.parse(row.certificate) as Certificate),
-      fresh: row.fresh === 1,
-      paths,
-      node: row.node,
-      failedInRow: 0,
-      needPoint: row.need_point === 1,
-    });
-  }
-
-  /** Write what an input changed (in one transaction: a restart sees all of it or none). */
-  private write(s: TransferState, ch: Changes): void {
-    if (!ch.head && ch.paths.size === 0) return;
-    this.ctx.storage.transactionSync(() => {
-      if (ch.head)
-        this.sql.exec(
-          `INSERT INTO cert_xfer (one, certificate, fresh, node, need_point) VALUES (1, ?, ?, ?, ?)
-           ON CONFLICT (one) DO UPDATE SET certificate = excluded.certificate, fresh = excluded.fresh,
-             node = excluded.node, need_point = excluded.need_point`,
-          s.target === null ? null : JSON.stringify(s.target),
-          s.fresh ? 1 : 0,
-          s.node,
-          s.needPoint ? 1 : 0,
-        );
-      for (const p of ch.paths) {
-        const st = s.paths.get(p);
-        if (st === undefined) this.sql.exec("DELETE FROM cert_xfer_paths WHERE path = ?", p);
-        else
-          this.sql.exec(
-            "INSERT OR REPLACE INTO cert_xfer_paths (path, kind, hash, records) VALUES (?, ?, ?, ?)",
-            p,
-            st.kind,
-            st.hash,
-            st.kind === "fetched" ? JSON.stringify(st.records) : null,
-          );
-      }
-    });
-  }
-
-  private clear(): void {
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM cert_xfer");
-      this.sql.exec("DELETE FROM cert_xfer_paths");
-    });
-    this.s = null;
   }
 }

@@ -16,41 +16,12 @@ import type { CertifiedStores } from "../../shared/certified/state-machine.js";
 import type { Certificate, Digest } from "../../shared/certified/types.js";
 import type { BufferedBatch, FollowerStore, StoredResult } from "../../shared/follower/store.js";
 import type { Head } from "../../shared/follower/types.js";
+import { CERT_RECORDS, CERT_STATE_TABLES, FOLLOWER_SCHEMA } from "./sql-follower-schema.js";
 import { SqlNodeStore } from "./sql-node-store.js";
 import { SqlRecordStore } from "./sql-record-store.js";
 
 /** Result rows per INSERT (4 bound values each; a statement takes at most 100). */
 const RESULT_ROWS_PER_INSERT = 25;
-
-const SCHEMA = `
--- the newest certified seq applied, the log chain at it, and the first divergence (if any)
-CREATE TABLE IF NOT EXISTS cert_head (
-  one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, log_root TEXT NOT NULL,
-  op_count INTEGER NOT NULL, diverged TEXT
-);
--- the newest CERTS_KEPT certificates applied, by seq
-CREATE TABLE IF NOT EXISTS cert_certificates (seq INTEGER PRIMARY KEY, certificate TEXT NOT NULL);
--- each certified op's result and its proof against its batch's resultsRoot (for RESULTS_KEPT_MS)
-CREATE TABLE IF NOT EXISTS cert_results (
-  op_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, proof TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cert_results_seq ON cert_results (seq);
--- the seqs that have results here, with their certificate's time: results and certificates are kept by it
-CREATE TABLE IF NOT EXISTS cert_result_seqs (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL);
--- verified batches ahead of the next seq, by (seq, batch digest): applied once the gap fills
-CREATE TABLE IF NOT EXISTS cert_buffer (
-  seq INTEGER NOT NULL, digest TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (seq, digest)
-) WITHOUT ROWID;
-`;
-
-/** The certified state's record store keeps no history (see the file comment). */
-const CERT_RECORDS = { history: false } as const;
-
-/** The certified state's tables (SqlRecordStore "cert_records", SqlNodeStore "cert"). */
-const CERT_STATE_TABLES = [
-  ...SqlRecordStore.tablesOf("cert_records", CERT_RECORDS),
-  ...SqlNodeStore.tablesOf("cert"),
-];
 
 interface HeadRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -61,7 +32,7 @@ interface HeadRow extends Record<string, SqlStorageValue> {
 
 export class SqlFollowerStore implements FollowerStore {
   constructor(private readonly storage: DurableObjectStorage) {
-    storage.sql.exec(SCHEMA);
+    storage.sql.exec(FOLLOWER_SCHEMA);
   }
 
   private get sql(): SqlStorage {

@@ -82,6 +82,12 @@ const LEAF = 2;
  * Uint8Arrays cost over 1 GB and multi-second GC pauses at 10^6 keys.) Ids are slots, reused
  * through a free list.
  */
+/** A node with arrays of its own. */
+export const copyNode = (n: MerkleNode): MerkleNode =>
+  n.kind === "inner"
+    ? { kind: "inner", left: n.left, right: n.right, hash: n.hash.slice() }
+    : { kind: "leaf", keyHash: n.keyHash.slice(), valueHash: n.valueHash.slice(), hash: n.hash.slice() };
+
 export class MemoryNodeStore implements NodeStore {
   private kinds = new Uint8Array(1024);
   /** inner: left child; leaf: slot in `leafBytes`. */

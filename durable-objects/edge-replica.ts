@@ -26,6 +26,7 @@ import {
   type ReadReply,
 } from "../shared/replies.js";
 import { clusterOf } from "../shared/cluster-config.js";
+import { policyOf } from "../shared/namespaces/policy.js";
 import { CertifiedReplica, type CertificationStats, type CertReport } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { devFaults } from "#dev-faults";
@@ -123,10 +124,19 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.guard({ opId: opIdOf(op), nonce }, async () => {
       const key = await this.identity(name);
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
+      // the certified order's own open-namespace list (the cluster configuration): both decide alike
+      const policy = policyOf((await clusterOf(this.env)).config);
       const opId = opIdOf(op);
       const now = Date.now();
       const r = this.ctx.storage.transactionSync(() =>
-        submitOp(this.store, { op, me: name, nowMs: now, hlc: this.hlc(), isCertified: this.isCertified }),
+        submitOp(this.store, {
+          op,
+          me: name,
+          nowMs: now,
+          hlc: this.hlc(),
+          isCertified: this.isCertified,
+          policy,
+        }),
       );
       if (r.kind === "refused") throw r.error;
       this.clock = r.hlc;
@@ -322,6 +332,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const screened = screenEntries(this.store, origin, raw, this.delivery.seenIn(origin));
     this.log(name, screened.events);
     const verified = await Promise.all(screened.fresh.map((e) => verifyOp(e.op)));
+    const policy = policyOf((await clusterOf(this.env)).config);
     const r = this.ctx.storage.transactionSync(() => {
       const step = applyEntries(this.store, {
         origin,
@@ -333,6 +344,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         certifiedRecord: this.certified.record,
         // a snapshot of the cursor taken again: it may have moved during verification
         seen: this.delivery.seenIn(origin),
+        policy,
       });
       return { ...step, cursor: this.delivery.handled(name, origin, step.handled) };
     });

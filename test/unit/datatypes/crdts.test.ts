@@ -188,7 +188,7 @@ describe("register.cas", () => {
   });
 
   it("bad args are refused by the schema: a missing expected, an extra field, a value over the bound", () => {
-    const schema = DATA_TYPES.register.args.cas;
+    const schema = DATA_TYPES.register.args.cas!;
     expect(schema.safeParse({ expected: null, v: 1 }).success).toBe(true);
     expect(schema.safeParse({ v: 1 }).success).toBe(false);
     expect(schema.safeParse({ expected: 1, v: 1, x: 1 }).success).toBe(false);

@@ -22,10 +22,13 @@ import {
   type OpReply,
   type OpStatusReply,
   type CertifiedReadReply,
+  type NamespacesReply,
+  NAMESPACES_LIST_MAX,
   type TentativeResult,
   type ReadReply,
 } from "../shared/replies.js";
 import { clusterOf } from "../shared/cluster-config.js";
+import { NS_KEY_PREFIX } from "../shared/namespaces/names.js";
 import { policyOf } from "../shared/namespaces/policy.js";
 import { CertifiedReplica, type CertificationStats, type CertReport } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
@@ -176,6 +179,27 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         client,
         refused: rows.some((r) => r.refused),
         evidence: rows.map((r) => ({ opId: r.opId, kept: r.kept, other: r.other })),
+        replica: name,
+        time: Date.now(),
+        ...nonceMember(nonce),
+      });
+    });
+  }
+
+  /** GET /v1/namespaces: a page of the namespace records held here (the dashboard's panel). */
+  async namespaces(name: string, after: string, nonce?: string): Promise<RpcResult<NamespacesReply>> {
+    return this.guard({ nonce }, async () => {
+      const id = await this.identity(name);
+      const rows = this.store.namespaceRecords(after, NAMESPACES_LIST_MAX + 1);
+      const page = rows.slice(0, NAMESPACES_LIST_MAX);
+      return this.boundary.sign<NamespacesReply>(id.secret, {
+        kind: "namespaces",
+        namespaces: page.map(([key, rec]) => ({
+          name: key.slice(NS_KEY_PREFIX.length),
+          members: valueOf(rec) as { [member: string]: string },
+        })),
+        next:
+          rows.length > NAMESPACES_LIST_MAX ? page[page.length - 1]![0].slice(NS_KEY_PREFIX.length) : null,
         replica: name,
         time: Date.now(),
         ...nonceMember(nonce),

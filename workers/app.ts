@@ -2,6 +2,7 @@
 import { jsonDataOf } from "../shared/wire/peer-text.js";
 import { Hono, type Context } from "hono";
 import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../shared/errors.js";
+import { isNamespaceName } from "../shared/namespaces/names.js";
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import type { ReplicaRpc, RpcResult } from "../shared/rpc/replica.js";
@@ -278,6 +279,15 @@ export function createApp() {
     if (view === undefined) return c.json(unwrap(await stub.read(replica.name, key, nonce)));
     if (view !== "certified") throw new AspecError("invalid_request", "`view` takes only `certified`");
     return certifiedRead(c, replica.name, stub, key, nonce);
+  });
+
+  app.get("/v1/namespaces", async (c) => {
+    const after = c.req.query("after") ?? "";
+    if (after !== "" && !isNamespaceName(after))
+      throw new AspecError("invalid_request", "after must be a namespace name (the previous page's next)");
+    const nonce = nonceOf(c);
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.namespaces(replica.name, after, nonce)));
   });
 
   app.get("/v1/clients/:client/evidence", async (c) => {

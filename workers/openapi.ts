@@ -135,7 +135,7 @@ export const OPERATIONS: Operation[] = [
     tag: "meta",
     summary: "Liveness: the Worker runs and every replica has its signing key",
     description:
-      "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins) in the Worker. `503 not_configured` names the missing secret.",
+      "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins, `OPEN_NAMESPACES`) in the Worker. `503 not_configured` names the missing secret.",
     reply: { name: "Health", schema: healthReply },
     errors: EDGE_ERRORS,
   },

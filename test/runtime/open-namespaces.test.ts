@@ -34,13 +34,36 @@ describe("OPEN_NAMESPACES", () => {
     expect(some.openNamespaces).toEqual(["docs", "wallet"]);
   });
 
-  it("a malformed list: 503 not_configured naming the var and the fix", async () => {
-    const res = await call({ ...env, OPEN_NAMESPACES: "wallet,,docs" }, "/v1/cluster");
+  it.each(["/v1/cluster", "/health"])(
+    "a malformed list: %s is 503 not_configured naming the var and the fix",
+    async (path) => {
+      const res = await call({ ...env, OPEN_NAMESPACES: "wallet,,docs" }, path);
+      expect(res.status).toBe(503);
+      const { error } = (await res.json()) as { error: { code: string; message: string; details: unknown } };
+      expect(error.code).toBe("not_configured");
+      expect(error.message).toMatch(/^OPEN_NAMESPACES has an empty item/);
+      expect(error.details).toMatchObject({ var: "OPEN_NAMESPACES" });
+    },
+  );
+
+  it("a malformed list: a write is refused 503 before any replica sees it", async () => {
+    const c = await TestClient.create();
+    const res = await worker.fetch(
+      new Request("https://edge.test/v1/ops?replica=weur", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(await c.sign("badlist/k", "counter", "add", { n: 1 })),
+      }),
+      { ...env, OPEN_NAMESPACES: "*,wallet" },
+      createExecutionContext(),
+    );
     expect(res.status).toBe(503);
-    const { error } = (await res.json()) as { error: { code: string; message: string; details: unknown } };
-    expect(error.code).toBe("not_configured");
-    expect(error.message).toMatch(/^OPEN_NAMESPACES has an empty item/);
-    expect(error.details).toMatchObject({ var: "OPEN_NAMESPACES" });
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_configured");
+    // nothing written: the key is still unknown at the replica
+    const read = (await (await call(env, "/v1/kv/badlist%2Fk?replica=weur")).json()) as {
+      type: string | null;
+    };
+    expect(read.type).toBeNull();
   });
 
   it("empty: a write to an unclaimed namespace is refused not_authorized (signed, nothing written); a claim works, and then its owner writes", async () => {

@@ -1,7 +1,7 @@
 /**
  * The PBFT cluster the client checks every certificate against, pinned at connect time: fetched
  * from `GET /v1/cluster` (trust on first use, like the replica directory) or given as an option.
- * Either way its `configDigest` must be the digest of its own nodes, keys and f (the one
+ * Either way its `configDigest` must be the digest of its own nodes, keys, f and open-namespace list (the one
  * `configDigest` the servers compute), and, when the caller pins a digest, that one. Certificates
  * are then checked against this configuration only: each must name `clusterId(config)`
  * (`<cluster>/<configDigest>`), so one signed before a node key rotation, or by another deployment,
@@ -10,6 +10,7 @@
 import { clusterConfigProblem } from "../shared/certified/certificate.js";
 import type { ClusterConfig } from "../shared/certified/types.js";
 import { configDigest, type ClusterInfo } from "../shared/cluster-config.js";
+import { isDefaultOpen, OPEN_ALL, openListProblem } from "../shared/namespaces/policy.js";
 import { publicKeySchema } from "../shared/ops.js";
 import { AspecClientError } from "./errors.js";
 import { requestJson, type HttpOptions } from "./transport.js";
@@ -36,10 +37,16 @@ export function checkCluster(raw: unknown, expectedDigest?: string): PinnedClust
     return { id: id!, region: typeof region === "string" ? region : "", publicKey: publicKey! };
   });
   if (new Set(nodes.map((n) => n.publicKey)).size !== nodes.length) bad("two nodes share a key");
+  const open: unknown = c.openNamespaces ?? [OPEN_ALL];
+  if (!Array.isArray(open)) return bad("openNamespaces is not a list");
+  const openProblem = openListProblem(open);
+  if (openProblem) bad(`openNamespaces: ${openProblem}`);
+  const openNamespaces = open as string[];
   const config: ClusterConfig = {
     cluster: c.cluster as string,
     f: c.f as number,
     nodes: nodes.map(({ id, publicKey }) => ({ id, publicKey })),
+    ...(isDefaultOpen(openNamespaces) ? {} : { openNamespaces }),
   };
   const problem = clusterConfigProblem(config);
   if (problem) bad(problem);
@@ -49,7 +56,14 @@ export function checkCluster(raw: unknown, expectedDigest?: string): PinnedClust
   if (expectedDigest !== undefined && digest !== expectedDigest)
     bad(`configDigest ${digest} is not the pinned ${expectedDigest}`);
   return {
-    info: { cluster: config.cluster, n: nodes.length, f: config.f, nodes, configDigest: digest },
+    info: {
+      cluster: config.cluster,
+      n: nodes.length,
+      f: config.f,
+      nodes,
+      openNamespaces,
+      configDigest: digest,
+    },
     config,
   };
 }

@@ -33,6 +33,7 @@ export function evidencePins(
       cluster: cluster.cluster,
       f: cluster.f,
       nodes: cluster.nodes.map((n) => ({ id: n.id, publicKey: n.publicKey })),
+      ...(cluster.openNamespaces ? { openNamespaces: cluster.openNamespaces } : {}),
     },
     replicaKeys: new Map(replicas.map((r) => [r.name, r.publicKey])),
   };

@@ -33,6 +33,14 @@ export interface CounterHandle extends Handle {
 /** A last-writer-wins register holding any JSON value. */
 export interface RegisterHandle extends Handle {
   set(value: Json): Promise<SubmittedOp>;
+  /**
+   * Compare-and-set: write `value` only if the register holds `expected` (`null`: absent),
+   * compared as canonical JSON. Decided like a withdraw: by the home replica's state now (a mismatch
+   * is answered `tentative.status === "rejected"`, reason `cas_failed`), and finally by the
+   * certified order, where a CAS that lost a race is certified `rejected` and emits `rollback`.
+   */
+  // `const w = await c.register("doc").cas({ rev: 1 }, { rev: 2 })`: `w.tentative`, then `await w.certified`
+  cas(expected: Json, value: Json): Promise<SubmittedOp>;
 }
 /** An observed-remove set of strings. */
 export interface SetHandle extends Handle {
@@ -59,6 +67,7 @@ export const registerHandle = (c: OpSink, key: string): RegisterHandle => ({
   key,
   get: () => c.get(key),
   set: (v) => c.submit(key, "register", "set", { v }),
+  cas: (expected, v) => c.submit(key, "register", "cas", { expected, v }),
 });
 
 export const setHandle = (c: OpSink, key: string): SetHandle => ({

@@ -9,6 +9,7 @@ import { verifyCertificate } from "../shared/certified/certificate.js";
 import type { LocalState } from "../shared/certified/replica-transfer.js";
 import type { Certificate, ChunkRecord, ClusterConfig } from "../shared/certified/types.js";
 import { Follower } from "../shared/follower/follower.js";
+import { policyOf } from "../shared/namespaces/policy.js";
 import type {
   AdoptOutcome,
   CertificationStats,
@@ -117,7 +118,7 @@ export class CertifiedReplica {
     if (screened.kind === "drop") return this.logged(replica, screened.effects.log, screened.effects.report);
     const verdict = await verifyCertificate(screened.batch.certificate, cluster);
     const fx = this.atomically(() => {
-      const fx = this.core.onBatch(screened.batch, verdict);
+      const fx = this.core.onBatch(screened.batch, verdict, policyOf(cluster));
       for (const ops of fx.certified) this.sink.markCertified(ops, this.record);
       return fx;
     });

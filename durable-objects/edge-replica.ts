@@ -22,10 +22,14 @@ import {
   type OpReply,
   type OpStatusReply,
   type CertifiedReadReply,
+  type NamespacesReply,
+  NAMESPACES_LIST_MAX,
   type TentativeResult,
   type ReadReply,
 } from "../shared/replies.js";
 import { clusterOf } from "../shared/cluster-config.js";
+import { NS_KEY_PREFIX } from "../shared/namespaces/names.js";
+import { policyOf } from "../shared/namespaces/policy.js";
 import { CertifiedReplica, type CertificationStats, type CertReport } from "./certified-replica.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
 import { devFaults } from "#dev-faults";
@@ -123,10 +127,19 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     return this.guard({ opId: opIdOf(op), nonce }, async () => {
       const key = await this.identity(name);
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
+      // the certified order's own open-namespace list (the cluster configuration): both decide alike
+      const policy = policyOf((await clusterOf(this.env)).config);
       const opId = opIdOf(op);
       const now = Date.now();
       const r = this.ctx.storage.transactionSync(() =>
-        submitOp(this.store, { op, me: name, nowMs: now, hlc: this.hlc(), isCertified: this.isCertified }),
+        submitOp(this.store, {
+          op,
+          me: name,
+          nowMs: now,
+          hlc: this.hlc(),
+          isCertified: this.isCertified,
+          policy,
+        }),
       );
       if (r.kind === "refused") throw r.error;
       this.clock = r.hlc;
@@ -166,6 +179,27 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         client,
         refused: rows.some((r) => r.refused),
         evidence: rows.map((r) => ({ opId: r.opId, kept: r.kept, other: r.other })),
+        replica: name,
+        time: Date.now(),
+        ...nonceMember(nonce),
+      });
+    });
+  }
+
+  /** GET /v1/namespaces: a page of the namespace records held here (the dashboard's panel). */
+  async namespaces(name: string, after: string, nonce?: string): Promise<RpcResult<NamespacesReply>> {
+    return this.guard({ nonce }, async () => {
+      const id = await this.identity(name);
+      const rows = this.store.namespaceRecords(after, NAMESPACES_LIST_MAX + 1);
+      const page = rows.slice(0, NAMESPACES_LIST_MAX);
+      return this.boundary.sign<NamespacesReply>(id.secret, {
+        kind: "namespaces",
+        namespaces: page.map(([key, rec]) => ({
+          name: key.slice(NS_KEY_PREFIX.length),
+          members: valueOf(rec) as { [member: string]: string },
+        })),
+        next:
+          rows.length > NAMESPACES_LIST_MAX ? page[page.length - 1]![0].slice(NS_KEY_PREFIX.length) : null,
         replica: name,
         time: Date.now(),
         ...nonceMember(nonce),
@@ -322,6 +356,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const screened = screenEntries(this.store, origin, raw, this.delivery.seenIn(origin));
     this.log(name, screened.events);
     const verified = await Promise.all(screened.fresh.map((e) => verifyOp(e.op)));
+    const policy = policyOf((await clusterOf(this.env)).config);
     const r = this.ctx.storage.transactionSync(() => {
       const step = applyEntries(this.store, {
         origin,
@@ -333,6 +368,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         certifiedRecord: this.certified.record,
         // a snapshot of the cursor taken again: it may have moved during verification
         seen: this.delivery.seenIn(origin),
+        policy,
       });
       return { ...step, cursor: this.delivery.handled(name, origin, step.handled) };
     });

@@ -94,6 +94,20 @@ export class ReplicaStore implements ReplicaStateStore {
       .toArray()[0];
     return row ? { type: row.type as TypeName, state: JSON.parse(row.state) } : undefined;
   }
+  /**
+   * Namespace records (keys `@<name>`, which hold nothing else) after `@<after>`, in key order, at
+   * most `limit`: a range scan of the primary key (`@` < key < `A`, the next character).
+   */
+  namespaceRecords(after: string, limit: number): [key: string, rec: KeyRecord][] {
+    return this.sql
+      .exec<{ key: string; type: string; state: string }>(
+        "SELECT key, type, state FROM kv WHERE key > ? AND key < 'A' ORDER BY key LIMIT ?",
+        "@" + after,
+        limit,
+      )
+      .toArray()
+      .map((r) => [r.key, { type: r.type as TypeName, state: JSON.parse(r.state) }]);
+  }
   putRecord(key: string, rec: KeyRecord): void {
     this.putRecords([[key, rec]]);
   }

@@ -13,6 +13,7 @@ import type { ClusterConfig } from "./certified/types.js";
 import { resolveKey, secretName } from "./config.js";
 import type { KeyPair } from "./crypto/keys.js";
 import { AspecError } from "./errors.js";
+import { isDefaultOpen, parseOpenNamespaces } from "./namespaces/policy.js";
 
 export { clusterId, configDigest } from "./certified/cluster-id.js";
 
@@ -49,6 +50,11 @@ export interface ClusterKeySource {
    * certificates). Unset: each public key is derived from the node's key (its secret, or the dev seed).
    */
   PBFT_PUBLIC_KEYS?: string | undefined;
+  /**
+   * The unclaimed namespaces anyone may write: `*` (every one), a comma-separated list of names, or
+   * empty (none); parsed by `parseOpenNamespaces` (shared/namespaces/policy.ts). Unset: `*`.
+   */
+  OPEN_NAMESPACES?: string | undefined;
 }
 
 const PUBLIC_KEY_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -117,6 +123,11 @@ export interface ClusterInfo {
   n: number;
   f: number;
   nodes: { id: string; region: string; publicKey: string }[];
+  /**
+   * The unclaimed namespaces anyone may write: `["*"]` (every one), names, or `[]` (none). Always
+   * published; a client reads an absent one (an older server) as `["*"]`.
+   */
+  openNamespaces?: readonly string[];
   /** Hex SHA-256 of the canonical JSON of the `ClusterConfig` (`configDigest`). */
   configDigest: string;
 }
@@ -127,11 +138,13 @@ export interface ResolvedCluster {
 }
 
 /**
- * Resolve every node's public key: from `PBFT_PUBLIC_KEYS` when set, else from each node's key;
- * throws `not_configured` naming what is missing or malformed.
+ * Resolve every node's public key: from `PBFT_PUBLIC_KEYS` when set, else from each node's key, and
+ * the open-namespace list (`OPEN_NAMESPACES`); throws `not_configured` naming what is missing or
+ * malformed. The list is in the config (so in its digest) only when it is not the default `*`.
  */
 export async function resolveCluster(env: ClusterKeySource): Promise<ResolvedCluster> {
   const name = clusterName(env);
+  const open = parseOpenNamespaces(env.OPEN_NAMESPACES);
   const listed = listedPublicKeys(env);
   const keys = listed
     ? PBFT_NODES.map((n) => listed.get(n.id)!)
@@ -140,12 +153,14 @@ export async function resolveCluster(env: ClusterKeySource): Promise<ResolvedClu
     cluster: name,
     f: CLUSTER_F,
     nodes: PBFT_NODES.map((n, i) => ({ id: n.id, publicKey: keys[i]! })),
+    ...(isDefaultOpen(open) ? {} : { openNamespaces: open }),
   };
   const info: ClusterInfo = {
     cluster: name,
     n: PBFT_NODES.length,
     f: CLUSTER_F,
     nodes: PBFT_NODES.map((n, i) => ({ id: n.id, region: n.region, publicKey: keys[i]! })),
+    openNamespaces: open,
     configDigest: configDigest(config),
   };
   return { config, info };

@@ -176,6 +176,24 @@ export interface CertificateReply {
   sig: string;
 }
 
+/** Namespaces a listing shows at most (each record holds up to 256 members): the reply stays bounded. */
+export const NAMESPACES_LIST_MAX = 50;
+
+/**
+ * Reply to `GET /v1/namespaces`: the namespace records this replica holds (tentative), by name, at
+ * most `NAMESPACES_LIST_MAX` from `after` (exclusive); `next` is the name to continue after, null
+ * at the end. Each entry's `members` is the record's value: member → role (revoked ones left out).
+ */
+export interface NamespacesReply {
+  kind: "namespaces";
+  namespaces: { name: string; members: { [member: string]: string } }[];
+  next: string | null;
+  replica: string;
+  time: number;
+  nonce?: string;
+  sig: string;
+}
+
 /** Reply to `GET /v1/clients/:client/evidence`: what this replica holds against a client. */
 export interface EvidenceReply {
   kind: "evidence";
@@ -192,7 +210,13 @@ export interface EvidenceReply {
 }
 
 export type ReplicaReply =
-  OpReply | ReadReply | EvidenceReply | CertificateReply | OpStatusReply | CertifiedReadReply;
+  | OpReply
+  | ReadReply
+  | EvidenceReply
+  | CertificateReply
+  | OpStatusReply
+  | CertifiedReadReply
+  | NamespacesReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

@@ -133,6 +133,8 @@ export const clusterReply = z.strictObject({
   n: count,
   f: count,
   nodes: z.array(z.strictObject({ id: z.string(), region: z.string(), publicKey: publicKeySchema })),
+  /** `OPEN_NAMESPACES`: the unclaimed namespaces anyone may write, `["*"]` every one, `[]` none. */
+  openNamespaces: z.array(z.string()),
   configDigest: digest,
 });
 
@@ -242,6 +244,17 @@ export const certifiedReadReply = z.strictObject({
   replica: z.string(),
   certificate: certificateObject,
   certified: certifiedValue,
+  time,
+  nonce,
+  sig: signatureSchema,
+});
+
+/** `GET /v1/namespaces`: a page of the namespace records a replica holds. */
+export const namespacesReply = z.strictObject({
+  kind: z.literal("namespaces"),
+  namespaces: z.array(z.strictObject({ name: z.string(), members: z.record(z.string(), z.string()) })),
+  next: z.nullable(z.string()),
+  replica: z.string(),
   time,
   nonce,
   sig: signatureSchema,

@@ -2,6 +2,8 @@
 import { jsonDataOf } from "../shared/wire/peer-text.js";
 import { Hono, type Context } from "hono";
 import { AspecError, ERROR_STATUS, isAspecError, type ErrorBody } from "../shared/errors.js";
+import { isNamespaceName } from "../shared/namespaces/names.js";
+import { parseOpenNamespaces } from "../shared/namespaces/policy.js";
 import { keyFromPath } from "../shared/kv-key.js";
 import { ARGS_DEPTH_MAX, OP_BYTES_MAX, parseOp } from "../shared/ops.js";
 import type { ReplicaRpc, RpcResult } from "../shared/rpc/replica.js";
@@ -180,6 +182,7 @@ export function createApp() {
   // No Durable Object call: the Worker runs, and every replica's key resolves (cached per isolate).
   app.get("/health", async (c) => {
     const infos = await replicaInfos(c.env);
+    parseOpenNamespaces(c.env.OPEN_NAMESPACES); // a malformed list: 503 not_configured naming it
     return c.json({ status: "ok", environment: c.env.ENVIRONMENT, replicas: infos.map((r) => r.name) });
   });
 
@@ -261,6 +264,7 @@ export function createApp() {
     const op = parseOp(await readJsonBody(c, OP_BODY));
     const nonce = nonceOf(c);
     await replicaInfos(c.env); // refuse writes early when keys are not configured
+    parseOpenNamespaces(c.env.OPEN_NAMESPACES); // or the open-namespace list
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.submit(replica.name, op, nonce)));
   });
@@ -278,6 +282,15 @@ export function createApp() {
     if (view === undefined) return c.json(unwrap(await stub.read(replica.name, key, nonce)));
     if (view !== "certified") throw new AspecError("invalid_request", "`view` takes only `certified`");
     return certifiedRead(c, replica.name, stub, key, nonce);
+  });
+
+  app.get("/v1/namespaces", async (c) => {
+    const after = c.req.query("after") ?? "";
+    if (after !== "" && !isNamespaceName(after))
+      throw new AspecError("invalid_request", "after must be a namespace name (the previous page's next)");
+    const nonce = nonceOf(c);
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.namespaces(replica.name, after, nonce)));
   });
 
   app.get("/v1/clients/:client/evidence", async (c) => {

@@ -2,7 +2,7 @@
  * The live dashboard, served at `GET /` to browsers (an `Accept` that prefers `text/html`): one
  * self-contained page (inline CSS and JS, nothing fetched from elsewhere but its favicon) that reads
  * the public API only, every 2 s: `/v1/replicas`, `/v1/cluster/status`, `/v1/certificates/latest`,
- * and a client's `/v1/clients/:client/evidence` on request. Its parts: workers/dashboard/.
+ * `/v1/namespaces` (and `/v1/cluster` once, for the open-namespace list), and a client's `/v1/clients/:client/evidence` on request. Its parts: workers/dashboard/.
  */
 import { DASHBOARD_CSS } from "./dashboard/css.js";
 import { FAVICON_PATH } from "./dashboard/favicon.js";
@@ -67,6 +67,17 @@ cluster's heartbeat certificates.</div>
 <div class="muted">from replica <span id="cert-replica">—</span></div>
 <div class="scroll"><table><tbody id="cert-body"></tbody></table></div>
 </div>
+</div>
+
+<h2>Namespaces <span class="muted">(GET /v1/namespaces)</span></h2>
+<div class="muted">Who may write where, as the home replica holds it (tentative): each claimed namespace's members
+and their roles (<code>*</code>: everyone). The first 50 by name; unclaimed namespaces are open only
+if the deployment lists them (<code>OPEN_NAMESPACES</code>: <span id="ns-open">—</span>).</div>
+<div class="scroll">
+<table id="namespaces">
+<thead><tr><th>namespace</th><th>owners</th><th>other members</th></tr></thead>
+<tbody id="namespaces-body"></tbody>
+</table>
 </div>
 
 <h2>Evidence <span class="muted">(GET /v1/clients/:client/evidence)</span></h2>

@@ -13,6 +13,7 @@ import {
   certificateReply,
   clusterReply,
   clusterStatusReply,
+  namespacesReply,
   errorReply,
   evidenceListReply,
   evidenceReply,
@@ -134,7 +135,7 @@ export const OPERATIONS: Operation[] = [
     tag: "meta",
     summary: "Liveness: the Worker runs and every replica has its signing key",
     description:
-      "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins) in the Worker. `503 not_configured` names the missing secret.",
+      "Calls no Durable Object: it checks the configuration (replica list, keys, CORS origins, `OPEN_NAMESPACES`) in the Worker. `503 not_configured` names the missing secret.",
     reply: { name: "Health", schema: healthReply },
     errors: EDGE_ERRORS,
   },
@@ -229,6 +230,26 @@ export const OPERATIONS: Operation[] = [
     errors: REPLICA_ERRORS,
   },
   {
+    route: "/v1/namespaces",
+    path: "/v1/namespaces",
+    method: "get",
+    operationId: "listNamespaces",
+    tag: "replicas",
+    summary: "The namespace records one replica holds (tentative): each namespace's members and roles",
+    description:
+      "By name, at most 50 a page (a record holds up to 256 members); `next` is the `after` of the next page, null at the end. Each entry's `members` is the value of the key `@<name>` (member → role, revoked members left out); read that key (`GET /v1/kv/%40<name>`) for its certified value and proof. Signed by the replica, as every reply.",
+    parameters: [
+      {
+        name: "after",
+        in: "query",
+        description: "List the namespaces named after this one (the previous page's `next`).",
+      },
+      ...CHOOSE_REPLICA,
+    ],
+    reply: { name: "Namespaces", schema: namespacesReply },
+    errors: [...REPLICA_ERRORS, "invalid_request"],
+  },
+  {
     route: "/v1/ops/:id",
     path: "/v1/ops/{id}",
     method: "get",
@@ -255,7 +276,7 @@ export const OPERATIONS: Operation[] = [
     tag: "cluster",
     summary: "The PBFT cluster certificates are checked against: nodes, regions, public keys, f",
     description:
-      "`configDigest` is hex SHA-256 of the canonical JSON (RFC 8785) of `{cluster, f, nodes: [{id, publicKey}]}`. `503 not_configured` names a node's missing `PBFT_KEY_<ID>` secret.",
+      '`configDigest` is hex SHA-256 of the canonical JSON (RFC 8785) of `{cluster, f, nodes: [{id, publicKey}]}`, plus `openNamespaces` when it is not `["*"]`. `openNamespaces` is the deployment\'s `OPEN_NAMESPACES`: the unclaimed namespaces anyone may write (`["*"]` every one, sorted names, `[]` none); it decides certified results, so the digest commits to it. `503 not_configured` names a node\'s missing `PBFT_KEY_<ID>` secret, or a malformed `OPEN_NAMESPACES`.',
     reply: { name: "Cluster", schema: clusterReply },
     errors: EDGE_ERRORS,
   },

@@ -19,6 +19,7 @@ export const ROUTES = [
   { path: "/v1/ops/:id", methods: ["GET"] },
   { path: "/v1/kv/*", methods: ["GET"] },
   { path: "/v1/clients/:client/evidence", methods: ["GET"] },
+  { path: "/v1/namespaces", methods: ["GET"] },
   { path: "/v1/cluster", methods: ["GET"] },
   { path: "/v1/cluster/status", methods: ["GET"] },
   { path: "/v1/certificates/latest", methods: ["GET"] },

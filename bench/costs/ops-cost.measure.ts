@@ -38,6 +38,7 @@ const REPLICA_ENTRIES = [
   "submit",
   "read",
   "evidence",
+  "namespaces",
   "applyRemote",
   "opsSince",
   "confirm",

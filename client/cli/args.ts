@@ -38,6 +38,8 @@ commands:
   keygen [--out FILE]              new key; printed, or written to FILE (mode 0600)
   counter add KEY N                add integer N (may be negative)
   register set KEY JSON            set the register to a JSON value, e.g. '"hi"' or '{"a":1}'
+  register cas KEY EXPECTED JSON   set it only if it holds EXPECTED (null: absent); else
+                                   answered rejected (cas_failed), exit 1
   set add|remove KEY X             add / remove string X
   account deposit|withdraw KEY N   N a positive integer
   get KEY                          read KEY at the home replica
@@ -161,8 +163,13 @@ function command(pos: string[], x: Extra): Command {
       if (sub !== "add") throw new UsageError(`counter has no op '${sub}' (add)`);
       return { kind: "op", key: pos[2]!, type: "counter", op: "add", args: { n: integer(pos[3]!, "N") } };
     case "register":
+      if (sub === "cas") {
+        arity(pos, 5, "register cas KEY EXPECTED JSON");
+        const args = { expected: jsonValue(pos[3]!), v: jsonValue(pos[4]!) };
+        return { kind: "op", key: pos[2]!, type: "register", op: "cas", args };
+      }
       arity(pos, 4, "register set KEY JSON");
-      if (sub !== "set") throw new UsageError(`register has no op '${sub}' (set)`);
+      if (sub !== "set") throw new UsageError(`register has no op '${sub}' (set, cas)`);
       return { kind: "op", key: pos[2]!, type: "register", op: "set", args: { v: jsonValue(pos[3]!) } };
     case "set":
       arity(pos, 4, "set add|remove KEY X");

@@ -18,9 +18,9 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "aspec counter add hits 1",
   ),
   register: op(
-    "register set KEY JSON",
-    "Set the register KEY to a JSON value (a string needs its quotes).",
-    `aspec register set title '"hi"'`,
+    "register set KEY JSON | register cas KEY EXPECTED JSON",
+    "Set the register KEY to a JSON value (a string needs its quotes). cas: set it only if it holds\nEXPECTED (a JSON value; null: absent), else answered rejected (cas_failed); a cas that loses a race\nis certified rejected later.",
+    `aspec register set title '"hi"' && aspec register cas title '"hi"' '"hello"'`,
   ),
   set: op("set add|remove KEY X", "Add or remove the string X in the set KEY.", "aspec set add tags x"),
   account: op(

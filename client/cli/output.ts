@@ -63,11 +63,15 @@ function certificateLines(cert: Certificate, cluster: ClusterInfo): string[] {
   ];
 }
 
+const openLabel = (open: readonly string[]): string =>
+  open.length === 0 ? "none" : open.join(",") === "*" ? "* (every one)" : open.join(", ");
+
 export function clusterLines(cluster: ClusterInfo, latest: CertificateReply): string[] {
   const w = Math.max(...cluster.nodes.map((n) => n.id.length));
   return [
     `cluster ${cluster.cluster}: n = ${cluster.n}, f = ${cluster.f}, config digest ${cluster.configDigest}`,
     ...cluster.nodes.map((n) => `  ${n.id.padEnd(w)}  ${n.region}  ${n.publicKey}`),
+    `open namespaces (writable by anyone while unclaimed): ${openLabel(cluster.openNamespaces ?? ["*"])}`,
     latest.certificate
       ? `newest certificate at replica ${latest.replica} (verified):`
       : `replica ${latest.replica} holds no certificate yet`,

@@ -87,8 +87,16 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     this.map = new AuthMap(stores.nodes);
   }
 
-  /** `proposed`: objects shaped like signed ops (the only entries the PBFT envelope parser admits). */
-  execute(proposed: readonly SignedOp[], version: number): BatchExecution {
+  /**
+   * `proposed`: objects shaped like signed ops (the only entries the PBFT envelope parser admits).
+   * `policy`: this machine's unless a host that learns the configuration per batch (a replica's
+   * follower) gives the one the batch's certificate was checked against.
+   */
+  execute(
+    proposed: readonly SignedOp[],
+    version: number,
+    policy: NamespacePolicy = this.policy,
+  ): BatchExecution {
     // Dedupe by op id: ops executed in earlier batches (any view, any node) and repeats within the batch.
     const entries = new Map<string, ExecutedEntry>();
     const ops: SignedOp[] = [];
@@ -110,7 +118,7 @@ export class MerkleStateMachine implements CertifiedStateMachine {
       get: (k) => overlay.get(k) ?? records.get(k),
       set: (k, r) => void overlay.set(k, r),
     };
-    const { results, changed } = executeOps(store, ops, this.policy);
+    const { results, changed } = executeOps(store, ops, policy);
     for (const [client, e] of entries) changed.set(executedKey(client), executedRecord(e));
     // One tree update per batch over the changed keys (not per op): each node on their paths is
     // rehashed once; replaced nodes and records stay readable for older versions until collected.

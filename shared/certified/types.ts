@@ -121,4 +121,10 @@ export interface ClusterConfig {
   /** Tolerated Byzantine nodes; n = nodes.length = 3f+1. */
   f: number;
   nodes: { id: string; publicKey: string }[];
+  /**
+   * The unclaimed namespaces anyone may write (`OPEN_NAMESPACES`: `["*"]` every one, sorted names,
+   * or none): it decides certified results, so it is part of what nodes and replicas agree on.
+   * Absent: `["*"]` (shared/namespaces/policy.ts).
+   */
+  openNamespaces?: readonly string[];
 }

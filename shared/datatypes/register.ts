@@ -3,10 +3,19 @@
  * client's `ts`: tentatively it is the origin replica's hybrid logical clock (`shared/hlc.ts`), so a
  * write wins over everything its replica had seen and no client can pin a value; in the certified
  * order it is the successor of the key's current stamp, so the last write in that order wins.
+ *
+ * `cas {expected, v}` (compare-and-set) writes `v` only if the register holds `expected` (compared as
+ * canonical JSON; `null`: the register is absent, or holds null, which reads the same). It is decided
+ * like `account.withdraw`: against the origin's tentative state first (a mismatch there is answered
+ * `rejected`, `cas_failed`, recorded, nothing written), then against the certified order, where the
+ * register holds what every write before it in that order made it: of two CASes from the same
+ * expected value accepted at two replicas, the second in the order is certified `rejected`
+ * (`cas_failed`) and its client rolls back. A CAS that holds has the effect of a `set`, so receivers,
+ * `unapply` and equivocations treat it as one.
  */
 import * as z from "../zod.js";
 import type { Json } from "../canonical.js";
-import { canonicalSize } from "../canonical.js";
+import { canonicalJson, canonicalSize } from "../canonical.js";
 import { jsonValue } from "../json-value.js";
 import { HLC_ZERO, compareHlc, hlcSchema, tick, type Hlc } from "../hlc.js";
 import type { DataType } from "./datatype.js";
@@ -24,6 +33,16 @@ export type RegisterEffect = RegisterState;
 /** Bounded depth, no `__proto__`, nothing JSON can't carry: see json-value.ts. */
 const json: z.ZodMiniType<Json> = jsonValue;
 
+/** A value a register may hold (or a CAS expect): JSON of at most REGISTER_VALUE_BYTES_MAX bytes. */
+const boundedValue = json.check(
+  z.refine((v) => canonicalSize(v) <= REGISTER_VALUE_BYTES_MAX, {
+    message: `value larger than ${REGISTER_VALUE_BYTES_MAX} bytes`,
+  }),
+);
+
+/** Why a `cas` is rejected: the register did not hold its `expected` value in the deciding state. */
+export const CAS_FAILED = "cas_failed";
+
 function wins(a: RegisterState, b: RegisterState | null): boolean {
   if (!b) return true;
   const c = compareHlc(a.stamp, b.stamp);
@@ -35,25 +54,25 @@ function wins(a: RegisterState, b: RegisterState | null): boolean {
 export const register: DataType<RegisterState | null, RegisterEffect> = {
   name: "register",
   args: {
-    set: z.strictObject({
-      v: json.check(
-        z.refine((v) => canonicalSize(v) <= REGISTER_VALUE_BYTES_MAX, {
-          message: `value larger than ${REGISTER_VALUE_BYTES_MAX} bytes`,
-        }),
-      ),
-    }),
+    set: z.strictObject({ v: boundedValue }),
+    cas: z.strictObject({ expected: boundedValue, v: boundedValue }),
   },
   effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
   initial: () => null,
-  decide: (s, _op, args, ctx) => ({
-    status: "ok",
-    effect: {
-      v: (args as { v: Json }).v,
-      stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
-      client: ctx.client,
-      seq: ctx.seq,
-    },
-  }),
+  decide(s, op, args, ctx) {
+    const a = args as { v: Json; expected?: Json };
+    if (op === "cas" && canonicalJson(a.expected) !== canonicalJson(s ? s.v : null))
+      return { status: "rejected", reason: CAS_FAILED, effect: null };
+    return {
+      status: "ok",
+      effect: {
+        v: a.v,
+        stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
+        client: ctx.client,
+        seq: ctx.seq,
+      },
+    };
+  },
   apply: (s, e) => (wins(e, s) ? e : s),
   loses: (s, e) => !wins(e, s),
   // Only the register's current winner needs undoing: the best of the other writes takes its place.

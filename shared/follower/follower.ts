@@ -25,6 +25,7 @@ import { isExecutedKey } from "../certified/executed.js";
 import type { LocalState } from "../certified/replica-transfer.js";
 import { proveResults } from "../certified/results.js";
 import { MerkleStateMachine } from "../certified/state-machine.js";
+import { NAMESPACE_POLICY, type NamespacePolicy } from "../namespaces/policy.js";
 import type { Certificate, ChunkRecord, Digest } from "../certified/types.js";
 import type { KeyRecord } from "../materialize.js";
 import type { SignedOp } from "../ops.js";
@@ -82,6 +83,8 @@ export class Follower {
   private latest: Certificate | null | undefined;
   /** Drops since this instance started: a dropped batch writes no row, so none are stored. */
   private readonly drops = new Map<DropCounter, number>();
+  /** Which unclaimed namespaces are open, as the batch being applied was certified with. */
+  private policy: NamespacePolicy = NAMESPACE_POLICY;
 
   constructor(private readonly store: FollowerStore) {
     this.sm = new MerkleStateMachine(store.openState());
@@ -193,7 +196,14 @@ export class Follower {
    * moved while the host verified), then buffers, applies (and whatever buffered batches it
    * unblocks) or refuses. Run inside the host's transaction.
    */
-  onBatch(batch: CertifiedBatchMessage, verdict: CertificateVerdict): BatchEffects {
+  onBatch(
+    batch: CertifiedBatchMessage,
+    verdict: CertificateVerdict,
+    policy: NamespacePolicy = NAMESPACE_POLICY,
+  ): BatchEffects {
+    // the configuration the certificate was checked against decides which namespaces are open,
+    // for this batch and the buffered ones it unblocks (all certified under that configuration)
+    this.policy = policy;
     const fx = this.effects();
     const seq = batch.certificate.body.seq;
     if (!verdict.ok) {
@@ -314,7 +324,7 @@ export class Follower {
     }
     try {
       this.store.transaction(() => {
-        const exec = this.sm.execute(msg.ops, body.seq);
+        const exec = this.sm.execute(msg.ops, body.seq, this.policy);
         if (
           exec.stateRoot !== body.stateRoot ||
           exec.resultsRoot !== body.resultsRoot ||

@@ -22,6 +22,7 @@ export const EVERYONE = "*";
 export const OP_RIGHTS = [
   "counter.add",
   "register.set",
+  "register.cas",
   "set.add",
   "set.remove",
   "account.deposit",

@@ -14,6 +14,7 @@ import type {
   CertifiedReadReply,
   ErrorReply,
   EvidenceReply,
+  NamespacesReply,
   OpReply,
   OpStatusReply,
   ReadReply,
@@ -45,6 +46,8 @@ export interface ReplicaRpc {
   submit(name: string, op: SignedOp, nonce?: string): Promise<RpcResult<OpReply>>;
   read(name: string, key: string, nonce?: string): Promise<RpcResult<ReadReply>>;
   evidence(name: string, client: string, nonce?: string): Promise<RpcResult<EvidenceReply>>;
+  /** GET /v1/namespaces: the namespace records held here, by name, after `after` (a page). */
+  namespaces(name: string, after: string, nonce?: string): Promise<RpcResult<NamespacesReply>>;
   /** A replicate message's wire text (`replicateText`); answers its `ApplyReport`'s text. */
   applyRemote(name: string, text: string): Promise<string>;
   /**

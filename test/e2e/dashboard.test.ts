@@ -158,6 +158,15 @@ describe("the dashboard in headless Chromium", () => {
       },
     );
     expect(await textOf(page, "#evidence")).toContain("0 piece(s) of evidence");
+
+    // a namespace the client claims shows its owner, the client's key, in the namespaces panel
+    await c.namespace("dashboard-ns").claim();
+    await page.waitForSelector('#namespaces-body tr[data-namespace="dashboard-ns"]', { timeout: 10_000 });
+    expect(
+      await page.evaluate(
+        `document.querySelector('#namespaces-body tr[data-namespace="dashboard-ns"] td[data-owners]').dataset.owners`,
+      ),
+    ).toBe(c.key.publicKey);
     c.close();
 
     // the favicon the page links answers an SVG that Chromium decodes as an image

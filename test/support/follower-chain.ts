@@ -8,6 +8,7 @@
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { Certificate, CertificateBody, ChunkRecord } from "../../shared/certified/types.js";
 import type { CertificateVerdict } from "../../shared/certified/certificate.js";
+import { NAMESPACE_POLICY, type NamespacePolicy } from "../../shared/namespaces/policy.js";
 import type { SignedOp } from "../../shared/ops.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../../shared/pbft/chain.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../shared/wire/certified-batch.js";
@@ -21,12 +22,18 @@ export interface Batch {
 }
 
 export class Chain {
-  readonly sm = new MerkleStateMachine();
+  readonly sm: MerkleStateMachine;
   seq = 0;
   logRoot = GENESIS_LOG_ROOT;
   opCount = 0;
 
-  constructor(public time = 1_000_000) {}
+  /** `policy`: the open-namespace list the nodes certify under (default `*`). */
+  constructor(
+    public time = 1_000_000,
+    policy: NamespacePolicy = NAMESPACE_POLICY,
+  ) {
+    this.sm = new MerkleStateMachine(undefined, policy);
+  }
 
   /** Execute and certify the next batch; `over` changes the body as a lying cluster would. */
   next(ops: SignedOp[], over: Partial<CertificateBody> = {}, timeStepMs = 1): Batch {

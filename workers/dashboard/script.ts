@@ -1,6 +1,7 @@
 /**
  * The dashboard's script (runs in the browser, after `HEALTH_JS`): every 2 s it reads
- * `/v1/replicas`, `/v1/cluster/status` and `/v1/certificates/latest`, and renders them. Every value
+ * `/v1/replicas`, `/v1/cluster/status`, `/v1/certificates/latest` and `/v1/namespaces` (a page: the
+ * first 50 by name), and renders them; `/v1/cluster` once, for the open-namespace list. Every value
  * from the API is written with `textContent`, never as HTML.
  */
 export const DASHBOARD_SCRIPT = `
@@ -66,6 +67,21 @@ export const DASHBOARD_SCRIPT = `
     }));
   }
 
+  function renderNamespaces(r) {
+    fill("namespaces-body", r.namespaces.map((n) => {
+      const entries = Object.entries(n.members);
+      const owners = entries.filter(([, role]) => role === "owner").map(([m]) => m);
+      const others = entries.filter(([, role]) => role !== "owner");
+      const key = (m) => el("span", { class: "mono", title: m }, m === "*" ? "* (everyone)" : short(m, 20));
+      const ownersTd = el("td", { "data-owners": owners.join(",") });
+      owners.forEach((m, i) => ownersTd.append(...(i ? [", "] : []), key(m)));
+      const othersTd = el("td", {});
+      others.forEach(([m, role], i) => othersTd.append(...(i ? ["; "] : []), key(m), " " + role));
+      return el("tr", { "data-namespace": n.name }, td(n.name, "mono"), ownersTd, othersTd);
+    }));
+    if (r.namespaces.length === 0) fill("namespaces-body", [el("tr", {}, el("td", { colspan: "3", class: "muted" }, "none claimed"))]);
+  }
+
   function renderCertificate(r) {
     const cert = r.certificate;
     $("cert-replica").textContent = r.replica + " (" + r.certification + ")";
@@ -125,7 +141,11 @@ export const DASHBOARD_SCRIPT = `
     // the certificate shown is the freshest open replica's (else the edge's choice: the nearest)
     const freshest = replicas && freshestReplica(replicas);
     const certPath = "/v1/certificates/latest" + (freshest ? "?replica=" + encodeURIComponent(freshest) : "");
-    const cert = await get(certPath).catch((e) => (errors.push(e.message), null));
+    const [cert, namespaces] = await Promise.all([
+      get(certPath).catch((e) => (errors.push(e.message), null)),
+      get("/v1/namespaces").catch((e) => (errors.push(e.message), null)),
+    ]);
+    if (namespaces) renderNamespaces(namespaces);
     if (replicas) renderReplicas(replicas);
     if (cluster) renderNodes(cluster);
     const now = Date.now();
@@ -162,6 +182,10 @@ export const DASHBOARD_SCRIPT = `
   }
 
   $("evidence-form").addEventListener("submit", lookUp);
+  get("/v1/cluster").then((c) => {
+    const open = c.openNamespaces || ["*"];
+    $("ns-open").textContent = open.length === 0 ? "none" : open.join(", ") === "*" ? "* (every one)" : open.join(", ");
+  }).catch(() => ($("ns-open").textContent = "unknown"));
   const loop = () => refresh().catch((e) => ($("err").textContent = String(e))).finally(() => setTimeout(loop, REFRESH_MS));
   loop();
 `;

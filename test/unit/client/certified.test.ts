@@ -84,6 +84,36 @@ describe("certified outcomes", () => {
   });
 });
 
+describe("register.cas through the SDK", () => {
+  it("two CASes from the same value race: both ok tentatively, one certified ok, the other's client gets rollback (cas_failed)", async () => {
+    const d = await TestDeployment.create();
+    const a = await AspecClient.connect(d.connectOptions({ replica: "weur" }));
+    const b = await AspecClient.connect(d.connectOptions({ replica: "enam" }));
+    await a.register("doc").set({ rev: 1 }); // reaches both replicas
+    d.replicateTentative = false; // then a partition: each replica sees only its own CAS
+    const rollbacks: RollbackEvent[] = [];
+    a.on("rollback", (e) => rollbacks.push(e));
+    b.on("rollback", (e) => rollbacks.push(e));
+    const ca = await a.register("doc").cas({ rev: 1 }, { rev: 2, by: "a" });
+    const cb = await b.register("doc").cas({ rev: 1 }, { rev: 2, by: "b" });
+    expect([ca.tentative.status, cb.tentative.status]).toEqual(["ok", "ok"]);
+    await d.certify();
+    const [fa, fb] = await Promise.all([ca.certified, cb.certified]);
+    expect([fa.result.status, fb.result.status]).toEqual(["ok", "rejected"]);
+    expect(fb.rolledBack).toBe(true);
+    expect(rollbacks).toHaveLength(1);
+    expect(rollbacks[0]).toMatchObject({
+      opId: cb.opId,
+      certified: { status: "rejected", reason: "cas_failed", value: { rev: 2, by: "a" } },
+    });
+    // a CAS the home replica finds failed is answered rejected at once
+    const late = await a.register("doc").cas({ rev: 1 }, { rev: 3 });
+    expect(late.tentative).toMatchObject({ status: "rejected", reason: "cas_failed" });
+    a.close();
+    b.close();
+  });
+});
+
 describe("tolerance k", () => {
   it("k = 2: the third op waits (an event and a promise) until one is certified", async () => {
     const { d, c } = await setup({ maxUncertified: 2 });

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { DATA_TYPES, type TypeName } from "../../../shared/datatypes/index.js";
-import { applyEffect, decideOp, type KeyRecord } from "../../../shared/materialize.js";
+import { applyEffect, CERTIFIED_ORDER, decideOp, type KeyRecord } from "../../../shared/materialize.js";
 import type { OpBody } from "../../../shared/ops.js";
 
 const CLIENTS = ["A".repeat(43), "B".repeat(43), "C".repeat(43)];
@@ -45,7 +45,17 @@ function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) 
 
 const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; args: OpBody["args"] }>> = {
   counter: fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } })),
-  register: fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
+  // CASes expect values `set` and other CASes write, so some hold (an effect) and some fail (none)
+  register: fc.oneof(
+    fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
+    fc.constantFrom(null, 1, "a", { x: [1] }).map((v) => ({ op: "set", args: { v } })),
+    fc
+      .record({
+        expected: fc.constantFrom(null, 1, "a", { x: [1] }),
+        v: fc.constantFrom(null, 1, "a", { x: [1] }),
+      })
+      .map((args) => ({ op: "cas", args })),
+  ),
   set: fc
     .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
     .map(({ op, x }) => ({ op, args: { x } })),
@@ -121,6 +131,68 @@ describe("account", () => {
     const c = decideOp(d.record, { ...body("add", 1, 2), type: "counter" }, ORIGIN);
     expect(c).toMatchObject({ status: "rejected", reason: "type_mismatch", value: 5 });
     expect(applyEffect(d.record, "counter", { n: 1 })).toBeNull();
+  });
+});
+
+describe("register.cas", () => {
+  const cas = (expected: unknown, v: unknown, seq: number, client = CLIENTS[0]!): OpBody => ({
+    client,
+    seq,
+    key: "r",
+    type: "register",
+    op: "cas",
+    args: { expected, v } as OpBody["args"],
+    ts: 1,
+  });
+  const set = (v: unknown, seq: number): OpBody => ({
+    ...cas(null, v, seq),
+    op: "set",
+    args: { v } as OpBody["args"],
+  });
+
+  it("at the origin: writes when the register holds `expected` (null: absent), like a set", () => {
+    const first = decideOp(undefined, cas(null, { n: 1 }, 1), ORIGIN);
+    expect(first).toMatchObject({ status: "ok", value: { n: 1 } });
+    expect(first.effect).toEqual({ v: { n: 1 }, stamp: ORIGIN.stamp, client: CLIENTS[0], seq: 1 });
+    // compared canonically: member order does not matter
+    const s = decideOp(undefined, set({ a: 1, b: [2] }, 2), ORIGIN);
+    const next = decideOp(s.record, cas({ b: [2], a: 1 }, "x", 3), {
+      kind: "origin",
+      stamp: { wall: 2, logical: 0 },
+    });
+    expect(next).toMatchObject({ status: "ok", value: "x" });
+  });
+
+  it("at the origin: a mismatch is rejected cas_failed, nothing written (as an overdraft is)", () => {
+    const s = decideOp(undefined, set(1, 1), ORIGIN);
+    const miss = decideOp(s.record, cas(2, 3, 2), ORIGIN);
+    expect(miss).toMatchObject({ status: "rejected", reason: "cas_failed", effect: null, value: 1 });
+    expect(miss.record).toBe(s.record);
+    expect(decideOp(undefined, cas(1, 3, 3), ORIGIN)).toMatchObject({
+      status: "rejected",
+      reason: "cas_failed",
+    });
+    // "1" is not 1
+    expect(decideOp(s.record, cas("1", 3, 4), ORIGIN)).toMatchObject({
+      status: "rejected",
+      reason: "cas_failed",
+    });
+  });
+
+  it("in the certified order: of two CASes from the same expected value, the second fails", () => {
+    const base = decideOp(undefined, set("v0", 1), CERTIFIED_ORDER);
+    const a = decideOp(base.record, cas("v0", "A", 2, CLIENTS[1]), CERTIFIED_ORDER);
+    const b = decideOp(a.record, cas("v0", "B", 3, CLIENTS[2]), CERTIFIED_ORDER);
+    expect(a).toMatchObject({ status: "ok", value: "A" });
+    expect(b).toMatchObject({ status: "rejected", reason: "cas_failed", effect: null, value: "A" });
+  });
+
+  it("bad args are refused by the schema: a missing expected, an extra field, a value over the bound", () => {
+    const schema = DATA_TYPES.register.args.cas!;
+    expect(schema.safeParse({ expected: null, v: 1 }).success).toBe(true);
+    expect(schema.safeParse({ v: 1 }).success).toBe(false);
+    expect(schema.safeParse({ expected: 1, v: 1, x: 1 }).success).toBe(false);
+    expect(schema.safeParse({ expected: "x".repeat(5000), v: 1 }).success).toBe(false);
   });
 });
 

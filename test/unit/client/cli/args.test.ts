@@ -31,6 +31,8 @@ describe("usage errors say what is wrong and the right form", () => {
     [["counter", "sub", "k", "1"], "counter has no op 'sub' (add)"],
     [["register", "set", "k"], "usage: aspec register set KEY JSON"],
     [["register", "set", "k", "hi"], `not JSON: 'hi' (a string needs quotes: '"hi"')`],
+    [["register", "cas", "k", "null"], "usage: aspec register cas KEY EXPECTED JSON"],
+    [["register", "cas", "k", "old", "1"], `not JSON: 'old' (a string needs quotes: '"hi"')`],
     [["set", "add", "k"], "usage: aspec set add|remove KEY X"],
     [["set", "toggle", "k", "x"], "set has no op 'toggle' (add, remove)"],
     [["account", "deposit", "k"], "usage: aspec account deposit|withdraw KEY N"],
@@ -67,6 +69,13 @@ describe("ops", () => {
       type: "register",
       op: "set",
       args: { v: [1] },
+    });
+    expect(op(["register", "cas", "k", "null", '{"rev":1}'])).toEqual({
+      kind: "op",
+      key: "k",
+      type: "register",
+      op: "cas",
+      args: { expected: null, v: { rev: 1 } },
     });
     for (const sub of ["add", "remove"])
       expect(op(["set", sub, "k", "x"])).toEqual({

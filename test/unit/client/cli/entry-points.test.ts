@@ -80,9 +80,9 @@ describe("per-command help, as the program loads it", () => {
       ["counter", "usage: aspec counter add KEY N", "Add the integer N", "aspec counter add hits 1"],
       [
         "register",
-        "usage: aspec register set KEY JSON",
+        "usage: aspec register set KEY JSON | register cas KEY EXPECTED JSON",
         "Set the register KEY",
-        `aspec register set title '"hi"'`,
+        `aspec register set title '"hi"' && aspec register cas title '"hi"' '"hello"'`,
       ],
       ["set", "usage: aspec set add|remove KEY X", "Add or remove the string X", "aspec set add tags x"],
       [

@@ -80,7 +80,7 @@ describe("usage errors", () => {
     expect(await aspec(["register", "add", "k", "1"])).toEqual({
       code: 2,
       out: [],
-      err: ["aspec: register has no op 'add' (set)", "try 'aspec --help'"],
+      err: ["aspec: register has no op 'add' (set, cas)", "try 'aspec --help'"],
     });
   });
 });

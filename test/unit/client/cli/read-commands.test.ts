@@ -77,6 +77,7 @@ describe("aspec cluster", () => {
       `cluster aspec-test-cluster: n = 4, f = 1, config digest ${d.cluster.info.configDigest}`,
     );
     expect(out.join("\n")).toContain("newest certificate at replica weur (verified):");
+    expect(out).toContain("open namespaces (writable by anyone while unclaimed): * (every one)");
     const j = io(d);
     expect(await main(["cluster", "--json", ...ENDPOINT], j.cli)).toBe(0);
     expect(JSON.parse(j.out[0]!)).toMatchObject({
@@ -219,7 +220,7 @@ describe("aspec cluster", () => {
     const r = await aspec(d, ["cluster"]);
     expect(r.code).toBe(0);
     expect(r.out.at(-1)).toBe("replica weur holds no certificate yet");
-    expect(r.out).toHaveLength(1 + 4 + 1); // the cluster line, its four nodes, the no-certificate line
+    expect(r.out).toHaveLength(1 + 4 + 1 + 1); // the cluster line, its four nodes, the open list, the no-certificate line
   });
 
   it("names a signer the listed nodes do not include by its index, never as 'undefined'", async () => {
@@ -291,6 +292,7 @@ describe("aspec cluster, the certificate", () => {
     const r = await aspec(d, ["cluster"]);
     expect(r.out.slice(1)).toEqual([
       ...d.cluster.info.nodes.map((n) => `  ${n.id}  test  ${n.publicKey}`),
+      "open namespaces (writable by anyone while unclaimed): * (every one)",
       "newest certificate at replica weur (verified):",
       `  seq 1, view 0, 1 ops, time ${new Date(b.time).toISOString()}`,
       "  signed by pbft-0, pbft-1, pbft-2 (3 of 4, quorum 3)",

@@ -23,7 +23,7 @@ describe("aspec", () => {
 
   it.each([
     ["counter", "usage: aspec counter add KEY N"],
-    ["register", "usage: aspec register set KEY JSON"],
+    ["register", "usage: aspec register set KEY JSON | register cas KEY EXPECTED JSON"],
     ["set", "usage: aspec set add|remove KEY X"],
     ["account", "usage: aspec account deposit|withdraw KEY N"],
     ["get", "usage: aspec get KEY"],

@@ -11,6 +11,7 @@ import { PbftBoundary } from "../shared/pbft/boundary.js";
 import { PbftDriver, type DriverHost } from "../shared/pbft/driver.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import { ed25519Scheme } from "../shared/pbft/signature-scheme.js";
+import { policyOf } from "../shared/namespaces/policy.js";
 import { devFaults } from "#dev-faults";
 import type { FaultSwitch } from "../platform/dev-faults-hook.js";
 import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
@@ -59,10 +60,11 @@ export async function bootNode(ctx: DurableObjectState, env: PbftEnv, id: string
   const boundary = new PbftBoundary(cluster, me, ed25519Scheme(cluster, key.secret), config);
   const { boundary: out, faults } = devFaults.node(plainNodeBoundary, { sql, env, me });
   parts.installed(out);
-  const sm = new MerkleStateMachine({
-    records: new SqlRecordStore(sql, "pbft_records"),
-    nodes: new SqlNodeStore(sql, "pbft_nodes"),
-  });
+  // the deployment's open namespaces decide certified results: the cluster config carries them
+  const sm = new MerkleStateMachine(
+    { records: new SqlRecordStore(sql, "pbft_records"), nodes: new SqlNodeStore(sql, "pbft_nodes") },
+    policyOf(cluster),
+  );
   const host: DriverHost = {
     storage: sqlDriverStorage(ctx.storage),
     transport: parts.transport,

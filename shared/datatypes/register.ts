@@ -3,28 +3,35 @@
  * client's `ts`: tentatively it is the origin replica's hybrid logical clock (`shared/hlc.ts`), so a
  * write wins over everything its replica had seen and no client can pin a value; in the certified
  * order it is the successor of the key's current stamp, so the last write in that order wins.
+ *
+ * `delete` writes a tombstone, stamped and ordered like a write: a write with a greater stamp
+ * recreates the key, one with a smaller stamp (a late, older write) loses to the tombstone, which
+ * stays in the tentative record for that reason. A register holding a tombstone reads as absent;
+ * in the certified order the tombstone is the last write, so the key is removed from the certified
+ * state and the next write recreates it.
  */
 import * as z from "../zod.js";
 import type { Json } from "../canonical.js";
 import { canonicalSize } from "../canonical.js";
 import { jsonValue } from "../json-value.js";
 import { HLC_ZERO, compareHlc, hlcSchema, tick, type Hlc } from "../hlc.js";
-import type { DataType } from "./datatype.js";
+import { DELETE_OP, type DataType } from "./datatype.js";
 
 export const REGISTER_VALUE_BYTES_MAX = 4096;
 
-export interface RegisterState {
-  v: Json;
+interface Stamped {
   stamp: Hlc;
   client: string;
   seq: number;
 }
+/** A write (`v`) or a delete's tombstone (`tomb`), and what orders it. */
+export type RegisterState = (Stamped & { v: Json }) | (Stamped & { tomb: true });
 export type RegisterEffect = RegisterState;
 
 /** Bounded depth, no `__proto__`, nothing JSON can't carry: see json-value.ts. */
 const json: z.ZodMiniType<Json> = jsonValue;
 
-function wins(a: RegisterState, b: RegisterState | null): boolean {
+function wins(a: Stamped, b: Stamped | null): boolean {
   if (!b) return true;
   const c = compareHlc(a.stamp, b.stamp);
   if (c !== 0) return c > 0;
@@ -42,18 +49,28 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
         }),
       ),
     }),
+    [DELETE_OP]: z.strictObject({}),
   },
-  effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
+  effect: z.union([
+    z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
+    z.strictObject({
+      tomb: z.literal(true),
+      stamp: hlcSchema,
+      client: z.string(),
+      seq: z.int().check(z.minimum(1)),
+    }),
+  ]),
   initial: () => null,
-  decide: (s, _op, args, ctx) => ({
-    status: "ok",
-    effect: {
-      v: (args as { v: Json }).v,
+  decide: (s, op, args, ctx) => {
+    const stamped: Stamped = {
       stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
       client: ctx.client,
       seq: ctx.seq,
-    },
-  }),
+    };
+    const effect: RegisterEffect =
+      op === DELETE_OP ? { tomb: true, ...stamped } : { v: (args as { v: Json }).v, ...stamped };
+    return { status: "ok", effect };
+  },
   apply: (s, e) => (wins(e, s) ? e : s),
   loses: (s, e) => !wins(e, s),
   // Only the register's current winner needs undoing: the best of the other writes takes its place.
@@ -62,5 +79,6 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
       ? others().reduce<RegisterState | null>((acc, x) => (wins(x, acc) ? x : acc), null)
       : s,
   stampOf: (e) => e.stamp,
-  value: (s) => (s ? s.v : null),
+  value: (s) => (s && "v" in s ? s.v : null),
+  present: (s) => s !== null && "v" in s,
 };

@@ -11,7 +11,7 @@ import type { ExecutedEntry } from "../../../shared/certified/executed.js";
 import { executeOps } from "../../../shared/certified/execute.js";
 import { MemoryNodeStore } from "../../../shared/certified/node-store.js";
 import { verifyResultProof, verifyStateProof } from "../../../shared/certified/proofs.js";
-import { MemoryRecordStore } from "../../../shared/certified/record-store.js";
+import { MemoryRecordStore, recordStoreOver } from "../../../shared/certified/record-store.js";
 import { proveResults, resultsRoot } from "../../../shared/certified/results.js";
 import { MerkleStateMachine, buildStateMap } from "../../../shared/certified/state-machine.js";
 import type { ChunkRecord } from "../../../shared/certified/types.js";
@@ -89,7 +89,7 @@ describe("MerkleStateMachine", () => {
         const executed = new Map<string, ExecutedEntry>();
         batches.forEach((batch, i) => {
           const ex = sm.execute(batch, i + 1);
-          executeOps({ get: (k) => records.get(k), set: (k, r) => void records.set(k, r) }, batch);
+          executeOps(recordStoreOver(records), batch);
           for (const o of batch)
             executed.set(o.client, entryAdd(executed.get(o.client) ?? EMPTY_ENTRY, o.seq));
           const all = new Map(records);

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { executeOps } from "../../../shared/certified/execute.js";
+import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import type { OpResult } from "../../../shared/certified/types.js";
 import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
@@ -231,7 +232,7 @@ function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy
   for (const log of logs) order.push(...log);
   const records = new Map<string, KeyRecord>();
   const { results } = executeOps(
-    { get: (k) => records.get(k), set: (k, rec) => void records.set(k, rec) },
+    recordStoreOver(records),
     order,
     policy,
   );
@@ -282,7 +283,7 @@ describe("who may write: the races, step by step", () => {
   const certify = (order: SignedOp[]) => {
     const records = new Map<string, KeyRecord>();
     const { results } = executeOps(
-      { get: (k) => records.get(k), set: (k, r) => void records.set(k, r) },
+      recordStoreOver(records),
       order,
       OPEN,
     );

@@ -107,7 +107,8 @@ export class SqlRecordStore implements VersionedRecordStore {
         version,
         key,
       );
-    if (rec === undefined && !this.keepsHistory) this.sql.exec(`DELETE FROM ${this.table} WHERE key = ?`, key);
+    if (rec === undefined && !this.keepsHistory)
+      this.sql.exec(`DELETE FROM ${this.table} WHERE key = ?`, key);
     else
       this.sql.exec(
         `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
@@ -153,11 +154,7 @@ export class SqlRecordStore implements VersionedRecordStore {
       this.sql.exec(
         `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}` +
           ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
-        ...chunk.flatMap((e) => [
-          e.key,
-          e.keyHash ?? keyHashOf(e.key),
-          ...columnsOf(e.rec),
-        ]),
+        ...chunk.flatMap((e) => [e.key, e.keyHash ?? keyHashOf(e.key), ...columnsOf(e.rec)]),
       );
     }
     this.lastAt = version;

@@ -231,11 +231,7 @@ function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy
   }
   for (const log of logs) order.push(...log);
   const records = new Map<string, KeyRecord>();
-  const { results } = executeOps(
-    recordStoreOver(records),
-    order,
-    policy,
-  );
+  const { results } = executeOps(recordStoreOver(records), order, policy);
   const values = new Map([...records].map(([k, rec]) => [k, valueOf(rec)]));
   return { order, results, values, tentativeOk };
 }
@@ -282,11 +278,7 @@ describe("who may write: the races, step by step", () => {
   const [O, P, W] = CLIENTS as [string, string, string];
   const certify = (order: SignedOp[]) => {
     const records = new Map<string, KeyRecord>();
-    const { results } = executeOps(
-      recordStoreOver(records),
-      order,
-      OPEN,
-    );
+    const { results } = executeOps(recordStoreOver(records), order, OPEN);
     return results.map((r) => (r.status === "ok" ? "ok" : r.reason));
   };
   const ok = (r: SubmitResult) => r.kind === "accepted" && r.outcome.status === "ok";

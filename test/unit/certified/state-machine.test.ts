@@ -23,7 +23,7 @@ import { CLIENTS, op } from "../../support/trusted-ops.js";
 /** Big enough that serveChunk returns the whole state as one chunk of records. */
 const WHOLE = { records: 1e9, bytes: 1e12 };
 
-/** Random ops over a few keys, so types collide, withdraws overdraw and sets churn. */
+/** Random ops over a few keys, so types collide, withdraws overdraw, sets churn and keys are deleted. */
 const opArb: fc.Arbitrary<SignedOp> = fc
   .tuple(
     fc.constantFrom("k1", "k2", "k3", "k4", "k5"),
@@ -47,6 +47,12 @@ const opArb: fc.Arbitrary<SignedOp> = fc
         type: fc.constant("register" as const),
         op: fc.constant("set"),
         args: fc.record({ v: fc.oneof(fc.integer(), fc.string({ maxLength: 4 })) }),
+      }),
+      // a delete removes its key: the tree must equal one built from what is left
+      fc.record({
+        type: fc.constantFrom("counter" as const, "account" as const, "set" as const, "register" as const),
+        op: fc.constant("delete"),
+        args: fc.constant({}),
       }),
     ),
     fc.nat(1),

@@ -43,12 +43,21 @@ function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) 
     .filter((e) => e.effect !== null);
 }
 
-const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; args: OpBody["args"] }>> = {
-  counter: fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } })),
-  register: fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
-  set: fc
-    .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
-    .map(({ op, x }) => ({ op, args: { x } })),
+type OpArb = fc.Arbitrary<{ op: string; args: OpBody["args"] }>;
+/** A type's ops with deletes mixed in (about one op in five). */
+const withDeletes = (ops: OpArb): OpArb =>
+  fc.oneof({ arbitrary: ops, weight: 4 }, { arbitrary: fc.constant({ op: "delete", args: {} }), weight: 1 });
+
+const opsFor: Record<Exclude<TypeName, "account">, OpArb> = {
+  counter: withDeletes(fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } }))),
+  register: withDeletes(
+    fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
+  ),
+  set: withDeletes(
+    fc
+      .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
+      .map(({ op, x }) => ({ op, args: { x } })),
+  ),
   namespace: fc
     .record({
       op: fc.constantFrom("claim", "grant", "revoke"),
@@ -74,7 +83,7 @@ describe("a fresh key's state", () => {
   });
 });
 
-describe("CRDT data types converge under any permutation and duplication", () => {
+describe("CRDT data types converge under any permutation and duplication (deletes mixed in)", () => {
   for (const type of Object.keys(opsFor) as (keyof typeof opsFor)[]) {
     it(type, () => {
       fc.assert(

@@ -259,6 +259,19 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     return { ok: true, records: chunk.records };
   }
 
+  /**
+   * The user keys this state holds under a tree path (an adopted subtree replaces them: one that the
+   * checkpoint lacks is removed, so a replica rebuilds its tentative record too).
+   */
+  keysUnder(path: string): string[] {
+    const out: string[] = [];
+    for (const l of this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER) ?? []) {
+      const key = this.stores.records.keyOf(l.keyHash);
+      if (key !== undefined && !isExecutedKey(key)) out.push(key);
+    }
+    return out;
+  }
+
   adopt(staged: readonly [string, ChunkRecord[]][], version: number): Digest | null {
     const records = this.stores.records;
     const changes: { key: string; rec: KeyRecord; entry: HashedEntry }[] = [];

@@ -4,6 +4,8 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Json } from "../shared/canonical.js";
+import type { TypeName } from "../shared/datatypes/index.js";
 import { isAspecError } from "../shared/errors.js";
 import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
 import { COMMAND_HELP } from "./cli/help.js";
@@ -112,20 +114,48 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
     }
     case "evidence":
       return runEvidence(cmd, inv.endpoint, print);
-    case "op": {
-      const { key } = await loadOrCreateKeyFile(inv.keyFile);
-      const c = await connect({ key, seq: key.nextSeq });
-      // Reserve the seq before sending: a crash after the send then skips a seq rather than reusing it.
-      await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + 1 });
-      try {
-        const r = await c.submit(cmd.key, cmd.type, cmd.op, cmd.args);
-        print(r, () => opLine(r));
-        // A refused op (e.g. an overdrawing withdraw) is the server saying no: not a success.
-        return r.tentative.status === "rejected" ? 1 : 0;
-      } finally {
-        await updateKeyFile(inv.keyFile, { ...key, nextSeq: Math.max(c.nextSeq, key.nextSeq + 1) });
+    case "del": {
+      // Without --type, the key's type as the home replica reads it: a key it holds nothing at
+      // (never written, or deleted already) has none, so there is nothing this command could sign.
+      let type: TypeName | undefined = cmd.type;
+      if (type === undefined) {
+        const read = await (await connect()).get(cmd.key);
+        if (read.type === null) {
+          if (inv.json) io.out(JSON.stringify({ deleted: false, absent: true, reply: read }));
+          else
+            io.err(
+              `aspec: '${cmd.key}' holds nothing at replica ${read.replica} (pass --type to delete anyway)`,
+            );
+          return 1;
+        }
+        type = read.type;
       }
+      return submitOp(inv, connect, print, { key: cmd.key, type, op: "delete", args: {} });
     }
+    case "op":
+      return submitOp(inv, connect, print, cmd);
+  }
+}
+
+/** Sign and send one op with the key file's next seq; 1 if it was answered `rejected`. */
+async function submitOp(
+  inv: Invocation,
+  connect: (o?: Partial<ConnectOptions>) => Promise<AspecClient>,
+  print: (value: unknown, human: () => string | string[]) => number,
+  cmd: { key: string; type: TypeName; op: string; args: { [k: string]: Json } },
+): Promise<number> {
+  const { key } = await loadOrCreateKeyFile(inv.keyFile);
+  const c = await connect({ key, seq: key.nextSeq });
+  // Reserve the seq before sending: a crash after the send then skips a seq rather than reusing it.
+  await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + 1 });
+  try {
+    const r = await c.submit(cmd.key, cmd.type, cmd.op, cmd.args);
+    print(r, () => opLine(r));
+    // A refused op (e.g. an overdrawing withdraw, a delete of a non-empty account) is the server
+    // saying no: not a success.
+    return r.tentative.status === "rejected" ? 1 : 0;
+  } finally {
+    await updateKeyFile(inv.keyFile, { ...key, nextSeq: Math.max(c.nextSeq, key.nextSeq + 1) });
   }
 }
 

@@ -508,7 +508,8 @@ export class AspecClient implements OpSink {
 
   /**
    * A key's certified value alone (`GET /v1/kv/:key?view=certified`, edge-cached), proven against
-   * the reply's certificate. Refused (`not_certified`) while the replica has no certified state.
+   * the reply's certificate; `certified.value` null is a proven absence (never written, or deleted).
+   * Refused (`not_certified`) while the replica has no certified state.
    */
   async getCertified(key: string): Promise<CertifiedReadReply> {
     return this.#withFailover(async (asked) => {

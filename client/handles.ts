@@ -24,6 +24,12 @@ interface Handle {
   readonly key: string;
   /** Read this key at the home replica. */
   get(): Promise<ReadReply>;
+  /**
+   * Delete the key (docs/api.md, "Deleting a key": what each type's delete removes). A read
+   * afterwards answers as for a never-written key (`type` and `value` null); once certified, a
+   * certified read proves its absence.
+   */
+  delete(): Promise<SubmittedOp>;
 }
 
 /** A PN-counter: `add(n)` with any integer n (negative to subtract). */
@@ -49,7 +55,8 @@ export interface SetHandle extends Handle {
 }
 /**
  * A balance that never goes below 0. A withdraw is decided against the home replica's state: its
- * reply may say `tentative.status === "rejected"` (reason `insufficient_funds`).
+ * reply may say `tentative.status === "rejected"` (reason `insufficient_funds`). A delete likewise
+ * only at balance 0 (else rejected, reason `not_empty`).
  */
 export interface AccountHandle extends Handle {
   // `const w = await c.account("alice").withdraw(7)`: `w.tentative` now, `await w.certified` later
@@ -61,6 +68,7 @@ export const counterHandle = (c: OpSink, key: string): CounterHandle => ({
   key,
   get: () => c.get(key),
   add: (n) => c.submit(key, "counter", "add", { n }),
+  delete: () => c.submit(key, "counter", "delete", {}),
 });
 
 export const registerHandle = (c: OpSink, key: string): RegisterHandle => ({
@@ -68,6 +76,7 @@ export const registerHandle = (c: OpSink, key: string): RegisterHandle => ({
   get: () => c.get(key),
   set: (v) => c.submit(key, "register", "set", { v }),
   cas: (expected, v) => c.submit(key, "register", "cas", { expected, v }),
+  delete: () => c.submit(key, "register", "delete", {}),
 });
 
 export const setHandle = (c: OpSink, key: string): SetHandle => ({
@@ -75,6 +84,7 @@ export const setHandle = (c: OpSink, key: string): SetHandle => ({
   get: () => c.get(key),
   add: (x) => c.submit(key, "set", "add", { x }),
   remove: (x) => c.submit(key, "set", "remove", { x }),
+  delete: () => c.submit(key, "set", "delete", {}),
 });
 
 export const accountHandle = (c: OpSink, key: string): AccountHandle => ({
@@ -82,6 +92,7 @@ export const accountHandle = (c: OpSink, key: string): AccountHandle => ({
   get: () => c.get(key),
   deposit: (n) => c.submit(key, "account", "deposit", { n }),
   withdraw: (n) => c.submit(key, "account", "withdraw", { n }),
+  delete: () => c.submit(key, "account", "delete", {}),
 });
 
 /**

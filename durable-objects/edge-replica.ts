@@ -11,7 +11,7 @@ import "./native-sha256.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
 import { AspecError, isAspecError } from "../shared/errors.js";
 import { parseHlc, type Hlc } from "../shared/hlc.js";
-import { rebaseRecord, valueOf, type KeyRecord } from "../shared/materialize.js";
+import { liveRecord, rebaseRecord, valueOf, type KeyRecord } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import {
   isNonce,
@@ -213,7 +213,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       const id = await this.identity(name);
       await this.delivery.ensureTimers();
       await this.freshen();
-      const rec = this.store.getRecord(key);
+      // a deleted key (a tombstone or a deleted mark kept tentatively) reads as a never-written one
+      const rec = liveRecord(this.store.getRecord(key));
       return this.boundary.sign<ReadReply>(id.secret, {
         kind: "read",
         key,

@@ -4,7 +4,8 @@
  *
  * A key's type is fixed by its first op. An op of another type is *rejected* here (a status, not an
  * exception) so that the certified order can decide it deterministically; the origin replica turns
- * that rejection into a 409 before accepting anything.
+ * that rejection into a 409 before accepting anything. A key a `delete` emptied (its record reads as
+ * absent, `isPresent`) takes any type again, like a never-written one.
  */
 import { canonicalJson, type Json } from "./canonical.js";
 import { dataType, type DecideOrder, type OpStatus, type TypeName } from "./datatypes/index.js";
@@ -33,8 +34,22 @@ export interface Outcome {
 /** How the certified order decides: the same at every node (see `DecideOrder`). */
 export const CERTIFIED_ORDER: DecideOrder = { kind: "certified" };
 
-export const valueOf = (rec: KeyRecord | undefined): Json =>
-  rec ? dataType(rec.type).value(rec.state) : null;
+/**
+ * Does the key read as present? False for a record a `delete` emptied (a register's tombstone, a
+ * deleted counter, set or account that nothing brought back): reads answer it as a never-written
+ * key, and the certified order removes it from its state (`executeOps`).
+ */
+export const isPresent = (rec: KeyRecord): boolean => dataType(rec.type).present?.(rec.state) ?? true;
+
+/** The record if the key reads as present, else undefined (what a read shows of it). */
+export const liveRecord = (rec: KeyRecord | undefined): KeyRecord | undefined =>
+  rec && isPresent(rec) ? rec : undefined;
+
+/** A key's user-visible value; null for a key absent or deleted. */
+export const valueOf = (rec: KeyRecord | undefined): Json => {
+  const live = liveRecord(rec);
+  return live ? dataType(live.type).value(live.state) : null;
+};
 
 /**
  * The value an op's outcome reports (`TentativeResult.value`, `OpResult.value`): its key's value
@@ -44,12 +59,14 @@ export const valueOf = (rec: KeyRecord | undefined): Json =>
  * (an equivocating client's rejected winner, or any rejected op on a fresh key).
  */
 export function opValue(rec: KeyRecord | undefined, type: TypeName): Json {
-  if (rec) return valueOf(rec);
+  // A deleted key reads as the initial value, as the certified order (which removed it) reports it.
+  if (rec && isPresent(rec)) return valueOf(rec);
   const dt = dataType(type);
   return dt.value(dt.initial());
 }
 
-export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOrder): Outcome {
+export function decideOp(held: KeyRecord | undefined, op: OpBody, order: DecideOrder): Outcome {
+  const rec = takeable(held, op.type);
   if (rec && rec.type !== op.type)
     return {
       status: "rejected",
@@ -62,7 +79,7 @@ export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOr
   const state = rec ? rec.state : dt.initial();
   const d = dt.decide(state, op.op, op.args, { opId: opIdOf(op), client: op.client, seq: op.seq, order });
   if (d.effect === null) {
-    const out: Outcome = { status: d.status, effect: null, record: rec, value: opValue(rec, op.type) };
+    const out: Outcome = { status: d.status, effect: null, record: held, value: opValue(rec, op.type) };
     if (d.reason) out.reason = d.reason;
     return out;
   }
@@ -72,6 +89,10 @@ export function decideOp(rec: KeyRecord | undefined, op: OpBody, order: DecideOr
   if (dt.loses?.(state, d.effect)) out.superseded = true;
   return out;
 }
+
+/** The record an op of `type` builds on: none if the key holds a deleted record of another type. */
+const takeable = (rec: KeyRecord | undefined, type: TypeName): KeyRecord | undefined =>
+  rec && rec.type !== type && !isPresent(rec) ? undefined : rec;
 
 /** Would this effect lose to what the key holds (a register write older than the current one)? */
 export function effectLoses(rec: KeyRecord | undefined, type: TypeName, effect: unknown): boolean {
@@ -106,9 +127,11 @@ export const effectStamp = (type: TypeName, effect: unknown): Hlc | undefined =>
 
 /**
  * Apply an effect decided elsewhere. Returns null when the key already holds another type
- * (a concurrent first write of a different type: the certified order settles it).
+ * (a concurrent first write of a different type: the certified order settles it); a deleted record
+ * of another type is replaced, as the origin that decided the effect replaced it.
  */
-export function applyEffect(rec: KeyRecord | undefined, type: TypeName, effect: unknown): KeyRecord | null {
+export function applyEffect(held: KeyRecord | undefined, type: TypeName, effect: unknown): KeyRecord | null {
+  const rec = takeable(held, type);
   if (rec && rec.type !== type) return null;
   const dt = dataType(type);
   return { type, state: dt.apply(rec ? rec.state : dt.initial(), effect) };

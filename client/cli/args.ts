@@ -18,7 +18,13 @@ export type Command =
   | { kind: "verify"; opId: string }
   | { kind: "watch"; key: string; intervalMs: number; count: number | undefined }
   | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } }
+  /** `type` undefined: the key's type as the home replica reads it. */
+  | { kind: "del"; key: string; type: DeletableType | undefined }
   | EvidenceCommand;
+
+/** The types `aspec del --type` takes (every user type; a namespace record is not deleted). */
+export const DELETABLE_TYPES = ["register", "counter", "set", "account"] as const;
+export type DeletableType = (typeof DELETABLE_TYPES)[number];
 
 export interface Invocation {
   command: Command;
@@ -43,6 +49,8 @@ commands:
   set add|remove KEY X             add / remove string X
   account deposit|withdraw KEY N   N a positive integer
   get KEY                          read KEY at the home replica
+  del KEY [--type T]               delete KEY (T: register, counter, set, account; default:
+                                   the type the home replica reads); an account only at 0
   replicas                         list replicas and their public keys
   cluster                          the pinned PBFT cluster and its newest certificate, verified
   verify OPID                      an op's proof chain (certificate signers, seq, resultsRoot,
@@ -76,6 +84,7 @@ const OPTIONS = {
   out: { type: "string" },
   interval: { type: "string" },
   count: { type: "string" },
+  type: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
@@ -116,6 +125,7 @@ interface Extra {
   out: string | undefined;
   interval: string | undefined;
   count: string | undefined;
+  type: string | undefined;
 }
 
 function positive(s: string, what: string): number {
@@ -130,6 +140,7 @@ function command(pos: string[], x: Extra): Command {
   if (out !== undefined && name !== "keygen") throw new UsageError("--out is only for keygen");
   if ((x.interval !== undefined || x.count !== undefined) && name !== "watch")
     throw new UsageError("--interval and --count are only for watch");
+  if (x.type !== undefined && name !== "del") throw new UsageError("--type is only for del");
   switch (name) {
     case undefined:
       throw new UsageError("no command");
@@ -158,6 +169,11 @@ function command(pos: string[], x: Extra): Command {
     case "get":
       arity(pos, 2, "get KEY");
       return { kind: "get", key: pos[1]! };
+    case "del":
+      arity(pos, 2, "del KEY [--type T]");
+      if (x.type !== undefined && !(DELETABLE_TYPES as readonly string[]).includes(x.type))
+        throw new UsageError(`--type takes ${DELETABLE_TYPES.join(", ")}; got '${x.type}'`);
+      return { kind: "del", key: pos[1]!, type: x.type as DeletableType | undefined };
     case "counter":
       arity(pos, 4, "counter add KEY N");
       if (sub !== "add") throw new UsageError(`counter has no op '${sub}' (add)`);
@@ -248,6 +264,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocatio
       out: opt(v.out),
       interval: opt(v.interval),
       count: opt(v.count),
+      type: opt(v.type),
     }),
   };
 }

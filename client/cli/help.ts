@@ -34,6 +34,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "aspec ns claim wallet && aspec ns grant wallet '*' account.deposit",
   ),
   get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
+  del: op(
+    "del KEY [--type register|counter|set|account]",
+    'Delete KEY. Without --type, the type the home replica reads for KEY (a key it holds nothing at: exit 1).\nA read afterwards answers as for a never-written key; once certified, a certified read proves absence.\nAn account is deleted only at balance 0 (else answered rejected, not_empty). A delete merges with\nconcurrent writes by each type\'s rule (docs/api.md, "Deleting a key").',
+    "aspec del hits",
+  ),
   evidence: EVIDENCE_HELP,
   replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,
   cluster: `usage: aspec cluster [--endpoint URL] [--replica NAME] [--json]\n\nThe PBFT cluster every certificate is checked against (id, f, nodes and keys, config digest), and the\nhome replica's newest certificate, verified (seq, signers, roots).\n\nexample: aspec cluster --json`,

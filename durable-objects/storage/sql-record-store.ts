@@ -16,6 +16,10 @@
  * changed key for nothing; here a set writes the record row only, `collect` does nothing and
  * `getAt` throws (a bug if anything asks: only nodes serve state-transfer chunks). A history table
  * an earlier version left is dropped at open. The newest version set is kept in memory only.
+ *
+ * A key a `delete` removed: with history, its row stays with type and state '' (absent), so `keyOf`
+ * still names it for the older versions a node serves, and its history row keeps the record before;
+ * without history, its row is deleted.
  */
 import { keyHashOf } from "../../shared/certified/hashing.js";
 import type { RecordEntry, VersionedRecordStore } from "../../shared/certified/record-store.js";
@@ -33,8 +37,11 @@ interface RecordRow extends Record<string, SqlStorageValue> {
   state: string | null;
 }
 
+/** type and state of a removed key's row (history kept): the columns are NOT NULL. */
+const REMOVED = "";
+
 const recordOf = (row: RecordRow): KeyRecord | undefined =>
-  row.type === null || row.state === null
+  row.type === null || row.state === null || row.type === REMOVED
     ? undefined
     : { type: row.type as TypeName, state: JSON.parse(row.state) };
 
@@ -89,7 +96,7 @@ export class SqlRecordStore implements VersionedRecordStore {
     return row ? recordOf(row) : undefined;
   }
 
-  setAt(key: string, rec: KeyRecord, version: number): void {
+  setAt(key: string, rec: KeyRecord | undefined, version: number): void {
     if (this.lastAt !== null && this.lastAt > version)
       throw new Error("record store: set at a version older than the last one");
     // The record before (null type/state: absent), unless one was kept at this version already.
@@ -100,14 +107,16 @@ export class SqlRecordStore implements VersionedRecordStore {
         version,
         key,
       );
-    this.sql.exec(
-      `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
-        ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
-      key,
-      keyHashOf(key),
-      rec.type,
-      JSON.stringify(rec.state),
-    );
+    if (rec === undefined && !this.keepsHistory)
+      this.sql.exec(`DELETE FROM ${this.table} WHERE key = ?`, key);
+    else
+      this.sql.exec(
+        `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
+          ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
+        key,
+        keyHashOf(key),
+        ...columnsOf(rec),
+      );
     this.lastAt = version;
   }
 
@@ -131,17 +140,21 @@ export class SqlRecordStore implements VersionedRecordStore {
           ...chunk.map((e) => e.key),
         );
       }
-    for (let i = 0; i < entries.length; i += RECORDS_PER_INSERT) {
-      const chunk = entries.slice(i, i + RECORDS_PER_INSERT);
+    const removed = this.keepsHistory ? [] : entries.filter((e) => e.rec === undefined);
+    for (let i = 0; i < removed.length; i += HISTORY_KEYS_PER_INSERT) {
+      const chunk = removed.slice(i, i + HISTORY_KEYS_PER_INSERT);
+      this.sql.exec(
+        `DELETE FROM ${this.table} WHERE key IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk.map((e) => e.key),
+      );
+    }
+    const upserts = this.keepsHistory ? entries : entries.filter((e) => e.rec !== undefined);
+    for (let i = 0; i < upserts.length; i += RECORDS_PER_INSERT) {
+      const chunk = upserts.slice(i, i + RECORDS_PER_INSERT);
       this.sql.exec(
         `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}` +
           ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
-        ...chunk.flatMap((e) => [
-          e.key,
-          e.keyHash ?? keyHashOf(e.key),
-          e.rec.type,
-          JSON.stringify(e.rec.state),
-        ]),
+        ...chunk.flatMap((e) => [e.key, e.keyHash ?? keyHashOf(e.key), ...columnsOf(e.rec)]),
       );
     }
     this.lastAt = version;
@@ -178,7 +191,9 @@ export class SqlRecordStore implements VersionedRecordStore {
 
   /** Number of keys. */
   get size(): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.table}`).one().n;
+    return this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.table} WHERE type != ?`, REMOVED)
+      .one().n;
   }
 
   /** Replaced records not collected yet. */
@@ -187,3 +202,7 @@ export class SqlRecordStore implements VersionedRecordStore {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${this.history}`).one().n;
   }
 }
+
+/** A record's type and state columns; a removed key's are '' (see the header). */
+const columnsOf = (rec: KeyRecord | undefined): [string, string] =>
+  rec === undefined ? [REMOVED, REMOVED] : [rec.type, JSON.stringify(rec.state)];

@@ -4,7 +4,7 @@
  * the same code and so reach the same values and the same state root.
  */
 import type { Json } from "../canonical.js";
-import { CERTIFIED_ORDER, decideOp, opValue, valueOf, type KeyRecord } from "../materialize.js";
+import { CERTIFIED_ORDER, decideOp, isPresent, opValue, valueOf, type KeyRecord } from "../materialize.js";
 import { authorize, authorityKeyOf } from "../namespaces/authorize.js";
 import { NAMESPACE_POLICY, type NamespacePolicy } from "../namespaces/policy.js";
 import { opBody, opIdOf, parseOp, type SignedOp } from "../ops.js";
@@ -19,8 +19,11 @@ export type { RecordStore };
 export interface OpsExecution {
   /** One result per op, in op order. */
   results: OpResult[];
-  /** The keys whose record changed, with their final record: what the state tree must update. */
-  changed: Map<string, KeyRecord>;
+  /**
+   * The keys whose record changed, with their final record (undefined: removed by a `delete`): what
+   * the state tree must update.
+   */
+  changed: Map<string, KeyRecord | undefined>;
 }
 
 /**
@@ -30,6 +33,10 @@ export interface OpsExecution {
  * decided against the balance this order has produced; an op on a key of another type is rejected
  * (`type_mismatch`). The caller must already have dropped ops executed in earlier batches (dedupe
  * by op id). `policy`: which unclaimed namespaces are open, the same at every node and replica.
+ *
+ * A record an op leaves reading as absent (a `delete`, which in this order observes the whole record)
+ * is removed: the key leaves the state tree, a read proves its absence, and the next op on it starts
+ * from nothing, of any type.
  */
 export function executeOps(
   store: RecordStore,
@@ -37,7 +44,7 @@ export function executeOps(
   policy: NamespacePolicy = NAMESPACE_POLICY,
 ): OpsExecution {
   const results: OpResult[] = [];
-  const changed = new Map<string, KeyRecord>();
+  const changed = new Map<string, KeyRecord | undefined>();
   for (const raw of ops) {
     // Ordering checked signatures, but the certified order must never crash or corrupt state on an
     // op that slipped past shape checks (e.g. a signed op with out-of-range args from a Byzantine
@@ -60,10 +67,15 @@ export function executeOps(
       results.push({ opId: opIdOf(op), status: "rejected", reason: denied, value });
       continue;
     }
-    const out = decideOp(store.get(op.key), opBody(op), CERTIFIED_ORDER);
+    const before = store.get(op.key);
+    const out = decideOp(before, opBody(op), CERTIFIED_ORDER);
     if (out.effect !== null && out.record) {
-      store.set(op.key, out.record);
-      changed.set(op.key, out.record);
+      const rec = isPresent(out.record) ? out.record : undefined;
+      // a delete of a key the state does not hold changes nothing (no row, no tree update)
+      if (rec !== undefined || before !== undefined) {
+        store.set(op.key, rec);
+        changed.set(op.key, rec);
+      }
     }
     const r: OpResult = { opId: opIdOf(op), status: out.status, value: out.value };
     if (out.reason !== undefined) r.reason = out.reason;

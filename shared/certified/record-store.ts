@@ -5,7 +5,8 @@
  *
  * Versioned like the node store: a record replaced at version v (a batch seq) stays readable as
  * of older versions until `collect` passes v, so a node can serve chunks of its stable checkpoint
- * while it executes past it. Keys are never deleted (no op deletes one).
+ * while it executes past it. A key a `delete` removed is absent from then on (its record before
+ * stays readable at older versions, like any replaced record); `keyOf` still knows its hash.
  *
  * Without history (`{ history: false }`, a replica's certified state, which never serves an older
  * version): a set keeps nothing of the record before, `collect` does nothing and `getAt` throws.
@@ -14,20 +15,27 @@ import { toHex } from "../bytes.js";
 import type { KeyRecord } from "../materialize.js";
 import { keyHashOf } from "./hashing.js";
 
-/** What executing ops needs: read and write a key's record. */
+/** What executing ops needs: read and write a key's record (undefined: remove the key). */
 export interface RecordStore {
   get(key: string): KeyRecord | undefined;
-  set(key: string, rec: KeyRecord): void;
+  set(key: string, rec: KeyRecord | undefined): void;
 }
+
+/** A `RecordStore` over a plain Map (a removed key is deleted from it): models and tests. */
+export const recordStoreOver = (map: Map<string, KeyRecord>): RecordStore => ({
+  get: (k) => map.get(k),
+  set: (k, rec) => void (rec === undefined ? map.delete(k) : map.set(k, rec)),
+});
 
 export interface VersionedRecordStore {
   /** The key's current record. */
   get(key: string): KeyRecord | undefined;
   /**
-   * Set `key` at `version`: its record before (or its absence) stays readable at versions below
-   * `version` until collected. Setting one key twice at one version keeps the first "before".
+   * Set `key` at `version` (undefined: remove it): its record before (or its absence) stays readable
+   * at versions below `version` until collected. Setting one key twice at one version keeps the
+   * first "before".
    */
-  setAt(key: string, rec: KeyRecord, version: number): void;
+  setAt(key: string, rec: KeyRecord | undefined, version: number): void;
   /**
    * `setAt` for each of a batch's changed keys (distinct), at one `version`; `keyHash` is the key's
    * `keyHashOf` where the caller has it. The same result as one `setAt` each; a store may write
@@ -46,7 +54,8 @@ export interface VersionedRecordStore {
 
 export interface RecordEntry {
   key: string;
-  rec: KeyRecord;
+  /** undefined: the key is removed. */
+  rec: KeyRecord | undefined;
   keyHash?: Uint8Array;
 }
 
@@ -86,7 +95,7 @@ export class MemoryRecordStore implements VersionedRecordStore {
     for (const e of entries) this.setAt(e.key, e.rec, version);
   }
 
-  setAt(key: string, rec: KeyRecord, version: number): void {
+  setAt(key: string, rec: KeyRecord | undefined, version: number): void {
     const last = this.queue.length > this.head ? this.queue[this.queue.length - 1]! : undefined;
     if ((last && last.at > version) || (this.lastAt !== null && this.lastAt > version))
       throw new Error("record store: set at a version older than the last one");
@@ -98,6 +107,7 @@ export class MemoryRecordStore implements VersionedRecordStore {
       list.push(r);
       this.queue.push(r);
     }
+    if (rec === undefined) return void this.records.delete(key);
     if (!this.records.has(key)) this.byHash.set(toHex(keyHashOf(key)), key);
     this.records.set(key, rec);
   }

@@ -11,9 +11,10 @@
  * each chunk checked with `checkChunk` against the hash expected at its path. Where the replica
  * has keys it asks for small chunks (it lacks what changed), elsewhere for big ones.
  *
- * `fresh`: after the replica's state turned out not to be a prefix of the certified one (adopting
- * refused: it holds a key the certificate's state lacks, e.g. after a divergence), nothing is
- * reused and the driver replaces the whole certified state; it costs a full transfer, once.
+ * `fresh`: after adopting was refused (the replica's state unsound: a leaf without its record),
+ * nothing is reused and the driver replaces the whole certified state; it costs a full transfer,
+ * once. A key the certificate's state lacks (deleted since, or a divergence) is no reason: adopting
+ * removes it.
  *
  * A node that answers badly (or not at all within the driver's deadline) is left for the next one
  * in rotation; once every node failed in a row without progress, `next` says `wait` (the next round,

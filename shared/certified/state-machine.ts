@@ -113,9 +113,10 @@ export class MerkleStateMachine implements CertifiedStateMachine {
       ops.push(op);
     }
     const records = this.stores.records;
-    const overlay = new Map<string, KeyRecord>();
+    // undefined in the overlay: removed in this batch (so `has`, not `??`)
+    const overlay = new Map<string, KeyRecord | undefined>();
     const store: RecordStore = {
-      get: (k) => overlay.get(k) ?? records.get(k),
+      get: (k) => (overlay.has(k) ? overlay.get(k) : records.get(k)),
       set: (k, r) => void overlay.set(k, r),
     };
     const { results, changed } = executeOps(store, ops, policy);
@@ -123,15 +124,19 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     // One tree update per batch over the changed keys (not per op): each node on their paths is
     // rehashed once; replaced nodes and records stay readable for older versions until collected.
     const hashed: HashedEntry[] = [];
+    const removed: Uint8Array[] = [];
     const written: RecordEntry[] = [];
     for (const [key, rec] of changed) {
       const keyHash = this.keyHashOf(key);
       written.push({ key, rec, keyHash });
-      hashed.push({ keyHash, valueHash: sha256(recordValueBytes(rec)) });
+      if (rec === undefined) removed.push(keyHash);
+      else hashed.push({ keyHash, valueHash: sha256(recordValueBytes(rec)) });
     }
     records.setManyAt(written, version);
     this.map.retireAt = version;
     this.map.setManyHashed(hashed);
+    // keys a delete removed leave the tree: the root is the one of a state that never held them
+    for (const keyHash of removed) this.map.deleteHashed(keyHash);
     return { ops, results, stateRoot: this.map.root(), resultsRoot: buildResultsTree(results).root };
   }
 
@@ -262,35 +267,57 @@ export class MerkleStateMachine implements CertifiedStateMachine {
     return { ok: true, records: chunk.records };
   }
 
+  /**
+   * The user keys this state holds under a tree path (an adopted subtree replaces them: one that the
+   * checkpoint lacks is removed, so a replica rebuilds its tentative record too).
+   */
+  keysUnder(path: string): string[] {
+    const out: string[] = [];
+    for (const l of this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER) ?? []) {
+      const key = this.stores.records.keyOf(l.keyHash);
+      if (key !== undefined && !isExecutedKey(key)) out.push(key);
+    }
+    return out;
+  }
+
   adopt(staged: readonly [string, ChunkRecord[]][], version: number): Digest | null {
     const records = this.stores.records;
     const changes: { key: string; rec: KeyRecord; entry: HashedEntry }[] = [];
+    const removals: { key: string; keyHash: Uint8Array }[] = [];
     for (const [path, items] of staged) {
       // this node's leaves under the path, by key hash (their value hashes tell what is unchanged)
-      const local = new Map<string, Uint8Array>();
+      const local = new Map<string, { keyHash: Uint8Array; valueHash: Uint8Array }>();
       for (const l of this.map.leavesUnder(this.map.subtreeAt(path), Number.MAX_SAFE_INTEGER)!)
-        local.set(toHex(l.keyHash), l.valueHash);
-      let matched = 0;
+        local.set(toHex(l.keyHash), l);
       for (const item of items) {
         const rec = chunkRecord(item)!; // checked by checkChunk
         const keyHash = keyHashOf(item[0]);
         const valueHash = sha256(recordValueBytes(rec));
-        const mine = local.get(toHex(keyHash));
-        if (mine !== undefined) matched++;
+        const hex = toHex(keyHash);
+        const mine = local.get(hex)?.valueHash;
+        local.delete(hex);
         // unchanged since this node's state: nothing to write
         if (mine === undefined || !bytesEqual(mine, valueHash))
           changes.push({ key: item[0], rec, entry: { keyHash, valueHash } });
       }
-      // a key the checkpoint lacks: this state is not a prefix of the checkpoint's log
-      if (matched < local.size) return null;
+      // a key the checkpoint lacks was deleted since (a `delete` removes a key): it goes too
+      for (const l of local.values()) {
+        const key = this.stores.records.keyOf(l.keyHash);
+        if (key === undefined) return null; // a leaf without its record: this state is not sound
+        removals.push({ key, keyHash: l.keyHash });
+      }
     }
     records.setManyAt(
-      changes.map((c) => ({ key: c.key, rec: c.rec, keyHash: c.entry.keyHash })),
+      [
+        ...changes.map((c) => ({ key: c.key, rec: c.rec, keyHash: c.entry.keyHash })),
+        ...removals.map((r) => ({ key: r.key, rec: undefined, keyHash: r.keyHash })),
+      ],
       version,
     );
     const hashed: HashedEntry[] = changes.map((c) => c.entry);
     this.map.retireAt = version;
     this.map.setManyHashed(hashed);
+    for (const r of removals) this.map.deleteHashed(r.keyHash);
     return this.map.root();
   }
 }

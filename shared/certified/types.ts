@@ -82,8 +82,9 @@ export interface CertifiedStateMachine {
   checkChunk(path: string, expected: Digest, chunk: StateChunk): ChunkCheck;
   /**
    * Replace the subtrees at the staged paths with the staged records, at `version`; the root
-   * after. Refuses (null, nothing changed) if the current state has a key under a staged path
-   * that the staged records lack (this node's state is not a prefix of the checkpoint's).
+   * after. A key under a staged path that the staged records lack is removed (a `delete` since, or
+   * a diverged state: either way the checkpoint's subtree is what counts). Null, nothing changed,
+   * only if this state is unsound (a leaf whose record it lacks).
    */
   adopt(staged: readonly [path: string, records: ChunkRecord[]][], version: number): Digest | null;
 }

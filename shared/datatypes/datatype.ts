@@ -60,4 +60,16 @@ export interface DataType<S, E, A extends Record<string, z.ZodMiniType> = Record
   stampOf?(effect: E): Hlc;
   /** The user-visible value (what reads return and the state root commits to). */
   value(state: S): Json;
+  /**
+   * Does a key in `state` read as present? False: a `delete` reached it (and nothing concurrent or
+   * later brought it back): reads answer as for a never-written key, and the certified order
+   * removes the key from its state. Absent: always present (a type without `delete`).
+   */
+  present?(state: S): boolean;
 }
+
+/**
+ * The op every user type has (docs/api.md, "Deleting a key"): args `{}`; what it removes, and how it
+ * merges with concurrent writes, is each type's rule (its file says).
+ */
+export const DELETE_OP = "delete";

@@ -3,17 +3,26 @@
  * tags of x that the deciding state had observed, so a concurrent add survives a remove.
  * State keeps every tag ever added and every tag removed, in sorted arrays, so the state is the
  * same whatever order effects arrive in (and so is its hash). Tags are not garbage-collected.
+ *
+ * `delete` is observed-remove over the whole set: it removes every tag its deciding state observed
+ * (`clear`), so an element added concurrently survives it, and marks the state deleted: a set a
+ * delete reached reads as absent while it holds no element (an emptied set that no delete reached
+ * reads as `[]`). In the certified order the deciding state is the whole certified record, so a
+ * certified delete empties the set and the key is removed from the certified state.
  */
 import * as z from "../zod.js";
-import type { DataType } from "./datatype.js";
+import { DELETE_OP, type DataType } from "./datatype.js";
 
 export const SET_ELEMENT_BYTES_MAX = 256;
 
 export interface OrSetState {
   adds: Record<string, string[]>;
   removed: string[];
+  /** A delete reached it (absent until then: the state of a set never deleted is unchanged). */
+  deleted?: true;
 }
-export type OrSetEffect = { add: string; tag: string } | { remove: string; tags: string[] };
+export type OrSetEffect =
+  { add: string; tag: string } | { remove: string; tags: string[] } | { clear: string[] };
 
 function insertSorted(arr: string[], items: string[]): string[] {
   const set = new Set(arr);
@@ -33,6 +42,18 @@ function liveTags(s: OrSetState, x: string): string[] {
   return tags.filter((t) => !removed.has(t));
 }
 
+/** Every tag the state holds that no remove took out: what a delete observed, sorted. */
+function allLiveTags(s: OrSetState): string[] {
+  const removed = new Set(s.removed);
+  return Object.values(s.adds)
+    .flat()
+    .filter((t) => !removed.has(t))
+    .sort();
+}
+
+/** The tags an effect removes (a remove's or a delete's), none for an add. */
+const removedBy = (e: OrSetEffect): string[] => ("tags" in e ? e.tags : "clear" in e ? e.clear : []);
+
 const element = z.string().check(
   z.minLength(1),
   z.refine((x) => new TextEncoder().encode(x).length <= SET_ELEMENT_BYTES_MAX, {
@@ -45,13 +66,16 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
   args: {
     add: z.strictObject({ x: element }),
     remove: z.strictObject({ x: element }),
+    [DELETE_OP]: z.strictObject({}),
   },
   effect: z.union([
     z.strictObject({ add: element, tag: z.string() }),
     z.strictObject({ remove: element, tags: z.array(z.string()) }),
+    z.strictObject({ clear: z.array(z.string()) }),
   ]),
   initial: () => ({ adds: {}, removed: [] }),
   decide(s, op, args, ctx) {
+    if (op === DELETE_OP) return { status: "ok", effect: { clear: allLiveTags(s) } };
     const x = (args as { x: string }).x;
     if (op === "add") return { status: "ok", effect: { add: x, tag: ctx.opId } };
     return { status: "ok", effect: { remove: x, tags: liveTags(s, x) } };
@@ -60,10 +84,11 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
     if ("add" in e) {
       const prev = tagsOf(s, e.add) ?? [];
       const next = insertSorted(prev, [e.tag]);
-      return next === prev ? s : { adds: { ...s.adds, [e.add]: next }, removed: s.removed };
+      return next === prev ? s : { ...s, adds: { ...s.adds, [e.add]: next } };
     }
-    const removed = insertSorted(s.removed, e.tags);
-    return removed === s.removed ? s : { adds: s.adds, removed };
+    const removed = insertSorted(s.removed, removedBy(e));
+    if ("clear" in e) return removed === s.removed && s.deleted ? s : { ...s, removed, deleted: true };
+    return removed === s.removed ? s : { ...s, removed };
   },
   unapply(s, e, others) {
     if ("add" in e) {
@@ -75,17 +100,24 @@ export const orset: DataType<OrSetState, OrSetEffect> = {
           return left.length > 0 ? [[x, left]] : [];
         }),
       );
-      return { adds, removed: s.removed };
+      return { ...s, adds };
     }
-    // A tag stays removed if another remove still in the log removed it too.
-    const still = new Set(others().flatMap((o) => ("remove" in o ? o.tags : [])));
-    const drop = new Set(e.tags.filter((t) => !still.has(t)));
-    return { adds: s.adds, removed: s.removed.filter((t) => !drop.has(t)) };
+    // A tag stays removed if another remove or delete still in the log removed it too; the deleted
+    // mark stays if another delete is still in the log.
+    const rest = others();
+    const still = new Set(rest.flatMap(removedBy));
+    const drop = new Set(removedBy(e).filter((t) => !still.has(t)));
+    const next: OrSetState = { adds: s.adds, removed: s.removed.filter((t) => !drop.has(t)) };
+    if (s.deleted && !("clear" in e && !rest.some((o) => "clear" in o))) next.deleted = true;
+    return next;
   },
-  value(s) {
-    const removed = new Set(s.removed);
-    return Object.keys(s.adds)
-      .filter((x) => s.adds[x]!.some((t) => !removed.has(t)))
-      .sort();
-  },
+  value: (s) => elementsOf(s),
+  present: (s) => !s.deleted || elementsOf(s).length > 0,
 };
+
+function elementsOf(s: OrSetState): string[] {
+  const removed = new Set(s.removed);
+  return Object.keys(s.adds)
+    .filter((x) => s.adds[x]!.some((t) => !removed.has(t)))
+    .sort();
+}

@@ -12,22 +12,29 @@
  * expected value accepted at two replicas, the second in the order is certified `rejected`
  * (`cas_failed`) and its client rolls back. A CAS that holds has the effect of a `set`, so receivers,
  * `unapply` and equivocations treat it as one.
+ *
+ * `delete` writes a tombstone, stamped and ordered like a write: a write with a greater stamp
+ * recreates the key, one with a smaller stamp (a late, older write) loses to the tombstone, which
+ * stays in the tentative record for that reason. A register holding a tombstone reads as absent;
+ * in the certified order the tombstone is the last write, so the key is removed from the certified
+ * state and the next write recreates it.
  */
 import * as z from "../zod.js";
 import type { Json } from "../canonical.js";
 import { canonicalJson, canonicalSize } from "../canonical.js";
 import { jsonValue } from "../json-value.js";
 import { HLC_ZERO, compareHlc, hlcSchema, tick, type Hlc } from "../hlc.js";
-import type { DataType } from "./datatype.js";
+import { DELETE_OP, type DataType } from "./datatype.js";
 
 export const REGISTER_VALUE_BYTES_MAX = 4096;
 
-export interface RegisterState {
-  v: Json;
+interface Stamped {
   stamp: Hlc;
   client: string;
   seq: number;
 }
+/** A write (`v`) or a delete's tombstone (`tomb`), and what orders it. */
+export type RegisterState = (Stamped & { v: Json }) | (Stamped & { tomb: true });
 export type RegisterEffect = RegisterState;
 
 /** Bounded depth, no `__proto__`, nothing JSON can't carry: see json-value.ts. */
@@ -43,7 +50,7 @@ const boundedValue = json.check(
 /** Why a `cas` is rejected: the register did not hold its `expected` value in the deciding state. */
 export const CAS_FAILED = "cas_failed";
 
-function wins(a: RegisterState, b: RegisterState | null): boolean {
+function wins(a: Stamped, b: Stamped | null): boolean {
   if (!b) return true;
   const c = compareHlc(a.stamp, b.stamp);
   if (c !== 0) return c > 0;
@@ -56,22 +63,30 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
   args: {
     set: z.strictObject({ v: boundedValue }),
     cas: z.strictObject({ expected: boundedValue, v: boundedValue }),
+    [DELETE_OP]: z.strictObject({}),
   },
-  effect: z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
+  effect: z.union([
+    z.strictObject({ v: json, stamp: hlcSchema, client: z.string(), seq: z.int().check(z.minimum(1)) }),
+    z.strictObject({
+      tomb: z.literal(true),
+      stamp: hlcSchema,
+      client: z.string(),
+      seq: z.int().check(z.minimum(1)),
+    }),
+  ]),
   initial: () => null,
   decide(s, op, args, ctx) {
     const a = args as { v: Json; expected?: Json };
-    if (op === "cas" && canonicalJson(a.expected) !== canonicalJson(s ? s.v : null))
+    // a tombstone and an absent register both hold `null` (as reads show them)
+    if (op === "cas" && canonicalJson(a.expected) !== canonicalJson(s && "v" in s ? s.v : null))
       return { status: "rejected", reason: CAS_FAILED, effect: null };
-    return {
-      status: "ok",
-      effect: {
-        v: a.v,
-        stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
-        client: ctx.client,
-        seq: ctx.seq,
-      },
+    const stamped: Stamped = {
+      stamp: ctx.order.kind === "origin" ? ctx.order.stamp : tick(s?.stamp ?? HLC_ZERO, 0),
+      client: ctx.client,
+      seq: ctx.seq,
     };
+    const effect: RegisterEffect = op === DELETE_OP ? { tomb: true, ...stamped } : { v: a.v, ...stamped };
+    return { status: "ok", effect };
   },
   apply: (s, e) => (wins(e, s) ? e : s),
   loses: (s, e) => !wins(e, s),
@@ -81,5 +96,6 @@ export const register: DataType<RegisterState | null, RegisterEffect> = {
       ? others().reduce<RegisterState | null>((acc, x) => (wins(x, acc) ? x : acc), null)
       : s,
   stampOf: (e) => e.stamp,
-  value: (s) => (s ? s.v : null),
+  value: (s) => (s && "v" in s ? s.v : null),
+  present: (s) => s !== null && "v" in s,
 };

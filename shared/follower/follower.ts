@@ -238,6 +238,10 @@ export class Follower {
     const body = certificate.body;
     if (body.seq <= this.head().seq) return { outcome: "stale", log }; // batches took it there meanwhile
     let outcome: AdoptOutcome = "adopted";
+    // the keys held under the staged paths before: one the adopted state lacks (a delete since) is
+    // removed by adopting, and its tentative record must be rebuilt like the staged ones
+    const keys = new Set<string>();
+    if (!fresh) for (const [path] of staged) for (const key of this.sm.keysUnder(path)) keys.add(key);
     try {
       this.store.transaction(() => {
         if (fresh) {
@@ -259,7 +263,6 @@ export class Follower {
       log.push({ level: "error", event: "certified_transfer_refused", fields: { seq: body.seq, outcome } });
       return { outcome, log };
     }
-    const keys = new Set<string>();
     for (const [, records] of staged) for (const [key] of records) if (!isExecutedKey(key)) keys.add(key);
     log.push({
       level: "log",

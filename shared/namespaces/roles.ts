@@ -3,7 +3,8 @@
  *
  * - `owner`: every op in the namespace, and `grant` / `revoke` on its record;
  * - `writer`: every data op in the namespace (no grants);
- * - `<type>.<op>`, e.g. `account.deposit`: that one op, nothing else.
+ * - `<type>.<op>`, e.g. `account.deposit`: that one op, nothing else (`delete` is an op like any
+ *   write: `register.delete` lets a member delete a register and nothing more).
  *
  * A member holds one role (a new grant replaces it). The member `*` stands for every client: an owner
  * can open one op to everyone (`grant * account.deposit`: anyone may deposit, only the owner may
@@ -21,12 +22,16 @@ export const EVERYONE = "*";
  */
 export const OP_RIGHTS = [
   "counter.add",
+  "counter.delete",
   "register.set",
   "register.cas",
+  "register.delete",
   "set.add",
   "set.remove",
+  "set.delete",
   "account.deposit",
   "account.withdraw",
+  "account.delete",
 ] as const;
 
 export const ROLES: readonly string[] = [OWNER, WRITER, ...OP_RIGHTS];

@@ -15,6 +15,7 @@ import {
   batchDigest,
 } from "../../shared/certified/certificate.js";
 import { executeOps } from "../../shared/certified/execute.js";
+import { recordStoreOver } from "../../shared/certified/record-store.js";
 import { buildResultsTree, type ResultProof } from "../../shared/certified/results.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { Certificate, ClusterConfig, OpResult } from "../../shared/certified/types.js";
@@ -298,7 +299,5 @@ export class TestDeployment {
   };
 }
 
-const mapStore = (m: Map<string, KeyRecord>) => ({
-  get: (k: string) => m.get(k),
-  set: (k: string, v: KeyRecord) => void m.set(k, v),
-});
+// a key a delete removed leaves the Map (recordStoreOver), as it leaves a replica's state
+const mapStore = recordStoreOver;

@@ -299,6 +299,35 @@ export function runStoreAcceptance(hostName: string, host: StoreHost): void {
         expect(records.get("")).toBeUndefined();
       }));
 
+    it("a removed key (a delete) reads absent, leaves the size, keeps its older version and its hash, and comes back", () =>
+      host.run((host) => {
+        const { records } = host.open();
+        const a: KeyRecord = { type: "counter", state: 5 };
+        records.setManyAt(
+          [
+            { key: "a", rec: a },
+            { key: "b", rec: a },
+          ],
+          1,
+        );
+        records.setManyAt([{ key: "a", rec: undefined }], 2);
+        expect(records.get("a")).toBeUndefined();
+        expect(records.get("b")).toEqual(a);
+        expect(records.size).toBe(1);
+        if (history) {
+          // a node still serves its older checkpoint: the record and the key behind its leaf
+          expect(records.getAt("a", 1)).toEqual(a);
+          expect(records.getAt("a", 2)).toBeUndefined();
+          expect(records.keyOf(keyHashOf("a"))).toBe("a");
+        }
+        records.setAt("a", { type: "register", state: null }, 3);
+        expect(records.get("a")).toEqual({ type: "register", state: null });
+        expect(records.size).toBe(2);
+        records.setAt("b", undefined, 4);
+        expect(records.get("b")).toBeUndefined();
+        expect(records.size).toBe(1);
+      }));
+
     it("retired nodes: the reference's node count, and every retained version's root and proofs until collected", () =>
       host.run((host) => {
         const { nodes, records } = host.open();

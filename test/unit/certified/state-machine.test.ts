@@ -11,7 +11,7 @@ import type { ExecutedEntry } from "../../../shared/certified/executed.js";
 import { executeOps } from "../../../shared/certified/execute.js";
 import { MemoryNodeStore } from "../../../shared/certified/node-store.js";
 import { verifyResultProof, verifyStateProof } from "../../../shared/certified/proofs.js";
-import { MemoryRecordStore } from "../../../shared/certified/record-store.js";
+import { MemoryRecordStore, recordStoreOver } from "../../../shared/certified/record-store.js";
 import { proveResults, resultsRoot } from "../../../shared/certified/results.js";
 import { MerkleStateMachine, buildStateMap } from "../../../shared/certified/state-machine.js";
 import type { ChunkRecord } from "../../../shared/certified/types.js";
@@ -23,7 +23,7 @@ import { CLIENTS, op } from "../../support/trusted-ops.js";
 /** Big enough that serveChunk returns the whole state as one chunk of records. */
 const WHOLE = { records: 1e9, bytes: 1e12 };
 
-/** Random ops over a few keys, so types collide, withdraws overdraw and sets churn. */
+/** Random ops over a few keys, so types collide, withdraws overdraw, sets churn and keys are deleted. */
 const opArb: fc.Arbitrary<SignedOp> = fc
   .tuple(
     fc.constantFrom("k1", "k2", "k3", "k4", "k5"),
@@ -47,6 +47,12 @@ const opArb: fc.Arbitrary<SignedOp> = fc
         type: fc.constant("register" as const),
         op: fc.constant("set"),
         args: fc.record({ v: fc.oneof(fc.integer(), fc.string({ maxLength: 4 })) }),
+      }),
+      // a delete removes its key: the tree must equal one built from what is left
+      fc.record({
+        type: fc.constantFrom("counter" as const, "account" as const, "set" as const, "register" as const),
+        op: fc.constant("delete"),
+        args: fc.constant({}),
       }),
     ),
     fc.nat(1),
@@ -89,7 +95,7 @@ describe("MerkleStateMachine", () => {
         const executed = new Map<string, ExecutedEntry>();
         batches.forEach((batch, i) => {
           const ex = sm.execute(batch, i + 1);
-          executeOps({ get: (k) => records.get(k), set: (k, r) => void records.set(k, r) }, batch);
+          executeOps(recordStoreOver(records), batch);
           for (const o of batch)
             executed.set(o.client, entryAdd(executed.get(o.client) ?? EMPTY_ENTRY, o.seq));
           const all = new Map(records);

@@ -43,22 +43,31 @@ function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) 
     .filter((e) => e.effect !== null);
 }
 
-const opsFor: Record<Exclude<TypeName, "account">, fc.Arbitrary<{ op: string; args: OpBody["args"] }>> = {
-  counter: fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } })),
+type OpArb = fc.Arbitrary<{ op: string; args: OpBody["args"] }>;
+/** A type's ops with deletes mixed in (about one op in five). */
+const withDeletes = (ops: OpArb): OpArb =>
+  fc.oneof({ arbitrary: ops, weight: 4 }, { arbitrary: fc.constant({ op: "delete", args: {} }), weight: 1 });
+
+const opsFor: Record<Exclude<TypeName, "account">, OpArb> = {
+  counter: withDeletes(fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } }))),
   // CASes expect values `set` and other CASes write, so some hold (an effect) and some fail (none)
-  register: fc.oneof(
-    fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
-    fc.constantFrom(null, 1, "a", { x: [1] }).map((v) => ({ op: "set", args: { v } })),
-    fc
-      .record({
-        expected: fc.constantFrom(null, 1, "a", { x: [1] }),
-        v: fc.constantFrom(null, 1, "a", { x: [1] }),
-      })
-      .map((args) => ({ op: "cas", args })),
+  register: withDeletes(
+    fc.oneof(
+      fc.jsonValue().map((v) => ({ op: "set", args: { v: JSON.parse(JSON.stringify(v)) } })),
+      fc.constantFrom(null, 1, "a", { x: [1] }).map((v) => ({ op: "set", args: { v } })),
+      fc
+        .record({
+          expected: fc.constantFrom(null, 1, "a", { x: [1] }),
+          v: fc.constantFrom(null, 1, "a", { x: [1] }),
+        })
+        .map((args) => ({ op: "cas", args })),
+    ),
   ),
-  set: fc
-    .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
-    .map(({ op, x }) => ({ op, args: { x } })),
+  set: withDeletes(
+    fc
+      .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
+      .map(({ op, x }) => ({ op, args: { x } })),
+  ),
   namespace: fc
     .record({
       op: fc.constantFrom("claim", "grant", "revoke"),
@@ -84,7 +93,7 @@ describe("a fresh key's state", () => {
   });
 });
 
-describe("CRDT data types converge under any permutation and duplication", () => {
+describe("CRDT data types converge under any permutation and duplication (deletes mixed in)", () => {
   for (const type of Object.keys(opsFor) as (keyof typeof opsFor)[]) {
     it(type, () => {
       fc.assert(

@@ -150,9 +150,9 @@ describe("recovery", () => {
     const three = truth.next([op("rc/j", "counter", "add", { n: 4 })]);
     const adopt = (cert = three.message.certificate, staged = truth.staged(), fresh = false) =>
       store.transaction(() => f.onTransfer(cert, staged, fresh)).outcome;
-    // stale, not a prefix of this follower's state, or not the certificate's state: nothing changes
+    // stale, or not the certificate's state (an empty one; a tampered record): nothing changes
     expect(adopt(one.message.certificate)).toBe("stale");
-    expect(adopt(three.message.certificate, [["", []]])).toBe("not_prefix");
+    expect(adopt(three.message.certificate, [["", []]])).toBe("root_mismatch");
     const tampered = truth.staged();
     for (const item of tampered[0]![1]) if (item[0] === "rc/k") item[2] = { p: 99, n: 0 };
     expect(adopt(three.message.certificate, tampered)).toBe("root_mismatch");
@@ -167,6 +167,20 @@ describe("recovery", () => {
       outcome: "applied",
       head: 4,
     });
+    expect(f.local().hashAt("")).toBe(truth.sm.hashAt(""));
+  });
+
+  it("a transfer of a state where a key was deleted since removes it, and names it among the keys to rebuild", () => {
+    const { f, store, send } = follower();
+    const truth = new Chain();
+    send(truth.next([op("dx/gone", "counter", "add", { n: 1 }), op("dx/kept", "counter", "add", { n: 2 })]));
+    truth.next([op("dx/gone", "counter", "delete", {})]); // this follower misses seq 2
+    const three = truth.next([]);
+    const fx = store.transaction(() => f.onTransfer(three.message.certificate, truth.staged(), false));
+    expect(fx.outcome).toBe("adopted");
+    expect(fx.adopted!.keys.has("dx/gone")).toBe(true);
+    expect(f.certifiedRead("dx/gone")!.value).toBeNull();
+    expect(f.certifiedRead("dx/kept")!.value).toMatchObject({ value: 2 });
     expect(f.local().hashAt("")).toBe(truth.sm.hashAt(""));
   });
 });

@@ -136,6 +136,23 @@ describe("authorize: data ops", () => {
     expect(authorize(rec, op(ALICE, "counter", "add", { n: 1 }), CLOSED)).toBe("not_authorized");
   });
 
+  it("delete is a write like any other: its own right per type, in writer and owner, refused to strangers", () => {
+    const del = (c: string, type: OpBody["type"]) => op(c, type, "delete", {});
+    const rec = record(
+      claim(OWNER),
+      grant(OWNER, ALICE, "register.delete"),
+      grant(OWNER, BOB, "register.set"),
+    );
+    expect(authorize(rec, del(ALICE, "register"), CLOSED)).toBeNull();
+    expect(authorize(rec, op(ALICE, "register", "set", { v: 1 }), CLOSED)).toBe("not_authorized");
+    expect(authorize(rec, del(ALICE, "counter"), CLOSED)).toBe("not_authorized");
+    expect(authorize(rec, del(BOB, "register"), CLOSED)).toBe("not_authorized");
+    expect(authorize(rec, del(OWNER, "account"), CLOSED)).toBeNull();
+    const writer = record(claim(OWNER), grant(OWNER, ALICE, "writer"));
+    expect(authorize(writer, del(ALICE, "set"), CLOSED)).toBeNull();
+    expect(authorize(writer, del(BOB, "set"), NAMESPACE_POLICY)).toBe("not_authorized");
+  });
+
   it("'*' (everyone) may deposit, only the owner withdraws; a member's own role adds to it", () => {
     const rec = record(claim(OWNER), grant(OWNER, "*", "account.deposit"), grant(OWNER, ALICE, "writer"));
     expect(authorize(rec, deposit(BOB), CLOSED)).toBeNull();

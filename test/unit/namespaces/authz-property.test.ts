@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { executeOps } from "../../../shared/certified/execute.js";
+import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import type { OpResult } from "../../../shared/certified/types.js";
 import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
@@ -230,11 +231,7 @@ function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy
   }
   for (const log of logs) order.push(...log);
   const records = new Map<string, KeyRecord>();
-  const { results } = executeOps(
-    { get: (k) => records.get(k), set: (k, rec) => void records.set(k, rec) },
-    order,
-    policy,
-  );
+  const { results } = executeOps(recordStoreOver(records), order, policy);
   const values = new Map([...records].map(([k, rec]) => [k, valueOf(rec)]));
   return { order, results, values, tentativeOk };
 }
@@ -281,11 +278,7 @@ describe("who may write: the races, step by step", () => {
   const [O, P, W] = CLIENTS as [string, string, string];
   const certify = (order: SignedOp[]) => {
     const records = new Map<string, KeyRecord>();
-    const { results } = executeOps(
-      { get: (k) => records.get(k), set: (k, r) => void records.set(k, r) },
-      order,
-      OPEN,
-    );
+    const { results } = executeOps(recordStoreOver(records), order, OPEN);
     return results.map((r) => (r.status === "ok" ? "ok" : r.reason));
   };
   const ok = (r: SubmitResult) => r.kind === "accepted" && r.outcome.status === "ok";

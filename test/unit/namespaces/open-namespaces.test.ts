@@ -2,6 +2,7 @@
  * `OPEN_NAMESPACES`, the deployment's open-namespace list: one strict parser, and a field of the
  * cluster configuration whose digest (which names certificates and which clients pin) commits to it.
  */
+import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import { describe, expect, it } from "vitest";
 import { executeOps } from "../../../shared/certified/execute.js";
 import { MerkleStateMachine } from "../../../shared/certified/state-machine.js";
@@ -100,11 +101,7 @@ describe("the open list in the cluster configuration", () => {
     const run = async (raw: string) => {
       const { config } = await resolveCluster({ ...DEV, OPEN_NAMESPACES: raw });
       const map = new Map<string, KeyRecord>();
-      const direct = executeOps(
-        { get: (k) => map.get(k), set: (k, r) => void map.set(k, r) },
-        ops,
-        policyOf(config),
-      );
+      const direct = executeOps(recordStoreOver(map), ops, policyOf(config));
       const sm = new MerkleStateMachine();
       const viaMachine = sm.execute(ops, 1, policyOf(config));
       return [direct.results, viaMachine.results].map((rs) => rs.map((r) => `${r.status}:${r.reason ?? ""}`));

@@ -5,6 +5,7 @@
  * `rejected` `cas_failed`, whichever comes first. Signatures are the host's business, so the ops
  * carry well-formed but unchecked ones.
  */
+import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import { describe, expect, it } from "vitest";
 import { executeOps, type RecordStore } from "../../../shared/certified/execute.js";
 import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
@@ -63,7 +64,7 @@ class Replica {
 
 const memoryRecords = (): RecordStore & { map: Map<string, KeyRecord> } => {
   const map = new Map<string, KeyRecord>();
-  return { map, get: (k) => map.get(k), set: (k, r) => void map.set(k, r) };
+  return { map, ...recordStoreOver(map) };
 };
 
 describe("a CAS race: two replicas, one certified order", () => {

@@ -40,15 +40,24 @@ describe("equivocation winner", () => {
 });
 
 const CLIENTS = ["A".repeat(43), "B".repeat(43)];
-const opsFor: Record<TypeName, fc.Arbitrary<{ op: string; args: OpBody["args"] }>> = {
-  counter: fc.integer({ min: -50, max: 50 }).map((n) => ({ op: "add", args: { n } })),
-  account: fc
-    .record({ op: fc.constantFrom("deposit", "withdraw"), n: fc.integer({ min: 1, max: 9 }) })
-    .map(({ op, n }) => ({ op, args: { n } })),
-  register: fc.integer().map((v) => ({ op: "set", args: { v } })),
-  set: fc
-    .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
-    .map(({ op, x }) => ({ op, args: { x } })),
+type OpArb = fc.Arbitrary<{ op: string; args: OpBody["args"] }>;
+/** A type's ops with deletes mixed in: an equivocation's `unapply` must take a delete out too. */
+const withDeletes = (ops: OpArb): OpArb =>
+  fc.oneof({ arbitrary: ops, weight: 3 }, { arbitrary: fc.constant({ op: "delete", args: {} }), weight: 1 });
+
+const opsFor: Record<TypeName, OpArb> = {
+  counter: withDeletes(fc.integer({ min: -50, max: 50 }).map((n) => ({ op: "add", args: { n } }))),
+  account: withDeletes(
+    fc
+      .record({ op: fc.constantFrom("deposit", "withdraw"), n: fc.integer({ min: 1, max: 9 }) })
+      .map(({ op, n }) => ({ op, args: { n } })),
+  ),
+  register: withDeletes(fc.integer().map((v) => ({ op: "set", args: { v } }))),
+  set: withDeletes(
+    fc
+      .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
+      .map(({ op, x }) => ({ op, args: { x } })),
+  ),
   namespace: fc
     .record({
       op: fc.constantFrom("claim", "grant", "revoke"),

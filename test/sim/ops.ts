@@ -24,5 +24,17 @@ export function opBodyFor(rng: Prng, client: string, seq: number, ts: number, bi
     ["account", rng.chance(0.6) ? "deposit" : "withdraw", { n: amount }],
   ];
   const [type, op, args] = shapes[k >> 1]!;
+  // deletes of every type, and register CASes expecting a value some write may have left
+  if (rng.chance(0.1)) return { client, seq, key, type, op: "delete", args: {}, ts };
+  if (type === "register" && rng.chance(0.3))
+    return {
+      client,
+      seq,
+      key,
+      type,
+      op: "cas",
+      args: { expected: rng.chance(0.2) ? null : `v${rng.int(1, 20)}`, v: value },
+      ts,
+    };
   return { client, seq, key, type, op, args, ts };
 }

@@ -114,6 +114,23 @@ export default defineConfig({
         },
       },
       {
+        plugins: [
+          inOneWorker({
+            ENVIRONMENT: "dev",
+            FAULT_TOKEN: "test-fault-token",
+            // a deployment that opens one namespace: everything else needs a claim or a grant
+            OPEN_NAMESPACES: "open",
+          }),
+        ],
+        // the open-namespace list decided by the live nodes and the replicas alike
+        test: {
+          name: "closed",
+          include: ["test/closed/**/*.test.ts"],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 6 },
+        },
+      },
+      {
         test: {
           name: "e2e",
           environment: "node",
@@ -124,7 +141,7 @@ export default defineConfig({
           // state and dev registry per server), which halves the project's wall time
           fileParallelism: true,
           maxWorkers: 2,
-          sequence: { groupOrder: 6 },
+          sequence: { groupOrder: 7 },
         },
       },
     ],

@@ -1,5 +1,5 @@
 /**
- * Starting a PBFT node in its Durable Object: bind the object to its node id, resolve the cluster
+ * Starting a PBFT node in its Durable Object (bound to its node id already): resolve the cluster
  * and the node's key (refusing a key the cluster does not list), install its boundary (in dev,
  * possibly the fault wrapper), and restore the core's driver from SQLite.
  */
@@ -16,7 +16,7 @@ import { devFaults } from "#dev-faults";
 import type { FaultSwitch } from "../platform/dev-faults-hook.js";
 import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
-import { claimIdentity, nodeConfig } from "./node-config.js";
+import { nodeConfig } from "./node-config.js";
 import { SqlNodeStore } from "./storage/sql-node-store.js";
 import { SqlRecordStore } from "./storage/sql-record-store.js";
 import { sqlDriverStorage } from "./storage/sql-driver-storage.js";
@@ -47,7 +47,6 @@ export async function bootNode(ctx: DurableObjectState, env: PbftEnv, id: string
   const me = PBFT_NODES.findIndex((n) => n.id === id);
   if (me < 0) throw new AspecError("invalid_args", `no PBFT node '${id}'`);
   const sql = ctx.storage.sql;
-  claimIdentity(sql, id);
   const { config: cluster } = await resolveCluster(env);
   const key = await nodeKey(env, id);
   // a node whose key is not the one the cluster lists would sign what every verifier refuses

@@ -1,8 +1,7 @@
 /**
- * How a PBFT node Durable Object runs its core (timing, heartbeat, the dev pool bound) and which
- * node an object is: an object is bound to the first node id it starts as (`pbft_identity`), so a
- * call naming another node is refused rather than served from the wrong state.
+ * How a PBFT node Durable Object runs its core: timing, heartbeat, the dev pool bound.
  */
+import { PBFT_NODES } from "../shared/cluster-config.js";
 import { isDev } from "../shared/config.js";
 import { DEFAULT_PBFT_CONFIG, type PbftConfig } from "../shared/pbft/config.js";
 import { heartbeatActivityTicksFrom, heartbeatTicksFrom } from "../shared/pbft/heartbeat.js";
@@ -41,11 +40,12 @@ function devPoolSize(env: PbftEnv): Partial<PbftConfig> {
   return n >= NODE_CONFIG.batchSizeMax! && n <= DEFAULT_PBFT_CONFIG.poolSizeMax ? { poolSizeMax: n } : {};
 }
 
-/** Bind this object to node `id` on its first start; throws if it is another node's. */
-export function claimIdentity(sql: SqlStorage, id: string): void {
-  sql.exec("CREATE TABLE IF NOT EXISTS pbft_identity (id TEXT NOT NULL)");
-  const known = sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
-  if (known !== undefined && known !== id)
-    throw new Error(`pbft node: this object is '${known}', not '${id}'`);
-  if (known === undefined) sql.exec("INSERT INTO pbft_identity (id) VALUES (?)", id);
+/** The node id an object of an earlier version kept (`pbft_identity`), if any. */
+export function legacyNodeId(sql: SqlStorage): string | undefined {
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'pbft_identity'").toArray().length === 0) return;
+  return sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
 }
+
+/** Is `id` one of the deployment's PBFT node ids? */
+export const isNodeId = (id: unknown): id is string =>
+  typeof id === "string" && PBFT_NODES.some((n) => n.id === id);

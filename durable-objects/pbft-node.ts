@@ -10,10 +10,9 @@
  * (platform/node-boundary.ts), which dev fault injection may wrap (`#dev-faults`, behind
  * FAULT_TOKEN; none in production).
  */
-import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
-import { PBFT_NODES } from "../shared/cluster-config.js";
 import { FAULT_INJECTION_OFF, faultInjectionAllowed } from "../shared/config.js";
+import { AspecError } from "../shared/errors.js";
 import { refusalText } from "../shared/certified/transfer-wire.js";
 import type { SignedOp } from "../shared/ops.js";
 import { plainNodeBoundary, type NodeBoundary } from "../platform/node-boundary.js";
@@ -25,9 +24,15 @@ import { CertificatePosts } from "./certificate-posts.js";
 import { bootNode, type RunningNode } from "./node-boot.js";
 import { NodeLinks } from "./node-links.js";
 import { stateChunks, transferPoint } from "./node-transfer-source.js";
+import { NamedObject } from "./named-object.js";
+import { isNodeId, legacyNodeId } from "./node-config.js";
 import { NodeLoop } from "./node-loop.js";
 
-export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSource {
+export class PbftNode extends NamedObject<PbftEnv> implements CertifiedBatchSource {
+  protected readonly kind = "pbft node";
+  /** Earlier versions kept the node id in `pbft_identity`. */
+  protected override legacyName = () => legacyNodeId(this.ctx.storage.sql);
+
   private running: Promise<RunningNode> | undefined;
   /** Certified batches kept, posted and served (durable-objects/certificate-posts.ts). */
   private readonly posts: CertificatePosts = new CertificatePosts(
@@ -108,11 +113,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   }
 
   /**
-   * Kept certified batches from `fromSeq` on, contiguous (it stops at the first seq it lacks: one it
-   * skipped by state transfer, or older than what it keeps), at most `max` (≤ CERTIFIED_BATCHES_MAX)
-   * and CERTIFIED_BATCHES_BYTES_MAX of JSON past the first, as the text of a JSON array of each
-   * batch's wire text. Bad arguments answer `[]`, never a throw. What it serves is untrusted: a
-   * replica parses and verifies every batch (`CertifiedReplica.receive`).
+   * Kept certified batches from `fromSeq` on (kept-batches.ts `served`); bad arguments answer `[]`,
+   * never a throw. Untrusted by the replica, which parses and verifies every batch.
    */
   async certifiedBatches(id: string, fromSeq: number, max: number): Promise<string> {
     if (!isNodeId(id) || !Number.isSafeInteger(fromSeq) || fromSeq < 1) return "[]";
@@ -151,8 +153,7 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
 
   /** The node's one loop (durable-objects/node-loop.ts). */
   override async alarm(): Promise<void> {
-    const id = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM pbft_identity").toArray()[0]?.id;
-    await this.loop.ring(id, (nodeId) => this.start(nodeId));
+    await this.loop.ring(this.boundName ?? undefined, (id) => this.start(id));
   }
 
   /**
@@ -182,6 +183,8 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
   }
 
   private async boot(id: string): Promise<RunningNode> {
+    if (!isNodeId(id)) throw new AspecError("invalid_args", `no PBFT node '${id}'`);
+    this.bindName(id);
     const { node, effects } = await bootNode(this.ctx, this.env, id, {
       transport: this.links,
       publish: (me, n, nodeId, c) => this.posts.publish(me, n, nodeId, c),
@@ -192,5 +195,3 @@ export class PbftNode extends DurableObject<PbftEnv> implements CertifiedBatchSo
     return node;
   }
 }
-
-const isNodeId = (id: unknown): id is string => typeof id === "string" && PBFT_NODES.some((n) => n.id === id);

@@ -60,6 +60,8 @@ export default defineConfig({
           name: "cluster",
           include: ["test/cluster/**/*.test.ts"],
           testTimeout: 60_000,
+          // two files at a time: each mostly waits on its live nodes' timers and queues
+          maxWorkers: 2,
           sequence: { groupOrder: 2 },
         },
       },

@@ -18,6 +18,8 @@ export type Command =
   | { kind: "verify"; opId: string }
   | { kind: "watch"; key: string; intervalMs: number; count: number | undefined }
   | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } }
+  | { kind: "ls"; prefix: string; limit: number | undefined }
+  | { kind: "batch"; file: string }
   | EvidenceCommand;
 
 export interface Invocation {
@@ -41,6 +43,10 @@ commands:
   set add|remove KEY X             add / remove string X
   account deposit|withdraw KEY N   N a positive integer
   get KEY                          read KEY at the home replica
+  ls [PREFIX] [--limit N]          list keys starting with PREFIX in byte order, page by page
+                                   (--limit N: the first N only)
+  batch FILE                       send the ops of FILE (JSON lines {key, type, op, args}) in
+                                   batches of 100, one request each; exit 1 if any is refused
   replicas                         list replicas and their public keys
   cluster                          the pinned PBFT cluster and its newest certificate, verified
   verify OPID                      an op's proof chain (certificate signers, seq, resultsRoot,
@@ -74,6 +80,7 @@ const OPTIONS = {
   out: { type: "string" },
   interval: { type: "string" },
   count: { type: "string" },
+  limit: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
@@ -114,6 +121,7 @@ interface Extra {
   out: string | undefined;
   interval: string | undefined;
   count: string | undefined;
+  limit: string | undefined;
 }
 
 function positive(s: string, what: string): number {
@@ -128,6 +136,7 @@ function command(pos: string[], x: Extra): Command {
   if (out !== undefined && name !== "keygen") throw new UsageError("--out is only for keygen");
   if ((x.interval !== undefined || x.count !== undefined) && name !== "watch")
     throw new UsageError("--interval and --count are only for watch");
+  if (x.limit !== undefined && name !== "ls") throw new UsageError("--limit is only for ls");
   switch (name) {
     case undefined:
       throw new UsageError("no command");
@@ -156,6 +165,16 @@ function command(pos: string[], x: Extra): Command {
     case "get":
       arity(pos, 2, "get KEY");
       return { kind: "get", key: pos[1]! };
+    case "ls":
+      if (pos.length > 2) throw new UsageError("usage: aspec ls [PREFIX] [--limit N]");
+      return {
+        kind: "ls",
+        prefix: pos[1] ?? "",
+        limit: x.limit === undefined ? undefined : positive(x.limit, "--limit"),
+      };
+    case "batch":
+      arity(pos, 2, "batch FILE");
+      return { kind: "batch", file: pos[1]! };
     case "counter":
       arity(pos, 4, "counter add KEY N");
       if (sub !== "add") throw new UsageError(`counter has no op '${sub}' (add)`);
@@ -241,6 +260,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocatio
       out: opt(v.out),
       interval: opt(v.interval),
       count: opt(v.count),
+      limit: opt(v.limit),
     }),
   };
 }

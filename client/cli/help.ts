@@ -34,6 +34,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "aspec ns claim wallet && aspec ns grant wallet '*' account.deposit",
   ),
   get: op("get KEY", "Read KEY at the home replica (its tentative value).", "aspec get hits"),
+  ls: `usage: aspec ls [PREFIX] [--limit N] [--endpoint URL] [--replica NAME] [--json]\n\nList the keys starting with PREFIX (all keys without one) at the home replica, in byte order, a page\n(up to 1,000 keys) per request until the last: each key's type, tentative value and certified value\n(as of the page's certificate; 'aspec get KEY' or the SDK's getCertified proves one). --limit N stops\nafter N keys. --json prints each page's signed reply, one per line.\n\nexample: aspec ls wallet/ --limit 20\n\nexit codes: 0 ok, 1 refused or an unverifiable reply, 2 usage error`,
+  batch: `usage: aspec batch FILE [--endpoint URL] [--replica NAME] [--key-file FILE] [--json]\n\nSend the ops of FILE, one JSON object {"key", "type", "op", "args"} per line (blank lines skipped),\nsigned with the key file's key, in batches of up to 100 ops, each batch one request (POST\n/v1/ops/batch) decided in order by one replica. Prints one line per op, in order (--json: the reply\nor {"error"} of each).\n\nexample: aspec batch ops.jsonl\n\nexit codes: 0 every op ok, 1 any op refused or answered rejected, 2 usage error`,
   evidence: EVIDENCE_HELP,
   replicas: `usage: aspec replicas [--endpoint URL] [--json]\n\nList the replicas and their public keys.`,
   cluster: `usage: aspec cluster [--endpoint URL] [--replica NAME] [--json]\n\nThe PBFT cluster every certificate is checked against (id, f, nodes and keys, config digest), and the\nhome replica's newest certificate, verified (seq, signers, roots).\n\nexample: aspec cluster --json`,

@@ -38,11 +38,19 @@ export async function verifyBatchReply(
   for (const [i, op] of ops.entries()) {
     const el: unknown = results[i];
     if (utf8(JSON.stringify(el) ?? "").length > REPLY_BYTES_MAX)
-      throw new ReplyVerificationError("out_of_bounds", replica ?? "", null, `result ${i} is past the reply bound`);
+      throw new ReplyVerificationError(
+        "out_of_bounds",
+        replica ?? "",
+        null,
+        `result ${i} is past the reply bound`,
+      );
     const opId = opIdOf(op);
     const error = AspecError.fromBody(el);
     if (error) {
-      out.push({ ok: false, error: await checkErrorReply(el, error, { replica: asked, opId, ...bound }, pinned) });
+      out.push({
+        ok: false,
+        error: await checkErrorReply(el, error, { replica: asked, opId, ...bound }, pinned),
+      });
       const signer = (el as { replica?: unknown }).replica;
       if (typeof signer === "string") asked ??= signer;
       continue;

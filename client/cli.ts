@@ -149,7 +149,8 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
             if (!r.ok) {
               refused = true;
               const e = r.error as Error & { code?: string };
-              if (inv.json) io.out(JSON.stringify(isAspecError(e) ? e.toBody() : { error: { message: e.message } }));
+              if (inv.json)
+                io.out(JSON.stringify(isAspecError(e) ? e.toBody() : { error: { message: e.message } }));
               else io.out(`refused: ${e.code ?? "error"}: ${e.message}`);
               continue;
             }

@@ -121,6 +121,16 @@ describe("POST /v1/ops/batch", () => {
     expect(((await res.json()) as ErrorBody).error.code).toBe("invalid_request");
   });
 
+  it("a batch's ops reach every other replica by themselves (the write schedules the drain)", async () => {
+    const c = await TestClient.create();
+    const ops = await Promise.all(["bq/a", "bq/b", "bq/c"].map((k) => c.sign(k, "set", "add", { x: k })));
+    expect((await postBatch({ ops }, "enam")).status).toBe(200);
+    await eventually(async () => {
+      for (const r of ["weur", "apac"])
+        for (const k of ["bq/a", "bq/b", "bq/c"]) expect(await read(k, r)).toMatchObject({ value: [k] });
+    });
+  });
+
   it("the batch's ops replicate as log entries: one queue message carries them all", async () => {
     const c = await TestClient.create();
     const ops: SignedOp[] = await Promise.all(

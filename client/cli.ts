@@ -10,7 +10,19 @@ import { isAspecError } from "../shared/errors.js";
 import { UsageError, USAGE, parseCli, type Invocation } from "./cli/args.js";
 import { COMMAND_HELP } from "./cli/help.js";
 import { runEvidence } from "./cli/evidence.js";
-import { clusterLines, opLine, readLine, replicaLines, verifyLines, watchLine } from "./cli/output.js";
+import {
+  clusterLines,
+  listLines,
+  opLine,
+  readLine,
+  replicaLines,
+  verifyLines,
+  watchLine,
+} from "./cli/output.js";
+import { parseOpLines } from "./cli/op-lines.js";
+import { readFile } from "node:fs/promises";
+import { LIST_LIMIT_MAX } from "../shared/kv-list.js";
+import { BATCH_OPS_MAX } from "../shared/op-limits.js";
 import { packageVersion } from "./node/version.js";
 import { AspecClient, type ConnectOptions } from "./client.js";
 import { ReplyVerificationError, isAspecClientError } from "./errors.js";
@@ -132,6 +144,48 @@ async function run(inv: Invocation, io: CliIo): Promise<number> {
       }
       return submitOp(inv, connect, print, { key: cmd.key, type, op: "delete", args: {} });
     }
+    case "ls": {
+      const c = await connect();
+      let left = cmd.limit ?? Infinity;
+      let cursor: string | undefined;
+      do {
+        const page = await c.list(cmd.prefix, { cursor, limit: Math.min(left, LIST_LIMIT_MAX) });
+        left -= page.entries.length;
+        print(page, () => listLines(page));
+        cursor = page.cursor ?? undefined;
+      } while (cursor !== undefined && left > 0);
+      return 0;
+    }
+    case "batch": {
+      const intents = parseOpLines(await readFile(cmd.file, "utf8"), cmd.file);
+      const { key } = await loadOrCreateKeyFile(inv.keyFile);
+      const c = await connect({ key, seq: key.nextSeq });
+      // Reserve the seqs before sending, as for one op: a crash after the send skips them.
+      await updateKeyFile(inv.keyFile, { ...key, nextSeq: key.nextSeq + intents.length });
+      let refused = false;
+      try {
+        for (let i = 0; i < intents.length; i += BATCH_OPS_MAX) {
+          for (const r of await c.batch(intents.slice(i, i + BATCH_OPS_MAX))) {
+            if (!r.ok) {
+              refused = true;
+              const e = r.error as Error & { code?: string };
+              if (inv.json)
+                io.out(JSON.stringify(isAspecError(e) ? e.toBody() : { error: { message: e.message } }));
+              else io.out(`refused: ${e.code ?? "error"}: ${e.message}`);
+              continue;
+            }
+            if (r.reply.tentative.status === "rejected") refused = true;
+            print(r.reply, () => opLine(r.reply));
+          }
+        }
+      } finally {
+        await updateKeyFile(inv.keyFile, {
+          ...key,
+          nextSeq: Math.max(c.nextSeq, key.nextSeq + intents.length),
+        });
+      }
+      return refused ? 1 : 0;
+    }
     case "op":
       return submitOp(inv, connect, print, cmd);
   }
@@ -190,6 +244,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   try {
     return await run(inv, io);
   } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`aspec: ${e.message}`); // a batch file's line, read once the command runs
+      return 2;
+    }
     if (isAspecError(e) || isAspecClientError(e)) {
       const details =
         isAspecError(e) && e.details !== undefined

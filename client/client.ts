@@ -14,10 +14,15 @@ import { generateKeyPair, keyPairFromSeed, type KeyPair } from "../shared/crypto
 import type { TypeName } from "../shared/datatypes/index.js";
 import { isAspecError } from "../shared/errors.js";
 import { kvPath } from "../shared/kv-key.js";
+import { LIST_LIMIT_DEFAULT } from "../shared/kv-list.js";
+import { BATCH_OPS_MAX } from "../shared/op-limits.js";
 import { opIdOf, type SignedOp } from "../shared/ops.js";
+import { BATCH_REPLY_BYTES_MAX } from "../shared/reply-limits.js";
+import { verifyBatchReply, type BatchResult } from "./batch.js";
 import type {
   CertificateReply,
   CertifiedReadReply,
+  ListReply,
   OpReply,
   OpStatusReply,
   ReadReply,
@@ -74,6 +79,7 @@ import { requestJson, type FetchFn, type HttpOptions, type JsonRequest } from ".
 import {
   checkErrorReply,
   verifyCertificateReply,
+  verifyListReply,
   verifyCertifiedReadReply,
   verifyOpReply,
   verifyOpStatusReply,
@@ -156,6 +162,9 @@ export interface EvidenceReport {
 }
 
 export type { CertifiedOutcome, FailoverEvent, RollbackEvent };
+
+/** One op's outcome in `client.batch`: its submitted reply, or the refusal `submit` would have thrown. */
+export type BatchOutcome = { ok: true; reply: SubmittedOp } | { ok: false; error: Error };
 
 const DEFAULT_MAX_UNCERTIFIED = 4;
 
@@ -464,7 +473,65 @@ export class AspecClient implements OpSink {
       if (eager) tol.release();
       throw e;
     }
-    const { op: signed, reply } = sent;
+    const out = this.#submitted(sent.op, sent.reply, eager);
+    if (tol.k === 0) await out.certified;
+    return out;
+  }
+
+  /**
+   * Sign and send many new ops in one request (`POST /v1/ops/batch`, at most 100), decided in order
+   * by one replica; one outcome per op, in order: `{ok: true, reply}` (a `SubmittedOp`, followed to
+   * its certified outcome, with `rollback` events, as `submit`'s) or `{ok: false, error}` (the
+   * refusal `submit` of that op would have thrown). Every op is checked first: one the server would
+   * refuse throws before anything is signed. The batch goes out when a single op would (tolerance
+   * k) and then counts as its ops' number of uncertified ops. A `seq_replayed` refusal is returned
+   * as is (not re-signed, unlike `submit`).
+   *
+   * @example
+   * ```ts
+   * const out = await c.batch([
+   *   { key: "hits", type: "counter", op: "add", args: { n: 1 } },
+   *   { key: "tags", type: "set", op: "add", args: { x: "new" } },
+   * ]);
+   * for (const r of out) console.log(r.ok ? r.reply.tentative.value : r.error.code);
+   * ```
+   */
+  async batch(intents: readonly OpIntent[]): Promise<BatchOutcome[]> {
+    if (intents.length === 0 || intents.length > BATCH_OPS_MAX)
+      throw new RangeError(`a batch holds 1 to ${BATCH_OPS_MAX} ops, got ${intents.length}`);
+    for (const intent of intents) checkIntent(intent, this.publicKey, this.#now());
+    const tol = this.#tolerance;
+    const eager = tol.k !== Infinity || this.#events.has("rollback") || this.#events.has("certified");
+    if (eager) {
+      const blocked = tol.full;
+      const info = () => ({ uncertified: tol.uncertified, maxUncertified: tol.k });
+      if (blocked) this.#events.emit("blocked", info());
+      await tol.acquireMany(intents.length);
+      if (blocked) this.#events.emit("unblocked", info());
+    }
+    let results: BatchResult[];
+    const ops: SignedOp[] = [];
+    try {
+      for (const intent of intents) ops.push(await this.#sign(intent));
+      results = (await this.#withFailover((replica) => this.#sendBatch(ops, replica))).results;
+    } catch (e) {
+      if (eager) for (let i = 0; i < intents.length; i++) tol.release();
+      throw e;
+    }
+    const out = results.map((r, i): BatchOutcome => {
+      if (!r.ok) {
+        if (eager) tol.release();
+        return r;
+      }
+      return { ok: true, reply: this.#submitted(ops[i]!, r.reply, eager) };
+    });
+    if (tol.k === 0) await Promise.allSettled(out.map((o) => (o.ok ? o.reply.certified : null)));
+    return out;
+  }
+
+  /** A reply as a `SubmittedOp`: its `certified` outcome followed (at once when `eager`, which holds a slot). */
+  #submitted(signed: SignedOp, reply: OpReply, eager: boolean): SubmittedOp {
+    const tol = this.#tolerance;
     let certified: Promise<CertifiedOutcome> | undefined;
     const follow = (): Promise<CertifiedOutcome> => {
       if (!certified) {
@@ -479,9 +546,46 @@ export class AspecClient implements OpSink {
       return certified;
     };
     if (eager) follow();
-    const out = Object.defineProperty(reply, "certified", { get: follow, enumerable: false }) as SubmittedOp;
-    if (tol.k === 0) await follow();
-    return out;
+    return Object.defineProperty(reply, "certified", { get: follow, enumerable: false }) as SubmittedOp;
+  }
+
+  /**
+   * One page of keys by prefix at the home replica (`GET /v1/kv`), in byte order, each with its
+   * tentative value and its certified value as of the reply's certificate (checked; the values
+   * carry no proofs: `getCertified(key)` proves one). `cursor`: the previous page's; `limit` 1 to
+   * 1,000 (default 100). `reply.cursor` is null on the last page.
+   *
+   * @example `const { entries, cursor } = await c.list("wallet/", { limit: 50 })`
+   */
+  async list(prefix: string, opts: { cursor?: string | undefined; limit?: number } = {}): Promise<ListReply> {
+    const limit = opts.limit ?? LIST_LIMIT_DEFAULT;
+    const query: Record<string, string> = { prefix, limit: String(limit) };
+    if (opts.cursor !== undefined) query.cursor = opts.cursor;
+    return this.#withFailover(async (asked) => {
+      const bound = this.#bind();
+      const body = await requestJson(
+        { method: "GET", url: this.#url("/v1/kv", asked, query), headers: nonceHeader(bound) },
+        this.#http,
+        (b, e) => this.#verified(() => checkErrorReply(b, e, { replica: asked, ...bound }, this.#pinned)),
+      );
+      const expect = { replica: asked, prefix, cursor: opts.cursor, limit, ...bound };
+      return this.#verified(() => verifyListReply(body, expect, this.#pinned, this.#certs));
+    });
+  }
+
+  /**
+   * Every page of keys by prefix, one `list` after another (a cursor is a key, so a page after a
+   * failover continues at the next replica where the last ended).
+   *
+   * @example `for await (const page of c.listPages("wallet/")) for (const e of page.entries) console.log(e.key)`
+   */
+  async *listPages(prefix: string, opts: { limit?: number } = {}): AsyncGenerator<ListReply> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(prefix, { cursor, limit: opts.limit });
+      yield page;
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
   }
 
   /**
@@ -619,8 +723,9 @@ export class AspecClient implements OpSink {
       try {
         const reply = await ask(target);
         this.#resting.clear(reply.replica);
-        if (first !== undefined) this.#home = reply.replica; // failed over: the new home
-        this.#home ??= reply.replica;
+        // "": a batch whose results no replica signed names none (workers/batch.ts)
+        if (first !== undefined && reply.replica !== "") this.#home = reply.replica; // failed over: the new home
+        if (reply.replica !== "") this.#home ??= reply.replica;
         return reply;
       } catch (e) {
         if (!this.#failover || !isReplicaFault(e)) throw e;
@@ -650,6 +755,30 @@ export class AspecClient implements OpSink {
     return this.#verified(() =>
       verifyOpReply(body, { replica, opId, key: op.key, type: op.type, ...bound }, this.#pinned, this.#certs),
     );
+  }
+
+  /** One batch of signed ops to `replica`; each result verified as that op's reply alone. */
+  async #sendBatch(
+    ops: readonly SignedOp[],
+    replica: string | undefined,
+  ): Promise<{ replica: string; results: BatchResult[] }> {
+    const bound = this.#bind();
+    const req: JsonRequest = {
+      method: "POST",
+      url: this.#url("/v1/ops/batch", replica),
+      body: JSON.stringify({ ops }),
+      headers: nonceHeader(bound),
+      bytesMax: BATCH_REPLY_BYTES_MAX,
+    };
+    const body = await requestJson(req, this.#http, (b, e) =>
+      this.#verified(() => checkErrorReply(b, e, { replica, ...bound }, this.#pinned)),
+    );
+    const results = await this.#verified(() =>
+      verifyBatchReply(body, ops, replica, bound, this.#pinned, this.#certs),
+    );
+    // the replica that answered, as its accepted ops' replies name it ("": none did, home unchanged)
+    const named = results.find((r): r is { ok: true; reply: OpReply } => r.ok)?.reply.replica;
+    return { replica: named ?? replica ?? "", results };
   }
 
   async #pollStatus(

@@ -11,6 +11,7 @@
  */
 export {
   AspecClient,
+  type BatchOutcome,
   type ClientEvents,
   type ConnectOptions,
   type CertifiedOutcome,
@@ -50,13 +51,17 @@ export {
   checkErrorReply,
   verifyCertificateReply,
   verifyCertifiedReadReply,
+  verifyListReply,
   verifyOpReply,
   verifyOpStatusReply,
   verifyReadReply,
   type Bound,
   type ErrorExpectation,
+  type ListExpectation,
   type PinnedKeys,
 } from "./verify.js";
+export type { OpIntent } from "./build-op.js";
+export type { ListEntry } from "../shared/kv-list.js";
 export type { FetchFn } from "./transport.js";
 export {
   contradictionEvidence,
@@ -77,6 +82,7 @@ export type {
   CertifiedResult,
   CertifiedValue,
   ErrorReply,
+  ListReply,
   OpReply,
   OpStatusReply,
   ReadReply,

@@ -38,10 +38,22 @@ export class Tolerance {
     await new Promise<void>((go, stop) => this.#waiters.push({ go, stop }));
   }
 
-  /** Give a slot back: the first waiter takes it over. */
+  /**
+   * Take `n` slots for a batch: it goes out when a single op would (one slot free, no one waiting)
+   * and then counts as `n` uncertified ops, past k if it is larger; later ops wait until the count
+   * is under k again.
+   */
+  async acquireMany(n: number): Promise<void> {
+    await this.acquire();
+    this.#inFlight += n - 1;
+  }
+
+  /** Give a slot back: the first waiter takes it over (unless a batch holds more than k). */
   release(): void {
-    const w = this.#waiters.shift();
-    if (w) return w.go(); // the slot passes on: #inFlight unchanged
+    if (this.#inFlight <= this.#slots) {
+      const w = this.#waiters.shift();
+      if (w) return w.go(); // the slot passes on: #inFlight unchanged
+    }
     this.#inFlight--;
     if (this.#inFlight === 0) for (const done of this.#idle.splice(0)) done();
   }

@@ -33,6 +33,8 @@ export interface JsonRequest {
   signal?: AbortSignal;
   /** Extra request headers (the request's nonce); a retry sends the same ones. */
   headers?: Record<string, string>;
+  /** The reply's byte bound (default `REPLY_BYTES_MAX`; a batch's replies: `BATCH_REPLY_BYTES_MAX`). */
+  bytesMax?: number;
 }
 
 /** 5xx codes that no retry can fix (a missing secret stays missing until an operator sets it). */
@@ -62,7 +64,7 @@ async function attempt(req: JsonRequest, o: HttpOptions): Promise<{ status: numb
   };
   if (req.body !== undefined) init.body = req.body;
   const res = await o.fetch(req.url, init);
-  return { status: res.status, text: await readText(res, REPLY_BYTES_MAX) };
+  return { status: res.status, text: await readText(res, req.bytesMax ?? REPLY_BYTES_MAX) };
 }
 
 /** The body as text, or null once more than `limit` bytes arrived (the rest is never read). */
@@ -84,9 +86,9 @@ async function readText(res: Response, limit: number): Promise<string | null> {
   }
 }
 
-function parseBody(status: number, text: string | null): unknown {
-  if (text === null) return outOfBoundsThrow(status, `more than ${REPLY_BYTES_MAX} bytes`);
-  const parsed = parseReplyText(text);
+function parseBody(status: number, text: string | null, bytesMax = REPLY_BYTES_MAX): unknown {
+  if (text === null) return outOfBoundsThrow(status, `more than ${bytesMax} bytes`);
+  const parsed = parseReplyText(text, bytesMax);
   if (parsed.ok) return parsed.value;
   if (parsed.problem === "not_json")
     throw new BadResponseError(`HTTP ${status} with a body that is not JSON`, status);
@@ -137,7 +139,7 @@ export async function requestJson(req: JsonRequest, o: HttpOptions, check?: Erro
       },
     );
   }
-  const body = parseBody(last.status, last.text);
+  const body = parseBody(last.status, last.text, req.bytesMax);
   if (last.status >= 200 && last.status < 300) return body;
   const error = AspecError.fromBody(body);
   if (!error) throw new BadResponseError(`HTTP ${last.status} without the API's error shape`, last.status);

@@ -17,6 +17,7 @@ import type { Certificate } from "../shared/certified/types.js";
 import { verifyResultProof, verifyStateProof } from "../shared/certified/proofs.js";
 import type { TypeName } from "../shared/datatypes/index.js";
 import { REPLICA_ERROR_CODES, type AspecError } from "../shared/errors.js";
+import { compareKeys, decodeCursor, type ListEntry } from "../shared/kv-list.js";
 import {
   verifyErrorReply,
   verifyReply,
@@ -27,6 +28,7 @@ import {
   type OpReply,
   type OpStatusReply,
   type ReadReply,
+  type ListReply,
   type ReplicaReply,
 } from "../shared/replies.js";
 import type { CertificateGuard } from "./certificates.js";
@@ -233,6 +235,55 @@ export async function verifyOpStatusReply(
       fail("bad_result_proof", "the result's proof does not fold to its certificate's resultsRoot");
   } else if (r.pending !== true) fail("malformed", "neither certified nor pending");
   certs.observe(r.certificate, r.replica);
+  return r;
+}
+
+export interface ListExpectation extends Bound {
+  replica: string | undefined;
+  prefix: string;
+  /** The cursor sent (undefined: the first page). */
+  cursor: string | undefined;
+  limit: number;
+}
+
+/**
+ * Check a `ListReply` (`GET /v1/kv?prefix=`): signed, about this prefix and cursor, its entries
+ * within the prefix, after the cursor, strictly ascending in byte order, at most `limit`, each
+ * certified value as of the reply's certificate. Certified values carry no proofs here:
+ * `getCertified(key)` proves one.
+ */
+export async function verifyListReply(
+  body: unknown,
+  expect: ListExpectation,
+  pinned: PinnedKeys,
+  certs?: CertificateGuard,
+): Promise<ListReply> {
+  const { reply, fail } = await checkSigned(body, "list", pinned, expect.replica, expect.nonce);
+  const r = reply as ListReply;
+  if (r.prefix !== expect.prefix)
+    fail("wrong_subject", `reply lists prefix '${String(r.prefix)}', not '${expect.prefix}'`);
+  if (r.after !== expect.cursor)
+    fail("wrong_subject", `reply continues cursor '${String(r.after)}', not '${String(expect.cursor)}'`);
+  if (!Array.isArray(r.entries) || r.entries.length > expect.limit)
+    fail("malformed", `a list reply holds an array of at most ${expect.limit} entries`);
+  if (r.cursor !== null && typeof r.cursor !== "string") fail("malformed", "the cursor is not a string");
+  let prev = expect.cursor === undefined ? null : decodeCursor(expect.cursor);
+  const seq = r.certificate?.body?.seq;
+  for (const e of r.entries as unknown[]) {
+    if (!isObject(e) || typeof e.key !== "string") fail("malformed", "an entry without a key");
+    const entry = e as unknown as ListEntry;
+    if (!entry.key.startsWith(expect.prefix))
+      fail("wrong_subject", `entry '${entry.key}' is outside prefix '${expect.prefix}'`);
+    if (prev !== null && compareKeys(prev, entry.key) >= 0)
+      fail("malformed", `entry '${entry.key}' is not after '${prev}' in byte order`);
+    if (entry.certified !== null && (!isObject(entry.certified) || entry.certified.seq !== seq))
+      fail("malformed", `entry '${entry.key}' claims a certified value not of the reply's certificate`);
+    prev = entry.key;
+  }
+  if (certs) {
+    await checkNewest(r.certificate, r.replica, certs, fail, expect);
+    certs.observe(r.certificate, r.replica);
+  }
   return r;
 }
 

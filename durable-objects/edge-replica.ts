@@ -9,7 +9,9 @@
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
 import type { KeyPair } from "../shared/crypto/keys.js";
-import { AspecError, isAspecError } from "../shared/errors.js";
+import { AspecError, isAspecError, type ErrorBody } from "../shared/errors.js";
+import { encodeCursor, LIST_SCAN_FACTOR, listPage, type ListQuery } from "../shared/kv-list.js";
+import { BATCH_OPS_MAX } from "../shared/op-limits.js";
 import { parseHlc, type Hlc } from "../shared/hlc.js";
 import { liveRecord, rebaseRecord, valueOf, type KeyRecord } from "../shared/materialize.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
@@ -18,7 +20,9 @@ import {
   nonceMember,
   signErrorReply,
   type CertificateReply,
+  type ErrorReply,
   type EvidenceReply,
+  type ListReply,
   type OpReply,
   type OpStatusReply,
   type CertifiedReadReply,
@@ -36,7 +40,7 @@ import { devFaults } from "#dev-faults";
 import { parseAcks, parseReplicateText, type ApplyReport } from "../shared/replication.js";
 import { applyEntries, NO_COUNTS, screenEntries } from "../shared/replica/apply.js";
 import type { ReplicaEvent } from "../shared/replica/events.js";
-import { submitOp } from "../shared/replica/submit.js";
+import { submitOp, type SubmitOutcome, type SubmitResult } from "../shared/replica/submit.js";
 import { peerText } from "../shared/wire/peer-text.js";
 import type { Env } from "../platform/env.js";
 import { replicaKey } from "../platform/keys.js";
@@ -129,7 +133,6 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
       // the certified order's own open-namespace list (the cluster configuration): both decide alike
       const policy = policyOf((await clusterOf(this.env)).config);
-      const opId = opIdOf(op);
       const now = Date.now();
       const r = this.ctx.storage.transactionSync(() =>
         submitOp(this.store, {
@@ -143,29 +146,130 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       );
       if (r.kind === "refused") throw r.error;
       this.clock = r.hlc;
-      const outcome = r.outcome;
+      // persist (above), then schedule the send, then reply
       await this.delivery.scheduleDrain();
       await this.delivery.ensureTimers();
-      const reply: Omit<OpReply, "sig"> = {
-        kind: "op",
-        opId,
-        key: op.key,
-        type: op.type,
-        tentative: {
-          status: outcome.status,
-          ...(outcome.reason ? { reason: outcome.reason } : {}),
-          value: outcome.value,
-          ...(outcome.superseded ? { superseded: true as const } : {}),
-        },
+      return this.boundary.sign<OpReply>(key.secret, this.opReply(name, op, r.outcome, now, nonce));
+    });
+  }
+
+  /**
+   * POST /v1/ops/batch: every op verified, then all decided in order by the same `submitOp` in one
+   * transaction (a refused op writes nothing and stops none of the others), then one drain scheduled
+   * for all (they leave in the op log's next drain, as any ops do), then each answered as `submit`
+   * would have: a signed reply or a signed refusal naming the op.
+   */
+  async submitMany(
+    name: string,
+    ops: readonly SignedOp[],
+    nonce?: string,
+  ): Promise<RpcResult<RpcResult<OpReply>[]>> {
+    return this.guard({ nonce }, async () => {
+      const key = await this.identity(name);
+      if (ops.length > BATCH_OPS_MAX)
+        throw new AspecError("payload_too_large", `a batch holds at most ${BATCH_OPS_MAX} ops`);
+      const verified = await Promise.all(ops.map((op) => verifyOp(op)));
+      const policy = policyOf((await clusterOf(this.env)).config);
+      const now = Date.now();
+      const steps = this.ctx.storage.transactionSync(() => {
+        let hlc = this.hlc();
+        const out = ops.map((op, i): SubmitResult => {
+          if (!verified[i])
+            return {
+              kind: "refused",
+              error: new AspecError("bad_signature", "the op's signature does not verify"),
+            };
+          const r = submitOp(this.store, {
+            op,
+            me: name,
+            nowMs: now,
+            hlc,
+            isCertified: this.isCertified,
+            policy,
+          });
+          if (r.kind === "accepted") hlc = r.hlc;
+          return r;
+        });
+        return { out, hlc };
+      });
+      this.clock = steps.hlc;
+      if (steps.out.some((r) => r.kind === "accepted")) {
+        await this.delivery.scheduleDrain();
+        await this.delivery.ensureTimers();
+      }
+      return Promise.all(
+        steps.out.map(async (r, i): Promise<RpcResult<OpReply>> => {
+          const op = ops[i]!;
+          if (r.kind === "refused") return this.refusal(r.error, { opId: opIdOf(op) }, nonce);
+          const reply = this.opReply(name, op, r.outcome, now, nonce);
+          return { ok: true, value: await this.boundary.sign<OpReply>(key.secret, reply) };
+        }),
+      );
+    });
+  }
+
+  /** The reply to an accepted op, unsigned. */
+  private opReply(
+    name: string,
+    op: SignedOp,
+    outcome: SubmitOutcome,
+    now: number,
+    nonce: string | undefined,
+  ): Omit<OpReply, "sig"> {
+    return {
+      kind: "op",
+      opId: opIdOf(op),
+      key: op.key,
+      type: op.type,
+      tentative: {
+        status: outcome.status,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        value: outcome.value,
+        ...(outcome.superseded ? { superseded: true as const } : {}),
+      },
+      replica: name,
+      certificate: this.certified.latestCertificate(),
+      certification: this.certified.certification(),
+      uncertified: outcome.pending,
+      duplicate: outcome.duplicate,
+      time: now,
+      ...nonceMember(nonce),
+    };
+  }
+
+  /**
+   * GET /v1/kv?prefix=&cursor=&limit=: one page of the tentative records in byte order of key, each
+   * with its certified value as of the newest certificate (none while not `ok`), signed as one reply.
+   */
+  async list(name: string, query: ListQuery, nonce?: string): Promise<RpcResult<ListReply>> {
+    return this.guard({ nonce }, async () => {
+      const id = await this.identity(name);
+      await this.delivery.ensureTimers();
+      await this.freshen();
+      const certificate = this.certified.latestCertificate();
+      const certification = this.certified.certification();
+      const seq = certification === "ok" && certificate ? certificate.body.seq : null;
+      // deleted keys are skipped, so a page reads up to LIST_SCAN_FACTOR × limit rows, then stops short
+      const scanMax = LIST_SCAN_FACTOR * query.limit;
+      const page = listPage(
+        this.store.recordsFrom(query.prefix, query.after, scanMax + 1),
+        query,
+        (key) => (seq === null ? null : { seq, record: this.certified.record(key) }),
+        undefined,
+        scanMax,
+      );
+      return this.boundary.sign<ListReply>(id.secret, {
+        kind: "list",
+        prefix: query.prefix,
+        ...(query.after === null ? {} : { after: encodeCursor(query.after) }),
+        entries: page.entries,
+        cursor: page.cursor,
         replica: name,
-        certificate: this.certified.latestCertificate(),
-        certification: this.certified.certification(),
-        uncertified: outcome.pending,
-        duplicate: outcome.duplicate,
-        time: now,
+        certificate,
+        certification,
+        time: Date.now(),
         ...nonceMember(nonce),
-      };
-      return this.boundary.sign<OpReply>(key.secret, reply);
+      });
     });
   }
 
@@ -485,18 +589,27 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       return { ok: true, value: await fn() };
     } catch (e) {
       if (!isAspecError(e)) throw e;
-      const error = (e as AspecError).toBody().error;
-      const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
-      if (!key) return { ok: false, error };
-      const signed = await signErrorReply(key.secret, {
-        error,
-        kind: "error",
-        replica: this.name!,
-        ...subject,
-        time: Date.now(),
-        ...nonceMember(bad ? undefined : nonce),
-      });
-      return { ok: false, ...signed };
+      return this.refusal(e as AspecError, subject, bad ? undefined : nonce);
     }
+  }
+
+  /** A refusal as data, signed naming what was refused (`subject`); unsigned only without a key. */
+  private async refusal(
+    e: AspecError,
+    subject: { opId?: string; key?: string },
+    nonce: string | undefined,
+  ): Promise<{ ok: false } & (ErrorReply | ErrorBody)> {
+    const error = e.toBody().error;
+    const key = this.name === undefined ? undefined : await this.key?.catch(() => undefined);
+    if (!key) return { ok: false, error };
+    const signed = await signErrorReply(key.secret, {
+      error,
+      kind: "error",
+      replica: this.name!,
+      ...subject,
+      time: Date.now(),
+      ...nonceMember(nonce),
+    });
+    return { ok: false, ...signed };
   }
 }

@@ -108,6 +108,30 @@ export class ReplicaStore implements ReplicaStateStore {
       .toArray()
       .map((r) => [r.key, { type: r.type as TypeName, state: JSON.parse(r.state) }]);
   }
+  /**
+   * Tentative records in byte order of key (SQLite's BINARY collation compares the UTF-8 bytes),
+   * from `prefix` on, or strictly after `after`; at most `limit`, read lazily (a listing's page).
+   */
+  *recordsFrom(
+    prefix: string,
+    after: string | null,
+    limit: number,
+  ): Generator<{ key: string; record: KeyRecord }> {
+    const rows =
+      after === null
+        ? this.sql.exec<{ key: string; type: string; state: string }>(
+            "SELECT key, type, state FROM kv WHERE key >= ? ORDER BY key LIMIT ?",
+            prefix,
+            limit,
+          )
+        : this.sql.exec<{ key: string; type: string; state: string }>(
+            "SELECT key, type, state FROM kv WHERE key > ? ORDER BY key LIMIT ?",
+            after,
+            limit,
+          );
+    for (const r of rows)
+      yield { key: r.key, record: { type: r.type as TypeName, state: JSON.parse(r.state) } };
+  }
   putRecord(key: string, rec: KeyRecord): void {
     this.putRecords([[key, rec]]);
   }

@@ -155,7 +155,7 @@ const FIELDS: Record<EvidenceKind, readonly string[]> = {
 };
 
 /** Reply kinds that carry a certificate (`certificate`, and an op status's `certified.certificate`). */
-const CERTIFYING_KINDS = new Set(["op", "read", "op-status", "certified-read", "certificate"]);
+const CERTIFYING_KINDS = new Set(["op", "read", "op-status", "certified-read", "certificate", "list"]);
 
 /**
  * The digest that names a lie, one per lie whatever else the evidence carries:

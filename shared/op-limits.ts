@@ -26,3 +26,5 @@ export const SIGNATURE_BYTES = 64;
 export const CLIENT_CHARS = b64uLength(PUBLIC_KEY_BYTES); // 43
 export const SIG_CHARS = b64uLength(SIGNATURE_BYTES); // 86
 export const B64U_RE = /^[A-Za-z0-9_-]+$/;
+/** Ops in one batch (`POST /v1/ops/batch`): each is answered as if sent alone; more is refused whole. */
+export const BATCH_OPS_MAX = 100;

@@ -10,6 +10,7 @@ import type { Certificate, Digest, OpResult } from "./certified/types.js";
 import { signCanonical, verifyCanonical } from "./crypto/keys.js";
 import type { OpStatus, TypeName } from "./datatypes/index.js";
 import type { ErrorBody } from "./errors.js";
+import type { ListEntry } from "./kv-list.js";
 import type { SignedOp } from "./ops.js";
 
 /**
@@ -117,7 +118,37 @@ export interface ReadReply {
   sig: string;
 }
 
-/** An op's certified result with its proof against the resultsRoot of `certificate` (its batch's). */
+/**
+ * Reply to `GET /v1/kv?prefix=&cursor=&limit=`: one page of keys in byte order, each with its
+ * tentative value and its certified value (no proofs: `GET /v1/kv/:key?view=certified` proves one).
+ */
+export interface ListReply {
+  kind: "list";
+  prefix: string;
+  /** The cursor this page continues (absent: the first page). */
+  after?: string;
+  entries: ListEntry[];
+  /** Pass it back as `?cursor=` for the next page; null: the listing is complete. */
+  cursor: string | null;
+  replica: string;
+  certificate: Certificate | null;
+  certification: Certification;
+  time: number;
+  /** The request's nonce (`x-aspec-nonce`), signed back; absent when the request had none. */
+  nonce?: string;
+  sig: string;
+}
+
+/**
+ * Reply to `POST /v1/ops/batch`: one element per op, in order, each exactly the body a single
+ * `POST /v1/ops` of that op would have answered (a signed `OpReply`, a replica's signed refusal, or
+ * the edge's unsigned error for an op it could not parse). Not signed as a whole: each element is.
+ */
+export interface BatchReply {
+  results: (OpReply | ErrorReply | ErrorBody)[];
+}
+
+/** An op's certified result against the resultsRoot of `certificate` (its batch's). */
 export interface CertifiedResult {
   seq: number;
   result: OpResult;
@@ -216,7 +247,8 @@ export type ReplicaReply =
   | CertificateReply
   | OpStatusReply
   | CertifiedReadReply
-  | NamespacesReply;
+  | NamespacesReply
+  | ListReply;
 
 /**
  * A replica's refusal: the API's one error shape, `{ error: { code, message, details? } }`, with

@@ -22,6 +22,12 @@ export const REPLY_BYTES_MAX = 1024 * 1024;
  * 4 levels, then a register value of up to 33), 37; the margin is for shapes still to come.
  */
 export const REPLY_DEPTH_MAX = 48;
+/**
+ * Bytes of a batch's reply (`POST /v1/ops/batch`), read whole by the SDK: up to 100 op replies of
+ * a few KiB each, with room for large values; each reply in it is held to `REPLY_BYTES_MAX` alone,
+ * so each can still be evidence.
+ */
+export const BATCH_REPLY_BYTES_MAX = 8 * 1024 * 1024;
 
 /**
  * What evidence adds around the replies it carries: `{"kind":"contradicted_result","reply":…,
@@ -52,9 +58,10 @@ export type ReplyTextProblem =
  */
 export function parseReplyText(
   text: string,
+  bytesMax = REPLY_BYTES_MAX,
 ): { ok: true; value: unknown } | { ok: false; problem: ReplyTextProblem; detail: string } {
-  if (utf8(text).length > REPLY_BYTES_MAX)
-    return { ok: false, problem: "too_large", detail: `more than ${REPLY_BYTES_MAX} bytes` };
+  if (utf8(text).length > bytesMax)
+    return { ok: false, problem: "too_large", detail: `more than ${bytesMax} bytes` };
   let value: unknown;
   try {
     value = parseStrictJson(text, REPLY_DEPTH_MAX);
@@ -63,7 +70,7 @@ export function parseReplyText(
     const problem = kind === "too_deep" ? "too_deep" : kind === "syntax" ? "not_json" : "not_strict";
     return { ok: false, problem, detail: e instanceof Error ? e.message : String(e) };
   }
-  if (utf8(JSON.stringify(value)).length > REPLY_BYTES_MAX)
-    return { ok: false, problem: "too_large", detail: `more than ${REPLY_BYTES_MAX} bytes re-encoded` };
+  if (utf8(JSON.stringify(value)).length > bytesMax)
+    return { ok: false, problem: "too_large", detail: `more than ${bytesMax} bytes re-encoded` };
   return { ok: true, value };
 }

@@ -7,6 +7,7 @@
 import { DATA_TYPES, TYPE_NAMES } from "../shared/datatypes/index.js";
 import { ERROR_STATUS, type ErrorCode } from "../shared/errors.js";
 import { jsonValue } from "../shared/json-value.js";
+import { BATCH_OPS_MAX } from "../shared/op-limits.js";
 import { opFieldSchemas, publicKeySchema, signatureSchema } from "../shared/ops.js";
 import * as z from "../shared/zod.js";
 
@@ -204,6 +205,34 @@ export const readReply = z.strictObject({
   sig: signatureSchema,
 });
 
+/** `POST /v1/ops/batch`: 1 to BATCH_OPS_MAX signed ops, each as `POST /v1/ops` takes one. */
+export const batchRequest = z.strictObject({
+  ops: z.array(signedOpRequest).check(z.minLength(1), z.maxLength(BATCH_OPS_MAX)),
+});
+
+/** One listed key (shared/kv-list.ts `ListEntry`). */
+const listEntry = z.strictObject({
+  key: z.string(),
+  type: typeName,
+  value: json,
+  certified: z.nullable(z.strictObject({ seq: z.int(), value: json })),
+  elided: z.optional(z.literal(true)),
+});
+
+export const listReply = z.strictObject({
+  kind: z.literal("list"),
+  prefix: z.string(),
+  after: z.optional(z.string()),
+  entries: z.array(listEntry),
+  cursor: z.nullable(z.string()),
+  replica: z.string(),
+  certificate,
+  certification,
+  time,
+  nonce,
+  sig: signatureSchema,
+});
+
 const tentativeResult = z.strictObject({
   status: z.enum(["ok", "rejected"]),
   reason: z.optional(z.string()),
@@ -356,3 +385,11 @@ export const errorReply = (codes: readonly ErrorCode[]) =>
       sig: signatureSchema,
     }),
   ]);
+
+/**
+ * The reply to a batch: each op's reply or error, in order (shared/replies.ts `BatchReply`); an
+ * error element is any code (its HTTP status is the code's, from the error table).
+ */
+export const batchReply = z.strictObject({
+  results: z.array(z.union([opReply, errorReply(ERROR_CODES)])),
+});

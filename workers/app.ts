@@ -14,6 +14,8 @@ import { replicaStub } from "../platform/replica-stub.js";
 import { REPLICA_HEADER, chooseReplica, replicasOf } from "../platform/routing.js";
 import { corsFromEnv } from "./cors.js";
 import { ROUTES, allowHeader, routeLabel, type Route } from "./routes.js";
+
+const BATCH_ROUTE = ROUTES.find((r) => r.path === "/v1/ops/batch")!;
 import { unexpectedError } from "./unexpected-error.js";
 import { openApiDocument } from "./openapi.js";
 import { clusterOf } from "../shared/cluster-config.js";
@@ -24,6 +26,9 @@ import { mountEvidenceRoutes } from "./evidence-routes.js";
 import { loadQuarantines, quarantined, refreshQuarantines } from "./quarantine.js";
 import { mountDevSubmit } from "./dev-submit.js";
 import { readJsonBody, type BodyLimits } from "./json-body.js";
+import { batchBodyLimits, batchOps, batchReply, parseBatch } from "./batch.js";
+import { parseListQuery } from "../shared/kv-list.js";
+import { strictQuery } from "./query.js";
 
 /** A request body larger than this is refused before it is parsed. */
 export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
@@ -31,6 +36,8 @@ export const BODY_BYTES_MAX = 2 * OP_BYTES_MAX;
 export const BODY_DEPTH_MAX = ARGS_DEPTH_MAX + 1;
 
 const KV_PREFIX = "/v1/kv/";
+/** `GET /v1/kv?prefix=&cursor=&limit=`: the listing (the bare path; `/v1/kv/:key` reads one key). */
+const KV_LIST = "/v1/kv";
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -132,14 +139,21 @@ function unwrap<T>(r: RpcResult<T>): T {
 /** An op's body (`POST /v1/ops`): a signed op, nested only inside its args. */
 const OP_BODY: BodyLimits = { bytes: BODY_BYTES_MAX, depth: BODY_DEPTH_MAX, tooDeep: "invalid_args" };
 
+/** A batch's body: up to BATCH_OPS_MAX ops' bodies. */
+const BATCH_BODY: BodyLimits = batchBodyLimits(OP_BODY);
+
 /** A kv path the router matched only once decoded (`/v1/%6Bv/…`) is no kv path: 404, as for GET. */
 function isRawKvPath(c: AppContext): boolean {
   return new URL(c.req.url).pathname.startsWith(KV_PREFIX);
 }
+/** The same for the listing's bare path (`/v1/%6Bv` is none). */
+function isRawKvList(c: AppContext): boolean {
+  return new URL(c.req.url).pathname === KV_LIST;
+}
 
 /** `405` for a known path asked with a method it does not answer, in the one error shape. */
 function methodNotAllowed(c: AppContext, route: Route): Response {
-  if (route.path === `${KV_PREFIX}*` && !isRawKvPath(c))
+  if ((route.path === `${KV_PREFIX}*` && !isRawKvPath(c)) || (route.path === KV_LIST && !isRawKvList(c)))
     throw new AspecError("not_found", `no route for ${c.req.method} ${c.req.path}`);
   const allow = allowHeader(route);
   const err = new AspecError("method_not_allowed", `${c.req.method} is not allowed here: use ${allow}`, {
@@ -236,6 +250,9 @@ export function createApp() {
   // An op's outcome: tentative, and certified with its proof. `?wait=certified&timeoutMs=N`
   // (N ≤ 30,000, default 10,000) holds the request until certified here or N ms passed; either
   // way the reply is the replica's signed one (`pending: true` on timeout).
+  // `batch` is no op id: GET of the batch route is a 405 like any other method it does not answer.
+  app.get("/v1/ops/batch", (c) => methodNotAllowed(c, BATCH_ROUTE));
+
   app.get("/v1/ops/:id", async (c) => {
     const opId = c.req.param("id");
     if (!OP_ID_RE.test(opId))
@@ -267,6 +284,26 @@ export function createApp() {
     parseOpenNamespaces(c.env.OPEN_NAMESPACES); // or the open-namespace list
     const { replica, stub } = homeReplica(c);
     return c.json(unwrap(await stub.submit(replica.name, op, nonce)));
+  });
+
+  // Many signed ops in one request, each answered as if sent alone (workers/batch.ts); one RPC.
+  app.post("/v1/ops/batch", async (c) => {
+    const parsed = parseBatch(await readJsonBody(c, BATCH_BODY));
+    const nonce = nonceOf(c);
+    await replicaInfos(c.env);
+    const ops = batchOps(parsed);
+    const { replica, stub } = homeReplica(c);
+    const answers = ops.length === 0 ? [] : unwrap(await stub.submitMany(replica.name, ops, nonce));
+    return c.json(batchReply(parsed, answers));
+  });
+
+  // Keys by prefix, a page at a time (shared/kv-list.ts). Before `/v1/kv/*`, which would take it.
+  app.get(KV_LIST, async (c) => {
+    if (!isRawKvList(c)) throw new AspecError("not_found", `no route for GET ${c.req.path}`);
+    const query = parseListQuery(strictQuery(c.req.url, ["prefix", "cursor", "limit"]));
+    const nonce = nonceOf(c);
+    const { replica, stub } = homeReplica(c);
+    return c.json(unwrap(await stub.list(replica.name, query, nonce)));
   });
 
   // Everything after the prefix, raw, percent-decoded once (not Hono's param, whose pattern misses

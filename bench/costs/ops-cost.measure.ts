@@ -36,7 +36,9 @@ const OWN_CALLS = new Set(["stats", "status", "certificationStats"]);
  */
 const REPLICA_ENTRIES = [
   "submit",
+  "submitMany",
   "read",
+  "list",
   "evidence",
   "namespaces",
   "applyRemote",

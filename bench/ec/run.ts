@@ -9,6 +9,10 @@
  * measured rounds' system writes count towards them; a final phase under the same load makes up the
  * rest and carries the propagation probes), once replication has settled.
  *
+ * Batches: after the rounds, `--batch-ops` ops (100) in one `POST /v1/ops/batch` beside as many
+ * single requests on one connection, alternated `--batch-rounds` times (5), medians (batch-vs-single.ts).
+ * The summary's figures are also written as JSON beside the Markdown (same name, `.json`).
+ *
  * Flags: --ops N (per measured round, default 5000), --rounds N (default 3 per system),
  * --warmup N (1000), --memory-ops N (50000), --prop-ops N (minimum size of the propagation phase,
  * 2500), --connections N (10), --sample-every N (50), --keys N (1000),
@@ -33,6 +37,8 @@ import { intFlag } from "../int-flag.js";
 import { cpuMs, memKiB, workerdPids } from "./proc-stats.js";
 import { dirBytes } from "./disk.js";
 import { resultsPath } from "../results-path.js";
+import { batchVsSingle } from "./batch-vs-single.js";
+import { BATCH_OPS_MAX } from "../../shared/op-limits.js";
 import {
   REPO_ROOT,
   installCleanup,
@@ -53,6 +59,8 @@ const OPTIONS = {
   keys: { type: "string", default: "1000" },
   "wrangler-log": { type: "string", default: "warn" },
   "dedupe-horizon-ms": { type: "string", default: "10000" },
+  "batch-ops": { type: "string", default: "100" },
+  "batch-rounds": { type: "string", default: "5" },
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -74,6 +82,8 @@ options (default):
   --keys N                distinct keys (1000)
   --wrangler-log LEVEL    wrangler's log level (warn)
   --dedupe-horizon-ms N   op-log collection horizon (10000)
+  --batch-ops N           ops in one batch, beside as many single requests (100)
+  --batch-rounds N        rounds of batch vs single, alternated (5)
   --out PATH              write the summary to PATH; without it only a run with every
                           default replaces ${COMMITTED_RESULTS}
   -h, --help              this text`;
@@ -108,6 +118,8 @@ const SAMPLE_EVERY = int("sample-every", 1);
 const KEYS = int("keys", 1);
 const LOG_LEVEL = flags["wrangler-log"] as "warn";
 const HORIZON_MS = int("dedupe-horizon-ms", 0);
+const BATCH_OPS = Math.min(int("batch-ops", 1), BATCH_OPS_MAX);
+const BATCH_ROUNDS = int("batch-rounds", 1);
 /** Log collection runs every 5 anti-entropy periods (1 s in wrangler.jsonc). */
 const GC_PERIOD_MS = 5_000;
 
@@ -332,6 +344,16 @@ async function main(): Promise<void> {
 
   const baseRssAfter = workerdRss(base);
 
+  // A batch beside as many single requests, same system, same run.
+  log(
+    `Batch vs single: ${BATCH_OPS} ops in one batch beside ${BATCH_OPS} single requests, ${BATCH_ROUNDS} rounds`,
+  );
+  const batch = await batchVsSingle(sys.port, HOME, marker, `${run}/batch`, BATCH_OPS, BATCH_ROUNDS);
+  systemOps += 2 * BATCH_OPS * BATCH_ROUNDS;
+  log(
+    `  single ${fmt(batch.singleOpsPerSec, 0)} ops/s, batch ${fmt(batch.batchOpsPerSec, 0)} ops/s: ${fmt(batch.ratio, 1)}×`,
+  );
+
   // Propagation under the same load; it also makes up the memory phase's op count.
   const propOps = Math.max(PROP_OPS, MEMORY_OPS - (systemOps - opsAtBefore));
   log(
@@ -424,6 +446,9 @@ async function main(): Promise<void> {
   lines.push(`| p99 latency (ms) | ${fmt(B.p99, 2)} | ${fmt(S.p99, 2)} | ${fmt(ratio.p99, 2)}× | |`);
   lines.push(`| workerd CPU per op (ms) | ${fmt(B.cpu, 2)} | ${fmt(S.cpu, 2)} | ${fmt(ratio.cpu, 2)}× | |`);
   lines.push(
+    `| ${BATCH_OPS} ops: ${BATCH_OPS} single requests vs one batch (ops/s) | ${fmt(batch.singleOpsPerSec, 0)} (single) | ${fmt(batch.batchOpsPerSec, 0)} (batch) | ${fmt(batch.ratio, 1)}× (batch / single) | |`,
+  );
+  lines.push(
     `| propagation ${HOME} → ${OTHERS.join(" + ")} (ms) | | p50 ${fmt(prop.p50, 0)} / p99 ${fmt(prop.p99, 0)} | | |`,
   );
   lines.push(
@@ -438,6 +463,11 @@ async function main(): Promise<void> {
       `- round ${i + 1}: baseline ${row(baseRounds[i]!)}; system ${row(sysRounds[i]!)}; ` +
         `replication backlog drained ${fmt(settleMs[i]!, 0)} ms after the round`,
     );
+  lines.push(
+    `- batch vs single: ${BATCH_OPS} signed \`counter.add\` ops sent one \`POST /v1/ops\` after the other on one ` +
+      `connection, then ${BATCH_OPS} others in one \`POST /v1/ops/batch\`, alternated ${BATCH_ROUNDS} times (median); ` +
+      `ms per round (single · batch): ${batch.perRound.map((p) => `${fmt(p.singleMs, 0)} · ${fmt(p.batchMs, 0)}`).join(", ")}`,
+  );
   if (sysErrors || baseErrors) lines.push(`- non-2xx replies: system ${sysErrors}, baseline ${baseErrors}`);
   lines.push(
     `- propagation: ${prop.count} samples (every ${SAMPLE_EVERY}th write of a ${propOps}-op phase under the same load; ` +
@@ -474,6 +504,22 @@ async function main(): Promise<void> {
     `Command: \`${command}\` · ${facts.join(" · ")} · run took ${fmt((Date.now() - started) / 1000, 0)} s`,
   );
   const md = lines.join("\n") + "\n";
+  const json = {
+    command,
+    machine: facts,
+    baseline: B,
+    system: S,
+    ratio,
+    batch: {
+      ops: batch.ops,
+      rounds: batch.rounds,
+      singleOpsPerSec: batch.singleOpsPerSec,
+      batchOpsPerSec: batch.batchOpsPerSec,
+      ratio: batch.ratio,
+      perRound: batch.perRound,
+    },
+    propagationMs: { p50: prop.p50, p99: prop.p99, samples: prop.count },
+  };
 
   log("");
   log("Side by side (median of rounds):");
@@ -490,19 +536,24 @@ async function main(): Promise<void> {
   log(
     `  workerd CPU ms/op ${fmt(B.cpu, 2).padStart(10)} ${fmt(S.cpu, 2).padStart(10)} ${fmt(ratio.cpu, 2).padStart(7)}x`,
   );
+  log(
+    `  batch ${String(BATCH_OPS).padEnd(4)} ops/s ${fmt(batch.singleOpsPerSec, 0).padStart(10)} ${fmt(batch.batchOpsPerSec, 0).padStart(10)} ${fmt(batch.ratio, 2).padStart(7)}x  (single requests | one batch)`,
+  );
   log(`  propagation ms    p50 ${fmt(prop.p50, 1)}  p99 ${fmt(prop.p99, 1)}  (n=${prop.count})`);
   log(
     `  workerd RSS       before ${mib(rssBefore.kib)} MiB  after ${mib(rssAfter.kib)} MiB  delta ${signed(rssAfter.kib - rssBefore.kib)} MiB over ${memOps} ops`,
   );
   log("");
   log(md);
+  log(JSON.stringify(json));
   const changed = isInterrupted() ? [...changedFlags, "interrupted"] : changedFlags;
   const target = resultsPath({ out: flags.out, committed: COMMITTED_RESULTS, changed });
   if (target.path !== undefined) {
     const outFile = resolve(REPO_ROOT, target.path);
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, md);
-    log(`Written to ${target.path} (${target.why}); wrangler logs in ${logDir}`);
+    writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify(json, null, 2) + "\n");
+    log(`Written to ${target.path} and its .json (${target.why}); wrangler logs in ${logDir}`);
   } else log(`Not written: ${target.why}; wrangler logs in ${logDir}`);
   agent.destroy();
   probeAgent.destroy();

@@ -20,6 +20,8 @@ export type Command =
   | { kind: "op"; key: string; type: TypeName; op: string; args: { [k: string]: Json } }
   /** `type` undefined: the key's type as the home replica reads it. */
   | { kind: "del"; key: string; type: DeletableType | undefined }
+  | { kind: "ls"; prefix: string; limit: number | undefined }
+  | { kind: "batch"; file: string }
   | EvidenceCommand;
 
 /** The types `aspec del --type` takes (every user type; a namespace record is not deleted). */
@@ -51,6 +53,10 @@ commands:
   get KEY                          read KEY at the home replica
   del KEY [--type T]               delete KEY (T: register, counter, set, account; default:
                                    the type the home replica reads); an account only at 0
+  ls [PREFIX] [--limit N]          list keys starting with PREFIX in byte order, page by page
+                                   (--limit N: the first N only)
+  batch FILE                       send the ops of FILE (JSON lines {key, type, op, args}) in
+                                   batches of 100, one request each; exit 1 if any is refused
   replicas                         list replicas and their public keys
   cluster                          the pinned PBFT cluster and its newest certificate, verified
   verify OPID                      an op's proof chain (certificate signers, seq, resultsRoot,
@@ -85,6 +91,7 @@ const OPTIONS = {
   interval: { type: "string" },
   count: { type: "string" },
   type: { type: "string" },
+  limit: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
@@ -126,6 +133,7 @@ interface Extra {
   interval: string | undefined;
   count: string | undefined;
   type: string | undefined;
+  limit: string | undefined;
 }
 
 function positive(s: string, what: string): number {
@@ -141,6 +149,7 @@ function command(pos: string[], x: Extra): Command {
   if ((x.interval !== undefined || x.count !== undefined) && name !== "watch")
     throw new UsageError("--interval and --count are only for watch");
   if (x.type !== undefined && name !== "del") throw new UsageError("--type is only for del");
+  if (x.limit !== undefined && name !== "ls") throw new UsageError("--limit is only for ls");
   switch (name) {
     case undefined:
       throw new UsageError("no command");
@@ -174,6 +183,16 @@ function command(pos: string[], x: Extra): Command {
       if (x.type !== undefined && !(DELETABLE_TYPES as readonly string[]).includes(x.type))
         throw new UsageError(`--type takes ${DELETABLE_TYPES.join(", ")}; got '${x.type}'`);
       return { kind: "del", key: pos[1]!, type: x.type as DeletableType | undefined };
+    case "ls":
+      if (pos.length > 2) throw new UsageError("usage: aspec ls [PREFIX] [--limit N]");
+      return {
+        kind: "ls",
+        prefix: pos[1] ?? "",
+        limit: x.limit === undefined ? undefined : positive(x.limit, "--limit"),
+      };
+    case "batch":
+      arity(pos, 2, "batch FILE");
+      return { kind: "batch", file: pos[1]! };
     case "counter":
       arity(pos, 4, "counter add KEY N");
       if (sub !== "add") throw new UsageError(`counter has no op '${sub}' (add)`);
@@ -265,6 +284,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): Invocatio
       interval: opt(v.interval),
       count: opt(v.count),
       type: opt(v.type),
+      limit: opt(v.limit),
     }),
   };
 }

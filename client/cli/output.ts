@@ -3,6 +3,7 @@ import type { Certificate } from "../../shared/certified/types.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import type {
   CertificateReply,
+  ListReply,
   OpReply,
   OpStatusReply,
   ReadReply,
@@ -94,4 +95,15 @@ export function verifyLines(r: OpStatusReply, cluster: ClusterInfo): string[] {
     `result proof: leaf ${c.proof.index} of ${c.proof.count}, ${c.proof.path.length} sibling hash(es) up to resultsRoot`,
     ...c.proof.path.map((h, i) => `  ${i}: ${h}`),
   ];
+}
+
+/** One line per listed key: its tentative value, and its certified one as of the page's certificate. */
+export function listLines(page: ListReply): string[] {
+  return page.entries.map((e) => {
+    const value = e.elided ? "(too large to list: aspec get it)" : show(e.value);
+    const certified = e.certified
+      ? `certified ${show(e.certified.value)} at seq ${e.certified.seq}`
+      : "not certified here";
+    return `${show(e.key)} = ${value}  [${e.type}, ${certified}]`;
+  });
 }

@@ -7,6 +7,7 @@
 import type { ErrorBody } from "../errors.js";
 import type { FaultSettings } from "./fault-settings.js";
 import type { CertificationStats, CertReport } from "../follower/types.js";
+import type { ListQuery } from "../kv-list.js";
 import type { SignedOp } from "../ops.js";
 import type {
   CertificateReply,
@@ -15,6 +16,7 @@ import type {
   ErrorReply,
   EvidenceReply,
   NamespacesReply,
+  ListReply,
   OpReply,
   OpStatusReply,
   ReadReply,
@@ -44,7 +46,18 @@ export interface CertifiedHead {
 export interface ReplicaRpc {
   // `nonce`: the request's `x-aspec-nonce` (absent: the request had none), signed back in the reply.
   submit(name: string, op: SignedOp, nonce?: string): Promise<RpcResult<OpReply>>;
+  /**
+   * POST /v1/ops/batch: the parsed ops (at most BATCH_OPS_MAX), decided in order in one transaction;
+   * one result per op, each what `submit` of that op alone would have answered.
+   */
+  submitMany(
+    name: string,
+    ops: readonly SignedOp[],
+    nonce?: string,
+  ): Promise<RpcResult<RpcResult<OpReply>[]>>;
   read(name: string, key: string, nonce?: string): Promise<RpcResult<ReadReply>>;
+  /** GET /v1/kv?prefix=&cursor=&limit=: one page of keys (the query checked by the edge). */
+  list(name: string, query: ListQuery, nonce?: string): Promise<RpcResult<ListReply>>;
   evidence(name: string, client: string, nonce?: string): Promise<RpcResult<EvidenceReply>>;
   /** GET /v1/namespaces: the namespace records held here, by name, after `after` (a page). */
   namespaces(name: string, after: string, nonce?: string): Promise<RpcResult<NamespacesReply>>;

@@ -6,6 +6,9 @@ import { ERROR_STATUS } from "../../shared/errors.js";
 const CASES: [method: string, path: string, allow: string][] = [
   ["GET", "/v1/ops", "POST, OPTIONS"],
   ["PUT", "/v1/ops", "POST, OPTIONS"],
+  ["GET", "/v1/ops/batch", "POST, OPTIONS"],
+  ["PUT", "/v1/ops/batch", "POST, OPTIONS"],
+  ["POST", "/v1/kv", "GET, HEAD, OPTIONS"],
   ["DELETE", "/v1/kv/some/key", "GET, HEAD, OPTIONS"],
   ["POST", "/v1/kv/k", "GET, HEAD, OPTIONS"],
   ["POST", "/v1/replicas", "GET, HEAD, OPTIONS"],

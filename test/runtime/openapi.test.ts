@@ -6,7 +6,14 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EvidenceReply, OpReply, ReadReply, ReplicaInfo } from "../../shared/replies.js";
+import type {
+  BatchReply,
+  EvidenceReply,
+  ListReply,
+  OpReply,
+  ReadReply,
+  ReplicaInfo,
+} from "../../shared/replies.js";
 import { ERROR_STATUS } from "../../shared/errors.js";
 import type { OpBody } from "../../shared/ops.js";
 import * as z from "../../shared/zod.js";
@@ -18,6 +25,8 @@ import {
   evidenceReply,
   healthReply,
   indexReply,
+  batchReply,
+  listReply,
   opReply,
   readReply,
   replicasReply,
@@ -34,7 +43,9 @@ const inStep: [
   Both<z.output<typeof readReply>, ReadReply>,
   Both<z.output<typeof evidenceReply>, EvidenceReply>,
   Both<z.output<typeof replicasReply>["replicas"][number], ReplicaInfo>,
-] = [true, true, true, true];
+  Both<z.output<typeof listReply>, ListReply>,
+  [z.output<typeof batchReply>] extends [BatchReply] ? true : false,
+] = [true, true, true, true, true, true];
 
 type Doc = {
   openapi: string;
@@ -74,7 +85,7 @@ async function conforms(d: Doc, path: string, method: string, res: Response, sch
 
 describe("GET /openapi.json", () => {
   it("is OpenAPI 3.1 with every route, each with responses", async () => {
-    expect(inStep).toEqual([true, true, true, true]);
+    expect(inStep).toEqual([true, true, true, true, true, true]);
     const d = await doc();
     expect(d.openapi).toMatch(/^3\.1\.\d+$/);
     expect(typeof d.info.title).toBe("string");
@@ -164,6 +175,30 @@ describe("real replies conform to the document", () => {
       await get("/v1/certificates/latest"),
       certificateReply,
     );
+  });
+
+  it("answers: a batch (replies and refusals in place) and a page of keys", async () => {
+    const d = await doc();
+    const c = await TestClient.create();
+    const ops = [
+      await c.sign("oa-list/a", "counter", "add", { n: 1 }),
+      { ...(await c.sign("oa-list/b", "counter", "add", { n: 1 })), args: { n: 9 } }, // bad signature
+      { ...(await c.sign("oa-list/c", "counter", "add", { n: 1 })), type: "queue" }, // unknown type
+    ];
+    const batch = await SELF.fetch("https://edge.test/v1/ops/batch?replica=weur", {
+      method: "POST",
+      body: JSON.stringify({ ops }),
+      headers: { "content-type": "application/json" },
+    });
+    const body = (await conforms(d, "/v1/ops/batch", "post", batch, batchReply)) as BatchReply;
+    expect(body.results.map((r) => ("kind" in r ? r.kind : "edge-error"))).toEqual([
+      "op",
+      "error",
+      "edge-error",
+    ]);
+    const list = await SELF.fetch("https://edge.test/v1/kv?prefix=oa-list%2F&limit=1&replica=weur");
+    const page = (await conforms(d, "/v1/kv", "get", list, listReply)) as ListReply;
+    expect(page.entries.map((e) => e.key)).toEqual(["oa-list/a"]);
   });
 
   it("GET / is the dashboard for a browser, the JSON index otherwise", async () => {

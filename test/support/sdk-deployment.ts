@@ -26,6 +26,8 @@ import { valueOf } from "../../shared/materialize.js";
 import { opIdOf, parseOp, type SignedOp } from "../../shared/ops.js";
 import { signErrorReply, signReply, type ReplicaReply, type TentativeResult } from "../../shared/replies.js";
 import { keyFromPath } from "../../shared/kv-key.js";
+import { compareKeys, encodeCursor, listPage, parseListQuery } from "../../shared/kv-list.js";
+import type { AspecError } from "../../shared/errors.js";
 
 export const CLUSTER_NAME = "aspec-test-cluster";
 
@@ -62,7 +64,7 @@ interface Replica {
   quarantined: boolean;
 }
 
-type Path = "op" | "read" | "op-status" | "certified-read" | "certificate";
+type Path = "op" | "read" | "op-status" | "certified-read" | "certificate" | "list";
 /** Rewrites a reply before its replica signs it (return it unchanged to tell the truth). */
 export type Lie = (path: Path, reply: Record<string, unknown>, replica: string) => Record<string, unknown>;
 
@@ -187,10 +189,11 @@ export class TestDeployment {
     if (r.down) return json({ error: { code: "unavailable", message: `${name} is down` } }, 503);
     if (r.quarantined)
       return json({ error: { code: "replica_quarantined", message: `${name} is quarantined` } }, 503);
-    const sign = async (path: Path, body: Record<string, unknown>) => {
+    const signed = async (path: Path, body: Record<string, unknown>) => {
       const told = this.lie ? this.lie(path, structuredClone(body), name) : body;
-      return json(await signReply(r.key.secret, told as never as Omit<ReplicaReply, "sig">));
+      return signReply(r.key.secret, told as never as Omit<ReplicaReply, "sig">);
     };
+    const sign = async (path: Path, body: Record<string, unknown>) => json(await signed(path, body));
     const refuse = async (status: number, code: string, message: string, extra: Record<string, unknown>) =>
       json(
         await signErrorReply(r.key.secret, {
@@ -210,8 +213,7 @@ export class TestDeployment {
       time: this.time,
       ...bound,
     });
-    if (method === "POST" && url.pathname === "/v1/ops") {
-      const op = parseOp(JSON.parse(String(init?.body)));
+    const accept = async (op: SignedOp) => {
       const opId = opIdOf(op);
       const dup = r.ops.get(opId);
       let tentative: TentativeResult;
@@ -236,7 +238,7 @@ export class TestDeployment {
       const uncertified = [...r.ops.values()].filter(
         (o) => o.op.client === op.client && !this.results.has(opIdOf(o.op)),
       ).length;
-      return sign("op", {
+      return signed("op", {
         kind: "op",
         opId,
         key: op.key,
@@ -245,6 +247,49 @@ export class TestDeployment {
         ...common(),
         uncertified,
         duplicate: dup !== undefined,
+      });
+    };
+    if (method === "POST" && url.pathname === "/v1/ops")
+      return json(await accept(parseOp(JSON.parse(String(init?.body)))));
+    if (method === "POST" && url.pathname === "/v1/ops/batch") {
+      // each op as the edge answers it: parsed alone, an unparseable one refused in its place
+      const ops = (JSON.parse(String(init?.body)) as { ops: unknown[] }).ops;
+      const results = await Promise.all(
+        ops.map(async (raw) => {
+          let op: SignedOp;
+          try {
+            op = parseOp(raw);
+          } catch (e) {
+            return (e as AspecError).toBody();
+          }
+          return accept(op);
+        }),
+      );
+      return json({ results });
+    }
+    if (method === "GET" && url.pathname === "/v1/kv") {
+      const q = parseListQuery({
+        prefix: url.searchParams.get("prefix") ?? undefined,
+        cursor: url.searchParams.get("cursor") ?? undefined,
+        limit: url.searchParams.get("limit") ?? undefined,
+      });
+      const cert = this.latest();
+      const rows = [...r.records.entries()]
+        .map(([key, record]) => ({ key, record }))
+        .sort((a, b) => compareKeys(a.key, b.key))
+        .filter((x) =>
+          q.after === null ? compareKeys(x.key, q.prefix) >= 0 : compareKeys(x.key, q.after) > 0,
+        );
+      const page = listPage(rows, q, (key) =>
+        cert ? { seq: cert.body.seq, record: this.sm.get(key) } : null,
+      );
+      return sign("list", {
+        kind: "list",
+        prefix: q.prefix,
+        ...(q.after === null ? {} : { after: encodeCursor(q.after) }),
+        entries: page.entries,
+        cursor: page.cursor,
+        ...common(),
       });
     }
     if (method === "GET" && url.pathname.startsWith("/v1/ops/")) {

@@ -1,12 +1,14 @@
 /**
  * Safety checks across the cluster, fed with what correct nodes execute and certify:
  * no two different results for one seq; every certificate valid; every certified state root equal
- * to the replay of the certified log from empty; no op certified twice.
+ * to the replay of the certified log from empty; no op certified twice; every certified result's
+ * authorization what an independent model of the namespace rules says (authz-oracle.ts).
  */
 import { canonicalJson } from "../../shared/canonical.js";
 import { MerkleStateMachine } from "../../shared/certified/state-machine.js";
 import type { Digest } from "../../shared/certified/types.js";
 import { opIdOf } from "../../shared/ops.js";
+import { AuthzOracle } from "./authz-oracle.js";
 import { batchDigest, GENESIS_LOG_ROOT, nextLogRoot } from "../../shared/pbft/chain.js";
 import type { CertifiedBatch, ExecutedBatch } from "../../shared/pbft/effects.js";
 
@@ -24,6 +26,8 @@ export class SafetyChecker {
   private refSeq = 0;
   private refLogRoot: Digest = GENESIS_LOG_ROOT;
   private refOpCount = 0;
+  /** Who may write, replayed from the certified order (every deployment the sims run opens all). */
+  readonly authz = new AuthzOracle();
 
   get replayedSeq(): number {
     return this.refSeq;
@@ -67,6 +71,10 @@ export class SafetyChecker {
       const exec = this.ref.execute(b.ops, seq);
       if (exec.ops.length !== b.ops.length)
         throw new SafetyViolation(`seq ${seq}: certified a batch with ops executed before`);
+      for (const [i, op] of exec.ops.entries()) {
+        const wrong = this.authz.step(op, exec.results[i]!);
+        if (wrong !== null) throw new SafetyViolation(`seq ${seq}: ${wrong}`);
+      }
       this.refLogRoot = nextLogRoot(this.refLogRoot, batchDigest(b.ops));
       this.refOpCount += b.ops.length;
       const body = b.certificate.body;

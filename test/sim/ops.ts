@@ -26,6 +26,18 @@ export function opBodyFor(rng: Prng, client: string, seq: number, ts: number, bi
   const [type, op, args] = shapes[k >> 1]!;
   // deletes of every type, and register CASes expecting a value some write may have left
   if (rng.chance(0.1)) return { client, seq, key, type, op: "delete", args: {}, ts };
+  // who may write: claims of a key's namespace (racing), grants to everyone and their revocation
+  // (by whoever sends them: a non-owner's is certified rejected), so writes race grants and revokes
+  if (!big && rng.chance(0.15)) {
+    const nsKey = `@${key}`;
+    const pick = rng.int(0, 2);
+    if (pick === 0) return { client, seq, key: nsKey, type: "namespace", op: "claim", args: {}, ts };
+    if (pick === 1) {
+      const role = ["writer", "counter.add", "register.set", "set.add", "account.deposit"][rng.int(0, 4)]!;
+      return { client, seq, key: nsKey, type: "namespace", op: "grant", args: { publicKey: "*", role }, ts };
+    }
+    return { client, seq, key: nsKey, type: "namespace", op: "revoke", args: { publicKey: "*" }, ts };
+  }
   if (type === "register" && rng.chance(0.3))
     return {
       client,

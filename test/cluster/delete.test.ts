@@ -5,15 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { verifyResultProof, verifyStateProof } from "../../shared/certified/proofs.js";
-import { opIdOf, type SignedOp } from "../../shared/ops.js";
-import type { OpStatusReply, ReadReply } from "../../shared/replies.js";
+import type { ReadReply } from "../../shared/replies.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
-import { get } from "./support.js";
-
-const certifiedStatus = async (op: SignedOp, replica: string) =>
-  (await (
-    await get(`/v1/ops/${encodeURIComponent(opIdOf(op))}?replica=${replica}&wait=certified&timeoutMs=20000`)
-  ).json()) as OpStatusReply;
+import { certifiedStatus, get } from "./support.js";
 
 describe("delete, certified by the live nodes", () => {
   it("write then delete: every replica's certified read proves the key absent", async () => {

@@ -5,16 +5,10 @@
  * other client's write there is then refused at every replica.
  */
 import { describe, expect, it } from "vitest";
-import { verifyResultProof, verifyStateProof } from "../../shared/certified/proofs.js";
-import { opIdOf, type SignedOp } from "../../shared/ops.js";
-import type { OpStatusReply, ReadReply } from "../../shared/replies.js";
+import { verifyStateProof } from "../../shared/certified/proofs.js";
+import type { ReadReply } from "../../shared/replies.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
-import { get } from "./support.js";
-
-const certifiedStatus = async (op: SignedOp, replica: string) =>
-  (await (
-    await get(`/v1/ops/${encodeURIComponent(opIdOf(op))}?replica=${replica}&wait=certified&timeoutMs=20000`)
-  ).json()) as OpStatusReply;
+import { certifiedStatus, get, raceCertified } from "./support.js";
 
 describe("namespaces, certified by the live nodes", () => {
   it("a claim race at two replicas: exactly one certified owner everywhere; the other is namespace_taken and then refused", async () => {
@@ -22,14 +16,7 @@ describe("namespaces, certified by the live nodes", () => {
     const b = await TestClient.create();
     const ca = await a.sign("@cl-ns", "namespace", "claim", {});
     const cb = await b.sign("@cl-ns", "namespace", "claim", {});
-    const [ra, rb] = await Promise.all([post(ca, "weur"), post(cb, "apac")]);
-    expect([ra.status, rb.status]).toEqual([200, 200]); // ok or rejected, each as its replica saw it
-    const results = [
-      (await certifiedStatus(ca, "weur")).certified!,
-      (await certifiedStatus(cb, "apac")).certified!,
-    ];
-    for (const x of results)
-      expect(verifyResultProof(x.certificate.body.resultsRoot, x.result, x.proof)).toBe(true);
+    const results = await raceCertified(ca, cb);
     expect(results.map((x) => x.result.status).sort()).toEqual(["ok", "rejected"]);
     expect(results.find((x) => x.result.status === "rejected")!.result.reason).toBe("namespace_taken");
     const [owner, loser] = results[0]!.result.status === "ok" ? [a, b] : [b, a];
@@ -61,14 +48,7 @@ describe("namespaces, certified by the live nodes", () => {
     const b = await TestClient.create();
     const ca = await a.sign("cl-cas/slot", "register", "cas", { expected: "free", v: "a" });
     const cb = await b.sign("cl-cas/slot", "register", "cas", { expected: "free", v: "b" });
-    const [ra, rb] = await Promise.all([post(ca, "weur"), post(cb, "apac")]);
-    expect([ra.status, rb.status]).toEqual([200, 200]);
-    const results = [
-      (await certifiedStatus(ca, "weur")).certified!,
-      (await certifiedStatus(cb, "apac")).certified!,
-    ];
-    for (const x of results)
-      expect(verifyResultProof(x.certificate.body.resultsRoot, x.result, x.proof)).toBe(true);
+    const results = await raceCertified(ca, cb);
     expect(results.map((x) => x.result.status).sort()).toEqual(["ok", "rejected"]);
     expect(results.find((x) => x.result.status === "rejected")!.result.reason).toBe("cas_failed");
     const winner = results[0]!.result.status === "ok" ? "a" : "b";

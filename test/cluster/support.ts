@@ -2,12 +2,13 @@
 import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
 import { verifyCertificate } from "../../shared/certified/certificate.js";
-import { verifyStateProof } from "../../shared/certified/proofs.js";
+import { verifyResultProof, verifyStateProof } from "../../shared/certified/proofs.js";
+import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import type { Certificate, ClusterConfig } from "../../shared/certified/types.js";
 import type { ClusterInfo } from "../../shared/cluster-config.js";
 import { PBFT_NODES } from "../../shared/cluster-config.js";
 import type { NodeFaults } from "../../platform/dev-faults/node-faults.js";
-import type { ReadReply } from "../../shared/replies.js";
+import type { CertifiedResult, OpStatusReply, ReadReply } from "../../shared/replies.js";
 import { nodeObject } from "../../platform/node-object.js";
 import { FAULT_TOKEN } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, post, TestClient } from "../runtime/helpers.js";
@@ -79,3 +80,22 @@ export async function expectCertified(
 
 /** The nodes whose signatures a certificate carries. */
 export const signers = (c: Certificate): number[] => c.sigs.map((x) => x.node);
+
+/** An op's status at `replica`, held until it is certified there or 20 s passed (`?wait=certified`). */
+export const certifiedStatus = async (op: SignedOp, replica: string): Promise<OpStatusReply> =>
+  (await (
+    await get(`/v1/ops/${encodeURIComponent(opIdOf(op))}?replica=${replica}&wait=certified&timeoutMs=20000`)
+  ).json()) as OpStatusReply;
+
+/** Two ops sent at once, `a` to weur and `b` to apac; each one's certified result, its proof checked. */
+export async function raceCertified(a: SignedOp, b: SignedOp): Promise<CertifiedResult[]> {
+  const [ra, rb] = await Promise.all([post(a, "weur"), post(b, "apac")]);
+  expect([ra.status, rb.status]).toEqual([200, 200]); // ok or rejected, each as its replica saw it
+  const results = [
+    (await certifiedStatus(a, "weur")).certified!,
+    (await certifiedStatus(b, "apac")).certified!,
+  ];
+  for (const x of results)
+    expect(verifyResultProof(x.certificate.body.resultsRoot, x.result, x.proof)).toBe(true);
+  return results;
+}

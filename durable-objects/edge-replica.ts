@@ -51,7 +51,7 @@ import type { FaultSettings } from "../shared/rpc/fault-settings.js";
 import type { ReplicaStats } from "../shared/rpc/replica-stats.js";
 import { BeatDemand } from "./beat-demand.js";
 import { Delivery } from "./delivery.js";
-import { ReplicaStore } from "./replica-store.js";
+import { ReplicaStore } from "./storage/replica-store.js";
 
 export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   private readonly store: ReplicaStore;
@@ -93,10 +93,10 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
         cluster: async () => (await clusterOf(this.env)).config,
         adopt: (certificate, staged, fresh) =>
           this.certified.adoptTransfer(this.store.getMeta("name") ?? "", certificate, staged, fresh, {
-            uncertifiedOps: () => this.store.uncertifiedOps(),
+            uncertifiedOps: () => this.store.ops.uncertified(),
             // tentative = certified + the ops not certified yet, for every key the adoption may change
             rebuild: (keys, all, certified) =>
-              this.rebase(all ? new Set([...keys, ...this.store.recordKeys()]) : keys, certified),
+              this.rebase(all ? new Set([...keys, ...this.store.records.keys()]) : keys, certified),
           }),
       },
     );
@@ -110,7 +110,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
           ids.push({ opId: opIdOf(op), client: op.client });
           if (typeof op.key === "string") keys.add(op.key);
         }
-        for (const held of this.store.markCertifiedMany(ids, me)) keys.add(held);
+        for (const held of this.store.ops.markCertifiedMany(ids, me)) keys.add(held);
         this.rebase(keys, certified);
       },
     });
@@ -122,8 +122,8 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
    */
   private rebase(keys: Iterable<string>, certified: (key: string) => KeyRecord | undefined): void {
     const all = [...keys];
-    const pending = this.store.pendingEffectsOf(all);
-    this.store.putRecords(all.map((key) => [key, rebaseRecord(certified(key), pending.get(key) ?? [])]));
+    const pending = this.store.ops.pendingEffectsOf(all);
+    this.store.records.putMany(all.map((key) => [key, rebaseRecord(certified(key), pending.get(key) ?? [])]));
   }
 
   /** POST /v1/ops: accept a client's op at once (the critical path). */
@@ -252,7 +252,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
       // deleted keys are skipped, so a page reads up to LIST_SCAN_FACTOR × limit rows, then stops short
       const scanMax = LIST_SCAN_FACTOR * query.limit;
       const page = listPage(
-        this.store.recordsFrom(query.prefix, query.after, scanMax + 1),
+        this.store.records.from(query.prefix, query.after, scanMax + 1),
         query,
         (key) => (seq === null ? null : { seq, record: this.certified.record(key) }),
         undefined,
@@ -294,7 +294,7 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
   async namespaces(name: string, after: string, nonce?: string): Promise<RpcResult<NamespacesReply>> {
     return this.guard({ nonce }, async () => {
       const id = await this.identity(name);
-      const rows = this.store.namespaceRecords(after, NAMESPACES_LIST_MAX + 1);
+      const rows = this.store.records.namespaces(after, NAMESPACES_LIST_MAX + 1);
       const page = rows.slice(0, NAMESPACES_LIST_MAX);
       return this.boundary.sign<NamespacesReply>(id.secret, {
         kind: "namespaces",
@@ -523,13 +523,13 @@ export class EdgeReplica extends DurableObject<Env> implements ReplicaRpc {
     const count = (t: string) =>
       this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n;
     const name = this.store.getMeta("name");
-    const head = this.store.ownHead();
+    const head = this.store.logs.ownHead();
     const cursors: Record<string, number> = {};
     for (const p of name ? this.delivery.peers(name) : [])
       cursors[p.name] = this.delivery.book.cursor(p.name).cursor;
     return {
       outbox: head - Number(this.store.getMeta("sent_pos") ?? "0"),
-      ops: this.store.opCount(),
+      ops: this.store.ops.count(),
       keys: count("kv"),
       head,
       acks: this.delivery.book.acks(),

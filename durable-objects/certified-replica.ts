@@ -36,7 +36,7 @@ export {
   RESULTS_KEPT_MS,
 } from "../shared/follower/limits.js";
 
-/** What the op log does when ops become certified (edge-replica.ts / replica-store.ts). */
+/** What the op log does when ops become certified (edge-replica.ts / storage/replica-store.ts). */
 export interface CertifiedOpSink {
   /**
    * Mark these ops certified in the op log (those present) and rebuild the tentative state of the

@@ -16,7 +16,7 @@ import {
 import { CERTIFY_PACE, certifyAfterMs, type DeliveryKnobs } from "../shared/delivery/settings.js";
 import type { CertifyStats } from "../shared/rpc/replica-stats.js";
 import type { ReplicaBoundary } from "../platform/replica-boundary.js";
-import type { ReplicaStore } from "./replica-store.js";
+import type { ReplicaStore } from "./storage/replica-store.js";
 
 export class CertifyTask {
   /** In memory: a new instance starts at full pace, and the nodes pace it again. */
@@ -36,11 +36,11 @@ export class CertifyTask {
       return false;
     }
     const limit = this.pace.limit;
-    const ops = this.store.uncertifiedOwnOps(me, Date.now() - certifyAfterMs(this.knobs), limit);
+    const ops = this.store.logs.uncertifiedOf(me, Date.now() - certifyAfterMs(this.knobs), limit);
     if (ops.length === 0) {
       // own ops waiting for their certificate, none due for a resubmission yet: not idle (backing
       // off now would put their resubmission a whole backed-off period later, tens of seconds)
-      if (this.store.uncertifiedOwnCount(me) > 0) onWork();
+      if (this.store.logs.uncertifiedCountOf(me) > 0) onWork();
       return false;
     }
     onWork();
@@ -70,7 +70,7 @@ export class CertifyTask {
       ...this.counts,
       limit: this.pace.limit,
       backoffMs: this.pace.backoffMs,
-      waiting: me === undefined ? 0 : this.store.uncertifiedOwnCount(me),
+      waiting: me === undefined ? 0 : this.store.logs.uncertifiedCountOf(me),
     };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The EdgeReplica's delivery bookkeeping in SQLite (beside the op log of replica-store.ts):
+ * The EdgeReplica's delivery bookkeeping in SQLite (beside the op log of storage/replica-store.ts):
  * per-origin receive cursors, per-peer confirmations of this replica's own log, the alarm's task
  * deadlines. See docs/architecture.md ("Delivery and anti-entropy").
  */

@@ -37,7 +37,7 @@ import { CertifyTask } from "./certify-task.js";
 import { DeliveryClock } from "./delivery-clock.js";
 import { DeliveryStore } from "./delivery-store.js";
 import { Outbox } from "./outbox.js";
-import type { ReplicaStore } from "./replica-store.js";
+import type { ReplicaStore } from "./storage/replica-store.js";
 
 export class Delivery {
   readonly book: DeliveryStore;
@@ -105,7 +105,7 @@ export class Delivery {
     const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
     if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
     const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
-    return this.boundary.servePage(this.store.logPage(me, from, n), this.store.ownHead());
+    return this.boundary.servePage(this.store.logs.page(me, from, n), this.store.logs.ownHead());
   }
 
   // --- the alarm -----------------------------------------------------------------------------

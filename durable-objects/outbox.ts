@@ -11,7 +11,7 @@ import { packMessages, type ReplicateMessage } from "../shared/replication.js";
 import type { Env } from "../platform/env.js";
 import type { ReplicaBoundary } from "../platform/replica-boundary.js";
 import type { DeliveryStore } from "./delivery-store.js";
-import type { ReplicaStore } from "./replica-store.js";
+import type { ReplicaStore } from "./storage/replica-store.js";
 
 export class Outbox {
   constructor(
@@ -28,7 +28,7 @@ export class Outbox {
 
   /** Own ops written but not drained yet. */
   unsent(): boolean {
-    return this.store.ownHead() > this.sentPos();
+    return this.store.logs.ownHead() > this.sentPos();
   }
 
   private sentPos(): number {
@@ -38,7 +38,7 @@ export class Outbox {
   /** New own ops → the queue (fast path). At least once: a crash after send re-sends. */
   async drain(me: string): Promise<boolean> {
     const sent = this.sentPos();
-    const rows = this.store.logPage(me, sent, OUTBOX_DRAIN_MAX);
+    const rows = this.store.logs.page(me, sent, OUTBOX_DRAIN_MAX);
     if (rows.length === 0) return false;
     this.onWork();
     await this.send(packMessages(me, rows));
@@ -56,7 +56,7 @@ export class Outbox {
     });
     if (plan) {
       this.onWork();
-      const rows = this.store.logPage(me, plan.after, RESEND_MAX, plan.through);
+      const rows = this.store.logs.page(me, plan.after, RESEND_MAX, plan.through);
       const { after, through, targets } = plan;
       console.log({ event: "resend", replica: me, after, through, targets });
       await this.send(packMessages(me, rows, plan.targets));

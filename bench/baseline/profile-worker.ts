@@ -18,7 +18,7 @@ import { admitOp } from "../../shared/admission.js";
 import { decideOp } from "../../shared/materialize.js";
 import { signReply, type OpReply } from "../../shared/replies.js";
 import { packMessages, type ReplicateMessage, type ReplicatedOp } from "../../shared/replication.js";
-import { ReplicaStore } from "../../durable-objects/replica-store.js";
+import { ReplicaStore } from "../../durable-objects/storage/replica-store.js";
 
 interface Env {
   STORE: DurableObjectNamespace<ProfileStore>;
@@ -74,7 +74,7 @@ export class SysLike extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const sent = Number(this.store.getMeta("sent_pos") ?? "0");
-    const rows = this.store.logPage("weur", sent, 2000);
+    const rows = this.store.logs.page("weur", sent, 2000);
     if (rows.length === 0) return;
     const messages = packMessages("weur", rows);
     for (let i = 0; i < messages.length; i += 100)

@@ -3,7 +3,7 @@
  * shared/replica/apply.ts): the tentative state by key, the op log by op id, per-client seqs, marks
  * and the evidence against equivocating clients. Two implementations run one acceptance suite
  * (test/support/replica-acceptance.ts): the memory one beside it (plain Node, the simulator) and the
- * SQLite one of the EdgeReplica (durable-objects/replica-store.ts). Every method is synchronous:
+ * SQLite one of the EdgeReplica (durable-objects/storage/replica-store.ts). Every method is synchronous:
  * the core runs inside its host's one write transaction.
  */
 import type { Json } from "../canonical.js";

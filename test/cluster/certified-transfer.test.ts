@@ -9,7 +9,7 @@
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../shared/wire/certified-batch.js";
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CertifiedReplica } from "../../durable-objects/certified-replica.js";
+import type { ReplicaParts } from "../../durable-objects/replica-parts.js";
 import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
 import { certificateBytes, combineShares } from "../../shared/certified/certificate.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
@@ -59,7 +59,7 @@ describe("certified state transfer from the live nodes", () => {
       const report = await runInDurableObject(
         env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(x)),
         (instance: EdgeReplica) =>
-          (instance as unknown as { certified: CertifiedReplica }).certified.receive(
+          (instance as unknown as { parts: ReplicaParts }).parts.certified.receive(
             x,
             certifiedBatchText(forged),
             config,

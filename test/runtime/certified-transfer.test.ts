@@ -11,7 +11,7 @@ import { certifiedBatchText } from "../../shared/wire/certified-batch.js";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CertifiedTransfer, type TransferSource } from "../../durable-objects/certified-transfer.js";
-import type { Delivery } from "../../durable-objects/delivery.js";
+import type { ReplicaParts } from "../../durable-objects/replica-parts.js";
 import type { EdgeReplica } from "../../durable-objects/edge-replica.js";
 import { verifyStateProof } from "../../shared/certified/proofs.js";
 import { chunkRequest, chunksText, pointText, refusalText } from "../../shared/certified/transfer-wire.js";
@@ -33,7 +33,7 @@ const weur = () => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("weur"));
 /** Run the transfer in weur as its alarm task would (deadline: 200 ms per call). */
 function runTransfer(source: TransferSource): Promise<{ more: boolean; active: boolean }> {
   return runInDurableObject(weur(), async (instance: EdgeReplica, state) => {
-    const delivery = (instance as unknown as { delivery: Delivery }).delivery;
+    const delivery = (instance as unknown as { parts: ReplicaParts }).parts.delivery;
     const t = new CertifiedTransfer(state, source, 200);
     const more = await t.run("weur", delivery.transferTarget!);
     return { more, active: t.active() };

@@ -11,7 +11,7 @@ import { BATCH_OPS_MAX } from "../../shared/op-limits.js";
 import { opIdOf, type SignedOp } from "../../shared/ops.js";
 import type { BatchReply, ErrorReply, OpReply } from "../../shared/replies.js";
 import { packMessages } from "../../shared/replication.js";
-import type { ReplicaStore } from "../../durable-objects/replica-store.js";
+import type { ReplicaParts } from "../../durable-objects/replica-parts.js";
 import { setFaults, tick } from "./delivery-helpers.js";
 import { eventually, post, read, stub, TestClient } from "./helpers.js";
 
@@ -144,9 +144,9 @@ describe("POST /v1/ops/batch", () => {
     const messages = await runInDurableObject(
       env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName("apac")),
       (instance) => {
-        const store = (instance as unknown as { store: ReplicaStore }).store;
+        const store = (instance as unknown as { parts: ReplicaParts }).parts.store;
         const sent = Number(store.getMeta("sent_pos") ?? "0");
-        return packMessages("apac", store.logPage("apac", sent, 2000));
+        return packMessages("apac", store.logs.page("apac", sent, 2000));
       },
     );
     expect((await stub("apac").stats()).outbox - before.outbox).toBe(BATCH_OPS_MAX);

@@ -4,7 +4,7 @@
  * EdgeReplica instance, never called as a replica), so every store starts empty.
  */
 import { env, runInDurableObject } from "cloudflare:test";
-import { ReplicaStore } from "../../durable-objects/replica-store.js";
+import { ReplicaStore } from "../../durable-objects/storage/replica-store.js";
 import { runReplicaCoreAcceptance } from "../support/replica-acceptance.js";
 
 let n = 0;

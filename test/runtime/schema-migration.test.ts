@@ -1,7 +1,7 @@
 /** The replica schema upgrades an existing persist dir in place (additive columns, no wipe). */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ReplicaStore } from "../../durable-objects/replica-store.js";
+import { ReplicaStore } from "../../durable-objects/storage/replica-store.js";
 
 describe("replica schema", () => {
   it("adds the delivery columns to a database from before them, keeping its rows", async () => {
@@ -26,9 +26,9 @@ describe("replica schema", () => {
           .map((r) => r.name);
       expect(cols("ops")).toEqual(expect.arrayContaining(["opos", "ts"]));
       expect(cols("clients")).toContain("collected_seq");
-      expect(store.opCount()).toBe(1);
+      expect(store.ops.count()).toBe(1);
       expect(store.collectedSeq("c")).toBe(0);
-      expect(store.logPage("weur", 0, 10)).toEqual([]); // a legacy row has no position: never re-sent
+      expect(store.logs.page("weur", 0, 10)).toEqual([]); // a legacy row has no position: never re-sent
     });
   });
 });

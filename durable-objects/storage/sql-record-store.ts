@@ -97,27 +97,7 @@ export class SqlRecordStore implements VersionedRecordStore {
   }
 
   setAt(key: string, rec: KeyRecord | undefined, version: number): void {
-    if (this.lastAt !== null && this.lastAt > version)
-      throw new Error("record store: set at a version older than the last one");
-    // The record before (null type/state: absent), unless one was kept at this version already.
-    if (this.keepsHistory)
-      this.sql.exec(
-        `INSERT OR IGNORE INTO ${this.history} (key, at, type, state)` +
-          ` SELECT q.key, ?, r.type, r.state FROM (SELECT ? AS key) AS q LEFT JOIN ${this.table} AS r ON r.key = q.key`,
-        version,
-        key,
-      );
-    if (rec === undefined && !this.keepsHistory)
-      this.sql.exec(`DELETE FROM ${this.table} WHERE key = ?`, key);
-    else
-      this.sql.exec(
-        `INSERT INTO ${this.table} (key, key_hash, type, state) VALUES (?, ?, ?, ?)` +
-          ` ON CONFLICT (key) DO UPDATE SET type = excluded.type, state = excluded.state`,
-        key,
-        keyHashOf(key),
-        ...columnsOf(rec),
-      );
-    this.lastAt = version;
+    this.setManyAt([{ key, rec }], version);
   }
 
   /**

@@ -42,6 +42,10 @@ export interface SystemPlan {
   nodeCrashRate: number;
   /** Chance per tick that a client acts. */
   opRate: number;
+  /** Chance per tick that a reading client sends one verified request (readers.ts). */
+  readRate: number;
+  /** Chance per reply that the Byzantine replica lies to a reading client (lying-replies.ts). */
+  replyLieRate: number;
 }
 
 export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
@@ -69,6 +73,7 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
     byzantinePostRate: byz ? rng.pick([0, 0.05, 0.2]) : 0,
     // drawn from a PRNG of its own, so the rest of each seed's plan is what it was without it
     ...byzantineReplicaFor(seed),
+    ...readersFor(seed),
     config: {
       ...simTimingConfig(rng),
       heartbeatTicks: rng.pick([0, 40, 120]),
@@ -89,6 +94,12 @@ function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; r
   return rng.chance(0.3)
     ? { byzantineReplica: rng.int(0, 2), replicaLieRate: rng.pick([0.1, 0.3, 0.8]) }
     : { byzantineReplica: null, replicaLieRate: 0 };
+}
+
+/** The reading clients' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
+function readersFor(seed: number): { readRate: number; replyLieRate: number } {
+  const rng = new Prng(seed ^ 0x7ead);
+  return { readRate: rng.pick([0.1, 0.2, 0.4]), replyLieRate: rng.pick([0.2, 0.5, 0.9]) };
 }
 
 /** The command that runs exactly this seed again. */

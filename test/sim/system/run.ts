@@ -10,6 +10,7 @@ import { useNativeSha256 } from "../../../shared/hash.js";
 import { SystemViolation } from "./checks.js";
 import { systemPlanFor, systemReplayCommand, type SystemPlan } from "./plan.js";
 import type { Plants } from "./replica.js";
+import type { ReaderPlants } from "./readers.js";
 import { SystemWorld } from "./world.js";
 
 useNativeSha256((d) => new Uint8Array(createHash("sha256").update(d).digest()));
@@ -40,6 +41,7 @@ export interface SystemRunOptions {
   quick?: boolean;
   traceAll?: boolean;
   plants?: Partial<Record<number, Plants>>;
+  readerPlants?: ReaderPlants;
   settleBoundTicks?: number;
 }
 
@@ -49,6 +51,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
   const w = await SystemWorld.create({
     plan,
     plants: opts.plants,
+    readerPlants: opts.readerPlants,
     traceAll: opts.traceAll,
   });
   const rng = w.rng;

@@ -17,7 +17,6 @@ import type { CertifiedBatch } from "../../../shared/pbft/effects.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../../shared/wire/certified-batch.js";
 import { Network } from "../network.js";
-import type { Prng } from "../prng.js";
 import { World } from "../world.js";
 import { SystemChecker, SystemViolation } from "./checks.js";
 import { Clients } from "./clients.js";
@@ -28,6 +27,11 @@ import type { ReplicatedOp } from "../../../shared/replication.js";
 import { messageText, parseMessage, type ReplicaMessage } from "./messages.js";
 import type { ChannelFaults, SystemPlan } from "./plan.js";
 import { SimReplica, type Plants, type ReplicaHost } from "./replica.js";
+import { CertView } from "./cert-view.js";
+import { Readers, type ReaderHost, type ReaderPlants } from "./readers.js";
+import { ReplyKeys } from "./replies.js";
+import { Truth } from "./truth.js";
+import { Prng } from "../prng.js";
 
 export const REPLICAS = 3;
 const TICK_MS = 10;
@@ -40,16 +44,20 @@ export interface SystemOptions {
   plan: SystemPlan;
   /** Planted bugs (test-only), by replica. */
   plants?: Partial<Record<number, Plants>>;
+  /** Planted bugs (test-only) in the reading clients and the evidence check. */
+  readerPlants?: ReaderPlants;
   traceAll?: boolean;
 }
 
-export class SystemWorld implements ReplicaHost {
+export class SystemWorld implements ReplicaHost, ReaderHost {
   readonly replicas: SimReplica[] = [];
   readonly repNet: Network;
   readonly certNet: Network;
   checker!: SystemChecker;
   crypto!: SimCrypto;
   clients!: Clients;
+  readers!: Readers;
+  private readonly acked: string[] = [];
   readonly replicaCount = REPLICAS;
   /** Per node, the certified batches it published (seq → batch): what its catch-up answers serve. */
   private readonly published: Map<number, CertifiedBatch>[] = [];
@@ -93,6 +101,15 @@ export class SystemWorld implements ReplicaHost {
       sys.replicas.push(new SimReplica(i, sys, opts.plants?.[i] ?? {}));
       sys.skew.push(pbft.rng.int(-50, 50));
     }
+    sys.readers = new Readers(
+      sys,
+      new Prng(plan.seed ^ 0x5eed),
+      await CertView.create(pbft, real),
+      await ReplyKeys.create(REPLICAS),
+      new Truth(pbft.checker, KEYS),
+      plan.replyLieRate,
+      opts.readerPlants,
+    );
     return sys;
   }
 
@@ -152,6 +169,14 @@ export class SystemWorld implements ReplicaHost {
     const l = lieInEntries(this.rng, entries, this.plan.replicaLieRate, others);
     for (const lie of l.lies) this.count(`replica_lie.${lie}`);
     return l.entries;
+  }
+
+  get byzantineReplica(): number | null {
+    return this.plan.byzantineReplica;
+  }
+
+  ackedOpIds(): readonly string[] {
+    return this.acked;
   }
 
   /** Is this replica honest (its state checked, its acknowledgments owed)? */
@@ -230,6 +255,7 @@ export class SystemWorld implements ReplicaHost {
       await r.timers(this.tick);
       await this.checker.afterStep(r);
     }
+    await this.readers.maybeAct(this.plan.readRate);
   }
 
   /** One client action: its writes, each to its replica; `crashRate`: the replica dies mid-write. */
@@ -256,6 +282,7 @@ export class SystemWorld implements ReplicaHost {
         throw new SystemViolation(`${r.name} accepted again an op it held, not as a duplicate`);
       this.count(`acked.${w.client}${res.outcome.duplicate ? ".duplicate" : ""}`);
       this.clients.acknowledged(w);
+      if (!this.checker.acked.has(opIdOf(w.op))) this.acked.push(opIdOf(w.op));
       if (r.lostOps.has(opIdOf(w.op))) this.clients.forget(w.op);
       this.checker.onAck(w.op, this.clients.isHonest(w.op), this.isHonest(r));
       await this.checker.afterStep(r);

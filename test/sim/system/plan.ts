@@ -46,6 +46,8 @@ export interface SystemPlan {
   readRate: number;
   /** Chance per reply that the Byzantine replica lies to a reading client (lying-replies.ts). */
   replyLieRate: number;
+  /** Chance per message of a Byzantine replica or node that it plays a boundary trick (boundary-tricks.ts). */
+  trickRate: number;
 }
 
 export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
@@ -96,10 +98,14 @@ function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; r
     : { byzantineReplica: null, replicaLieRate: 0 };
 }
 
-/** The reading clients' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
-function readersFor(seed: number): { readRate: number; replyLieRate: number } {
+/** The reading clients' and the boundary tricks' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
+function readersFor(seed: number): { readRate: number; replyLieRate: number; trickRate: number } {
   const rng = new Prng(seed ^ 0x7ead);
-  return { readRate: rng.pick([0.1, 0.2, 0.4]), replyLieRate: rng.pick([0.2, 0.5, 0.9]) };
+  return {
+    readRate: rng.pick([0.1, 0.2, 0.4]),
+    replyLieRate: rng.pick([0.2, 0.5, 0.9]),
+    trickRate: rng.pick([0.05, 0.2, 0.5]),
+  };
 }
 
 /** The command that runs exactly this seed again. */

@@ -32,7 +32,8 @@ import { applyEntryEffect } from "../../../shared/replica/apply-effect.js";
 import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
 import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimCrypto } from "./crypto.js";
-import type { ReplicaMessage } from "./messages.js";
+import { entriesText, type EntriesVia, type ReplicaMessage } from "./messages.js";
+import type { Parsers } from "./boundary-tricks.js";
 import { OriginDelivery } from "./origin-delivery.js";
 import { SimReplicaStore } from "./replica-store.js";
 
@@ -55,6 +56,8 @@ export interface ReplicaHost {
   log(line: string): void;
   /** What a replica's entries become on their way out: a Byzantine replica's lies (lying-replica.ts), else themselves. */
   lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[];
+  /** The product's parsers of peer text (a plant may swap in a lax one). */
+  readonly parsers: Parsers;
 }
 
 /** Planted bugs (test-only): the checks must catch each. */
@@ -136,17 +139,15 @@ export class SimReplica {
     }
     // the drain: the queue's fast path to every peer, and the queue consumer's submission to the nodes
     const entries = this.delivery.drain();
-    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries);
+    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries, "queue");
     await this.host.submitToNodes([op], true);
     return r;
   }
 
-  private sendEntries(to: number, entries: ReplicatedOp[]): void {
-    this.host.send(this.id, to, {
-      kind: "entries",
-      origin: this.id,
-      entries: this.host.lieInEntries(this.id, entries),
-    });
+  private sendEntries(to: number, entries: ReplicatedOp[], via: EntriesVia): void {
+    const told = this.host.lieInEntries(this.id, entries);
+    const text = entriesText(this.id, via, told, this.store.ownHead());
+    this.host.send(this.id, to, { kind: "entries", origin: this.id, via, text });
   }
 
   // ---------------------------------------------------------------- peers
@@ -157,8 +158,12 @@ export class SimReplica {
     else if (m.kind === "pull") {
       this.delivery.confirm(m.from, m.after);
       const entries = this.delivery.page(m.after);
-      if (entries.length) this.sendEntries(m.from, entries);
-    } else await this.applyFrom(m.origin, m.entries);
+      if (entries.length) this.sendEntries(m.from, entries, "page");
+    } else {
+      // the product's parser of a queue message or a page; what it refuses is dropped (no confirmation)
+      const parsed = this.host.parsers[m.via === "queue" ? "replicate" : "log-page"](m.text);
+      if (parsed.ok) await this.applyFrom(m.origin, (parsed.value as { entries: unknown[] }).entries);
+    }
   }
 
   /** A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply, move the cursor, confirm. */
@@ -204,7 +209,7 @@ export class SimReplica {
   // ---------------------------------------------------------------- certified batches
 
   /** A certified batch's text from a node (posted, a fallback post, or a catch-up answer). */
-  async receiveCertified(text: string): Promise<void> {
+  async receiveCertified(text: unknown): Promise<void> {
     const follower = this.follower;
     if (!follower) return;
     const s = follower.screen(text);
@@ -246,7 +251,7 @@ export class SimReplica {
     const phase = tick + this.id * 7; // replicas' alarms are not in step
     if (phase % RESEND_TICKS === 0) {
       const re = this.delivery.resend();
-      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries);
+      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries, "queue");
     }
     if (phase % PULL_TICKS === 0)
       for (const p of this.peers)

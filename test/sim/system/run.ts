@@ -42,6 +42,7 @@ export interface SystemRunOptions {
   traceAll?: boolean;
   plants?: Partial<Record<number, Plants>>;
   readerPlants?: ReaderPlants;
+  laxParsers?: boolean;
   settleBoundTicks?: number;
 }
 
@@ -52,6 +53,7 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
     plan,
     plants: opts.plants,
     readerPlants: opts.readerPlants,
+    laxParsers: opts.laxParsers,
     traceAll: opts.traceAll,
   });
   const rng = w.rng;

@@ -31,6 +31,13 @@ import { CertView } from "./cert-view.js";
 import { Readers, type ReaderHost, type ReaderPlants } from "./readers.js";
 import { ReplyKeys } from "./replies.js";
 import { Truth } from "./truth.js";
+import {
+  BoundaryTricks,
+  laxParsers,
+  PRODUCT_PARSERS,
+  type BoundaryPoint,
+  type Parsers,
+} from "./boundary-tricks.js";
 import { Prng } from "../prng.js";
 
 export const REPLICAS = 3;
@@ -46,6 +53,8 @@ export interface SystemOptions {
   plants?: Partial<Record<number, Plants>>;
   /** Planted bugs (test-only) in the reading clients and the evidence check. */
   readerPlants?: ReaderPlants;
+  /** Planted bug (test-only): peer parsers that take an object as if it were parsed text. */
+  laxParsers?: boolean;
   traceAll?: boolean;
 }
 
@@ -57,6 +66,9 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
   crypto!: SimCrypto;
   clients!: Clients;
   readers!: Readers;
+  parsers: Parsers = PRODUCT_PARSERS;
+  private tricks!: BoundaryTricks;
+  private readonly trickRng: Prng;
   private readonly acked: string[] = [];
   readonly replicaCount = REPLICAS;
   /** Per node, the certified batches it published (seq → batch): what its catch-up answers serve. */
@@ -69,6 +81,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     readonly pbft: World,
     readonly plan: SystemPlan,
   ) {
+    this.trickRng = new Prng(plan.seed ^ 0x7c1c);
     this.repNet = new Network(pbft.rng);
     this.certNet = new Network(pbft.rng);
     for (let i = 0; i < pbft.n; i++) this.published.push(new Map());
@@ -101,6 +114,8 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       sys.replicas.push(new SimReplica(i, sys, opts.plants?.[i] ?? {}));
       sys.skew.push(pbft.rng.int(-50, 50));
     }
+    if (opts.laxParsers) sys.parsers = laxParsers(PRODUCT_PARSERS);
+    sys.tricks = new BoundaryTricks(sys.trickRng, sys.crypto, sys.parsers, (w) => sys.count(w));
     sys.readers = new Readers(
       sys,
       new Prng(plan.seed ^ 0x5eed),
@@ -225,6 +240,18 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     this.certNet.send(this.tick, node, replica, l.text);
   }
 
+  /**
+   * A Byzantine sender's text at `point`, maybe replaced by a boundary trick (boundary-tricks.ts),
+   * checked against the product's parser there before it is handed on.
+   */
+  private async trick(point: BoundaryPoint, text: string): Promise<unknown> {
+    if (!this.trickRng.chance(this.plan.trickRate)) return text;
+    const played = await this.tricks.play(point, text);
+    if (!played) return text;
+    this.tricks.check(played, text, this.parsers[point](played.input));
+    return played.input;
+  }
+
   // ---------------------------------------------------------------- running
 
   /** One tick: restarts due, the nodes' tick, messages due on both channels, the replicas' timers. */
@@ -242,13 +269,17 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     for (const p of this.repNet.due(this.tick)) {
       const r = this.replicas[p.to]!;
       if (!r.up) continue;
-      await r.receive(parseMessage(p.data));
+      const m = parseMessage(p.data);
+      if (m.kind === "entries" && p.from === this.plan.byzantineReplica)
+        m.text = await this.trick(m.via === "queue" ? "replicate" : "log-page", m.text as string);
+      await r.receive(m);
       await this.checker.afterStep(r);
     }
     for (const p of this.certNet.due(this.tick)) {
       const r = this.replicas[p.to]!;
       if (!r.up) continue;
-      await r.receiveCertified(p.data);
+      const byz = p.from === this.plan.byzantine?.node;
+      await r.receiveCertified(byz ? await this.trick("certified", p.data) : p.data);
       await this.checker.afterStep(r);
     }
     for (const r of this.replicas) {

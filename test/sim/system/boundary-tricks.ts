@@ -192,7 +192,11 @@ export class BoundaryTricks {
       same = false; // what canonical JSON cannot encode is not the honest parse
     }
     if (!same)
-      throw new SystemViolation(`${where}: the parser accepted a trick as other data than the honest text`);
+      throw new SystemViolation(
+        typeof p.input === "string"
+          ? `${where}: the parser accepted padded text as other data than the honest text`
+          : `${where}: the parser accepted a structured-clone object instead of text`,
+      );
     this.count("trick.same");
   }
 }

@@ -48,6 +48,10 @@ export interface SystemPlan {
   replyLieRate: number;
   /** Chance per message of a Byzantine replica or node that it plays a boundary trick (boundary-tricks.ts). */
   trickRate: number;
+  /** Chance per replica step on peer entries or a certified batch that the replica dies inside it. */
+  crashMidStepRate: number;
+  /** Of the nodes' crashes, the share that strikes inside a step that writes (storage.ts `armCrash`). */
+  nodeCrashInStepShare: number;
 }
 
 export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
@@ -98,13 +102,15 @@ function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; r
     : { byzantineReplica: null, replicaLieRate: 0 };
 }
 
-/** The reading clients' and the boundary tricks' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
-function readersFor(seed: number): { readRate: number; replyLieRate: number; trickRate: number } {
+/** The reading clients', the boundary tricks' and the mid-step crashes' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
+function readersFor(seed: number) {
   const rng = new Prng(seed ^ 0x7ead);
   return {
     readRate: rng.pick([0.1, 0.2, 0.4]),
     replyLieRate: rng.pick([0.2, 0.5, 0.9]),
     trickRate: rng.pick([0.05, 0.2, 0.5]),
+    crashMidStepRate: rng.pick([0, 0.005, 0.02]),
+    nodeCrashInStepShare: rng.pick([0, 0.5, 1]),
   };
 }
 

@@ -58,6 +58,10 @@ export interface ReplicaHost {
   lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[];
   /** The product's parsers of peer text (a plant may swap in a lax one). */
   readonly parsers: Parsers;
+  /** Does this replica die inside the step it is taking (its transaction rolled back, then down)? */
+  crashesMidStep(replica: number, step: "entries" | "certified"): boolean;
+  /** Take this replica down now (it restarts later). */
+  crashNow(replica: number): void;
 }
 
 /** Planted bugs (test-only): the checks must catch each. */
@@ -173,7 +177,8 @@ export class SimReplica {
     const screened = screenEntries(this.store, from, raw, seen);
     const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
     const nowMs = this.host.nowMs(this.id);
-    const r = this.store.transaction(() => {
+    const cut = this.host.crashesMidStep(this.id, "entries");
+    const r = this.cutOr(cut, false, () => {
       const r = applyEntries(this.store, {
         origin: from,
         screened,
@@ -187,6 +192,7 @@ export class SimReplica {
       if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
       return r;
     });
+    if (!r) return;
     this.hlc = r.hlc;
     this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
     this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
@@ -215,11 +221,13 @@ export class SimReplica {
     const s = follower.screen(text);
     if (s.kind === "drop") return this.count(s.effects.report.outcome);
     const verdict = await this.host.crypto.verifyCertificate(s.batch.certificate);
-    const fx = this.store.transaction(() => {
+    const cut = this.host.crashesMidStep(this.id, "certified");
+    const fx = this.cutOr(cut, true, () => {
       const fx = follower.onBatch(s.batch, verdict);
       for (const ops of fx.certified) this.markCertified(follower, ops);
       return fx;
     });
+    if (!fx) return;
     this.count(fx.report.outcome);
     if (fx.report.applied > 0) this.host.log(`${this.name} certified -> seq ${fx.report.head}`);
   }
@@ -264,6 +272,27 @@ export class SimReplica {
   }
 
   // ---------------------------------------------------------------- crashes
+
+  /**
+   * The step in one transaction (of both stores when it writes the follower's: `follower`); `cut`:
+   * the power fails after its writes, before the commit — nothing of it stays, nothing is sent, and
+   * the host takes the replica down (null).
+   */
+  private cutOr<T>(cut: boolean, follower: boolean, step: () => T): T | null {
+    const body = (): T => {
+      const out = step();
+      if (cut) throw new Error("power cut");
+      return out;
+    };
+    try {
+      return this.store.transaction(follower ? () => this.fstore.transaction(body) : body);
+    } catch (e) {
+      if (!cut) throw e;
+      // rolled back (the follower's caches go with the replica: a restart reads its store again)
+    }
+    this.host.crashNow(this.id);
+    return null;
+  }
 
   crash(restartAt: number): void {
     this.follower = null;

@@ -69,6 +69,8 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
   parsers: Parsers = PRODUCT_PARSERS;
   private tricks!: BoundaryTricks;
   private readonly trickRng: Prng;
+  /** Mid-step crashes (replicas' and nodes'): a PRNG of their own, so the rest of a seed runs as without them. */
+  readonly crashRng: Prng;
   private readonly acked: string[] = [];
   readonly replicaCount = REPLICAS;
   /** Per node, the certified batches it published (seq → batch): what its catch-up answers serve. */
@@ -82,6 +84,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     readonly plan: SystemPlan,
   ) {
     this.trickRng = new Prng(plan.seed ^ 0x7c1c);
+    this.crashRng = new Prng(plan.seed ^ 0xc4a5);
     this.repNet = new Network(pbft.rng);
     this.certNet = new Network(pbft.rng);
     for (let i = 0; i < pbft.n; i++) this.published.push(new Map());
@@ -192,6 +195,16 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
 
   ackedOpIds(): readonly string[] {
     return this.acked;
+  }
+
+  crashesMidStep(replica: number, step: "entries" | "certified"): boolean {
+    if (!this.crashRng.chance(this.plan.crashMidStepRate)) return false;
+    this.count(`replica.crash_mid_${step}`);
+    return true;
+  }
+
+  crashNow(replica: number): void {
+    this.crashReplica(this.replicas[replica]!);
   }
 
   /** Is this replica honest (its state checked, its acknowledgments owed)? */

@@ -13,7 +13,7 @@
  *   (origin-delivery.ts), when the alarm's tasks run (here: re-send, anti-entropy pull, resubmission
  *   to the nodes, catch-up of missed certified batches).
  *   Not modelled: op log collection, evidence sharing between replicas, certified state transfer,
- *   the certify pace, replies (and so the SDK's verification of them).
+ *   the certify pace. Replies to reading clients are built in replies.ts.
  *
  * Durable across a crash (SQLite in the product): both stores, cursors, confirmations, the drain
  * and re-send marks. Lost: the follower's caches (a new `Follower` reads its store again), the

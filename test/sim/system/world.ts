@@ -9,7 +9,11 @@
  * Posting (modelled after PbftNode): a correct node posts seq s to every replica if s mod n is its
  * index, and FALLBACK_TICKS later if (s + 1) mod n is; a replica's catch-up asks a random node for
  * the batches after its head. A Byzantine node posts nothing real; it may post lies (lying-poster.ts).
- * A Byzantine replica runs the honest code but lies in the entries it sends (lying-replica.ts).
+ * A Byzantine replica runs the honest code but lies in the entries it sends (lying-replica.ts) and
+ * in its replies to reading clients (lying-replies.ts); both Byzantine hosts play the boundary
+ * tricks on what they send (boundary-tricks.ts). Reading clients verify every reply with the SDK's
+ * own code and turn refusals into evidence (readers.ts). The readers, the tricks and the mid-step
+ * crashes draw from PRNGs of their own, so a seed's other choices are what they were without them.
  */
 import { createHash } from "node:crypto";
 import { verifyCertificate } from "../../../shared/certified/certificate.js";

@@ -285,7 +285,8 @@ export class SimReplica {
       return out;
     };
     try {
-      return this.store.transaction(follower ? () => this.fstore.transaction(body) : body);
+      // only a cut throws, so only a cut step needs the follower's store in the transaction too
+      return this.store.transaction(follower && cut ? () => this.fstore.transaction(body) : body);
     } catch (e) {
       if (!cut) throw e;
       // rolled back (the follower's caches go with the replica: a restart reads its store again)

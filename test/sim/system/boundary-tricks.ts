@@ -19,7 +19,7 @@ import { OP_BYTES_MAX } from "../../../shared/op-limits.js";
 import { parseEntryList, parseLogPage, parseReplicateText } from "../../../shared/replication.js";
 import { parseCertifiedBatch } from "../../../shared/wire/certified-batch.js";
 import type { PeerParse } from "../../../shared/wire/peer-text.js";
-import type { Prng } from "../prng.js";
+import { Prng } from "../prng.js";
 import { SystemViolation } from "./checks.js";
 import type { SimCrypto } from "./crypto.js";
 
@@ -126,12 +126,31 @@ export interface Played {
 }
 
 export class BoundaryTricks {
+  /** A PRNG of its own: the rest of a seed draws as without the tricks. */
+  private readonly rng: Prng;
+  private readonly rate: number;
+
   constructor(
-    private readonly rng: Prng,
+    plan: { seed: number; trickRate: number },
     private readonly crypto: SimCrypto,
     readonly parsers: Parsers,
     private readonly count: (what: string) => void,
-  ) {}
+  ) {
+    this.rng = new Prng(plan.seed ^ 0x7c1c);
+    this.rate = plan.trickRate;
+  }
+
+  /**
+   * A Byzantine sender's text at `point`, maybe replaced by a trick, checked against the product's
+   * parser there before it is handed on.
+   */
+  async maybe(point: BoundaryPoint, text: string): Promise<unknown> {
+    if (!this.rng.chance(this.rate)) return text;
+    const played = await this.play(point, text);
+    if (!played) return text;
+    this.check(played, text, this.parsers[point](played.input));
+    return played.input;
+  }
 
   /** A trick played on `text` (honest wire text at `point`), or null if the drawn one does not fit. */
   async play(point: BoundaryPoint, text: string): Promise<Played | null> {

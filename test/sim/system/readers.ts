@@ -18,13 +18,14 @@ import { verifyCertifiedReadReply, verifyOpStatusReply, verifyReadReply } from "
 import { toB64u } from "../../../shared/bytes.js";
 import { clusterId } from "../../../shared/certified/cluster-id.js";
 import { nonceMember } from "../../../shared/replies.js";
-import type { Prng } from "../prng.js";
-import type { CertView } from "./cert-view.js";
+import { Prng } from "../prng.js";
+import type { World } from "../world.js";
+import { CertView } from "./cert-view.js";
 import { SystemViolation } from "./checks.js";
 import { ReplyLiar, type LyingReply } from "./lying-replies.js";
 import { Quarantines } from "./quarantines.js";
 import { ReaderChecker, type Accepted } from "./reader-checks.js";
-import { honestReply, type ReadRequest, type ReplyKeys } from "./replies.js";
+import { honestReply, ReplyKeys, type ReadRequest } from "./replies.js";
 import type { SimReplica } from "./replica.js";
 import { Truth } from "./truth.js";
 
@@ -73,6 +74,24 @@ export class Readers {
     this.pins = { cluster: view.cluster, replicaKeys };
     this.quarantines = new Quarantines(this.pins);
     this.liar = byz === null ? null : new ReplyLiar(rng, host.replicas[byz]!, view);
+  }
+
+  static async create(
+    host: ReaderHost,
+    plan: { seed: number; crypto: string; replyLieRate: number },
+    world: World,
+    keys: readonly string[],
+    plants: ReaderPlants = {},
+  ): Promise<Readers> {
+    return new Readers(
+      host,
+      new Prng(plan.seed ^ 0x5eed), // a PRNG of its own: the rest of a seed draws as without the readers
+      await CertView.create(world, plan.crypto === "ed25519"),
+      await ReplyKeys.create(host.replicas.length),
+      new Truth(world.checker, keys),
+      plan.replyLieRate,
+      plants,
+    );
   }
 
   private newGuard(): CertificateGuard {

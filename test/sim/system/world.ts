@@ -31,17 +31,8 @@ import type { ReplicatedOp } from "../../../shared/replication.js";
 import { messageText, parseMessage, type ReplicaMessage } from "./messages.js";
 import type { ChannelFaults, SystemPlan } from "./plan.js";
 import { SimReplica, type Plants, type ReplicaHost } from "./replica.js";
-import { CertView } from "./cert-view.js";
 import { Readers, type ReaderHost, type ReaderPlants } from "./readers.js";
-import { ReplyKeys } from "./replies.js";
-import { Truth } from "./truth.js";
-import {
-  BoundaryTricks,
-  laxParsers,
-  PRODUCT_PARSERS,
-  type BoundaryPoint,
-  type Parsers,
-} from "./boundary-tricks.js";
+import { BoundaryTricks, laxParsers, PRODUCT_PARSERS, type Parsers } from "./boundary-tricks.js";
 import { Prng } from "../prng.js";
 
 export const REPLICAS = 3;
@@ -72,7 +63,6 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
   readers!: Readers;
   parsers: Parsers = PRODUCT_PARSERS;
   private tricks!: BoundaryTricks;
-  private readonly trickRng: Prng;
   /** Mid-step crashes (replicas' and nodes'): a PRNG of their own, so the rest of a seed runs as without them. */
   readonly crashRng: Prng;
   private readonly acked: string[] = [];
@@ -87,7 +77,6 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     readonly pbft: World,
     readonly plan: SystemPlan,
   ) {
-    this.trickRng = new Prng(plan.seed ^ 0x7c1c);
     this.crashRng = new Prng(plan.seed ^ 0xc4a5);
     this.repNet = new Network(pbft.rng);
     this.certNet = new Network(pbft.rng);
@@ -122,16 +111,8 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       sys.skew.push(pbft.rng.int(-50, 50));
     }
     if (opts.laxParsers) sys.parsers = laxParsers(PRODUCT_PARSERS);
-    sys.tricks = new BoundaryTricks(sys.trickRng, sys.crypto, sys.parsers, (w) => sys.count(w));
-    sys.readers = new Readers(
-      sys,
-      new Prng(plan.seed ^ 0x5eed),
-      await CertView.create(pbft, real),
-      await ReplyKeys.create(REPLICAS),
-      new Truth(pbft.checker, KEYS),
-      plan.replyLieRate,
-      opts.readerPlants,
-    );
+    sys.tricks = new BoundaryTricks(plan, sys.crypto, sys.parsers, (w) => sys.count(w));
+    sys.readers = await Readers.create(sys, plan, pbft, KEYS, opts.readerPlants);
     return sys;
   }
 
@@ -257,18 +238,6 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
     this.certNet.send(this.tick, node, replica, l.text);
   }
 
-  /**
-   * A Byzantine sender's text at `point`, maybe replaced by a boundary trick (boundary-tricks.ts),
-   * checked against the product's parser there before it is handed on.
-   */
-  private async trick(point: BoundaryPoint, text: string): Promise<unknown> {
-    if (!this.trickRng.chance(this.plan.trickRate)) return text;
-    const played = await this.tricks.play(point, text);
-    if (!played) return text;
-    this.tricks.check(played, text, this.parsers[point](played.input));
-    return played.input;
-  }
-
   // ---------------------------------------------------------------- running
 
   /** One tick: restarts due, the nodes' tick, messages due on both channels, the replicas' timers. */
@@ -288,7 +257,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       if (!r.up) continue;
       const m = parseMessage(p.data);
       if (m.kind === "entries" && p.from === this.plan.byzantineReplica)
-        m.text = await this.trick(m.via === "queue" ? "replicate" : "log-page", m.text as string);
+        m.text = await this.tricks.maybe(m.via === "queue" ? "replicate" : "log-page", m.text as string);
       await r.receive(m);
       await this.checker.afterStep(r);
     }
@@ -296,7 +265,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       const r = this.replicas[p.to]!;
       if (!r.up) continue;
       const byz = p.from === this.plan.byzantine?.node;
-      await r.receiveCertified(byz ? await this.trick("certified", p.data) : p.data);
+      await r.receiveCertified(byz ? await this.tricks.maybe("certified", p.data) : p.data);
       await this.checker.afterStep(r);
     }
     for (const r of this.replicas) {

@@ -3,6 +3,7 @@
  * every reply lie of the dev faults (platform/dev-faults/replica-lies.ts `lie`: wrong tentative
  * values, wrong certified values under the real proof, a forged certificate; `ReplayedReads`' old
  * signed reply served again), and what a key holder can do besides: a proof that is not the key's,
+ * the key's value and proof from an older state under the newest certificate,
  * an older real certificate presented as its newest, a certified result for an op it never saw,
  * different certified values for one key to different clients (equivocation), and a provable lie
  * in a reply naming an honest replica, signed with its own key (framing).
@@ -13,7 +14,8 @@
  */
 import { lie as devLie, wrongValue } from "../../../platform/dev-faults/replica-lies.js";
 import type { Certificate } from "../../../shared/certified/types.js";
-import type { CertifiedResult } from "../../../shared/replies.js";
+import { opIdOf } from "../../../shared/ops.js";
+import type { CertifiedResult, CertifiedValue } from "../../../shared/replies.js";
 import type { Prng } from "../prng.js";
 import type { CertView } from "./cert-view.js";
 import type { ReadRequest, UnsignedReply } from "./replies.js";
@@ -25,6 +27,7 @@ export const REPLY_LIES = [
   "forged-certificate",
   "replay-old",
   "bad-proof",
+  "old-proof",
   "old-certificate",
   "unseen-op",
   "equivocate",
@@ -53,16 +56,32 @@ export class ReplyLiar {
     private readonly rng: Prng,
     readonly me: SimReplica,
     private readonly view: CertView,
+    /** The lies it tells (a test may narrow them to one). */
+    private readonly lies: readonly ReplyLie[] = REPLY_LIES,
   ) {}
 
   keep(req: ReadRequest, signed: unknown): void {
     if (!this.kept.has(requestKey(req))) this.kept.set(requestKey(req), signed);
   }
 
-  /** A lie about `honest` (this replica's true reply to `req`), or null: the lie drawn does not fit. */
+  /** A lie about `honest` (this replica's true reply to `req`), or null: no lie fits. */
   async lie(req: ReadRequest, honest: UnsignedReply | null, client: number): Promise<LyingReply | null> {
-    const kind = this.rng.pick(REPLY_LIES);
     if (honest?.kind === "op-status" && honest.certified) this.aResult = honest.certified;
+    // the lies in a random rotation, the first that fits this request (rare fits get their turn)
+    const first = this.rng.int(0, this.lies.length - 1);
+    for (let i = 0; i < this.lies.length; i++) {
+      const l = await this.tell(this.lies[(first + i) % this.lies.length]!, req, honest, client);
+      if (l) return l;
+    }
+    return null;
+  }
+
+  private async tell(
+    kind: ReplyLie,
+    req: ReadRequest,
+    honest: UnsignedReply | null,
+    client: number,
+  ): Promise<LyingReply | null> {
     const certified = certifiedOf(honest);
     switch (kind) {
       case "tentative":
@@ -83,8 +102,16 @@ export class ReplyLiar {
       }
       case "bad-proof":
         return honest && certified ? { lie: kind, body: withBadProof(honest), provable: true } : null;
+      case "old-proof": {
+        // the value and proof this replica served before, claimed under its newest certificate
+        const old = this.kept.get(requestKey(req)) as { certified?: CertifiedValue | null } | undefined;
+        if (!old?.certified || !honest || honest.kind === "op-status" || !honest.certified) return null;
+        const { seq, stateRoot } = honest.certified;
+        const certified = { ...old.certified, seq, stateRoot };
+        return { lie: kind, body: { ...honest, certified }, provable: old.certified.stateRoot !== stateRoot };
+      }
       case "old-certificate":
-        return this.oldCertificate(honest);
+        return this.oldCertificate(req, honest);
       case "unseen-op":
         return this.unseenOp(req, honest);
       case "equivocate":
@@ -99,20 +126,37 @@ export class ReplyLiar {
     }
   }
 
-  /** An older real certificate as its newest (a read with nothing certified claimed: no proof to fail). */
-  private async oldCertificate(honest: UnsignedReply | null): Promise<LyingReply | null> {
+  /**
+   * An older real certificate as its newest: an earlier answer to this request (its certificate and
+   * certified value, consistent with each other) told again as new, or a read with an older kept
+   * certificate and nothing certified claimed (no proof to fail).
+   */
+  private async oldCertificate(req: ReadRequest, honest: UnsignedReply | null): Promise<LyingReply | null> {
     const f = this.me.follower;
-    if (!f || honest?.kind !== "read" || !honest.certificate) return null;
-    const older = f.certificateAt(honest.certificate.body.seq - this.rng.int(1, 5));
+    const now = honest?.certificate?.body.seq;
+    if (!f || !honest || now === undefined || honest.kind === "op-status") return null;
+    const kept = this.kept.get(requestKey(req)) as (UnsignedReply & { sig?: string }) | undefined;
+    if (kept?.certificate && kept.certificate.body.seq < now) {
+      const { sig: _sig, ...body } = kept;
+      return { lie: "old-certificate", body, provable: false };
+    }
+    if (honest.kind !== "read") return null;
+    const older = f.certificateAt(now - this.rng.int(1, 5));
     if (!older) return null;
     const certificate = await this.view.of(older);
     return { lie: "old-certificate", body: { ...honest, certificate, certified: null }, provable: false };
   }
 
-  /** A certified result for an op it holds nothing of: another op's real result, renamed. */
-  private unseenOp(req: ReadRequest, honest: UnsignedReply | null): LyingReply | null {
-    const base = this.aResult;
-    if (req.kind !== "op-status" || honest !== null || !base || !this.me.follower) return null;
+  private async anyCertifiedResult(): Promise<CertifiedResult | null> {
+    return (this.aResult = await certifiedOwnResult(this.me, this.view));
+  }
+
+  /** A certified result for an op it never saw certified: another op's real result, renamed. */
+  private async unseenOp(req: ReadRequest, honest: UnsignedReply | null): Promise<LyingReply | null> {
+    const base = this.aResult ?? (await this.anyCertifiedResult());
+    // an op it never saw (no honest answer), or one it holds but has not seen certified
+    const unseen = honest === null || (honest.kind === "op-status" && honest.certified === null);
+    if (req.kind !== "op-status" || !unseen || !base || !this.me.follower) return null;
     const f = this.me.follower;
     const claimed = { ...base.result, opId: req.opId, value: wrongValue(base.result.value) };
     const body: UnsignedReply = {
@@ -128,6 +172,15 @@ export class ReplyLiar {
     };
     return { lie: "unseen-op", body, provable: true };
   }
+}
+
+/** A real certified result of one of `r`'s own ops, if any is certified there yet. */
+async function certifiedOwnResult(r: SimReplica, view: CertView): Promise<CertifiedResult | null> {
+  for (const e of r.store.ownEntries(0, r.store.ownHead(), 20)) {
+    const c = r.follower?.certifiedResult(opIdOf(e.op));
+    if (c) return { ...c, certificate: await view.of(c.certificate) };
+  }
+  return null;
 }
 
 const requestKey = (req: ReadRequest): string =>

@@ -22,7 +22,7 @@ import { Prng } from "../prng.js";
 import type { World } from "../world.js";
 import { CertView } from "./cert-view.js";
 import { SystemViolation } from "./checks.js";
-import { ReplyLiar, type LyingReply } from "./lying-replies.js";
+import { ReplyLiar, type LyingReply, type ReplyLie } from "./lying-replies.js";
 import { Quarantines } from "./quarantines.js";
 import { ReaderChecker, type Accepted } from "./reader-checks.js";
 import { honestReply, ReplyKeys, type ReadRequest } from "./replies.js";
@@ -35,6 +35,8 @@ export interface ReaderPlants {
   acceptOlderCertificate?: boolean;
   /** Evidence is checked against the key that signed it, whatever replica it names. */
   trustSigner?: boolean;
+  /** Not a bug: the liar tells only these lies (a test aims the plant's check at one). */
+  lies?: readonly ReplyLie[];
 }
 
 export interface ReaderHost {
@@ -73,7 +75,7 @@ export class Readers {
       for (const name of replicaKeys.keys()) replicaKeys.set(name, keys.keys[byz]!.publicKey);
     this.pins = { cluster: view.cluster, replicaKeys };
     this.quarantines = new Quarantines(this.pins);
-    this.liar = byz === null ? null : new ReplyLiar(rng, host.replicas[byz]!, view);
+    this.liar = byz === null ? null : new ReplyLiar(rng, host.replicas[byz]!, view, plants.lies);
   }
 
   static async create(

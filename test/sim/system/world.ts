@@ -329,6 +329,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       const head = f ? `certified seq ${f.head().seq}` : "down";
       return `${r.name}: ${head}, ${r.store.rowCount} op rows, own log ${r.store.ownHead()}, batches ${JSON.stringify(r.outcomes)}`;
     });
-    return [...reps, this.pbft.summary()].join("\n");
+    const q = this.readers.quarantines.replicas;
+    return [...reps, `quarantined: ${q.length ? q.join(", ") : "none"}`, this.pbft.summary()].join("\n");
   }
 }

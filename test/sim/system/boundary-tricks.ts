@@ -7,9 +7,9 @@
  * - structured clone: what Durable Object RPC and queues carry and JSON cannot, handed over instead
  *   of text — a Map, a Set, a Date, a typed array, an object with a getter, an object with a
  *   prototype, a sparse array, an own `__proto__` member, a number past JSON's range, a BigInt;
- * - padding: the same message with whitespace around every token, a duplicate member, nesting past
- *   the depth bound, text past the size bound, and a client op validly signed over a body past
- *   the op size bound (the liar makes its own client key).
+ * - padding: the same message with whitespace around every token, a `__proto__` member in the text,
+ *   a duplicate member, nesting past the depth bound, text past the size bound, and a client op
+ *   validly signed over a body past the op size bound (the liar makes its own client key).
  *
  * Checked at each: the product's parser refuses the trick, or parses it to exactly what it parses
  * from the honest text (canonical JSON equal); an oversized signed op is refused entry by entry.
@@ -39,6 +39,7 @@ export const CLONE_TRICKS = [
 ] as const;
 export const PADDING_TRICKS = [
   "whitespace",
+  "proto-text",
   "duplicate-member",
   "deep-nesting",
   "oversized",
@@ -166,6 +167,7 @@ export class BoundaryTricks {
     if ((CLONE_TRICKS as readonly string[]).includes(trick))
       input = { ...parsed, [member]: cloneOnly(trick, parsed[member]) };
     else if (trick === "whitespace") input = spaced(text);
+    else if (trick === "proto-text") input = `{"__proto__":{"polluted":true},${text.slice(1)}`;
     else if (trick === "duplicate-member") input = `{"${member}":[],${text.slice(1)}`;
     else if (trick === "deep-nesting") input = `{"pad":${"[".repeat(200)}${"]".repeat(200)},${text.slice(1)}`;
     else if (trick === "oversized") {

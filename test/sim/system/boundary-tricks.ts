@@ -16,42 +16,26 @@
  */
 import { canonicalJson } from "../../../shared/canonical.js";
 import { OP_BYTES_MAX } from "../../../shared/op-limits.js";
-import { parseEntryList, parseLogPage, parseReplicateText } from "../../../shared/replication.js";
-import { parseCertifiedBatch } from "../../../shared/wire/certified-batch.js";
+import {
+  parseEntryList,
+  parseLogPage,
+  parseReplicateText,
+  REPLICATE_TEXT_CHARS_MAX,
+} from "../../../shared/replication.js";
+import { CERTIFIED_BATCH_CHARS_MAX, parseCertifiedBatch } from "../../../shared/wire/certified-batch.js";
 import type { PeerParse } from "../../../shared/wire/peer-text.js";
 import { Prng } from "../prng.js";
 import { SystemViolation } from "./checks.js";
+import { CLONE_TRICKS, cloneOnly, PADDING_TRICKS, spaced, type Trick } from "./trick-library.js";
 import type { SimCrypto } from "./crypto.js";
 
 export type BoundaryPoint = "replicate" | "log-page" | "certified";
 
-export const CLONE_TRICKS = [
-  "map",
-  "set",
-  "date",
-  "typed-array",
-  "getter",
-  "prototype",
-  "sparse-array",
-  "proto-member",
-  "huge-number",
-  "bigint",
-] as const;
-export const PADDING_TRICKS = [
-  "whitespace",
-  "proto-text",
-  "duplicate-member",
-  "deep-nesting",
-  "oversized",
-  "signed-oversized",
-] as const;
-export type Trick = (typeof CLONE_TRICKS)[number] | (typeof PADDING_TRICKS)[number];
-
 const LIMIT: Record<BoundaryPoint, number> = {
-  replicate: 128 * 1024,
+  replicate: REPLICATE_TEXT_CHARS_MAX,
   // an oversized page (16 M characters) costs too much per seed; the page's other tricks stand
   "log-page": 0,
-  certified: 4 * 1024 * 1024,
+  certified: CERTIFIED_BATCH_CHARS_MAX,
 };
 
 /** The product's parser at each point (a plant may swap in a lax one). */
@@ -69,55 +53,6 @@ export const laxParsers = (p: Parsers): Parsers => ({
   "log-page": (x) => (typeof x === "string" ? p["log-page"](x) : { ok: true, value: x }),
   certified: (x) => (typeof x === "string" ? p.certified(x) : { ok: true, value: x }),
 });
-
-/** A value of the trick's class standing where `v` stood (the clone tricks). */
-function cloneOnly(trick: Trick, v: unknown): unknown {
-  switch (trick) {
-    case "map":
-      return new Map(Object.entries(v as object));
-    case "set":
-      return new Set(Array.isArray(v) ? v : [v]);
-    case "date":
-      return new Date(0);
-    case "typed-array":
-      return new Uint8Array([1, 2, 3]);
-    case "getter":
-      return Object.defineProperty({}, "entries", { get: () => v, enumerable: true });
-    case "prototype":
-      return Object.assign(Object.create({ inherited: v }) as object, v as object);
-    case "sparse-array": {
-      const a = Array.isArray(v) ? [...(v as unknown[])] : [v];
-      a.length += 3;
-      return a;
-    }
-    case "proto-member":
-      return JSON.parse(`{"__proto__":{"polluted":true},"x":1}`) as unknown;
-    case "huge-number":
-      return 1e400;
-    case "bigint":
-      return 10n ** 30n;
-    default:
-      return v;
-  }
-}
-
-/** Text with a space around every structural character (outside strings): the same JSON value. */
-function spaced(text: string): string {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === "\\") out += text[++i] ?? "";
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else out += "{}[],:".includes(c) ? ` ${c}\n` : c;
-  }
-  return out;
-}
 
 export interface Played {
   point: BoundaryPoint;

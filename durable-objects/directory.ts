@@ -12,6 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import "./native-sha256.js";
 import type { Env } from "../platform/env.js";
+import { decideRecord } from "../shared/quarantine.js";
 import type {
   ClusterEvidenceRow,
   QuarantineRow,
@@ -19,8 +20,7 @@ import type {
   RecordOutcome,
 } from "../shared/rpc/directory.js";
 
-/** Cluster equivocations kept at most (each needs f+1 faulty nodes; the bound keeps storage finite anyway). */
-export const CLUSTER_EVIDENCE_MAX = 256;
+export { CLUSTER_EVIDENCE_MAX } from "../shared/quarantine.js";
 /** Lifts kept in the log (the oldest are dropped past this). */
 const LIFTS_KEPT = 1000;
 
@@ -55,65 +55,61 @@ export class Directory extends DurableObject<Env> {
     );
   }
 
-  /** Keep a verified verdict's outcome (idempotent by digest). */
+  /** Keep a verified verdict's outcome (idempotent by digest): `decideRecord` decides, this stores. */
   async record(input: RecordInput): Promise<RecordOutcome> {
     const sql = this.sql;
-    const seen = sql
+    const seenAt = sql
       .exec<{ at: number }>("SELECT at FROM evidence WHERE digest = ?", input.digest)
-      .toArray()[0];
-    if (seen) return { outcome: "replay", at: seen.at };
+      .toArray()[0]?.at;
+    const replica = "replica" in input ? input.replica : null;
+    const clusterStored =
+      replica === null && seenAt === undefined
+        ? sql
+            .exec<{ n: number }>("SELECT count(*) AS n FROM evidence WHERE kind = 'cluster_equivocation'")
+            .one().n
+        : 0;
+    const current = replica === null || seenAt !== undefined ? null : this.quarantineOf(replica);
     const at = Date.now();
-    if ("replica" in input) {
-      const current = this.quarantineOf(input.replica);
-      if (current) return { outcome: "already_quarantined", quarantine: current };
+    const outcome = decideRecord(input, { seenAt, current, clusterStored }, at);
+    if (outcome.outcome === "quarantined") {
       this.ctx.storage.transactionSync(() => {
         sql.exec(
           "INSERT INTO evidence (digest, kind, against, seq, evidence, at) VALUES (?, ?, ?, NULL, ?, ?)",
           input.digest,
           input.kind,
-          input.replica,
+          outcome.quarantine.replica,
           input.evidence,
           at,
         );
         sql.exec(
           "INSERT INTO quarantines (replica, kind, digest, at) VALUES (?, ?, ?, ?)",
-          input.replica,
+          outcome.quarantine.replica,
           input.kind,
           input.digest,
           at,
         );
       });
-      console.log({
-        event: "replica_quarantined",
-        replica: input.replica,
-        kind: input.kind,
+      console.log({ event: "replica_quarantined", replica, kind: input.kind, digest: input.digest });
+    }
+    if (!("replica" in input) && outcome.outcome !== "replay") {
+      console.error({
+        event: "cluster_equivocation",
+        seq: input.seq,
+        nodes: input.nodes,
         digest: input.digest,
       });
-      return {
-        outcome: "quarantined",
-        quarantine: { replica: input.replica, kind: input.kind, digest: input.digest, at },
-      };
+      if (outcome.outcome === "recorded")
+        sql.exec(
+          "INSERT INTO evidence (digest, kind, against, seq, evidence, at) VALUES (?, ?, ?, ?, ?, ?)",
+          input.digest,
+          input.kind,
+          JSON.stringify(input.nodes),
+          input.seq,
+          input.evidence,
+          at,
+        );
     }
-    const stored = sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM evidence WHERE kind = 'cluster_equivocation'")
-      .one().n;
-    console.error({
-      event: "cluster_equivocation",
-      seq: input.seq,
-      nodes: input.nodes,
-      digest: input.digest,
-    });
-    if (stored >= CLUSTER_EVIDENCE_MAX) return { outcome: "not_recorded" };
-    sql.exec(
-      "INSERT INTO evidence (digest, kind, against, seq, evidence, at) VALUES (?, ?, ?, ?, ?, ?)",
-      input.digest,
-      input.kind,
-      JSON.stringify(input.nodes),
-      input.seq,
-      input.evidence,
-      at,
-    );
-    return { outcome: "recorded" };
+    return outcome;
   }
 
   /** Every quarantined replica (a handful: one row per replica at most). */

@@ -18,7 +18,7 @@ import { verifyEvidence, type EvidenceVerdict } from "../shared/evidence.js";
 import { sha256 } from "../shared/hash.js";
 import { TokenBuckets, ratePerMinute } from "../shared/rate-limit.js";
 import { EVIDENCE_BYTES_MAX, EVIDENCE_DEPTH_MAX } from "../shared/reply-limits.js";
-import type { RecordInput } from "../shared/rpc/directory.js";
+import { recordInputOf } from "../shared/quarantine.js";
 import type { Env } from "../platform/env.js";
 import { replicaInfos } from "../platform/keys.js";
 import { directoryStub, loadQuarantines, quarantined } from "./quarantine.js";
@@ -87,11 +87,7 @@ export function mountEvidenceRoutes(app: Hono<{ Bindings: Env }>): void {
         ...(verdict.detail === undefined ? {} : { detail: verdict.detail }),
       });
     const evidence = canonicalJson(verdict.evidence); // the signed content only, not what rode along
-    const input: RecordInput =
-      verdict.kind === "cluster_equivocation"
-        ? { kind: verdict.kind, nodes: verdict.nodes, seq: verdict.seq, digest: verdict.digest, evidence }
-        : { kind: verdict.kind, replica: verdict.replica, digest: verdict.digest, evidence };
-    const outcome = await directoryStub(c.env).record(input);
+    const outcome = await directoryStub(c.env).record(recordInputOf(verdict, evidence));
     if (outcome.outcome === "quarantined") await loadQuarantines(c.env); // route around it here at once
     return c.json({ verdict: shown(verdict), ...outcome });
   });

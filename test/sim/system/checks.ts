@@ -18,7 +18,11 @@
  *   (the certified state executes an op id once: the PBFT checker fails on a second), an honest
  *   client's op in the version it had acknowledged, and no replica holds an uncertified op.
  * Also (world.ts): an honest client's op is never refused, and an op a replica holds is answered as
- * a duplicate when sent again.
+ * a duplicate when sent again. After every reading client's reply (readers.ts, reader-checks.ts):
+ * an honest reply is never refused; what the SDK accepted is what the certified log certifies, and
+ * a replica's newest certificate never goes back for a client; every provable lie is refused and its
+ * evidence quarantines the liar; no honest replica is ever quarantined. At every boundary trick
+ * (boundary-tricks.ts): the product's parser refuses it or parses it to the honest text's value.
  */
 import { canonicalJson } from "../../../shared/canonical.js";
 import { sameContent } from "../../../shared/equivocation.js";

@@ -42,6 +42,16 @@ export interface SystemPlan {
   nodeCrashRate: number;
   /** Chance per tick that a client acts. */
   opRate: number;
+  /** Chance per tick that a reading client sends one verified request (readers.ts). */
+  readRate: number;
+  /** Chance per reply that the Byzantine replica lies to a reading client (lying-replies.ts). */
+  replyLieRate: number;
+  /** Chance per message of a Byzantine replica or node that it plays a boundary trick (boundary-tricks.ts). */
+  trickRate: number;
+  /** Chance per replica step on peer entries or a certified batch that the replica dies inside it. */
+  crashMidStepRate: number;
+  /** Of the nodes' crashes, the share that strikes inside a step that writes (storage.ts `armCrash`). */
+  nodeCrashInStepShare: number;
 }
 
 export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
@@ -69,6 +79,7 @@ export function systemPlanFor(seed: number, quick: boolean): SystemPlan {
     byzantinePostRate: byz ? rng.pick([0, 0.05, 0.2]) : 0,
     // drawn from a PRNG of its own, so the rest of each seed's plan is what it was without it
     ...byzantineReplicaFor(seed),
+    ...readersFor(seed),
     config: {
       ...simTimingConfig(rng),
       heartbeatTicks: rng.pick([0, 40, 120]),
@@ -89,6 +100,18 @@ function byzantineReplicaFor(seed: number): { byzantineReplica: number | null; r
   return rng.chance(0.3)
     ? { byzantineReplica: rng.int(0, 2), replicaLieRate: rng.pick([0.1, 0.3, 0.8]) }
     : { byzantineReplica: null, replicaLieRate: 0 };
+}
+
+/** The reading clients', the boundary tricks' and the mid-step crashes' rates, from a PRNG of their own (so the rest of a seed's plan is unchanged). */
+function readersFor(seed: number) {
+  const rng = new Prng(seed ^ 0x7ead);
+  return {
+    readRate: rng.pick([0.1, 0.2, 0.4]),
+    replyLieRate: rng.pick([0.2, 0.5, 0.9]),
+    trickRate: rng.pick([0.05, 0.2, 0.5]),
+    crashMidStepRate: rng.pick([0, 0.005, 0.02]),
+    nodeCrashInStepShare: rng.pick([0, 0.5, 1]),
+  };
 }
 
 /** The command that runs exactly this seed again. */

@@ -13,7 +13,7 @@
  *   (origin-delivery.ts), when the alarm's tasks run (here: re-send, anti-entropy pull, resubmission
  *   to the nodes, catch-up of missed certified batches).
  *   Not modelled: op log collection, evidence sharing between replicas, certified state transfer,
- *   the certify pace, replies (and so the SDK's verification of them).
+ *   the certify pace. Replies to reading clients are built in replies.ts.
  *
  * Durable across a crash (SQLite in the product): both stores, cursors, confirmations, the drain
  * and re-send marks. Lost: the follower's caches (a new `Follower` reads its store again), the
@@ -32,7 +32,8 @@ import { applyEntryEffect } from "../../../shared/replica/apply-effect.js";
 import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
 import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimCrypto } from "./crypto.js";
-import type { ReplicaMessage } from "./messages.js";
+import { entriesText, type EntriesVia, type ReplicaMessage } from "./messages.js";
+import type { Parsers } from "./boundary-tricks.js";
 import { OriginDelivery } from "./origin-delivery.js";
 import { SimReplicaStore } from "./replica-store.js";
 
@@ -55,6 +56,12 @@ export interface ReplicaHost {
   log(line: string): void;
   /** What a replica's entries become on their way out: a Byzantine replica's lies (lying-replica.ts), else themselves. */
   lieInEntries(from: number, entries: ReplicatedOp[]): ReplicatedOp[];
+  /** The product's parsers of peer text (a plant may swap in a lax one). */
+  readonly parsers: Parsers;
+  /** Does this replica die inside the step it is taking (its transaction rolled back, then down)? */
+  crashesMidStep(replica: number, step: "entries" | "certified"): boolean;
+  /** Take this replica down now (it restarts later). */
+  crashNow(replica: number): void;
 }
 
 /** Planted bugs (test-only): the checks must catch each. */
@@ -136,17 +143,15 @@ export class SimReplica {
     }
     // the drain: the queue's fast path to every peer, and the queue consumer's submission to the nodes
     const entries = this.delivery.drain();
-    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries);
+    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries, "queue");
     await this.host.submitToNodes([op], true);
     return r;
   }
 
-  private sendEntries(to: number, entries: ReplicatedOp[]): void {
-    this.host.send(this.id, to, {
-      kind: "entries",
-      origin: this.id,
-      entries: this.host.lieInEntries(this.id, entries),
-    });
+  private sendEntries(to: number, entries: ReplicatedOp[], via: EntriesVia): void {
+    const told = this.host.lieInEntries(this.id, entries);
+    const text = entriesText(this.id, via, told, this.store.ownHead());
+    this.host.send(this.id, to, { kind: "entries", origin: this.id, via, text });
   }
 
   // ---------------------------------------------------------------- peers
@@ -157,8 +162,12 @@ export class SimReplica {
     else if (m.kind === "pull") {
       this.delivery.confirm(m.from, m.after);
       const entries = this.delivery.page(m.after);
-      if (entries.length) this.sendEntries(m.from, entries);
-    } else await this.applyFrom(m.origin, m.entries);
+      if (entries.length) this.sendEntries(m.from, entries, "page");
+    } else {
+      // the product's parser of a queue message or a page; what it refuses is dropped (no confirmation)
+      const parsed = this.host.parsers[m.via === "queue" ? "replicate" : "log-page"](m.text);
+      if (parsed.ok) await this.applyFrom(m.origin, (parsed.value as { entries: unknown[] }).entries);
+    }
   }
 
   /** A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply, move the cursor, confirm. */
@@ -168,7 +177,8 @@ export class SimReplica {
     const screened = screenEntries(this.store, from, raw, seen);
     const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
     const nowMs = this.host.nowMs(this.id);
-    const r = this.store.transaction(() => {
+    const cut = this.host.crashesMidStep(this.id, "entries");
+    const r = this.cutOr(cut, false, () => {
       const r = applyEntries(this.store, {
         origin: from,
         screened,
@@ -182,6 +192,7 @@ export class SimReplica {
       if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
       return r;
     });
+    if (!r) return;
     this.hlc = r.hlc;
     this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
     this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
@@ -204,17 +215,19 @@ export class SimReplica {
   // ---------------------------------------------------------------- certified batches
 
   /** A certified batch's text from a node (posted, a fallback post, or a catch-up answer). */
-  async receiveCertified(text: string): Promise<void> {
+  async receiveCertified(text: unknown): Promise<void> {
     const follower = this.follower;
     if (!follower) return;
     const s = follower.screen(text);
     if (s.kind === "drop") return this.count(s.effects.report.outcome);
     const verdict = await this.host.crypto.verifyCertificate(s.batch.certificate);
-    const fx = this.store.transaction(() => {
+    const cut = this.host.crashesMidStep(this.id, "certified");
+    const fx = this.cutOr(cut, true, () => {
       const fx = follower.onBatch(s.batch, verdict);
       for (const ops of fx.certified) this.markCertified(follower, ops);
       return fx;
     });
+    if (!fx) return;
     this.count(fx.report.outcome);
     if (fx.report.applied > 0) this.host.log(`${this.name} certified -> seq ${fx.report.head}`);
   }
@@ -246,7 +259,7 @@ export class SimReplica {
     const phase = tick + this.id * 7; // replicas' alarms are not in step
     if (phase % RESEND_TICKS === 0) {
       const re = this.delivery.resend();
-      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries);
+      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries, "queue");
     }
     if (phase % PULL_TICKS === 0)
       for (const p of this.peers)
@@ -259,6 +272,28 @@ export class SimReplica {
   }
 
   // ---------------------------------------------------------------- crashes
+
+  /**
+   * The step in one transaction (of both stores when it writes the follower's: `follower`); `cut`:
+   * the power fails after its writes, before the commit — nothing of it stays, nothing is sent, and
+   * the host takes the replica down (null).
+   */
+  private cutOr<T>(cut: boolean, follower: boolean, step: () => T): T | null {
+    const body = (): T => {
+      const out = step();
+      if (cut) throw new Error("power cut");
+      return out;
+    };
+    try {
+      // only a cut throws, so only a cut step needs the follower's store in the transaction too
+      return this.store.transaction(follower && cut ? () => this.fstore.transaction(body) : body);
+    } catch (e) {
+      if (!cut) throw e;
+      // rolled back (the follower's caches go with the replica: a restart reads its store again)
+    }
+    this.host.crashNow(this.id);
+    return null;
+  }
 
   crash(restartAt: number): void {
     this.follower = null;

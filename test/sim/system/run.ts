@@ -7,15 +7,18 @@
  */
 import { createHash } from "node:crypto";
 import { useNativeSha256 } from "../../../shared/hash.js";
+import type { CrashPoint } from "../storage.js";
 import { SystemViolation } from "./checks.js";
 import { systemPlanFor, systemReplayCommand, type SystemPlan } from "./plan.js";
 import type { Plants } from "./replica.js";
+import type { ReaderPlants } from "./readers.js";
 import { SystemWorld } from "./world.js";
 
 useNativeSha256((d) => new Uint8Array(createHash("sha256").update(d).digest()));
 
 /** After healing, every acknowledged op is certified everywhere within this many ticks (10 ms each). */
 export const SETTLE_BOUND_TICKS = 2000;
+const CRASH_POINTS: readonly CrashPoint[] = ["before-persist", "mid-persist", "after-persist"];
 
 export interface SystemResult {
   seed: number;
@@ -40,6 +43,8 @@ export interface SystemRunOptions {
   quick?: boolean;
   traceAll?: boolean;
   plants?: Partial<Record<number, Plants>>;
+  readerPlants?: ReaderPlants;
+  laxParsers?: boolean;
   settleBoundTicks?: number;
 }
 
@@ -49,6 +54,8 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
   const w = await SystemWorld.create({
     plan,
     plants: opts.plants,
+    readerPlants: opts.readerPlants,
+    laxParsers: opts.laxParsers,
     traceAll: opts.traceAll,
   });
   const rng = w.rng;
@@ -74,12 +81,17 @@ export async function runSystemSeed(seed: number, opts: SystemRunOptions = {}): 
       for (const r of w.replicas) if (r.up && rng.chance(plan.replicaCrashRate)) w.crashReplica(r);
       if (rng.chance(plan.nodeCrashRate)) {
         const i = rng.pick(correctNodes);
-        w.pbft.crash(i, w.tick + rng.int(5, 60));
+        const restartAt = w.tick + rng.int(5, 60);
+        // some crashes strike inside the node's next step that writes (before, amid or after its rows)
+        if (w.crashRng.chance(plan.nodeCrashInStepShare))
+          w.pbft.armCrash(i, w.crashRng.pick(CRASH_POINTS), restartAt);
+        else w.pbft.crash(i, restartAt);
       }
       if (rng.chance(plan.opRate)) await w.clientActs(plan.crashInWriteRate);
       await w.runTick();
     }
     w.heal();
+    for (const i of correctNodes) w.pbft.nodes[i]!.storage.armed = null;
     for (const i of correctNodes) await w.pbft.restart(i);
     for (const r of w.replicas) if (!r.up) r.restartAt = w.tick + 1;
     w.log("HEALED");

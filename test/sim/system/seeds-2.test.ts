@@ -4,7 +4,7 @@ import { systemSweep } from "./sweep.js";
 
 describe("simulated system, seed sweep 56–110", () => {
   it(
-    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing",
+    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing, the SDK accepts only what is certified and its evidence quarantines only the liar, boundary tricks refused",
     () => systemSweep(56, 55),
     120_000,
   );

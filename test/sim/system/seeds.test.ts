@@ -8,8 +8,8 @@ import { systemSweep } from "./sweep.js";
 
 describe("simulated system, seed sweep 1–55", () => {
   it(
-    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing",
+    "55 seeds: no acknowledged op lost, same certificate same state, tentative = certified + uncertified, liveness after healing, the SDK accepts only what is certified and its evidence quarantines only the liar, boundary tricks refused",
     () => systemSweep(1, 55),
-    120_000, // ≈15 s on a quiet 2-core machine; generous for a loaded one
+    120_000, // ≈17 s on a quiet 2-core machine (22–24 s at a load average of 5); generous for a loaded one
   );
 });

@@ -9,7 +9,11 @@
  * Posting (modelled after PbftNode): a correct node posts seq s to every replica if s mod n is its
  * index, and FALLBACK_TICKS later if (s + 1) mod n is; a replica's catch-up asks a random node for
  * the batches after its head. A Byzantine node posts nothing real; it may post lies (lying-poster.ts).
- * A Byzantine replica runs the honest code but lies in the entries it sends (lying-replica.ts).
+ * A Byzantine replica runs the honest code but lies in the entries it sends (lying-replica.ts) and
+ * in its replies to reading clients (lying-replies.ts); both Byzantine hosts play the boundary
+ * tricks on what they send (boundary-tricks.ts). Reading clients verify every reply with the SDK's
+ * own code and turn refusals into evidence (readers.ts). The readers, the tricks and the mid-step
+ * crashes draw from PRNGs of their own, so a seed's other choices are what they were without them.
  */
 import { createHash } from "node:crypto";
 import { verifyCertificate } from "../../../shared/certified/certificate.js";
@@ -17,7 +21,6 @@ import type { CertifiedBatch } from "../../../shared/pbft/effects.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../../../shared/wire/certified-batch.js";
 import { Network } from "../network.js";
-import type { Prng } from "../prng.js";
 import { World } from "../world.js";
 import { SystemChecker, SystemViolation } from "./checks.js";
 import { Clients } from "./clients.js";
@@ -28,6 +31,9 @@ import type { ReplicatedOp } from "../../../shared/replication.js";
 import { messageText, parseMessage, type ReplicaMessage } from "./messages.js";
 import type { ChannelFaults, SystemPlan } from "./plan.js";
 import { SimReplica, type Plants, type ReplicaHost } from "./replica.js";
+import { Readers, type ReaderHost, type ReaderPlants } from "./readers.js";
+import { BoundaryTricks, laxParsers, PRODUCT_PARSERS, type Parsers } from "./boundary-tricks.js";
+import { Prng } from "../prng.js";
 
 export const REPLICAS = 3;
 const TICK_MS = 10;
@@ -40,16 +46,26 @@ export interface SystemOptions {
   plan: SystemPlan;
   /** Planted bugs (test-only), by replica. */
   plants?: Partial<Record<number, Plants>>;
+  /** Planted bugs (test-only) in the reading clients and the evidence check. */
+  readerPlants?: ReaderPlants;
+  /** Planted bug (test-only): peer parsers that take an object as if it were parsed text. */
+  laxParsers?: boolean;
   traceAll?: boolean;
 }
 
-export class SystemWorld implements ReplicaHost {
+export class SystemWorld implements ReplicaHost, ReaderHost {
   readonly replicas: SimReplica[] = [];
   readonly repNet: Network;
   readonly certNet: Network;
   checker!: SystemChecker;
   crypto!: SimCrypto;
   clients!: Clients;
+  readers!: Readers;
+  parsers: Parsers = PRODUCT_PARSERS;
+  private tricks!: BoundaryTricks;
+  /** Mid-step crashes (replicas' and nodes'): a PRNG of their own, so the rest of a seed runs as without them. */
+  readonly crashRng: Prng;
+  private readonly acked: string[] = [];
   readonly replicaCount = REPLICAS;
   /** Per node, the certified batches it published (seq → batch): what its catch-up answers serve. */
   private readonly published: Map<number, CertifiedBatch>[] = [];
@@ -61,6 +77,7 @@ export class SystemWorld implements ReplicaHost {
     readonly pbft: World,
     readonly plan: SystemPlan,
   ) {
+    this.crashRng = new Prng(plan.seed ^ 0xc4a5);
     this.repNet = new Network(pbft.rng);
     this.certNet = new Network(pbft.rng);
     for (let i = 0; i < pbft.n; i++) this.published.push(new Map());
@@ -93,6 +110,9 @@ export class SystemWorld implements ReplicaHost {
       sys.replicas.push(new SimReplica(i, sys, opts.plants?.[i] ?? {}));
       sys.skew.push(pbft.rng.int(-50, 50));
     }
+    if (opts.laxParsers) sys.parsers = laxParsers(PRODUCT_PARSERS);
+    sys.tricks = new BoundaryTricks(plan, sys.crypto, sys.parsers, (w) => sys.count(w));
+    sys.readers = await Readers.create(sys, plan, pbft, KEYS, opts.readerPlants);
     return sys;
   }
 
@@ -152,6 +172,24 @@ export class SystemWorld implements ReplicaHost {
     const l = lieInEntries(this.rng, entries, this.plan.replicaLieRate, others);
     for (const lie of l.lies) this.count(`replica_lie.${lie}`);
     return l.entries;
+  }
+
+  get byzantineReplica(): number | null {
+    return this.plan.byzantineReplica;
+  }
+
+  ackedOpIds(): readonly string[] {
+    return this.acked;
+  }
+
+  crashesMidStep(replica: number, step: "entries" | "certified"): boolean {
+    if (!this.crashRng.chance(this.plan.crashMidStepRate)) return false;
+    this.count(`replica.crash_mid_${step}`);
+    return true;
+  }
+
+  crashNow(replica: number): void {
+    this.crashReplica(this.replicas[replica]!);
   }
 
   /** Is this replica honest (its state checked, its acknowledgments owed)? */
@@ -217,19 +255,24 @@ export class SystemWorld implements ReplicaHost {
     for (const p of this.repNet.due(this.tick)) {
       const r = this.replicas[p.to]!;
       if (!r.up) continue;
-      await r.receive(parseMessage(p.data));
+      const m = parseMessage(p.data);
+      if (m.kind === "entries" && p.from === this.plan.byzantineReplica)
+        m.text = await this.tricks.maybe(m.via === "queue" ? "replicate" : "log-page", m.text as string);
+      await r.receive(m);
       await this.checker.afterStep(r);
     }
     for (const p of this.certNet.due(this.tick)) {
       const r = this.replicas[p.to]!;
       if (!r.up) continue;
-      await r.receiveCertified(p.data);
+      const byz = p.from === this.plan.byzantine?.node;
+      await r.receiveCertified(byz ? await this.tricks.maybe("certified", p.data) : p.data);
       await this.checker.afterStep(r);
     }
     for (const r of this.replicas) {
       await r.timers(this.tick);
       await this.checker.afterStep(r);
     }
+    await this.readers.maybeAct(this.plan.readRate);
   }
 
   /** One client action: its writes, each to its replica; `crashRate`: the replica dies mid-write. */
@@ -258,6 +301,7 @@ export class SystemWorld implements ReplicaHost {
         throw new SystemViolation(`${r.name} accepted again an op it held, not as a duplicate`);
       this.count(`acked.${w.client}${res.outcome.duplicate ? ".duplicate" : ""}`);
       this.clients.acknowledged(w);
+      if (!this.checker.acked.has(opIdOf(w.op))) this.acked.push(opIdOf(w.op));
       if (r.lostOps.has(opIdOf(w.op))) this.clients.forget(w.op);
       this.checker.onAck(w.op, this.clients.isHonest(w.op), this.isHonest(r));
       await this.checker.afterStep(r);
@@ -287,6 +331,7 @@ export class SystemWorld implements ReplicaHost {
       const head = f ? `certified seq ${f.head().seq}` : "down";
       return `${r.name}: ${head}, ${r.store.rowCount} op rows, own log ${r.store.ownHead()}, batches ${JSON.stringify(r.outcomes)}`;
     });
-    return [...reps, this.pbft.summary()].join("\n");
+    const q = this.readers.quarantines.replicas;
+    return [...reps, `quarantined: ${q.length ? q.join(", ") : "none"}`, this.pbft.summary()].join("\n");
   }
 }

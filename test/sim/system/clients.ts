@@ -95,6 +95,12 @@ export class Clients {
     if (i >= 0) this.acked.splice(i, 1);
   }
 
+  /** A refusal that is final (`not_authorized`: no right in the namespace): the client gives the op up. */
+  refusedForGood(w: Write): void {
+    const h = this.honest.find((x) => x.unacked === w.op);
+    if (h) h.unacked = null;
+  }
+
   /** The replica that got `w` accepted it. */
   acknowledged(w: Write): void {
     this.acked.push(w.op);

@@ -295,6 +295,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
           throw new SystemViolation(
             `${r.name} refused an honest client's op (${res.error.code}: ${res.error.message})`,
           );
+        if (res.error.code === "not_authorized") this.clients.refusedForGood(w);
         continue;
       }
       if (hadIt && JSON.stringify(hadIt) === JSON.stringify(w.op) && !res.outcome.duplicate)

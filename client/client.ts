@@ -457,15 +457,7 @@ export class AspecClient implements OpSink {
     const intent: OpIntent = { key, type, op, args };
     checkIntent(intent, this.publicKey, this.#now());
     const tol = this.#tolerance;
-    // Plain EC with nobody listening: nothing to count, and `certified` is followed only if asked for.
-    const eager = tol.k !== Infinity || this.#events.has("rollback") || this.#events.has("certified");
-    if (eager) {
-      const blocked = tol.full;
-      const info = () => ({ uncertified: tol.uncertified, maxUncertified: tol.k });
-      if (blocked) this.#events.emit("blocked", info());
-      await tol.acquire();
-      if (blocked) this.#events.emit("unblocked", info());
-    }
+    const eager = await this.#admit(1);
     let sent: { op: SignedOp; reply: OpReply };
     try {
       sent = await this.#issue(intent);
@@ -476,6 +468,22 @@ export class AspecClient implements OpSink {
     const out = this.#submitted(sent.op, sent.reply, eager);
     if (tol.k === 0) await out.certified;
     return out;
+  }
+
+  /**
+   * Wait for room for `n` more uncertified ops (tolerance k), with `blocked`/`unblocked` events, when
+   * anything follows certification; whether it does. Plain EC with nobody listening: nothing to
+   * count, and `certified` is followed only if asked for.
+   */
+  async #admit(n: number): Promise<boolean> {
+    const tol = this.#tolerance;
+    if (tol.k === Infinity && !this.#events.has("rollback") && !this.#events.has("certified")) return false;
+    const blocked = tol.full;
+    const info = () => ({ uncertified: tol.uncertified, maxUncertified: tol.k });
+    if (blocked) this.#events.emit("blocked", info());
+    await (n === 1 ? tol.acquire() : tol.acquireMany(n));
+    if (blocked) this.#events.emit("unblocked", info());
+    return true;
   }
 
   /**
@@ -501,14 +509,7 @@ export class AspecClient implements OpSink {
       throw new RangeError(`a batch holds 1 to ${BATCH_OPS_MAX} ops, got ${intents.length}`);
     for (const intent of intents) checkIntent(intent, this.publicKey, this.#now());
     const tol = this.#tolerance;
-    const eager = tol.k !== Infinity || this.#events.has("rollback") || this.#events.has("certified");
-    if (eager) {
-      const blocked = tol.full;
-      const info = () => ({ uncertified: tol.uncertified, maxUncertified: tol.k });
-      if (blocked) this.#events.emit("blocked", info());
-      await tol.acquireMany(intents.length);
-      if (blocked) this.#events.emit("unblocked", info());
-    }
+    const eager = await this.#admit(intents.length);
     let results: BatchResult[];
     const ops: SignedOp[] = [];
     try {

@@ -1,4 +1,10 @@
 import fc from "fast-check";
+import {
+  namespaceOps,
+  setOps,
+  withDeletes as withDeletesEvery,
+  type OpArb,
+} from "../../support/op-arbitraries.js";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { DATA_TYPES, type TypeName } from "../../../shared/datatypes/index.js";
@@ -43,10 +49,8 @@ function decideAll(type: TypeName, ops: { op: string; args: OpBody["args"] }[]) 
     .filter((e) => e.effect !== null);
 }
 
-type OpArb = fc.Arbitrary<{ op: string; args: OpBody["args"] }>;
-/** A type's ops with deletes mixed in (about one op in five). */
-const withDeletes = (ops: OpArb): OpArb =>
-  fc.oneof({ arbitrary: ops, weight: 4 }, { arbitrary: fc.constant({ op: "delete", args: {} }), weight: 1 });
+/** Deletes mixed in (about one op in five). */
+const withDeletes = (ops: OpArb): OpArb => withDeletesEvery(ops, 4);
 
 const opsFor: Record<Exclude<TypeName, "account">, OpArb> = {
   counter: withDeletes(fc.integer({ min: -1000, max: 1000 }).map((n) => ({ op: "add", args: { n } }))),
@@ -63,21 +67,8 @@ const opsFor: Record<Exclude<TypeName, "account">, OpArb> = {
         .map((args) => ({ op: "cas", args })),
     ),
   ),
-  set: withDeletes(
-    fc
-      .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
-      .map(({ op, x }) => ({ op, args: { x } })),
-  ),
-  namespace: fc
-    .record({
-      op: fc.constantFrom("claim", "grant", "revoke"),
-      publicKey: fc.constantFrom(...CLIENTS, "*"),
-      role: fc.constantFrom("owner", "writer", "account.deposit"),
-    })
-    .map(({ op, publicKey, role }) => {
-      const args: OpBody["args"] = op === "claim" ? {} : op === "grant" ? { publicKey, role } : { publicKey };
-      return { op, args };
-    }),
+  set: withDeletes(setOps),
+  namespace: namespaceOps(CLIENTS),
 };
 
 describe("a fresh key's state", () => {

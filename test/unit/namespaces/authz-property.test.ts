@@ -14,74 +14,18 @@ import { canonicalJson } from "../../../shared/canonical.js";
 import { executeOps } from "../../../shared/certified/execute.js";
 import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import type { OpResult } from "../../../shared/certified/types.js";
-import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
 import type { NamespacePolicy } from "../../../shared/namespaces/policy.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
-import { applyEntries, screenEntries, type ApplyResult } from "../../../shared/replica/apply.js";
-import { MemoryReplicaStore } from "../../../shared/replica/memory-store.js";
-import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
+import type { SubmitResult } from "../../../shared/replica/submit.js";
+import { CORE_NOW, CoreReplica } from "../../support/core-replica.js";
 
-const NOW = 1_700_000_000_000;
+const NOW = CORE_NOW;
 const CLIENTS = ["O", "P", "W", "X"].map((c) => c.repeat(43));
 const SIG = "s".repeat(86);
 const KEYS = { "counter.add": "ns/c", "account.deposit": "ns/d" } as const;
 type DataRight = keyof typeof KEYS;
 const ROLES = ["owner", "writer", "counter.add", "account.deposit"];
-
-class Replica {
-  readonly store = new MemoryReplicaStore();
-  hlc: Hlc = HLC_ZERO;
-  /** This replica's accepted ops, as entry texts, in its log order. */
-  readonly log: string[] = [];
-  /** Op ids the certified order holds already (their certificate came before the op). */
-  readonly certified = new Set<string>();
-  constructor(
-    readonly name: string,
-    readonly policy: NamespacePolicy,
-  ) {}
-
-  submit(op: SignedOp): SubmitResult {
-    const r = this.store.transaction(() =>
-      submitOp(this.store, {
-        op,
-        me: this.name,
-        nowMs: NOW,
-        hlc: this.hlc,
-        isCertified: (o) => this.certified.has(opIdOf(o)),
-        policy: this.policy,
-      }),
-    );
-    if (r.kind === "accepted" && !r.outcome.duplicate) {
-      this.hlc = r.hlc;
-      this.log.push(this.store.entryOf(opIdOf(op))!);
-    }
-    return r;
-  }
-
-  /** Everything `from` accepted so far, as one queue message. */
-  receive(from: Replica): ApplyResult {
-    const raw = from.log.map((t) => JSON.parse(t) as unknown);
-    const seen = () => false;
-    const screened = screenEntries(this.store, from.name, raw, seen);
-    const r = this.store.transaction(() =>
-      applyEntries(this.store, {
-        origin: from.name,
-        screened,
-        verified: screened.fresh.map(() => true),
-        nowMs: NOW,
-        hlc: this.hlc,
-        isCertified: () => false,
-        // nothing is certified while the replicas exchange ops here (the certified order is checked apart)
-        certifiedRecord: () => undefined,
-        seen,
-        policy: this.policy,
-      }),
-    );
-    this.hlc = r.hlc;
-    return r;
-  }
-}
 
 type Action =
   { kind: "send"; replica: number; client: number; what: Op } | { kind: "deliver"; from: number; to: number };
@@ -197,7 +141,7 @@ interface Run {
 }
 
 function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy): Run {
-  const replicas = ["weur", "enam", "apac"].map((n) => new Replica(n, policy));
+  const replicas = ["weur", "enam", "apac"].map((n) => new CoreReplica(n, policy));
   const seqs = new Map<string, number>();
   const tentativeOk = new Set<string>();
   for (const a of actions) {
@@ -219,7 +163,7 @@ function runScenario(actions: Action[], picks: number[], policy: NamespacePolicy
   // Then everything everywhere: replicas holding the same ops hold the same tentative state, whatever
   // each thought of the others' ops (they follow the origin's decision).
   for (const to of replicas) for (const from of replicas) if (to !== from) to.receive(from);
-  const tentative = (r: Replica) =>
+  const tentative = (r: CoreReplica) =>
     ["@ns", ...Object.values(KEYS)].map((k) => canonicalJson(valueOf(r.store.getRecord(k)))).join(" ");
   expect(replicas.map(tentative)).toEqual(replicas.map(() => tentative(replicas[0]!)));
   // The certified order: one interleaving of the replicas' logs, each log in its own order.
@@ -284,7 +228,7 @@ describe("who may write: the races, step by step", () => {
   const ok = (r: SubmitResult) => r.kind === "accepted" && r.outcome.status === "ok";
 
   it("a claim race at two replicas: both answered ok, one certified owner, the other namespace_taken", () => {
-    const [a, b] = [new Replica("weur", OPEN), new Replica("enam", OPEN)];
+    const [a, b] = [new CoreReplica("weur", OPEN), new CoreReplica("enam", OPEN)];
     const ca = signedOp(O, 1, { op: "claim" });
     const cb = signedOp(P, 1, { op: "claim" });
     expect(ok(a.submit(ca))).toBe(true);
@@ -298,7 +242,7 @@ describe("who may write: the races, step by step", () => {
   });
 
   it("a write racing its writer's revocation: refused where the revocation is known, accepted elsewhere, certified rejected", () => {
-    const [a, b] = [new Replica("weur", OPEN), new Replica("enam", OPEN)];
+    const [a, b] = [new CoreReplica("weur", OPEN), new CoreReplica("enam", OPEN)];
     const claim = signedOp(O, 1, { op: "claim" });
     const grant = signedOp(O, 2, { op: "grant", member: 2, role: "writer" });
     expect(ok(a.submit(claim)) && ok(a.submit(grant))).toBe(true);
@@ -325,7 +269,7 @@ describe("who may write: the races, step by step", () => {
   });
 
   it("an op the certified order holds already is not judged again at the edge (its outcome is decided)", () => {
-    const a = new Replica("weur", OPEN);
+    const a = new CoreReplica("weur", OPEN);
     expect(ok(a.submit(signedOp(O, 1, { op: "claim" })))).toBe(true);
     expect(ok(a.submit(signedOp(O, 2, { op: "grant", member: 2, role: "writer" })))).toBe(true);
     expect(ok(a.submit(signedOp(O, 3, { op: "revoke", member: 2 })))).toBe(true);

@@ -8,14 +8,12 @@
 import { recordStoreOver } from "../../../shared/certified/record-store.js";
 import { describe, expect, it } from "vitest";
 import { executeOps, type RecordStore } from "../../../shared/certified/execute.js";
-import { HLC_ZERO, type Hlc } from "../../../shared/hlc.js";
 import { valueOf, type KeyRecord } from "../../../shared/materialize.js";
 import { opIdOf, type SignedOp } from "../../../shared/ops.js";
-import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
-import { MemoryReplicaStore } from "../../../shared/replica/memory-store.js";
-import { submitOp, type SubmitOutcome } from "../../../shared/replica/submit.js";
+import type { SubmitOutcome } from "../../../shared/replica/submit.js";
+import { CORE_NOW, CoreReplica } from "../../support/core-replica.js";
 
-const NOW = 1_700_000_000_000;
+const NOW = CORE_NOW;
 const [A, B, C] = ["A", "B", "C"].map((c) => c.repeat(43)) as [string, string, string];
 const SIG = "s".repeat(86);
 const KEY = "doc/title";
@@ -23,38 +21,12 @@ const KEY = "doc/title";
 const op = (client: string, seq: number, name: string, args: Record<string, unknown>): SignedOp =>
   ({ client, seq, key: KEY, type: "register", op: name, args, ts: NOW, sig: SIG }) as SignedOp;
 
-class Replica {
-  readonly store = new MemoryReplicaStore();
-  hlc: Hlc = HLC_ZERO;
-  readonly log: string[] = [];
-  constructor(readonly name: string) {}
-
-  submit(o: SignedOp): SubmitOutcome {
-    const r = this.store.transaction(() =>
-      submitOp(this.store, { op: o, me: this.name, nowMs: NOW, hlc: this.hlc, isCertified: () => false }),
-    );
+/** A replica core that throws on a refusal and reads the one key. */
+class Replica extends CoreReplica {
+  submitOk(o: SignedOp): SubmitOutcome {
+    const r = this.submit(o);
     if (r.kind !== "accepted") throw r.error;
-    this.hlc = r.hlc;
-    this.log.push(this.store.entryOf(opIdOf(o))!);
     return r.outcome;
-  }
-
-  receive(from: Replica): void {
-    const raw = from.log.map((t) => JSON.parse(t) as unknown);
-    const screened = screenEntries(this.store, from.name, raw, () => false);
-    const r = this.store.transaction(() =>
-      applyEntries(this.store, {
-        origin: from.name,
-        screened,
-        verified: screened.fresh.map(() => true),
-        nowMs: NOW,
-        hlc: this.hlc,
-        isCertified: () => false,
-        certifiedRecord: () => undefined,
-        seen: () => false,
-      }),
-    );
-    this.hlc = r.hlc;
   }
 
   value(): unknown {
@@ -72,7 +44,7 @@ describe("a CAS race: two replicas, one certified order", () => {
     const weur = new Replica("weur");
     const enam = new Replica("enam");
     const base = op(A, 1, "set", { v: "v0" });
-    weur.submit(base);
+    weur.submitOk(base);
     enam.receive(weur);
     const casB = op(B, 1, "cas", { expected: "v0", v: "from B" });
     const casC = op(C, 1, "cas", { expected: "v0", v: "from C" });
@@ -81,8 +53,8 @@ describe("a CAS race: two replicas, one certified order", () => {
 
   it("both CASes are accepted ok tentatively, each at a replica that held the expected value", () => {
     const { weur, enam, casB, casC } = setUp();
-    expect(weur.submit(casB)).toMatchObject({ status: "ok", value: "from B" });
-    expect(enam.submit(casC)).toMatchObject({ status: "ok", value: "from C" });
+    expect(weur.submitOk(casB)).toMatchObject({ status: "ok", value: "from B" });
+    expect(enam.submitOk(casC)).toMatchObject({ status: "ok", value: "from C" });
     // they still converge tentatively (a CAS that held is a register write, LWW)
     weur.receive(enam);
     enam.receive(weur);
@@ -109,9 +81,9 @@ describe("a CAS race: two replicas, one certified order", () => {
   it("a CAS the origin finds failed is accepted as rejected (recorded, nothing written), like an overdraft", () => {
     const { weur, casB } = setUp();
     const stale = op(C, 1, "cas", { expected: "not v0", v: "x" });
-    expect(weur.submit(stale)).toMatchObject({ status: "rejected", reason: "cas_failed", value: "v0" });
+    expect(weur.submitOk(stale)).toMatchObject({ status: "rejected", reason: "cas_failed", value: "v0" });
     expect(weur.value()).toBe("v0");
     expect(weur.store.getOp(opIdOf(stale))).toBeDefined();
-    expect(weur.submit(casB)).toMatchObject({ status: "ok", value: "from B" });
+    expect(weur.submitOk(casB)).toMatchObject({ status: "ok", value: "from B" });
   });
 });

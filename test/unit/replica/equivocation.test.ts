@@ -1,6 +1,12 @@
 // The rule replicas use to converge on one version of an equivocated op id, and taking the losing
 // version's effect back out of a key's record (pure; the replicas' use: test/runtime/equivocation.test.ts).
 import fc from "fast-check";
+import {
+  namespaceOps,
+  setOps,
+  withDeletes as withDeletesEvery,
+  type OpArb,
+} from "../../support/op-arbitraries.js";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../shared/canonical.js";
 import { generateKeyPair } from "../../../shared/crypto/keys.js";
@@ -40,10 +46,8 @@ describe("equivocation winner", () => {
 });
 
 const CLIENTS = ["A".repeat(43), "B".repeat(43)];
-type OpArb = fc.Arbitrary<{ op: string; args: OpBody["args"] }>;
-/** A type's ops with deletes mixed in: an equivocation's `unapply` must take a delete out too. */
-const withDeletes = (ops: OpArb): OpArb =>
-  fc.oneof({ arbitrary: ops, weight: 3 }, { arbitrary: fc.constant({ op: "delete", args: {} }), weight: 1 });
+/** Deletes mixed in: an equivocation's `unapply` must take a delete out too. */
+const withDeletes = (ops: OpArb): OpArb => withDeletesEvery(ops, 3);
 
 const opsFor: Record<TypeName, OpArb> = {
   counter: withDeletes(fc.integer({ min: -50, max: 50 }).map((n) => ({ op: "add", args: { n } }))),
@@ -53,21 +57,8 @@ const opsFor: Record<TypeName, OpArb> = {
       .map(({ op, n }) => ({ op, args: { n } })),
   ),
   register: withDeletes(fc.integer().map((v) => ({ op: "set", args: { v } }))),
-  set: withDeletes(
-    fc
-      .record({ op: fc.constantFrom("add", "remove"), x: fc.constantFrom("a", "b", "c") })
-      .map(({ op, x }) => ({ op, args: { x } })),
-  ),
-  namespace: fc
-    .record({
-      op: fc.constantFrom("claim", "grant", "revoke"),
-      publicKey: fc.constantFrom(...CLIENTS, "*"),
-      role: fc.constantFrom("owner", "writer", "account.deposit"),
-    })
-    .map(({ op, publicKey, role }) => {
-      const args: OpBody["args"] = op === "claim" ? {} : op === "grant" ? { publicKey, role } : { publicKey };
-      return { op, args };
-    }),
+  set: withDeletes(setOps),
+  namespace: namespaceOps(CLIENTS),
 };
 
 /** Effects decided the way origins do: each against the state its origin had (here: a prefix). */

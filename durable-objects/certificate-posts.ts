@@ -11,6 +11,7 @@ import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
 import type { CertifiedBatch } from "../shared/pbft/effects.js";
 import { postingRole } from "../shared/pbft/posting.js";
 import type { InboxAnswer } from "../shared/rpc/inbox.js";
+import type { NodeStatus } from "../shared/rpc/nodes.js";
 import { certifiedBatchText, type CertifiedBatchMessage } from "../shared/wire/certified-batch.js";
 import type { NodeBoundary } from "../platform/node-boundary.js";
 import type { PbftEnv } from "../platform/pbft-env.js";
@@ -22,16 +23,17 @@ export const POSTS_IN_FLIGHT_MAX = 32;
 /** Fallback posts taken per loop turn. */
 const FALLBACKS_PER_TURN = 100;
 
-export interface PostCounts {
-  certificatesPosted: number;
-  postFailures: number;
-  postsSkipped: number;
-  fallbacksPosted: number;
-  /** Fallback posts not sent: every replica had the seq already when it was due. */
-  fallbacksSkipped: number;
-  fallbacksPending: number;
-  postsInFlight: number;
-}
+/** What the node's status says of its posts (shared/rpc/nodes.ts documents each count). */
+export type PostCounts = Pick<
+  NodeStatus,
+  | "certificatesPosted"
+  | "postFailures"
+  | "postsSkipped"
+  | "fallbacksPosted"
+  | "fallbacksSkipped"
+  | "fallbacksPending"
+  | "postsInFlight"
+>;
 
 export class CertificatePosts {
   private readonly counts = {

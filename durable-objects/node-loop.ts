@@ -6,16 +6,14 @@
  * backoff. A node with nothing pending sets no alarm; one that slept ticks before it steps what
  * woke it.
  */
+import type { NodeStatus } from "../shared/rpc/nodes.js";
 import type { CertificatePosts } from "./certificate-posts.js";
 import type { RunningNode } from "./node-boot.js";
 import { NODE_CONFIG } from "./node-config.js";
 import { OneAlarm } from "./one-alarm.js";
 
-export interface LoopCounts {
-  alarms: number;
-  alarmFailures: number;
-  lastAlarmAt: number | null;
-}
+/** What the node's status says of its alarm runs (shared/rpc/nodes.ts). */
+export type LoopCounts = Pick<NodeStatus, "alarms" | "alarmFailures" | "lastAlarmAt">;
 
 export class NodeLoop {
   private readonly alarm: OneAlarm;

@@ -17,8 +17,17 @@ import type { SignatureScheme } from "./signature-scheme.js";
 import { count, type Stats } from "./stats.js";
 import { parseEnvelope, type ParseLimits } from "./validate.js";
 
-const OP_CACHE_MAX = 200_000;
 const SIG_CACHE_MAX = 20_000;
+
+/**
+ * How many verified ops a node remembers: every op it can hold at once, pooled or in a batch of the
+ * log window (`poolSizeMax + logWindowSeqs × batchSizeMax`, 16,400 by default). An op evicted
+ * earlier is only verified again when it comes back. Memory, not correctness: at ~0.7 KB a
+ * remembered op, a bound of 200,000 (before) filled ~140 MB of JS heap per node after 200,000 ops,
+ * more than a deployed isolate's 128 MB.
+ */
+export const opCacheMax = (cfg: Pick<PbftConfig, "poolSizeMax" | "logWindowSeqs" | "batchSizeMax">): number =>
+  cfg.poolSizeMax + cfg.logWindowSeqs * cfg.batchSizeMax;
 
 /** The bytes an envelope's signature covers. A share is signed exactly as a certificate signature. */
 export function signedBytes(from: number, msg: Message): Uint8Array {
@@ -67,6 +76,7 @@ export class PbftBoundary {
   private readonly limits: ParseLimits;
   /** Ops verified here, by op id: an op arriving again (relayed, inside a PRE-PREPARE) is not re-checked. */
   private readonly verifiedOps = new Map<string, SignedOp>();
+  private readonly opCacheMax: number;
 
   constructor(
     readonly cluster: ClusterConfig,
@@ -75,6 +85,12 @@ export class PbftBoundary {
     config?: Partial<PbftConfig>,
   ) {
     this.limits = { n: cluster.nodes.length, f: cluster.f, cfg: { ...DEFAULT_PBFT_CONFIG, ...config } };
+    this.opCacheMax = opCacheMax(this.limits.cfg);
+  }
+
+  /** How many verified ops are remembered now (for the bound's test). */
+  get verifiedOpsHeld(): number {
+    return this.verifiedOps.size;
   }
 
   /** Turn an outgoing effect into the envelope to deliver (signed as this node unless forwarded). */
@@ -153,7 +169,7 @@ export class PbftBoundary {
     count(this.stats, "op_verified");
     const id = opIdOf(op);
     if (this.verifiedOps.has(id)) this.verifiedOps.delete(id);
-    else if (this.verifiedOps.size >= OP_CACHE_MAX)
+    else if (this.verifiedOps.size >= this.opCacheMax)
       this.verifiedOps.delete(this.verifiedOps.keys().next().value as string);
     this.verifiedOps.set(id, op);
     return true;

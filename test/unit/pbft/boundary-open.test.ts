@@ -5,7 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { certificateOf } from "../../../shared/certified/certificate.js";
 import type { CertificateBody } from "../../../shared/certified/types.js";
-import { OPEN_REJECTIONS, PbftBoundary, signedBytes, type OpenDrop } from "../../../shared/pbft/boundary.js";
+import {
+  OPEN_REJECTIONS,
+  PbftBoundary,
+  opCacheMax,
+  signedBytes,
+  type OpenDrop,
+} from "../../../shared/pbft/boundary.js";
 import { DEFAULT_PBFT_CONFIG } from "../../../shared/pbft/config.js";
 import type { Envelope, Message, Proposal, ViewChange } from "../../../shared/pbft/messages.js";
 import { standInScheme } from "../../../shared/pbft/signature-scheme.js";
@@ -143,6 +149,21 @@ describe("PbftBoundary.open: why a message was dropped", () => {
     expect(b.stats["drop.bad_op_signature"]).toBe(1);
     expect(await b.admitOp({ ...op, seq: 0 })).toBeNull();
     expect(b.stats["drop.malformed_op"]).toBe(1);
+  });
+
+  it("remembers at most the ops a node can hold at once (pool + log window), the newest", async () => {
+    const cfg = { poolSizeMax: 4, logWindowSeqs: 2, batchSizeMax: 3 };
+    expect(opCacheMax(cfg)).toBe(10);
+    expect(opCacheMax(DEFAULT_PBFT_CONFIG)).toBe(16_400);
+    const b = new PbftBoundary(CLUSTER, 0, standInScheme(SECRETS, 0), cfg);
+    for (let seq = 1; seq <= 25; seq++) expect(await b.admitOp(makeOp(seq))).not.toBeNull();
+    expect(b.verifiedOpsHeld).toBe(10);
+    expect(b.stats.op_verified).toBe(25);
+    await b.admitOp(makeOp(25)); // among the newest: not verified again
+    expect(b.stats.op_verified).toBe(25);
+    await b.admitOp(makeOp(1)); // forgotten: verified again, and remembered
+    expect(b.stats.op_verified).toBe(26);
+    expect(b.verifiedOpsHeld).toBe(10);
   });
 
   it("OPEN_REJECTIONS is every reason but redundant", () => {

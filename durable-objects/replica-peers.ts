@@ -17,7 +17,7 @@ import type { ReplicaParts } from "./replica-parts.js";
 /** Ops from another replica, via the replicate queue. Idempotent by op id: a redelivery changes nothing. */
 export async function applyRemote(p: ReplicaParts, name: string, text: string): Promise<string> {
   await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   p.boundary.admit("remote"); // "drop" is for certified batches only
   const msg = parseReplicateText(text);
   if (!msg.ok) {
@@ -26,7 +26,7 @@ export async function applyRemote(p: ReplicaParts, name: string, text: string): 
     return peerText({ ...NO_COUNTS, malformed: 1, cursor: 0 } satisfies ApplyReport);
   }
   const report = await applyEntries(p, name, msg.value.origin, msg.value.entries);
-  if (report.applied > 0) await p.delivery.wake(); // an op received: not idle any more
+  if (report.applied > 0) await p.delivery.wake(name); // an op received: not idle any more
   return peerText(report);
 }
 
@@ -76,7 +76,7 @@ export async function opsSince(
   limit: number,
 ): Promise<string> {
   await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   return p.delivery.logPage(name, requester, after, limit);
 }
 
@@ -101,7 +101,7 @@ export async function receiveCertified(p: ReplicaParts, name: string, text: stri
   if (admitted === "drop")
     return { outcome: "duplicate", seq: null, applied: 0, head: p.certified.headSeq() };
   const report = await p.certified.receive(name, text, config);
-  if (report.outcome === "buffered" && report.seq !== null) await p.delivery.gapSeen(report.seq);
+  if (report.outcome === "buffered" && report.seq !== null) await p.delivery.gapSeen(name, report.seq);
   return report;
 }
 

@@ -25,8 +25,7 @@ export async function submit(p: ReplicaParts, name: string, op: SignedOp, nonce?
   if (r.kind === "refused") throw r.error;
   p.advanced(r.hlc);
   // persist (above), then schedule the send, then reply
-  await p.delivery.scheduleDrain();
-  await p.delivery.ensureTimers();
+  await p.delivery.written(name);
   return p.boundary.sign<OpReply>(key.secret, opReply(p, name, op, r.outcome, now, nonce));
 }
 
@@ -64,8 +63,7 @@ export async function submitMany(
   });
   p.advanced(steps.hlc);
   if (steps.out.some((r) => r.kind === "accepted")) {
-    await p.delivery.scheduleDrain();
-    await p.delivery.ensureTimers();
+    await p.delivery.written(name);
   }
   return Promise.all(
     steps.out.map(async (r, i): Promise<RpcResult<OpReply>> => {

@@ -6,6 +6,7 @@
  * client signature verified again, so a faulty origin can't inject ops nobody signed.
  */
 import { clusterOf } from "../shared/cluster-config.js";
+import { runStep } from "../shared/host/step.js";
 import { verifyOp } from "../shared/ops.js";
 import { applyEntries as applyStep, NO_COUNTS, screenEntries } from "../shared/replica/apply.js";
 import { parseAcks, parseReplicateText, type ApplyReport } from "../shared/replication.js";
@@ -46,7 +47,7 @@ export async function applyEntries(
   p.log(name, screened.events);
   const verified = await Promise.all(screened.fresh.map((e) => verifyOp(e.op)));
   const policy = await p.policy();
-  const r = p.ctx.storage.transactionSync(() => {
+  const { effects: r } = runStep(p.tx, () => {
     const step = applyStep(p.store, {
       origin,
       screened,

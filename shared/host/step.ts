@@ -58,13 +58,13 @@ export interface StepResult<Effects> {
  * Step 1 and 2 of the shape: `step` and the rows `rowsOf` picks from its effects in one
  * transaction, then the `persisted` hook. The caller does step 3 unless `stopped`.
  */
-export function runStep<Effects, Input = unknown, Row = never>(
+export function runStep<Effects, Input = unknown, Row = never, Out = never>(
   storage: StepStorage<Row>,
   step: () => Effects,
   opts: {
     input?: Input | null;
     rowsOf?: (fx: Effects) => readonly Row[];
-    hooks?: StepHooks<Input, Effects, never>;
+    hooks?: StepHooks<Input, Effects, Out>;
   } = {},
 ): StepResult<Effects> {
   const input = opts.input ?? null;

@@ -1,17 +1,18 @@
 /**
- * Anti-entropy, the pull half of delivery: ask each peer (direct DO RPC, under a deadline) for its
- * own ops after this replica's cursor for it, in bounded pages, and apply them through the
- * replica's one apply path. A lost or duplicated queue message heals at the next pull; a peer's
- * page crosses as text and is parsed strictly (`parseLogPage`), so a hostile peer can only send
- * what a well-formed page allows, and a peer that never answers costs one deadline.
+ * Anti-entropy, the pull half of delivery, as I/O: each pull the delivery core asks for goes to its
+ * peer (direct DO RPC, under a deadline), the page is parsed strictly (`parseLogPage`) and its
+ * entries applied through the replica's one apply path, and what came of it goes back to the core,
+ * which decides the next page (shared/delivery/receiver.ts). A lost or duplicated queue message
+ * heals at the next pull; a hostile peer can only send what a well-formed page allows, and a peer
+ * that never answers costs one deadline.
  */
 import type { ReplicaConfig } from "../shared/config.js";
 import { PEER_DEADLINE_MS, withDeadline } from "../shared/deadline.js";
-import { ANTI_ENTROPY_PAGE_MAX, ANTI_ENTROPY_PAGES_MAX } from "../shared/delivery/settings.js";
+import type { Pull, PullAnswer } from "../shared/delivery/effects.js";
 import { parseLogPage } from "../shared/replication.js";
 import type { Env } from "../platform/env.js";
 import { replicaStub } from "../platform/replica-stub.js";
-import type { DeliveryStore } from "./delivery-store.js";
+import type { Step } from "./delivery-clock.js";
 
 /** Applies entries from `origin`, parsed from peer text (the replica's own apply path), and reports each position. */
 export type ApplyEntries = (
@@ -19,55 +20,50 @@ export type ApplyEntries = (
   entries: readonly unknown[],
 ) => Promise<{ cursor: number; applied: number }>;
 
-export interface PullContext {
-  readonly env: Env;
-  readonly me: string;
-  readonly book: DeliveryStore;
-  readonly apply: ApplyEntries;
-  /** Called when a peer had ops for this replica (traffic: not idle). */
-  readonly onWork: () => void;
-}
-
-/** Pull from every peer at once; true when some peer stopped at the page bound (more at once). */
-export async function pullFromPeers(cx: PullContext, peers: readonly ReplicaConfig[]): Promise<boolean> {
-  const more = await Promise.all(peers.map((peer) => pullFrom(cx, peer)));
+/** Every peer's pulls at once; true when some peer stopped at the page bound (more at once). */
+export async function pullAll(
+  env: Env,
+  me: string,
+  peers: readonly ReplicaConfig[],
+  pulls: readonly Pull[],
+  cx: { step: Step; apply: ApplyEntries },
+): Promise<boolean> {
+  const more = await Promise.all(
+    pulls.map((p) => {
+      const peer = peers.find((r) => r.name === p.peer);
+      return peer ? pullFrom(env, me, peer, p, cx) : false;
+    }),
+  );
   return more.includes(true);
 }
 
-async function pullFrom(cx: PullContext, peer: ReplicaConfig): Promise<boolean> {
-  const { me, book } = cx;
+async function pullFrom(
+  env: Env,
+  me: string,
+  peer: ReplicaConfig,
+  first: Pull,
+  cx: { step: Step; apply: ApplyEntries },
+): Promise<boolean> {
   try {
-    const started = Date.now();
-    for (let page = 0; page < ANTI_ENTROPY_PAGES_MAX; page++) {
-      const cursor = book.cursor(peer.name).cursor;
+    for (let pull: Pull | undefined = first; pull;) {
       const text = await withDeadline(
-        replicaStub(cx.env, peer).opsSince(peer.name, me, cursor, ANTI_ENTROPY_PAGE_MAX),
+        replicaStub(env, peer).opsSince(peer.name, me, pull.after, pull.limit),
         PEER_DEADLINE_MS.replicaSmall,
         `opsSince at ${peer.name}`,
       );
       const parsed = parseLogPage(text);
-      if (!parsed.ok) {
-        console.log({ event: "anti_entropy_malformed", replica: me, peer: peer.name, reason: parsed.reason });
-        return false;
+      let answer: PullAnswer;
+      if (!parsed.ok) answer = { ok: false, reason: parsed.reason };
+      else {
+        const { entries, head } = parsed.value;
+        const applied = entries.length > 0 ? (await cx.apply(peer.name, entries)).applied : 0;
+        answer = { ok: true, head, served: entries.length, applied };
       }
-      const got = parsed.value;
-      if (got.head > cursor) cx.onWork(); // the peer's head is past our cursor: it has ops for us
-      let after = cursor;
-      if (got.entries.length > 0) {
-        const r = await cx.apply(peer.name, got.entries);
-        after = r.cursor;
-        // ops the queue had not brought: what anti-entropy repaired
-        if (r.applied > 0)
-          console.log({ event: "anti_entropy_applied", replica: me, origin: peer.name, applied: r.applied });
-      }
-      if (after >= got.head) {
-        const c = book.cursor(peer.name);
-        book.putCursor(peer.name, { ...c, syncedAt: Math.max(c.syncedAt, started) });
-        return false;
-      }
-      if (after === cursor && got.entries.length === 0) return false; // nothing served (hostile or collected)
+      const fx = cx.step({ kind: "pulled", pull, answer });
+      if (fx.more) return true;
+      pull = fx.pulls[0];
     }
-    return true;
+    return false;
   } catch (e) {
     console.log({ event: "anti_entropy_failed", replica: me, peer: peer.name, error: String(e) });
     return false;

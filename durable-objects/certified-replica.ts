@@ -9,6 +9,7 @@ import { verifyCertificate } from "../shared/certified/certificate.js";
 import type { LocalState } from "../shared/certified/replica-transfer.js";
 import type { Certificate, ChunkRecord, ClusterConfig } from "../shared/certified/types.js";
 import { Follower } from "../shared/follower/follower.js";
+import { runStep } from "../shared/host/step.js";
 import { policyOf } from "../shared/namespaces/policy.js";
 import type {
   AdoptOutcome,
@@ -154,7 +155,7 @@ export class CertifiedReplica {
   /** One transaction; a throw rolls it back, and then no cache of the core may outlive it. */
   private atomically<T>(body: () => T): T {
     try {
-      return this.ctx.storage.transactionSync(body);
+      return runStep({ transaction: (b) => this.ctx.storage.transactionSync(b) }, body).effects;
     } catch (e) {
       this.core.reload();
       throw e;

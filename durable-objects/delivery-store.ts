@@ -1,9 +1,13 @@
 /**
- * The EdgeReplica's delivery bookkeeping in SQLite (beside the op log of storage/replica-store.ts):
- * per-origin receive cursors, per-peer confirmations of this replica's own log, the alarm's task
- * deadlines. See docs/architecture.md ("Delivery and anti-entropy").
+ * The delivery core's state in SQLite (shared/delivery/state.ts `DeliveryState`; the memory one is
+ * shared/delivery/memory-state.ts, both run by one acceptance suite): per-origin receive cursors,
+ * per-peer confirmations of this replica's own log, the alarm's task deadlines, and the marks in
+ * the replica's `meta` rows (`sent_pos`, `resend_mark`, `idle_level`). And the own op log read by
+ * position for the core (`ownLog`). See docs/architecture.md ("Delivery and anti-entropy").
  */
-import { EMPTY_CURSOR, type CursorState, type Ranges } from "../shared/delivery/origin-cursor.js";
+import type { SignedOp } from "../shared/ops.js";
+import { EMPTY_CURSOR, type Ranges } from "../shared/delivery/origin-cursor.js";
+import type { CursorRow, DeliveryState, Mark, OwnLog } from "../shared/delivery/state.js";
 import { TASKS, type Deadlines, type Task } from "../shared/delivery/timers.js";
 
 const SCHEMA = `
@@ -18,13 +22,33 @@ CREATE TABLE IF NOT EXISTS acks (peer TEXT PRIMARY KEY, pos INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deadlines (task TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
-export interface CursorRow extends CursorState {
-  syncedAt: number;
+/** Where the marks live: the replica store's `meta` rows. */
+export interface MetaStore {
+  getMeta(name: string): string | undefined;
+  setMeta(name: string, value: string): void;
 }
 
-export class DeliveryStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+export class DeliveryStore implements DeliveryState {
+  private readonly sql: SqlStorage;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly meta: MetaStore,
+  ) {
+    this.sql = storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  transaction<T>(body: () => T): T {
+    return this.storage.transactionSync(body);
+  }
+
+  mark(name: Mark): number {
+    const v = Number(this.meta.getMeta(name) ?? "0");
+    return Number.isFinite(v) ? v : 0;
+  }
+  putMark(name: Mark, value: number): void {
+    this.meta.setMeta(name, String(value));
   }
 
   cursor(origin: string): CursorRow {
@@ -83,3 +107,19 @@ export class DeliveryStore {
     }
   }
 }
+
+/** What the own-log reads of storage/replica-origin-logs.ts offer, for one origin. */
+interface OriginLogs {
+  ownHead(): number;
+  page(origin: string, after: number, limit: number, through?: number): string[];
+  uncertifiedOf(origin: string, tsBefore: number, limit: number): SignedOp[];
+  uncertifiedCountOf(origin: string): number;
+}
+
+/** Replica `me`'s own log as the delivery core reads it. */
+export const ownLog = (logs: OriginLogs, me: string): OwnLog => ({
+  head: () => logs.ownHead(),
+  page: (after, limit, through) => logs.page(me, after, limit, through),
+  uncertified: (tsBefore, limit) => logs.uncertifiedOf(me, tsBefore, limit),
+  uncertifiedCount: () => logs.uncertifiedCountOf(me),
+});

@@ -1,51 +1,43 @@
 /**
- * How an EdgeReplica gets its ops to every other replica, and collects its op log: the tasks of
- * its one alarm and the RPC answers they rely on. Decisions are pure code in shared/delivery/
- * (bounds and knobs in settings.ts); the parts doing the I/O (docs/architecture.md, "Delivery and
- * anti-entropy", "Collecting the op log"):
- * - the alarm and its deadlines, idle back-off: durable-objects/delivery-clock.ts;
- * - drain (new own ops to the replicate queue, the fast path), resend (own ops some peer has not
- *   confirmed, to those peers), gc (op rows delivered, certified and past the horizon):
- *   durable-objects/outbox.ts;
- * - confirmations: the queue consumer reports each target's cursor for this origin after the target
- *   applied a message; a peer's anti-entropy pull reports it too (here). Only confirmed ops are delivered;
- * - antiEntropy: every period, ask each peer for its own ops after this replica's cursor for it, in
- *   bounded pages: durable-objects/anti-entropy.ts;
- * - certify: own ops still uncertified after a while to the nodes again, paced:
- *   durable-objects/certify-task.ts;
+ * How an EdgeReplica gets its ops to every other replica, and collects its op log: a shell around
+ * the delivery core (shared/delivery/core.ts), which decides everything — the alarm's deadlines and
+ * idle level, drain, re-send, confirmations, the pages peers pull, anti-entropy, when own ops go to
+ * the nodes again and at what pace, which op rows may go. Each step runs inside one SQLite
+ * transaction over its state (delivery-store.ts); then the I/O its effects name, each peer call
+ * under its deadline (docs/architecture.md, "Delivery and anti-entropy", "Collecting the op log"):
+ * - the alarm, set and run: durable-objects/delivery-clock.ts;
+ * - replicate messages (drain, re-send, shared evidence) and op rows deleted: durable-objects/outbox.ts;
+ * - anti-entropy pulls: durable-objects/anti-entropy.ts; resubmissions: durable-objects/certify-task.ts;
  * - certifiedSync: fetch the certified batches this replica misses from a PBFT node
  *   (durable-objects/certified-sync.ts); when it diverged or fell behind what every node keeps,
  *   a certified state transfer instead (durable-objects/certified-transfer.ts).
  */
+import { CLUSTER_F } from "../shared/cluster-config.js";
 import type { ReplicaConfig } from "../shared/config.js";
-import { handle, isHandled } from "../shared/delivery/origin-cursor.js";
-import {
-  GAP_SYNC_DELAY_MS,
-  ANTI_ENTROPY_PAGE_MAX,
-  drainDelayMs,
-  periodsOf,
-} from "../shared/delivery/settings.js";
+import { DeliveryCore } from "../shared/delivery/core.js";
+import type { DeliveryEffects, DeliveryInput } from "../shared/delivery/effects.js";
+import { seenIn } from "../shared/delivery/receiver.js";
 import type { Task } from "../shared/delivery/timers.js";
+import { runStep } from "../shared/host/step.js";
 import type { AlarmStats, CertifyStats } from "../shared/rpc/replica-stats.js";
 import type { Env } from "../platform/env.js";
 import type { ReplicaBoundary } from "../platform/replica-boundary.js";
 import { replicasOf } from "../platform/routing.js";
-import { pullFromPeers, type ApplyEntries } from "./anti-entropy.js";
+import { pullAll, type ApplyEntries } from "./anti-entropy.js";
 import { CertifiedSync, clusterNodes, type SyncTarget } from "./certified-sync.js";
 import { CertifiedTransfer, transferNodes, type TransferTarget } from "./certified-transfer.js";
-import { CertifyTask } from "./certify-task.js";
-import { DeliveryClock } from "./delivery-clock.js";
-import { DeliveryStore } from "./delivery-store.js";
-import { Outbox } from "./outbox.js";
+import { resubmit } from "./certify-task.js";
+import { applyAlarm, runAlarm, type Step } from "./delivery-clock.js";
+import { DeliveryStore, ownLog } from "./delivery-store.js";
+import { collect, sendAll, shareEvidence } from "./outbox.js";
 import type { ReplicaStore } from "./storage/replica-store.js";
 
 export class Delivery {
   readonly book: DeliveryStore;
   readonly certifiedSync: CertifiedSync;
   readonly certifiedTransfer: CertifiedTransfer;
-  private readonly clock: DeliveryClock;
-  private readonly certifyTask: CertifyTask;
-  private readonly outbox: Outbox;
+  /** The core of the bound name (built by the first call that names this replica). */
+  private core: DeliveryCore | undefined;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -56,143 +48,139 @@ export class Delivery {
     private readonly certified?: SyncTarget,
     readonly transferTarget?: TransferTarget,
   ) {
-    this.book = new DeliveryStore(ctx.storage.sql);
+    this.book = new DeliveryStore(ctx.storage, store);
     this.certifiedSync = new CertifiedSync(clusterNodes(env));
     this.certifiedTransfer = new CertifiedTransfer(ctx, transferNodes(env));
-    this.clock = new DeliveryClock(ctx.storage, env, this.book, store);
-    this.certifyTask = new CertifyTask(env, store, boundary);
-    const peerNames = (me: string) => this.peers(me).map((p) => p.name);
-    this.outbox = new Outbox(ctx.storage, env, store, this.book, boundary, peerNames, this.clock.noteWork);
   }
 
   peers(me: string): ReplicaConfig[] {
     return replicasOf(this.env.REPLICAS).filter((r) => r.name !== me);
   }
-  isPeer(me: string, name: string): boolean {
-    return name !== me && replicasOf(this.env.REPLICAS).some((r) => r.name === name);
+
+  private coreOf(me: string): DeliveryCore {
+    if (this.core?.config.me !== me) {
+      const config = {
+        me,
+        peers: this.peers(me).map((p) => p.name),
+        knobs: this.env,
+        certify: this.env.CERTIFY !== "off",
+        f: CLUSTER_F,
+      };
+      this.core = new DeliveryCore(config, this.book, ownLog(this.store.logs, me));
+    }
+    return this.core;
+  }
+
+  /** One step of the core, committed; its log events printed. */
+  step(me: string, input: DeliveryInput): DeliveryEffects {
+    const fx = runStep(this.book, () => this.coreOf(me).step(input)).effects;
+    for (const e of fx.events) console.log({ event: e.event, replica: me, ...e.fields });
+    return fx;
+  }
+
+  private stepper(me: string): Step {
+    return (input) => this.step(me, input);
   }
 
   // --- receiver side -----------------------------------------------------------------------
 
   /** Whether a position of `origin` was handled here already (a re-sent or pulled copy), as of now. */
   seenIn(origin: string): (pos: number | undefined) => boolean {
-    const c = this.book.cursor(origin);
-    return (pos) => pos !== undefined && isHandled(c, pos);
+    return seenIn(this.book, origin);
   }
   /** Record positions handled (inside the apply transaction); returns the new cursor. */
   handled(me: string, origin: string, positions: number[]): number {
-    const c = this.book.cursor(origin);
-    if (!this.isPeer(me, origin)) return c.cursor;
-    const next = handle(c, positions);
-    if (next.cursor !== c.cursor || positions.length > 0)
-      this.book.putCursor(origin, { ...next, syncedAt: c.syncedAt });
-    return next.cursor;
+    return this.step(me, { kind: "handled", origin, positions }).cursor!;
   }
 
   // --- origin side -------------------------------------------------------------------------
 
   /** Confirmations from the queue consumer: `{peer: cursor for this origin}`. */
   confirm(me: string, acks: Record<string, number>): void {
-    for (const [peer, pos] of Object.entries(acks))
-      if (this.isPeer(me, peer) && Number.isSafeInteger(pos) && pos > 0) this.book.noteAck(peer, pos);
+    this.step(me, { kind: "acks", acks });
   }
 
-  /**
-   * A peer asks for this replica's own ops after its cursor (and so confirms everything ≤ it): the
-   * page's wire text (`logPageText`).
-   */
+  /** A peer asks for own ops after its cursor (and so confirms everything ≤ it): the page's wire text. */
   logPage(me: string, requester: string, after: number, limit: number): string {
-    const from = Number.isSafeInteger(after) && after > 0 ? after : 0;
-    if (from > 0 && this.isPeer(me, requester)) this.book.noteAck(requester, from);
-    const n = Math.max(1, Math.min(ANTI_ENTROPY_PAGE_MAX, Number.isSafeInteger(limit) ? limit : 1));
-    return this.boundary.servePage(this.store.logs.page(me, from, n), this.store.logs.ownHead());
-  }
-
-  // --- the alarm -----------------------------------------------------------------------------
-
-  /** A local write: drain it `DRAIN_DELAY_MS` from now unless a drain is due sooner. */
-  scheduleDrain(): Promise<void> {
-    return this.clock.scheduleDrain(drainDelayMs(this.env));
-  }
-
-  /**
-   * A certified batch was buffered: a gap opened below `seq`. Run the catch-up soon (not at once:
-   * the queue usually brings the missing seq within milliseconds).
-   */
-  async gapSeen(seq: number): Promise<void> {
-    if (this.env.CERTIFY === "off") return;
-    this.certifiedSync.noteGap(seq);
-    await this.clock.soon("certifiedSync", Math.min(GAP_SYNC_DELAY_MS, periodsOf(this.env).certifiedSync));
-  }
-
-  /** Traffic (a local write, an op received from a peer): back to the busy pace at once. */
-  wake(): Promise<void> {
-    return this.clock.wake();
-  }
-
-  /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
-  ensureTimers(): Promise<void> {
-    return this.clock.ensureTimers();
-  }
-
-  /** Run every task that is due and re-arm (durable-objects/delivery-clock.ts). */
-  alarm(me: string, apply: ApplyEntries): Promise<void> {
-    return this.clock.alarm(me, {
-      run: (t) => this.run(t, me, apply),
-      unsent: () => this.outbox.unsent(),
-    });
-  }
-
-  /** One task; true when it stopped at a bound and has more to do at once. */
-  private async run(t: Task, me: string, apply: ApplyEntries): Promise<boolean> {
-    switch (t) {
-      case "drain":
-        return this.outbox.drain(me);
-      case "resend":
-        return this.outbox.resend(me);
-      case "antiEntropy":
-        return pullFromPeers(
-          { env: this.env, me, book: this.book, apply, onWork: this.clock.noteWork },
-          this.peers(me),
-        );
-      case "gc":
-        return this.outbox.collect(me);
-      case "certify":
-        return this.env.CERTIFY === "off" ? false : this.certifyTask.run(me, this.clock.noteWork);
-      case "certifiedSync":
-        if (this.env.CERTIFY === "off" || !this.certified) return false;
-        // diverged, or behind what every node keeps: recover by certified state transfer
-        if (this.transferTarget && this.transferWanted(this.transferTarget)) {
-          this.clock.noteWork();
-          return this.certifiedTransfer.run(me, this.transferTarget);
-        }
-        return this.certifiedRound(me, this.certified);
-    }
-  }
-
-  /** A catch-up round; fetching a batch is work (a round that finds the replica current is not). */
-  private async certifiedRound(me: string, target: SyncTarget): Promise<boolean> {
-    const fetched = this.certifiedSync.stats.fetched;
-    const more = await this.certifiedSync.round(me, target);
-    if (this.certifiedSync.stats.fetched > fetched) this.clock.noteWork();
-    return more;
-  }
-
-  private transferWanted(t: TransferTarget): boolean {
-    return this.certifiedSync.transferWanted(this.certifiedTransfer.active(), t.diverged(), t.head());
+    const { page } = this.step(me, { kind: "pageRequest", requester, after, limit });
+    return this.boundary.servePage(page!.entries, page!.head);
   }
 
   /** Both versions of an op a client equivocated on, to every peer (durable-objects/outbox.ts). */
   shareEvidence(me: string, entriesJson: string[]): Promise<void> {
-    return this.outbox.shareEvidence(me, entriesJson);
+    return shareEvidence(this.boundary, me, entriesJson);
+  }
+
+  // --- the alarm -----------------------------------------------------------------------------
+
+  /** A local write committed: a drain soon (written under the write's output gate), timers set. */
+  written(me: string): Promise<void> {
+    return this.clock(me, "written");
+  }
+  /** An op received from a peer: back to the busy pace at once. */
+  wake(me: string): Promise<void> {
+    return this.clock(me, "received");
+  }
+  /** On first contact after start: make sure the periodic tasks have deadlines and the alarm is set. */
+  ensureTimers(me: string): Promise<void> {
+    return this.clock(me, "contact");
+  }
+  /** A certified batch was buffered behind a gap below `seq`: the catch-up soon. */
+  gapSeen(me: string, seq: number): Promise<void> {
+    if (this.env.CERTIFY !== "off") this.certifiedSync.noteGap(seq);
+    return this.clock(me, "gap");
+  }
+
+  private clock(me: string, kind: "written" | "received" | "contact" | "gap"): Promise<void> {
+    return applyAlarm(this.ctx.storage, this.step(me, { kind, nowMs: Date.now() }));
+  }
+
+  /** Run every task that is due and re-arm (durable-objects/delivery-clock.ts). */
+  alarm(me: string, apply: ApplyEntries): Promise<void> {
+    return runAlarm(this.ctx.storage, me, this.stepper(me), (t) => this.run(t, me, apply));
+  }
+
+  /** One task: its step, then the I/O it named; true when it stopped at a bound. */
+  private async run(t: Task, me: string, apply: ApplyEntries): Promise<boolean> {
+    const step = this.stepper(me);
+    const fx = step({ kind: "task", task: t, nowMs: Date.now() });
+    await sendAll(this.boundary, me, fx.send, step);
+    if (fx.submit) return resubmit(this.boundary, fx.submit, step);
+    if (fx.pulls.length > 0) return pullAll(this.env, me, this.peers(me), fx.pulls, { step, apply });
+    if (fx.collect) {
+      const count = collect(this.ctx.storage, this.store, fx.collect);
+      return step({ kind: "collected", count, budget: fx.collect.budget }).more;
+    }
+    if (fx.certifiedSync && this.certified) return this.certifiedRun(me, this.certified, step);
+    return fx.more;
+  }
+
+  /** Diverged, or behind what every node keeps: a certified state transfer; else a catch-up round. */
+  private async certifiedRun(me: string, target: SyncTarget, step: Step): Promise<boolean> {
+    const t = this.transferTarget;
+    if (t && this.certifiedSync.transferWanted(this.certifiedTransfer.active(), t.diverged(), t.head())) {
+      step({ kind: "work" });
+      return this.certifiedTransfer.run(me, t);
+    }
+    // fetching a batch is work (a round that finds the replica current is not)
+    const fetched = this.certifiedSync.stats.fetched;
+    const more = await this.certifiedSync.round(me, target);
+    if (this.certifiedSync.stats.fetched > fetched) step({ kind: "work" });
+    return more;
   }
 
   /** The certify task's pace and counts, and how many own ops wait here uncertified. */
   certifyStatus(me: string | undefined): CertifyStats {
-    return this.certifyTask.status(me);
+    if (me === undefined) return { ...this.idleCore().certifyStatus(), waiting: 0 };
+    return this.coreOf(me).certifyStatus();
   }
 
-  alarmStatus(): AlarmStats {
-    return this.clock.status();
+  alarmStatus(me: string | undefined): AlarmStats {
+    return (me === undefined ? this.idleCore() : this.coreOf(me)).alarmStatus();
+  }
+
+  /** Stats of an object no call named yet: a core that never stepped. */
+  private idleCore(): DeliveryCore {
+    return this.core ?? this.coreOf("");
   }
 }

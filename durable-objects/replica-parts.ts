@@ -10,6 +10,7 @@ import { clusterOf } from "../shared/cluster-config.js";
 import { parseHlc, type Hlc } from "../shared/hlc.js";
 import { policyOf, type NamespacePolicy } from "../shared/namespaces/policy.js";
 import type { SignedOp } from "../shared/ops.js";
+import type { StepStorage } from "../shared/host/step.js";
 import type { ReplicaEvent } from "../shared/replica/events.js";
 import { devFaults } from "#dev-faults";
 import type { FaultSwitch } from "../platform/dev-faults-hook.js";
@@ -40,6 +41,8 @@ export class ReplicaParts {
   readonly beats: BeatDemand;
   readonly certified: CertifiedReplica;
   readonly delivery: Delivery;
+  /** The one transaction every step of a core here runs in (shared/host/step.ts). */
+  readonly tx: StepStorage = { transaction: (body) => this.ctx.storage.transactionSync(body) };
   /** What the replica core asks of the certified side: is this op in the certified order already? */
   readonly isCertified = (op: SignedOp): boolean => this.certified.isCertified(op);
   private key: Promise<KeyPair> | undefined;

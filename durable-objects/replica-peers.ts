@@ -6,6 +6,7 @@
  * client signature verified again, so a faulty origin can't inject ops nobody signed.
  */
 import { clusterOf } from "../shared/cluster-config.js";
+import { runStep } from "../shared/host/step.js";
 import { verifyOp } from "../shared/ops.js";
 import { applyEntries as applyStep, NO_COUNTS, screenEntries } from "../shared/replica/apply.js";
 import { parseAcks, parseReplicateText, type ApplyReport } from "../shared/replication.js";
@@ -17,7 +18,7 @@ import type { ReplicaParts } from "./replica-parts.js";
 /** Ops from another replica, via the replicate queue. Idempotent by op id: a redelivery changes nothing. */
 export async function applyRemote(p: ReplicaParts, name: string, text: string): Promise<string> {
   await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   p.boundary.admit("remote"); // "drop" is for certified batches only
   const msg = parseReplicateText(text);
   if (!msg.ok) {
@@ -26,7 +27,7 @@ export async function applyRemote(p: ReplicaParts, name: string, text: string): 
     return peerText({ ...NO_COUNTS, malformed: 1, cursor: 0 } satisfies ApplyReport);
   }
   const report = await applyEntries(p, name, msg.value.origin, msg.value.entries);
-  if (report.applied > 0) await p.delivery.wake(); // an op received: not idle any more
+  if (report.applied > 0) await p.delivery.wake(name); // an op received: not idle any more
   return peerText(report);
 }
 
@@ -46,7 +47,7 @@ export async function applyEntries(
   p.log(name, screened.events);
   const verified = await Promise.all(screened.fresh.map((e) => verifyOp(e.op)));
   const policy = await p.policy();
-  const r = p.ctx.storage.transactionSync(() => {
+  const { effects: r } = runStep(p.tx, () => {
     const step = applyStep(p.store, {
       origin,
       screened,
@@ -76,7 +77,7 @@ export async function opsSince(
   limit: number,
 ): Promise<string> {
   await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   return p.delivery.logPage(name, requester, after, limit);
 }
 
@@ -101,7 +102,7 @@ export async function receiveCertified(p: ReplicaParts, name: string, text: stri
   if (admitted === "drop")
     return { outcome: "duplicate", seq: null, applied: 0, head: p.certified.headSeq() };
   const report = await p.certified.receive(name, text, config);
-  if (report.outcome === "buffered" && report.seq !== null) await p.delivery.gapSeen(report.seq);
+  if (report.outcome === "buffered" && report.seq !== null) await p.delivery.gapSeen(name, report.seq);
   return report;
 }
 

@@ -29,7 +29,7 @@ export async function list(
   nonce?: string,
 ): Promise<ListReply> {
   const id = await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   await p.freshen();
   const certificate = p.certified.latestCertificate();
   const certification = p.certified.certification();

@@ -19,7 +19,7 @@ import type { ReplicaParts } from "./replica-parts.js";
 /** GET /v1/kv/:key: the tentative value, and the certified one with its proof. */
 export async function read(p: ReplicaParts, name: string, key: string, nonce?: string): Promise<ReadReply> {
   const id = await p.identity(name);
-  await p.delivery.ensureTimers();
+  await p.delivery.ensureTimers(name);
   await p.freshen();
   // a deleted key (a tombstone or a deleted mark kept tentatively) reads as a never-written one
   const rec = liveRecord(p.store.getRecord(key));

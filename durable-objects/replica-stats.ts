@@ -26,7 +26,7 @@ export function replicaStats(p: ReplicaParts): ReplicaStats {
     certifiedSync: { ...delivery.certifiedSync.stats },
     certifiedTransfer: { ...delivery.certifiedTransfer.stats },
     certify: delivery.certifyStatus(name),
-    alarms: delivery.alarmStatus(),
+    alarms: delivery.alarmStatus(name),
     beats: { ...p.beats.stats },
   };
 }

@@ -5,6 +5,7 @@
  * then reply signed. A batch is the same steps for every op in one transaction.
  */
 import { AspecError } from "../shared/errors.js";
+import { runStep } from "../shared/host/step.js";
 import { BATCH_OPS_MAX } from "../shared/op-limits.js";
 import { opIdOf, verifyOp, type SignedOp } from "../shared/ops.js";
 import { nonceMember, type OpReply } from "../shared/replies.js";
@@ -19,14 +20,13 @@ export async function submit(p: ReplicaParts, name: string, op: SignedOp, nonce?
   if (!(await verifyOp(op))) throw new AspecError("bad_signature", "the op's signature does not verify");
   const policy = await p.policy();
   const now = Date.now();
-  const r = p.ctx.storage.transactionSync(() =>
+  const r = runStep(p.tx, () =>
     submitOp(p.store, { op, me: name, nowMs: now, hlc: p.hlc(), isCertified: p.isCertified, policy }),
-  );
+  ).effects;
   if (r.kind === "refused") throw r.error;
   p.advanced(r.hlc);
   // persist (above), then schedule the send, then reply
-  await p.delivery.scheduleDrain();
-  await p.delivery.ensureTimers();
+  await p.delivery.written(name);
   return p.boundary.sign<OpReply>(key.secret, opReply(p, name, op, r.outcome, now, nonce));
 }
 
@@ -48,7 +48,7 @@ export async function submitMany(
   const verified = await Promise.all(ops.map((op) => verifyOp(op)));
   const policy = await p.policy();
   const now = Date.now();
-  const steps = p.ctx.storage.transactionSync(() => {
+  const { effects: steps } = runStep(p.tx, () => {
     let hlc = p.hlc();
     const out = ops.map((op, i): SubmitResult => {
       if (!verified[i])
@@ -64,8 +64,7 @@ export async function submitMany(
   });
   p.advanced(steps.hlc);
   if (steps.out.some((r) => r.kind === "accepted")) {
-    await p.delivery.scheduleDrain();
-    await p.delivery.ensureTimers();
+    await p.delivery.written(name);
   }
   return Promise.all(
     steps.out.map(async (r, i): Promise<RpcResult<OpReply>> => {

@@ -25,20 +25,20 @@
  *   const { wakeAtMs } = await driver.step({ kind: "tick", nowMs: Date.now() });
  */
 import type { Json } from "../canonical.js";
+import { runStep, type StepHooks, type StepStorage, type Transport as HostTransport } from "../host/step.js";
 import type { OpenVerdict } from "./boundary.js";
 import type { CertifiedBatch, Effects, Outgoing, PersistOp } from "./effects.js";
 import type { Envelope } from "./messages.js";
 import { PbftReplica, type Input, type ReplicaOptions } from "./replica.js";
 
-export type MaybePromise<T> = T | Promise<T>;
+export type { MaybePromise } from "../host/step.js";
+import type { MaybePromise } from "../host/step.js";
 
-/** The node's durable rows (and, in the same transactions, the state machine's stores). */
-export interface DriverStorage {
-  /**
-   * Run `body` as one transaction and return what it returns: all of its writes (rows and the
-   * state machine's stores) are kept, or, if it throws, none. A DO: `ctx.storage.transactionSync(body)`.
-   */
-  transaction<T>(body: () => T): T;
+/**
+ * The node's durable rows (and, in the same transactions, the state machine's stores): the hosts'
+ * one `StepStorage` (shared/host/step.ts), its rows this core's `PersistOp`s.
+ */
+export interface DriverStorage extends StepStorage<PersistOp> {
   /** Write a step's rows; called only inside `transaction`. */
   write(rows: readonly PersistOp[]): void;
   /** Every row, for `PbftReplica.restore`. */
@@ -46,12 +46,10 @@ export interface DriverStorage {
 }
 
 /**
- * The network: fire and forget, one call per destination per step (never this node itself). A
- * call that throws is counted (`PbftDriver.sendFailures`) and the step goes on.
+ * The network (the hosts' one `Transport`): fire and forget, one call per destination per step
+ * (never this node itself). A call that throws is counted (`PbftDriver.sendFailures`) and the step goes on.
  */
-export interface Transport {
-  send(to: number, envelopes: readonly Envelope[]): void;
-}
+export type Transport = HostTransport<number, Envelope>;
 
 /** The boundary (`PbftBoundary` is one): signs outgoing messages and verifies incoming ones. */
 export interface Signer {
@@ -59,18 +57,13 @@ export interface Signer {
   open(raw: unknown, sizeBytes?: number, redundant?: (env: Envelope) => boolean): Promise<OpenVerdict>;
 }
 
-/** A host's special powers, each at one point of the loop; all optional. */
-export interface DriverHooks {
-  /** Before a step (the input, or null for a restore's effects), e.g. to note the state for logging. */
-  beforeStep?(input: Input | null): void;
-  /**
-   * After the step's transaction committed, before anything is sealed: checks, logging, and the
-   * simulator's crash between persist and send — return false to stop the driver here: nothing of
-   * this step is sent or published, the loopback queue is dropped, and the driver takes no more steps.
-   */
-  persisted?(input: Input | null, fx: Effects): boolean | void;
-  /** Between step and seal: what to seal instead of `out` (the simulator's Byzantine rewrites). */
-  rewrite?(out: Outgoing): MaybePromise<readonly Outgoing[]>;
+/**
+ * A host's special powers, each at one point of the loop; all optional: the hosts' `StepHooks`
+ * (`beforeStep`; `persisted` — return false and nothing of this step is sent or published, the
+ * loopback queue is dropped, and the driver takes no more steps; `rewrite` between step and seal,
+ * the simulator's Byzantine rewrites), and one of this driver's own.
+ */
+export interface DriverHooks extends StepHooks<Input, Effects, Outgoing> {
   /** Each envelope sealed, with what it was sealed from (before it is sent or looped back). */
   sealed?(env: Envelope, out: Outgoing): void;
 }
@@ -223,13 +216,12 @@ export class PbftDriver {
   /** One step: transaction, seal, sends and loopback, certificates. Null if the driver stopped in it. */
   private *once(input: Input | null, given: Effects | null): Gen<Effects | null> {
     const { storage, transport, signer, hooks } = this.host;
-    hooks?.beforeStep?.(input);
-    const fx = storage.transaction(() => {
-      const fx = input ? this.replica.step(input) : given!;
-      storage.write(fx.persist);
-      return fx;
+    const { effects: fx, stopped } = runStep(storage, () => (input ? this.replica.step(input) : given!), {
+      input,
+      rowsOf: (fx) => fx.persist,
+      hooks,
     });
-    if (hooks?.persisted?.(input, fx) === false) {
+    if (stopped) {
       this.halted = true;
       this.loopback.length = 0;
       return null;

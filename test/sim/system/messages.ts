@@ -13,7 +13,7 @@ export type EntriesVia = "queue" | "page";
 export type ReplicaMessage =
   | { kind: "entries"; origin: number; via: EntriesVia; text: unknown }
   | { kind: "ack"; from: number; cursor: number }
-  | { kind: "pull"; from: number; after: number };
+  | { kind: "pull"; from: number; after: number; limit: number };
 
 export const messageText = (m: ReplicaMessage): string => JSON.stringify(m);
 export const parseMessage = (text: string): ReplicaMessage => JSON.parse(text) as ReplicaMessage;

@@ -191,9 +191,18 @@ export class SimReplicaStore implements ReplicaStateStore {
   collectedSeq(client: string): number {
     return this.inner.collectedSeq(client);
   }
-  collectOps(): number {
-    // the simulator collects no op log rows (v1): its runs are shorter than any dedupe horizon
-    throw new Error("sim: op log collection is not modelled");
+  collectOps(
+    origin: string,
+    posMax: number,
+    tsBefore: number,
+    certifiedOnly: boolean,
+    limit: number,
+  ): number {
+    // the delivery core's bounds, applied by the memory store; its rows gone, their mirrors go too
+    // (runs are shorter than the default dedupe horizon: in practice nothing is old enough yet)
+    const n = this.inner.collectOps(origin, posMax, tsBefore, certifiedOnly, limit);
+    if (n > 0) for (const id of [...this.m.rows.keys()]) if (!this.inner.hasOp(id)) this.m.rows.delete(id);
+    return n;
   }
   markSuperseded(opId: string): void {
     this.inner.markSuperseded(opId);

@@ -1,28 +1,29 @@
 /**
  * One simulated EC replica: the product's replica core (shared/replica/: `submitOp`,
- * `screenEntries` / `applyEntries`) over its store, and the product's certified follower
- * (shared/follower/) over a `MemoryFollowerStore`, stepped as the EdgeReplica shell steps them
- * (signatures verified between screen and apply, each step in one transaction).
+ * `screenEntries` / `applyEntries`) over its store, the product's certified follower
+ * (shared/follower/) over a `MemoryFollowerStore`, and the product's delivery core
+ * (shared/delivery/core.ts, through origin-delivery.ts) over its memory state, stepped as the
+ * EdgeReplica shell steps them (signatures verified between screen and apply, each step in one
+ * transaction, the cursor moved inside the apply's).
  *
- * What is the product's and what is MODELLED here (the shell's delivery is not pure code yet):
+ * What is the product's and what is MODELLED here:
  * - the product's: admission, apply, equivocation, HLC (the core); batch ordering, buffering, root
- *   check (the follower); the tentative rebase `rebaseRecord`; the per-origin cursor
- *   (shared/delivery/origin-cursor.ts) and the re-send plan (shared/delivery/resend.ts).
- * - modelled after durable-objects/edge-replica.ts and delivery.ts: marking the op log certified
- *   and rebasing the keys a certified batch touched (here), the origin side of delivery
- *   (origin-delivery.ts), when the alarm's tasks run (here: re-send, anti-entropy pull, resubmission
- *   to the nodes, catch-up of missed certified batches).
- *   Not modelled: op log collection, evidence sharing between replicas, certified state transfer,
- *   the certify pace. Replies to reading clients are built in replies.ts.
+ *   check (the follower); the tentative rebase `rebaseRecord`; all of delivery — the alarm and
+ *   which tasks are due, the idle level, drain, re-send, confirmations, pages served, anti-entropy
+ *   pulls and their pages, cursors, resubmission and its pace, op-log collection bounds.
+ * - modelled after durable-objects/edge-replica.ts: marking the op log certified and rebasing the
+ *   keys a certified batch touched (here); a pull is a message and its page the answer (the
+ *   product's is one RPC); a catch-up asks a random node (world.ts).
+ *   Not modelled: evidence sharing between replicas, certified state transfer, the nodes' busy
+ *   answers (every resubmission is answered "not busy"). Replies to reading clients: replies.ts.
  *
- * Durable across a crash (SQLite in the product): both stores, cursors, confirmations, the drain
- * and re-send marks. Lost: the follower's caches (a new `Follower` reads its store again), the
- * clock in memory (read back from the store), messages that reach it while down.
+ * Durable across a crash (SQLite in the product): both stores, the delivery state, the alarm time.
+ * Lost: the follower's caches (a new `Follower` reads its store again), the clock in memory (read
+ * back from the store), the delivery core's memory, messages that reach it while down.
  */
 import { Follower } from "../../../shared/follower/follower.js";
 import { MemoryFollowerStore } from "../../../shared/follower/memory-store.js";
 import type { CertOutcome } from "../../../shared/follower/types.js";
-import { EMPTY_CURSOR, handle, isHandled, type CursorState } from "../../../shared/delivery/origin-cursor.js";
 import type { Hlc } from "../../../shared/hlc.js";
 import { sameContent } from "../../../shared/equivocation.js";
 import { rebaseRecord } from "../../../shared/materialize.js";
@@ -30,18 +31,14 @@ import { opIdOf, type SignedOp } from "../../../shared/ops.js";
 import { applyEntries, screenEntries } from "../../../shared/replica/apply.js";
 import { applyEntryEffect } from "../../../shared/replica/apply-effect.js";
 import { submitOp, type SubmitResult } from "../../../shared/replica/submit.js";
+import type { GcBound } from "../../../shared/delivery/op-gc.js";
+import { runStep } from "../../../shared/host/step.js";
 import type { ReplicatedOp } from "../../../shared/replication.js";
 import type { SimCrypto } from "./crypto.js";
 import { entriesText, type EntriesVia, type ReplicaMessage } from "./messages.js";
 import type { Parsers } from "./boundary-tricks.js";
-import { OriginDelivery } from "./origin-delivery.js";
+import { SimDelivery } from "./origin-delivery.js";
 import { SimReplicaStore } from "./replica-store.js";
-
-/** Ticks (10 ms each) between the shell's periodic tasks (scaled down from the product's seconds). */
-export const RESEND_TICKS = 30;
-export const PULL_TICKS = 50;
-export const CERTIFY_TICKS = 40;
-export const CATCH_UP_TICKS = 40;
 
 /** What a replica asks of the world around it. */
 export interface ReplicaHost {
@@ -80,11 +77,7 @@ export class SimReplica {
   hlc: Hlc;
   restartAt: number | null = null;
   readonly outcomes: Partial<Record<CertOutcome, number>> = {};
-  // durable delivery state: this replica's cursor for each origin, and its own ops' delivery
-  private readonly cursors: CursorState[];
-  private readonly delivery: OriginDelivery;
-  /** Op ids planted as lost (test-only). */
-  readonly lostOps = new Set<string>();
+  readonly delivery: SimDelivery;
 
   constructor(
     readonly id: number,
@@ -95,8 +88,26 @@ export class SimReplica {
     this.store = new SimReplicaStore(this.name);
     this.follower = new Follower(this.fstore);
     this.hlc = this.store.clock();
-    this.cursors = Array.from({ length: host.replicaCount }, () => EMPTY_CURSOR);
-    this.delivery = new OriginDelivery(this.store, this.peers);
+    const peers = this.peers.map((p) => `r${p}`);
+    this.delivery = new SimDelivery(this.store, this.name, peers, {
+      sendEntries: (to, entries, via, head) => this.sendEntries(Number(to.slice(1)), entries, via, head),
+      pull: (p) =>
+        this.host.send(this.id, Number(p.peer.slice(1)), {
+          kind: "pull",
+          from: this.id,
+          after: p.after,
+          limit: p.limit,
+        }),
+      submit: (ops) => this.host.submitToNodes(ops, false),
+      catchUp: () => this.host.catchUp(this.id, this.follower!.head().seq),
+      collect: (c) => this.collect(c),
+      log: (line) => this.host.log(line),
+    });
+  }
+
+  /** Op ids planted as lost (test-only). */
+  get lostOps(): ReadonlySet<string> {
+    return this.delivery.lostOps;
   }
 
   get up(): boolean {
@@ -121,7 +132,7 @@ export class SimReplica {
       submitOp(this.store, { op, me: this.name, nowMs, hlc: this.hlc, isCertified: this.isCertified });
     if (crashBeforeCommit) {
       try {
-        this.store.transaction(() => {
+        runStep(this.store, () => {
           step();
           throw new Error("power cut");
         });
@@ -130,27 +141,27 @@ export class SimReplica {
       }
       return { kind: "down" };
     }
-    const r = this.store.transaction(step);
+    const r = runStep(this.store, step).effects;
     if (r.kind !== "accepted") return r;
     this.hlc = r.hlc;
     if (r.outcome.duplicate) return r;
+    // persist (above), then schedule the drain (the queue's fast path to every peer)
+    this.delivery.step({ kind: "written", nowMs });
     if (this.plants.loseOwnOp) {
       this.plants.loseOwnOp = false;
       this.delivery.lost.add(this.store.ownHead());
-      this.lostOps.add(opIdOf(op));
+      this.delivery.lostOps.add(opIdOf(op));
       this.host.log(`${this.name} PLANTED: lost own op ${opIdOf(op)}`);
       return r;
     }
-    // the drain: the queue's fast path to every peer, and the queue consumer's submission to the nodes
-    const entries = this.delivery.drain();
-    if (entries.length) for (const p of this.peers) this.sendEntries(p, entries, "queue");
+    // the queue consumer's submission to the nodes
     await this.host.submitToNodes([op], true);
     return r;
   }
 
-  private sendEntries(to: number, entries: ReplicatedOp[], via: EntriesVia): void {
+  private sendEntries(to: number, entries: ReplicatedOp[], via: EntriesVia, head: number): void {
     const told = this.host.lieInEntries(this.id, entries);
-    const text = entriesText(this.id, via, told, this.store.ownHead());
+    const text = entriesText(this.id, via, told, head);
     this.host.send(this.id, to, { kind: "entries", origin: this.id, via, text });
   }
 
@@ -158,22 +169,31 @@ export class SimReplica {
 
   async receive(m: ReplicaMessage): Promise<void> {
     if (!this.follower) return;
-    if (m.kind === "ack") this.delivery.confirm(m.from, m.cursor);
-    else if (m.kind === "pull") {
-      this.delivery.confirm(m.from, m.after);
-      const entries = this.delivery.page(m.after);
-      if (entries.length) this.sendEntries(m.from, entries, "page");
-    } else {
+    this.delivery.step({ kind: "contact", nowMs: this.host.nowMs(this.id) });
+    if (m.kind === "ack") this.delivery.step({ kind: "acks", acks: { [`r${m.from}`]: m.cursor } });
+    else if (m.kind === "pull") this.delivery.onPull(`r${m.from}`, m.after, m.limit);
+    else {
       // the product's parser of a queue message or a page; what it refuses is dropped (no confirmation)
-      const parsed = this.host.parsers[m.via === "queue" ? "replicate" : "log-page"](m.text);
-      if (parsed.ok) await this.applyFrom(m.origin, (parsed.value as { entries: unknown[] }).entries);
+      const page = m.via === "page";
+      const parsed = this.host.parsers[page ? "log-page" : "replicate"](m.text);
+      if (!parsed.ok) {
+        if (page) this.delivery.onPage(`r${m.origin}`, { ok: false, reason: parsed.reason });
+        return;
+      }
+      const { entries, head } = parsed.value as { entries: unknown[]; head?: number };
+      const applied = await this.applyFrom(m.origin, entries);
+      if (page && applied !== null)
+        this.delivery.onPage(`r${m.origin}`, { ok: true, head: head ?? 0, served: entries.length, applied });
     }
   }
 
-  /** A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply, move the cursor, confirm. */
-  private async applyFrom(origin: number, raw: readonly unknown[]): Promise<void> {
+  /**
+   * A peer's entries, as `EdgeReplica.applyEntries` steps them: screen, verify, apply and move the
+   * cursor in one transaction, confirm. How many were applied (null: the replica died in the step).
+   */
+  private async applyFrom(origin: number, raw: readonly unknown[]): Promise<number | null> {
     const from = `r${origin}`;
-    const seen = (pos: number | undefined) => pos !== undefined && isHandled(this.cursors[origin]!, pos);
+    const seen = this.delivery.seenIn(from);
     const screened = screenEntries(this.store, from, raw, seen);
     const verified = await Promise.all(screened.fresh.map((e) => this.host.crypto.verifyOp(e.op)));
     const nowMs = this.host.nowMs(this.id);
@@ -187,15 +207,30 @@ export class SimReplica {
         hlc: this.hlc,
         isCertified: this.isCertified,
         certifiedRecord: (key) => this.follower!.record(key),
-        seen,
+        // a snapshot of the cursor taken again, as the shell does
+        seen: this.delivery.seenIn(from),
       });
       if (this.plants.doubleApply) this.plantDoubleApply(screened.fresh);
-      return r;
+      const { cursor } = this.delivery.stepInside({ kind: "handled", origin: from, positions: r.handled });
+      return { ...r, cursor: cursor! };
     });
-    if (!r) return;
+    if (!r) return null;
     this.hlc = r.hlc;
-    this.cursors[origin] = handle(this.cursors[origin]!, r.handled);
-    this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: this.cursors[origin]!.cursor });
+    if (r.counts.applied > 0) this.delivery.step({ kind: "received", nowMs });
+    this.host.send(this.id, origin, { kind: "ack", from: this.id, cursor: r.cursor });
+    return r.counts.applied;
+  }
+
+  /** The op rows the delivery core's bounds allow, deleted (one transaction per bound, as the shell). */
+  private collect(c: { bounds: readonly GcBound[]; budget: number }): number {
+    let left = c.budget;
+    for (const b of c.bounds) {
+      if (left <= 0) break;
+      left -= this.store.transaction(() =>
+        this.store.collectOps(b.origin, b.posMax, b.tsBefore, b.certifiedOnly, left),
+      );
+    }
+    return c.budget - left;
   }
 
   private plantDoubleApply(fresh: readonly { op: SignedOp; effect: unknown }[]): void {
@@ -254,21 +289,12 @@ export class SimReplica {
 
   // ---------------------------------------------------------------- the alarm's tasks
 
-  async timers(tick: number): Promise<void> {
+  /** The replica's one alarm, if due (its tasks, their deadlines and idle level: the delivery core's). */
+  async timers(): Promise<void> {
     if (!this.follower) return;
-    const phase = tick + this.id * 7; // replicas' alarms are not in step
-    if (phase % RESEND_TICKS === 0) {
-      const re = this.delivery.resend();
-      if (re?.entries.length) for (const t of re.targets) this.sendEntries(t, re.entries, "queue");
-    }
-    if (phase % PULL_TICKS === 0)
-      for (const p of this.peers)
-        this.host.send(this.id, p, { kind: "pull", from: this.id, after: this.cursors[p]!.cursor });
-    if (phase % CERTIFY_TICKS === 0) {
-      const due = this.delivery.dueForNodes(this.host.nowMs(this.id));
-      if (due.length) await this.host.submitToNodes(due, false);
-    }
-    if (phase % CATCH_UP_TICKS === 0) this.host.catchUp(this.id, this.follower.head().seq);
+    const nowMs = this.host.nowMs(this.id);
+    this.delivery.step({ kind: "contact", nowMs });
+    await this.delivery.alarm(nowMs);
   }
 
   // ---------------------------------------------------------------- crashes
@@ -286,7 +312,12 @@ export class SimReplica {
     };
     try {
       // only a cut throws, so only a cut step needs the follower's store in the transaction too
-      return this.store.transaction(follower && cut ? () => this.fstore.transaction(body) : body);
+      // the delivery state too: the apply step moves the cursor in the same transaction
+      const inner = () => this.delivery.state.transaction(body);
+      const both = {
+        transaction: <T>(b: () => T) => this.store.transaction(() => this.fstore.transaction(b)),
+      };
+      return runStep(follower && cut ? both : this.store, inner).effects;
     } catch (e) {
       if (!cut) throw e;
       // rolled back (the follower's caches go with the replica: a restart reads its store again)
@@ -302,6 +333,7 @@ export class SimReplica {
 
   restart(): void {
     this.follower = new Follower(this.fstore);
+    this.delivery.restart();
     this.hlc = this.store.clock();
     this.restartAt = null;
   }

@@ -269,7 +269,7 @@ export class SystemWorld implements ReplicaHost, ReaderHost {
       await this.checker.afterStep(r);
     }
     for (const r of this.replicas) {
-      await r.timers(this.tick);
+      await r.timers();
       await this.checker.afterStep(r);
     }
     await this.readers.maybeAct(this.plan.readRate);

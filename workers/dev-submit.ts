@@ -52,7 +52,8 @@ export function mountDevSubmit(app: Hono<{ Bindings: Env }>): void {
   app.post(DEV_SUBMIT_PATH, async (c) => {
     if (!faultInjectionAllowed(c.env, c.req.header("x-aspec-fault-token"))) return notFound(c);
     const ops = await readOps(c);
-    const answers = await submitToNodes(c.env, ops);
+    // the calls still running once n − f answered reach their nodes after the reply
+    const answers = await submitToNodes(c.env, ops, (calls) => c.executionCtx.waitUntil(calls));
     return c.json({
       ops: ops.length,
       nodes: answers.map((a, i) =>

@@ -12,10 +12,10 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  async queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
     switch (batch.queue) {
       case "aspec-replicate":
-        return consumeReplicate(batch, env);
+        return consumeReplicate(batch, env, ctx);
       case "aspec-replicate-dlq":
         return consumeDeadLetters(batch, env);
       case "aspec-certificates":

@@ -54,7 +54,13 @@ export function targetsOf(
  * Every call has a deadline; the message counts as delivered once every target replica and n − f
  * nodes took it.
  */
-export async function consumeReplicate(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeReplicate(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx?: Pick<ExecutionContext, "waitUntil">,
+): Promise<void> {
+  // the node calls still running when n − f answered go on after the batch (platform/pbft-node-stub.ts)
+  const keepAlive = ctx ? (calls: Promise<unknown>) => ctx.waitUntil(calls) : undefined;
   const replicas = replicasOf(env.REPLICAS);
   await Promise.all(
     batch.messages.map(async (m) => {
@@ -78,7 +84,7 @@ export async function consumeReplicate(batch: MessageBatch<unknown>, env: Env): 
             ),
           ),
         ),
-        certify ? submitToNodes(env, ops) : [],
+        certify ? submitToNodes(env, ops, keepAlive) : [],
       ]);
       const failed = results.flatMap((res, i) =>
         res.status === "rejected" ? [{ target: targets[i]!.name, error: String(res.reason) }] : [],

@@ -46,7 +46,7 @@ export async function deliverTo<T>(queue: string, messages: T[], attempts = 1) {
     messages.map((body) => ({ id: `m${msgN++}`, timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env);
+  await worker.queue(batch as MessageBatch<unknown>, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

@@ -30,7 +30,7 @@ async function deliver(messages: ReplicateMessage[]) {
     })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env);
+  await worker.queue(batch as MessageBatch<unknown>, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

@@ -10,9 +10,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PEER_DEADLINE_MS } from "../../shared/deadline.js";
-import { decideOp } from "../../shared/materialize.js";
 import { replicateText } from "../../shared/replication.js";
-import { deliverTo } from "../runtime/delivery-helpers.js";
+import { deliverTo, originEntry } from "../runtime/delivery-helpers.js";
 import { REPLICAS, eventually, stub, TestClient } from "../runtime/helpers.js";
 import { allStatus, clearAllFaults, expectCertified, setNodeFaults, writeAndCertify } from "./support.js";
 
@@ -57,11 +56,7 @@ describe("a Byzantine node at the boundaries (dev faults)", () => {
     const c = await TestClient.create();
     // a replicate message straight through the consumer: acked once the peers and n − f nodes took it
     const op = await c.sign("bb-hang/direct", "counter", "add", { n: 4 });
-    const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
-    const text = replicateText({
-      origin: "weur",
-      entries: JSON.stringify([{ op, status: d.status, effect: d.effect }]),
-    });
+    const text = replicateText({ origin: "weur", entries: JSON.stringify([originEntry(op)]) });
     const started = Date.now();
     const result = await deliverTo("aspec-replicate", [text]);
     console.log({ event: "replicate_with_hung_node", ms: Date.now() - started });

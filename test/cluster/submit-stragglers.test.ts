@@ -7,9 +7,8 @@
  * backup's request timer relayed them (2.5 s), the certification pause `bench:cluster` showed.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { decideOp } from "../../shared/materialize.js";
 import { replicateText } from "../../shared/replication.js";
-import { deliverTo } from "../runtime/delivery-helpers.js";
+import { deliverTo, originEntry } from "../runtime/delivery-helpers.js";
 import { eventually, TestClient } from "../runtime/helpers.js";
 import { clearAllFaults, nodeStatus, setNodeFaults } from "./support.js";
 
@@ -25,11 +24,7 @@ describe("the replicate consumer and a node that answers last", () => {
     await setNodeFaults(slow, { hang: true }); // holds the call until the fault is lifted
     const c = await TestClient.create();
     const op = await c.sign("straggler/k", "counter", "add", { n: 1 });
-    const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
-    const text = replicateText({
-      origin: "weur",
-      entries: JSON.stringify([{ op, status: d.status, effect: d.effect }]),
-    });
+    const text = replicateText({ origin: "weur", entries: JSON.stringify([originEntry(op)]) });
     // what the slow node had pooled at the moment the batch's invocation ended
     const atEnd = deliverTo("aspec-replicate", [text]).then(() => accepted(slow));
     // the other three took it (the consumer's quorum), the slow node's call is still held

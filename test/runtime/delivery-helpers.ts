@@ -10,6 +10,8 @@ import {
 import { expect } from "vitest";
 import type { Faults } from "../../platform/dev-faults/replica-faults.js";
 import type { Task } from "../../shared/delivery/timers.js";
+import { decideOp } from "../../shared/materialize.js";
+import type { SignedOp } from "../../shared/ops.js";
 import { replicateText, type ApplyReport, type ReplicateMessage } from "../../shared/replication.js";
 import worker from "../../workers/index.js";
 import { stub } from "./helpers.js";
@@ -53,6 +55,12 @@ export async function deliverTo<T>(queue: string, messages: T[], attempts = 1) {
 /** Replicate messages through the real queue handler, each as its wire text. */
 export const deliver = (messages: ReplicateMessage[], attempts = 1) =>
   deliverTo("aspec-replicate", messages.map(replicateText), attempts);
+
+/** A client op as its origin enters it in its own log now: one entry of a replicate message. */
+export function originEntry(op: SignedOp) {
+  const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
+  return { op, status: d.status, effect: d.effect };
+}
 
 /** One replicate message straight to a replica's RPC, as its wire text; the parsed report. */
 export const applyRemote = async (name: string, msg: ReplicateMessage): Promise<ApplyReport> =>

@@ -11,11 +11,9 @@ import { mutate, pathsOf } from "../support/json-paths.js";
 import { SELF } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SignedOp } from "../../shared/ops.js";
-import { decideOp } from "../../shared/materialize.js";
 import { replicateText, type ReplicateMessage } from "../../shared/replication.js";
 import { deliverCertified, TestCluster } from "./cert-helpers.js";
-import { applyRemote, deliverTo } from "./delivery-helpers.js";
+import { applyRemote, deliverTo, originEntry } from "./delivery-helpers.js";
 import { REPLICAS, post, stub, TestClient } from "./helpers.js";
 
 /** Values JSON cannot carry as they are, but structured clone (queues, RPC) does. */
@@ -149,9 +147,7 @@ describe("certified batches from a Byzantine node", () => {
 
 describe("replicate messages from a Byzantine replica", () => {
   async function entryOf(c: TestClient, key: string, n: number) {
-    const op: SignedOp = await c.sign(key, "counter", "add", { n });
-    const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
-    return { op, status: d.status, effect: d.effect };
+    return originEntry(await c.sign(key, "counter", "add", { n }));
   }
 
   it("structured-clone values or extra members anywhere in a message, by queue or RPC, apply nothing; the genuine message then applies", async () => {

@@ -2,42 +2,16 @@
  * Propagation between replicas through the real local queue: duplicate and redelivered batches,
  * forged ops, and a replica evicted between its reply and the outbox drain.
  */
-import {
-  abortAllDurableObjects,
-  createExecutionContext,
-  createMessageBatch,
-  env,
-  getQueueResult,
-  runInDurableObject,
-} from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { decideOp } from "../../shared/materialize.js";
-import { replicateText, type ReplicateMessage } from "../../shared/replication.js";
-import worker from "../../workers/index.js";
-import { applyRemote, setFaults, tick } from "./delivery-helpers.js";
+import type { ReplicateMessage } from "../../shared/replication.js";
+import { applyRemote, deliver, originEntry, setFaults, tick } from "./delivery-helpers.js";
 import { REPLICAS, eventually, post, read, stub, TestClient } from "./helpers.js";
 
 const replicaDo = (name: string) => env.EDGE_REPLICA.get(env.EDGE_REPLICA.idFromName(name));
 
-async function deliver(messages: ReplicateMessage[]) {
-  const batch = createMessageBatch<string>(
-    "aspec-replicate",
-    messages.map((m, i) => ({
-      id: `m${i}-${Math.random()}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body: replicateText(m),
-    })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env, ctx);
-  return getQueueResult(batch, ctx);
-}
-
 async function entry(c: TestClient, key: string, n: number) {
-  const op = await c.sign(key, "counter", "add", { n });
-  const d = decideOp(undefined, op, { kind: "origin", stamp: { wall: Date.now(), logical: 0 } });
-  return { op, status: d.status, effect: d.effect };
+  return originEntry(await c.sign(key, "counter", "add", { n }));
 }
 
 describe("replication", () => {
